@@ -1,0 +1,83 @@
+// The HTTP API (koa): JSON error middleware, /healthz, and the routes each module registers.
+import http from 'node:http';
+import Koa from 'koa';
+import Router from '@koa/router';
+import { RelaisError, type Logger, type Module, type ModuleHealth } from '../shared/index.js';
+
+export interface ApiOptions {
+  bind: string;
+  port: number;
+  logger: Logger;
+  /** Health of every module, read at request time. */
+  health: () => Record<string, ModuleHealth>;
+}
+
+export class ApiServer implements Module {
+  readonly name = 'api';
+  readonly app = new Koa();
+  readonly router = new Router();
+  private server: http.Server | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: ApiOptions) {
+    this.log = opts.logger.child({ module: 'api' });
+    this.app.use(async (ctx, next) => {
+      try {
+        await next();
+      } catch (err) {
+        if (err instanceof RelaisError) {
+          ctx.status = err.status;
+          ctx.body = { error: err.toJSON() };
+        } else {
+          const status = (err as { status?: number }).status;
+          if (typeof status === 'number' && status >= 400 && status < 500) {
+            ctx.status = status;
+            ctx.body = { error: { code: 'http.bad_request', message: (err as Error).message } };
+          } else {
+            this.log.error('request failed', { path: ctx.path, err });
+            ctx.status = 500;
+            ctx.body = { error: { code: 'internal', message: 'internal error; see the appliance log' } };
+          }
+        }
+      }
+    });
+    this.router.get('/healthz', (ctx) => {
+      const modules = this.opts.health();
+      const statuses = Object.values(modules).map((m) => m.status);
+      const status = statuses.includes('down') ? 'down' : statuses.includes('degraded') ? 'degraded' : 'ok';
+      ctx.status = status === 'down' ? 503 : 200;
+      ctx.body = { status, modules };
+    });
+  }
+
+  async start(): Promise<void> {
+    this.app.use(this.router.routes()).use(this.router.allowedMethods());
+    const server = http.createServer(this.app.callback());
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.opts.port, this.opts.bind, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.log.info('console listening', { bind: this.opts.bind, port: this.port() });
+  }
+
+  port(): number {
+    const addr = this.server?.address();
+    return typeof addr === 'object' && addr ? addr.port : this.opts.port;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  health(): ModuleHealth {
+    return { status: this.server ? 'ok' : 'down' };
+  }
+}

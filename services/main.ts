@@ -1,0 +1,97 @@
+// Composition root: reads config, opens the store, wires modules, starts them in order, stops them in reverse.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ApiServer } from './api/index.js';
+import { Store } from './storage/index.js';
+import {
+  SystemClock,
+  Logger,
+  errorMessage,
+  type Clock,
+  type Config,
+  type Module,
+  type ModuleHealth,
+} from './shared/index.js';
+
+export interface RelaisOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export class Relais {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly modules: Module[] = [];
+  store: Store | undefined;
+  api: ApiServer | undefined;
+  private started: Module[] = [];
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    readonly config: Config,
+    opts: RelaisOptions = {},
+  ) {
+    this.clock = opts.clock ?? new SystemClock();
+    this.log = opts.logger ?? new Logger(config.logLevel);
+  }
+
+  async start(): Promise<void> {
+    const { config } = this;
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    const store = Store.open(path.join(config.dataDir, 'relais.db'));
+    this.store = store;
+    this.modules.push({
+      name: 'storage',
+      start: async () => {},
+      stop: async () => store.close(),
+      health: (): ModuleHealth => ({ status: store.db.open ? 'ok' : 'down', detail: { schema: store.schemaVersion() } }),
+    });
+
+    this.api = new ApiServer({
+      bind: config.bind,
+      port: config.httpPort,
+      logger: this.log,
+      health: () => this.health(),
+    });
+    this.modules.push(this.api);
+
+    for (const m of this.modules) {
+      try {
+        await m.start();
+        this.started.push(m);
+      } catch (err) {
+        this.log.error('module failed to start', { module: m.name, error: errorMessage(err) });
+        await this.stop();
+        throw err;
+      }
+    }
+    this.log.info('relais started', {
+      sip: `${config.bind}:${config.sipPort}`,
+      http: `${config.bind}:${this.api.port()}`,
+      rtp: `${config.rtpPortMin}-${config.rtpPortMax}`,
+      dataDir: config.dataDir,
+    });
+  }
+
+  health(): Record<string, ModuleHealth> {
+    const out: Record<string, ModuleHealth> = {};
+    for (const m of this.modules) out[m.name] = this.started.includes(m) ? m.health() : { status: 'down' };
+    return out;
+  }
+
+  /** Stops started modules in reverse order; safe to call twice. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const m of [...this.started].reverse()) {
+        try {
+          await m.stop();
+        } catch (err) {
+          this.log.warn('module failed to stop cleanly', { module: m.name, error: errorMessage(err) });
+        }
+      }
+      this.started = [];
+      this.log.info('relais stopped');
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,159 @@
+// Runtime configuration: flags override environment variables override defaults; every value validated.
+import path from 'node:path';
+import { ConfigError } from './errors.js';
+import { LOG_LEVELS, type LogLevel } from './logger.js';
+
+export type MediaBackend = 'builtin' | 'rtpengine';
+
+export interface Config {
+  bind: string;
+  sipPort: number;
+  httpPort: number;
+  rtpPortMin: number;
+  rtpPortMax: number;
+  dataDir: string;
+  logLevel: LogLevel;
+  media: MediaBackend;
+  rtpengine: { host: string; port: number };
+  domain: string;
+  adminPassword: string | undefined;
+  /** Site file applied on first start when the store is empty (undefined = embedded default site). */
+  siteFile: string | undefined;
+}
+
+interface OptionSpec {
+  flag: string;
+  env: string;
+  key: string;
+}
+
+const OPTIONS: OptionSpec[] = [
+  { flag: '--bind', env: 'RELAIS_BIND', key: 'bind' },
+  { flag: '--sip-port', env: 'RELAIS_SIP_PORT', key: 'sipPort' },
+  { flag: '--http-port', env: 'RELAIS_HTTP_PORT', key: 'httpPort' },
+  { flag: '--rtp-ports', env: 'RELAIS_RTP_PORTS', key: 'rtpPorts' },
+  { flag: '--data-dir', env: 'RELAIS_DATA_DIR', key: 'dataDir' },
+  { flag: '--log-level', env: 'RELAIS_LOG_LEVEL', key: 'logLevel' },
+  { flag: '--media', env: 'RELAIS_MEDIA', key: 'media' },
+  { flag: '--rtpengine', env: 'RELAIS_RTPENGINE', key: 'rtpengine' },
+  { flag: '--domain', env: 'RELAIS_DOMAIN', key: 'domain' },
+  { flag: '--site', env: 'RELAIS_SITE', key: 'site' },
+];
+
+export const CONFIG_HELP = OPTIONS.map((o) => `  ${o.flag.padEnd(14)} (env ${o.env})`).join('\n');
+
+function parsePort(value: string, name: string): number {
+  if (!/^\d+$/.test(value)) throw new ConfigError(`${name}: "${value}" is not a port number (1-65535)`, name);
+  const n = Number(value);
+  if (n < 1 || n > 65535) throw new ConfigError(`${name}: ${n} is out of range (1-65535)`, name);
+  return n;
+}
+
+function parseHostPort(value: string, name: string): { host: string; port: number } {
+  const m = /^(.+):(\d+)$/.exec(value);
+  if (!m) throw new ConfigError(`${name}: "${value}" must be HOST:PORT, e.g. 127.0.0.1:22222`, name);
+  return { host: m[1]!, port: parsePort(m[2]!, name) };
+}
+
+function parseIPv4(value: string, name: string): string {
+  const parts = value.split('.');
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
+    throw new ConfigError(`${name}: "${value}" is not an IPv4 address (e.g. 0.0.0.0 or 127.0.0.1)`, name);
+  }
+  return value;
+}
+
+/**
+ * Reads configuration from command-line arguments (`--flag value` or `--flag=value`) and the environment.
+ * Unknown flags and wrong values throw ConfigError naming the flag and what is wrong.
+ */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const raw = new Map<string, { value: string; name: string }>();
+  for (const o of OPTIONS) {
+    const v = env[o.env];
+    if (v !== undefined && v !== '') raw.set(o.key, { value: v, name: o.env });
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}"`);
+    const eq = arg.indexOf('=');
+    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+    const spec = OPTIONS.find((o) => o.flag === flag);
+    if (!spec) throw new ConfigError(`unknown option "${flag}"; known options:\n${CONFIG_HELP}`, flag);
+    let value: string | undefined;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      i++;
+    }
+    if (value === undefined || value === '') throw new ConfigError(`${flag} needs a value`, flag);
+    raw.set(spec.key, { value, name: flag });
+  }
+
+  const get = (key: string): { value: string; name: string } | undefined => raw.get(key);
+
+  const bind = get('bind') ? parseIPv4(get('bind')!.value, get('bind')!.name) : '0.0.0.0';
+  const sipPort = get('sipPort') ? parsePort(get('sipPort')!.value, get('sipPort')!.name) : 5060;
+  const httpPort = get('httpPort') ? parsePort(get('httpPort')!.value, get('httpPort')!.name) : 8080;
+
+  let rtpPortMin = 10000;
+  let rtpPortMax = 20000;
+  const rtp = get('rtpPorts');
+  if (rtp) {
+    const m = /^(\d+)-(\d+)$/.exec(rtp.value);
+    if (!m) throw new ConfigError(`${rtp.name}: "${rtp.value}" must be a range MIN-MAX, e.g. 10000-20000`, rtp.name);
+    rtpPortMin = parsePort(m[1]!, rtp.name);
+    rtpPortMax = parsePort(m[2]!, rtp.name);
+    if (rtpPortMin >= rtpPortMax) throw new ConfigError(`${rtp.name}: minimum ${rtpPortMin} must be below maximum ${rtpPortMax}`, rtp.name);
+    if (rtpPortMax - rtpPortMin < 3) throw new ConfigError(`${rtp.name}: range ${rtp.value} holds no RTP/RTCP port pair`, rtp.name);
+  }
+  if (rtpPortMin <= sipPort && sipPort <= rtpPortMax) {
+    throw new ConfigError(`SIP port ${sipPort} lies inside the RTP range ${rtpPortMin}-${rtpPortMax}`, '--rtp-ports');
+  }
+  if (httpPort === sipPort) throw new ConfigError(`HTTP port and SIP port are both ${sipPort}`, '--http-port');
+
+  const dd = get('dataDir');
+  const dataDir = path.resolve(cwd, dd ? dd.value : 'var');
+
+  const ll = get('logLevel');
+  let logLevel: LogLevel = 'info';
+  if (ll) {
+    if (!(LOG_LEVELS as string[]).includes(ll.value)) {
+      throw new ConfigError(`${ll.name}: unknown level "${ll.value}" (one of ${LOG_LEVELS.join(', ')})`, ll.name);
+    }
+    logLevel = ll.value as LogLevel;
+  }
+
+  const md = get('media');
+  let media: MediaBackend = 'builtin';
+  if (md) {
+    if (md.value !== 'builtin' && md.value !== 'rtpengine') {
+      throw new ConfigError(`${md.name}: unknown media engine "${md.value}" (builtin or rtpengine)`, md.name);
+    }
+    media = md.value;
+  }
+  const re = get('rtpengine');
+  const rtpengine = re ? parseHostPort(re.value, re.name) : { host: '127.0.0.1', port: 22222 };
+
+  const dm = get('domain');
+  const domain = dm ? dm.value : 'relais.local';
+  if (!/^[A-Za-z0-9.-]+$/.test(domain)) throw new ConfigError(`${dm?.name ?? '--domain'}: "${domain}" is not a host name`, '--domain');
+
+  const site = get('site');
+  const siteFile = site ? path.resolve(cwd, site.value) : undefined;
+
+  return {
+    bind,
+    sipPort,
+    httpPort,
+    rtpPortMin,
+    rtpPortMax,
+    dataDir,
+    logLevel,
+    media,
+    rtpengine,
+    domain,
+    adminPassword: env.RELAIS_ADMIN_PASSWORD || undefined,
+    siteFile,
+  };
+}

@@ -1,0 +1,8 @@
+// Shared kernel: clock, logger, typed events, errors, ids, configuration.
+export { type Clock, type TimerHandle, SystemClock, ManualClock } from './clock.js';
+export { Logger, silentLogger, LOG_LEVELS, type LogLevel, type LogFields, type LogSink } from './logger.js';
+export { TypedEmitter, type EventMap } from './typed-emitter.js';
+export { RelaisError, ConfigError, NotFoundError, errorMessage } from './errors.js';
+export { randomToken, newId } from './ids.js';
+export { loadConfig, CONFIG_HELP, type Config, type MediaBackend } from './config.js';
+export { type Module, type ModuleHealth, type HealthStatus } from './module.js';

@@ -1,0 +1,4 @@
+// Storage: the SQLite store, migrations. Repositories live in the modules that own the data.
+export { Store, type OpenStoreOptions, type Database } from './store.js';
+export { type Migration } from './migration.js';
+export { MIGRATIONS } from './migrations/index.js';

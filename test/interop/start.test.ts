@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startRelais } from '../helpers/relais-process.js';
+
+test('relais serve answers /healthz on free ports and stops cleanly on SIGTERM', async () => {
+  const r = await startRelais();
+  try {
+    const res = await fetch(`${r.url}/healthz`);
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { status: string; modules: Record<string, { status: string }> };
+    assert.equal(body.status, 'ok');
+    assert.equal(body.modules.storage?.status, 'ok');
+    assert.equal(body.modules.api?.status, 'ok');
+  } finally {
+    const code = await r.stop();
+    assert.equal(code, 0, r.output());
+  }
+});
+
+test('a wrong flag exits with code 2 and names the flag', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { CLI } = await import('../helpers/relais-process.js');
+  const res = spawnSync(process.execPath, [CLI, 'serve', '--sip-port', 'x'], { encoding: 'utf8' });
+  assert.equal(res.status, 2);
+  assert.match(res.stderr, /--sip-port: "x" is not a port number/);
+});
