@@ -1,0 +1,195 @@
+// Users of the console and the phones: scrypt password hashes, role and rights.
+import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import type { Database } from '../storage/index.js';
+import { RelaisError, NotFoundError } from '../shared/index.js';
+
+export type Role = 'admin' | 'user';
+export const ROLES: readonly Role[] = ['admin', 'user'];
+
+export interface User {
+  id: number;
+  username: string;
+  name: string;
+  email: string | null;
+  role: Role;
+  rights: string[];
+  language: string;
+  dnd: boolean;
+  hasPassword: boolean;
+  createdAt: number;
+}
+
+export interface UserInput {
+  username: string;
+  name?: string;
+  email?: string | null;
+  role?: Role;
+  rights?: string[];
+  language?: string;
+  dnd?: boolean;
+  /** Plain password; hashed with scrypt before it is stored. */
+  password?: string;
+}
+
+export type UserPatch = Partial<Omit<UserInput, 'username'>> & { username?: string };
+
+interface UserRow {
+  id: number;
+  username: string;
+  name: string;
+  email: string | null;
+  role: Role;
+  rights: string;
+  language: string;
+  password_hash: string | null;
+  dnd: number;
+  created_at: number;
+}
+
+// scrypt cost: N=16384, r=8, p=1 (node's default, ~50 ms on a Pi 4); stored with the hash so it can be raised later.
+const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 };
+
+/** `scrypt$N$r$p$salt$hash` (salt and hash base64). */
+export function hashPassword(password: string): string {
+  const salt = randomBytes(16);
+  const hash = scryptSync(password, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p });
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
+
+export function verifyPasswordHash(password: string, stored: string): boolean {
+  const parts = stored.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  const [, n, r, p, saltB64, hashB64] = parts as [string, string, string, string, string, string];
+  const expected = Buffer.from(hashB64, 'base64');
+  const actual = scryptSync(password, Buffer.from(saltB64, 'base64'), expected.length, {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+    maxmem: 256 * Number(n) * Number(r),
+  });
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+const USERNAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+export function checkUsername(username: string): void {
+  if (!USERNAME_RE.test(username)) {
+    throw new RelaisError('user.username_invalid', `username "${username}" must be lower-case letters, digits, ".", "_" or "-" (1-64, starting with a letter or digit)`, { field: 'username' });
+  }
+}
+
+export function checkPassword(password: string): void {
+  if (password.length < 8) throw new RelaisError('user.password_short', 'password must be at least 8 characters', { field: 'password' });
+}
+
+function toUser(r: UserRow): User {
+  return {
+    id: r.id,
+    username: r.username,
+    name: r.name,
+    email: r.email,
+    role: r.role,
+    rights: JSON.parse(r.rights) as string[],
+    language: r.language,
+    dnd: r.dnd === 1,
+    hasPassword: r.password_hash !== null,
+    createdAt: r.created_at,
+  };
+}
+
+export class UserRepository {
+  constructor(private readonly db: Database, private readonly now: () => number = Date.now) {}
+
+  list(): User[] {
+    return (this.db.prepare('SELECT * FROM users ORDER BY id').all() as UserRow[]).map(toUser);
+  }
+
+  get(id: number): User | undefined {
+    const r = this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+    return r && toUser(r);
+  }
+
+  findByUsername(username: string): User | undefined {
+    const r = this.db.prepare('SELECT * FROM users WHERE username = ?').get(username) as UserRow | undefined;
+    return r && toUser(r);
+  }
+
+  require(id: number): User {
+    const u = this.get(id);
+    if (!u) throw new NotFoundError('user', id);
+    return u;
+  }
+
+  hasAdmin(): boolean {
+    return this.db.prepare("SELECT 1 FROM users WHERE role = 'admin' LIMIT 1").get() !== undefined;
+  }
+
+  create(input: UserInput): User {
+    checkUsername(input.username);
+    const role = input.role ?? 'user';
+    if (!ROLES.includes(role)) throw new RelaisError('user.role_invalid', `role "${role}" is not one of ${ROLES.join(', ')}`, { field: 'role' });
+    if (this.findByUsername(input.username)) throw new RelaisError('user.exists', `user "${input.username}" already exists`, { field: 'username', status: 409 });
+    if (input.password !== undefined) checkPassword(input.password);
+    const info = this.db
+      .prepare(`INSERT INTO users (username, name, email, role, rights, language, password_hash, dnd, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(
+        input.username,
+        input.name ?? '',
+        input.email ?? null,
+        role,
+        JSON.stringify(input.rights ?? []),
+        input.language ?? 'en',
+        input.password === undefined ? null : hashPassword(input.password),
+        input.dnd ? 1 : 0,
+        this.now(),
+      );
+    return this.require(Number(info.lastInsertRowid));
+  }
+
+  update(id: number, patch: UserPatch): User {
+    const cur = this.require(id);
+    if (patch.username !== undefined && patch.username !== cur.username) {
+      checkUsername(patch.username);
+      if (this.findByUsername(patch.username)) throw new RelaisError('user.exists', `user "${patch.username}" already exists`, { field: 'username', status: 409 });
+    }
+    if (patch.role !== undefined && !ROLES.includes(patch.role)) throw new RelaisError('user.role_invalid', `role "${patch.role}" is not one of ${ROLES.join(', ')}`, { field: 'role' });
+    this.db
+      .prepare(`UPDATE users SET username = ?, name = ?, email = ?, role = ?, rights = ?, language = ?, dnd = ? WHERE id = ?`)
+      .run(
+        patch.username ?? cur.username,
+        patch.name ?? cur.name,
+        patch.email === undefined ? cur.email : patch.email,
+        patch.role ?? cur.role,
+        JSON.stringify(patch.rights ?? cur.rights),
+        patch.language ?? cur.language,
+        (patch.dnd ?? cur.dnd) ? 1 : 0,
+        id,
+      );
+    if (patch.password !== undefined) this.setPassword(id, patch.password);
+    return this.require(id);
+  }
+
+  setPassword(id: number, password: string): void {
+    checkPassword(password);
+    const info = this.db.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(hashPassword(password), id);
+    if (info.changes === 0) throw new NotFoundError('user', id);
+  }
+
+  /** The user when username and password match, else undefined (same answer for unknown user and wrong password). */
+  verify(username: string, password: string): User | undefined {
+    const r = this.db.prepare('SELECT * FROM users WHERE username = ?').get(username) as UserRow | undefined;
+    if (!r || r.password_hash === null) return undefined;
+    return verifyPasswordHash(password, r.password_hash) ? toUser(r) : undefined;
+  }
+
+  /** Admins have every right; users have the rights listed. */
+  hasRight(user: User, right: string): boolean {
+    return user.role === 'admin' || user.rights.includes(right);
+  }
+
+  delete(id: number): void {
+    const info = this.db.prepare('DELETE FROM users WHERE id = ?').run(id);
+    if (info.changes === 0) throw new NotFoundError('user', id);
+  }
+}
