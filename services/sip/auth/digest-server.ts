@@ -1,0 +1,161 @@
+// Digest authentication of requests (RFC 3261 §22.4, RFC 2617, RFC 8760): challenges and credential checks.
+import { timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../../shared/index.js';
+import { AuthHeaderParseError, formatAuthHeader, parseAuthHeader } from './digest-params.js';
+import { algorithmsOf, computeResponse, parseAlgorithm, type AlgorithmChoice, type DigestAlgorithm } from './digest-hash.js';
+import { NonceService } from './nonce-service.js';
+
+/** What the server needs to know about a user: stored HA1s for its realm, and which algorithms it may use. */
+export interface DigestAccount {
+  ha1Md5?: string | undefined;
+  ha1Sha256?: string | undefined;
+  algorithms: AlgorithmChoice;
+}
+
+export type DigestFailure =
+  | 'missing' // no credentials for our realm: first challenge
+  | 'malformed' // credentials that cannot be parsed or lack a parameter
+  | 'unknown-user'
+  | 'algorithm' // an algorithm the account does not allow
+  | 'uri-mismatch' // digest uri differs from the request URI
+  | 'wrong-password' // response does not match
+  | 'stale' // right password, nonce too old or forgotten → re-challenge with stale=true
+  | 'replay'; // nonce-count reused
+
+export type DigestVerdict =
+  | { ok: true; username: string; algorithm: DigestAlgorithm }
+  | { ok: false; reason: DigestFailure; detail: string; username?: string | undefined; stale: boolean };
+
+export interface VerifyInput {
+  /** Values of every Authorization (or Proxy-Authorization) header of the request. */
+  authorization: readonly string[];
+  method: string;
+  /** The Request-URI as it appeared on the request line; checked against the digest uri when given. */
+  requestUri?: string | undefined;
+  /** Account lookup by digest username; undefined = unknown user. */
+  account: (username: string) => DigestAccount | undefined;
+}
+
+export interface DigestServerOptions {
+  realm: string;
+  clock: Clock;
+  secret?: Buffer;
+  nonceLifetimeMs?: number;
+  maxTrackedNonces?: number;
+  /** Accept RFC 2069-style credentials without qop (old phones). Default true. */
+  allowNoQop?: boolean;
+}
+
+const CHALLENGE_UNQUOTED = new Set(['algorithm', 'stale']);
+
+function safeEqualHex(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  return timingSafeEqual(Buffer.from(a.toLowerCase(), 'latin1'), Buffer.from(b.toLowerCase(), 'latin1'));
+}
+
+/** Strips a SIP URI down for a tolerant comparison (some phones differ in case or port notation). */
+function sameUri(a: string, b: string): boolean {
+  return a === b || a.toLowerCase() === b.toLowerCase();
+}
+
+export class DigestServer {
+  readonly realm: string;
+  readonly nonces: NonceService;
+  private readonly allowNoQop: boolean;
+
+  constructor(opts: DigestServerOptions) {
+    this.realm = opts.realm;
+    this.nonces = new NonceService({
+      clock: opts.clock,
+      ...(opts.secret ? { secret: opts.secret } : {}),
+      ...(opts.nonceLifetimeMs !== undefined ? { lifetimeMs: opts.nonceLifetimeMs } : {}),
+      ...(opts.maxTrackedNonces !== undefined ? { maxTracked: opts.maxTrackedNonces } : {}),
+    });
+    this.allowNoQop = opts.allowNoQop ?? true;
+  }
+
+  /**
+   * WWW-Authenticate values for a 401 (or Proxy-Authenticate for a 407), one per algorithm, preferred first
+   * (RFC 8760 §2.4). One nonce serves all of them.
+   */
+  challenge(choice: AlgorithmChoice = 'MD5', stale = false): string[] {
+    const nonce = this.nonces.issue();
+    return algorithmsOf(choice).map((algorithm) => {
+      const params: [string, string][] = [
+        ['realm', this.realm],
+        ['nonce', nonce],
+        ['algorithm', algorithm],
+        ['qop', 'auth'],
+      ];
+      if (stale) params.push(['stale', 'true']);
+      return formatAuthHeader('Digest', params, CHALLENGE_UNQUOTED);
+    });
+  }
+
+  /**
+   * RFC 3261 §22.4: the server checks the credentials whose realm is its own. The password check comes before
+   * the nonce check so that stale=true is only ever said to a client that knows the password (RFC 2617 §3.2.1).
+   */
+  verify(input: VerifyInput): DigestVerdict {
+    let params: Map<string, string> | undefined;
+    for (const value of input.authorization) {
+      let parsed;
+      try {
+        parsed = parseAuthHeader(value);
+      } catch (err) {
+        if (err instanceof AuthHeaderParseError) return this.fail('malformed', err.message);
+        throw err;
+      }
+      if (parsed.scheme.toLowerCase() !== 'digest') continue;
+      if (parsed.params.get('realm') !== this.realm) continue;
+      params = parsed.params;
+      break;
+    }
+    if (!params) return this.fail('missing', `no Digest credentials for realm "${this.realm}"`);
+    const username = params.get('username');
+    const nonce = params.get('nonce');
+    const uri = params.get('uri');
+    const response = params.get('response');
+    if (username === undefined || nonce === undefined || uri === undefined || response === undefined) {
+      return this.fail('malformed', 'Digest credentials need username, nonce, uri and response');
+    }
+    const algorithm = parseAlgorithm(params.get('algorithm'));
+    if (!algorithm) return this.fail('algorithm', `unsupported digest algorithm "${params.get('algorithm')}"`, username);
+    const qop = params.get('qop');
+    const nc = params.get('nc');
+    const cnonce = params.get('cnonce');
+    if (qop !== undefined) {
+      if (qop.toLowerCase() !== 'auth') return this.fail('malformed', `qop "${qop}" was not offered (only auth)`, username);
+      if (nc === undefined || cnonce === undefined) return this.fail('malformed', 'qop=auth needs nc and cnonce', username);
+    } else if (!this.allowNoQop) {
+      return this.fail('malformed', 'credentials without qop are not accepted', username);
+    }
+    if (input.requestUri !== undefined && !sameUri(uri, input.requestUri)) {
+      return this.fail('uri-mismatch', `digest uri "${uri}" is not the Request-URI "${input.requestUri}"`, username);
+    }
+    const account = input.account(username);
+    if (!account) return this.fail('unknown-user', `no account "${username}"`, username);
+    if (!algorithmsOf(account.algorithms).includes(algorithm)) {
+      return this.fail('algorithm', `account "${username}" does not use ${algorithm}`, username);
+    }
+    const ha1 = algorithm === 'MD5' ? account.ha1Md5 : account.ha1Sha256;
+    if (!ha1) return this.fail('algorithm', `account "${username}" has no ${algorithm} hash`, username);
+    const expected = computeResponse({ algorithm, ha1, method: input.method, uri, nonce, qop, nc, cnonce });
+    if (!safeEqualHex(expected, response)) return this.fail('wrong-password', `wrong digest response for "${username}"`, username);
+    const check = this.nonces.check(nonce, qop === undefined ? undefined : nc);
+    switch (check.status) {
+      case 'ok':
+        return { ok: true, username, algorithm };
+      case 'replay':
+        // stale=true: a phone that reuses a count by mistake retries with a fresh nonce; a replayer gains nothing.
+        return { ok: false, reason: 'replay', detail: `nonce count ${nc} reused for "${username}"`, username, stale: true };
+      case 'stale':
+      case 'foreign':
+        return { ok: false, reason: 'stale', detail: `nonce expired or unknown for "${username}"`, username, stale: true };
+    }
+  }
+
+  private fail(reason: DigestFailure, detail: string, username?: string): DigestVerdict {
+    return { ok: false, reason, detail, username, stale: false };
+  }
+}

@@ -1,0 +1,137 @@
+// Stateless nonces (HMAC over issue time + randomness) with a bounded nonce-count window against replays.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../../shared/index.js';
+
+export type NonceCheck =
+  | { status: 'ok' }
+  /** Ours but too old, or forgotten by the replay window: the client retries with a fresh nonce (stale=true). */
+  | { status: 'stale' }
+  /** Not issued by this server (another secret, e.g. before a restart, or forged). */
+  | { status: 'foreign' }
+  /** This nonce-count was already used with this nonce. */
+  | { status: 'replay' };
+
+export interface NonceServiceOptions {
+  clock: Clock;
+  /** HMAC key; random per process by default (nonces of a previous run then read as foreign → stale challenge). */
+  secret?: Buffer;
+  /** How long a nonce may be used, in ms (default 300 s, as Kamailio's nonce_expire). */
+  lifetimeMs?: number;
+  /** Most nonces whose nonce-counts are remembered (default 65 536); bounds memory whatever the load. */
+  maxTracked?: number;
+}
+
+const TS_BYTES = 6; // milliseconds since the epoch fit in 48 bits until year 10889
+const RAND_BYTES = 6;
+const MAC_BYTES = 12;
+const RAW_BYTES = TS_BYTES + RAND_BYTES + MAC_BYTES;
+/** Width of the anti-replay window below the highest nc seen (as in IPsec ESP, RFC 4303 §3.4.3). */
+const WINDOW = 32;
+
+interface NcState {
+  issuedAt: number;
+  highest: number;
+  /** Bit i set = nc (highest - i) seen. */
+  seen: number;
+}
+
+/**
+ * RFC 2617 §3.2.1: "the nonce might contain time-stamp H(time-stamp ":" ETag ":" private-key)".
+ * Validity needs no state: the HMAC proves we issued it, the time stamp bounds its age. Only the nonce-counts
+ * of nonces in use are remembered, in a Map bounded by maxTracked; when one is evicted, every nonce issued at or
+ * before it is treated as stale, so forgetting never re-opens a replay.
+ */
+export class NonceService {
+  private readonly clock: Clock;
+  private readonly secret: Buffer;
+  readonly lifetimeMs: number;
+  private readonly maxTracked: number;
+  private readonly tracked = new Map<string, NcState>();
+  private evictedFloor = -1;
+
+  constructor(opts: NonceServiceOptions) {
+    this.clock = opts.clock;
+    this.secret = opts.secret ?? randomBytes(32);
+    this.lifetimeMs = opts.lifetimeMs ?? 300_000;
+    this.maxTracked = opts.maxTracked ?? 65_536;
+  }
+
+  issue(): string {
+    const raw = Buffer.allocUnsafe(RAW_BYTES);
+    raw.writeUIntBE(Math.floor(this.clock.now()), 0, TS_BYTES);
+    randomBytes(RAND_BYTES).copy(raw, TS_BYTES);
+    this.mac(raw.subarray(0, TS_BYTES + RAND_BYTES)).copy(raw, TS_BYTES + RAND_BYTES);
+    return raw.toString('base64url');
+  }
+
+  /** Issue time of a nonce we issued, or undefined when it is not ours. */
+  issuedAt(nonce: string): number | undefined {
+    if (nonce.length !== Math.ceil((RAW_BYTES * 4) / 3)) return undefined;
+    const raw = Buffer.from(nonce, 'base64url');
+    if (raw.length !== RAW_BYTES) return undefined;
+    const expected = this.mac(raw.subarray(0, TS_BYTES + RAND_BYTES));
+    if (!timingSafeEqual(expected, raw.subarray(TS_BYTES + RAND_BYTES))) return undefined;
+    return raw.readUIntBE(0, TS_BYTES);
+  }
+
+  /**
+   * Checks a nonce and, when nc is given (qop present), records it. Call only after the digest response proved
+   * the client knows the password, so that forged requests cannot fill the window.
+   */
+  check(nonce: string, nc: string | undefined): NonceCheck {
+    const issued = this.issuedAt(nonce);
+    if (issued === undefined) return { status: 'foreign' };
+    const age = this.clock.now() - issued;
+    if (age > this.lifetimeMs || age < -60_000) {
+      this.tracked.delete(nonce);
+      return { status: 'stale' };
+    }
+    if (nc === undefined) return { status: 'ok' };
+    const count = /^[0-9a-fA-F]{8}$/.test(nc) ? parseInt(nc, 16) : NaN;
+    if (!(count > 0)) return { status: 'replay' };
+    let st = this.tracked.get(nonce);
+    if (!st) {
+      if (issued <= this.evictedFloor) return { status: 'stale' };
+      st = { issuedAt: issued, highest: 0, seen: 0 };
+      this.tracked.set(nonce, st);
+      this.evictIfFull();
+    }
+    if (count > st.highest) {
+      const shift = count - st.highest;
+      st.seen = shift >= WINDOW ? 1 : ((st.seen << shift) | 1) >>> 0;
+      st.highest = count;
+      return { status: 'ok' };
+    }
+    const back = st.highest - count;
+    if (back >= WINDOW) return { status: 'replay' };
+    const bit = (1 << back) >>> 0;
+    if (st.seen & bit) return { status: 'replay' };
+    st.seen = (st.seen | bit) >>> 0;
+    return { status: 'ok' };
+  }
+
+  /** Number of nonces whose counts are remembered (for health and tests). */
+  trackedCount(): number {
+    return this.tracked.size;
+  }
+
+  private evictIfFull(): void {
+    if (this.tracked.size <= this.maxTracked) return;
+    // Drop expired entries first (cheap: Map iterates in first-use order, oldest first).
+    const now = this.clock.now();
+    for (const [k, st] of this.tracked) {
+      if (this.tracked.size <= this.maxTracked) return;
+      if (now - st.issuedAt > this.lifetimeMs) this.tracked.delete(k);
+      else break;
+    }
+    while (this.tracked.size > this.maxTracked) {
+      const first = this.tracked.entries().next().value as [string, NcState];
+      this.tracked.delete(first[0]);
+      if (first[1].issuedAt > this.evictedFloor) this.evictedFloor = first[1].issuedAt;
+    }
+  }
+
+  private mac(data: Buffer): Buffer {
+    return createHmac('sha256', this.secret).update(data).digest().subarray(0, MAC_BYTES);
+  }
+}
