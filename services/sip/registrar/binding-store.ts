@@ -1,0 +1,183 @@
+// Bindings of the registrar: in-memory by extension (the REGISTER and lookup paths read only memory), written through to SQLite.
+import type { Database, Statement } from 'better-sqlite3';
+import type { Binding, BindingSource } from './binding.js';
+
+interface RegistrationRow {
+  extension_id: number;
+  number: string | null;
+  aor: string;
+  contact: string;
+  received: string;
+  transport: string;
+  call_id: string;
+  cseq: number;
+  expires_at: number;
+  user_agent: string | null;
+  instance_id: string | null;
+  q: number;
+}
+
+function formatReceived(s: BindingSource): string {
+  return s.address.includes(':') ? `[${s.address}]:${s.port}` : `${s.address}:${s.port}`;
+}
+
+function parseReceived(received: string, transport: string): BindingSource {
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(received);
+  return {
+    transport: transport === 'tcp' ? 'tcp' : 'udp',
+    address: m ? m[1]! : received,
+    port: m ? Number(m[2]) : 5060,
+  };
+}
+
+export class BindingStore {
+  private readonly byExtension = new Map<number, Binding[]>();
+  private readonly upsertStmt: Statement;
+  private readonly deleteOneStmt: Statement;
+  private readonly deleteAllStmt: Statement;
+  private total = 0;
+  /** Lower bound of the earliest expiry: the sweep does nothing before it. */
+  private nextExpiry = Number.POSITIVE_INFINITY;
+
+  constructor(private readonly db: Database) {
+    this.upsertStmt = db.prepare(`INSERT INTO registrations
+        (extension_id, aor, contact, received, transport, call_id, cseq, expires_at, user_agent, instance_id, q)
+      VALUES (@extensionId, @aor, @contact, @received, @transport, @callId, @cseq, @expiresAt, @userAgent, @instanceId, @q)
+      ON CONFLICT (extension_id, contact) DO UPDATE SET aor = excluded.aor, received = excluded.received,
+        transport = excluded.transport, call_id = excluded.call_id, cseq = excluded.cseq, expires_at = excluded.expires_at,
+        user_agent = excluded.user_agent, instance_id = excluded.instance_id, q = excluded.q`);
+    this.deleteOneStmt = db.prepare('DELETE FROM registrations WHERE extension_id = ? AND contact = ?');
+    this.deleteAllStmt = db.prepare('DELETE FROM registrations WHERE extension_id = ?');
+  }
+
+  /** Loads the live bindings after a restart and drops the ones that expired while Relais was down. */
+  load(now: number): { loaded: number; expired: Binding[] } {
+    this.byExtension.clear();
+    this.total = 0;
+    this.nextExpiry = Number.POSITIVE_INFINITY;
+    const rows = this.db
+      .prepare(`SELECT r.*, e.number AS number FROM registrations r LEFT JOIN extensions e ON e.id = r.extension_id`)
+      .all() as RegistrationRow[];
+    const expired: Binding[] = [];
+    for (const r of rows) {
+      const b: Binding = {
+        extensionId: r.extension_id,
+        extensionNumber: r.number ?? '',
+        aor: r.aor,
+        contact: r.contact,
+        source: parseReceived(r.received, r.transport),
+        callId: r.call_id,
+        cseq: r.cseq,
+        expiresAt: r.expires_at,
+        userAgent: r.user_agent ?? undefined,
+        instanceId: r.instance_id ?? undefined,
+        q: r.q,
+      };
+      if (b.expiresAt <= now) expired.push(b);
+      else this.remember(b);
+    }
+    if (expired.length > 0) this.db.prepare('DELETE FROM registrations WHERE expires_at <= ?').run(now);
+    return { loaded: this.total, expired };
+  }
+
+  get(extensionId: number): readonly Binding[] {
+    return this.byExtension.get(extensionId) ?? [];
+  }
+
+  count(): number {
+    return this.total;
+  }
+
+  extensionIds(): IterableIterator<number> {
+    return this.byExtension.keys();
+  }
+
+  /** Adds or replaces the binding with the same contact; returns whether it is new. */
+  put(b: Binding): boolean {
+    this.upsertStmt.run({
+      extensionId: b.extensionId,
+      aor: b.aor,
+      contact: b.contact,
+      received: formatReceived(b.source),
+      transport: b.source.transport,
+      callId: b.callId,
+      cseq: b.cseq,
+      expiresAt: b.expiresAt,
+      userAgent: b.userAgent ?? null,
+      instanceId: b.instanceId ?? null,
+      q: b.q,
+    });
+    const list = this.byExtension.get(b.extensionId);
+    if (list) {
+      for (let i = 0; i < list.length; i++) {
+        if (list[i]!.contact === b.contact) {
+          list[i] = b;
+          if (b.expiresAt < this.nextExpiry) this.nextExpiry = b.expiresAt;
+          return false;
+        }
+      }
+    }
+    this.remember(b);
+    return true;
+  }
+
+  remove(extensionId: number, contact: string): Binding | undefined {
+    const list = this.byExtension.get(extensionId);
+    if (!list) return undefined;
+    const i = list.findIndex((x) => x.contact === contact);
+    if (i < 0) return undefined;
+    this.deleteOneStmt.run(extensionId, contact);
+    const [b] = list.splice(i, 1);
+    this.total--;
+    if (list.length === 0) this.byExtension.delete(extensionId);
+    return b;
+  }
+
+  removeAll(extensionId: number): Binding[] {
+    const list = this.byExtension.get(extensionId);
+    if (!list) return [];
+    this.deleteAllStmt.run(extensionId);
+    this.byExtension.delete(extensionId);
+    this.total -= list.length;
+    return list;
+  }
+
+  /** Removes and returns every binding expired at `now`; cheap when nothing can have expired yet. */
+  sweep(now: number): Binding[] {
+    if (now < this.nextExpiry) return [];
+    const gone: Binding[] = [];
+    let next = Number.POSITIVE_INFINITY;
+    for (const [id, list] of this.byExtension) {
+      for (let i = list.length - 1; i >= 0; i--) {
+        const b = list[i]!;
+        if (b.expiresAt <= now) {
+          gone.push(b);
+          list.splice(i, 1);
+        } else if (b.expiresAt < next) next = b.expiresAt;
+      }
+      if (list.length === 0) this.byExtension.delete(id);
+    }
+    if (gone.length > 0) {
+      this.total -= gone.length;
+      this.db.prepare('DELETE FROM registrations WHERE expires_at <= ?').run(now);
+    }
+    this.nextExpiry = next;
+    return gone;
+  }
+
+  /** Runs several changes in one SQLite transaction (a REGISTER with many contacts is all or nothing on disk). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  private remember(b: Binding): void {
+    let list = this.byExtension.get(b.extensionId);
+    if (!list) {
+      list = [];
+      this.byExtension.set(b.extensionId, list);
+    }
+    list.push(b);
+    this.total++;
+    if (b.expiresAt < this.nextExpiry) this.nextExpiry = b.expiresAt;
+  }
+}
