@@ -11,3 +11,47 @@ export {
   type ExtensionPatch,
   type DigestAlgorithm,
 } from './extensions.js';
+export { Directory } from './directory.js';
+export {
+  NumberRepository,
+  NUMBER_MODES,
+  RING_MODES,
+  BEHAVIOURS,
+  OFFLINE_ACTION_TYPES,
+  DID_RE,
+  type InboundNumber,
+  type InboundNumberInput,
+  type NumberMode,
+  type RingMode,
+  type Behaviour,
+  type OfflineAction,
+} from './numbers.js';
+export {
+  TrunkRepository,
+  routeMatches,
+  applyRoute,
+  ROUTE_PATTERN_RE,
+  type Trunk,
+  type TrunkInput,
+  type TrunkTransport,
+  type OutboundRoute,
+  type OutboundRouteInput,
+} from './trunks.js';
+export {
+  QueueRepository,
+  QUEUE_STRATEGIES,
+  QUEUE_TIMEOUT_TYPES,
+  CLOSURE_TYPES,
+  type Queue,
+  type QueueInput,
+  type QueueMember,
+  type QueueStrategy,
+  type QueueTimeoutAction,
+  type ClosureAction,
+} from './queues.js';
+export { ScenarioRepository, requireValidActions, type Scenario, type ScenarioVersion } from './scenarios.js';
+export { SoundRepository, SOUND_KINDS, SOUND_FILE_RE, type Sound, type SoundInput, type SoundKind } from './sounds.js';
+export { PhoneRepository, PHONE_VENDORS, normaliseMac, type Phone, type PhoneInput, type PhoneVendor } from './phones.js';
+export { SettingsRepository } from './settings.js';
+export { Checker, formatPath, isObj, type Issue, type Path, type Obj } from './checker.js';
+export * from './scenario-model.js';

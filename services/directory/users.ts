@@ -124,7 +124,7 @@ export class UserRepository {
     return this.db.prepare("SELECT 1 FROM users WHERE role = 'admin' LIMIT 1").get() !== undefined;
   }
 
-  create(input: UserInput): User {
+  create(input: UserInput, { assignToAllNumbers = true }: { assignToAllNumbers?: boolean } = {}): User {
     checkUsername(input.username);
     const role = input.role ?? 'user';
     if (!ROLES.includes(role)) throw new RelaisError('user.role_invalid', `role "${role}" is not one of ${ROLES.join(', ')}`, { field: 'role' });
@@ -144,7 +144,10 @@ export class UserRepository {
         input.dnd ? 1 : 0,
         this.now(),
       );
-    return this.require(Number(info.lastInsertRowid));
+    const id = Number(info.lastInsertRowid);
+    // SPEC §4: a new user is assigned to all numbers.
+    if (assignToAllNumbers) this.db.prepare('INSERT OR IGNORE INTO number_users (number_id, user_id) SELECT id, ? FROM numbers').run(id);
+    return this.require(id);
   }
 
   update(id: number, patch: UserPatch): User {

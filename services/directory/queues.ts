@@ -1,0 +1,254 @@
+// Queues (ACD, SPEC §3) and their participants, with the participants' login/pause/last-call state.
+import type { Database } from '../storage/index.js';
+import { RelaisError, NotFoundError } from '../shared/index.js';
+import type { Condition } from './scenario-model.js';
+
+export type QueueStrategy = 'as_listed' | 'simultaneous' | 'longest_idle' | 'random';
+export const QUEUE_STRATEGIES: readonly QueueStrategy[] = ['as_listed', 'simultaneous', 'longest_idle', 'random'];
+
+/** SPEC §3 timeout handling: end the call (default), transfer to an internal number, or to another queue. */
+export type QueueTimeoutAction = { type: 'hangup' } | { type: 'transfer'; to: string } | { type: 'queue'; queue: string };
+export const QUEUE_TIMEOUT_TYPES = ['hangup', 'transfer', 'queue'] as const;
+/** SPEC §1 exceptional closure: forward elsewhere, to a mailbox, or a message then hang up. */
+export type ClosureAction = { type: 'forward'; to: string } | { type: 'voicemail'; mailbox?: string } | { type: 'message'; sound: string };
+export const CLOSURE_TYPES = ['forward', 'voicemail', 'message'] as const;
+
+export interface Queue {
+  id: number;
+  name: string;
+  shortNumber: string;
+  strategy: QueueStrategy;
+  /** Seconds each participant rings. */
+  ringTime: number;
+  /** Seconds a caller may wait before the timeout handling. */
+  maxWait: number;
+  /** Seconds after a call during which the participant gets no queue call. */
+  wrapUp: number;
+  timeoutAction: QueueTimeoutAction;
+  timeoutSoundId: number | null;
+  /** null = ringing tone. */
+  mohSoundId: number | null;
+  announcePosition: boolean;
+  /** Open when any entry matches; null = always open. */
+  openingHours: Condition[] | null;
+  closed: boolean;
+  exceptionalClosure: boolean;
+  closureAction: ClosureAction | null;
+}
+
+export type QueueInput = Partial<Omit<Queue, 'id' | 'name' | 'shortNumber'>> & { name: string; shortNumber: string };
+
+export interface QueueMember {
+  queueId: number;
+  userId: number;
+  position: number;
+  loggedIn: boolean;
+  paused: boolean;
+  lastCallAt: number | null;
+}
+
+interface Row {
+  id: number;
+  name: string;
+  short_number: string;
+  strategy: QueueStrategy;
+  ring_time: number;
+  max_wait: number;
+  wrap_up: number;
+  timeout_action: string;
+  timeout_sound_id: number | null;
+  moh_sound_id: number | null;
+  announce_position: number;
+  opening_hours: string | null;
+  closed: number;
+  exceptional_closure: number;
+  closure_action: string | null;
+}
+
+interface MemberRow {
+  queue_id: number;
+  user_id: number;
+  position: number;
+  logged_in: number;
+  paused: number;
+  last_call_at: number | null;
+}
+
+function toQueue(r: Row): Queue {
+  return {
+    id: r.id,
+    name: r.name,
+    shortNumber: r.short_number,
+    strategy: r.strategy,
+    ringTime: r.ring_time,
+    maxWait: r.max_wait,
+    wrapUp: r.wrap_up,
+    timeoutAction: JSON.parse(r.timeout_action) as QueueTimeoutAction,
+    timeoutSoundId: r.timeout_sound_id,
+    mohSoundId: r.moh_sound_id,
+    announcePosition: r.announce_position === 1,
+    openingHours: r.opening_hours === null ? null : (JSON.parse(r.opening_hours) as Condition[]),
+    closed: r.closed === 1,
+    exceptionalClosure: r.exceptional_closure === 1,
+    closureAction: r.closure_action === null ? null : (JSON.parse(r.closure_action) as ClosureAction),
+  };
+}
+
+function toMember(r: MemberRow): QueueMember {
+  return { queueId: r.queue_id, userId: r.user_id, position: r.position, loggedIn: r.logged_in === 1, paused: r.paused === 1, lastCallAt: r.last_call_at };
+}
+
+export class QueueRepository {
+  constructor(private readonly db: Database) {}
+
+  list(): Queue[] {
+    return (this.db.prepare('SELECT * FROM queues ORDER BY id').all() as Row[]).map(toQueue);
+  }
+
+  get(id: number): Queue | undefined {
+    const r = this.db.prepare('SELECT * FROM queues WHERE id = ?').get(id) as Row | undefined;
+    return r && toQueue(r);
+  }
+
+  require(id: number): Queue {
+    const q = this.get(id);
+    if (!q) throw new NotFoundError('queue', id);
+    return q;
+  }
+
+  findByName(name: string): Queue | undefined {
+    const r = this.db.prepare('SELECT * FROM queues WHERE name = ?').get(name) as Row | undefined;
+    return r && toQueue(r);
+  }
+
+  findByShortNumber(shortNumber: string): Queue | undefined {
+    const r = this.db.prepare('SELECT * FROM queues WHERE short_number = ?').get(shortNumber) as Row | undefined;
+    return r && toQueue(r);
+  }
+
+  private check(q: Omit<Queue, 'id'>): void {
+    if (!q.name.trim()) throw new RelaisError('queue.name_missing', 'a queue needs a name', { field: 'name' });
+    if (!/^[0-9]{2,8}$/.test(q.shortNumber)) throw new RelaisError('queue.short_number_invalid', `short number "${q.shortNumber}" must be 2 to 8 digits`, { field: 'shortNumber' });
+    if (!QUEUE_STRATEGIES.includes(q.strategy)) throw new RelaisError('queue.strategy_invalid', `strategy "${q.strategy}" is not one of ${QUEUE_STRATEGIES.join(', ')}`, { field: 'strategy' });
+    const range = (v: number, field: string, min: number, max: number): void => {
+      if (!Number.isInteger(v) || v < min || v > max) throw new RelaisError('queue.value_invalid', `${field} ${v} must be ${min}-${max} seconds`, { field });
+    };
+    range(q.ringTime, 'ringTime', 5, 600);
+    range(q.maxWait, 'maxWait', 10, 86400);
+    range(q.wrapUp, 'wrapUp', 0, 3600);
+  }
+
+  private values(q: Omit<Queue, 'id'>): unknown[] {
+    return [
+      q.name, q.shortNumber, q.strategy, q.ringTime, q.maxWait, q.wrapUp, JSON.stringify(q.timeoutAction), q.timeoutSoundId, q.mohSoundId,
+      q.announcePosition ? 1 : 0, q.openingHours === null ? null : JSON.stringify(q.openingHours), q.closed ? 1 : 0, q.exceptionalClosure ? 1 : 0,
+      q.closureAction === null ? null : JSON.stringify(q.closureAction),
+    ];
+  }
+
+  /** New queues get SPEC §7's defaults: as listed, 20 s ring, 5 min wait, 10 s wrap-up, ringing tone, timeout ends the call. */
+  create(input: QueueInput): Queue {
+    const q: Omit<Queue, 'id'> = {
+      name: input.name,
+      shortNumber: input.shortNumber,
+      strategy: input.strategy ?? 'as_listed',
+      ringTime: input.ringTime ?? 20,
+      maxWait: input.maxWait ?? 300,
+      wrapUp: input.wrapUp ?? 10,
+      timeoutAction: input.timeoutAction ?? { type: 'hangup' },
+      timeoutSoundId: input.timeoutSoundId ?? null,
+      mohSoundId: input.mohSoundId ?? null,
+      announcePosition: input.announcePosition ?? false,
+      openingHours: input.openingHours ?? null,
+      closed: input.closed ?? false,
+      exceptionalClosure: input.exceptionalClosure ?? false,
+      closureAction: input.closureAction ?? null,
+    };
+    this.check(q);
+    if (this.findByName(q.name)) throw new RelaisError('queue.exists', `queue "${q.name}" already exists`, { field: 'name', status: 409 });
+    if (this.findByShortNumber(q.shortNumber)) throw new RelaisError('queue.exists', `short number ${q.shortNumber} is already used by a queue`, { field: 'shortNumber', status: 409 });
+    const info = this.db
+      .prepare(`INSERT INTO queues (name, short_number, strategy, ring_time, max_wait, wrap_up, timeout_action, timeout_sound_id, moh_sound_id,
+                  announce_position, opening_hours, closed, exceptional_closure, closure_action) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(...this.values(q));
+    return this.require(Number(info.lastInsertRowid));
+  }
+
+  update(id: number, patch: Partial<Omit<Queue, 'id'>>): Queue {
+    const q = { ...this.require(id), ...patch };
+    this.check(q);
+    const byName = this.findByName(q.name);
+    if (byName && byName.id !== id) throw new RelaisError('queue.exists', `queue "${q.name}" already exists`, { field: 'name', status: 409 });
+    const byShort = this.findByShortNumber(q.shortNumber);
+    if (byShort && byShort.id !== id) throw new RelaisError('queue.exists', `short number ${q.shortNumber} is already used by a queue`, { field: 'shortNumber', status: 409 });
+    this.db
+      .prepare(`UPDATE queues SET name = ?, short_number = ?, strategy = ?, ring_time = ?, max_wait = ?, wrap_up = ?, timeout_action = ?,
+                  timeout_sound_id = ?, moh_sound_id = ?, announce_position = ?, opening_hours = ?, closed = ?, exceptional_closure = ?,
+                  closure_action = ? WHERE id = ?`)
+      .run(...this.values(q), id);
+    return this.require(id);
+  }
+
+  delete(id: number): void {
+    const info = this.db.prepare('DELETE FROM queues WHERE id = ?').run(id);
+    if (info.changes === 0) throw new NotFoundError('queue', id);
+  }
+
+  /** Participants in list order. */
+  members(queueId: number): QueueMember[] {
+    return (this.db.prepare('SELECT * FROM queue_members WHERE queue_id = ? ORDER BY position, user_id').all(queueId) as MemberRow[]).map(toMember);
+  }
+
+  /** Queues a user takes part in. */
+  queuesOf(userId: number): QueueMember[] {
+    return (this.db.prepare('SELECT * FROM queue_members WHERE user_id = ? ORDER BY queue_id').all(userId) as MemberRow[]).map(toMember);
+  }
+
+  /**
+   * Sets the participant list in order; participants already there keep their login, pause and last-call state,
+   * new ones are added logged in (SPEC §7) unless told otherwise.
+   */
+  setMembers(queueId: number, members: readonly { userId: number; loggedIn?: boolean; paused?: boolean }[]): QueueMember[] {
+    this.require(queueId);
+    const current = new Map(this.members(queueId).map((m) => [m.userId, m]));
+    const keep = new Set(members.map((m) => m.userId));
+    const del = this.db.prepare('DELETE FROM queue_members WHERE queue_id = ? AND user_id = ?');
+    for (const uid of current.keys()) if (!keep.has(uid)) del.run(queueId, uid);
+    const upsert = this.db.prepare(`INSERT INTO queue_members (queue_id, user_id, position, logged_in, paused, last_call_at) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (queue_id, user_id) DO UPDATE SET position = excluded.position, logged_in = excluded.logged_in, paused = excluded.paused`);
+    members.forEach((m, i) => {
+      const cur = current.get(m.userId);
+      upsert.run(queueId, m.userId, i, (m.loggedIn ?? cur?.loggedIn ?? true) ? 1 : 0, (m.paused ?? cur?.paused ?? false) ? 1 : 0, cur?.lastCallAt ?? null);
+    });
+    return this.members(queueId);
+  }
+
+  addMember(queueId: number, userId: number): QueueMember[] {
+    const list = this.members(queueId).map((m) => ({ userId: m.userId }));
+    if (!list.some((m) => m.userId === userId)) list.push({ userId });
+    return this.setMembers(queueId, list);
+  }
+
+  removeMember(queueId: number, userId: number): QueueMember[] {
+    return this.setMembers(queueId, this.members(queueId).filter((m) => m.userId !== userId).map((m) => ({ userId: m.userId })));
+  }
+
+  private setFlag(queueId: number, userId: number, column: 'logged_in' | 'paused', on: boolean): void {
+    const info = this.db.prepare(`UPDATE queue_members SET ${column} = ? WHERE queue_id = ? AND user_id = ?`).run(on ? 1 : 0, queueId, userId);
+    if (info.changes === 0) throw new RelaisError('queue.not_member', `user ${userId} is not a participant of queue ${queueId}`, { status: 404 });
+  }
+
+  /** `*41<short number>` / `*42<short number>` from a phone. */
+  setLoggedIn(queueId: number, userId: number, loggedIn: boolean): void {
+    this.setFlag(queueId, userId, 'logged_in', loggedIn);
+  }
+
+  setPaused(queueId: number, userId: number, paused: boolean): void {
+    this.setFlag(queueId, userId, 'paused', paused);
+  }
+
+  /** Longest idle counts from when the participant *received* a queue call (SPEC §7). */
+  markCalled(queueId: number, userId: number, at: number): void {
+    this.db.prepare('UPDATE queue_members SET last_call_at = ? WHERE queue_id = ? AND user_id = ?').run(at, queueId, userId);
+  }
+}

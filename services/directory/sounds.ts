@@ -1,0 +1,90 @@
+// Sound metadata (the audio files themselves live in the data dir's sounds/, managed by the media module).
+import type { Database } from '../storage/index.js';
+import { RelaisError, NotFoundError } from '../shared/index.js';
+
+export type SoundKind = 'prompt' | 'moh' | 'system';
+export const SOUND_KINDS: readonly SoundKind[] = ['prompt', 'moh', 'system'];
+
+export interface Sound {
+  id: number;
+  name: string;
+  /** File name relative to the data dir's sounds/ directory. */
+  file: string;
+  kind: SoundKind;
+  language: string | null;
+  durationMs: number;
+  createdAt: number;
+}
+
+export type SoundInput = Partial<Omit<Sound, 'id' | 'name' | 'file' | 'createdAt'>> & { name: string; file: string };
+
+interface Row {
+  id: number;
+  name: string;
+  file: string;
+  kind: SoundKind;
+  language: string | null;
+  duration_ms: number;
+  created_at: number;
+}
+
+function toSound(r: Row): Sound {
+  return { id: r.id, name: r.name, file: r.file, kind: r.kind, language: r.language, durationMs: r.duration_ms, createdAt: r.created_at };
+}
+
+/** A file name inside sounds/: no directory escapes, no absolute paths. */
+export const SOUND_FILE_RE = /^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9_./-]{0,200}$/;
+
+export class SoundRepository {
+  constructor(private readonly db: Database, private readonly now: () => number = Date.now) {}
+
+  list(): Sound[] {
+    return (this.db.prepare('SELECT * FROM sounds ORDER BY id').all() as Row[]).map(toSound);
+  }
+
+  get(id: number): Sound | undefined {
+    const r = this.db.prepare('SELECT * FROM sounds WHERE id = ?').get(id) as Row | undefined;
+    return r && toSound(r);
+  }
+
+  require(id: number): Sound {
+    const s = this.get(id);
+    if (!s) throw new NotFoundError('sound', id);
+    return s;
+  }
+
+  findByName(name: string): Sound | undefined {
+    const r = this.db.prepare('SELECT * FROM sounds WHERE name = ?').get(name) as Row | undefined;
+    return r && toSound(r);
+  }
+
+  private check(s: Omit<Sound, 'id' | 'createdAt'>): void {
+    if (!s.name.trim()) throw new RelaisError('sound.name_missing', 'a sound needs a name', { field: 'name' });
+    if (!SOUND_FILE_RE.test(s.file)) throw new RelaisError('sound.file_invalid', `file "${s.file}" must be a plain file name inside sounds/`, { field: 'file' });
+    if (!SOUND_KINDS.includes(s.kind)) throw new RelaisError('sound.kind_invalid', `kind "${s.kind}" is not one of ${SOUND_KINDS.join(', ')}`, { field: 'kind' });
+  }
+
+  create(input: SoundInput): Sound {
+    const s = { name: input.name, file: input.file, kind: input.kind ?? 'prompt', language: input.language ?? null, durationMs: input.durationMs ?? 0 };
+    this.check(s);
+    if (this.findByName(s.name)) throw new RelaisError('sound.exists', `sound "${s.name}" already exists`, { field: 'name', status: 409 });
+    const info = this.db
+      .prepare('INSERT INTO sounds (name, file, kind, language, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(s.name, s.file, s.kind, s.language, s.durationMs, this.now());
+    return this.require(Number(info.lastInsertRowid));
+  }
+
+  update(id: number, patch: Partial<Omit<Sound, 'id' | 'createdAt'>>): Sound {
+    const s = { ...this.require(id), ...patch };
+    this.check(s);
+    const other = this.findByName(s.name);
+    if (other && other.id !== id) throw new RelaisError('sound.exists', `sound "${s.name}" already exists`, { field: 'name', status: 409 });
+    this.db.prepare('UPDATE sounds SET name = ?, file = ?, kind = ?, language = ?, duration_ms = ? WHERE id = ?').run(s.name, s.file, s.kind, s.language, s.durationMs, id);
+    return this.require(id);
+  }
+
+  delete(id: number): void {
+    const info = this.db.prepare('DELETE FROM sounds WHERE id = ?').run(id);
+    if (info.changes === 0) throw new NotFoundError('sound', id);
+  }
+}
