@@ -1,6 +1,5 @@
 // Sounds: the user sound library (import/convert), system prompts per language, offline TTS, call-progress tones, WAV I/O.
 export { SoundLibrary, SoundError, sniffAudio, type SoundLibraryOptions, type ImportOptions } from './sound-library.js';
-export { SoundRepository, SOUND_KINDS, type Sound, type SoundKind } from './sound-repository.js';
 export { PromptLibrary, DEFAULT_PROMPTS_DIR, type PromptName } from './prompts.js';
 export { PROMPT_TEXTS, PROMPT_KEYS, MAX_SPOKEN_NUMBER, promptJobs, type PromptKey } from './prompt-texts.js';
 export { TextToSpeech, synthesize, checkLanguage, LANGUAGES, VOICES, type Language } from './tts.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { NotFoundError, RelaisError, randomToken, type Clock, SystemClock } from '../../shared/index.js';
 import type { Database } from '../../storage/index.js';
 import { convertTo8kMonoWav, lastLine, ToolError } from './audio-convert.js';
-import { SoundRepository, SOUND_KINDS, type Sound, type SoundKind } from './sound-repository.js';
+import { SoundRepository, SOUND_KINDS, type Sound, type SoundKind } from '../../directory/index.js';
 import { TextToSpeech } from './tts.js';
 import { parseWav, WAVE_FORMAT_PCM } from './wav.js';
 
@@ -58,8 +58,9 @@ export class SoundLibrary {
     this.dir = path.join(opts.dataDir, 'sounds');
     this.tmpDir = path.join(this.dir, '.tmp');
     fs.mkdirSync(this.tmpDir, { recursive: true });
-    this.repo = new SoundRepository(opts.db);
     this.clock = opts.clock ?? new SystemClock();
+    const clock = this.clock;
+    this.repo = new SoundRepository(opts.db, () => clock.now());
     this.maxDurationMs = opts.maxDurationMs ?? 30 * 60_000;
     this.maxBytes = opts.maxBytes ?? 100 * 1024 * 1024;
     this.convertTimeoutMs = opts.convertTimeoutMs ?? 120_000;
@@ -136,7 +137,9 @@ export class SoundLibrary {
       const previous = this.repo.findByName(name);
       let sound: Sound;
       try {
-        sound = this.repo.upsert({ name, file, kind, language: opts.language ?? null, durationMs: info.durationMs, createdAt: this.clock.now() });
+        const row = { file, kind, language: opts.language ?? previous?.language ?? null, durationMs: info.durationMs };
+        // A re-import keeps the row (and every reference to its id): only the file and its facts change.
+        sound = previous ? this.repo.update(previous.id, row) : this.repo.create({ name, ...row });
       } catch (err) {
         fs.rmSync(final, { force: true });
         throw err;
@@ -168,7 +171,7 @@ export class SoundLibrary {
   remove(name: string): boolean {
     const s = this.repo.findByName(name);
     if (!s) return false;
-    this.repo.remove(name);
+    this.repo.delete(s.id);
     fs.rmSync(path.join(this.dir, s.file), { force: true });
     return true;
   }
@@ -190,7 +193,7 @@ function slug(name: string): string {
       .normalize('NFKD')
       .replace(/[\u0300-\u036f]/g, '')
       .replace(/[^A-Za-z0-9_-]+/g, '_')
-      .replace(/^_+|_+$/g, '')
+      .replace(/^[-_]+|[-_]+$/g, '')
       .slice(0, 40) || 'sound'
   );
 }
