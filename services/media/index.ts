@@ -1,2 +1,4 @@
 // Media module: the MediaEngine seam and its backends (built-in worker engine; rtpengine backend in rtpengine/).
 export * from './engine.js';
+export { BuiltinMediaEngine, BuiltinEndpoint, type BuiltinMediaEngineOptions } from './builtin-engine.js';
+export type { WorkerStats as MediaWorkerStats } from './worker/protocol.js';

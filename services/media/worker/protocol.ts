@@ -1,0 +1,60 @@
+// Messages between the main thread (BuiltinMediaEngine) and the media worker: commands with replies, and events.
+import type { Codec, DtmfMethod, PlayItem, PlayResult } from '../engine.js';
+
+export interface WorkerInit {
+  bind: string;
+  rtpPortMin: number;
+  rtpPortMax: number;
+}
+
+/** Negotiated media of one endpoint, as the worker needs it. */
+export interface EndpointConfig {
+  remoteAddress: string;
+  remotePort: number;
+  remoteRtcpPort: number;
+  codec: Codec;
+  pt: number;
+  /** telephone-event payload type, -1 when not negotiated (then in-band DTMF is detected and sent). */
+  tePt: number;
+  ptime: number;
+  /** We may send to the remote (our direction sendrecv/sendonly and theirs lets it in). */
+  send: boolean;
+  /** The remote is expected to send: arms the RTP timeout. */
+  expectRtp: boolean;
+  /** 0 = no timeout. */
+  rtpTimeoutMs: number;
+}
+
+export type WorkerCommand =
+  | { op: 'open'; id: number; ep: number }
+  | { op: 'configure'; id: number; ep: number; cfg: EndpointConfig }
+  | { op: 'bridge'; id: number; ep: number; other: number }
+  | { op: 'unbridge'; id: number; ep: number }
+  | { op: 'play'; id: number; ep: number; play: number; items: PlayItem[]; loop: boolean; interrupt: boolean }
+  | { op: 'stopPlay'; id: number; ep: number; result: PlayResult }
+  | { op: 'record'; id: number; ep: number; file: string; direction: 'in' | 'out' | 'both'; stereo: boolean }
+  | { op: 'stopRecord'; id: number; ep: number }
+  | { op: 'sendDtmf'; id: number; ep: number; digits: string }
+  | { op: 'close'; id: number; ep: number }
+  | { op: 'stats'; id: number };
+
+export interface WorkerStats {
+  endpoints: number;
+  /** "PID/TID" of the worker thread (for CPU sampling by benchmarks). */
+  thread: string;
+  rxPackets: number;
+  txPackets: number;
+  relayed: number;
+  dropped: number;
+  rtcpPackets: number;
+  lateTicks: number;
+}
+
+export type WorkerMessage =
+  | { type: 'ready'; thread: string }
+  | { type: 'reply'; id: number; ok: true; value?: unknown }
+  | { type: 'reply'; id: number; ok: false; code: string; message: string }
+  | { type: 'dtmf'; ep: number; digit: string; method: DtmfMethod }
+  | { type: 'playDone'; ep: number; play: number; result: PlayResult }
+  | { type: 'rtpTimeout'; ep: number }
+  | { type: 'error'; ep: number; code: string; message: string };
