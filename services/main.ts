@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApiServer } from './api/index.js';
+import { createMediaEngine, type MediaEngine } from './media/index.js';
 import { Store } from './storage/index.js';
 import {
   SystemClock,
@@ -24,6 +25,7 @@ export class Relais {
   readonly modules: Module[] = [];
   store: Store | undefined;
   api: ApiServer | undefined;
+  media: MediaEngine | undefined;
   private started: Module[] = [];
   private stopping: Promise<void> | undefined;
 
@@ -46,6 +48,9 @@ export class Relais {
       stop: async () => store.close(),
       health: (): ModuleHealth => ({ status: store.db.open ? 'ok' : 'down', detail: { schema: store.schemaVersion() } }),
     });
+
+    this.media = createMediaEngine(config, { logger: this.log });
+    this.modules.push(this.media);
 
     this.api = new ApiServer({
       bind: config.bind,
