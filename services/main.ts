@@ -4,6 +4,8 @@ import path from 'node:path';
 import { ApiServer } from './api/index.js';
 import { createMediaEngine, type MediaEngine } from './media/index.js';
 import { Store } from './storage/index.js';
+import type { Directory } from './directory/index.js';
+import { bootstrapSite, consoleUrl } from './site/index.js';
 import {
   SystemClock,
   Logger,
@@ -17,6 +19,8 @@ import {
 export interface RelaisOptions {
   clock?: Clock;
   logger?: Logger;
+  /** Lines a person must see once (first-run admin password, console address); stdout by default. */
+  print?: (line: string) => void;
 }
 
 export class Relais {
@@ -24,6 +28,7 @@ export class Relais {
   readonly log: Logger;
   readonly modules: Module[] = [];
   store: Store | undefined;
+  directory: Directory | undefined;
   api: ApiServer | undefined;
   media: MediaEngine | undefined;
   private started: Module[] = [];
@@ -31,7 +36,7 @@ export class Relais {
 
   constructor(
     readonly config: Config,
-    opts: RelaisOptions = {},
+    private readonly opts: RelaisOptions = {},
   ) {
     this.clock = opts.clock ?? new SystemClock();
     this.log = opts.logger ?? new Logger(config.logLevel);
@@ -42,6 +47,13 @@ export class Relais {
     fs.mkdirSync(config.dataDir, { recursive: true });
     const store = Store.open(path.join(config.dataDir, 'relais.db'));
     this.store = store;
+    const print = this.opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+    try {
+      this.directory = bootstrapSite(store, config, { log: this.log, print }).directory;
+    } catch (err) {
+      store.close();
+      throw err;
+    }
     this.modules.push({
       name: 'storage',
       start: async () => {},
@@ -76,6 +88,7 @@ export class Relais {
       rtp: `${config.rtpPortMin}-${config.rtpPortMax}`,
       dataDir: config.dataDir,
     });
+    print(`Console: ${consoleUrl(config.bind, this.api.port())}`);
   }
 
   health(): Record<string, ModuleHealth> {

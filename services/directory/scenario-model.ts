@@ -1,6 +1,6 @@
 // The scenario language (SPEC §1, §7): actions stored as JSON in scenarios.actions, with their validation.
 // The stored form is the site-file form (snake_case keys), so a scenario reads the same in YAML, JSON and SQL.
-import { Checker, type Obj, type Path } from './checker.js';
+import { Checker, isObj, type Obj, type Path } from './checker.js';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -36,10 +36,12 @@ export interface PlayAction extends ActionBase, SoundRef { type: 'play'; /** bef
 export interface DistributeAction extends ActionBase { type: 'distribute'; queue: string }
 export interface CallUserAction extends ActionBase { type: 'call_user'; user: string; ring_time?: number }
 export interface TransferAction extends ActionBase { type: 'transfer'; to: string; ring_time?: number }
+/** A name, or names per language (spoken by TTS in the caller's language). */
+export type LocalisedName = string | Partial<Record<Language, string>>;
 export interface MenuOption {
   key: string;
   /** Spoken "to reach NAME press KEY" when announce_options; recorded as the call's service. */
-  name: string;
+  name: LocalisedName;
   actions: ScenarioAction[];
 }
 export interface DetectDtmfAction extends ActionBase, SoundRef {
@@ -173,6 +175,21 @@ function checkSoundRef(c: Checker, o: Obj, path: Path, refs: ActionRefs, require
   return out;
 }
 
+function checkName(c: Checker, v: unknown, p: Path): LocalisedName | undefined {
+  if (isObj(v)) {
+    const o = c.obj(v, p, LANGUAGES);
+    if (!o) return undefined;
+    const out: Partial<Record<Language, string>> = {};
+    for (const l of LANGUAGES) {
+      const s = c.str(o, l, p);
+      if (s !== undefined) out[l] = s;
+    }
+    if (Object.keys(out).length === 0) return c.fail(p, 'give the name in at least one language (fr, en, es)');
+    return out;
+  }
+  return c.strValue(v, p, { required: true });
+}
+
 const COMMON = ['type', 'when'];
 const SOUND = ['sound', 'prompt', 'text'];
 
@@ -255,7 +272,7 @@ function checkAction(c: Checker, raw: unknown, p: Path, refs: ActionRefs, depth:
         const oo = c.obj(rawOpt, op, ['key', 'name', 'actions']);
         if (!oo) return;
         const key = c.str(oo, 'key', op, { required: true, pattern: KEY_RE, hint: 'one key: 0-9, * or #' });
-        const name = c.str(oo, 'name', op, { required: true });
+        const name = checkName(c, oo.name, [...op, 'name']);
         if (oo.actions === undefined) c.fail([...op, 'actions'], 'missing (required): what happens for this key');
         const actions = checkActions(c, oo.actions, [...op, 'actions'], refs, depth + 1);
         if (key !== undefined) {
@@ -264,10 +281,11 @@ function checkAction(c: Checker, raw: unknown, p: Path, refs: ActionRefs, depth:
         }
         if (key !== undefined && name !== undefined) options.push({ key, name, actions });
       });
-      const out: DetectDtmfAction = { type, ...base, ...snd, options };
+      const out = { type, ...base, ...snd } as DetectDtmfAction;
       if (announce !== undefined) out.announce_options = announce;
       if (timeout !== undefined) out.timeout = timeout;
       if (attempts !== undefined) out.attempts = attempts;
+      out.options = options;
       if (o.no_match !== undefined) out.no_match = checkActions(c, o.no_match, [...p, 'no_match'], refs, depth + 1);
       return out;
     }

@@ -1,0 +1,89 @@
+// First start: apply the embedded default site (or --site FILE) to an empty store, create the first admin,
+// and keep the SIP digest HA1 values in step with the configured domain.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Store } from '../storage/index.js';
+import { RelaisError, type Config, type Logger } from '../shared/index.js';
+import { Directory, generateSecret } from '../directory/index.js';
+import { importSiteText } from './apply.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+/** The embedded default site: next to the compiled file when scripts/build copied it, else in the source tree. */
+export function defaultSitePath(): string {
+  const candidates = [path.join(HERE, 'default-site.yaml'), path.resolve(HERE, '../../../services/site/default-site.yaml')];
+  const found = candidates.find((p) => fs.existsSync(p));
+  if (!found) throw new RelaisError('site.default_missing', `embedded default site not found (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
+export interface BootstrapOptions {
+  log: Logger;
+  /** Where the one-time lines a person must see go (stdout by default). */
+  print?: (line: string) => void;
+}
+
+export interface BootstrapResult {
+  directory: Directory;
+  /** The generated first-run admin password, when one was generated. */
+  generatedAdminPassword?: string;
+  /** The site file applied because the store was empty. */
+  appliedSite?: string;
+}
+
+const REALM_KEY = 'sip.realm';
+export const FIRST_ADMIN = 'admin';
+
+export function bootstrapSite(store: Store, config: Pick<Config, 'domain' | 'siteFile' | 'adminPassword'>, opts: BootstrapOptions): BootstrapResult {
+  const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const directory = new Directory(store.db, config.domain);
+  const result: BootstrapResult = { directory };
+
+  // HA1 = H(user:realm:secret) depends on the realm: recompute them all when the domain changed.
+  const realm = directory.settings.get(REALM_KEY);
+  if (realm !== config.domain) {
+    store.transaction(() => {
+      const n = directory.extensions.rehash(config.domain);
+      directory.settings.set(REALM_KEY, config.domain);
+      if (realm !== undefined) opts.log.info('SIP realm changed; digest credentials recomputed', { from: realm, to: config.domain, extensions: n });
+    });
+  }
+
+  if (directory.isEmpty()) {
+    const file = config.siteFile ?? defaultSitePath();
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new RelaisError('site.unreadable', `cannot read site file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    const summary = importSiteText(store, config.domain, text, config.siteFile ? file : 'default site');
+    result.appliedSite = file;
+    opts.log.info('site applied to the empty store', {
+      file,
+      extensions: summary.extensions,
+      numbers: summary.numbers,
+      queues: summary.queues,
+      scenarios: summary.scenarios,
+    });
+  }
+
+  // First-run admin: someone must be able to log in to the console.
+  const admins = directory.users.list().filter((u) => u.role === 'admin' && u.hasPassword);
+  if (admins.length === 0) {
+    const password = config.adminPassword ?? generateSecret(16);
+    const existing = directory.users.findByUsername(FIRST_ADMIN);
+    store.transaction(() => {
+      if (existing) {
+        directory.users.update(existing.id, { role: 'admin' });
+        directory.users.setPassword(existing.id, password);
+      } else directory.users.create({ username: FIRST_ADMIN, name: 'Administrator', role: 'admin', password });
+    });
+    if (config.adminPassword === undefined) {
+      result.generatedAdminPassword = password;
+      print(`First-run admin password for user "${FIRST_ADMIN}": ${password}`);
+    } else opts.log.info('first-run admin created with RELAIS_ADMIN_PASSWORD', { user: FIRST_ADMIN });
+  }
+  return result;
+}

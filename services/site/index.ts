@@ -1,0 +1,26 @@
+// Site file: YAML description of an office (users, extensions, numbers, trunks, queues, scenarios, sounds, phones),
+// imported atomically and exported back; first-start bootstrap with the embedded default site.
+export {
+  parseSiteFile,
+  validateSite,
+  formatIssue,
+  SiteFileError,
+  SITE_FILE_VERSION,
+  SITE_SECTIONS,
+  type SiteFile,
+  type SiteIssue,
+  type SiteUser,
+  type SiteExtension,
+  type SiteSound,
+  type SiteTrunk,
+  type SiteRoute,
+  type SiteScenario,
+  type SiteQueue,
+  type SiteNumber,
+  type SitePhone,
+  type SettingValue,
+  type ParseSiteOptions,
+} from './site-file.js';
+export { importSiteText, applySite, readSite, exportSiteText, keptAdmins, type ImportSummary } from './apply.js';
+export { bootstrapSite, defaultSitePath, FIRST_ADMIN, type BootstrapOptions, type BootstrapResult } from './bootstrap.js';
+export { consoleUrl } from './console-url.js';
