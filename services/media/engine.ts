@@ -143,8 +143,8 @@ export const DTMF_DIGITS = '0123456789*#ABCD';
 /** Throws MediaError naming the first character that is not a DTMF digit. */
 export function checkDtmfDigits(digits: string): string {
   const d = digits.toUpperCase();
-  for (const c of d) {
-    if (!DTMF_DIGITS.includes(c)) throw new MediaError('media.dtmf_invalid', `"${c}" is not a DTMF digit (0-9 * # A-D)`);
+  for (const c of digits) {
+    if (!DTMF_DIGITS.includes(c.toUpperCase())) throw new MediaError('media.dtmf_invalid', `"${c}" is not a DTMF digit (0-9 * # A-D)`);
   }
   return d;
 }
