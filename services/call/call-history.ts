@@ -1,0 +1,190 @@
+// Call history repository: the calls row of each call and its call_events timeline (SQL owned here).
+import type { Database } from '../storage/index.js';
+
+export type CallDirection = 'inbound' | 'outbound' | 'internal';
+export type CallStatus = 'ringing' | 'answered' | 'ended' | 'voicemail';
+
+export interface CallRecord {
+  id: string;
+  direction: CallDirection;
+  caller: string;
+  callee: string;
+  numberId: number | null;
+  queueId: number | null;
+  answeredBy: number | null;
+  startedAt: number;
+  answeredAt: number | null;
+  endedAt: number | null;
+  status: string;
+  cause: string | null;
+  /** Recording file, relative to the data dir (e.g. recordings/2026/11/<id>.wav). */
+  recording: string | null;
+}
+
+export interface CallEventRecord {
+  id: number;
+  callId: string;
+  at: number;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+interface CallRow {
+  id: string;
+  direction: CallDirection;
+  caller: string;
+  callee: string;
+  number_id: number | null;
+  queue_id: number | null;
+  answered_by: number | null;
+  started_at: number;
+  answered_at: number | null;
+  ended_at: number | null;
+  status: string;
+  cause: string | null;
+  recording: string | null;
+}
+
+function toRecord(r: CallRow): CallRecord {
+  return {
+    id: r.id,
+    direction: r.direction,
+    caller: r.caller,
+    callee: r.callee,
+    numberId: r.number_id,
+    queueId: r.queue_id,
+    answeredBy: r.answered_by,
+    startedAt: r.started_at,
+    answeredAt: r.answered_at,
+    endedAt: r.ended_at,
+    status: r.status,
+    cause: r.cause,
+    recording: r.recording,
+  };
+}
+
+export class CallHistory {
+  constructor(private readonly db: Database) {}
+
+  create(c: { id: string; direction: CallDirection; caller: string; callee: string; startedAt: number; numberId?: number | null }): void {
+    this.db
+      .prepare('INSERT INTO calls (id, direction, caller, callee, number_id, started_at, status) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(c.id, c.direction, c.caller, c.callee, c.numberId ?? null, c.startedAt, 'ringing');
+  }
+
+  answered(id: string, at: number, answeredBy: number | null): void {
+    this.db.prepare("UPDATE calls SET status = 'answered', answered_at = ?, answered_by = ? WHERE id = ?").run(at, answeredBy, id);
+  }
+
+  setStatus(id: string, status: CallStatus): void {
+    this.db.prepare('UPDATE calls SET status = ? WHERE id = ?').run(status, id);
+  }
+
+  ended(id: string, at: number, cause: string): void {
+    this.db.prepare("UPDATE calls SET status = 'ended', ended_at = ?, cause = ? WHERE id = ? AND ended_at IS NULL").run(at, cause, id);
+  }
+
+  setRecording(id: string, file: string): void {
+    this.db.prepare('UPDATE calls SET recording = ? WHERE id = ?').run(file, id);
+  }
+
+  event(callId: string, at: number, type: string, data: Record<string, unknown> = {}): void {
+    this.db.prepare('INSERT INTO call_events (call_id, at, type, data) VALUES (?, ?, ?, ?)').run(callId, at, type, JSON.stringify(data));
+  }
+
+  get(id: string): CallRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM calls WHERE id = ?').get(id) as CallRow | undefined;
+    return r ? toRecord(r) : undefined;
+  }
+
+  /** Most recent first. */
+  list(limit = 100): CallRecord[] {
+    return (this.db.prepare('SELECT * FROM calls ORDER BY started_at DESC, rowid DESC LIMIT ?').all(limit) as CallRow[]).map(toRecord);
+  }
+
+  events(callId: string): CallEventRecord[] {
+    const rows = this.db.prepare('SELECT id, call_id, at, type, data FROM call_events WHERE call_id = ? ORDER BY id').all(callId) as {
+      id: number;
+      call_id: string;
+      at: number;
+      type: string;
+      data: string;
+    }[];
+    return rows.map((r) => ({ id: r.id, callId: r.call_id, at: r.at, type: r.type, data: JSON.parse(r.data) as Record<string, unknown> }));
+  }
+}
+
+export interface VoicemailRecord {
+  id: number;
+  extensionId: number | null;
+  callId: string | null;
+  caller: string;
+  /** Relative to the data dir. */
+  file: string;
+  durationMs: number;
+  isNew: boolean;
+  createdAt: number;
+}
+
+interface VoicemailRow {
+  id: number;
+  extension_id: number | null;
+  call_id: string | null;
+  caller: string;
+  file: string;
+  duration_ms: number;
+  is_new: number;
+  created_at: number;
+}
+
+export class VoicemailRepository {
+  constructor(private readonly db: Database) {}
+
+  add(v: { extensionId: number; callId: string | null; caller: string; file: string; durationMs: number; createdAt: number }): VoicemailRecord {
+    const r = this.db
+      .prepare('INSERT INTO voicemails (extension_id, call_id, caller, file, duration_ms, is_new, created_at) VALUES (?, ?, ?, ?, ?, 1, ?)')
+      .run(v.extensionId, v.callId, v.caller, v.file, v.durationMs, v.createdAt);
+    return this.get(Number(r.lastInsertRowid))!;
+  }
+
+  get(id: number): VoicemailRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM voicemails WHERE id = ?').get(id) as VoicemailRow | undefined;
+    return r ? toVoicemail(r) : undefined;
+  }
+
+  /** Oldest first (the order a mailbox plays them). */
+  list(extensionId: number, opts: { onlyNew?: boolean } = {}): VoicemailRecord[] {
+    const sql = `SELECT * FROM voicemails WHERE extension_id = ?${opts.onlyNew ? ' AND is_new = 1' : ''} ORDER BY created_at, id`;
+    return (this.db.prepare(sql).all(extensionId) as VoicemailRow[]).map(toVoicemail);
+  }
+
+  markOld(id: number): void {
+    this.db.prepare('UPDATE voicemails SET is_new = 0 WHERE id = ?').run(id);
+  }
+
+  remove(id: number): VoicemailRecord | undefined {
+    const v = this.get(id);
+    this.db.prepare('DELETE FROM voicemails WHERE id = ?').run(id);
+    return v;
+  }
+
+  counts(extensionId: number): { newMessages: number; oldMessages: number } {
+    const r = this.db
+      .prepare('SELECT sum(is_new = 1) AS n, sum(is_new = 0) AS o FROM voicemails WHERE extension_id = ?')
+      .get(extensionId) as { n: number | null; o: number | null };
+    return { newMessages: r.n ?? 0, oldMessages: r.o ?? 0 };
+  }
+}
+
+function toVoicemail(r: VoicemailRow): VoicemailRecord {
+  return {
+    id: r.id,
+    extensionId: r.extension_id,
+    callId: r.call_id,
+    caller: r.caller,
+    file: r.file,
+    durationMs: r.duration_ms,
+    isNew: r.is_new === 1,
+    createdAt: r.created_at,
+  };
+}

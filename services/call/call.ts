@@ -1,0 +1,84 @@
+// One call and its legs: ownership tree call → legs → (SIP dialog, media endpoint); closing the call closes both.
+import type { MediaEndpoint } from '../media/index.js';
+import type { CallDialog } from './sip-host.js';
+import type { CallDirection } from './call-history.js';
+
+/** Who is on a leg: an extension of this site, or a remote party reached through a trunk. */
+export interface Party {
+  /** Extension number, or the external number. */
+  number: string;
+  displayName: string;
+  extensionId?: number | undefined;
+  /** True when this party is one of our extensions (BLF lamps follow it). */
+  isExtension: boolean;
+}
+
+export type LegRole = 'caller' | 'callee';
+
+export class Leg {
+  dialog: CallDialog | undefined;
+  endpoint: MediaEndpoint | undefined;
+  /** This leg's party sent a=sendonly/inactive (RFC 3264 §8.4 hold). */
+  held = false;
+
+  constructor(
+    readonly role: LegRole,
+    readonly party: Party,
+  ) {}
+}
+
+export type CallState = 'ringing' | 'answered' | 'voicemail' | 'ended';
+
+/** What observers (history, LEDs, console, queue) see of a call. */
+export interface CallInfo {
+  id: string;
+  direction: CallDirection;
+  caller: Party;
+  callee: Party;
+  state: CallState;
+  startedAt: number;
+  answeredAt?: number | undefined;
+  endedAt?: number | undefined;
+  cause?: string | undefined;
+  recording?: string | undefined;
+}
+
+export class Call {
+  state: CallState = 'ringing';
+  answeredAt: number | undefined;
+  endedAt: number | undefined;
+  cause: string | undefined;
+  /** Recording file relative to the data dir, while or after recording. */
+  recording: string | undefined;
+  /** The two parties in conversation; [0] started as the caller. A transfer replaces one of them. */
+  legs: Leg[] = [];
+  /** Pending UAC attempts (forks, transfer targets): aborted when the call ends. */
+  readonly attempts = new Set<AbortController>();
+
+  constructor(
+    readonly id: string,
+    readonly direction: CallDirection,
+    readonly caller: Party,
+    public callee: Party,
+    readonly startedAt: number,
+  ) {}
+
+  other(leg: Leg): Leg | undefined {
+    return this.legs.find((l) => l !== leg);
+  }
+
+  info(): CallInfo {
+    return {
+      id: this.id,
+      direction: this.direction,
+      caller: this.caller,
+      callee: this.callee,
+      state: this.state,
+      startedAt: this.startedAt,
+      answeredAt: this.answeredAt,
+      endedAt: this.endedAt,
+      cause: this.cause,
+      recording: this.recording,
+    };
+  }
+}

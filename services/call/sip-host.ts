@@ -1,0 +1,110 @@
+// The narrow view of the SIP layer call control needs (SipStack, registrar, presence, trunks), so it can be driven by fakes in tests.
+import type { SipRequest, SipResponse } from '../sip/message/index.js';
+import type { DigestServer } from '../sip/auth/index.js';
+
+export interface CallSource {
+  transport: 'udp' | 'tcp';
+  address: string;
+  port: number;
+  connectionId?: string | undefined;
+}
+
+export interface SendOptions {
+  headers?: Record<string, string | string[]>;
+  body?: string;
+  contentType?: string;
+}
+
+/** An incoming request (INVITE out of dialog, or re-INVITE/REFER/INFO inside one). */
+export interface CallIncomingRequest {
+  readonly msg: SipRequest;
+  readonly source: CallSource;
+  /** Emits `cancel` when a CANCEL matched this INVITE. */
+  on(event: 'cancel', listener: () => void): unknown;
+}
+
+export interface CallServerResponse {
+  send(status: number, reason?: string, opts?: SendOptions): unknown;
+  readonly sent: boolean;
+}
+
+export type InDialogHandler = (req: CallIncomingRequest, res: CallServerResponse) => void;
+
+/** One SIP dialog of a call leg (drachtio-srf shaped). */
+export interface CallDialog {
+  readonly callId: string;
+  readonly remoteSdp: string | undefined;
+  on(event: 'destroy', listener: (reason?: unknown) => void): unknown;
+  on(event: 'modify' | 'refer' | 'info' | 'notify', listener: InDialogHandler): unknown;
+  /** In-dialog request (NOTIFY for REFER progress, re-INVITE for hold). */
+  request(method: string, opts?: SendOptions): Promise<SipResponse>;
+  /** Sends BYE; idempotent. */
+  destroy(): unknown;
+}
+
+export interface UacTarget {
+  address: string;
+  port: number;
+  transport: 'udp' | 'tcp';
+}
+
+export interface CallUacOptions {
+  localSdp: string;
+  headers?: Record<string, string>;
+  target?: UacTarget;
+  auth?: { username: string; password: string };
+  onProvisional?: (res: SipResponse) => void;
+  /** Aborting sends CANCEL (RFC 3261 §9.1) and rejects with SipError 487. */
+  signal?: AbortSignal;
+}
+
+export type CallMiddleware = (req: CallIncomingRequest, res: CallServerResponse, next: () => void) => void | Promise<void>;
+
+export interface CallSipHost {
+  use(method: string, handler: CallMiddleware): unknown;
+  createUas(req: CallIncomingRequest, res: CallServerResponse, opts: { localSdp: string; headers?: Record<string, string> }): Promise<CallDialog>;
+  createUac(uri: string, opts: CallUacOptions): Promise<CallDialog>;
+}
+
+/** A registered contact of an extension (the registrar's Binding, reduced). */
+export interface CallBinding {
+  contact: string;
+  source: CallSource;
+}
+
+export interface CallRegistrar {
+  lookup(extensionNumber: string): CallBinding[];
+  /** Shared with the registrar, so INVITE challenges use the same nonces and realm. */
+  readonly digest: DigestServer;
+}
+
+export type BlfState = 'idle' | 'early' | 'confirmed';
+
+export interface CallPresence {
+  setDialogState(extension: string, state: BlfState, detail?: { callId?: string; direction?: 'initiator' | 'recipient'; remote?: string }): void;
+  setMailbox(extension: string, box: { newMessages: number; oldMessages: number }): void;
+}
+
+/** Where an outbound number goes (a trunk picked by the outbound routes). */
+export interface OutboundRoute {
+  uri: string;
+  target?: UacTarget;
+  auth?: { username: string; password: string };
+  /** Caller ID to present on the trunk. */
+  callerId?: string;
+  trunkName: string;
+}
+
+export interface CallTrunks {
+  /** The trunk an inbound INVITE came from (by source address or registration), if any. */
+  matchInbound(req: CallIncomingRequest): { trunkName: string } | undefined;
+  routeOutbound(number: string, callerExtension: string): OutboundRoute | undefined;
+}
+
+/** A failed UAC attempt: the final status the far end gave (SipError from the stack). */
+export function statusOf(err: unknown): number {
+  if (err && typeof err === 'object' && 'status' in err && typeof (err as { status: unknown }).status === 'number') {
+    return (err as { status: number }).status;
+  }
+  return 500;
+}

@@ -1,0 +1,293 @@
+// Voicemail: takes unanswered calls (prompt, beep, record until silence or max length), MWI, and *97 to listen with a PIN.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Clock, Logger, TimerHandle } from '../shared/index.js';
+import { errorMessage } from '../shared/index.js';
+import type { Extension, ExtensionRepository } from '../directory/index.js';
+import type { MediaEndpoint, PlayItem } from '../media/index.js';
+import { VoicemailRepository } from './call-history.js';
+import type { CallHistory } from './call-history.js';
+import type { FeatureCall, UnansweredCall, VoicemailHandler } from './call-service.js';
+import type { CallDialog, CallPresence, CallSipHost } from './sip-host.js';
+
+/** The prompts voicemail speaks (PromptLibrary from media/sounds fits). */
+export interface VoicemailPrompts {
+  path(lang: string, key: string): string;
+  sayNumber(lang: string, n: number): string[];
+}
+
+export interface VoicemailOptions {
+  sip: CallSipHost;
+  db: import('../storage/index.js').Database;
+  extensions: ExtensionRepository;
+  history: CallHistory;
+  clock: Clock;
+  logger: Logger;
+  dataDir: string;
+  prompts?: VoicemailPrompts | undefined;
+  presence?: CallPresence | undefined;
+  language?: string;
+  /** Longest message (default 120 s). */
+  maxLengthMs?: number;
+  /** Recording stops after this much silence (default 5 s). */
+  silenceMs?: number;
+  /** RMS (0..1) under which 20 ms of audio counts as silence (default 0.01). */
+  silenceThreshold?: number;
+  /** A message with less sound than this is dropped (default 300 ms). */
+  minSoundMs?: number;
+  /** Feature code to listen to one's messages (default *97). */
+  listenCode?: string;
+}
+
+/** Why a recording stopped. */
+export type RecordingEnd = 'hangup' | 'silence' | 'max-length';
+
+export interface VoicemailEvents {
+  deposited: { extension: string; id: number; file: string; durationMs: number; caller: string };
+}
+
+/** RMS of 16-bit mono PCM samples in buf (0..1). */
+export function pcmRms(buf: Buffer): number {
+  const n = Math.floor(buf.length / 2);
+  if (n === 0) return 0;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const v = buf.readInt16LE(i * 2) / 32768;
+    sum += v * v;
+  }
+  return Math.sqrt(sum / n);
+}
+
+/** Milliseconds of 20 ms frames above threshold in 16-bit mono PCM. */
+export function soundMs(buf: Buffer, threshold: number): number {
+  const frame = 320;
+  let ms = 0;
+  for (let off = 0; off + frame <= buf.length; off += frame) if (pcmRms(buf.subarray(off, off + frame)) > threshold) ms += 20;
+  return ms;
+}
+
+export class Voicemail implements VoicemailHandler {
+  readonly repo: VoicemailRepository;
+  private readonly log: Logger;
+  private readonly lang: string;
+  private readonly maxLengthMs: number;
+  private readonly silenceMs: number;
+  private readonly threshold: number;
+  private readonly minSoundMs: number;
+  readonly listenCode: string;
+  /** Called after each stored message (tests, console). */
+  onDeposited: ((e: VoicemailEvents['deposited']) => void) | undefined;
+
+  constructor(private readonly opts: VoicemailOptions) {
+    this.repo = new VoicemailRepository(opts.db);
+    this.log = opts.logger.child({ module: 'voicemail' });
+    this.lang = opts.language ?? 'en';
+    this.maxLengthMs = opts.maxLengthMs ?? 120_000;
+    this.silenceMs = opts.silenceMs ?? 5000;
+    this.threshold = opts.silenceThreshold ?? 0.01;
+    this.minSoundMs = opts.minSoundMs ?? 300;
+    this.listenCode = opts.listenCode ?? '*97';
+  }
+
+  /** MWI state of an extension, pushed to its subscribers. */
+  publishMailbox(ext: Extension): void {
+    try {
+      this.opts.presence?.setMailbox(ext.number, this.repo.counts(ext.id));
+    } catch (err) {
+      this.log.debug('MWI update failed', { ext: ext.number, error: errorMessage(err) });
+    }
+  }
+
+  private prompt(key: string): PlayItem[] {
+    try {
+      return this.opts.prompts ? [{ file: this.opts.prompts.path(this.lang, key) }] : [];
+    } catch (err) {
+      this.log.warn('prompt missing', { key, error: errorMessage(err) });
+      return [];
+    }
+  }
+
+  private number(n: number): PlayItem[] {
+    try {
+      return this.opts.prompts ? this.opts.prompts.sayNumber(this.lang, n).map((file) => ({ file })) : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /** Answers the caller; resolves with the dialog and a flag set when the caller hangs up. */
+  private async answer(
+    u: { call: { legs: { dialog: CallDialog | undefined }[] }; req: UnansweredCall['req']; res: UnansweredCall['res'] },
+    ep: MediaEndpoint,
+  ): Promise<{ dialog: CallDialog; gone: { value: boolean }; hungUp: Promise<void> }> {
+    const dialog = await this.opts.sip.createUas(u.req, u.res, { localSdp: ep.localSdp });
+    const leg = u.call.legs[0];
+    if (leg) leg.dialog = dialog;
+    const gone = { value: false };
+    const hungUp = new Promise<void>((resolve) =>
+      dialog.on('destroy', () => {
+        gone.value = true;
+        ep.stopPlay();
+        resolve();
+      }),
+    );
+    return { dialog, gone, hungUp };
+  }
+
+  async deposit(u: UnansweredCall): Promise<void> {
+    const ep = u.callerEndpoint;
+    let answered;
+    try {
+      answered = await this.answer(u, ep);
+    } catch (err) {
+      this.log.info('voicemail could not answer', { call: u.call.id, error: errorMessage(err) });
+      return;
+    }
+    const { gone, hungUp } = answered;
+    u.call.answeredAt = this.opts.clock.now();
+    this.opts.history.event(u.call.id, this.opts.clock.now(), 'voicemail.answered', { extension: u.target.number, reason: u.reason });
+    await ep.play([...this.prompt('leave-message-after-tone'), { tone: 'beep' }]);
+    if (gone.value) return;
+
+    const rel = path.join('voicemail', u.target.number, `${u.call.id}.wav`);
+    const abs = path.join(this.opts.dataDir, rel);
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    ep.record(abs, { direction: 'in' });
+    const started = this.opts.clock.now();
+    const end = await this.waitRecordingEnd(abs, hungUp);
+    await ep.stopRecord();
+    const pcm = this.readPcm(abs);
+    const durationMs = Math.round(pcm.length / 16);
+    const heard = soundMs(pcm, this.threshold);
+    this.log.info('voicemail recorded', { call: u.call.id, extension: u.target.number, end, durationMs, soundMs: heard, wallMs: this.opts.clock.now() - started });
+    if (heard < this.minSoundMs) {
+      fs.rmSync(abs, { force: true });
+      this.opts.history.event(u.call.id, this.opts.clock.now(), 'voicemail.empty', { extension: u.target.number });
+      return;
+    }
+    const v = this.repo.add({ extensionId: u.target.id, callId: u.call.id, caller: u.call.caller.number, file: rel, durationMs, createdAt: this.opts.clock.now() });
+    this.opts.history.event(u.call.id, this.opts.clock.now(), 'voicemail.stored', { extension: u.target.number, id: v.id, durationMs, end });
+    this.publishMailbox(u.target);
+    this.onDeposited?.({ extension: u.target.number, id: v.id, file: rel, durationMs, caller: u.call.caller.number });
+    if (!gone.value) await ep.play([...this.prompt('message-recorded'), ...this.prompt('goodbye')]);
+  }
+
+  private readPcm(file: string): Buffer {
+    try {
+      const b = fs.readFileSync(file);
+      return b.length > 44 ? b.subarray(44) : Buffer.alloc(0);
+    } catch {
+      return Buffer.alloc(0);
+    }
+  }
+
+  /** Watches the growing WAV (the worker appends as it records): silence for silenceMs after sound, max length, or hangup. */
+  private waitRecordingEnd(file: string, hungUp: Promise<void>): Promise<RecordingEnd> {
+    return new Promise((resolve) => {
+      const clock = this.opts.clock;
+      let done = false;
+      const finish = (why: RecordingEnd): void => {
+        if (done) return;
+        done = true;
+        clock.clearTimeout(maxTimer);
+        clock.clearTimeout(poll);
+        resolve(why);
+      };
+      const maxTimer = clock.setTimeout(() => finish('max-length'), this.maxLengthMs);
+      void hungUp.then(() => finish('hangup'));
+      const tailBytes = Math.floor(this.silenceMs * 16);
+      let poll: TimerHandle | undefined;
+      const tick = (): void => {
+        if (done) return;
+        try {
+          const size = fs.statSync(file).size;
+          if (size - 44 >= tailBytes) {
+            const fd = fs.openSync(file, 'r');
+            const tail = Buffer.alloc(tailBytes);
+            fs.readSync(fd, tail, 0, tailBytes, size - tailBytes);
+            fs.closeSync(fd);
+            if (soundMs(tail, this.threshold) === 0) {
+              finish('silence');
+              return;
+            }
+          }
+        } catch {
+          /* file not there yet */
+        }
+        poll = clock.setTimeout(tick, 250);
+      };
+      poll = clock.setTimeout(tick, 250);
+    });
+  }
+
+  /** Collects DTMF digits until `#`, `max` digits, or a pause; resolves with what was keyed ('' on timeout). */
+  private collectDigits(ep: MediaEndpoint, gone: { value: boolean }, hungUp: Promise<void>, max: number, timeoutMs = 8000): Promise<string> {
+    return new Promise((resolve) => {
+      let digits = '';
+      let timer = this.opts.clock.setTimeout(() => finish(), timeoutMs);
+      const finish = (): void => {
+        this.opts.clock.clearTimeout(timer);
+        ep.off('dtmf', onDigit);
+        resolve(digits);
+      };
+      const onDigit = (d: string): void => {
+        if (d === '#') return finish();
+        digits += d;
+        if (digits.length >= max) return finish();
+        this.opts.clock.clearTimeout(timer);
+        timer = this.opts.clock.setTimeout(() => finish(), 4000);
+      };
+      ep.on('dtmf', onDigit);
+      void hungUp.then(() => finish());
+      if (gone.value) finish();
+    });
+  }
+
+  async feature(f: FeatureCall): Promise<boolean> {
+    if (f.code !== this.listenCode) return false;
+    const ep = f.callerEndpoint;
+    let answered;
+    try {
+      answered = await this.answer(f, ep);
+    } catch (err) {
+      this.log.info('mailbox could not answer', { call: f.call.id, error: errorMessage(err) });
+      return true;
+    }
+    const { gone, hungUp } = answered;
+    this.opts.history.answered(f.call.id, this.opts.clock.now(), null);
+    this.opts.history.event(f.call.id, this.opts.clock.now(), 'voicemail.listen', { extension: f.caller.number });
+    const ext = f.caller;
+    const pin = ext.voicemailPin;
+    if (pin) {
+      let ok = false;
+      for (let attempt = 0; attempt < 3 && !gone.value && !ok; attempt++) {
+        const collecting = this.collectDigits(ep, gone, hungUp, pin.length + 8);
+        await ep.play(this.prompt('enter-pin'), { interruptOnDtmf: true });
+        const keyed = await collecting;
+        ok = keyed === pin;
+        if (!ok && !gone.value) await ep.play(this.prompt('invalid-pin'));
+      }
+      if (!ok) {
+        this.opts.history.event(f.call.id, this.opts.clock.now(), 'voicemail.pin_refused', { extension: ext.number });
+        if (!gone.value) await ep.play(this.prompt('goodbye'));
+        return true;
+      }
+    }
+    const fresh = this.repo.list(ext.id, { onlyNew: true });
+    const intro: PlayItem[] =
+      fresh.length === 0
+        ? this.prompt('no-new-messages')
+        : [...this.prompt('you-have'), ...this.number(fresh.length), ...this.prompt(fresh.length === 1 ? 'new-message' : 'new-messages')];
+    if (!gone.value) await ep.play(intro);
+    for (const [i, v] of fresh.entries()) {
+      if (gone.value) break;
+      const result = await ep.play([...this.prompt('message'), ...this.number(i + 1), { silenceMs: 300 }, { file: path.join(this.opts.dataDir, v.file) }]);
+      if (result === 'stopped' && gone.value) break;
+      this.repo.markOld(v.id);
+      this.opts.history.event(f.call.id, this.opts.clock.now(), 'voicemail.played', { id: v.id });
+      this.publishMailbox(ext);
+    }
+    if (!gone.value && fresh.length > 0) await ep.play([...this.prompt('no-more-messages'), ...this.prompt('goodbye')]);
+    return true;
+  }
+}
