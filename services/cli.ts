@@ -1,21 +1,103 @@
 #!/usr/bin/env node
 // The `relais` command: serve (default), and the site / user / backup commands.
+import fs from 'node:fs';
+import path from 'node:path';
 import { Relais } from './main.js';
-import { loadConfig, CONFIG_HELP, ConfigError, errorMessage } from './shared/index.js';
+import { loadConfig, CONFIG_HELP, ConfigError, RelaisError, errorMessage, silentLogger, type Config } from './shared/index.js';
+import { Store } from './storage/index.js';
+import { Directory, generateSecret } from './directory/index.js';
+import { importSiteText, exportSiteText, bootstrapSite } from './site/index.js';
+import { createBackup, restoreBackup } from './backup/index.js';
 
-const USAGE = `usage: relais <command> [options]
+const USAGE = `usage: relais <command> [arguments] [options]
 
 commands:
-  serve [options]        run the appliance in the foreground (default)
+  serve                         run the appliance in the foreground (default)
+  import FILE                   apply a site file (YAML) in one transaction: all or nothing
+  export [FILE]                 write the current site as a site file (stdout without FILE)
+  user add NAME [--admin] [--password P]
+                                add a user (a generated password is printed when none is given)
+  user passwd NAME [--password P]
+                                set a user's password (generated and printed when none is given;
+                                --password - reads it from the first line of stdin)
+  user list                     list users, roles, rights and extensions
+  backup FILE                   write database, sounds, recordings and voicemail to FILE (tar.gz)
+  restore FILE                  verify FILE completely, then replace the data with it (stop Relais first)
+  help                          this text
 
-options:
+options (every command; each also an environment variable):
 ${CONFIG_HELP}
 `;
+
+/** Command-specific flags; everything else starting with -- goes to the configuration loader. */
+interface Parsed {
+  positional: string[];
+  flags: Map<string, string | true>;
+  config: Config;
+}
+
+function parse(argv: readonly string[], commandFlags: Record<string, 'value' | 'switch'>): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const kind = commandFlags[name];
+    if (kind === 'switch') flags.set(name, true);
+    else if (kind === 'value') {
+      const v = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (v === undefined) throw new ConfigError(`${name} needs a value`, name);
+      flags.set(name, v);
+    } else if (arg.startsWith('--')) {
+      rest.push(arg);
+      if (eq < 0 && i + 1 < argv.length) rest.push(argv[++i]!);
+    } else positional.push(arg);
+  }
+  return { positional, flags, config: loadConfig(rest) };
+}
+
+function expectArgs(p: Parsed, n: { min: number; max: number }, usage: string): void {
+  if (p.positional.length < n.min || p.positional.length > n.max) throw new ConfigError(`usage: relais ${usage}`);
+}
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+const PID_FILE = 'relais.pid';
+
+/** The pid of a Relais serving this data dir, if one is running. */
+function runningPid(dataDir: string): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(path.join(dataDir, PID_FILE), 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Opens the store of the data dir (migrating it) with the directory, as serve would, without starting anything. */
+function openData(config: Config, opts: { applyDefaultSite?: boolean; print?: (line: string) => void } = {}): { store: Store; dir: Directory } {
+  const store = Store.open(path.join(config.dataDir, 'relais.db'));
+  try {
+    // Same first-start rules as serve (default site, first admin, realm), printing what serve would print.
+    const { directory } = bootstrapSite(store, config, { log: silentLogger, print: opts.print ?? out, applySite: opts.applyDefaultSite ?? true });
+    return { store, dir: directory };
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+}
 
 async function serve(argv: string[]): Promise<void> {
   const config = loadConfig(argv);
   const relais = new Relais(config);
   let stopping = false;
+  const pidFile = path.join(config.dataDir, PID_FILE);
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
@@ -25,11 +107,138 @@ async function serve(argv: string[]): Promise<void> {
       process.exit(1);
     }, 5000);
     force.unref();
-    void relais.stop().then(() => process.exit(0));
+    void relais.stop().then(() => {
+      fs.rmSync(pidFile, { force: true });
+      process.exit(0);
+    });
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   await relais.start();
+  fs.writeFileSync(pidFile, `${process.pid}\n`);
+}
+
+function importCmd(argv: string[]): void {
+  const p = parse(argv, {});
+  expectArgs(p, { min: 1, max: 1 }, 'import FILE [options]');
+  const file = p.positional[0]!;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new RelaisError('site.unreadable', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
+  }
+  // The file replaces the site: no point applying the default site to an empty store first.
+  const { store } = openData(p.config, { applyDefaultSite: false });
+  try {
+    const s = importSiteText(store, p.config.domain, text, file);
+    out(`imported ${file}: ${s.users} users, ${s.extensions} extensions, ${s.numbers} numbers, ${s.trunks} trunks, ${s.queues} queues, ${s.scenarios} scenarios, ${s.sounds} sounds, ${s.phones} phones`);
+    const gen = Object.keys(s.generatedSecrets);
+    if (gen.length) out(`generated SIP secrets for extensions ${gen.join(', ')} (see them with relais export)`);
+    if (runningPid(p.config.dataDir)) out('note: Relais is running on this data dir; restart it so every module reads the new site');
+  } finally {
+    store.close();
+  }
+}
+
+function exportCmd(argv: string[]): void {
+  const p = parse(argv, {});
+  expectArgs(p, { min: 0, max: 1 }, 'export [FILE] [options]');
+  // stdout may be the site file itself: one-time lines go to stderr.
+  const { store } = openData(p.config, { print: (line) => process.stderr.write(`${line}\n`) });
+  try {
+    const text = exportSiteText(store, p.config.domain);
+    const file = p.positional[0];
+    if (file === undefined || file === '-') process.stdout.write(text);
+    else {
+      fs.writeFileSync(`${file}.partial`, text, { mode: 0o600 });
+      fs.renameSync(`${file}.partial`, file);
+      process.stderr.write(`exported the site to ${file}\n`);
+    }
+  } finally {
+    store.close();
+  }
+}
+
+function readPassword(p: Parsed): { password: string; generated: boolean } {
+  const given = p.flags.get('--password');
+  if (given === undefined || given === true) return { password: generateSecret(16), generated: true };
+  if (given === '-') {
+    const line = fs.readFileSync(0, 'utf8').split(/\r?\n/)[0] ?? '';
+    return { password: line, generated: false };
+  }
+  return { password: given, generated: false };
+}
+
+function userCmd(argv: string[]): void {
+  const [sub, ...rest] = argv;
+  if (sub === 'add') {
+    const p = parse(rest, { '--admin': 'switch', '--password': 'value', '--name': 'value' });
+    expectArgs(p, { min: 1, max: 1 }, 'user add NAME [--admin] [--password P] [--name "Full Name"]');
+    const { password, generated } = readPassword(p);
+    const { store, dir } = openData(p.config);
+    try {
+      const name = p.flags.get('--name');
+      const u = dir.users.create({ username: p.positional[0]!, role: p.flags.has('--admin') ? 'admin' : 'user', password, ...(typeof name === 'string' ? { name } : {}) });
+      out(`user "${u.username}" added (${u.role})`);
+      if (generated) out(`password for user "${u.username}": ${password}`);
+    } finally {
+      store.close();
+    }
+  } else if (sub === 'passwd') {
+    const p = parse(rest, { '--password': 'value' });
+    expectArgs(p, { min: 1, max: 1 }, 'user passwd NAME [--password P|-]');
+    const { password, generated } = readPassword(p);
+    const { store, dir } = openData(p.config);
+    try {
+      const u = dir.users.findByUsername(p.positional[0]!);
+      if (!u) throw new RelaisError('user.not_found', `user "${p.positional[0]!}" does not exist (relais user list shows who does)`);
+      dir.users.setPassword(u.id, password);
+      out(`password of user "${u.username}" changed`);
+      if (generated) out(`password for user "${u.username}": ${password}`);
+    } finally {
+      store.close();
+    }
+  } else if (sub === 'list') {
+    const p = parse(rest, {});
+    expectArgs(p, { min: 0, max: 0 }, 'user list [options]');
+    const { store, dir } = openData(p.config);
+    try {
+      const rows = dir.users.list().map((u) => [
+        u.username,
+        u.role,
+        u.hasPassword ? 'yes' : 'no',
+        dir.extensions.listByUser(u.id).map((e) => e.number).join(',') || '-',
+        u.rights.join(',') || '-',
+        u.name,
+      ]);
+      const head = ['USER', 'ROLE', 'PASSWORD', 'EXTENSIONS', 'RIGHTS', 'NAME'];
+      const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+      for (const r of [head, ...rows]) out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(width[i]!))).join('  ').trimEnd());
+    } finally {
+      store.close();
+    }
+  } else {
+    throw new ConfigError(`usage: relais user add|passwd|list ... (unknown "${sub ?? ''}")`);
+  }
+}
+
+async function backupCmd(argv: string[]): Promise<void> {
+  const p = parse(argv, {});
+  expectArgs(p, { min: 1, max: 1 }, 'backup FILE [options]');
+  const r = await createBackup(p.config.dataDir, p.positional[0]!);
+  const n = Object.keys(r.manifest.files).length;
+  out(`backup written to ${r.file}: ${n} files, ${r.bytes} bytes, schema ${r.manifest.schemaVersion}`);
+}
+
+async function restoreCmd(argv: string[]): Promise<void> {
+  const p = parse(argv, {});
+  expectArgs(p, { min: 1, max: 1 }, 'restore FILE [options]');
+  const pid = runningPid(p.config.dataDir);
+  if (pid) throw new RelaisError('backup.running', `Relais is running on ${p.config.dataDir} (pid ${pid}); stop it before restoring`);
+  const r = await restoreBackup(p.config.dataDir, p.positional[0]!);
+  const upgraded = r.schemaVersion !== r.manifest.schemaVersion ? ` (schema upgraded from ${r.manifest.schemaVersion} to ${r.schemaVersion})` : '';
+  out(`restored ${p.positional[0]!} from ${r.manifest.createdAt} into ${p.config.dataDir}${upgraded}`);
 }
 
 async function main(): Promise<void> {
@@ -37,6 +246,16 @@ async function main(): Promise<void> {
   switch (command) {
     case 'serve':
       return serve(rest);
+    case 'import':
+      return importCmd(rest);
+    case 'export':
+      return exportCmd(rest);
+    case 'user':
+      return userCmd(rest);
+    case 'backup':
+      return backupCmd(rest);
+    case 'restore':
+      return restoreCmd(rest);
     case 'help':
     case '--help':
     case '-h':

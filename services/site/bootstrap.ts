@@ -22,6 +22,8 @@ export interface BootstrapOptions {
   log: Logger;
   /** Where the one-time lines a person must see go (stdout by default). */
   print?: (line: string) => void;
+  /** Apply the default site (or config.siteFile) when the store is empty; default true. */
+  applySite?: boolean;
 }
 
 export interface BootstrapResult {
@@ -50,7 +52,7 @@ export function bootstrapSite(store: Store, config: Pick<Config, 'domain' | 'sit
     });
   }
 
-  if (directory.isEmpty()) {
+  if ((opts.applySite ?? true) && directory.isEmpty()) {
     const file = config.siteFile ?? defaultSitePath();
     let text: string;
     try {
