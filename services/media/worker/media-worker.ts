@@ -131,7 +131,8 @@ class Endpoint {
   dtmfSend: DtmfSend | null = null;
   detector: DtmfDetector | null = null;
   recorder: Recorder | null = null;
-  private readonly txBufs: Buffer[] = [0, 1, 2, 3].map(() => Buffer.alloc(RTP_HEADER_LENGTH + 480));
+  // Rotating send buffers: a datagram queued by the kernel must not see its bytes rewritten by the next one.
+  private readonly txBufs: Buffer[] = [0, 1, 2, 3].map(() => Buffer.alloc(RTP_HEADER_LENGTH + 480).fill(0x80, 0, 1));
   private txNext = 0;
 
   constructor(

@@ -1,0 +1,281 @@
+// Built-in media engine with real RTP on loopback: relay, rewriting, latching, transcoding, DTMF, players, timeout, recorder errors.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { BuiltinMediaEngine, MediaError, type MediaEndpoint } from '../../../services/media/index.js';
+import { DtmfDetector } from '../../../services/media/worker/dtmf-detector.js';
+import { wavHeader } from '../../../services/media/worker/wav.js';
+import { rtpRange } from '../../helpers/ports.js';
+import { tempDir } from '../../helpers/relais-process.js';
+import { DTMF_2833_1 } from './fixtures.js';
+import { RtpPeer, decode, encode, sine, toneShare } from './rtp-peer.js';
+
+let engine: BuiltinMediaEngine;
+const range = rtpRange(200);
+const cleanups: (() => unknown)[] = [];
+
+before(async () => {
+  engine = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: range.min, rtpPortMax: range.max, rtpTimeoutMs: 0 });
+  await engine.start();
+});
+after(async () => {
+  for (const c of cleanups) await c();
+  await engine.stop();
+});
+
+async function peer(): Promise<RtpPeer> {
+  const p = await RtpPeer.open();
+  cleanups.push(() => p.close());
+  return p;
+}
+
+async function bridged(aOpts: { pts?: number[]; te?: number } = {}, bOpts: { pts?: number[]; te?: number } = {}) {
+  const pa = await peer();
+  const pb = await peer();
+  const a = await engine.openEndpoint({ callId: 'call', remoteSdp: pa.sdp(aOpts) });
+  const b = await engine.openEndpoint({ callId: 'call', remoteSdp: pb.sdp(bOpts) });
+  cleanups.push(() => a.close(), () => b.close());
+  await a.bridge(b);
+  return { pa, pb, a, b };
+}
+
+const silenceU = Buffer.alloc(160, 0xff);
+
+test('ports come from the range: even RTP port, SDP answers the offer', async () => {
+  const pa = await peer();
+  const a = await engine.openEndpoint({ callId: 'x', remoteSdp: pa.sdp({ pts: [8, 0], te: 96 }) });
+  cleanups.push(() => a.close());
+  assert.equal(a.local.port % 2, 0);
+  assert.ok(a.local.port >= range.min && a.local.port + 1 <= range.max);
+  assert.equal(a.codec, 'PCMA');
+  assert.match(a.localSdp, new RegExp(`m=audio ${a.local.port} RTP/AVP 8 96\r\n`));
+  assert.match(a.localSdp, /a=sendrecv/);
+  const offerer = await engine.openEndpoint({ callId: 'y' });
+  cleanups.push(() => offerer.close());
+  assert.match(offerer.localSdp, /RTP\/AVP 0 8 101/);
+  await assert.rejects(engine.openEndpoint({ callId: 'z', remoteSdp: pa.sdp({ pts: [18] }) }), (e: Error) => e instanceof MediaError && e.code === 'media.codec_mismatch');
+});
+
+test('relays both ways; SSRC, sequence and timestamp stay continuous across a source switch', async () => {
+  const { pa, pb, a, b } = await bridged();
+  for (let i = 0; i < 10; i++) pa.send(a.local.port, 0, silenceU);
+  await pb.waitFor(() => pb.received.length >= 10, '10 packets at B');
+  // The source changes (transfer, new phone): new SSRC, unrelated sequence and timestamp.
+  pa.ssrc = 0x0badf00d;
+  pa.seq = 60000;
+  pa.ts = 4_000_000_000;
+  for (let i = 0; i < 10; i++) pa.send(a.local.port, 0, silenceU);
+  await pb.waitFor(() => pb.received.length >= 20, '20 packets at B');
+  const got = pb.received.map((r) => r.pkt);
+  assert.equal(new Set(got.map((p) => p.ssrc)).size, 1, 'one SSRC towards B');
+  for (let i = 1; i < got.length; i++) {
+    assert.equal(got[i]!.sequenceNumber, (got[i - 1]!.sequenceNumber + 1) & 0xffff, `seq continuous at ${i}`);
+    const dts = (got[i]!.timestamp - got[i - 1]!.timestamp) >>> 0;
+    assert.ok(dts >= 160 && dts % 160 === 0 && dts < 160 * 50, `timestamp advances by whole packets at ${i}: ${dts}`);
+  }
+  assert.equal(got[10]!.marker, true, 'marker on the first packet of the new source');
+  assert.equal(got[11]!.marker, false);
+  assert.ok(got.every((p) => p.payloadType === 0 && p.payload.equals(silenceU)));
+  // And back: B's packets reach A.
+  pb.send(b.local.port, 0, silenceU);
+  await pa.waitFor(() => pa.received.length >= 1, 'packet at A');
+});
+
+test('symmetric RTP: replies go where the packets come from, not to the SDP address', async () => {
+  const pa = await peer();
+  const natted = await peer(); // the phone's real source port, unknown to its SDP
+  const pb = await peer();
+  const a = await engine.openEndpoint({ callId: 'nat', remoteSdp: pa.sdp() });
+  const b = await engine.openEndpoint({ callId: 'nat', remoteSdp: pb.sdp() });
+  cleanups.push(() => a.close(), () => b.close());
+  await a.bridge(b);
+  natted.send(a.local.port, 0, silenceU);
+  await pb.waitFor(() => pb.received.length >= 1, 'packet at B');
+  pb.send(b.local.port, 0, silenceU);
+  await natted.waitFor(() => natted.received.length >= 1, 'reply at the latched source');
+  assert.equal(pa.received.length, 0);
+});
+
+test('PCMU to PCMA transcoding keeps a 1 kHz tone a 1 kHz tone', async () => {
+  const { pa, pb, a } = await bridged({ pts: [0] }, { pts: [8] });
+  for (let k = 0; k < 10; k++) pa.send(a.local.port, 0, encode(sine(1000, 160, 8000, k * 160), 'u'));
+  await pb.waitFor(() => pb.received.length >= 10, '10 packets at B');
+  assert.ok(pb.received.every((r) => r.pkt.payloadType === 8));
+  const pcm = Int16Array.from(pb.received.flatMap((r) => [...decode(r.pkt.payload, 'a')]));
+  assert.ok(toneShare(pcm, 1000) > 0.95, `1 kHz share ${toneShare(pcm, 1000)}`);
+  assert.ok(toneShare(pcm, 700) < 0.01);
+});
+
+test('RFC 4733: the captured digit is reported once (retransmitted ends ignored) and relayed', async () => {
+  const { pa, pb, a } = await bridged({ te: 101 }, { te: 100 });
+  const digits: string[] = [];
+  a.on('dtmf', (d, info) => digits.push(`${d}/${info.method}`));
+  for (const h of DTMF_2833_1) pa.sendRaw(a.local.port, Buffer.from(h, 'hex'));
+  await pb.waitFor(() => pb.received.length >= 10, 'relayed events at B');
+  assert.deepEqual(digits, ['1/rfc4733']);
+  assert.ok(pb.received.every((r) => r.pkt.payloadType === 100), 'telephone-event PT mapped to B’s');
+});
+
+test('in-band DTMF is detected on a leg without telephone-event', async () => {
+  const { pa, a } = await bridged({ pts: [0] }, { pts: [0] });
+  const got: string[] = [];
+  a.on('dtmf', (d, info) => got.push(`${d}/${info.method}`));
+  const sig: number[] = [];
+  for (const [r, c] of [[697, 1209], [941, 1477]] as const) {
+    for (let i = 0; i < 800; i++) sig.push(6000 * Math.sin((2 * Math.PI * r * i) / 8000) + 6000 * Math.sin((2 * Math.PI * c * i) / 8000));
+    for (let i = 0; i < 480; i++) sig.push(0);
+  }
+  for (let k = 0; k + 160 <= sig.length; k += 160) pa.send(a.local.port, 0, encode(sig.slice(k, k + 160), 'u'));
+  await a.waitFor('dtmf');
+  await pa.waitFor(() => got.length >= 2, 'two digits');
+  assert.deepEqual(got, ['1/inband', '#/inband']);
+});
+
+test('comfort noise and unknown payload types are dropped, not relayed', async () => {
+  const { pa, pb, a } = await bridged();
+  pa.send(a.local.port, 13, Buffer.from([40]));
+  pa.send(a.local.port, 18, Buffer.alloc(20));
+  pa.sendRaw(a.local.port, Buffer.from('garbage'));
+  pa.send(a.local.port, 0, silenceU);
+  await pb.waitFor(() => pb.received.length >= 1, 'the audio packet');
+  const st = await engine.stats();
+  assert.ok(st.dropped >= 3);
+  assert.equal(pb.received.length, 1);
+});
+
+test('tone player: 20 ms pacing, sample-exact duration, the country’s frequencies', async () => {
+  const pa = await peer();
+  const a = await engine.openEndpoint({ callId: 'tone', remoteSdp: pa.sdp() });
+  cleanups.push(() => a.close());
+  const done = a.waitFor('playDone');
+  const result = await a.play([{ tone: 'busy', country: 'US', durationMs: 1000 }]);
+  assert.equal(result, 'done');
+  assert.deepEqual(await done, ['done']);
+  await pa.waitFor(() => pa.received.length >= 50, '50 packets');
+  const r = pa.received;
+  assert.equal(r.length, 50, '1000 ms = 50 packets of 20 ms');
+  assert.ok(r.every((x) => x.pkt.payload.length === 160));
+  for (let i = 1; i < r.length; i++) {
+    assert.equal(r[i]!.pkt.sequenceNumber, (r[i - 1]!.pkt.sequenceNumber + 1) & 0xffff);
+    assert.equal((r[i]!.pkt.timestamp - r[i - 1]!.pkt.timestamp) >>> 0, 160);
+  }
+  const span = r[r.length - 1]!.at - r[0]!.at;
+  assert.ok(Math.abs(span - 980) < 40, `49 intervals of 20 ms took ${span.toFixed(1)} ms`);
+  const gaps = r.slice(1).map((x, i) => x.at - r[i]!.at);
+  assert.ok(Math.max(...gaps) < 45, `largest gap ${Math.max(...gaps).toFixed(1)} ms`);
+  const on = Int16Array.from(r.slice(0, 25).flatMap((x) => [...decode(x.pkt.payload, 'u')]));
+  assert.ok(toneShare(on, 480) > 0.3 && toneShare(on, 620) > 0.3, 'US busy is 480 + 620 Hz');
+  const off = r.slice(25).flatMap((x) => [...decode(x.pkt.payload, 'u')]);
+  assert.ok(off.every((s) => Math.abs(s) < 16), 'then 500 ms of silence');
+});
+
+test('play: WAV files, sequences, loop stopped, interrupted by DTMF, bad files rejected', async () => {
+  const dir = tempDir('media-play-');
+  const wav = path.join(dir, 'a.wav');
+  const pcm = Buffer.alloc(800 * 2);
+  sine(440, 800).forEach((s, i) => pcm.writeInt16LE(Math.round(s), 2 * i));
+  fs.writeFileSync(wav, Buffer.concat([wavHeader(pcm.length, 1), pcm]));
+  const pa = await peer();
+  const a = await engine.openEndpoint({ callId: 'play', remoteSdp: pa.sdp({ te: 101 }) });
+  cleanups.push(() => a.close());
+  assert.equal(await a.play([{ file: wav }, { silenceMs: 100 }, { tone: 'beep', durationMs: 100 }]), 'done');
+  await pa.waitFor(() => pa.received.length >= 15, 'sequence packets');
+  assert.equal(pa.received.length, 15, '100 + 100 + 100 ms = 5 + 5 + 5 packets');
+  const looping = a.play([{ tone: 'ringback', country: 'UK' }], { loop: true });
+  await pa.waitFor(() => pa.received.length >= 30, 'loop running');
+  a.stopPlay();
+  assert.equal(await looping, 'stopped');
+  const interruptible = a.play([{ tone: 'dial' }], { loop: true, interruptOnDtmf: true });
+  for (const h of DTMF_2833_1) pa.sendRaw(a.local.port, Buffer.from(h, 'hex'));
+  assert.equal(await interruptible, 'interrupted');
+  const info = a.play([{ tone: 'dial' }], { loop: true, interruptOnDtmf: true });
+  a.injectDtmf('5', 'info');
+  assert.equal(await info, 'interrupted');
+  await assert.rejects(a.play([{ file: path.join(dir, 'missing.wav') }]), (e: Error) => e instanceof MediaError && e.code === 'media.file_unreadable');
+  fs.writeFileSync(path.join(dir, 'stereo.wav'), Buffer.concat([wavHeader(8, 2), Buffer.alloc(8)]));
+  await assert.rejects(a.play([{ file: path.join(dir, 'stereo.wav') }]), /2 channels, not mono/);
+  await assert.rejects(a.play([{ tone: 'busy', country: 'XX' as 'FR' }]), /unknown tone country/);
+});
+
+test('sendDtmf: RFC 4733 events with end retransmissions, or in-band tones without telephone-event', async () => {
+  const pa = await peer();
+  const a = await engine.openEndpoint({ callId: 'dtmf', remoteSdp: pa.sdp({ te: 101 }) });
+  cleanups.push(() => a.close());
+  await a.sendDtmf('4#');
+  await pa.waitFor(() => pa.received.length >= 16, '16 event packets');
+  const ev = pa.received.map((r) => r.pkt);
+  assert.ok(ev.every((p) => p.payloadType === 101));
+  assert.deepEqual(ev.slice(0, 8).map((p) => p.payload[0]), new Array(8).fill(4));
+  assert.deepEqual(ev.slice(0, 8).map((p) => (p.payload[1]! & 0x80) !== 0), [false, false, false, false, true, true, true, true]);
+  assert.equal(new Set(ev.slice(0, 8).map((p) => p.timestamp)).size, 1, 'one timestamp per event');
+  assert.equal(ev[0]!.marker, true);
+  assert.equal(ev[8]!.payload[0], 11);
+  assert.notEqual(ev[8]!.timestamp, ev[0]!.timestamp);
+
+  const pb = await peer();
+  const b = await engine.openEndpoint({ callId: 'dtmf', remoteSdp: pb.sdp() });
+  cleanups.push(() => b.close());
+  await b.sendDtmf('73');
+  await pb.waitFor(() => pb.received.length >= 16, 'in-band audio');
+  let got = '';
+  const det = new DtmfDetector((d) => (got += d));
+  for (const r of pb.received) {
+    assert.equal(r.pkt.payloadType, 0);
+    const s = decode(r.pkt.payload, 'u');
+    det.feed(s, 0, s.length);
+  }
+  assert.equal(got, '73');
+  await assert.rejects(b.sendDtmf('7x'), /"x" is not a DTMF digit/);
+});
+
+test('hold and resume: offers sendonly, then sendrecv; a sendonly remote gets a recvonly answer', async () => {
+  const pa = await peer();
+  const a = await engine.openEndpoint({ callId: 'hold', remoteSdp: pa.sdp() });
+  cleanups.push(() => a.close());
+  const holdOffer = await a.hold(true);
+  assert.match(holdOffer, /a=sendonly/);
+  await a.setRemoteSdp(pa.sdp({ direction: 'recvonly' }));
+  assert.match(await a.hold(false), /a=sendrecv/);
+  await a.setRemoteSdp(pa.sdp());
+  const answer = await a.setRemoteSdp(pa.sdp({ direction: 'sendonly' }));
+  assert.match(answer, /a=recvonly/);
+  // We must not send to a party that said it does not receive.
+  await a.play([{ silenceMs: 100 }]);
+  assert.equal(pa.received.length, 0);
+});
+
+test('rtpTimeout fires when the remote stops sending', async () => {
+  const pa = await peer();
+  const a = await engine.openEndpoint({ callId: 'dead', remoteSdp: pa.sdp(), rtpTimeoutMs: 300 });
+  cleanups.push(() => a.close());
+  const t0 = performance.now();
+  for (let i = 0; i < 5; i++) pa.send(a.local.port, 0, silenceU);
+  await a.waitFor('rtpTimeout', 3000);
+  const waited = performance.now() - t0;
+  assert.ok(waited >= 280 && waited < 1500, `timeout after ${waited.toFixed(0)} ms`);
+});
+
+test('recording to a full disk stops the recording with an error event; the call goes on', async () => {
+  const { pa, pb, a } = await bridged();
+  const errors: MediaError[] = [];
+  a.on('error', (e) => errors.push(e));
+  a.record('/dev/full', { direction: 'both' });
+  for (let i = 0; i < 60; i++) pa.send(a.local.port, 0, silenceU);
+  await pb.waitFor(() => pb.received.length >= 60, 'relay goes on');
+  await pa.waitFor(() => errors.length > 0, 'error event');
+  assert.equal(errors[0]!.code, 'media.record_failed');
+  assert.match(errors[0]!.message, /ENOSPC/);
+  await a.stopRecord();
+  pa.send(a.local.port, 0, silenceU);
+  await pb.waitFor(() => pb.received.length >= 61, 'still relaying');
+});
+
+test('close is idempotent, emits closed, frees the port; stop closes what is left', async () => {
+  const a: MediaEndpoint = await engine.openEndpoint({ callId: 'c' });
+  const closed = a.waitFor('closed');
+  await Promise.all([a.close(), a.close()]);
+  await closed;
+  assert.equal(a.closed, true);
+  await assert.rejects(a.play([{ silenceMs: 20 }]), /closed/);
+});
