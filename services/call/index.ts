@@ -5,6 +5,7 @@ export { CallHistory, VoicemailRepository, type CallRecord, type CallEventRecord
 export { Voicemail, pcmRms, soundMs, type VoicemailOptions, type VoicemailPrompts, type RecordingEnd } from './voicemail.js';
 export type {
   CallSipHost,
+  CallMiddleware,
   CallDialog,
   CallIncomingRequest,
   CallServerResponse,

@@ -1,0 +1,268 @@
+// CallService with a fake SIP host and media engine: auth, forking, cause mapping, cancel, hangup, hold, transfer, history.
+import { test, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { Store } from '../../../services/storage/index.js';
+import { ExtensionRepository } from '../../../services/directory/index.js';
+import { ManualClock, silentLogger } from '../../../services/shared/index.js';
+import { CallService, parseReplaces, pickFailureStatus } from '../../../services/call/index.js';
+import { SipRequest } from '../../../services/sip/message/index.js';
+import { FakeMedia, FakePresence, FakeRegistrar, FakeReq, FakeRes, FakeSip, makeInvite, type FakeEndpoint, type FakeDialog } from './fakes.js';
+
+const REALM = 'relais.test';
+
+interface Ctx {
+  store: Store;
+  clock: ManualClock;
+  sip: FakeSip;
+  media: FakeMedia;
+  presence: FakePresence;
+  registrar: FakeRegistrar;
+  calls: CallService;
+  record: boolean;
+}
+let ctx: Ctx;
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (cond()) return;
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.fail(`condition never met: ${what}`);
+}
+
+beforeEach(async () => {
+  const store = Store.open(':memory:');
+  const clock = new ManualClock();
+  const ext = new ExtensionRepository(store.db, REALM);
+  ext.create({ number: '101', displayName: 'Alice', secret: 'secret-101', digestAlgorithm: 'MD5' });
+  ext.create({ number: '102', displayName: 'Bob', secret: 'secret-102', voicemailEnabled: false });
+  ext.create({ number: '103', displayName: 'Carol', secret: 'secret-103', voicemailEnabled: false });
+  const sip = new FakeSip();
+  const media = new FakeMedia();
+  const presence = new FakePresence();
+  const registrar = new FakeRegistrar(REALM, clock);
+  const c: Partial<Ctx> = { store, clock, sip, media, presence, registrar, record: false };
+  const calls = new CallService({
+    sip,
+    registrar,
+    extensions: ext,
+    db: store.db,
+    clock,
+    logger: silentLogger,
+    dataDir: '/tmp/relais-call-unit',
+    domain: REALM,
+    media,
+    presence,
+    ringTimeoutMs: 20_000,
+    shouldRecord: () => ctx.record,
+  });
+  await calls.start();
+  ctx = { ...(c as Ctx), calls };
+});
+
+afterEach(async () => {
+  await ctx.calls.stop();
+  ctx.store.close();
+});
+
+/** Sends the INVITE twice: the first draws the 407, the second answers it. Returns the authenticated request. */
+async function authedInvite(from: string, to: string, password: string): Promise<{ req: FakeReq; res: FakeRes; done: Promise<void> }> {
+  const first = new FakeRes();
+  await ctx.sip.invite(new FakeReq(makeInvite(from, to)), first);
+  assert.equal(first.final, 407);
+  const challenge = first.sent_[0]!.opts!.headers!['Proxy-Authenticate'] as string[];
+  const req = new FakeReq(makeInvite(from, to, { password, challenge: challenge[0]! }));
+  const res = new FakeRes();
+  const done = ctx.sip.invite(req, res);
+  return { req, res, done };
+}
+
+test('an INVITE without credentials gets 407 with an MD5 challenge; a wrong password gets 407 again', async () => {
+  const res = new FakeRes();
+  await ctx.sip.invite(new FakeReq(makeInvite('101', '102')), res);
+  assert.equal(res.final, 407);
+  const ch = res.sent_[0]!.opts!.headers!['Proxy-Authenticate'] as string[];
+  assert.match(ch[0]!, /^Digest realm="relais.test".*algorithm=MD5/);
+  const bad = new FakeRes();
+  await ctx.sip.invite(new FakeReq(makeInvite('101', '102', { password: 'nope', challenge: ch[0]! })), bad);
+  assert.equal(bad.final, 407);
+  assert.equal(ctx.sip.uacs.length, 0);
+});
+
+test('unknown number → 404; unregistered extension without voicemail → 480', async () => {
+  const a = await authedInvite('101', '999', 'secret-101');
+  await a.done;
+  assert.equal(a.res.final, 404);
+  const b = await authedInvite('101', '102', 'secret-101');
+  await b.done;
+  assert.equal(b.res.final, 480);
+  const rows = ctx.calls.history.list();
+  assert.equal(rows[0]!.cause, 'unavailable');
+  assert.equal(ctx.media.endpointCount(), 0, 'endpoints closed');
+});
+
+test('forks to every contact, first 200 wins, the other is CANCELled, media bridged, caller ID and BLF set', async () => {
+  ctx.registrar.add('102', 6001);
+  ctx.registrar.add('102', 6002);
+  const { res, done } = await authedInvite('101', '102', 'secret-101');
+  await until(() => ctx.sip.uacs.length === 2, 'two forks');
+  const [u1, u2] = ctx.sip.uacs;
+  assert.match(u1!.opts.headers!.From!, /^"Alice" <sip:101@relais.test>/);
+  assert.deepEqual(u1!.opts.target, { address: '127.0.0.1', port: 6001, transport: 'udp' });
+  u1!.ring();
+  assert.deepEqual(res.statuses(), [180]);
+  assert.equal(ctx.presence.last('102'), 'early');
+  u2!.answer();
+  await done;
+  assert.ok(u1!.aborted, 'losing fork CANCELled');
+  assert.equal(res.final, 200);
+  const [callerEp, calleeEp] = ctx.media.endpoints as FakeEndpoint[];
+  assert.equal(callerEp!.bridgedTo, calleeEp);
+  assert.equal(res.sent_.find((s) => s.status === 200)!.opts!.body, callerEp!.localSdp, 'caller answered with our SDP');
+  assert.equal(ctx.presence.last('102'), 'confirmed');
+  assert.equal(ctx.presence.last('101'), 'confirmed');
+  const [row] = ctx.calls.history.list();
+  assert.equal(row!.status, 'answered');
+  assert.equal(row!.direction, 'internal');
+  assert.equal(ctx.calls.active().length, 1);
+});
+
+test('callee BYE ends the call: BYE to the caller, endpoints closed, history ended, BLF idle', async () => {
+  ctx.registrar.add('102', 6001);
+  const ended = ctx.calls.observer.waitFor('call.ended', 1000);
+  const { done } = await authedInvite('101', '102', 'secret-101');
+  await until(() => ctx.sip.uacs.length === 1, 'fork');
+  const calleeDialog = ctx.sip.uacs[0]!.answer();
+  await done;
+  calleeDialog.remoteBye();
+  const [info] = await ended;
+  assert.equal(info.cause, 'callee-hangup');
+  const callerDialog = ctx.sip.uasDialogs[0]!;
+  assert.equal(callerDialog.byeSent, 1);
+  assert.equal(calleeDialog.byeSent, 0, 'no BYE back to the leg that hung up');
+  assert.equal(ctx.media.endpointCount(), 0);
+  assert.equal(ctx.presence.last('102'), 'idle');
+  const row = ctx.calls.history.get(info.id)!;
+  assert.equal(row.status, 'ended');
+  const types = ctx.calls.history.events(info.id).map((e) => e.type);
+  assert.deepEqual(types.filter((t) => t.startsWith('call.')), ['call.started', 'call.answered', 'call.ended']);
+});
+
+test('486 from the only contact is mapped back as 486; ring timeout gives 480', async () => {
+  ctx.registrar.add('102', 6001);
+  const a = await authedInvite('101', '102', 'secret-101');
+  await until(() => ctx.sip.uacs.length === 1, 'fork');
+  ctx.sip.uacs[0]!.fail(486);
+  await a.done;
+  assert.equal(a.res.final, 486);
+
+  const b = await authedInvite('101', '102', 'secret-101');
+  await until(() => ctx.sip.uacs.length === 2, 'fork 2');
+  ctx.sip.uacs[1]!.ring();
+  ctx.clock.advance(20_000);
+  await b.done;
+  assert.ok(ctx.sip.uacs[1]!.aborted);
+  assert.equal(b.res.final, 480);
+  assert.equal(ctx.calls.history.list()[0]!.cause, 'no-answer');
+});
+
+test('caller CANCEL while ringing cancels the forks and answers 487', async () => {
+  ctx.registrar.add('102', 6001);
+  const { req, res, done } = await authedInvite('101', '102', 'secret-101');
+  await until(() => ctx.sip.uacs.length === 1, 'fork');
+  ctx.sip.uacs[0]!.ring();
+  req.emit('cancel');
+  await done;
+  assert.ok(ctx.sip.uacs[0]!.aborted);
+  assert.equal(res.final, 487);
+  assert.equal(ctx.calls.history.list()[0]!.cause, 'cancelled');
+  assert.equal(ctx.media.endpointCount(), 0);
+});
+
+async function establish(): Promise<{ callerDialog: FakeDialog; calleeDialog: FakeDialog }> {
+  ctx.registrar.add('102', 6001);
+  const { done } = await authedInvite('101', '102', 'secret-101');
+  await until(() => ctx.sip.uacs.length === 1, 'fork');
+  const calleeDialog = ctx.sip.uacs[0]!.answer();
+  await done;
+  return { callerDialog: ctx.sip.uasDialogs[0]!, calleeDialog };
+}
+
+test('re-INVITE a=sendonly is answered recvonly and reported as hold; sendrecv resumes', async () => {
+  const { callerDialog } = await establish();
+  const holds: boolean[] = [];
+  ctx.calls.observer.on('call.hold', (_c, h) => holds.push(h.on));
+  const reinvite = (dir: string): FakeRes => {
+    const res = new FakeRes();
+    const msg = SipRequest.create({ method: 'INVITE', uri: 'sip:102@relais.test', headers: { 'Call-ID': 'x', CSeq: '2 INVITE', From: '<sip:101@relais.test>;tag=a', To: '<sip:102@relais.test>;tag=b' }, body: `v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=${dir}\r\n` });
+    callerDialog.emit('modify', new FakeReq(msg), res);
+    return res;
+  };
+  const r1 = reinvite('sendonly');
+  await until(() => r1.final === 200, '200 to hold');
+  assert.match(String(r1.sent_[0]!.opts!.body), /a=recvonly/);
+  const r2 = reinvite('sendrecv');
+  await until(() => r2.final === 200, '200 to resume');
+  assert.deepEqual(holds, [true, false]);
+});
+
+test('blind transfer: REFER → 202, NOTIFY 100 then 200, transferee bridged to the new party, transferor released', async () => {
+  const { callerDialog, calleeDialog } = await establish();
+  ctx.registrar.add('103', 6003);
+  const transferred = ctx.calls.observer.waitFor('call.transferred', 1000);
+  // Bob (callee) transfers Alice to Carol.
+  const res = new FakeRes();
+  const msg = SipRequest.create({ method: 'REFER', uri: 'sip:101@relais.test', headers: { 'Call-ID': 'x', CSeq: '3 REFER', From: '<sip:102@relais.test>;tag=b', To: '<sip:101@relais.test>;tag=a', 'Refer-To': '<sip:103@relais.test>' } });
+  calleeDialog.emit('refer', new FakeReq(msg), res);
+  await until(() => ctx.sip.uacs.length === 2, 'call to 103');
+  assert.equal(res.final, 202);
+  assert.match(String(ctx.sip.uacs[1]!.opts.headers!.From), /"Alice" <sip:101@/, 'Carol sees Alice calling');
+  const carolDialog = ctx.sip.uacs[1]!.answer();
+  const [info, t] = await transferred;
+  assert.deepEqual(t, { from: '102', to: '103', kind: 'blind' });
+  assert.equal(info.callee.number, '103');
+  const frags = calleeDialog.requests.filter((r) => r.method === 'NOTIFY').map((r) => r.opts!.body);
+  assert.deepEqual(frags, ['SIP/2.0 100 Trying\r\n', 'SIP/2.0 200 OK\r\n']);
+  const eps = ctx.media.endpoints as FakeEndpoint[];
+  const callerEp = eps[0]!;
+  const carolEp = eps[2]!;
+  assert.equal(callerEp.bridgedTo, carolEp);
+  assert.ok(eps[1]!.closed, 'Bob endpoint closed');
+  assert.equal(callerDialog.byeSent, 0, 'Alice stays');
+  ctx.clock.advance(2000);
+  assert.equal(calleeDialog.byeSent, 1, 'transferor released after the final NOTIFY');
+  // Carol hangs up: Alice gets BYE.
+  const ended = ctx.calls.observer.waitFor('call.ended', 1000);
+  carolDialog.remoteBye();
+  const [end] = await ended;
+  assert.equal(end.cause, 'callee-hangup');
+  assert.equal(callerDialog.byeSent, 1);
+});
+
+test('recording on: the caller endpoint records both directions to recordings/, the calls row names the file', async () => {
+  ctx.record = true;
+  await establish();
+  const ep = (ctx.media.endpoints as FakeEndpoint[])[0]!;
+  assert.ok(ep.recording, 'recording started');
+  assert.deepEqual(ep.recording!.opts, { direction: 'both', stereo: true });
+  const row = ctx.calls.history.list()[0]!;
+  assert.match(row.recording!, /^recordings\/\d{4}\/\d{2}\/.+\.wav$/);
+});
+
+test('rtpTimeout on an endpoint tears the call down with cause rtp-timeout', async () => {
+  const { callerDialog, calleeDialog } = await establish();
+  const ended = ctx.calls.observer.waitFor('call.ended', 1000);
+  (ctx.media.endpoints[1] as FakeEndpoint).emit('rtpTimeout');
+  const [info] = await ended;
+  assert.equal(info.cause, 'rtp-timeout');
+  assert.equal(callerDialog.byeSent, 1);
+  assert.equal(calleeDialog.byeSent, 1);
+});
+
+test('helpers: Replaces parsing and failure status choice', () => {
+  assert.deepEqual(parseReplaces('abc@h;to-tag=1;from-tag=2'), { callId: 'abc@h', toTag: '1', fromTag: '2' });
+  assert.equal(parseReplaces(''), undefined);
+  assert.equal(pickFailureStatus([487, 486], false), 486);
+  assert.equal(pickFailureStatus([487], true), 480);
+  assert.equal(pickFailureStatus([603], false), 603);
+});
