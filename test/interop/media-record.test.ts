@@ -1,0 +1,97 @@
+// Recorder of the built-in engine, checked with sox's soxi: stereo caller/callee and mono recordings of a real RTP call.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { BuiltinMediaEngine } from '../../services/media/index.js';
+import { readWavInfo } from '../../services/media/worker/wav.js';
+import { rtpRange } from '../helpers/ports.js';
+import { tempDir } from '../helpers/relais-process.js';
+import { RtpPeer, encode, sine, toneShare } from '../unit/media/rtp-peer.js';
+
+let engine: BuiltinMediaEngine;
+const range = rtpRange(100);
+
+before(async () => {
+  try {
+    execFileSync('which', ['soxi']);
+  } catch {
+    throw new Error('soxi is not installed: run ./scripts/install-peers (sox)');
+  }
+  engine = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: range.min, rtpPortMax: range.max, rtpTimeoutMs: 0 });
+  await engine.start();
+});
+after(() => engine.stop());
+
+const soxi = (flag: string, file: string): string => execFileSync('soxi', [flag, file], { encoding: 'utf8' }).trim();
+
+function channel(file: string, ch: number): Int16Array {
+  const buf = fs.readFileSync(file);
+  const info = readWavInfo(buf);
+  const n = info.dataLength / (2 * info.channels);
+  const out = new Int16Array(n);
+  for (let i = 0; i < n; i++) out[i] = buf.readInt16LE(info.dataOffset + 2 * (i * info.channels + ch));
+  return out;
+}
+
+test('stereo recording: caller (in) left, callee (out) right; mono recordings of one direction', async () => {
+  const dir = tempDir('media-rec-');
+  const pa = await RtpPeer.open();
+  const pb = await RtpPeer.open();
+  try {
+    const a = await engine.openEndpoint({ callId: 'rec', remoteSdp: pa.sdp({ pts: [0] }) });
+    const b = await engine.openEndpoint({ callId: 'rec', remoteSdp: pb.sdp({ pts: [8] }) });
+    await a.bridge(b);
+    const stereo = path.join(dir, 'stereo.wav');
+    const inOnly = path.join(dir, 'in.wav');
+    a.record(stereo, { direction: 'both', stereo: true });
+    b.record(inOnly, { direction: 'in' });
+    // 1 s of call: the caller says 1 kHz, the callee 440 Hz, paced like phones.
+    for (let k = 0; k < 50; k++) {
+      pa.send(a.local.port, 0, encode(sine(1000, 160, 8000, k * 160), 'u'));
+      pb.send(b.local.port, 8, encode(sine(440, 160, 8000, k * 160), 'a'));
+      await new Promise((r) => setTimeout(r, 20)); // pacing the sender, not waiting for a result
+    }
+    await pb.waitFor(() => pb.received.length >= 50 && pa.received.length >= 50, 'both directions relayed');
+    await a.stopRecord();
+    await b.stopRecord();
+
+    assert.equal(soxi('-c', stereo), '2');
+    assert.equal(soxi('-r', stereo), '8000');
+    assert.equal(soxi('-b', stereo), '16');
+    const dur = Number(soxi('-D', stereo));
+    assert.ok(dur > 0.8 && dur < 1.4, `stereo duration ${dur} s`);
+    const left = channel(stereo, 0).subarray(800, 6400);
+    const right = channel(stereo, 1).subarray(800, 6400);
+    assert.ok(toneShare(left, 1000) > 0.8, `left is the caller's 1 kHz (${toneShare(left, 1000).toFixed(2)})`);
+    assert.ok(toneShare(right, 440) > 0.8, `right is the callee's 440 Hz (${toneShare(right, 440).toFixed(2)})`);
+
+    assert.equal(soxi('-c', inOnly), '1');
+    const mono = channel(inOnly, 0).subarray(800, 6400);
+    assert.ok(toneShare(mono, 440) > 0.8, 'B records what its party sends');
+    await a.close();
+    await b.close();
+  } finally {
+    pa.close();
+    pb.close();
+  }
+});
+
+test('a played prompt is recorded in the out direction; close finalises a running recording', async () => {
+  const dir = tempDir('media-rec-');
+  const pa = await RtpPeer.open();
+  try {
+    const a = await engine.openEndpoint({ callId: 'rec2', remoteSdp: pa.sdp({ pts: [8] }) });
+    const file = path.join(dir, 'out.wav');
+    a.record(file, { direction: 'out' });
+    assert.equal(await a.play([{ tone: 'beep', durationMs: 600 }]), 'done');
+    await a.close();
+    assert.equal(soxi('-c', file), '1');
+    const dur = Number(soxi('-D', file));
+    assert.ok(dur >= 0.5, `duration ${dur}`);
+    assert.ok(toneShare(channel(file, 0), 1000) > 0.6);
+  } finally {
+    pa.close();
+  }
+});
