@@ -4,6 +4,8 @@ export type Path = readonly (string | number)[];
 export interface Issue {
   path: Path;
   message: string;
+  /** What would be right (shown after the location). */
+  hint?: string;
 }
 
 /** `queues[2].strategy` */
@@ -36,8 +38,8 @@ export interface StrOpts {
 export class Checker {
   readonly issues: Issue[] = [];
 
-  fail(path: Path, message: string): undefined {
-    this.issues.push({ path, message });
+  fail(path: Path, message: string, hint?: string): undefined {
+    this.issues.push(hint === undefined ? { path, message } : { path, message, hint });
     return undefined;
   }
 
@@ -106,7 +108,7 @@ export class Checker {
       return undefined;
     }
     if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
-      return this.fail([...path, key], `unknown value ${typeof v === 'string' ? `"${v}"` : describe(v)}; expected one of ${values.join(', ')}`);
+      return this.fail([...path, key], `unknown value ${typeof v === 'string' ? `"${v}"` : describe(v)}`, `expected one of ${values.join(', ')}`);
     }
     return v as T;
   }

@@ -147,7 +147,7 @@ export function checkCondition(c: Checker, v: unknown, path: Path): Condition | 
       const days: Weekday[] = [];
       wd.forEach((d, i) => {
         if (typeof d !== 'string' || !(WEEKDAYS as readonly string[]).includes(d)) {
-          c.fail([...path, 'weekdays', i], `unknown value ${JSON.stringify(d)}; expected one of ${WEEKDAYS.join(', ')}`);
+          c.fail([...path, 'weekdays', i], `unknown value ${JSON.stringify(d)}`, `expected one of ${WEEKDAYS.join(', ')}`);
         } else days.push(d as Weekday);
       });
       out.weekdays = days;

@@ -37,7 +37,7 @@ export function requireValidActions(actions: unknown): ScenarioAction[] {
   const { actions: ok, issues } = validateActions(actions);
   if (issues.length > 0) {
     const i = issues[0]!;
-    throw new RelaisError('scenario.invalid', `actions${i.path.length ? (typeof i.path[0] === 'number' ? '' : '.') + formatPath(i.path) : ''}: ${i.message}`, { field: 'actions' });
+    throw new RelaisError('scenario.invalid', `actions${i.path.length ? (typeof i.path[0] === 'number' ? '' : '.') + formatPath(i.path) : ''}: ${i.message}${i.hint ? `; ${i.hint}` : ''}`, { field: 'actions' });
   }
   return ok;
 }

@@ -173,10 +173,12 @@ export interface SiteIssue {
   path: string;
   message: string;
   line?: number;
+  hint?: string;
 }
 
+/** `queues[2].strategy: unknown value "roundrobbin" (line 41); expected one of ...` */
 export function formatIssue(i: SiteIssue): string {
-  return `${i.path ? `${i.path}: ` : ''}${i.message}${i.line !== undefined ? ` (line ${i.line})` : ''}`;
+  return `${i.path ? `${i.path}: ` : ''}${i.message}${i.line !== undefined ? ` (line ${i.line})` : ''}${i.hint ? `; ${i.hint}` : ''}`;
 }
 
 /** A site file that cannot be applied; message lists every problem, one per line. */
@@ -224,12 +226,12 @@ export interface ParseSiteOptions {
 /** Parses and validates site file text; throws SiteFileError listing every problem with its path and line. */
 export function parseSiteFile(text: string, opts: ParseSiteOptions = {}): SiteFile {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new SiteFileError(
-      doc.errors.map((e) => ({ path: '', message: `YAML syntax error: ${e.message.split('\n')[0]}`, line: e.linePos?.[0]?.line })),
-      opts.source,
-    );
+    // Later YAML errors are mostly consequences of the first: report that one.
+    const e = doc.errors[0]!;
+    const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new SiteFileError([{ path: '', message: `YAML syntax error: ${message}`, ...(e.linePos ? { line: e.linePos[0].line } : {}) }], opts.source);
   }
   keepNumbersAsText(doc, text);
   const raw: unknown = doc.toJS({ maxAliasCount: 100 });
@@ -237,7 +239,7 @@ export function parseSiteFile(text: string, opts: ParseSiteOptions = {}): SiteFi
   const site = checkSite(c, raw ?? {}, opts.extraUsers ?? []);
   if (!c.ok || !site) {
     throw new SiteFileError(
-      c.issues.map((i) => ({ path: formatPath(i.path), message: i.message, line: lineOf(doc, lc, i.path) })),
+      c.issues.map((i) => ({ path: formatPath(i.path), message: i.message, line: lineOf(doc, lc, i.path), ...(i.hint ? { hint: i.hint } : {}) })),
       opts.source,
     );
   }
@@ -248,7 +250,7 @@ export function parseSiteFile(text: string, opts: ParseSiteOptions = {}): SiteFi
 export function validateSite(value: unknown, extraUsers: readonly string[] = []): SiteFile {
   const c = new Checker();
   const site = checkSite(c, value, extraUsers);
-  if (!c.ok || !site) throw new SiteFileError(c.issues.map((i) => ({ path: formatPath(i.path), message: i.message })));
+  if (!c.ok || !site) throw new SiteFileError(c.issues.map((i) => ({ path: formatPath(i.path), message: i.message, ...(i.hint ? { hint: i.hint } : {}) })));
   return site;
 }
 
