@@ -139,3 +139,21 @@ export function activeMs(file: string, threshold = 0.02): number {
   }
   return active;
 }
+
+/**
+ * Milliseconds of the file (in 100 ms windows) where `hz` carries most of the energy (share > minShare) and the
+ * window is not silent: how long a tone was heard, robust to prompts and silence around it.
+ */
+export function toneMs(file: string, hz: number, minShare = 0.7, minRms = 0.02): number {
+  const w = readWav(file);
+  const win = Math.floor(w.sampleRate / 10);
+  let ms = 0;
+  for (let i = 0; i + win <= w.samples.length; i += win) {
+    let s = 0;
+    for (let j = i; j < i + win; j++) s += w.samples[j]! * w.samples[j]!;
+    const meanSquare = s / win;
+    if (Math.sqrt(meanSquare) < minRms) continue;
+    if (goertzelPower(w.samples, w.sampleRate, hz, i, i + win) / meanSquare > minShare) ms += 100;
+  }
+  return ms;
+}

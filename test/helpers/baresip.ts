@@ -44,6 +44,8 @@ export interface BaresipOptions {
   /** WAV (8 kHz mono 16-bit) sent as microphone audio; must outlast the longest call (baresip hangs up at its end). */
   audioFile: string;
   dir?: string;
+  /** More modules loaded as module_app (e.g. mwi.so: subscribes to message-summary, emits MWI_NOTIFY). */
+  extraModules?: string[];
   /** Print the SIP trace into the phone's log (baresip -s). */
   sipTrace?: boolean;
   startTimeoutMs?: number;
@@ -151,6 +153,7 @@ export class BaresipPhone {
       'module_app menu.so',
       'module_app ctrl_tcp.so',
       `ctrl_tcp_listen 127.0.0.1:${ctrlPort}`,
+      ...(opts.extraModules ?? []).map((m) => `module_app ${m}`),
       '',
     ].join('\n');
     fs.writeFileSync(path.join(dir, 'config'), config);
@@ -237,6 +240,11 @@ export class BaresipPhone {
         w!.resolve(ev);
       }
     }
+  }
+
+  /** Process id (tests freeze a phone with SIGSTOP to stop its RTP). */
+  get pid(): number {
+    return this.child.pid!;
   }
 
   /** The phone's log (stdout/stderr of baresip), for failure messages. */
