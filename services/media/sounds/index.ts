@@ -3,7 +3,7 @@ export { SoundLibrary, SoundError, sniffAudio, type SoundLibraryOptions, type Im
 export { PromptLibrary, DEFAULT_PROMPTS_DIR, type PromptName } from './prompts.js';
 export { PROMPT_TEXTS, PROMPT_KEYS, MAX_SPOKEN_NUMBER, promptJobs, type PromptKey } from './prompt-texts.js';
 export { TextToSpeech, synthesize, checkLanguage, LANGUAGES, VOICES, type Language } from './tts.js';
-export { ToneGenerator, toneSpec, toneSamples, toneWav, cycleMs, TONES, BEEP, BEEP_MS, TONE_COUNTRIES, type ToneSpec } from './tones.js';
+export { ToneGenerator, toneSpec, toneSamples, toneWav, dtmfSamples, cycleMs, TONES, BEEP, BEEP_MS, TONE_COUNTRIES, type ToneSpec } from './tones.js';
 export {
   parseWav,
   readPcm16Mono,

@@ -129,3 +129,23 @@ export function toneSamples(name: ToneName, country: ToneCountry = 'FR', duratio
 export function toneWav(name: ToneName, country: ToneCountry = 'FR', durationMs?: number): Buffer {
   return writeWav(toneSamples(name, country, durationMs ?? cycleMs(name, country)), 8000, 1);
 }
+
+/** DTMF row/column frequencies (ITU-T Q.23). */
+const DTMF_KEYS = ['123A', '456B', '789C', '*0#D'];
+const DTMF_ROWS = [697, 770, 852, 941];
+const DTMF_COLS = [1209, 1336, 1477, 1633];
+
+/** In-band DTMF for `digits` (Q.24: at least 40 ms of tone, 40 ms apart): for backends that can only play audio. */
+export function dtmfSamples(digits: string, toneMs = 100, gapMs = 60, sampleRate = 8000): Int16Array {
+  const tone = Math.round((toneMs * sampleRate) / 1000);
+  const gap = Math.round((gapMs * sampleRate) / 1000);
+  const out = new Int16Array(digits.length * (tone + gap));
+  [...digits.toUpperCase()].forEach((c, k) => {
+    const row = DTMF_KEYS.findIndex((r) => r.includes(c));
+    if (row < 0) throw new Error(`"${c}" is not a DTMF digit (0-9 * # A-D)`);
+    const col = DTMF_KEYS[row]!.indexOf(c);
+    const spec: ToneSpec = { freqs: [DTMF_ROWS[row]!, DTMF_COLS[col]!], cadence: [] };
+    new ToneGenerator(spec, sampleRate).fill(out.subarray(k * (tone + gap), k * (tone + gap) + tone));
+  });
+  return out;
+}
