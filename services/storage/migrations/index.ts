@@ -1,5 +1,6 @@
 // Every migration, in application order. Add a new file and list it here.
 import type { Migration } from '../migration.js';
 import { migration as initial } from './202611251630-initial.js';
+import { migration as directoryIndexes } from './202611251700-directory-indexes.js';
 
-export const MIGRATIONS: readonly Migration[] = [initial];
+export const MIGRATIONS: readonly Migration[] = [initial, directoryIndexes];

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import * as tar from 'tar';
-import { Store } from '../../../services/storage/index.js';
+import { Store, MIGRATIONS } from '../../../services/storage/index.js';
 import { Directory } from '../../../services/directory/index.js';
 import { createBackup, restoreBackup, BackupError, type BackupManifest } from '../../../services/backup/index.js';
 import { tempDir } from '../../helpers/relais-process.js';
@@ -109,13 +109,17 @@ test('restore refuses a newer schema, a checksum mismatch, a corrupt database an
 
 test('restore of an older-schema backup migrates it forward', async () => {
   const dataDir = tempDir('old-');
-  seed(dataDir);
+  const old = Store.open(path.join(dataDir, 'relais.db'), { migrations: MIGRATIONS.slice(0, 1) });
+  old.db.prepare("INSERT INTO users (username, created_at) VALUES ('from-old-firmware', 1)").run();
+  old.close();
   const archive = path.join(tempDir('old-out-'), 'b.tar.gz');
   const r = await createBackup(dataDir, archive);
+  assert.equal(r.manifest.schemaVersion, MIGRATIONS[0]!.version);
   const target = tempDir('old-target-');
-  fs.mkdirSync(path.join(target, 'sounds'));
-  fs.writeFileSync(path.join(target, 'sounds/a.wav'), 'x');
+  seed(target);
   const res = await restoreBackup(target, archive);
-  assert.equal(res.manifest.schemaVersion, r.manifest.schemaVersion);
-  assert.equal(fs.readFileSync(path.join(target, 'sounds/a.wav'), 'utf8'), 'sound-a');
+  assert.equal(res.manifest.schemaVersion, MIGRATIONS[0]!.version);
+  assert.equal(res.schemaVersion, MIGRATIONS[MIGRATIONS.length - 1]!.version);
+  assert.deepEqual(users(target), ['from-old-firmware']);
+  assert.ok(!fs.existsSync(path.join(target, 'sounds')), 'media dirs are those of the backup (it had none)');
 });
