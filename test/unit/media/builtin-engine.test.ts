@@ -161,9 +161,9 @@ test('tone player: 20 ms pacing, sample-exact duration, the country’s frequenc
     assert.equal((r[i]!.pkt.timestamp - r[i - 1]!.pkt.timestamp) >>> 0, 160);
   }
   const span = r[r.length - 1]!.at - r[0]!.at;
-  assert.ok(Math.abs(span - 980) < 40, `49 intervals of 20 ms took ${span.toFixed(1)} ms`);
+  assert.ok(Math.abs(span - 980) < 50, `49 intervals of 20 ms took ${span.toFixed(1)} ms`);
   const gaps = r.slice(1).map((x, i) => x.at - r[i]!.at);
-  assert.ok(Math.max(...gaps) < 45, `largest gap ${Math.max(...gaps).toFixed(1)} ms`);
+  assert.ok(Math.max(...gaps) < 60, `largest gap ${Math.max(...gaps).toFixed(1)} ms`);
   const on = Int16Array.from(r.slice(0, 25).flatMap((x) => [...decode(x.pkt.payload, 'u')]));
   assert.ok(toneShare(on, 480) > 0.3 && toneShare(on, 620) > 0.3, 'US busy is 480 + 620 Hz');
   const off = r.slice(25).flatMap((x) => [...decode(x.pkt.payload, 'u')]);

@@ -1,0 +1,285 @@
+// Media benchmark: N bridged G.711 calls through the built-in worker engine vs rtpengine (userspace) vs direct, in one run.
+// Usage: node dist/test/bench/media-bench.js [--calls "50 100 200 400"] [--seconds 10] [--procs 2] [--out FILE] [--selftest]
+// Uses the rtpengine kit (rtp-load.mjs, run-bench.sh) from ../shared/peers/rtpengine relative to the project.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const KIT = path.resolve(ROOT, '../shared/peers/rtpengine');
+const RTP_LOAD = path.join(KIT, 'rtp-load.mjs');
+const DRIVER = path.join(ROOT, 'dist/test/bench/media-driver.js');
+const GEN_PORTS = '33000-34999';
+const RELAIS_RTP = '40000-41999';
+const RTPE_PORTS = [30000, 32999];
+
+function die(msg: string): never {
+  process.stderr.write(`bench media: ${msg}\n`);
+  process.exit(2);
+}
+const say = (msg: string): void => void process.stderr.write(`bench media: ${msg}\n`);
+
+function opt(name: string, def: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
+}
+const CALLS = opt('--calls', '50 100 200 400').trim().split(/\s+/).map(Number);
+const SECONDS = Number(opt('--seconds', '10'));
+const PROCS = Number(opt('--procs', '2'));
+const date = new Date().toISOString();
+const OUT = opt('--out', path.join(ROOT, 'test/bench/results', `media-${date.slice(0, 10)}.json`));
+if (CALLS.some((n) => !Number.isInteger(n) || n < 1 || n > 490)) die('--calls: positive integers up to 490 (4 generator ports per call)');
+
+if (!fs.existsSync(RTP_LOAD)) {
+  die(`the rtpengine benchmark kit is missing: expected ${RTP_LOAD} (the peers kit lives in ../shared/peers/rtpengine beside the project)`);
+}
+if (!fs.existsSync(DRIVER)) die(`${DRIVER} is missing: build first (npx tsc -p tsconfig.json)`);
+try {
+  execFileSync('which', ['rtpengine']);
+} catch {
+  die('rtpengine is not installed: apt-get install rtpengine-daemon (./scripts/install-peers does it)');
+}
+const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'relais-media-bench-'));
+say(`work dir ${WORK}`);
+
+const children = new Set<ChildProcess>();
+function cleanup(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null && c.pid) process.kill(c.pid, 'SIGTERM');
+}
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
+
+function rssOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** Runs rtp-load.mjs, sampling `rssPid`'s RSS every 250 ms; resolves with its JSON and the peak RSS. */
+async function rtpLoad(args: string[], rssPid?: number): Promise<{ result: Record<string, unknown>; rssPeak: number }> {
+  const child = spawn(process.execPath, [RTP_LOAD, ...args, '--seconds', String(SECONDS), '--procs', String(PROCS), '--local-ports', GEN_PORTS], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  let rssPeak = 0;
+  const timer = rssPid
+    ? setInterval(() => {
+        try {
+          rssPeak = Math.max(rssPeak, rssOf(rssPid));
+        } catch {
+          /* process gone */
+        }
+      }, 250)
+    : undefined;
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  if (timer) clearInterval(timer);
+  children.delete(child);
+  if (err.trim()) process.stderr.write(err);
+  if (code !== 0) throw new Error(`rtp-load ${args.join(' ')} exited with ${code}`);
+  return { result: JSON.parse(out) as Record<string, unknown>, rssPeak };
+}
+
+function portBusy(port: number): boolean {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const f of ['/proc/net/udp', '/proc/net/udp6']) {
+    try {
+      if (fs.readFileSync(f, 'utf8').split('\n').slice(1).some((l) => l.trim().split(/\s+/)[1]?.endsWith(`:${hex}`))) return true;
+    } catch {
+      /* no IPv6 */
+    }
+  }
+  return false;
+}
+
+/** Starts rtpengine exactly as the kit's run-bench.sh does (userspace, no config file). */
+async function startRtpengine(): Promise<{ child: ChildProcess; ng: number; command: string[]; version: string }> {
+  for (let ng = 22230; ng <= 22239; ng++) {
+    if (portBusy(ng)) continue;
+    const command = [
+      'rtpengine', '--config-file=none', '--table=-1', '--interface=127.0.0.1', `--listen-ng=127.0.0.1:${ng}`,
+      `--port-min=${RTPE_PORTS[0]}`, `--port-max=${RTPE_PORTS[1]}`, '--foreground', '--log-stderr', '--log-level=5',
+      '--delete-delay=0', `--pidfile=${WORK}/rtpengine.pid`,
+    ];
+    const log = fs.openSync(path.join(WORK, 'rtpengine.log'), 'a');
+    const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', log, log] });
+    children.add(child);
+    for (let i = 0; i < 25; i++) {
+      if (child.exitCode !== null) break;
+      try {
+        execFileSync(process.execPath, [RTP_LOAD, '--ping', '--ng', `127.0.0.1:${ng}`, '--local-ports', GEN_PORTS], { stdio: 'ignore' });
+        const version = /Version: (\S+)/.exec(execFileSync('rtpengine', ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
+        return { child, ng, command, version };
+      } catch {
+        await new Promise((r) => setTimeout(r, 200)); // rtpengine start-up: bounded retries
+      }
+    }
+    await stopChild(child);
+  }
+  die(`could not start rtpengine on an ng port in 22230-22239 (see ${WORK}/rtpengine.log)`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  process.kill(child.pid!, 'SIGTERM');
+  const t = setTimeout(() => child.exitCode === null && process.kill(child.pid!, 'SIGKILL'), 5000);
+  await exited;
+  clearTimeout(t);
+  children.delete(child);
+}
+
+interface DriverInfo {
+  pid: number;
+  thread: string;
+  rss_idle: number;
+  rss_open: number;
+}
+
+async function startDriver(calls: number, pairs: string): Promise<{ child: ChildProcess; info: DriverInfo; lines: () => string[] }> {
+  const child = spawn(process.execPath, [DRIVER, '--calls', String(calls), '--rtp-ports', RELAIS_RTP, '--gen-base', '33000', '--pairs', pairs], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.add(child);
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => (buf += d.toString()));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const line = buf.split('\n').find((l) => l.includes('"ready"'));
+    if (line) return { child, info: JSON.parse(line) as DriverInfo, lines: () => buf.split('\n').filter(Boolean) };
+    if (child.exitCode !== null) die(`media driver exited with ${child.exitCode}`);
+    if (Date.now() > deadline) die('media driver did not open its calls within 30 s');
+    await new Promise((r) => setTimeout(r, 50)); // bounded poll on the driver's ready line
+  }
+}
+
+
+type Run = Record<string, unknown>;
+const runs: Run[] = [];
+const num = (r: Record<string, unknown>, k: string): number | null => (typeof r[k] === 'number' ? (r[k] as number) : null);
+const lat = (r: Record<string, unknown>): { p50: number; p99: number; max: number } => r.latency_ms as { p50: number; p99: number; max: number };
+
+function summary(mode: string, calls: number, r: Record<string, unknown>, extra: Record<string, unknown>): Run {
+  return {
+    mode,
+    calls,
+    loss_pct: num(r, 'loss_pct'),
+    latency_ms: lat(r),
+    jitter_ms_p99: num(r, 'jitter_ms_p99'),
+    path_jitter_ms_p99: num(r, 'path_jitter_ms_p99'),
+    relay_cpu_pct: num(r, 'relay_cpu_pct'),
+    relay_cpu_pct_per_call: num(r, 'relay_cpu_pct_per_call'),
+    send_lag_ms_p99: num(r, 'send_lag_ms_p99'),
+    valid: (num(r, 'send_lag_ms_p99') ?? 0) <= 5,
+    host_other_pct: (r.host_cpu as { other_pct?: number } | null)?.other_pct ?? null,
+    misrouted: num(r, 'misrouted'),
+    asymmetric_source: num(r, 'asymmetric_source'),
+    ...extra,
+    raw: r,
+  };
+}
+
+if (process.argv.includes('--selftest')) {
+  say('kit self-test (run-bench.sh --selftest, about 20 s)');
+  execFileSync(path.join(KIT, 'run-bench.sh'), ['--selftest'], { stdio: 'inherit', env: { ...process.env, BENCH_WORK_DIR: path.join(WORK, 'selftest') } });
+}
+
+const rtpe = await startRtpengine();
+say(`rtpengine ${rtpe.version} pid ${rtpe.child.pid}, ng 127.0.0.1:${rtpe.ng}`);
+const rtpeRssIdle = rssOf(rtpe.child.pid!);
+
+for (const n of CALLS) {
+  say(`${n} calls: direct`);
+  const direct = await rtpLoad(['--direct', '--calls', String(n)]);
+  runs.push(summary('direct', n, direct.result, {}));
+
+  say(`${n} calls: rtpengine`);
+  const re = await rtpLoad(['--engine', 'rtpengine', '--ng', `127.0.0.1:${rtpe.ng}`, '--cpu-pid', String(rtpe.child.pid), '--calls', String(n)], rtpe.child.pid);
+  runs.push(summary('rtpengine', n, re.result, { rss_idle: rtpeRssIdle, rss_peak: re.rssPeak, rss_per_call_kb: Math.round((re.rssPeak - rtpeRssIdle) / n / 1024) }));
+
+  say(`${n} calls: relais built-in worker`);
+  const pairs = path.join(WORK, `pairs-${n}.json`);
+  const drv = await startDriver(n, pairs);
+  const rl = await rtpLoad(['--pairs', pairs, '--cpu-pid', String(drv.info.pid)], drv.info.pid);
+  await stopChild(drv.child);
+  const stats = drv.lines().map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'stats');
+  runs.push(
+    summary('relais', n, rl.result, {
+      worker_thread: drv.info.thread,
+      rss_idle: drv.info.rss_idle,
+      rss_open: drv.info.rss_open,
+      rss_peak: rl.rssPeak,
+      rss_per_call_kb: Math.round((rl.rssPeak - drv.info.rss_idle) / n / 1024),
+      worker_stats: stats ?? null,
+    }),
+  );
+}
+await stopChild(rtpe.child);
+
+// Figures per call count, relative to the direct baseline and to rtpengine.
+const table = CALLS.map((n) => {
+  const d = runs.find((r) => r.mode === 'direct' && r.calls === n)!;
+  const e = runs.find((r) => r.mode === 'rtpengine' && r.calls === n)!;
+  const b = runs.find((r) => r.mode === 'relais' && r.calls === n)!;
+  const dl = d.latency_ms as { p50: number; p99: number };
+  const row = (r: Run): Record<string, unknown> => {
+    const l = r.latency_ms as { p50: number; p99: number };
+    return {
+      loss_pct: r.loss_pct,
+      p50_ms: l.p50,
+      p99_ms: l.p99,
+      added_p50_ms: Math.round((l.p50 - dl.p50) * 1000) / 1000,
+      added_p99_ms: Math.round((l.p99 - dl.p99) * 1000) / 1000,
+      jitter_ms_p99: r.jitter_ms_p99,
+      path_jitter_ms_p99: r.path_jitter_ms_p99,
+      cpu_pct: r.relay_cpu_pct,
+      cpu_pct_per_call: r.relay_cpu_pct_per_call,
+      rss_per_call_kb: r.rss_per_call_kb,
+      valid: r.valid,
+    };
+  };
+  const bc = b.relay_cpu_pct_per_call as number;
+  const ec = e.relay_cpu_pct_per_call as number;
+  return { calls: n, direct: { p50_ms: dl.p50, p99_ms: dl.p99, valid: d.valid }, rtpengine: row(e), relais: row(b), cpu_ratio_relais_vs_rtpengine: ec ? Math.round((bc / ec) * 100) / 100 : null };
+});
+const zeroLoss = table.filter((t) => t.relais.loss_pct === 0 && t.relais.valid).map((t) => t.calls);
+let commit = 'unknown';
+try {
+  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+} catch {
+  /* not a git checkout */
+}
+const doc = {
+  kind: 'media bench: relais built-in worker vs rtpengine userspace vs direct (rtp-load.mjs)',
+  date,
+  commit,
+  machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, kernel: os.release(), node: process.version, mem_gb: Math.round(os.totalmem() / 2 ** 30) },
+  rtpengine: { version: rtpe.version, command: rtpe.command.join(' ') },
+  seconds: SECONDS,
+  procs: PROCS,
+  largest_zero_loss_calls_relais: zeroLoss.length ? Math.max(...zeroLoss) : null,
+  summary: table,
+  runs,
+};
+fs.mkdirSync(path.dirname(OUT), { recursive: true });
+fs.writeFileSync(OUT, JSON.stringify(doc, null, 2) + '\n');
+
+const f = (x: unknown, d = 3): string => (typeof x === 'number' ? x.toFixed(d) : '-');
+const head = ['calls', 'engine', 'loss %', 'p50 ms', 'p99 ms', '+p50', '+p99', 'jit p99', 'CPU %', 'CPU %/call', 'RSS KB/call', ''];
+const rows: string[][] = [head];
+for (const t of table) {
+  for (const [name, r] of [['rtpengine', t.rtpengine], ['relais', t.relais]] as const) {
+    rows.push([String(t.calls), name, f(r.loss_pct, 2), f(r.p50_ms), f(r.p99_ms), f(r.added_p50_ms), f(r.added_p99_ms), f(r.jitter_ms_p99), f(r.cpu_pct, 1), f(r.cpu_pct_per_call), String(r.rss_per_call_kb), r.valid ? '' : '*']);
+  }
+  rows.push([String(t.calls), 'ratio', '', '', '', '', '', '', '', `${f(t.cpu_ratio_relais_vs_rtpengine, 2)}x`, '', '']);
+}
+const w = head.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+for (const r of rows) console.log(r.map((c, i) => (c ?? '').padStart(w[i]!)).join('  '));
+console.log(`\nlargest call count with 0 loss (relais): ${doc.largest_zero_loss_calls_relais}; results: ${OUT}`);
+console.log('* generator send lag p99 > 5 ms: run not valid');
+process.exit(0);

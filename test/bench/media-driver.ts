@@ -1,0 +1,55 @@
+// Benchmark driver: runs the built-in media engine in this process and opens N bridged calls for rtp-load.mjs (--pairs).
+// Usage: node dist/test/bench/media-driver.js --calls N --rtp-ports MIN-MAX --gen-base PORT --pairs FILE
+// Prints JSON lines on stdout: {"event":"ready",...} once the pairs file is written; stops on SIGTERM/SIGINT.
+import fs from 'node:fs';
+import { BuiltinMediaEngine, type MediaEndpoint } from '../../services/media/index.js';
+
+function arg(name: string, def?: string): string {
+  const i = process.argv.indexOf(name);
+  const v = i >= 0 ? process.argv[i + 1] : def;
+  if (v === undefined) {
+    process.stderr.write(`media-driver: ${name} is required\n`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const calls = Number(arg('--calls'));
+const [rtpMin, rtpMax] = arg('--rtp-ports', '40000-41999').split('-').map(Number) as [number, number];
+const genBase = Number(arg('--gen-base', '33000'));
+const pairsFile = arg('--pairs');
+if (!Number.isInteger(calls) || calls < 1) throw new Error('--calls must be a positive integer');
+if (rtpMax - rtpMin + 1 < calls * 4) throw new Error(`--rtp-ports ${rtpMin}-${rtpMax} is too small for ${calls} calls (4 ports per call)`);
+
+const sdp = (port: number): string =>
+  ['v=0', 'o=gen 1 1 IN IP4 127.0.0.1', 's=rtp-load', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP 0 101`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=ptime:20', 'a=sendrecv', ''].join('\r\n');
+
+const engine = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: rtpMin, rtpPortMax: rtpMax, rtpTimeoutMs: 0 });
+await engine.start();
+const rssIdle = process.memoryUsage().rss;
+const endpoints: MediaEndpoint[] = [];
+const pairs: { a: string; b: string; a_local: number; b_local: number }[] = [];
+for (let i = 0; i < calls; i++) {
+  const aLocal = genBase + 4 * i;
+  const bLocal = aLocal + 2;
+  const a = await engine.openEndpoint({ callId: `bench-${i}`, remoteSdp: sdp(aLocal) });
+  const b = await engine.openEndpoint({ callId: `bench-${i}`, remoteSdp: sdp(bLocal) });
+  await a.bridge(b);
+  endpoints.push(a, b);
+  pairs.push({ a: `127.0.0.1:${a.local.port}`, b: `127.0.0.1:${b.local.port}`, a_local: aLocal, b_local: bLocal });
+}
+fs.writeFileSync(pairsFile, JSON.stringify(pairs));
+console.log(JSON.stringify({ event: 'ready', pid: process.pid, thread: engine.workerThread, calls, rss_idle: rssIdle, rss_open: process.memoryUsage().rss }));
+
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  const st = await engine.stats();
+  console.log(JSON.stringify({ event: 'stats', ...st, rss: process.memoryUsage().rss }));
+  await engine.stop();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
+setInterval(() => {}, 60_000);
