@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ApiServer } from './api/index.js';
 import { createMediaEngine, type MediaEngine } from './media/index.js';
+import { registerRtpengineBackend } from './media/rtpengine/index.js';
 import { Store } from './storage/index.js';
 import type { Directory } from './directory/index.js';
 import { bootstrapSite, consoleUrl } from './site/index.js';
@@ -61,6 +62,7 @@ export class Relais {
       health: (): ModuleHealth => ({ status: store.db.open ? 'ok' : 'down', detail: { schema: store.schemaVersion() } }),
     });
 
+    registerRtpengineBackend();
     this.media = createMediaEngine(config, { logger: this.log });
     this.modules.push(this.media);
 
