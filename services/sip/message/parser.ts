@@ -201,3 +201,32 @@ export function frameStream(buf: Buffer, offset: number): FrameResult {
   if (buf.length - offset < total) return { kind: 'incomplete' };
   return { kind: 'message', length: total };
 }
+
+/**
+ * Best effort for error replies: the start line and header lines of a message that failed parseMessage, without
+ * the checks, or undefined when even that is impossible. Never throws.
+ */
+export function parseLenient(buf: Buffer): SipMessage | undefined {
+  try {
+    const start = skipLeadingCrlf(buf, 0);
+    const end = findHeaderEnd(buf, start);
+    const head = buf.toString('utf8', start, end ? end.headEnd : buf.length);
+    const lines = head.split(/\r?\n/);
+    const msg = parseStartLine(lines[0]!);
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i]!;
+      const c0 = line.charCodeAt(0);
+      const last = msg.headers[msg.headers.length - 1];
+      if ((c0 === 32 || c0 === 9) && last) {
+        last.value = (last.value + ' ' + line.trim()).trim();
+        continue;
+      }
+      const colon = line.indexOf(':');
+      if (colon <= 0) continue;
+      msg.headers.push({ name: normalizeHeaderName(line.slice(0, colon).trim()), value: line.slice(colon + 1).trim() });
+    }
+    return msg;
+  } catch {
+    return undefined;
+  }
+}

@@ -122,6 +122,21 @@ export abstract class SipMessage {
     return v;
   }
 
+  /** Rewrites the top Via in place (received/rport on arrival, §18.2.1 and RFC 3581 §4), other Vias untouched. */
+  setTopVia(via: Via): this {
+    const i = this.headers.findIndex((h) => h.name === 'via');
+    if (i < 0) {
+      this.headers.push({ name: 'via', value: via.format() });
+    } else {
+      const h = this.headers[i]!;
+      const parts = h.value.indexOf(',') < 0 ? [h.value] : splitList(h.value, 'Via');
+      parts[0] = via.format();
+      h.value = parts.join(', ');
+    }
+    this.cache = {};
+    return this;
+  }
+
   vias(): Via[] {
     return (this.cache.vias ??= this.getAll('via').map((v) => Via.parse(v)));
   }

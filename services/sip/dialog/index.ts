@@ -1,0 +1,4 @@
+// SIP dialogs (RFC 3261 §12) and the errors of the intent-level API.
+export { Dialog, dialogKey, ALLOW, type DialogRole, type DialogState, type DialogEndReason, type DialogEvents, type DialogRequestOptions, type DialogHost, type DialogInit } from './dialog.js';
+export { SipError } from './sip-error.js';
+export { targetOf } from './target.js';

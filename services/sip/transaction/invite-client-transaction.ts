@@ -1,0 +1,137 @@
+// INVITE client transaction (RFC 3261 §17.1.1, Figure 5; Accepted state from RFC 6026 §7.2).
+import { SipRequest, type SipResponse } from '../message/index.js';
+import { type Source, type Target } from '../transport/index.js';
+import { type ClientTransactionUser } from './client-transaction-user.js';
+import { Transaction, type TransactionContext } from './transaction.js';
+
+export type InviteClientState = 'Calling' | 'Proceeding' | 'Completed' | 'Accepted' | 'Terminated';
+
+const ALLOWED: Record<InviteClientState, readonly InviteClientState[]> = {
+  Calling: ['Proceeding', 'Completed', 'Accepted', 'Terminated'],
+  Proceeding: ['Completed', 'Accepted', 'Terminated'],
+  Completed: ['Terminated'],
+  Accepted: ['Terminated'],
+  Terminated: [],
+};
+
+export class InviteClientTransaction extends Transaction<InviteClientState> {
+  readonly kind = 'INVITE client';
+  private readonly bytes: Buffer;
+  private readonly reliable: boolean;
+  private timerAInterval: number;
+  private ack: Buffer | undefined;
+  /** The flow the INVITE went out on (the TCP connection), reused for ACK and CANCEL. */
+  flow: Source | undefined;
+
+  constructor(
+    key: string,
+    request: SipRequest,
+    readonly target: Target,
+    private readonly user: ClientTransactionUser,
+    ctx: TransactionContext,
+  ) {
+    super(key, request, ctx, 'Calling', ALLOWED);
+    this.bytes = request.serialize();
+    this.reliable = ctx.transport.isReliable(target.transport);
+    this.timerAInterval = ctx.timers.T1;
+  }
+
+  start(): void {
+    this.send(this.bytes);
+    // §17.1.1.2: "If an unreliable transport is being used, the client transaction MUST start timer A with a
+    // value of T1 ... For any transport, the client transaction MUST start timer B with a value of 64*T1."
+    if (!this.reliable) this.startTimer('timerA', this.timerAInterval, () => this.onTimerA());
+    this.startTimer('timerB', 64 * this.ctx.timers.T1, () => this.onTimerB());
+  }
+
+  private send(buf: Buffer): void {
+    this.ctx.transport.sendRaw(buf, this.flow ?? this.target).then(
+      (flow) => {
+        this.flow ??= flow;
+      },
+      (err: Error) => {
+        if (this.state === 'Terminated') return;
+        this.transition('Terminated');
+        this.user.transportError(err);
+      },
+    );
+  }
+
+  private onTimerA(): void {
+    if (this.state !== 'Calling') return;
+    // "When timer A fires, the client transaction MUST retransmit the request ... and reset the timer with a
+    // value of 2*T1" (doubling each time).
+    this.send(this.bytes);
+    this.timerAInterval *= 2;
+    this.startTimer('timerA', this.timerAInterval, () => this.onTimerA());
+  }
+
+  private onTimerB(): void {
+    // "If the client transaction is still in the "Calling" state when timer B fires, the client transaction
+    // SHOULD inform the TU that a timeout has occurred."
+    if (this.state !== 'Calling') return;
+    this.transition('Terminated');
+    this.user.timeout();
+  }
+
+  receiveResponse(res: SipResponse): void {
+    const s = res.status;
+    switch (this.state) {
+      case 'Calling':
+      case 'Proceeding':
+        if (s < 200) {
+          if (this.state === 'Calling') this.transition('Proceeding');
+          this.stopTimer('timerA');
+          this.user.receiveResponse(res);
+        } else if (s < 300) {
+          // RFC 6026 §8.4: a 2xx moves the transaction to Accepted; Timer M absorbs 2xx retransmissions' lifetime.
+          this.transition('Accepted');
+          this.stopTimer('timerA');
+          this.stopTimer('timerB');
+          this.startTimer('timerM', 64 * this.ctx.timers.T1, () => this.transition('Terminated'));
+          this.user.receiveResponse(res);
+        } else {
+          // §17.1.1.2: "When in either the "Calling" or "Proceeding" states, reception of a response with status
+          // code from 300-699 MUST cause the client transaction to transition to "Completed". The client
+          // transaction MUST pass the received response up to the TU, and the client transaction MUST generate an
+          // ACK request, even if the transport is reliable"; Timer D = 32 s for unreliable transports, else 0.
+          this.transition('Completed');
+          this.stopTimer('timerA');
+          this.stopTimer('timerB');
+          this.ack = this.buildAck(res).serialize();
+          this.send(this.ack);
+          this.startTimer('timerD', this.reliable ? 0 : 32_000, () => this.transition('Terminated'));
+          this.user.receiveResponse(res);
+        }
+        return;
+      case 'Completed':
+        // "Any retransmissions of the final response that are received while in the "Completed" state MUST cause
+        // the ACK to be re-passed to the transport layer for retransmission, but the newly received response MUST
+        // NOT be passed up to the TU."
+        if (s >= 300 && this.ack) this.send(this.ack);
+        return;
+      case 'Accepted':
+        if (s >= 200 && s < 300) this.user.receiveResponse(res);
+        return;
+      case 'Terminated':
+        return;
+    }
+  }
+
+  /**
+   * §17.1.1.3: the ACK for a non-2xx final response: Request-URI, Call-ID, From, CSeq number and Route of the
+   * INVITE, To of the response, and a single Via equal to the INVITE's top Via.
+   */
+  private buildAck(res: SipResponse): SipRequest {
+    const inv = this.request;
+    const ack = new SipRequest('ACK', inv.uri);
+    ack.headers.push({ name: 'via', value: inv.via().format() });
+    ack.headers.push({ name: 'max-forwards', value: '70' });
+    ack.headers.push({ name: 'from', value: inv.get('from')! });
+    ack.headers.push({ name: 'to', value: res.get('to')! });
+    ack.headers.push({ name: 'call-id', value: inv.callId });
+    ack.headers.push({ name: 'cseq', value: `${inv.cseq.seq} ACK` });
+    for (const r of inv.getAll('route')) ack.headers.push({ name: 'route', value: r });
+    return ack;
+  }
+}

@@ -1,0 +1,6 @@
+// SIP transports (RFC 3261 §18, RFC 3581): UDP and TCP on bind:port behind one seam, and the transport layer.
+export { type Source, type Target, type TransportKind } from './source.js';
+export { type SipTransport, type TransportSink } from './sip-transport.js';
+export { UdpTransport } from './udp-transport.js';
+export { TcpTransport, type TcpTransportOptions } from './tcp-transport.js';
+export { TransportLayer, type MessageHandler, type TransportCounters } from './transport-layer.js';

@@ -1,0 +1,163 @@
+// SIP over TCP (RFC 3261 §18.3): Content-Length framing, connections kept per peer and reused both ways.
+import net from 'node:net';
+import { newId, type Logger } from '../../shared/index.js';
+import { frameStream, SipParseError } from '../message/index.js';
+import { type SipTransport, type TransportSink } from './sip-transport.js';
+import { type Source, type Target } from './source.js';
+
+interface Connection {
+  id: string;
+  socket: net.Socket;
+  key: string;
+  buf: Buffer;
+  source: Source;
+}
+
+export interface TcpTransportOptions {
+  /** Close a connection after this long without traffic (phones refresh their registration well within it). */
+  idleMs?: number;
+  connectTimeoutMs?: number;
+  maxConnections?: number;
+}
+
+export class TcpTransport implements SipTransport {
+  readonly kind = 'tcp' as const;
+  readonly reliable = true;
+  private server: net.Server | undefined;
+  private sink: TransportSink | undefined;
+  private readonly byId = new Map<string, Connection>();
+  private readonly byKey = new Map<string, Connection>();
+  private readonly pending = new Map<string, Promise<Connection>>();
+  private accepted = 0;
+  private framingErrors = 0;
+
+  constructor(
+    private readonly bind: string,
+    private readonly requestedPort: number,
+    private readonly log: Logger,
+    private readonly opts: TcpTransportOptions = {},
+  ) {}
+
+  listen(sink: TransportSink): Promise<void> {
+    this.sink = sink;
+    const server = net.createServer((socket) => {
+      if (this.byId.size >= (this.opts.maxConnections ?? 10_000)) {
+        socket.destroy();
+        return;
+      }
+      this.accepted++;
+      this.adopt(socket);
+    });
+    this.server = server;
+    server.on('error', (err) => this.log.warn('tcp server error', { error: err.message }));
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.requestedPort, this.bind, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  port(): number {
+    const a = this.server?.address();
+    return a && typeof a === 'object' ? a.port : this.requestedPort;
+  }
+
+  private adopt(socket: net.Socket): Connection {
+    const address = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const port = socket.remotePort ?? 0;
+    const id = newId();
+    const key = `${address}:${port}`;
+    const conn: Connection = { id, socket, key, buf: Buffer.alloc(0), source: { transport: 'tcp', address, port, connectionId: id } };
+    this.byId.set(id, conn);
+    this.byKey.set(key, conn);
+    socket.setNoDelay(true);
+    socket.setTimeout(this.opts.idleMs ?? 3_600_000);
+    socket.on('timeout', () => socket.destroy());
+    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
+    socket.on('error', (err) => this.log.debug('tcp connection error', { peer: key, error: err.message }));
+    socket.on('close', () => {
+      this.byId.delete(id);
+      if (this.byKey.get(key) === conn) this.byKey.delete(key);
+    });
+    return conn;
+  }
+
+  private onData(conn: Connection, chunk: Buffer): void {
+    conn.buf = conn.buf.length === 0 ? chunk : Buffer.concat([conn.buf, chunk]);
+    let offset = 0;
+    for (;;) {
+      if (offset >= conn.buf.length) break;
+      let frame;
+      try {
+        frame = frameStream(conn.buf, offset);
+      } catch (err) {
+        // Framing is lost for good on this stream: answer if possible, then close (§18.3).
+        this.framingErrors++;
+        const reason = err instanceof SipParseError ? err.reason : String(err);
+        this.sink?.onFramingError(reason, conn.buf.subarray(offset), conn.source);
+        conn.buf = Buffer.alloc(0);
+        conn.socket.end();
+        return;
+      }
+      if (frame.kind === 'incomplete') break;
+      if (frame.kind === 'message') this.sink?.onMessage(conn.buf.subarray(offset, offset + frame.length), conn.source);
+      offset += frame.length;
+    }
+    conn.buf = offset >= conn.buf.length ? Buffer.alloc(0) : Buffer.from(conn.buf.subarray(offset));
+  }
+
+  private connect(address: string, port: number): Promise<Connection> {
+    const key = `${address}:${port}`;
+    const existing = this.pending.get(key);
+    if (existing) return existing;
+    const p = new Promise<Connection>((resolve, reject) => {
+      const socket = net.connect({ host: address, port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`TCP connect to ${key} timed out`));
+      }, this.opts.connectTimeoutMs ?? 5000);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(this.adopt(socket));
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new Error(`TCP connect to ${key} failed: ${err.message}`));
+      });
+    });
+    this.pending.set(key, p);
+    const clear = (): void => {
+      this.pending.delete(key);
+    };
+    p.then(clear, clear);
+    return p;
+  }
+
+  async send(buf: Buffer, target: Target): Promise<Source> {
+    let conn = target.connectionId ? this.byId.get(target.connectionId) : undefined;
+    conn ??= this.byKey.get(`${target.address}:${target.port}`);
+    if (!conn || conn.socket.destroyed) conn = await this.connect(target.address, target.port);
+    conn.socket.write(buf);
+    return conn.source;
+  }
+
+  hasConnection(connectionId: string): boolean {
+    return this.byId.has(connectionId);
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.byId.values()) c.socket.destroy();
+    this.byId.clear();
+    this.byKey.clear();
+    const s = this.server;
+    this.server = undefined;
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  stats(): Record<string, number> {
+    return { connections: this.byId.size, accepted: this.accepted, framingErrors: this.framingErrors };
+  }
+}

@@ -1,0 +1,187 @@
+// The transport layer (RFC 3261 §18): parses what the transports receive, stamps received/rport, routes responses.
+import os from 'node:os';
+import { type Logger } from '../../shared/index.js';
+import {
+  parseLenient,
+  parseMessage,
+  SipParseError,
+  SipRequest,
+  SipResponse,
+  type SipMessage,
+} from '../message/index.js';
+import { type SipTransport, type TransportSink } from './sip-transport.js';
+import { type Source, type Target, type TransportKind } from './source.js';
+
+export type MessageHandler = (msg: SipMessage, source: Source) => void;
+
+export interface TransportCounters {
+  received: number;
+  parseErrors: number;
+  badRequestsAnswered: number;
+  dropped: number;
+}
+
+/** First non-internal IPv4 address: what a wildcard bind advertises in Via/Contact. */
+function primaryIPv4(): string {
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+export class TransportLayer implements TransportSink {
+  private readonly transports = new Map<TransportKind, SipTransport>();
+  private handler: MessageHandler = () => {};
+  readonly counters: TransportCounters = { received: 0, parseErrors: 0, badRequestsAnswered: 0, dropped: 0 };
+  /** Address written in Via sent-by and Contact. */
+  readonly advertisedAddress: string;
+
+  constructor(
+    bind: string,
+    private readonly log: Logger,
+    advertise?: string,
+  ) {
+    this.advertisedAddress = advertise ?? (bind === '0.0.0.0' ? primaryIPv4() : bind);
+  }
+
+  add(t: SipTransport): void {
+    this.transports.set(t.kind, t);
+  }
+
+  onReceive(handler: MessageHandler): void {
+    this.handler = handler;
+  }
+
+  async listen(): Promise<void> {
+    for (const t of this.transports.values()) await t.listen(this);
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.transports.values()) await t.close();
+  }
+
+  port(kind: TransportKind = 'udp'): number {
+    return this.transports.get(kind)?.port() ?? 0;
+  }
+
+  isReliable(kind: TransportKind): boolean {
+    return this.transports.get(kind)?.reliable ?? false;
+  }
+
+  hasConnection(connectionId: string): boolean {
+    for (const t of this.transports.values()) if (t.hasConnection(connectionId)) return true;
+    return false;
+  }
+
+  stats(): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...this.counters };
+    for (const [k, t] of this.transports) out[k] = t.stats();
+    return out;
+  }
+
+  // ---- receiving -----------------------------------------------------------------------------------------------
+
+  onMessage(buf: Buffer, source: Source): void {
+    this.counters.received++;
+    let msg: SipMessage;
+    try {
+      msg = parseMessage(buf);
+    } catch (err) {
+      this.rejectMalformed(err, buf, source);
+      return;
+    }
+    if (msg instanceof SipRequest) {
+      try {
+        this.stampVia(msg, source);
+      } catch (err) {
+        this.rejectMalformed(err, buf, source);
+        return;
+      }
+    }
+    try {
+      this.handler(msg, source);
+    } catch (err) {
+      // A bug above must not take the process down; the message is lost, the stack keeps running.
+      this.log.error('sip message handler failed', { error: err instanceof Error ? err.stack : String(err) });
+    }
+  }
+
+  onFramingError(reason: string, partial: Buffer, source: Source): void {
+    this.rejectMalformed(new SipParseError(reason), partial, source);
+  }
+
+  /**
+   * §18.2.1: add "received" when sent-by differs from the packet source; RFC 3581 §4: fill in an empty rport
+   * (and then always add received).
+   */
+  private stampVia(req: SipRequest, source: Source): void {
+    const via = req.via();
+    const rport = via.rport;
+    if (via.host !== source.address || rport === null) {
+      via.params['received'] = source.address;
+      if (rport === null) via.params['rport'] = String(source.port);
+      req.setTopVia(via);
+    }
+  }
+
+  /** Malformed: 400 (or 505) with the reason when the request carries enough to address a response, else drop. */
+  private rejectMalformed(err: unknown, buf: Buffer, source: Source): void {
+    this.counters.parseErrors++;
+    const e = err instanceof SipParseError ? err : new SipParseError(String(err));
+    const partial = parseLenient(buf);
+    if (partial instanceof SipRequest && partial.method !== 'ACK') {
+      try {
+        const res = SipResponse.to(partial, e.sipStatus, e.reason);
+        res.via();
+        void res.callId;
+        res.from();
+        res.to();
+        void res.cseq;
+        const sourceVia = res.via();
+        if (sourceVia.host !== source.address || sourceVia.rport === null) {
+          sourceVia.params['received'] = source.address;
+          if (sourceVia.rport === null) sourceVia.params['rport'] = String(source.port);
+          res.setTopVia(sourceVia);
+        }
+        this.counters.badRequestsAnswered++;
+        this.log.debug('malformed request answered', { status: e.sipStatus, reason: e.reason, from: `${source.address}:${source.port}` });
+        void this.sendResponse(res, source).catch(() => {});
+        return;
+      } catch {
+        /* not enough to build a response: drop below */
+      }
+    }
+    this.counters.dropped++;
+    this.log.debug('malformed message dropped', { reason: e.reason, from: `${source.address}:${source.port}`, transport: source.transport });
+  }
+
+  // ---- sending -------------------------------------------------------------------------------------------------
+
+  /** Sends bytes to a target on its transport; resolves the flow used (with connectionId for TCP). */
+  sendRaw(buf: Buffer, target: Target): Promise<Source> {
+    const t = this.transports.get(target.transport);
+    if (!t) return Promise.reject(new Error(`no ${target.transport} transport`));
+    return t.send(buf, target);
+  }
+
+  sendRequest(req: SipRequest, target: Target): Promise<Source> {
+    return this.sendRaw(req.serialize(), target);
+  }
+
+  /** Where a response goes (§18.2.2 with RFC 3581 §4): the same connection, else received/rport, else sent-by. */
+  responseTarget(res: SipResponse, source: Source): Target {
+    const via = res.via();
+    const transport = (via.transport.toLowerCase() === 'tcp' ? 'tcp' : source.transport) as TransportKind;
+    if (source.transport === 'tcp' && source.connectionId && this.hasConnection(source.connectionId)) {
+      return { transport: 'tcp', address: source.address, port: source.port, connectionId: source.connectionId };
+    }
+    const address = via.received ?? via.host.replace(/^\[|\]$/g, '');
+    const rport = via.rport;
+    const port = typeof rport === 'number' && rport > 0 ? rport : (via.port ?? 5060);
+    return { transport, address, port };
+  }
+
+  sendResponse(res: SipResponse, source: Source): Promise<Source> {
+    return this.sendRaw(res.serialize(), this.responseTarget(res, source));
+  }
+}

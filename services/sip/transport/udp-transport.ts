@@ -1,0 +1,76 @@
+// SIP over UDP (RFC 3261 §18): one socket on bind:port, one datagram one message.
+import dgram from 'node:dgram';
+import { type Logger } from '../../shared/index.js';
+import { type SipTransport, type TransportSink } from './sip-transport.js';
+import { type Source, type Target } from './source.js';
+
+export class UdpTransport implements SipTransport {
+  readonly kind = 'udp' as const;
+  readonly reliable = false;
+  private socket: dgram.Socket | undefined;
+  private received = 0;
+  private sent = 0;
+  private sendErrors = 0;
+
+  constructor(
+    private readonly bind: string,
+    private readonly requestedPort: number,
+    private readonly log: Logger,
+  ) {}
+
+  listen(sink: TransportSink): Promise<void> {
+    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: false });
+    this.socket = socket;
+    socket.on('message', (buf, rinfo) => {
+      this.received++;
+      sink.onMessage(buf, { transport: 'udp', address: rinfo.address, port: rinfo.port });
+    });
+    socket.on('error', (err) => this.log.warn('udp socket error', { error: err.message }));
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.requestedPort, this.bind, () => {
+        socket.off('error', reject);
+        // A big receive buffer rides out REGISTER bursts without drops.
+        try {
+          socket.setRecvBufferSize(4 * 1024 * 1024);
+        } catch {
+          /* the kernel may cap it; the default still works */
+        }
+        resolve();
+      });
+    });
+  }
+
+  port(): number {
+    return this.socket?.address().port ?? this.requestedPort;
+  }
+
+  send(buf: Buffer, target: Target): Promise<Source> {
+    const socket = this.socket;
+    const source: Source = { transport: 'udp', address: target.address, port: target.port };
+    if (!socket) return Promise.reject(new Error('UDP transport is not listening'));
+    this.sent++;
+    socket.send(buf, target.port, target.address, (err) => {
+      if (err) {
+        this.sendErrors++;
+        this.log.debug('udp send failed', { to: `${target.address}:${target.port}`, error: err.message });
+      }
+    });
+    return Promise.resolve(source);
+  }
+
+  hasConnection(): boolean {
+    return false;
+  }
+
+  close(): Promise<void> {
+    const s = this.socket;
+    this.socket = undefined;
+    if (!s) return Promise.resolve();
+    return new Promise((resolve) => s.close(() => resolve()));
+  }
+
+  stats(): Record<string, number> {
+    return { received: this.received, sent: this.sent, sendErrors: this.sendErrors };
+  }
+}

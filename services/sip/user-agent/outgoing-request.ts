@@ -1,0 +1,51 @@
+// Adapts a client transaction to a promise of the final response; provisionals and late 2xx go to callbacks.
+import { SipResponse, type SipRequest } from '../message/index.js';
+import { type ClientTransactionUser } from '../transaction/index.js';
+
+export class OutgoingRequest implements ClientTransactionUser {
+  readonly final: Promise<SipResponse>;
+  private resolve!: (res: SipResponse) => void;
+  private done = false;
+  /** Provisional responses, in order. */
+  onProvisional: ((res: SipResponse) => void) | undefined;
+  /** A 2xx after the first final response (INVITE forking or retransmission: the ACK must be resent). */
+  onLate2xx: ((res: SipResponse) => void) | undefined;
+
+  constructor(readonly request: SipRequest) {
+    this.final = new Promise((r) => (this.resolve = r));
+  }
+
+  get completed(): boolean {
+    return this.done;
+  }
+
+  receiveResponse(res: SipResponse): void {
+    if (res.status < 200) {
+      if (!this.done) this.onProvisional?.(res);
+      return;
+    }
+    if (this.done) {
+      if (res.status < 300) this.onLate2xx?.(res);
+      return;
+    }
+    this.done = true;
+    this.resolve(res);
+  }
+
+  timeout(): void {
+    // §8.1.3.1: "If a timeout occurs ... the UAC core MUST treat this as if a 408 (Request Timeout) response had
+    // been received."
+    this.synthesize(408, 'Request Timeout');
+  }
+
+  transportError(err: Error): void {
+    // "If a fatal transport error is reported ... the UAC core MUST treat this as a 503 (Service Unavailable)".
+    this.synthesize(503, `Service Unavailable (${err.message.replace(/[\r\n]/g, ' ').slice(0, 80)})`);
+  }
+
+  private synthesize(status: number, reason: string): void {
+    if (this.done) return;
+    this.done = true;
+    this.resolve(SipResponse.to(this.request, status, reason));
+  }
+}

@@ -1,0 +1,679 @@
+// User-agent core (RFC 3261 §8, §12-§15) behind drachtio-srf's shape: use(), request(), createUas/Uac/B2bua.
+import {
+  SystemClock,
+  Logger,
+  randomToken,
+  type Clock,
+  type Module,
+  type ModuleHealth,
+} from '../../shared/index.js';
+import { DigestClient } from '../auth/index.js';
+import { NameAddr, SipRequest, SipResponse, SipUri, type HeaderInit, type SipMessage } from '../message/index.js';
+import { DEFAULT_TIMERS, TransactionLayer, type ServerTransaction, type TimerConfig } from '../transaction/index.js';
+import {
+  TcpTransport,
+  TransportLayer,
+  UdpTransport,
+  type Source,
+  type Target,
+  type TransportKind,
+} from '../transport/index.js';
+import { ALLOW, Dialog, dialogKey, type DialogHost } from '../dialog/dialog.js';
+import { SipError } from '../dialog/sip-error.js';
+import { targetOf } from '../dialog/target.js';
+import { IncomingRequest } from './incoming-request.js';
+import { OutgoingRequest } from './outgoing-request.js';
+import { ServerResponse, type ResponseHost } from './server-response.js';
+
+export interface SipStackOptions {
+  /** IPv4 address to bind (0.0.0.0 for all). */
+  bind: string;
+  /** UDP and TCP port (0: any free port, see port()). */
+  port: number;
+  /** SIP domain of this PBX (From of requests we originate, realm). */
+  domain: string;
+  clock?: Clock;
+  logger?: Logger;
+  /** Address written in Via/Contact; defaults to bind, or the first LAN address when bind is 0.0.0.0. */
+  advertise?: string;
+  timers?: TimerConfig;
+  transports?: TransportKind[];
+  userAgent?: string;
+}
+
+export type NextFunction = (err?: unknown) => void;
+/** A middleware: answers with res.send(), or calls next() to let the following handler (or the default) answer. */
+export type RequestHandlerFn = (req: IncomingRequest, res: ServerResponse, next: NextFunction) => void | Promise<void>;
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+export interface RequestOptions {
+  method: string;
+  uri: string | SipUri;
+  headers?: HeaderInit;
+  body?: Buffer | string;
+  contentType?: string;
+  target?: Target;
+  auth?: Credentials;
+}
+
+export interface UacOptions {
+  /** SDP offer; omit for a late-offer INVITE (then answerSdp provides the ACK body). */
+  localSdp?: string;
+  headers?: HeaderInit;
+  target?: Target;
+  auth?: Credentials;
+  onProvisional?: (res: SipResponse) => void;
+  /** Aborting sends CANCEL (after the first provisional, §9.1) and rejects with SipError(487). */
+  signal?: AbortSignal;
+}
+
+export interface UasOptions {
+  localSdp?: string;
+  headers?: HeaderInit;
+}
+
+export interface B2buaTarget {
+  uri: string | SipUri;
+  target?: Target;
+}
+
+export interface B2buaOptions {
+  /** Offer sent to the B side (default: the A side's offer, pass-through). */
+  localSdpB?: string;
+  /** Answer sent to A, or a function of B's answer (default: B's answer, pass-through). */
+  localSdpA?: string | ((remoteSdpB: string) => string | Promise<string>);
+  /** Headers of the INVITE(s) to B (caller ID: From, P-Asserted-Identity...). */
+  headers?: HeaderInit;
+  /** Headers of the 200 to A. */
+  responseHeaders?: HeaderInit;
+  auth?: Credentials;
+  /** Relay 180/183 to A (default true; with SDP only when localSdpA is not given). */
+  passProvisional?: boolean;
+  onProvisional?: (res: SipResponse) => void;
+  /** Answer A with B's failure (default true). */
+  passFailure?: boolean;
+}
+
+export interface B2buaResult {
+  uas: Dialog;
+  uac: Dialog;
+}
+
+interface Registered {
+  method: string;
+  fn: RequestHandlerFn;
+}
+
+const SUPPORTED = new Set(['replaces', 'path', 'outbound', '100rel-not']);
+const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'INFO', 'UPDATE', 'MESSAGE', 'PRACK', 'PUBLISH']);
+
+export class SipStack implements Module, DialogHost, ResponseHost {
+  readonly name = 'sip';
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly timers: TimerConfig;
+  readonly userAgent: string;
+  readonly domain: string;
+  readonly transport: TransportLayer;
+  readonly transactions: TransactionLayer;
+  private readonly handlers: Registered[] = [];
+  private readonly chains = new Map<string, RequestHandlerFn[]>();
+  private readonly dialogs = new Map<string, Dialog>();
+  private readonly inviteContexts = new WeakMap<ServerTransaction, { req: IncomingRequest; res: ServerResponse }>();
+  private started = false;
+  private handlerErrors = 0;
+
+  constructor(private readonly opts: SipStackOptions) {
+    this.clock = opts.clock ?? new SystemClock();
+    this.log = (opts.logger ?? new Logger('info')).child({ module: 'sip' });
+    this.timers = opts.timers ?? DEFAULT_TIMERS;
+    this.userAgent = opts.userAgent ?? 'Relais';
+    this.domain = opts.domain;
+    this.transport = new TransportLayer(opts.bind, this.log, opts.advertise);
+    const kinds = opts.transports ?? ['udp', 'tcp'];
+    if (kinds.includes('udp')) this.transport.add(new UdpTransport(opts.bind, opts.port, this.log));
+    if (kinds.includes('tcp')) this.transport.add(new TcpTransport(opts.bind, opts.port, this.log));
+    this.transactions = new TransactionLayer(this.transport, this.clock, this.log, this.timers);
+    this.transactions.onRequest((req, source, tx) => this.receiveRequest(req, source, tx));
+    this.transactions.onStrayResponse((res) => this.receiveStray(res));
+  }
+
+  // ---- Module -------------------------------------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    if (this.opts.port === 0 && (this.opts.transports ?? ['udp', 'tcp']).length > 1) {
+      // One port for both transports: bind UDP first, then TCP on the same number.
+      await this.listenSamePort();
+    } else {
+      await this.transport.listen();
+    }
+    this.started = true;
+    this.log.info('sip listening', { address: this.opts.bind, port: this.port(), advertise: this.transport.advertisedAddress });
+  }
+
+  private async listenSamePort(): Promise<void> {
+    // Rebuild transports on a port free for both (port 0 would give two different numbers).
+    const probe = new UdpTransport(this.opts.bind, 0, this.log);
+    await probe.listen({ onMessage: () => {}, onFramingError: () => {} });
+    const p = probe.port();
+    await probe.close();
+    this.transport.add(new UdpTransport(this.opts.bind, p, this.log));
+    this.transport.add(new TcpTransport(this.opts.bind, p, this.log));
+    await this.transport.listen();
+  }
+
+  async stop(): Promise<void> {
+    for (const d of [...this.dialogs.values()]) d.removeAllListeners();
+    this.dialogs.clear();
+    await this.transport.close();
+    this.started = false;
+  }
+
+  health(): ModuleHealth {
+    return {
+      status: this.started ? 'ok' : 'down',
+      detail: {
+        port: this.port(),
+        dialogs: this.dialogs.size,
+        handlerErrors: this.handlerErrors,
+        transport: this.transport.stats(),
+        transactions: this.transactions.stats(),
+      },
+    };
+  }
+
+  /** The bound SIP port (UDP; TCP uses the same number). */
+  port(): number {
+    return this.transport.port('udp') || this.transport.port('tcp');
+  }
+
+  // ---- middleware -----------------------------------------------------------------------------------------------
+
+  /** Registers a handler for one method (case-insensitive) or '*' for all, run in registration order. */
+  use(method: string | RequestHandlerFn, fn?: RequestHandlerFn): this {
+    if (typeof method === 'function') this.handlers.push({ method: '*', fn: method });
+    else {
+      if (!fn) throw new TypeError('use(method, handler): handler missing');
+      this.handlers.push({ method: method === '*' ? '*' : method.toUpperCase(), fn });
+    }
+    this.chains.clear();
+    return this;
+  }
+
+  private chainFor(method: string): RequestHandlerFn[] {
+    let c = this.chains.get(method);
+    if (!c) {
+      c = this.handlers.filter((h) => h.method === '*' || h.method === method).map((h) => h.fn);
+      this.chains.set(method, c);
+    }
+    return c;
+  }
+
+  // ---- DialogHost / ResponseHost ------------------------------------------------------------------------------
+
+  contactFor(transport: TransportKind, user?: string): string {
+    const host = this.transport.advertisedAddress;
+    const port = this.transport.port(transport) || this.port();
+    return `<sip:${user ? user + '@' : ''}${host}:${port}${transport === 'tcp' ? ';transport=tcp' : ''}>`;
+  }
+
+  forgetDialog(d: Dialog): void {
+    if (this.dialogs.get(d.id) === d) this.dialogs.delete(d.id);
+  }
+
+  /** Dialogs alive now (diagnostics, tests). */
+  dialogCount(): number {
+    return this.dialogs.size;
+  }
+
+  async sendRequest(
+    req: SipRequest,
+    target: Target,
+    opts: { auth?: Credentials | undefined; onLate2xx?: ((res: SipResponse) => void) | undefined; onProvisional?: (res: SipResponse) => void } = {},
+  ): Promise<{ res: SipResponse; req: SipRequest }> {
+    let current = req;
+    let digest: DigestClient | undefined;
+    for (let attempt = 0; ; attempt++) {
+      const out = new OutgoingRequest(current);
+      out.onLate2xx = opts.onLate2xx;
+      out.onProvisional = opts.onProvisional;
+      this.transactions.sendRequest(current, target, out);
+      const res = await out.final;
+      if ((res.status === 401 || res.status === 407) && opts.auth && attempt === 0) {
+        digest ??= new DigestClient(opts.auth);
+        const retry = this.withCredentials(current, res, digest);
+        if (retry) {
+          current = retry;
+          continue;
+        }
+      }
+      return { res, req: current };
+    }
+  }
+
+  /** §22.2: the same request with credentials for the challenge, CSeq + 1, a new branch; undefined if unanswerable. */
+  private withCredentials(req: SipRequest, res: SipResponse, digest: DigestClient): SipRequest | undefined {
+    const proxy = res.status === 407;
+    const challenges = res.getAll(proxy ? 'proxy-authenticate' : 'www-authenticate');
+    const value = digest.authorize({ challenges, method: req.method, uri: req.uri });
+    if (!value) return undefined;
+    const retry = req.clone();
+    retry.remove('via');
+    retry.set('cseq', `${req.cseq.seq + 1} ${req.method}`);
+    retry.set(proxy ? 'proxy-authorization' : 'authorization', value);
+    return retry;
+  }
+
+  // ---- incoming ---------------------------------------------------------------------------------------------------
+
+  private receiveStray(res: SipResponse): void {
+    // A retransmitted 2xx to an INVITE whose transaction is gone: the dialog resends its ACK (§13.2.2.4).
+    if (res.cseq.method !== 'INVITE' || res.status < 200 || res.status >= 300) return;
+    const d = this.dialogs.get(dialogKey(res.callId, res.from().tag ?? '', res.to().tag ?? ''));
+    d?.resendAck(res);
+  }
+
+  private receiveRequest(msg: SipRequest, source: Source, tx: ServerTransaction | undefined): void {
+    const req = new IncomingRequest(msg, source, tx);
+    const toTag = msg.to().tag;
+    if (msg.method === 'ACK') {
+      if (toTag === undefined) return;
+      this.dialogs.get(dialogKey(msg.callId, toTag, msg.from().tag ?? ''))?.receive(req, undefined);
+      return;
+    }
+    const res = new ServerResponse(this, req, tx);
+    if (msg.method === 'CANCEL') {
+      this.receiveCancel(msg, res);
+      return;
+    }
+    if (toTag !== undefined) {
+      const d = this.dialogs.get(dialogKey(msg.callId, toTag, msg.from().tag ?? ''));
+      if (d) {
+        this.safely(req, res, () => d.receive(req, res));
+        return;
+      }
+    } else if (msg.method === 'INVITE' && tx) {
+      this.inviteContexts.set(tx, { req, res });
+    }
+    // §8.2.2.1: a Request-URI scheme we do not understand → 416.
+    const ruri = msg.ruri;
+    if (ruri.scheme !== 'sip' && ruri.scheme !== 'sips' && ruri.scheme !== 'tel') {
+      res.send(416);
+      return;
+    }
+    // §8.2.2.3: "If a UAS does not understand an option-tag listed in a Require header field, it MUST respond by
+    // generating a response with status code 420 (Bad Extension)" listing them in Unsupported.
+    const require = msg.getAll('require');
+    if (require.length > 0) {
+      const unsupported = require.filter((t) => !SUPPORTED.has(t.toLowerCase()));
+      if (unsupported.length > 0) {
+        res.send(420, undefined, { headers: { Unsupported: unsupported.join(', ') } });
+        return;
+      }
+    }
+    this.dispatch(req, res);
+  }
+
+  /** §9.2: CANCEL matched to its INVITE: 200 to the CANCEL, `cancel` event, then 487 to the INVITE. */
+  private receiveCancel(cancel: SipRequest, res: ServerResponse): void {
+    const inv = this.transactions.findInviteFor(cancel);
+    if (!inv) {
+      res.send(481);
+      return;
+    }
+    res.send(200);
+    const ctx = this.inviteContexts.get(inv);
+    if (!ctx || ctx.res.sent) return;
+    ctx.req.canceled = true;
+    try {
+      ctx.req.emit('cancel', cancel);
+    } catch (err) {
+      this.log.error('cancel listener failed', { error: err instanceof Error ? err.message : String(err) });
+    }
+    if (!ctx.res.sent) ctx.res.send(487);
+  }
+
+  private dispatch(req: IncomingRequest, res: ServerResponse): void {
+    const chain = this.chainFor(req.method);
+    let i = 0;
+    const next: NextFunction = (err?: unknown) => {
+      if (err !== undefined) {
+        this.handlerFailed(err, req, res);
+        return;
+      }
+      if (res.sent) return;
+      const fn = chain[i++];
+      if (!fn) {
+        this.fallback(req, res);
+        return;
+      }
+      this.safely(req, res, () => fn(req, res, next));
+    };
+    next();
+  }
+
+  private safely(req: IncomingRequest, res: ServerResponse, run: () => void | Promise<void>): void {
+    try {
+      const r = run();
+      if (r && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).catch((err: unknown) => this.handlerFailed(err, req, res));
+    } catch (err) {
+      this.handlerFailed(err, req, res);
+    }
+  }
+
+  private handlerFailed(err: unknown, req: IncomingRequest, res: ServerResponse): void {
+    if (err instanceof SipError) {
+      if (!res.sent) res.send(err.status, err.reason);
+      return;
+    }
+    this.handlerErrors++;
+    this.log.error('sip request handler failed', { method: req.method, callId: req.callId, error: err instanceof Error ? err.stack : String(err) });
+    if (!res.sent) res.send(500);
+  }
+
+  /** What happens when no handler answered: keep-alive OPTIONS, 480 for INVITE, 481 in dialog, 405/501 else. */
+  private fallback(req: IncomingRequest, res: ServerResponse): void {
+    const m = req.method;
+    if (req.msg.to().tag !== undefined && m !== 'OPTIONS') {
+      res.send(481);
+      return;
+    }
+    if (m === 'OPTIONS') {
+      res.send(200, undefined, { headers: { Allow: ALLOW, Accept: 'application/sdp', Supported: 'replaces, path' } });
+    } else if (m === 'INVITE') {
+      res.send(480);
+    } else if (m === 'BYE') {
+      res.send(481);
+    } else if (KNOWN_METHODS.has(m)) {
+      res.send(405, undefined, { headers: { Allow: ALLOW } });
+    } else {
+      res.send(501);
+    }
+  }
+
+  // ---- outgoing: out-of-dialog requests ---------------------------------------------------------------------------
+
+  private newRequest(method: string, uri: SipUri, headers: HeaderInit | undefined, transport: TransportKind): SipRequest {
+    const req = new SipRequest(method, uri);
+    req.append('max-forwards', 70);
+    req.append('from', `<sip:relais@${this.domain}>;tag=${randomToken(6)}`);
+    req.append('to', `<${uri.format()}>`);
+    req.append('call-id', `${randomToken(12)}@${this.transport.advertisedAddress}`);
+    req.append('cseq', `${1 + Math.floor(Math.random() * 10000)} ${method}`);
+    req.append('user-agent', this.userAgent);
+    if (method === 'INVITE' || method === 'SUBSCRIBE' || method === 'REFER') req.append('contact', this.contactFor(transport));
+    req.addHeaders(headers);
+    // A caller-provided From without a tag still needs one (§8.1.1.3).
+    const from = req.from();
+    if (from.tag === undefined) {
+      from.tag = randomToken(6);
+      req.set('from', from.format());
+    }
+    return req;
+  }
+
+  /** Sends an out-of-dialog request and resolves its final response (408/503 synthesized on timeout/failure). */
+  async request(opts: RequestOptions): Promise<SipResponse> {
+    const uri = typeof opts.uri === 'string' ? SipUri.parse(opts.uri) : opts.uri;
+    const target = opts.target ?? targetOf(uri);
+    const req = this.newRequest(opts.method.toUpperCase(), uri, opts.headers, target.transport);
+    if (opts.body !== undefined) req.setBody(opts.body, opts.contentType ?? 'text/plain');
+    const { res } = await this.sendRequest(req, target, { auth: opts.auth });
+    return res;
+  }
+
+  // ---- intent-level API -------------------------------------------------------------------------------------------
+
+  /**
+   * Answers an incoming INVITE with 200 + localSdp and resolves the dialog once the ACK arrives (the 2xx is
+   * retransmitted until then, §13.3.1.4). Rejects with SipError(487) if the INVITE was canceled.
+   */
+  createUas(req: IncomingRequest, res: ServerResponse, opts: UasOptions = {}): Promise<Dialog> {
+    const msg = req.msg;
+    if (msg.method !== 'INVITE') return Promise.reject(new Error(`createUas needs an INVITE, got ${msg.method}`));
+    if (req.canceled) return Promise.reject(new SipError(487, 'Request Terminated'));
+    if (res.sent) return Promise.reject(new SipError(500, 'a final response was already sent'));
+    const sent = res.send(200, undefined, opts.localSdp !== undefined ? { body: opts.localSdp, headers: opts.headers } : { headers: opts.headers });
+    if (!sent) return Promise.reject(new SipError(500, 'the INVITE has no transaction'));
+    const contact = safeContact(msg);
+    const d = new Dialog(this, {
+      role: 'uas',
+      callId: msg.callId,
+      localTag: res.toTag,
+      remoteTag: msg.from().tag ?? '',
+      local: sent.to(),
+      remote: msg.from(),
+      localSeq: Math.floor(Math.random() * 10000),
+      remoteSeq: msg.cseq.seq,
+      remoteTarget: contact ?? msg.from().uri,
+      routeSet: msg.getAll('record-route'),
+      flow: req.source,
+      localSdp: opts.localSdp,
+      remoteSdp: msg.body.length > 0 ? msg.bodyText : undefined,
+    });
+    this.dialogs.set(d.id, d);
+    return new Promise<Dialog>((resolve, reject) => {
+      d.retransmit2xx(
+        sent,
+        req.source,
+        () => resolve(d),
+        () => reject(new SipError(408, 'ACK not received')),
+      );
+      d.once('destroy', (reason) => {
+        if (reason === 'remote-bye') reject(new SipError(487, 'Caller hung up before ACK'));
+      });
+    });
+  }
+
+  /** Sends an INVITE and resolves the confirmed dialog on 2xx (ACK sent); non-2xx rejects with SipError. */
+  async createUac(uri: string | SipUri, opts: UacOptions = {}): Promise<Dialog> {
+    const ruri = typeof uri === 'string' ? SipUri.parse(uri) : uri;
+    const target = opts.target ?? targetOf(ruri);
+    let req = this.newRequest('INVITE', ruri, opts.headers, target.transport);
+    if (opts.localSdp !== undefined) req.setBody(opts.localSdp, 'application/sdp');
+    const digest = opts.auth ? new DigestClient(opts.auth) : undefined;
+    let canceled = opts.signal?.aborted ?? false;
+    let authTried = false;
+    let dialog: Dialog | undefined;
+    for (;;) {
+      const out = new OutgoingRequest(req);
+      let provisional = false;
+      let cancelSent = false;
+      const current = req;
+      const sendCancel = (): void => {
+        if (cancelSent || out.completed) return;
+        cancelSent = true;
+        void this.sendRequest(buildCancel(current), tx.flow ?? target).catch(() => {});
+      };
+      out.onProvisional = (r) => {
+        provisional = true;
+        if (canceled) sendCancel();
+        else if (r.status > 100) opts.onProvisional?.(r);
+      };
+      out.onLate2xx = (r) => dialog?.resendAck(r);
+      const onAbort = (): void => {
+        canceled = true;
+        // §9.1: "If no provisional response has been received, the CANCEL request MUST NOT be sent; rather, the
+        // client MUST wait for the arrival of a provisional response before sending the request."
+        if (provisional) sendCancel();
+      };
+      opts.signal?.addEventListener('abort', onAbort);
+      const tx = this.transactions.sendRequest(req, target, out);
+      let res: SipResponse;
+      try {
+        res = await out.final;
+      } finally {
+        opts.signal?.removeEventListener('abort', onAbort);
+      }
+      if (res.status >= 200 && res.status < 300) {
+        const flow = tx.flow ?? target;
+        dialog = this.uacDialog(req, res, flow, opts);
+        dialog.sendAck(req, res, dialog.routeSet.length > 0 ? flowForRoute(dialog, flow) : flow);
+        if (canceled) {
+          // The 2xx crossed our CANCEL: the call was established, so end it at once (§9.1 race).
+          void dialog.destroy();
+          throw new SipError(487, 'Request Terminated');
+        }
+        return dialog;
+      }
+      if ((res.status === 401 || res.status === 407) && digest && !authTried && !canceled) {
+        authTried = true;
+        const retry = this.withCredentials(req, res, digest);
+        if (retry) {
+          req = retry;
+          continue;
+        }
+      }
+      if (canceled) throw new SipError(487, 'Request Terminated', res);
+      throw new SipError(res.status, res.reason, res);
+    }
+  }
+
+  private uacDialog(req: SipRequest, res: SipResponse, flow: Target, opts: UacOptions): Dialog {
+    const contact = safeContact(res);
+    const d = new Dialog(this, {
+      role: 'uac',
+      callId: req.callId,
+      localTag: req.from().tag ?? '',
+      remoteTag: res.to().tag ?? '',
+      local: req.from(),
+      remote: res.to(),
+      localSeq: req.cseq.seq,
+      remoteSeq: undefined,
+      remoteTarget: contact ?? req.ruri,
+      // §12.1.2: "The route set MUST be set to the list of URIs in the Record-Route header field from the
+      // response, taken in reverse order".
+      routeSet: res.getAll('record-route').reverse(),
+      flow,
+      localSdp: opts.localSdp,
+      remoteSdp: res.body.length > 0 ? res.bodyText : undefined,
+      auth: opts.auth,
+    });
+    this.dialogs.set(d.id, d);
+    return d;
+  }
+
+  /**
+   * Back-to-back user agent: calls `uri` (or every target in parallel: first 2xx wins, the others are CANCELled),
+   * relays provisionals to A, answers A with B's answer, propagates CANCEL A→B and BYE both ways.
+   */
+  async createB2bua(req: IncomingRequest, res: ServerResponse, uri: string | SipUri | B2buaTarget[], opts: B2buaOptions = {}): Promise<B2buaResult> {
+    const targets: B2buaTarget[] = Array.isArray(uri) ? uri : [{ uri }];
+    if (targets.length === 0) throw new Error('createB2bua: no target');
+    const offer = opts.localSdpB ?? (req.msg.body.length > 0 ? req.msg.bodyText : undefined);
+    const aborts = targets.map(() => new AbortController());
+    const onCancel = (): void => aborts.forEach((a) => a.abort());
+    req.on('cancel', onCancel);
+    let winner = -1;
+    const legs = targets.map((t, i) =>
+      this.createUac(t.uri, {
+        localSdp: offer,
+        headers: opts.headers,
+        target: t.target,
+        auth: opts.auth,
+        signal: aborts[i]!.signal,
+        onProvisional: (p) => {
+          opts.onProvisional?.(p);
+          if (opts.passProvisional === false || res.sent || req.canceled) return;
+          const sdp = opts.localSdpA === undefined && p.body.length > 0 && p.contentType?.startsWith('application/sdp') ? p.bodyText : undefined;
+          res.send(p.status, p.reason, sdp !== undefined ? { body: sdp } : {});
+        },
+      }).then((d) => {
+        if (winner >= 0 && winner !== i) {
+          void d.destroy();
+          throw new SipError(487, 'another leg answered');
+        }
+        winner = i;
+        aborts.forEach((a, k) => k !== i && a.abort());
+        return d;
+      }),
+    );
+    let uac: Dialog;
+    try {
+      uac = await firstFulfilled(legs);
+    } catch (err) {
+      req.off('cancel', onCancel);
+      const e = bestFailure(err);
+      if (opts.passFailure !== false && !res.sent && !req.canceled) res.send(e.status === 487 ? 487 : e.status, e.reason);
+      throw e;
+    }
+    req.off('cancel', onCancel);
+    let answer: string | undefined;
+    try {
+      const remote = uac.remoteSdp ?? '';
+      answer = typeof opts.localSdpA === 'function' ? await opts.localSdpA(remote) : (opts.localSdpA ?? uac.remoteSdp);
+    } catch (err) {
+      void uac.destroy();
+      if (!res.sent) res.send(500);
+      throw err;
+    }
+    let uas: Dialog;
+    try {
+      uas = await this.createUas(req, res, { localSdp: answer, headers: opts.responseHeaders });
+    } catch (err) {
+      void uac.destroy();
+      throw err;
+    }
+    uas.on('destroy', () => void uac.destroy());
+    uac.on('destroy', () => void uas.destroy());
+    return { uas, uac };
+  }
+}
+
+function safeContact(msg: SipMessage): SipUri | undefined {
+  try {
+    return msg.contacts()[0]?.uri;
+  } catch {
+    return undefined;
+  }
+}
+
+function flowForRoute(d: Dialog, flow: Target): Target {
+  try {
+    const first = NameAddr.parse(d.routeSet[0]!, 'Route').uri;
+    return targetOf(first, flow.transport);
+  } catch {
+    return flow;
+  }
+}
+
+/**
+ * §9.1: "The Request-URI, Call-ID, To, the numeric part of CSeq, and From header fields in the CANCEL request MUST
+ * be identical to those in the request being cancelled, including tags ... [and] a single Via header field value
+ * matching the top Via value in the request being cancelled"; Route copied as well.
+ */
+export function buildCancel(inv: SipRequest): SipRequest {
+  const c = new SipRequest('CANCEL', inv.uri);
+  c.append('via', inv.via().format());
+  c.append('max-forwards', 70);
+  c.append('from', inv.get('from')!);
+  c.append('to', inv.get('to')!);
+  c.append('call-id', inv.callId);
+  c.append('cseq', `${inv.cseq.seq} CANCEL`);
+  for (const r of inv.getAll('route')) c.append('route', r);
+  return c;
+}
+
+function firstFulfilled<T>(ps: Promise<T>[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let failed = 0;
+    const errors: unknown[] = [];
+    ps.forEach((p, i) =>
+      p.then(resolve, (err: unknown) => {
+        errors[i] = err;
+        if (++failed === ps.length) reject(errors.length === 1 ? errors[0] : errors);
+      }),
+    );
+  });
+}
+
+/** One failure for A out of the legs' failures: busy beats unavailable beats the rest (cf. §16.7 step 6). */
+function bestFailure(err: unknown): SipError {
+  const list = (Array.isArray(err) ? err : [err]).map((e) => (e instanceof SipError ? e : new SipError(500, e instanceof Error ? e.message.slice(0, 80) : 'Server Internal Error')));
+  const rank = (s: number): number => (s >= 600 ? 0 : s === 486 ? 1 : s === 487 ? 2 : s === 480 ? 4 : s === 408 ? 5 : 3);
+  return list.sort((a, b) => rank(a.status) - rank(b.status))[0]!;
+}

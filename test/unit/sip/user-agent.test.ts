@@ -1,0 +1,223 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { silentLogger } from '../../../services/shared/index.js';
+import { SipError, SipStack, type Dialog, type IncomingRequest, type ServerResponse } from '../../../services/sip/index.js';
+
+const SDP_A = 'v=0\r\no=a 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n';
+const SDP_B = 'v=0\r\no=b 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40002 RTP/AVP 0\r\n';
+
+async function stack(): Promise<SipStack> {
+  const s = new SipStack({ bind: '127.0.0.1', port: 0, domain: 'test.local', logger: silentLogger });
+  await s.start();
+  return s;
+}
+
+function once<T>(fn: (resolve: (v: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve) => fn(resolve));
+}
+
+test('defaults: OPTIONS 200, unhandled INVITE 480, unknown method 501, out-of-dialog BYE 481', async () => {
+  const a = await stack();
+  const b = await stack();
+  try {
+    const uri = `sip:x@127.0.0.1:${b.port()}`;
+    assert.equal((await a.request({ method: 'OPTIONS', uri })).status, 200);
+    assert.equal((await a.request({ method: 'OPTIONS', uri: uri + ';transport=tcp' })).status, 200);
+    assert.equal((await a.request({ method: 'BREW', uri })).status, 501);
+    assert.equal((await a.request({ method: 'BYE', uri })).status, 481);
+    await assert.rejects(a.createUac(uri, { localSdp: SDP_A }), (e: unknown) => e instanceof SipError && e.status === 480);
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});
+
+test('middleware: handlers run in order, next() falls through, thrown SipError becomes the response', async () => {
+  const a = await stack();
+  const b = await stack();
+  const seen: string[] = [];
+  b.use('*', (req, _res, next) => {
+    seen.push(`any:${req.method}`);
+    next();
+  });
+  b.use('MESSAGE', (_req, res) => {
+    res.send(202);
+  });
+  b.use('PUBLISH', () => {
+    throw new SipError(489, 'Bad Event');
+  });
+  try {
+    const uri = `sip:x@127.0.0.1:${b.port()}`;
+    assert.equal((await a.request({ method: 'MESSAGE', uri, body: 'hi' })).status, 202);
+    assert.equal((await a.request({ method: 'PUBLISH', uri })).status, 489);
+    assert.deepEqual(seen, ['any:MESSAGE', 'any:PUBLISH']);
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});
+
+for (const transport of ['udp', 'tcp'] as const) {
+  test(`INVITE/200/ACK, re-INVITE (modify), INFO, BYE over ${transport}`, async () => {
+    const a = await stack();
+    const b = await stack();
+    try {
+      const uasReady = once<Dialog>((resolve) =>
+        b.use('INVITE', async (req, res) => {
+          res.send(180);
+          resolve(await b.createUas(req, res, { localSdp: SDP_B }));
+        }),
+      );
+      const provisional: number[] = [];
+      const uac = await a.createUac(`sip:200@127.0.0.1:${b.port()};transport=${transport}`, {
+        localSdp: SDP_A,
+        onProvisional: (r) => provisional.push(r.status),
+      });
+      const uas = await uasReady;
+      assert.deepEqual(provisional, [180]);
+      assert.equal(uac.remoteSdp, SDP_B);
+      assert.equal(uas.remoteSdp, SDP_A);
+      assert.equal(uac.callId, uas.callId);
+      assert.equal(uac.remoteTag, uas.localTag);
+
+      uas.on('modify', (req, res) => res.send(200, undefined, { body: req.body.replace('40000', '40004') }));
+      const answer = await uac.modify(SDP_A.replace('sendrecv', 'sendonly'));
+      assert.ok(answer.includes('40004'));
+
+      const info = once<string>((resolve) => uas.on('info', (req, res) => {
+        res.send(200);
+        resolve(req.body);
+      }));
+      const ir = await uac.request('INFO', { body: 'Signal=5\r\nDuration=160\r\n', contentType: 'application/dtmf-relay' });
+      assert.equal(ir.status, 200);
+      assert.ok((await info).includes('Signal=5'));
+
+      const ended = uas.waitFor('destroy');
+      await uac.destroy();
+      assert.deepEqual((await ended)[0], 'remote-bye');
+      await uac.destroy();
+      assert.equal(a.dialogCount(), 0);
+      assert.equal(b.dialogCount(), 0);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+}
+
+test('CANCEL during ringing: caller gets 487, callee sees the cancel event', async () => {
+  const a = await stack();
+  const b = await stack();
+  try {
+    const canceled = once<boolean>((resolve) =>
+      b.use('INVITE', (req, res) => {
+        res.send(180);
+        req.on('cancel', () => resolve(true));
+      }),
+    );
+    const ac = new AbortController();
+    const call = a.createUac(`sip:200@127.0.0.1:${b.port()}`, { localSdp: SDP_A, signal: ac.signal, onProvisional: () => ac.abort() });
+    await assert.rejects(call, (e: unknown) => e instanceof SipError && e.status === 487);
+    assert.equal(await canceled, true);
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});
+
+test('B2BUA: A → relais → B, ringing relayed, answer relayed, BYE propagated both ways; busy mapped', async () => {
+  const a = await stack();
+  const pbx = await stack();
+  const b = await stack();
+  try {
+    let calleeBusy = false;
+    const bLegs: Dialog[] = [];
+    b.use('INVITE', async (req, res) => {
+      if (calleeBusy) return void res.send(486);
+      res.send(180);
+      bLegs.push(await b.createUas(req, res, { localSdp: SDP_B }));
+    });
+    const bridged = once<{ uas: Dialog; uac: Dialog }>((resolve) =>
+      pbx.use('INVITE', async (req: IncomingRequest, res: ServerResponse) => {
+        try {
+          resolve(await pbx.createB2bua(req, res, `sip:201@127.0.0.1:${b.port()}`, { headers: { From: `"Alice" <sip:200@test.local>` } }));
+        } catch {
+          /* failure already answered to A */
+        }
+      }),
+    );
+    const ringing: number[] = [];
+    const caller = await a.createUac(`sip:201@127.0.0.1:${pbx.port()}`, { localSdp: SDP_A, onProvisional: (r) => ringing.push(r.status) });
+    const { uas, uac } = await bridged;
+    assert.deepEqual(ringing, [180]);
+    assert.equal(caller.remoteSdp, SDP_B);
+    assert.equal(uac.remote.uri.user, '201');
+    assert.equal(uas.remoteSdp, SDP_A);
+    // B hangs up: A gets a BYE.
+    const aEnded = caller.waitFor('destroy');
+    await bLegs[0]!.destroy();
+    assert.equal((await aEnded)[0], 'remote-bye');
+
+    calleeBusy = true;
+    await assert.rejects(a.createUac(`sip:201@127.0.0.1:${pbx.port()}`, { localSdp: SDP_A }), (e: unknown) => e instanceof SipError && e.status === 486);
+  } finally {
+    await a.stop();
+    await pbx.stop();
+    await b.stop();
+  }
+});
+
+test('digest: createUac and request() answer a 401 challenge once', async () => {
+  const a = await stack();
+  const b = await stack();
+  try {
+    b.use('OPTIONS', (req, res) => {
+      if (!req.get('authorization')) return void res.send(401, undefined, { headers: { 'WWW-Authenticate': 'Digest realm="test.local", nonce="abc", qop="auth", algorithm=MD5' } });
+      res.send(200, undefined, { headers: { 'X-Auth': req.get('authorization')! } });
+    });
+    const r = await a.request({ method: 'OPTIONS', uri: `sip:x@127.0.0.1:${b.port()}`, auth: { username: 'u', password: 'p' } });
+    assert.equal(r.status, 200);
+    assert.match(r.get('x-auth')!, /^Digest username="u", realm="test.local"/);
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});
+
+test('malformed datagrams: 400 with a reason when answerable, dropped otherwise; stack keeps working', async () => {
+  const b = await stack();
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  try {
+    const reply = once<string>((resolve) => sock.once('message', (m) => resolve(m.toString())));
+    const bad = [
+      'OPTIONS sip:x@127.0.0.1 SIP/2.0',
+      `Via: SIP/2.0/UDP 127.0.0.1:${sock.address().port};branch=z9hG4bKbad1`,
+      'From: <sip:a@x>;tag=1',
+      'To: <sip:x@127.0.0.1>',
+      'Call-ID: bad1',
+      'CSeq: 1 INVITE',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    sock.send(bad, b.port(), '127.0.0.1');
+    const text = await reply;
+    assert.match(text, /^SIP\/2\.0 400 CSeq method INVITE does not match OPTIONS\r\n/);
+    sock.send('garbage\r\n\r\n', b.port(), '127.0.0.1');
+    sock.send(Buffer.alloc(100, 0xff), b.port(), '127.0.0.1');
+    const a = await stack();
+    try {
+      assert.equal((await a.request({ method: 'OPTIONS', uri: `sip:x@127.0.0.1:${b.port()}` })).status, 200);
+    } finally {
+      await a.stop();
+    }
+    const stats = b.health().detail!['transport'] as { parseErrors: number; dropped: number; badRequestsAnswered: number };
+    assert.equal(stats.badRequestsAnswered, 1);
+    assert.equal(stats.dropped, 2);
+  } finally {
+    sock.close();
+    await b.stop();
+  }
+});
