@@ -1,0 +1,297 @@
+// SIP trunks: registrations to providers, inbound INVITEs matched to a trunk and a DID, outbound route selection.
+import dns from 'node:dns';
+import net from 'node:net';
+import { TypedEmitter, errorMessage, type Clock, type Logger, type Module, type ModuleHealth } from '../../shared/index.js';
+import type { ExtensionRepository, InboundNumber, NumberRepository, Trunk, TrunkRepository } from '../../directory/index.js';
+import type { SipRequest, SipResponse } from '../message/index.js';
+import type { BindingSource } from '../registrar/index.js';
+import { parseAddressRule, ruleMatches, type AddressRule } from './ip-match.js';
+import { TrunkRegistration, type TrunkRegistrationStatus, type TrunkRequestOptions } from './trunk-registration.js';
+
+/** The part of SipStack trunks need. */
+export interface TrunkSipHost {
+  request(opts: TrunkRequestOptions): Promise<SipResponse>;
+  /** Contact header value for a flow, e.g. `<sip:user@192.0.2.1:5060>` (SipStack.contactFor). */
+  contactFor(transport: 'udp' | 'tcp', user?: string): string;
+}
+
+export interface TrunkServiceOptions {
+  trunks: TrunkRepository;
+  numbers: NumberRepository;
+  extensions: ExtensionRepository;
+  clock: Clock;
+  logger: Logger;
+  /** Host name → addresses (default: DNS lookup); tests and loopback setups inject their own. */
+  resolve?: (host: string) => Promise<string[]>;
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export interface TrunkStatus {
+  id: number;
+  name: string;
+  enabled: boolean;
+  register: boolean;
+  /** 'ip' for IP-authenticated peers (nothing to register). */
+  registration: TrunkRegistrationStatus | 'ip';
+  addresses: string[];
+}
+
+export interface InboundMatch {
+  trunkName: string;
+  trunkId: number;
+  /** How the trunk was recognised. */
+  by: 'allowed-ip' | 'registration' | 'host';
+  /** The dialled DID as written (Request-URI user, or To user when the Request-URI is our registration contact). */
+  dialled: string | undefined;
+  /** The inbound number (numbers table) the call is for, if configured. */
+  number: InboundNumber | undefined;
+}
+
+/** Where an outbound call goes (shape of the call layer's OutboundRoute, plus what the console may show). */
+export interface OutboundRouteResult {
+  uri: string;
+  target: { address: string; port: number; transport: 'udp' | 'tcp' };
+  auth?: { username: string; password: string };
+  /** Caller ID to present: a number the caller's user is assigned to, the trunk default, or "anonymous". */
+  callerId: string;
+  trunkName: string;
+  trunkId: number;
+  routeName: string;
+  /** Number sent to the provider (after strip/prepend). */
+  send: string;
+  /** Domain for the From header toward this provider. */
+  fromDomain: string;
+}
+
+export interface TrunkEvents {
+  [event: string]: unknown[];
+  status: [{ trunk: string; status: TrunkRegistrationStatus }];
+}
+
+interface TrunkEntry {
+  trunk: Trunk;
+  rules: AddressRule[];
+  addresses: string[];
+  registration: TrunkRegistration | undefined;
+}
+
+async function dnsResolve(host: string): Promise<string[]> {
+  const h = host.replace(/^\[|\]$/g, '');
+  if (net.isIP(h)) return [h];
+  const all = await dns.promises.lookup(h, { all: true });
+  return all.map((a) => a.address);
+}
+
+function stripPlus(n: string): string {
+  if (n.startsWith('+')) return n.slice(1);
+  if (n.startsWith('00')) return n.slice(2);
+  return n;
+}
+
+export class TrunkService extends TypedEmitter<TrunkEvents> implements Module {
+  readonly name = 'trunks';
+  private readonly opts: TrunkServiceOptions;
+  private readonly log: Logger;
+  private sip: TrunkSipHost | undefined;
+  private entries: TrunkEntry[] = [];
+  private running = false;
+
+  constructor(opts: TrunkServiceOptions) {
+    super();
+    this.opts = opts;
+    this.log = opts.logger.child({ module: 'trunks' });
+  }
+
+  attach(sip: TrunkSipHost): void {
+    this.sip = sip;
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    await this.reload();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.entries.map((e) => e.registration?.stop(false)));
+    this.entries = [];
+  }
+
+  health(): ModuleHealth {
+    const statuses = this.status();
+    const down = statuses.filter((s) => s.enabled && s.registration !== 'ip' && s.registration.state !== 'registered');
+    return {
+      status: !this.running ? 'down' : down.length > 0 ? 'degraded' : 'ok',
+      detail: { trunks: statuses.map((s) => ({ name: s.name, state: s.registration === 'ip' ? 'ip' : s.registration.state })) },
+    };
+  }
+
+  status(): TrunkStatus[] {
+    return this.entries.map((e) => ({
+      id: e.trunk.id,
+      name: e.trunk.name,
+      enabled: e.trunk.enabled,
+      register: e.trunk.register,
+      registration: e.registration ? e.registration.status() : 'ip',
+      addresses: e.addresses,
+    }));
+  }
+
+  /**
+   * Reads the trunks again (after a site import or an edit): registrations of removed or changed trunks stop
+   * (un-REGISTER), new ones start. Registrations run in the background; this resolves once addresses are known.
+   */
+  async reload(): Promise<void> {
+    const old = new Map(this.entries.map((e) => [e.trunk.id, e]));
+    const next: TrunkEntry[] = [];
+    for (const trunk of this.opts.trunks.list()) {
+      const prev = old.get(trunk.id);
+      const unchanged = prev && JSON.stringify(prev.trunk) === JSON.stringify(trunk);
+      if (unchanged) {
+        next.push(prev);
+        old.delete(trunk.id);
+        continue;
+      }
+      const rules: AddressRule[] = [];
+      for (const ip of trunk.allowedIps) {
+        try {
+          rules.push(parseAddressRule(ip));
+        } catch (err) {
+          this.log.warn('trunk allowed IP ignored', { trunk: trunk.name, error: errorMessage(err) });
+        }
+      }
+      let addresses: string[] = [];
+      try {
+        addresses = await (this.opts.resolve ?? dnsResolve)(trunk.host);
+      } catch (err) {
+        this.log.warn('trunk host does not resolve', { trunk: trunk.name, host: trunk.host, error: errorMessage(err) });
+      }
+      next.push({ trunk, rules, addresses, registration: undefined });
+    }
+    for (const gone of old.values()) await gone.registration?.stop(true);
+    for (const e of next) {
+      if (e.registration || !this.running) continue;
+      if (!e.trunk.enabled || !e.trunk.register) continue;
+      const sip = this.sip;
+      if (!sip) {
+        this.log.warn('trunk not registered: no SIP stack attached', { trunk: e.trunk.name });
+        continue;
+      }
+      e.registration = new TrunkRegistration(e.trunk, {
+        clock: this.opts.clock,
+        logger: this.log,
+        host: {
+          request: (o) => sip.request(o),
+          contactUri: (transport, user) => sip.contactFor(transport, user).replace(/^<|>$/g, ''),
+        },
+        ...(this.opts.baseBackoffMs !== undefined ? { baseBackoffMs: this.opts.baseBackoffMs } : {}),
+        ...(this.opts.maxBackoffMs !== undefined ? { maxBackoffMs: this.opts.maxBackoffMs } : {}),
+        onChange: (status) => this.emit('status', { trunk: e.trunk.name, status }),
+      });
+      void e.registration.start();
+    }
+    this.entries = next;
+  }
+
+  /** The registration of a trunk by name (tests, console). */
+  registration(name: string): TrunkRegistration | undefined {
+    return this.entries.find((e) => e.trunk.name === name)?.registration;
+  }
+
+  /**
+   * The trunk an inbound request came from. An IP-authenticated peer is recognised by its source (allowed_ips);
+   * a registered trunk by the provider's address plus either its SIP port or a Request-URI naming the contact we
+   * registered (so phones on the provider's network, or on loopback in tests, are not mistaken for it).
+   */
+  matchInbound(req: { msg: SipRequest; source: BindingSource }): InboundMatch | undefined {
+    const { address, port } = req.source;
+    let ruriUser: string | undefined;
+    let toUser: string | undefined;
+    try {
+      ruriUser = req.msg.ruri.user;
+    } catch {
+      ruriUser = undefined;
+    }
+    try {
+      toUser = req.msg.to().uri.user;
+    } catch {
+      toUser = undefined;
+    }
+    for (const e of this.entries) {
+      if (!e.trunk.enabled) continue;
+      let by: InboundMatch['by'] | undefined;
+      if (e.rules.some((r) => ruleMatches(r, address, port))) by = 'allowed-ip';
+      else if (e.trunk.register && e.addresses.includes(address)) {
+        const contactUser = e.registration?.contactUser ?? e.trunk.username ?? undefined;
+        if (contactUser !== undefined && ruriUser === contactUser) by = 'registration';
+        else if (port === e.trunk.port) by = 'host';
+      }
+      if (!by) continue;
+      // A call to our registration contact carries the DID in To (RFC 3261 §8.1.1.2: To is the logical recipient).
+      const dialled = by === 'registration' ? (toUser !== ruriUser ? toUser : ruriUser) : (ruriUser ?? toUser);
+      return { trunkName: e.trunk.name, trunkId: e.trunk.id, by, dialled, number: this.findNumber(dialled, toUser) };
+    }
+    return undefined;
+  }
+
+  private findNumber(...candidates: Array<string | undefined>): InboundNumber | undefined {
+    for (const c of candidates) {
+      if (!c) continue;
+      const direct = this.opts.numbers.findByDid(c);
+      if (direct) return direct;
+    }
+    // Providers differ in how they write a number (+33…, 0033…, 33…): compare without the international prefix.
+    const wanted = candidates.filter((c): c is string => !!c).map(stripPlus);
+    if (wanted.length === 0) return undefined;
+    for (const n of this.opts.numbers.list()) {
+      if (wanted.includes(stripPlus(n.did))) return n;
+    }
+    return undefined;
+  }
+
+  /**
+   * Picks the outbound route for a dialled number (first matching route by priority on an enabled trunk) and the
+   * caller ID: SPEC §7, "only a number's assigned users may present it as caller ID on outbound calls".
+   */
+  routeOutbound(dialled: string, callerExtension: string): OutboundRouteResult | undefined {
+    const found = this.opts.trunks.routeFor(dialled);
+    if (!found) return undefined;
+    const { route, trunk, send } = found;
+    const entry = this.entries.find((e) => e.trunk.id === trunk.id);
+    const address = entry?.addresses[0] ?? trunk.host.replace(/^\[|\]$/g, '');
+    const domain = trunk.fromDomain ?? trunk.realm ?? trunk.host;
+    const hostPart = trunk.port === 5060 ? trunk.host : `${trunk.host}:${trunk.port}`;
+    const result: OutboundRouteResult = {
+      uri: `sip:${send}@${hostPart}${trunk.transport === 'tcp' ? ';transport=tcp' : ''}`,
+      target: { address, port: trunk.port, transport: trunk.transport },
+      callerId: this.presentable(callerExtension, trunk),
+      trunkName: trunk.name,
+      trunkId: trunk.id,
+      routeName: route.name,
+      send,
+      fromDomain: domain,
+    };
+    if (trunk.secret && (trunk.authUsername ?? trunk.username)) {
+      result.auth = { username: (trunk.authUsername ?? trunk.username)!, password: trunk.secret };
+    }
+    return result;
+  }
+
+  /** The caller ID an extension may present on a trunk. */
+  presentable(callerExtension: string, trunk: Trunk): string {
+    const ext = this.opts.extensions.findByNumber(callerExtension);
+    const userId = ext?.userId ?? null;
+    const numbers = this.opts.numbers.list();
+    if (userId !== null) {
+      const mine = numbers.filter((n) => n.userIds.includes(userId));
+      const onTrunk = mine.find((n) => n.trunkId === trunk.id) ?? mine.find((n) => n.trunkId === null) ?? mine[0];
+      if (onTrunk) return onTrunk.did;
+    }
+    if (trunk.callerId) {
+      const known = numbers.find((n) => n.did === trunk.callerId || stripPlus(n.did) === stripPlus(trunk.callerId!));
+      if (!known || (userId !== null && known.userIds.includes(userId))) return trunk.callerId;
+    }
+    return 'anonymous';
+  }
+}
