@@ -167,7 +167,9 @@ export class BaresipPhone {
     ].filter(Boolean);
     const display = a.displayName ? `"${a.displayName}" ` : '';
     const transportParam = a.transport === 'tcp' ? ';transport=tcp' : '';
-    fs.writeFileSync(path.join(dir, 'accounts'), `${display}<${aor}${transportParam}>;${params.join(';')}\n`);
+    // The account is added over ctrl_tcp once connected (uanew), so REGISTER_OK is not missed before we listen.
+    fs.writeFileSync(path.join(dir, 'accounts'), '');
+    const accountLine = `${display}<${aor}${transportParam}>;${params.join(';')}`;
     const logFile = path.join(dir, 'baresip.log');
     const out = fs.openSync(logFile, 'a');
     const args = ['-f', dir, ...(opts.sipTrace || process.env.BARESIP_TRACE ? ['-s'] : [])];
@@ -178,6 +180,8 @@ export class BaresipPhone {
     const phone = new BaresipPhone(opts.name, dir, sipPort, ctrlPort, recDir, aor, child, logFile);
     try {
       await phone.connect(opts.startTimeoutMs ?? 10_000);
+      const r = await phone.command('uanew', accountLine);
+      if (!r.ok) throw new Error(`baresip ${opts.name}: uanew failed: ${r.data}`);
     } catch (err) {
       await phone.stop();
       throw err;
