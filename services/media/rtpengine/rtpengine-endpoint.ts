@@ -86,6 +86,8 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
   codec: Codec | undefined;
   closed = false;
   peer: RtpengineEndpoint | undefined;
+  /** The codec on the hairpin between two bridged calls (both X sides speak it; rtpengine transcodes a leg that differs). */
+  hairpinCodec: Codec | undefined;
 
   /** Where rtpengine receives X media for this call (known once both sides negotiated). */
   xLocal: MediaAddress | undefined;
@@ -159,6 +161,11 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
     return { 'call-id': this.rtpeCallId, flags: this.flags(), ICE: 'remove', 'record call': 'no' };
   }
 
+  /** Offers may be answered with any of our codecs: rtpengine then transcodes (PCMU<->PCMA across a bridge). */
+  private offerParams(): NgParams {
+    return { ...this.common(), codec: { transcode: [...this.codecs] } };
+  }
+
   /** The SDP of the Relais side: where rtpengine sends the phone's media (sink or the bridged peer). */
   private xSdp(): string {
     const target = this.peer?.xLocal ?? this.ctx.sink;
@@ -167,7 +174,7 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
       port: target.port,
       sessionId: this.xSessionId,
       sessionVersion: this.xVersion++,
-      payloads: this.xCodecs.map((c) => ({ pt: CODEC_PT[c], name: c })),
+      payloads: (this.hairpinCodec ? [this.hairpinCodec] : this.xCodecs).map((c) => ({ pt: CODEC_PT[c], name: c })),
       telephoneEventPt: DEFAULT_TELEPHONE_EVENT_PT,
       ptime: 20,
       direction: this.xDirection,
@@ -176,7 +183,7 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
 
   private xKey(): string {
     const t = this.peer?.xLocal ?? this.ctx.sink;
-    return `${t.address}:${t.port}/${this.xDirection}`;
+    return `${t.address}:${t.port}/${this.xDirection}/${this.hairpinCodec ?? ''}`;
   }
 
   private async applyPhoneOffer(sdp: string): Promise<void> {
@@ -184,7 +191,7 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
     negotiate(remote, this.codecs);
     const offered = remote.payloads.map((p) => p.name).filter((n): n is Codec => (this.codecs as readonly string[]).includes(n));
     this.xCodecs = [...new Set(offered)];
-    const r1 = await this.ng('offer', { ...this.common(), 'from-tag': TAG_PHONE, ...(this.established ? { 'to-tag': TAG_RELAIS } : {}), sdp });
+    const r1 = await this.ng('offer', { ...this.offerParams(), 'from-tag': TAG_PHONE, ...(this.established ? { 'to-tag': TAG_RELAIS } : {}), sdp });
     this.xLocal = audioAddress(String(r1.sdp));
     const key = this.xKey();
     const r2 = await this.ng('answer', { ...this.common(), 'from-tag': TAG_PHONE, 'to-tag': TAG_RELAIS, sdp: this.xSdp() });
@@ -200,7 +207,7 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
   private async makeOffer(): Promise<void> {
     if (!this.established) this.xCodecs = this.codecs;
     const key = this.xKey();
-    const r = await this.ng('offer', { ...this.common(), 'from-tag': TAG_RELAIS, ...(this.established ? { 'to-tag': TAG_PHONE } : {}), sdp: this.xSdp() });
+    const r = await this.ng('offer', { ...this.offerParams(), 'from-tag': TAG_RELAIS, ...(this.established ? { 'to-tag': TAG_PHONE } : {}), sdp: this.xSdp() });
     this.xApplied = key;
     this.offerer = 'relais';
     this.awaitingAnswer = true;
@@ -225,9 +232,13 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
       if (this.closed || !this.established || this.awaitingAnswer || this.xKey() === this.xApplied) return;
       const key = this.xKey();
       if (this.offerer === 'phone') {
+        // The phone's offer is replayed (ports kept by port-latching) so rtpengine can set up transcoding when the
+        // X side now answers with another codec; a bare re-answer would not.
+        const r1 = await this.ng('offer', { ...this.offerParams(), 'from-tag': TAG_PHONE, 'to-tag': TAG_RELAIS, sdp: this.remoteSdp! });
+        this.xLocal = audioAddress(String(r1.sdp));
         await this.ng('answer', { ...this.common(), 'from-tag': TAG_PHONE, 'to-tag': TAG_RELAIS, sdp: this.xSdp() });
       } else {
-        await this.ng('offer', { ...this.common(), 'from-tag': TAG_RELAIS, 'to-tag': TAG_PHONE, sdp: this.xSdp() });
+        await this.ng('offer', { ...this.offerParams(), 'from-tag': TAG_RELAIS, 'to-tag': TAG_PHONE, sdp: this.xSdp() });
         const r = await this.ng('answer', { ...this.common(), 'from-tag': TAG_RELAIS, 'to-tag': TAG_PHONE, sdp: this.remoteSdp! });
         this.xLocal = audioAddress(String(r.sdp));
       }
@@ -257,6 +268,7 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
     if (other.peer) await other.unbridge();
     this.peer = other;
     other.peer = this;
+    this.hairpinCodec = other.hairpinCodec = other.codec ?? this.codec;
     await Promise.all([this.refreshX(), other.refreshX()]);
   }
 
@@ -264,7 +276,11 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
     const p = this.peer;
     if (!p) return;
     this.peer = undefined;
-    if (p.peer === this) p.peer = undefined;
+    this.hairpinCodec = undefined;
+    if (p.peer === this) {
+      p.peer = undefined;
+      p.hairpinCodec = undefined;
+    }
     await Promise.all([this.refreshX(), p.refreshX()]);
   }
 
@@ -480,7 +496,10 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
     const p = this.peer;
     if (p) {
       this.peer = undefined;
-      if (p.peer === this) p.peer = undefined;
+      if (p.peer === this) {
+        p.peer = undefined;
+        p.hairpinCodec = undefined;
+      }
       await p.refreshX().catch(() => {});
     }
     try {
