@@ -15,3 +15,5 @@ export {
 } from './sip-stack.js';
 export { IncomingRequest, type IncomingRequestEvents } from './incoming-request.js';
 export { ServerResponse, type SendOptions } from './server-response.js';
+/** The promise adapter over a client transaction (exported for transaction-level tests). */
+export { OutgoingRequest as OutgoingRequestForTests } from './outgoing-request.js';

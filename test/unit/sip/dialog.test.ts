@@ -1,0 +1,149 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { ManualClock, silentLogger } from '../../../services/shared/index.js';
+import { SipStack, parseMessage, type Dialog, type SipRequest, type SipResponse } from '../../../services/sip/index.js';
+
+/** A scripted phone on a raw UDP socket: sends text, waits for the next message. */
+async function phone(): Promise<{ port: number; send(text: string, to: number): void; next(): Promise<SipRequest | SipResponse>; close(): void }> {
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  const queue: Buffer[] = [];
+  const waiters: Array<(b: Buffer) => void> = [];
+  sock.on('message', (m) => {
+    const w = waiters.shift();
+    if (w) w(m);
+    else queue.push(m);
+  });
+  return {
+    port: sock.address().port,
+    send: (text, to) => sock.send(text.replace(/\n/g, '\r\n'), to, '127.0.0.1'),
+    next: () =>
+      new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error('no message within 5 s')), 5000);
+        const take = (b: Buffer): void => {
+          clearTimeout(t);
+          resolve(parseMessage(b) as SipRequest | SipResponse);
+        };
+        const q = queue.shift();
+        if (q) take(q);
+        else waiters.push(take);
+      }),
+    close: () => sock.close(),
+  };
+}
+
+function invite(port: number, pbx: number, branch: string, extra = ''): string {
+  const sdp = 'v=0\no=p 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 40000 RTP/AVP 0\n';
+  return `INVITE sip:300@127.0.0.1:${pbx} SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.1:${port};branch=${branch};rport
+From: <sip:100@test.local>;tag=ph1
+To: <sip:300@test.local>
+Call-ID: dlg-1
+CSeq: 10 INVITE
+Contact: <sip:100@127.0.0.1:${port}>
+Record-Route: <sip:127.0.0.1:${port};lr>
+Max-Forwards: 70
+${extra}Content-Type: application/sdp
+Content-Length: ${Buffer.byteLength(sdp.replace(/\n/g, '\r\n'))}
+
+${sdp}`;
+}
+
+test('UAS core retransmits its 2xx (T1, 2T1, ... capped at T2) until the ACK, with Record-Route copied and rport honoured', async () => {
+  const clock = new ManualClock();
+  const pbx = new SipStack({ bind: '127.0.0.1', port: 0, domain: 'test.local', logger: silentLogger, clock });
+  await pbx.start();
+  const p = await phone();
+  try {
+    let uas: Promise<Dialog> | undefined;
+    pbx.use('INVITE', (req, res) => {
+      uas = pbx.createUas(req, res, { localSdp: 'v=0\r\n' });
+    });
+    p.send(invite(p.port, pbx.port(), 'z9hG4bKi1'), pbx.port());
+    const trying = (await p.next()) as SipResponse;
+    assert.equal(trying.status, 100);
+    const ok = (await p.next()) as SipResponse;
+    assert.equal(ok.status, 200);
+    assert.equal(ok.get('record-route'), `<sip:127.0.0.1:${p.port};lr>`);
+    assert.equal(ok.via().rport, p.port);
+    assert.equal(ok.via().received, '127.0.0.1');
+    assert.ok(ok.contacts()[0]!.uri.port === pbx.port());
+    clock.advance(500);
+    assert.equal(((await p.next()) as SipResponse).status, 200);
+    clock.advance(1000);
+    assert.equal(((await p.next()) as SipResponse).status, 200);
+    const toTag = ok.to().tag!;
+    p.send(`ACK sip:300@127.0.0.1:${pbx.port()} SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.1:${p.port};branch=z9hG4bKack1
+From: <sip:100@test.local>;tag=ph1
+To: <sip:300@test.local>;tag=${toTag}
+Call-ID: dlg-1
+CSeq: 10 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+`, pbx.port());
+    const d = await uas!;
+    assert.equal(d.routeSet[0], `<sip:127.0.0.1:${p.port};lr>`);
+    assert.equal(d.remoteTarget.port, p.port);
+    clock.advance(20_000);
+    // The next thing the phone receives must be the BYE below, not another 200.
+    const bye = d.destroy();
+    const m = (await p.next()) as SipRequest;
+    assert.equal(m.method, 'BYE');
+    // §12.2.1.1 loose routing: Request-URI = remote target, Route = route set.
+    assert.equal(m.uri, `sip:100@127.0.0.1:${p.port}`);
+    assert.equal(m.get('route'), `<sip:127.0.0.1:${p.port};lr>`);
+    assert.equal(m.to().tag, 'ph1');
+    assert.equal(m.from().tag, toTag);
+    void bye;
+  } finally {
+    p.close();
+    await pbx.stop();
+  }
+});
+
+test('in-dialog: an out-of-order CSeq gets 500, an unknown dialog 481, and no ACK ends the call with BYE after 64*T1', async () => {
+  const clock = new ManualClock();
+  const pbx = new SipStack({ bind: '127.0.0.1', port: 0, domain: 'test.local', logger: silentLogger, clock });
+  await pbx.start();
+  const p = await phone();
+  try {
+    const ended: string[] = [];
+    pbx.use('INVITE', (req, res) => {
+      pbx.createUas(req, res, { localSdp: 'v=0\r\n' }).catch((e: Error) => ended.push(e.message));
+    });
+    p.send(invite(p.port, pbx.port(), 'z9hG4bKi2'), pbx.port());
+    await p.next();
+    const ok = (await p.next()) as SipResponse;
+    const toTag = ok.to().tag!;
+    const inDialog = (method: string, seq: number, tag = toTag): string => `${method} sip:300@127.0.0.1:${pbx.port()} SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.1:${p.port};branch=z9hG4bK${method}${seq}${tag}
+From: <sip:100@test.local>;tag=ph1
+To: <sip:300@test.local>;tag=${tag}
+Call-ID: dlg-1
+CSeq: ${seq} ${method}
+Max-Forwards: 70
+Content-Length: 0
+
+`;
+    p.send(inDialog('INFO', 5), pbx.port());
+    let m = (await p.next()) as SipResponse;
+    while (m.status === 200 && m.cseq.method === 'INVITE') m = (await p.next()) as SipResponse;
+    assert.equal(m.status, 500);
+    p.send(inDialog('INFO', 11, 'nosuchtag'), pbx.port());
+    m = (await p.next()) as SipResponse;
+    while (m.status === 200 && m.cseq.method === 'INVITE') m = (await p.next()) as SipResponse;
+    assert.equal(m.status, 481);
+    for (let i = 0; i < 70; i++) clock.advance(500);
+    let bye: SipRequest | SipResponse;
+    do bye = await p.next();
+    while (!('method' in bye));
+    assert.equal((bye as SipRequest).method, 'BYE');
+    assert.deepEqual(ended, ['SIP 408 ACK not received']);
+  } finally {
+    p.close();
+    await pbx.stop();
+  }
+});

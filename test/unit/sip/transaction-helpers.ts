@@ -1,0 +1,63 @@
+// Test doubles for the transaction layer: an in-memory transport and a probe transaction user.
+import { silentLogger } from '../../../services/shared/index.js';
+import {
+  OutgoingRequestForTests,
+  TransportLayer,
+  type SipRequest,
+  type SipResponse,
+  type SipTransport,
+  type Source,
+  type Target,
+  type TransportSink,
+} from '../../../services/sip/index.js';
+
+export function fakeNetwork(): {
+  layer: TransportLayer;
+  sent: Array<{ buf: Buffer; target: Target }>;
+  deliver(buf: Buffer, source: Source): void;
+  flush(): Promise<void>;
+} {
+  const sent: Array<{ buf: Buffer; target: Target }> = [];
+  let sink: TransportSink | undefined;
+  const udp: SipTransport = {
+    kind: 'udp',
+    reliable: false,
+    listen: async (s) => {
+      sink = s;
+    },
+    port: () => 5060,
+    send: (buf, target) => {
+      sent.push({ buf, target });
+      return Promise.resolve({ transport: 'udp', address: target.address, port: target.port });
+    },
+    hasConnection: () => false,
+    close: async () => {},
+    stats: () => ({}),
+  };
+  const layer = new TransportLayer('192.0.2.1', silentLogger);
+  layer.add(udp);
+  void layer.listen();
+  return {
+    layer,
+    sent,
+    deliver: (buf, source) => sink!.onMessage(buf, source),
+    flush: () => new Promise((r) => setImmediate(r)),
+  };
+}
+
+export class OutgoingRequestProbe {
+  readonly out: OutgoingRequestForTests;
+  finals = 0;
+  late2xx = 0;
+  constructor(readonly request: SipRequest) {
+    this.out = new OutgoingRequestForTests(request);
+    const orig = this.out.receiveResponse.bind(this.out);
+    this.out.receiveResponse = (res: SipResponse) => {
+      if (res.status >= 200) {
+        if (this.out.completed) this.late2xx++;
+        else this.finals++;
+      }
+      orig(res);
+    };
+  }
+}
