@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ApiServer } from './api/index.js';
 import { createMediaEngine, type MediaEngine } from './media/index.js';
 import { registerRtpengineBackend } from './media/rtpengine/index.js';
+import { SipStack } from './sip/index.js';
 import { Store } from './storage/index.js';
 import type { Directory } from './directory/index.js';
 import { bootstrapSite, consoleUrl } from './site/index.js';
@@ -32,6 +33,8 @@ export class Relais {
   directory: Directory | undefined;
   api: ApiServer | undefined;
   media: MediaEngine | undefined;
+  /** The SIP stack (UDP+TCP on bind:sipPort); call/registrar/presence modules add their handlers with sip.use(). */
+  sip: SipStack | undefined;
   private started: Module[] = [];
   private stopping: Promise<void> | undefined;
 
@@ -65,6 +68,9 @@ export class Relais {
     registerRtpengineBackend();
     this.media = createMediaEngine(config, { logger: this.log });
     this.modules.push(this.media);
+
+    this.sip = new SipStack({ bind: config.bind, port: config.sipPort, domain: config.domain, clock: this.clock, logger: this.log });
+    this.modules.push(this.sip);
 
     this.api = new ApiServer({
       bind: config.bind,
