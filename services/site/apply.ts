@@ -7,6 +7,8 @@ import { Directory, type OfflineAction, type QueueTimeoutAction, type ClosureAct
 import { parseSiteFile, SiteFileError, SITE_FILE_VERSION, type SiteFile, type SiteIssue, type SettingValue } from './site-file.js';
 
 const SETTINGS_PREFIX = 'site.';
+/** Set by every import: once a site was applied, an empty directory means the admin emptied it, not a new box. */
+export const SITE_APPLIED_KEY = 'relais.site_applied_at';
 
 export interface ImportSummary {
   users: number;
@@ -59,6 +61,7 @@ export function applySite(store: Store, realm: string, site: SiteFile, source?: 
     // settings
     dir.settings.deletePrefix(SETTINGS_PREFIX);
     for (const [k, v] of Object.entries(site.settings)) dir.settings.setJson(SETTINGS_PREFIX + k, v);
+    dir.settings.set(SITE_APPLIED_KEY, new Date().toISOString());
 
     // sounds
     const soundNames = new Set(site.sounds.map((s) => s.name));

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Store } from '../storage/index.js';
 import { RelaisError, type Config, type Logger } from '../shared/index.js';
 import { Directory, generateSecret } from '../directory/index.js';
-import { importSiteText } from './apply.js';
+import { importSiteText, SITE_APPLIED_KEY } from './apply.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -52,7 +52,8 @@ export function bootstrapSite(store: Store, config: Pick<Config, 'domain' | 'sit
     });
   }
 
-  if ((opts.applySite ?? true) && directory.isEmpty()) {
+  // Only a new box gets the default site: not one whose site was imported and then emptied on purpose.
+  if ((opts.applySite ?? true) && directory.settings.get(SITE_APPLIED_KEY) === undefined && directory.isEmpty()) {
     const file = config.siteFile ?? defaultSitePath();
     let text: string;
     try {

@@ -79,3 +79,17 @@ test('a changed domain recomputes every HA1; a missing --site file is a clear er
   }
   assert.ok(fs.existsSync(path.join(PROJECT_ROOT, 'services/site/default-site.yaml')));
 });
+
+test('a site emptied on purpose is not refilled with the default site at the next start', async () => {
+  const { importSiteText } = await import('../../../services/site/index.js');
+  const store = Store.open(':memory:');
+  try {
+    importSiteText(store, 'relais.local', 'users:\n  - username: only-me\n    role: admin\n    password: password-123\n');
+    const r = bootstrapSite(store, { domain: 'relais.local', siteFile: undefined, adminPassword: undefined }, { log: silentLogger, print: () => assert.fail('nothing printed') });
+    assert.equal(r.appliedSite, undefined);
+    assert.deepEqual(r.directory.users.list().map((u) => u.username), ['only-me']);
+    assert.equal(r.directory.extensions.list().length, 0);
+  } finally {
+    store.close();
+  }
+});
