@@ -3,7 +3,7 @@
 export const DIALOG_INFO_TYPE = 'application/dialog-info+xml';
 
 /** What a BLF lamp shows: idle (off), early (blinking: ringing), confirmed (on: busy). */
-export type DialogState = 'idle' | 'early' | 'confirmed';
+export type BlfState = 'idle' | 'early' | 'confirmed';
 
 export interface DialogInfoDetail {
   /** Dialog id (e.g. the Call-ID); one is made up from the entity when absent. */
@@ -20,7 +20,7 @@ export interface DialogInfoDetail {
 
 /** One call of the entity as a dialog element. */
 export interface DialogEntry {
-  state: Exclude<DialogState, 'idle'>;
+  state: Exclude<BlfState, 'idle'>;
   detail?: DialogInfoDetail | undefined;
 }
 
@@ -36,8 +36,8 @@ export function xmlEscape(s: string): string {
 }
 
 /** The lamp state of a set of calls: confirmed beats early beats idle. */
-export function aggregateState(dialogs: readonly DialogEntry[]): DialogState {
-  let state: DialogState = 'idle';
+export function aggregateState(dialogs: readonly DialogEntry[]): BlfState {
+  let state: BlfState = 'idle';
   for (const d of dialogs) {
     if (d.state === 'confirmed') return 'confirmed';
     state = 'early';

@@ -4,7 +4,7 @@ import type { ExtensionRepository } from '../../directory/index.js';
 import type { DigestServer } from '../auth/index.js';
 import { SipParseError, type SipRequest, type SipResponse } from '../message/index.js';
 import type { BindingSource } from '../registrar/index.js';
-import { aggregateState, DIALOG_INFO_TYPE, formatDialogInfo, type DialogEntry, type DialogInfoDetail, type DialogState } from './dialog-info.js';
+import { aggregateState, DIALOG_INFO_TYPE, formatDialogInfo, type DialogEntry, type DialogInfoDetail, type BlfState } from './dialog-info.js';
 import { formatMessageSummary, MESSAGE_SUMMARY_TYPE, type MailboxState } from './message-summary.js';
 import { Subscription, type EventPackageName, type TerminationReason } from './subscription.js';
 
@@ -35,7 +35,7 @@ export interface PresenceSipHost {
 }
 
 /** Initial state of entities nobody has set yet (e.g. the queue module for *41/*42 login codes). */
-export type DialogStateProvider = (entity: string) => DialogState | DialogEntry[] | undefined;
+export type DialogStateProvider = (entity: string) => BlfState | DialogEntry[] | undefined;
 
 export interface PresenceOptions {
   extensions: ExtensionRepository;
@@ -135,7 +135,7 @@ export class PresenceServer extends TypedEmitter<PresenceEvents> implements Modu
    * The BLF state of an entity (extension number or feature code). With detail.callId, each call is tracked on
    * its own (two calls, one ends: the lamp stays on); idle without a callId clears every call of the entity.
    */
-  setDialogState(entity: string, state: DialogState, detail?: DialogInfoDetail): void {
+  setDialogState(entity: string, state: BlfState, detail?: DialogInfoDetail): void {
     const key = entityOf(entity);
     let calls = this.dialogs.get(key);
     if (!calls) {
@@ -153,7 +153,7 @@ export class PresenceServer extends TypedEmitter<PresenceEvents> implements Modu
   }
 
   /** Aggregated lamp state of an entity. */
-  dialogState(entity: string): DialogState {
+  dialogState(entity: string): BlfState {
     return aggregateState(this.currentDialogs(entityOf(entity)));
   }
 
