@@ -1,4 +1,5 @@
 // One handle on every directory repository over the same database, for the composition root and the site file.
+import { prepared } from './prepared.js';
 import type { Database } from '../storage/index.js';
 import { ExtensionRepository } from './extensions.js';
 import { NumberRepository } from './numbers.js';
@@ -36,7 +37,7 @@ export class Directory {
 
   /** True when nothing of a site is configured yet (first start). */
   isEmpty(): boolean {
-    const n = (t: string): number => (this.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+    const n = (t: string): number => (prepared(this.db, `SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
     return n('extensions') + n('numbers') + n('queues') + n('scenarios') + n('trunks') === 0;
   }
 }

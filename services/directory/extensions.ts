@@ -1,4 +1,5 @@
 // SIP extensions (phone accounts): credentials with precomputed digest HA1 (MD5 and SHA-256) for the realm.
+import { prepared } from './prepared.js';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from '../storage/index.js';
 import { RelaisError, NotFoundError } from '../shared/index.js';
@@ -95,11 +96,11 @@ export class ExtensionRepository {
   }
 
   list(): Extension[] {
-    return (this.db.prepare('SELECT * FROM extensions ORDER BY number').all() as ExtensionRow[]).map(toExtension);
+    return (prepared(this.db, 'SELECT * FROM extensions ORDER BY number').all() as ExtensionRow[]).map(toExtension);
   }
 
   get(id: number): Extension | undefined {
-    const r = this.db.prepare('SELECT * FROM extensions WHERE id = ?').get(id) as ExtensionRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM extensions WHERE id = ?').get(id) as ExtensionRow | undefined;
     return r && toExtension(r);
   }
 
@@ -110,17 +111,17 @@ export class ExtensionRepository {
   }
 
   findByNumber(number: string): Extension | undefined {
-    const r = this.db.prepare('SELECT * FROM extensions WHERE number = ?').get(number) as ExtensionRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM extensions WHERE number = ?').get(number) as ExtensionRow | undefined;
     return r && toExtension(r);
   }
 
   findBySipUsername(username: string): Extension | undefined {
-    const r = this.db.prepare('SELECT * FROM extensions WHERE sip_username = ?').get(username) as ExtensionRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM extensions WHERE sip_username = ?').get(username) as ExtensionRow | undefined;
     return r && toExtension(r);
   }
 
   listByUser(userId: number): Extension[] {
-    return (this.db.prepare('SELECT * FROM extensions WHERE user_id = ? ORDER BY number').all(userId) as ExtensionRow[]).map(toExtension);
+    return (prepared(this.db, 'SELECT * FROM extensions WHERE user_id = ? ORDER BY number').all(userId) as ExtensionRow[]).map(toExtension);
   }
 
   private check(number: string, sipUsername: string, alg: DigestAlgorithm, pin: string | null | undefined): void {
@@ -138,8 +139,7 @@ export class ExtensionRepository {
     if (secret.length < 8) throw new RelaisError('extension.secret_short', 'SIP secret must be at least 8 characters', { field: 'secret' });
     if (this.findByNumber(input.number)) throw new RelaisError('extension.exists', `extension ${input.number} already exists`, { field: 'number', status: 409 });
     if (this.findBySipUsername(sipUsername)) throw new RelaisError('extension.exists', `SIP username "${sipUsername}" is already used`, { field: 'sipUsername', status: 409 });
-    const info = this.db
-      .prepare(`INSERT INTO extensions (number, user_id, display_name, sip_username, secret, ha1_md5, ha1_sha256,
+    const info = prepared(this.db, `INSERT INTO extensions (number, user_id, display_name, sip_username, secret, ha1_md5, ha1_sha256,
                   digest_algorithm, voicemail_enabled, voicemail_pin, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(
@@ -176,8 +176,7 @@ export class ExtensionRepository {
     if (byNumber && byNumber.id !== id) throw new RelaisError('extension.exists', `extension ${next.number} already exists`, { field: 'number', status: 409 });
     const byUser = this.findBySipUsername(next.sipUsername);
     if (byUser && byUser.id !== id) throw new RelaisError('extension.exists', `SIP username "${next.sipUsername}" is already used`, { field: 'sipUsername', status: 409 });
-    this.db
-      .prepare(`UPDATE extensions SET number = ?, user_id = ?, display_name = ?, sip_username = ?, secret = ?, ha1_md5 = ?,
+    prepared(this.db, `UPDATE extensions SET number = ?, user_id = ?, display_name = ?, sip_username = ?, secret = ?, ha1_md5 = ?,
                   ha1_sha256 = ?, digest_algorithm = ?, voicemail_enabled = ?, voicemail_pin = ? WHERE id = ?`)
       .run(
         next.number,
@@ -196,15 +195,15 @@ export class ExtensionRepository {
   }
 
   delete(id: number): void {
-    const info = this.db.prepare('DELETE FROM extensions WHERE id = ?').run(id);
+    const info = prepared(this.db, 'DELETE FROM extensions WHERE id = ?').run(id);
     if (info.changes === 0) throw new NotFoundError('extension', id);
   }
 
   /** Recomputes every HA1 for a new realm (the domain changed); returns how many extensions were rehashed. */
   rehash(realm: string): number {
     this.realm = realm;
-    const rows = this.db.prepare('SELECT id, sip_username, secret FROM extensions').all() as Pick<ExtensionRow, 'id' | 'sip_username' | 'secret'>[];
-    const upd = this.db.prepare('UPDATE extensions SET ha1_md5 = ?, ha1_sha256 = ? WHERE id = ?');
+    const rows = prepared(this.db, 'SELECT id, sip_username, secret FROM extensions').all() as Pick<ExtensionRow, 'id' | 'sip_username' | 'secret'>[];
+    const upd = prepared(this.db, 'UPDATE extensions SET ha1_md5 = ?, ha1_sha256 = ? WHERE id = ?');
     this.db.transaction(() => {
       for (const r of rows) {
         upd.run(computeHa1('MD5', r.sip_username, realm, r.secret), computeHa1('SHA-256', r.sip_username, realm, r.secret), r.id);

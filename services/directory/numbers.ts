@@ -1,4 +1,5 @@
 // Inbound numbers (DIDs) with their per-number settings (SPEC §4) and assigned users.
+import { prepared } from './prepared.js';
 import type { Database } from '../storage/index.js';
 import { RelaisError, NotFoundError } from '../shared/index.js';
 
@@ -62,7 +63,7 @@ export class NumberRepository {
   constructor(private readonly db: Database) {}
 
   private toNumber(r: Row): InboundNumber {
-    const userIds = (this.db.prepare('SELECT user_id FROM number_users WHERE number_id = ? ORDER BY user_id').all(r.id) as { user_id: number }[]).map((x) => x.user_id);
+    const userIds = (prepared(this.db, 'SELECT user_id FROM number_users WHERE number_id = ? ORDER BY user_id').all(r.id) as { user_id: number }[]).map((x) => x.user_id);
     return {
       id: r.id,
       did: r.did,
@@ -82,11 +83,11 @@ export class NumberRepository {
   }
 
   list(): InboundNumber[] {
-    return (this.db.prepare('SELECT * FROM numbers ORDER BY id').all() as Row[]).map((r) => this.toNumber(r));
+    return (prepared(this.db, 'SELECT * FROM numbers ORDER BY id').all() as Row[]).map((r) => this.toNumber(r));
   }
 
   get(id: number): InboundNumber | undefined {
-    const r = this.db.prepare('SELECT * FROM numbers WHERE id = ?').get(id) as Row | undefined;
+    const r = prepared(this.db, 'SELECT * FROM numbers WHERE id = ?').get(id) as Row | undefined;
     return r && this.toNumber(r);
   }
 
@@ -97,7 +98,7 @@ export class NumberRepository {
   }
 
   findByDid(did: string): InboundNumber | undefined {
-    const r = this.db.prepare('SELECT * FROM numbers WHERE did = ?').get(did) as Row | undefined;
+    const r = prepared(this.db, 'SELECT * FROM numbers WHERE did = ?').get(did) as Row | undefined;
     return r && this.toNumber(r);
   }
 
@@ -127,13 +128,12 @@ export class NumberRepository {
     };
     this.check(n);
     if (this.findByDid(n.did)) throw new RelaisError('number.exists', `number ${n.did} already exists`, { field: 'did', status: 409 });
-    const info = this.db
-      .prepare(`INSERT INTO numbers (did, name, trunk_id, mode, forward_to, record, ring_mode, behaviour, offline_action,
+    const info = prepared(this.db, `INSERT INTO numbers (did, name, trunk_id, mode, forward_to, record, ring_mode, behaviour, offline_action,
                   unavailable_action, welcome_sound_id, scenario_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(n.did, n.name, n.trunkId, n.mode, n.forwardTo, n.record ? 1 : 0, n.ringMode, n.behaviour, JSON.stringify(n.offlineAction), JSON.stringify(n.unavailableAction), n.welcomeSoundId, n.scenarioId);
     const id = Number(info.lastInsertRowid);
     // SPEC §4: a new number is assigned to all users unless told otherwise.
-    if (input.userIds === undefined) this.db.prepare('INSERT INTO number_users (number_id, user_id) SELECT ?, id FROM users').run(id);
+    if (input.userIds === undefined) prepared(this.db, 'INSERT INTO number_users (number_id, user_id) SELECT ?, id FROM users').run(id);
     else this.setUsers(id, input.userIds);
     return this.require(id);
   }
@@ -144,8 +144,7 @@ export class NumberRepository {
     this.check(n);
     const other = this.findByDid(n.did);
     if (other && other.id !== id) throw new RelaisError('number.exists', `number ${n.did} already exists`, { field: 'did', status: 409 });
-    this.db
-      .prepare(`UPDATE numbers SET did = ?, name = ?, trunk_id = ?, mode = ?, forward_to = ?, record = ?, ring_mode = ?, behaviour = ?,
+    prepared(this.db, `UPDATE numbers SET did = ?, name = ?, trunk_id = ?, mode = ?, forward_to = ?, record = ?, ring_mode = ?, behaviour = ?,
                   offline_action = ?, unavailable_action = ?, welcome_sound_id = ?, scenario_id = ? WHERE id = ?`)
       .run(n.did, n.name, n.trunkId, n.mode, n.forwardTo, n.record ? 1 : 0, n.ringMode, n.behaviour, JSON.stringify(n.offlineAction), JSON.stringify(n.unavailableAction), n.welcomeSoundId, n.scenarioId, id);
     if (patch.userIds !== undefined) this.setUsers(id, patch.userIds);
@@ -153,18 +152,18 @@ export class NumberRepository {
   }
 
   setUsers(id: number, userIds: readonly number[]): void {
-    this.db.prepare('DELETE FROM number_users WHERE number_id = ?').run(id);
-    const ins = this.db.prepare('INSERT OR IGNORE INTO number_users (number_id, user_id) VALUES (?, ?)');
+    prepared(this.db, 'DELETE FROM number_users WHERE number_id = ?').run(id);
+    const ins = prepared(this.db, 'INSERT OR IGNORE INTO number_users (number_id, user_id) VALUES (?, ?)');
     for (const u of userIds) ins.run(id, u);
   }
 
   /** SPEC §4: a new user is assigned to all numbers. */
   assignUserToAll(userId: number): void {
-    this.db.prepare('INSERT OR IGNORE INTO number_users (number_id, user_id) SELECT id, ? FROM numbers').run(userId);
+    prepared(this.db, 'INSERT OR IGNORE INTO number_users (number_id, user_id) SELECT id, ? FROM numbers').run(userId);
   }
 
   delete(id: number): void {
-    const info = this.db.prepare('DELETE FROM numbers WHERE id = ?').run(id);
+    const info = prepared(this.db, 'DELETE FROM numbers WHERE id = ?').run(id);
     if (info.changes === 0) throw new NotFoundError('number', id);
   }
 }

@@ -1,4 +1,5 @@
 // Desk phones known by MAC address, for provisioning: vendor, model, the extension they carry.
+import { prepared } from './prepared.js';
 import type { Database } from '../storage/index.js';
 import { RelaisError, NotFoundError } from '../shared/index.js';
 
@@ -43,11 +44,11 @@ export class PhoneRepository {
   constructor(private readonly db: Database) {}
 
   list(): Phone[] {
-    return (this.db.prepare('SELECT * FROM phones ORDER BY id').all() as Row[]).map(toPhone);
+    return (prepared(this.db, 'SELECT * FROM phones ORDER BY id').all() as Row[]).map(toPhone);
   }
 
   get(id: number): Phone | undefined {
-    const r = this.db.prepare('SELECT * FROM phones WHERE id = ?').get(id) as Row | undefined;
+    const r = prepared(this.db, 'SELECT * FROM phones WHERE id = ?').get(id) as Row | undefined;
     return r && toPhone(r);
   }
 
@@ -60,7 +61,7 @@ export class PhoneRepository {
   findByMac(mac: string): Phone | undefined {
     const m = normaliseMac(mac);
     if (!m) return undefined;
-    const r = this.db.prepare('SELECT * FROM phones WHERE mac = ?').get(m) as Row | undefined;
+    const r = prepared(this.db, 'SELECT * FROM phones WHERE mac = ?').get(m) as Row | undefined;
     return r && toPhone(r);
   }
 
@@ -75,8 +76,7 @@ export class PhoneRepository {
     const p = { mac: input.mac, vendor: input.vendor, model: input.model ?? null, extensionId: input.extensionId ?? null, label: input.label ?? null, settings: input.settings ?? {} };
     const mac = this.check(p);
     if (this.findByMac(mac)) throw new RelaisError('phone.exists', `phone ${mac} already exists`, { field: 'mac', status: 409 });
-    const info = this.db
-      .prepare('INSERT INTO phones (mac, vendor, model, extension_id, label, settings) VALUES (?, ?, ?, ?, ?, ?)')
+    const info = prepared(this.db, 'INSERT INTO phones (mac, vendor, model, extension_id, label, settings) VALUES (?, ?, ?, ?, ?, ?)')
       .run(mac, p.vendor, p.model, p.extensionId, p.label, JSON.stringify(p.settings));
     return this.require(Number(info.lastInsertRowid));
   }
@@ -86,14 +86,13 @@ export class PhoneRepository {
     const mac = this.check(p);
     const other = this.findByMac(mac);
     if (other && other.id !== id) throw new RelaisError('phone.exists', `phone ${mac} already exists`, { field: 'mac', status: 409 });
-    this.db
-      .prepare('UPDATE phones SET mac = ?, vendor = ?, model = ?, extension_id = ?, label = ?, settings = ? WHERE id = ?')
+    prepared(this.db, 'UPDATE phones SET mac = ?, vendor = ?, model = ?, extension_id = ?, label = ?, settings = ? WHERE id = ?')
       .run(mac, p.vendor, p.model, p.extensionId, p.label, JSON.stringify(p.settings), id);
     return this.require(id);
   }
 
   delete(id: number): void {
-    const info = this.db.prepare('DELETE FROM phones WHERE id = ?').run(id);
+    const info = prepared(this.db, 'DELETE FROM phones WHERE id = ?').run(id);
     if (info.changes === 0) throw new NotFoundError('phone', id);
   }
 }

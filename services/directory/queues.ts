@@ -1,4 +1,5 @@
 // Queues (ACD, SPEC §3) and their participants, with the participants' login/pause/last-call state.
+import { prepared } from './prepared.js';
 import type { Database } from '../storage/index.js';
 import { RelaisError, NotFoundError } from '../shared/index.js';
 import type { Condition } from './scenario-model.js';
@@ -102,11 +103,11 @@ export class QueueRepository {
   constructor(private readonly db: Database) {}
 
   list(): Queue[] {
-    return (this.db.prepare('SELECT * FROM queues ORDER BY id').all() as Row[]).map(toQueue);
+    return (prepared(this.db, 'SELECT * FROM queues ORDER BY id').all() as Row[]).map(toQueue);
   }
 
   get(id: number): Queue | undefined {
-    const r = this.db.prepare('SELECT * FROM queues WHERE id = ?').get(id) as Row | undefined;
+    const r = prepared(this.db, 'SELECT * FROM queues WHERE id = ?').get(id) as Row | undefined;
     return r && toQueue(r);
   }
 
@@ -117,12 +118,12 @@ export class QueueRepository {
   }
 
   findByName(name: string): Queue | undefined {
-    const r = this.db.prepare('SELECT * FROM queues WHERE name = ?').get(name) as Row | undefined;
+    const r = prepared(this.db, 'SELECT * FROM queues WHERE name = ?').get(name) as Row | undefined;
     return r && toQueue(r);
   }
 
   findByShortNumber(shortNumber: string): Queue | undefined {
-    const r = this.db.prepare('SELECT * FROM queues WHERE short_number = ?').get(shortNumber) as Row | undefined;
+    const r = prepared(this.db, 'SELECT * FROM queues WHERE short_number = ?').get(shortNumber) as Row | undefined;
     return r && toQueue(r);
   }
 
@@ -167,8 +168,7 @@ export class QueueRepository {
     this.check(q);
     if (this.findByName(q.name)) throw new RelaisError('queue.exists', `queue "${q.name}" already exists`, { field: 'name', status: 409 });
     if (this.findByShortNumber(q.shortNumber)) throw new RelaisError('queue.exists', `short number ${q.shortNumber} is already used by a queue`, { field: 'shortNumber', status: 409 });
-    const info = this.db
-      .prepare(`INSERT INTO queues (name, short_number, strategy, ring_time, max_wait, wrap_up, timeout_action, timeout_sound_id, moh_sound_id,
+    const info = prepared(this.db, `INSERT INTO queues (name, short_number, strategy, ring_time, max_wait, wrap_up, timeout_action, timeout_sound_id, moh_sound_id,
                   announce_position, opening_hours, closed, exceptional_closure, closure_action) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(...this.values(q));
     return this.require(Number(info.lastInsertRowid));
@@ -181,8 +181,7 @@ export class QueueRepository {
     if (byName && byName.id !== id) throw new RelaisError('queue.exists', `queue "${q.name}" already exists`, { field: 'name', status: 409 });
     const byShort = this.findByShortNumber(q.shortNumber);
     if (byShort && byShort.id !== id) throw new RelaisError('queue.exists', `short number ${q.shortNumber} is already used by a queue`, { field: 'shortNumber', status: 409 });
-    this.db
-      .prepare(`UPDATE queues SET name = ?, short_number = ?, strategy = ?, ring_time = ?, max_wait = ?, wrap_up = ?, timeout_action = ?,
+    prepared(this.db, `UPDATE queues SET name = ?, short_number = ?, strategy = ?, ring_time = ?, max_wait = ?, wrap_up = ?, timeout_action = ?,
                   timeout_sound_id = ?, moh_sound_id = ?, announce_position = ?, opening_hours = ?, closed = ?, exceptional_closure = ?,
                   closure_action = ? WHERE id = ?`)
       .run(...this.values(q), id);
@@ -190,18 +189,18 @@ export class QueueRepository {
   }
 
   delete(id: number): void {
-    const info = this.db.prepare('DELETE FROM queues WHERE id = ?').run(id);
+    const info = prepared(this.db, 'DELETE FROM queues WHERE id = ?').run(id);
     if (info.changes === 0) throw new NotFoundError('queue', id);
   }
 
   /** Participants in list order. */
   members(queueId: number): QueueMember[] {
-    return (this.db.prepare('SELECT * FROM queue_members WHERE queue_id = ? ORDER BY position, user_id').all(queueId) as MemberRow[]).map(toMember);
+    return (prepared(this.db, 'SELECT * FROM queue_members WHERE queue_id = ? ORDER BY position, user_id').all(queueId) as MemberRow[]).map(toMember);
   }
 
   /** Queues a user takes part in. */
   queuesOf(userId: number): QueueMember[] {
-    return (this.db.prepare('SELECT * FROM queue_members WHERE user_id = ? ORDER BY queue_id').all(userId) as MemberRow[]).map(toMember);
+    return (prepared(this.db, 'SELECT * FROM queue_members WHERE user_id = ? ORDER BY queue_id').all(userId) as MemberRow[]).map(toMember);
   }
 
   /**
@@ -212,9 +211,9 @@ export class QueueRepository {
     this.require(queueId);
     const current = new Map(this.members(queueId).map((m) => [m.userId, m]));
     const keep = new Set(members.map((m) => m.userId));
-    const del = this.db.prepare('DELETE FROM queue_members WHERE queue_id = ? AND user_id = ?');
+    const del = prepared(this.db, 'DELETE FROM queue_members WHERE queue_id = ? AND user_id = ?');
     for (const uid of current.keys()) if (!keep.has(uid)) del.run(queueId, uid);
-    const upsert = this.db.prepare(`INSERT INTO queue_members (queue_id, user_id, position, logged_in, paused, last_call_at) VALUES (?, ?, ?, ?, ?, ?)
+    const upsert = prepared(this.db, `INSERT INTO queue_members (queue_id, user_id, position, logged_in, paused, last_call_at) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (queue_id, user_id) DO UPDATE SET position = excluded.position, logged_in = excluded.logged_in, paused = excluded.paused`);
     members.forEach((m, i) => {
       const cur = current.get(m.userId);
@@ -234,7 +233,7 @@ export class QueueRepository {
   }
 
   private setFlag(queueId: number, userId: number, column: 'logged_in' | 'paused', on: boolean): void {
-    const info = this.db.prepare(`UPDATE queue_members SET ${column} = ? WHERE queue_id = ? AND user_id = ?`).run(on ? 1 : 0, queueId, userId);
+    const info = prepared(this.db, `UPDATE queue_members SET ${column} = ? WHERE queue_id = ? AND user_id = ?`).run(on ? 1 : 0, queueId, userId);
     if (info.changes === 0) throw new RelaisError('queue.not_member', `user ${userId} is not a participant of queue ${queueId}`, { status: 404 });
   }
 
@@ -249,6 +248,6 @@ export class QueueRepository {
 
   /** Longest idle counts from when the participant *received* a queue call (SPEC §7). */
   markCalled(queueId: number, userId: number, at: number): void {
-    this.db.prepare('UPDATE queue_members SET last_call_at = ? WHERE queue_id = ? AND user_id = ?').run(at, queueId, userId);
+    prepared(this.db, 'UPDATE queue_members SET last_call_at = ? WHERE queue_id = ? AND user_id = ?').run(at, queueId, userId);
   }
 }

@@ -1,4 +1,5 @@
 // Scenarios: named, versioned action lists (each save bumps the version and keeps the old one).
+import { prepared } from './prepared.js';
 import type { Database } from '../storage/index.js';
 import { RelaisError, NotFoundError } from '../shared/index.js';
 import { formatPath } from './checker.js';
@@ -46,11 +47,11 @@ export class ScenarioRepository {
   constructor(private readonly db: Database, private readonly now: () => number = Date.now) {}
 
   list(): Scenario[] {
-    return (this.db.prepare('SELECT * FROM scenarios ORDER BY id').all() as Row[]).map(toScenario);
+    return (prepared(this.db, 'SELECT * FROM scenarios ORDER BY id').all() as Row[]).map(toScenario);
   }
 
   get(id: number): Scenario | undefined {
-    const r = this.db.prepare('SELECT * FROM scenarios WHERE id = ?').get(id) as Row | undefined;
+    const r = prepared(this.db, 'SELECT * FROM scenarios WHERE id = ?').get(id) as Row | undefined;
     return r && toScenario(r);
   }
 
@@ -61,7 +62,7 @@ export class ScenarioRepository {
   }
 
   findByName(name: string): Scenario | undefined {
-    const r = this.db.prepare('SELECT * FROM scenarios WHERE name = ?').get(name) as Row | undefined;
+    const r = prepared(this.db, 'SELECT * FROM scenarios WHERE name = ?').get(name) as Row | undefined;
     return r && toScenario(r);
   }
 
@@ -71,9 +72,9 @@ export class ScenarioRepository {
     const valid = requireValidActions(actions);
     const at = this.now();
     const json = JSON.stringify(valid);
-    const info = this.db.prepare('INSERT INTO scenarios (name, version, actions, updated_at) VALUES (?, 1, ?, ?)').run(name, json, at);
+    const info = prepared(this.db, 'INSERT INTO scenarios (name, version, actions, updated_at) VALUES (?, 1, ?, ?)').run(name, json, at);
     const id = Number(info.lastInsertRowid);
-    this.db.prepare('INSERT INTO scenario_versions (scenario_id, version, actions, created_at, created_by) VALUES (?, 1, ?, ?, ?)').run(id, json, at, createdBy);
+    prepared(this.db, 'INSERT INTO scenario_versions (scenario_id, version, actions, created_at, created_by) VALUES (?, 1, ?, ?, ?)').run(id, json, at, createdBy);
     return this.require(id);
   }
 
@@ -84,8 +85,8 @@ export class ScenarioRepository {
     if (json === JSON.stringify(cur.actions)) return cur;
     const version = cur.version + 1;
     const at = this.now();
-    this.db.prepare('UPDATE scenarios SET version = ?, actions = ?, updated_at = ? WHERE id = ?').run(version, json, at, id);
-    this.db.prepare('INSERT INTO scenario_versions (scenario_id, version, actions, created_at, created_by) VALUES (?, ?, ?, ?, ?)').run(id, version, json, at, createdBy);
+    prepared(this.db, 'UPDATE scenarios SET version = ?, actions = ?, updated_at = ? WHERE id = ?').run(version, json, at, id);
+    prepared(this.db, 'INSERT INTO scenario_versions (scenario_id, version, actions, created_at, created_by) VALUES (?, ?, ?, ?, ?)').run(id, version, json, at, createdBy);
     return this.require(id);
   }
 
@@ -93,12 +94,12 @@ export class ScenarioRepository {
     this.require(id);
     const other = this.findByName(name);
     if (other && other.id !== id) throw new RelaisError('scenario.exists', `scenario "${name}" already exists`, { field: 'name', status: 409 });
-    this.db.prepare('UPDATE scenarios SET name = ? WHERE id = ?').run(name, id);
+    prepared(this.db, 'UPDATE scenarios SET name = ? WHERE id = ?').run(name, id);
     return this.require(id);
   }
 
   versions(id: number): ScenarioVersion[] {
-    const rows = this.db.prepare('SELECT * FROM scenario_versions WHERE scenario_id = ? ORDER BY version').all(id) as {
+    const rows = prepared(this.db, 'SELECT * FROM scenario_versions WHERE scenario_id = ? ORDER BY version').all(id) as {
       scenario_id: number;
       version: number;
       actions: string;
@@ -116,7 +117,7 @@ export class ScenarioRepository {
   }
 
   delete(id: number): void {
-    const info = this.db.prepare('DELETE FROM scenarios WHERE id = ?').run(id);
+    const info = prepared(this.db, 'DELETE FROM scenarios WHERE id = ?').run(id);
     if (info.changes === 0) throw new NotFoundError('scenario', id);
   }
 }

@@ -1,16 +1,17 @@
 // Key/value settings. Site-level settings (from the site file) live under the "site." prefix.
+import { prepared } from './prepared.js';
 import type { Database } from '../storage/index.js';
 
 export class SettingsRepository {
   constructor(private readonly db: Database) {}
 
   get(key: string): string | undefined {
-    const r = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+    const r = prepared(this.db, 'SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
     return r?.value;
   }
 
   set(key: string, value: string): void {
-    this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+    prepared(this.db, 'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   getJson<T>(key: string): T | undefined {
@@ -23,15 +24,15 @@ export class SettingsRepository {
   }
 
   delete(key: string): void {
-    this.db.prepare('DELETE FROM settings WHERE key = ?').run(key);
+    prepared(this.db, 'DELETE FROM settings WHERE key = ?').run(key);
   }
 
   /** Every setting whose key starts with prefix, sorted by key. */
   list(prefix = ''): { key: string; value: string }[] {
-    return this.db.prepare("SELECT key, value FROM settings WHERE substr(key, 1, length(?)) = ? ORDER BY key").all(prefix, prefix) as { key: string; value: string }[];
+    return prepared(this.db, "SELECT key, value FROM settings WHERE substr(key, 1, length(?)) = ? ORDER BY key").all(prefix, prefix) as { key: string; value: string }[];
   }
 
   deletePrefix(prefix: string): void {
-    this.db.prepare('DELETE FROM settings WHERE substr(key, 1, length(?)) = ?').run(prefix, prefix);
+    prepared(this.db, 'DELETE FROM settings WHERE substr(key, 1, length(?)) = ?').run(prefix, prefix);
   }
 }

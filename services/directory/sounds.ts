@@ -1,4 +1,5 @@
 // Sound metadata (the audio files themselves live in the data dir's sounds/, managed by the media module).
+import { prepared } from './prepared.js';
 import type { Database } from '../storage/index.js';
 import { RelaisError, NotFoundError } from '../shared/index.js';
 
@@ -39,11 +40,11 @@ export class SoundRepository {
   constructor(private readonly db: Database, private readonly now: () => number = Date.now) {}
 
   list(): Sound[] {
-    return (this.db.prepare('SELECT * FROM sounds ORDER BY id').all() as Row[]).map(toSound);
+    return (prepared(this.db, 'SELECT * FROM sounds ORDER BY id').all() as Row[]).map(toSound);
   }
 
   get(id: number): Sound | undefined {
-    const r = this.db.prepare('SELECT * FROM sounds WHERE id = ?').get(id) as Row | undefined;
+    const r = prepared(this.db, 'SELECT * FROM sounds WHERE id = ?').get(id) as Row | undefined;
     return r && toSound(r);
   }
 
@@ -54,7 +55,7 @@ export class SoundRepository {
   }
 
   findByName(name: string): Sound | undefined {
-    const r = this.db.prepare('SELECT * FROM sounds WHERE name = ?').get(name) as Row | undefined;
+    const r = prepared(this.db, 'SELECT * FROM sounds WHERE name = ?').get(name) as Row | undefined;
     return r && toSound(r);
   }
 
@@ -68,8 +69,7 @@ export class SoundRepository {
     const s = { name: input.name, file: input.file, kind: input.kind ?? 'prompt', language: input.language ?? null, durationMs: input.durationMs ?? 0 };
     this.check(s);
     if (this.findByName(s.name)) throw new RelaisError('sound.exists', `sound "${s.name}" already exists`, { field: 'name', status: 409 });
-    const info = this.db
-      .prepare('INSERT INTO sounds (name, file, kind, language, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+    const info = prepared(this.db, 'INSERT INTO sounds (name, file, kind, language, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(s.name, s.file, s.kind, s.language, s.durationMs, this.now());
     return this.require(Number(info.lastInsertRowid));
   }
@@ -79,12 +79,12 @@ export class SoundRepository {
     this.check(s);
     const other = this.findByName(s.name);
     if (other && other.id !== id) throw new RelaisError('sound.exists', `sound "${s.name}" already exists`, { field: 'name', status: 409 });
-    this.db.prepare('UPDATE sounds SET name = ?, file = ?, kind = ?, language = ?, duration_ms = ? WHERE id = ?').run(s.name, s.file, s.kind, s.language, s.durationMs, id);
+    prepared(this.db, 'UPDATE sounds SET name = ?, file = ?, kind = ?, language = ?, duration_ms = ? WHERE id = ?').run(s.name, s.file, s.kind, s.language, s.durationMs, id);
     return this.require(id);
   }
 
   delete(id: number): void {
-    const info = this.db.prepare('DELETE FROM sounds WHERE id = ?').run(id);
+    const info = prepared(this.db, 'DELETE FROM sounds WHERE id = ?').run(id);
     if (info.changes === 0) throw new NotFoundError('sound', id);
   }
 }

@@ -1,4 +1,5 @@
 // SIP trunks toward the phone company and the outbound routes that choose one by the dialled number.
+import { prepared } from './prepared.js';
 import type { Database } from '../storage/index.js';
 import { RelaisError, NotFoundError } from '../shared/index.js';
 
@@ -120,11 +121,11 @@ export class TrunkRepository {
   constructor(private readonly db: Database) {}
 
   list(): Trunk[] {
-    return (this.db.prepare('SELECT * FROM trunks ORDER BY id').all() as TrunkRow[]).map(toTrunk);
+    return (prepared(this.db, 'SELECT * FROM trunks ORDER BY id').all() as TrunkRow[]).map(toTrunk);
   }
 
   get(id: number): Trunk | undefined {
-    const r = this.db.prepare('SELECT * FROM trunks WHERE id = ?').get(id) as TrunkRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM trunks WHERE id = ?').get(id) as TrunkRow | undefined;
     return r && toTrunk(r);
   }
 
@@ -135,7 +136,7 @@ export class TrunkRepository {
   }
 
   findByName(name: string): Trunk | undefined {
-    const r = this.db.prepare('SELECT * FROM trunks WHERE name = ?').get(name) as TrunkRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM trunks WHERE name = ?').get(name) as TrunkRow | undefined;
     return r && toTrunk(r);
   }
 
@@ -171,8 +172,7 @@ export class TrunkRepository {
     };
     this.check(t);
     if (this.findByName(t.name)) throw new RelaisError('trunk.exists', `trunk "${t.name}" already exists`, { field: 'name', status: 409 });
-    const info = this.db
-      .prepare(`INSERT INTO trunks (name, host, port, transport, register, username, auth_username, secret, realm, from_domain,
+    const info = prepared(this.db, `INSERT INTO trunks (name, host, port, transport, register, username, auth_username, secret, realm, from_domain,
                   caller_id, allowed_ips, expires, enabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(...this.values(t));
     return this.require(Number(info.lastInsertRowid));
@@ -183,23 +183,22 @@ export class TrunkRepository {
     this.check(t);
     const other = this.findByName(t.name);
     if (other && other.id !== id) throw new RelaisError('trunk.exists', `trunk "${t.name}" already exists`, { field: 'name', status: 409 });
-    this.db
-      .prepare(`UPDATE trunks SET name = ?, host = ?, port = ?, transport = ?, register = ?, username = ?, auth_username = ?, secret = ?,
+    prepared(this.db, `UPDATE trunks SET name = ?, host = ?, port = ?, transport = ?, register = ?, username = ?, auth_username = ?, secret = ?,
                   realm = ?, from_domain = ?, caller_id = ?, allowed_ips = ?, expires = ?, enabled = ? WHERE id = ?`)
       .run(...this.values(t), id);
     return this.require(id);
   }
 
   delete(id: number): void {
-    const info = this.db.prepare('DELETE FROM trunks WHERE id = ?').run(id);
+    const info = prepared(this.db, 'DELETE FROM trunks WHERE id = ?').run(id);
     if (info.changes === 0) throw new NotFoundError('trunk', id);
   }
 
   /** Every route, in the order they are tried (priority, then id). */
   routes(trunkId?: number): OutboundRoute[] {
     const rows = (trunkId === undefined
-      ? this.db.prepare('SELECT * FROM outbound_routes ORDER BY priority, id').all()
-      : this.db.prepare('SELECT * FROM outbound_routes WHERE trunk_id = ? ORDER BY priority, id').all(trunkId)) as RouteRow[];
+      ? prepared(this.db, 'SELECT * FROM outbound_routes ORDER BY priority, id').all()
+      : prepared(this.db, 'SELECT * FROM outbound_routes WHERE trunk_id = ? ORDER BY priority, id').all(trunkId)) as RouteRow[];
     return rows.map(toRoute);
   }
 
@@ -212,14 +211,13 @@ export class TrunkRepository {
     const prepend = input.prepend ?? '';
     if (!/^[0-9+*#]*$/.test(prepend)) throw new RelaisError('route.prepend_invalid', `prepend "${prepend}" may hold only digits, + * #`, { field: 'prepend' });
     this.require(input.trunkId);
-    const info = this.db
-      .prepare('INSERT INTO outbound_routes (name, pattern, strip, prepend, trunk_id, priority) VALUES (?, ?, ?, ?, ?, ?)')
+    const info = prepared(this.db, 'INSERT INTO outbound_routes (name, pattern, strip, prepend, trunk_id, priority) VALUES (?, ?, ?, ?, ?, ?)')
       .run(input.name, input.pattern, strip, prepend, input.trunkId, input.priority ?? 0);
-    return toRoute(this.db.prepare('SELECT * FROM outbound_routes WHERE id = ?').get(Number(info.lastInsertRowid)) as RouteRow);
+    return toRoute(prepared(this.db, 'SELECT * FROM outbound_routes WHERE id = ?').get(Number(info.lastInsertRowid)) as RouteRow);
   }
 
   deleteRoute(id: number): void {
-    const info = this.db.prepare('DELETE FROM outbound_routes WHERE id = ?').run(id);
+    const info = prepared(this.db, 'DELETE FROM outbound_routes WHERE id = ?').run(id);
     if (info.changes === 0) throw new NotFoundError('route', id);
   }
 

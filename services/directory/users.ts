@@ -1,4 +1,5 @@
 // Users of the console and the phones: scrypt password hashes, role and rights.
+import { prepared } from './prepared.js';
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../storage/index.js';
 import { RelaisError, NotFoundError } from '../shared/index.js';
@@ -101,16 +102,16 @@ export class UserRepository {
   constructor(private readonly db: Database, private readonly now: () => number = Date.now) {}
 
   list(): User[] {
-    return (this.db.prepare('SELECT * FROM users ORDER BY id').all() as UserRow[]).map(toUser);
+    return (prepared(this.db, 'SELECT * FROM users ORDER BY id').all() as UserRow[]).map(toUser);
   }
 
   get(id: number): User | undefined {
-    const r = this.db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
     return r && toUser(r);
   }
 
   findByUsername(username: string): User | undefined {
-    const r = this.db.prepare('SELECT * FROM users WHERE username = ?').get(username) as UserRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM users WHERE username = ?').get(username) as UserRow | undefined;
     return r && toUser(r);
   }
 
@@ -121,7 +122,7 @@ export class UserRepository {
   }
 
   hasAdmin(): boolean {
-    return this.db.prepare("SELECT 1 FROM users WHERE role = 'admin' LIMIT 1").get() !== undefined;
+    return prepared(this.db, "SELECT 1 FROM users WHERE role = 'admin' LIMIT 1").get() !== undefined;
   }
 
   create(input: UserInput, { assignToAllNumbers = true }: { assignToAllNumbers?: boolean } = {}): User {
@@ -130,8 +131,7 @@ export class UserRepository {
     if (!ROLES.includes(role)) throw new RelaisError('user.role_invalid', `role "${role}" is not one of ${ROLES.join(', ')}`, { field: 'role' });
     if (this.findByUsername(input.username)) throw new RelaisError('user.exists', `user "${input.username}" already exists`, { field: 'username', status: 409 });
     if (input.password !== undefined) checkPassword(input.password);
-    const info = this.db
-      .prepare(`INSERT INTO users (username, name, email, role, rights, language, password_hash, dnd, created_at)
+    const info = prepared(this.db, `INSERT INTO users (username, name, email, role, rights, language, password_hash, dnd, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(
         input.username,
@@ -146,7 +146,7 @@ export class UserRepository {
       );
     const id = Number(info.lastInsertRowid);
     // SPEC §4: a new user is assigned to all numbers.
-    if (assignToAllNumbers) this.db.prepare('INSERT OR IGNORE INTO number_users (number_id, user_id) SELECT id, ? FROM numbers').run(id);
+    if (assignToAllNumbers) prepared(this.db, 'INSERT OR IGNORE INTO number_users (number_id, user_id) SELECT id, ? FROM numbers').run(id);
     return this.require(id);
   }
 
@@ -157,8 +157,7 @@ export class UserRepository {
       if (this.findByUsername(patch.username)) throw new RelaisError('user.exists', `user "${patch.username}" already exists`, { field: 'username', status: 409 });
     }
     if (patch.role !== undefined && !ROLES.includes(patch.role)) throw new RelaisError('user.role_invalid', `role "${patch.role}" is not one of ${ROLES.join(', ')}`, { field: 'role' });
-    this.db
-      .prepare(`UPDATE users SET username = ?, name = ?, email = ?, role = ?, rights = ?, language = ?, dnd = ? WHERE id = ?`)
+    prepared(this.db, `UPDATE users SET username = ?, name = ?, email = ?, role = ?, rights = ?, language = ?, dnd = ? WHERE id = ?`)
       .run(
         patch.username ?? cur.username,
         patch.name ?? cur.name,
@@ -175,13 +174,13 @@ export class UserRepository {
 
   setPassword(id: number, password: string): void {
     checkPassword(password);
-    const info = this.db.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(hashPassword(password), id);
+    const info = prepared(this.db, 'UPDATE users SET password_hash = ? WHERE id = ?').run(hashPassword(password), id);
     if (info.changes === 0) throw new NotFoundError('user', id);
   }
 
   /** The user when username and password match, else undefined (same answer for unknown user and wrong password). */
   verify(username: string, password: string): User | undefined {
-    const r = this.db.prepare('SELECT * FROM users WHERE username = ?').get(username) as UserRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM users WHERE username = ?').get(username) as UserRow | undefined;
     if (!r || r.password_hash === null) return undefined;
     return verifyPasswordHash(password, r.password_hash) ? toUser(r) : undefined;
   }
@@ -192,7 +191,7 @@ export class UserRepository {
   }
 
   delete(id: number): void {
-    const info = this.db.prepare('DELETE FROM users WHERE id = ?').run(id);
+    const info = prepared(this.db, 'DELETE FROM users WHERE id = ?').run(id);
     if (info.changes === 0) throw new NotFoundError('user', id);
   }
 }

@@ -327,7 +327,8 @@ export function readSite(store: Store, realm: string): SiteFile {
     o.unavailable_action = n.unavailableAction;
     put(o, 'welcome_sound', n.welcomeSoundId === null ? null : soundName.get(n.welcomeSoundId));
     put(o, 'scenario', n.scenarioId === null ? null : scenarioName.get(n.scenarioId));
-    o.users = n.userIds.map((id) => userName.get(id)!).filter((x) => x !== undefined);
+    // Absent = every user (what import does with no list): keeps big sites' files short.
+    if (n.userIds.length !== users.length) o.users = n.userIds.map((id) => userName.get(id)!).filter((x) => x !== undefined);
     site.numbers.push(o);
   }
   const extNumber = new Map(exts.map((e) => [e.id, e.number]));
