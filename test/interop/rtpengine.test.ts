@@ -258,6 +258,16 @@ test('rtpTimeout fires when the phone stops sending', async () => {
   await a.waitFor('rtpTimeout', 5000);
   assert.ok(performance.now() - t0 >= 400, 'not before the timeout');
   await a.close();
+
+  // A phone that put us on hold (a=inactive) sends nothing on purpose: no timeout.
+  const b = await e2.openEndpoint({ callId: 'held', remoteSdp: pa.sdp({ pts: [0] }) });
+  let heldFired = false;
+  b.on('rtpTimeout', () => (heldFired = true));
+  await b.setRemoteSdp(pa.sdp({ pts: [0], direction: 'inactive' }));
+  // Asserting that nothing happens takes time by nature: twice the timeout (12 polls).
+  await new Promise((r) => setTimeout(r, 1200));
+  assert.equal(heldFired, false, 'no timeout while held');
+  await b.close();
 });
 
 test('close deletes the rtpengine call (idempotent) and the engine forgets it', async () => {

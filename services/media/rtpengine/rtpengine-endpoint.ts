@@ -389,6 +389,15 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
     await this.play([{ file }]);
   }
 
+  private phoneSends(): boolean {
+    try {
+      const d = this.remoteSdp === undefined ? 'sendrecv' : parseRemoteSdp(this.remoteSdp).direction;
+      return d === 'sendrecv' || d === 'sendonly';
+    } catch {
+      return true;
+    }
+  }
+
   private remoteTelephoneEvent(): boolean {
     try {
       return this.remoteSdp !== undefined && parseRemoteSdp(this.remoteSdp).telephoneEventPt !== undefined;
@@ -465,8 +474,8 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
         .then((q) => {
           const packets = phonePackets(q);
           const now = this.ctx.clock.monotonic();
-          // On hold (we asked the phone to only receive) silence is expected.
-          if (packets !== this.lastPackets || this.xDirection !== 'sendrecv') {
+          // On hold either way (we asked the phone to only receive, or it said it will not send) silence is expected.
+          if (packets !== this.lastPackets || this.xDirection !== 'sendrecv' || !this.phoneSends()) {
             this.lastPackets = packets;
             this.lastChangeAt = now;
           } else if (now - this.lastChangeAt >= this.rtpTimeoutMs) {
