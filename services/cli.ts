@@ -6,14 +6,15 @@ import { Relais } from './main.js';
 import { loadConfig, CONFIG_HELP, ConfigError, RelaisError, errorMessage, silentLogger, type Config } from './shared/index.js';
 import { Store } from './storage/index.js';
 import { Directory, generateSecret } from './directory/index.js';
-import { importSiteText, exportSiteText, bootstrapSite } from './site/index.js';
+import { importSiteText, exportSiteText, bootstrapSite, parseSiteFile, keptAdmins } from './site/index.js';
 import { createBackup, restoreBackup } from './backup/index.js';
 
 const USAGE = `usage: relais <command> [arguments] [options]
 
 commands:
   serve                         run the appliance in the foreground (default)
-  import FILE                   apply a site file (YAML) in one transaction: all or nothing
+  import FILE [--check]         apply a site file (YAML) in one transaction: all or nothing
+                                (--check: validate only, change nothing)
   export [FILE]                 write the current site as a site file (stdout without FILE)
   user add NAME [--admin] [--password P]
                                 add a user (a generated password is printed when none is given)
@@ -93,6 +94,15 @@ function openData(config: Config, opts: { applyDefaultSite?: boolean; print?: (l
   }
 }
 
+function withStore<T>(config: Config, fn: (store: Store) => T): T {
+  const store = Store.open(path.join(config.dataDir, 'relais.db'));
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
 async function serve(argv: string[]): Promise<void> {
   const config = loadConfig(argv);
   const relais = new Relais(config);
@@ -119,14 +129,21 @@ async function serve(argv: string[]): Promise<void> {
 }
 
 function importCmd(argv: string[]): void {
-  const p = parse(argv, {});
-  expectArgs(p, { min: 1, max: 1 }, 'import FILE [options]');
+  const p = parse(argv, { '--check': 'switch' });
+  expectArgs(p, { min: 1, max: 1 }, 'import FILE [--check] [options]');
   const file = p.positional[0]!;
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     throw new RelaisError('site.unreadable', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
+  }
+  if (p.flags.has('--check')) {
+    // Validation only: the same checks as an import (administrators of this data dir count as defined users).
+    const admins = fs.existsSync(path.join(p.config.dataDir, 'relais.db')) ? withStore(p.config, (store) => keptAdmins(new Directory(store.db, p.config.domain))) : [];
+    const site = parseSiteFile(text, { source: file, extraUsers: admins });
+    out(`${file} is valid: ${site.users.length} users, ${site.extensions.length} extensions, ${site.numbers.length} numbers, ${site.trunks.length} trunks, ${site.queues.length} queues, ${site.scenarios.length} scenarios, ${site.sounds.length} sounds, ${site.phones.length} phones (nothing applied)`);
+    return;
   }
   // The file replaces the site: no point applying the default site to an empty store first.
   const { store } = openData(p.config, { applyDefaultSite: false });

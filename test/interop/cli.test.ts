@@ -96,6 +96,12 @@ test('import, export round trip and a broken file refused with path and line, da
   assert.match(lines[1]!, /broken\.yaml: queues\[1\]\.members\[1\]: user "juliette" is not defined in users \(line \d+\)$/);
   assert.equal(ok(['export', ...dd]), first, 'the failed import changed nothing');
 
+  const check = relais(['import', broken, '--check', ...dd]);
+  assert.equal(check.status, 1);
+  assert.equal(check.stderr, r.stderr, '--check reports exactly what import would');
+  assert.match(ok(['import', '--check', EXAMPLE, ...dd]), /small-office\.yaml is valid: 6 users, .* \(nothing applied\)/);
+  assert.equal(ok(['export', ...dd]), first, '--check changed nothing');
+
   const missing = relais(['import', path.join(dataDir, 'nope.yaml'), ...dd]);
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /^relais: cannot read .*nope\.yaml: ENOENT\n$/);

@@ -1,3 +1,4 @@
+// Backup archives: manifest, checksums, and every way restore must refuse without touching data.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

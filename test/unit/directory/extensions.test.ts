@@ -1,3 +1,4 @@
+// ExtensionRepository: HA1 MD5/SHA-256 for the realm, lookups, rehash.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';

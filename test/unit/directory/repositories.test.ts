@@ -1,3 +1,4 @@
+// Directory repositories: numbers, trunks and routes, queues and members, scenarios, sounds, phones, settings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store } from '../../../services/storage/index.js';

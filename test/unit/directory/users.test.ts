@@ -1,3 +1,4 @@
+// UserRepository: scrypt hashes, roles, rights.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store } from '../../../services/storage/index.js';

@@ -1,3 +1,4 @@
+// First start: default site, first-run admin, realm changes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

@@ -1,3 +1,4 @@
+// Site file: parsing with path+line errors, atomic import, export round trip, ids kept across imports.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
