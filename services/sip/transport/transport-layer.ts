@@ -132,11 +132,9 @@ export class TransportLayer implements TransportSink {
     if (partial instanceof SipRequest && partial.method !== 'ACK') {
       try {
         const res = SipResponse.to(partial, e.sipStatus, e.reason);
-        res.via();
-        void res.callId;
-        res.from();
-        res.to();
-        void res.cseq;
+        // Only what addresses the reply must be sound: Via routes it, Call-ID and CSeq let the client match it.
+        // From/To are copied verbatim even when they are what is malformed.
+        if (!res.has('call-id') || !res.has('cseq') || !res.has('from') || !res.has('to')) throw new Error('not answerable');
         const sourceVia = res.via();
         if (sourceVia.host !== source.address || sourceVia.rport === null) {
           sourceVia.params['received'] = source.address;
