@@ -1,7 +1,7 @@
 // Media benchmark: N bridged G.711 calls through the built-in worker engine vs rtpengine (userspace) vs direct, in one run.
 // Usage: node dist/test/bench/media-bench.js [--calls "50 100 200 400"] [--seconds 10] [--procs 2] [--out FILE] [--selftest]
 // Uses the rtpengine kit (rtp-load.mjs, run-bench.sh) from ../shared/peers/rtpengine relative to the project.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -113,7 +113,9 @@ async function startRtpengine(): Promise<{ child: ChildProcess; ng: number; comm
       if (child.exitCode !== null) break;
       try {
         execFileSync(process.execPath, [RTP_LOAD, '--ping', '--ng', `127.0.0.1:${ng}`, '--local-ports', GEN_PORTS], { stdio: 'ignore' });
-        const version = /Version: (\S+)/.exec(execFileSync('rtpengine', ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
+        // rtpengine prints its version on stderr.
+        const v = spawnSync('rtpengine', ['--version'], { encoding: 'utf8' });
+        const version = /Version: (\S+)/.exec(`${v.stdout}${v.stderr}`)?.[1] ?? 'unknown';
         return { child, ng, command, version };
       } catch {
         await new Promise((r) => setTimeout(r, 200)); // rtpengine start-up: bounded retries

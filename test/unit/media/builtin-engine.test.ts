@@ -279,3 +279,40 @@ test('close is idempotent, emits closed, frees the port; stop closes what is lef
   assert.equal(a.closed, true);
   await assert.rejects(a.play([{ silenceMs: 20 }]), /closed/);
 });
+
+test('G.722 is relayed untouched between two G.722 legs, refused against G.711 and for playing', async () => {
+  const pa = await peer();
+  const pb = await peer();
+  const pc = await peer();
+  const codecs = ['G722', 'PCMU'] as const;
+  const a = await engine.openEndpoint({ callId: 'hd', remoteSdp: pa.sdp({ pts: [9, 0] }), codecs });
+  const b = await engine.openEndpoint({ callId: 'hd', remoteSdp: pb.sdp({ pts: [9, 0] }), codecs });
+  const c = await engine.openEndpoint({ callId: 'hd', remoteSdp: pc.sdp({ pts: [0] }), codecs });
+  cleanups.push(() => a.close(), () => b.close(), () => c.close());
+  assert.deepEqual([a.codec, b.codec, c.codec], ['G722', 'G722', 'PCMU']);
+  await a.bridge(b);
+  const payload = Buffer.from(Array.from({ length: 160 }, (_, i) => (i * 37) & 0xff));
+  pa.send(a.local.port, 9, payload);
+  await pb.waitFor(() => pb.received.length >= 1, 'G.722 packet');
+  assert.equal(pb.received[0]!.pkt.payloadType, 9);
+  assert.deepEqual(pb.received[0]!.pkt.payload, payload);
+  await assert.rejects(a.bridge(c), (e: Error) => e instanceof MediaError && e.code === 'media.codec_mismatch');
+  await assert.rejects(a.play([{ tone: 'beep' }]), (e: Error) => e instanceof MediaError && e.code === 'media.codec_unsupported');
+  // Without G722 in the accepted codecs, the same offer gets PCMU.
+  const d = await engine.openEndpoint({ callId: 'hd', remoteSdp: pa.sdp({ pts: [9, 0] }) });
+  cleanups.push(() => d.close());
+  assert.equal(d.codec, 'PCMU');
+});
+
+test('the remote ptime is honoured by the player (30 ms packets)', async () => {
+  const pa = await peer();
+  const a = await engine.openEndpoint({ callId: 'ptime', remoteSdp: pa.sdp({ pts: [8], ptime: 30 }) });
+  cleanups.push(() => a.close());
+  assert.match(a.localSdp, /a=ptime:30/);
+  assert.equal(await a.play([{ tone: 'busy', country: 'ES', durationMs: 300 }]), 'done');
+  await pa.waitFor(() => pa.received.length >= 10, '10 packets');
+  const r = pa.received.map((x) => x.pkt);
+  assert.equal(r.length, 10);
+  assert.ok(r.every((p) => p.payload.length === 240 && p.payloadType === 8));
+  for (let i = 1; i < r.length; i++) assert.equal((r[i]!.timestamp - r[i - 1]!.timestamp) >>> 0, 240);
+});
