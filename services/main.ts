@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ApiServer } from './api/index.js';
 import { createMediaEngine, type MediaEngine } from './media/index.js';
 import { registerRtpengineBackend } from './media/rtpengine/index.js';
-import { SipStack } from './sip/index.js';
+import { PresenceServer, Registrar, SipStack, TrunkService } from './sip/index.js';
 import { Store } from './storage/index.js';
 import type { Directory } from './directory/index.js';
 import { bootstrapSite, consoleUrl } from './site/index.js';
@@ -35,6 +35,10 @@ export class Relais {
   media: MediaEngine | undefined;
   /** The SIP stack (UDP+TCP on bind:sipPort); call/registrar/presence modules add their handlers with sip.use(). */
   sip: SipStack | undefined;
+  /** REGISTER handling and bindings (lookup for calls), BLF/MWI notifier, trunk registrations and routes. */
+  registrar: Registrar | undefined;
+  presence: PresenceServer | undefined;
+  trunks: TrunkService | undefined;
   private started: Module[] = [];
   private stopping: Promise<void> | undefined;
 
@@ -70,7 +74,24 @@ export class Relais {
     this.modules.push(this.media);
 
     this.sip = new SipStack({ bind: config.bind, port: config.sipPort, domain: config.domain, clock: this.clock, logger: this.log });
-    this.modules.push(this.sip);
+    const sip = this.sip;
+    const dir = this.directory;
+    // The registrar loads its bindings before the stack listens; presence and trunks need the stack running.
+    this.registrar = new Registrar({ db: store.db, extensions: dir.extensions, clock: this.clock, logger: this.log, domain: config.domain });
+    this.registrar.attach(sip);
+    this.modules.push(this.registrar, sip);
+    this.presence = new PresenceServer({
+      extensions: dir.extensions,
+      digest: this.registrar.digest,
+      clock: this.clock,
+      logger: this.log,
+      domain: config.domain,
+      contact: (source) => sip.contactFor(source.transport).replace(/^<|>$/g, ''),
+    });
+    this.presence.attach(sip);
+    this.trunks = new TrunkService({ trunks: dir.trunks, numbers: dir.numbers, extensions: dir.extensions, clock: this.clock, logger: this.log });
+    this.trunks.attach(sip);
+    this.modules.push(this.presence, this.trunks);
 
     this.api = new ApiServer({
       bind: config.bind,

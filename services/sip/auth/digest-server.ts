@@ -30,7 +30,7 @@ export interface VerifyInput {
   /** Values of every Authorization (or Proxy-Authorization) header of the request. */
   authorization: readonly string[];
   method: string;
-  /** The Request-URI as it appeared on the request line; checked against the digest uri when given. */
+  /** The Request-URI as it appeared on the request line; checked against the digest uri with strictUri. */
   requestUri?: string | undefined;
   /** Account lookup by digest username; undefined = unknown user. */
   account: (username: string) => DigestAccount | undefined;
@@ -44,6 +44,11 @@ export interface DigestServerOptions {
   maxTrackedNonces?: number;
   /** Accept RFC 2069-style credentials without qop (old phones). Default true. */
   allowNoQop?: boolean;
+  /**
+   * Refuse credentials whose digest uri is not the Request-URI (RFC 2617 §3.2.2.5). Default false: SIPp (without
+   * -auth_uri) and several desk phones put the server's address there; the response still covers the uri they used.
+   */
+  strictUri?: boolean;
 }
 
 const CHALLENGE_UNQUOTED = new Set(['algorithm', 'stale']);
@@ -62,6 +67,7 @@ export class DigestServer {
   readonly realm: string;
   readonly nonces: NonceService;
   private readonly allowNoQop: boolean;
+  private readonly strictUri: boolean;
 
   constructor(opts: DigestServerOptions) {
     this.realm = opts.realm;
@@ -72,6 +78,7 @@ export class DigestServer {
       ...(opts.maxTrackedNonces !== undefined ? { maxTracked: opts.maxTrackedNonces } : {}),
     });
     this.allowNoQop = opts.allowNoQop ?? true;
+    this.strictUri = opts.strictUri ?? false;
   }
 
   /**
@@ -130,7 +137,7 @@ export class DigestServer {
     } else if (!this.allowNoQop) {
       return this.fail('malformed', 'credentials without qop are not accepted', username);
     }
-    if (input.requestUri !== undefined && !sameUri(uri, input.requestUri)) {
+    if (this.strictUri && input.requestUri !== undefined && !sameUri(uri, input.requestUri)) {
       return this.fail('uri-mismatch', `digest uri "${uri}" is not the Request-URI "${input.requestUri}"`, username);
     }
     const account = input.account(username);

@@ -25,7 +25,10 @@ export interface RegistrarOptions {
   logger: Logger;
   /** Digest realm and domain of the addresses-of-record (config.domain). */
   domain: string;
-  /** RFC 3261 §10.3 step 7: shorter non-zero requests get 423 with Min-Expires (default 60 s). */
+  /**
+   * RFC 3261 §10.3 step 7: shorter non-zero requests get 423 with Min-Expires. Default 15 s: short intervals are
+   * how phones behind NAT keep their binding open, and 15 s is sipsak's default; below that is a misconfiguration.
+   */
   minExpires?: number;
   /** Longer requests are shortened to this (default 3600 s). */
   maxExpires?: number;
@@ -97,7 +100,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
     this.log = opts.logger.child({ module: 'registrar' });
     this.extensions = opts.extensions;
     this.domain = opts.domain;
-    this.minExpires = opts.minExpires ?? 60;
+    this.minExpires = opts.minExpires ?? 15;
     this.maxExpires = opts.maxExpires ?? 3600;
     this.defaultExpires = opts.defaultExpires ?? 3600;
     this.sweepIntervalMs = opts.sweepIntervalMs ?? 1000;

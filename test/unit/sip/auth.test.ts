@@ -66,7 +66,7 @@ function account(user: string, password: string, algorithms: DigestAccount['algo
 
 function setup(opts: { lifetime?: number; maxTracked?: number; algorithms?: DigestAccount['algorithms'] } = {}) {
   const clock = new ManualClock();
-  const server = new DigestServer({ realm: REALM, clock, nonceLifetimeMs: opts.lifetime ?? 300_000, maxTrackedNonces: opts.maxTracked ?? 100 });
+  const server = new DigestServer({ realm: REALM, clock, nonceLifetimeMs: opts.lifetime ?? 300_000, maxTrackedNonces: opts.maxTracked ?? 100, strictUri: true });
   const accounts = new Map([['1000', account('1000', 'pw1000', opts.algorithms)]]);
   const lookup = (u: string) => accounts.get(u);
   return { clock, server, lookup };
@@ -94,6 +94,10 @@ test('server: challenge → client answers → verified; wrong password refused 
   assert.equal(!mm.ok && mm.reason, 'malformed');
   const um = server.verify({ authorization: [good], method: 'REGISTER', requestUri: 'sip:other', account: lookup });
   assert.equal(!um.ok && um.reason, 'uri-mismatch');
+  const lenient = new DigestServer({ realm: REALM, clock: new ManualClock() });
+  const lc = lenient.challenge();
+  const la = new DigestClient({ username: '1000', password: 'pw1000' }).authorize({ challenges: lc, method: 'REGISTER', uri: 'sip:127.0.0.1:5060' })!;
+  assert.equal(lenient.verify({ authorization: [la], method: 'REGISTER', requestUri: uri, account: lookup }).ok, true, 'SIPp-style digest uri accepted by default');
   const method = server.verify({ authorization: [good], method: 'INVITE', requestUri: uri, account: lookup });
   assert.equal(!method.ok && method.reason, 'wrong-password');
 });

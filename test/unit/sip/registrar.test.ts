@@ -113,11 +113,12 @@ test('REGISTER: wrong password → 401 again; other user\'s AOR → 403; SHA-256
   store.close();
 });
 
-test('REGISTER: Expires below minimum → 423 with Min-Expires; above maximum shortened; contact param wins', async () => {
+test('REGISTER: Expires below minimum (15 s) → 423 with Min-Expires; above maximum shortened; contact param wins', async () => {
   const { registrar, store } = await setup();
   const short = authedRegister(registrar, { expires: 10 });
   assert.equal(short.status, 423);
-  assert.deepEqual(header(short, 'Min-Expires'), ['60']);
+  assert.deepEqual(header(short, 'Min-Expires'), ['15']);
+  assert.equal(authedRegister(registrar, { expires: 15 }).status, 200);
   const long = authedRegister(registrar, { expires: 99999 });
   assert.deepEqual(header(long, 'Contact'), ['<sip:1000@127.0.0.9:5099>;expires=3600']);
   const param = authedRegister(registrar, { contacts: ['<sip:1000@127.0.0.9:5099>;expires=120'], expires: 3600 });

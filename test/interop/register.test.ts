@@ -1,0 +1,105 @@
+// Registrar with real peers: SIPp REGISTER with digest challenge, sipsak with right and wrong password, 423 for a
+// too-brief Expires, and a binding that survives a restart of Relais.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
+import { runSipp, describeSipp } from '../helpers/sipp.js';
+import { freePort } from '../helpers/ports.js';
+import { ext, writeSite } from './call-site.js';
+
+const DOMAIN = 'relais.test';
+let relais: RelaisProcess;
+let dataDir: string;
+let site: string;
+
+before(async () => {
+  const dir = tempDir('register-');
+  site = writeSite(dir, [ext('301', 'Anne'), ext('302', 'Bert'), ext('303', 'Cleo')]);
+  dataDir = path.join(dir, 'data');
+  relais = await startRelais({ dataDir, args: ['--site', site, '--domain', DOMAIN] });
+});
+
+after(async () => {
+  await relais?.stop();
+});
+
+interface Health {
+  registrar?: { status: string; detail?: { bindings?: number } };
+}
+
+async function bindings(r: RelaisProcess): Promise<number> {
+  const res = await fetch(`${r.url}/healthz`);
+  const body = (await res.json()) as Health & { modules?: Health };
+  const reg = body.registrar ?? body.modules?.registrar;
+  assert.ok(reg, `healthz lists the registrar: ${JSON.stringify(body)}`);
+  return reg.detail?.bindings ?? -1;
+}
+
+function sipsak(args: string[]): { code: number | null; out: string } {
+  const r = spawnSync('sipsak', args, { encoding: 'utf8', timeout: 15_000 });
+  if (r.error) throw new Error(`sipsak could not run (apt-get install sipsak): ${r.error.message}`);
+  return { code: r.status, out: `${r.stdout}\n${r.stderr}` };
+}
+
+test('SIPp REGISTER: 401 MD5 challenge with qop=auth, then 200 with the contact and its expiry', async () => {
+  const r = await runSipp({
+    scenario: 'register-digest.xml',
+    target: `127.0.0.1:${relais.sipPort}`,
+    keys: { user: '301', domain: DOMAIN, expires: '600' },
+    auth: { username: '301', password: 'secret-301' },
+    timeoutS: 10,
+  });
+  assert.equal(r.code, 0, describeSipp(r));
+  assert.match(r.messages, /expires=600/);
+  assert.ok((await bindings(relais)) >= 1);
+});
+
+test('sipsak (its default Expires: 15): right password registers (exit 0), wrong password gets 401 again (exit 2)', () => {
+  const ok = sipsak(['-U', '-s', 'sip:302@127.0.0.1', `--remote-port=${relais.sipPort}`, '-u', '302', '-a', 'secret-302', '-vv']);
+  assert.equal(ok.code, 0, ok.out);
+  const bad = sipsak(['-U', '-s', 'sip:302@127.0.0.1', `--remote-port=${relais.sipPort}`, '-u', '302', '-a', 'wrong-password', '-vv']);
+  assert.equal(bad.code, 2, bad.out);
+  assert.match(bad.out, /401/);
+});
+
+test('SIPp REGISTER with Expires: 5 → 423 Interval Too Brief with Min-Expires: 15', async () => {
+  const r = await runSipp({
+    scenario: 'register-too-brief.xml',
+    target: `127.0.0.1:${relais.sipPort}`,
+    keys: { user: '303', domain: DOMAIN, expires: '5' },
+    auth: { username: '303', password: 'secret-303' },
+    timeoutS: 10,
+  });
+  assert.equal(r.code, 0, describeSipp(r));
+  assert.match(r.messages, /Min-Expires: 15/);
+});
+
+test('a binding survives a restart of Relais (SQLite)', async () => {
+  const port = await freePort();
+  const reg = await runSipp({
+    scenario: 'register-digest.xml',
+    target: `127.0.0.1:${relais.sipPort}`,
+    localPort: port,
+    keys: { user: '303', domain: DOMAIN, expires: '3600' },
+    auth: { username: '303', password: 'secret-303' },
+    timeoutS: 10,
+  });
+  assert.equal(reg.code, 0, describeSipp(reg));
+  const before = await bindings(relais);
+  assert.ok(before >= 2, `bindings before restart: ${before}`);
+  await relais.stop();
+  relais = await startRelais({ dataDir, args: ['--site', site, '--domain', DOMAIN], sipPort: relais.sipPort });
+  assert.equal(await bindings(relais), before, 'same bindings after restart');
+  // Fetching bindings (REGISTER without Contact, §10.2.3): the restarted registrar still knows where 303 is.
+  const query = await runSipp({
+    scenario: 'register-query.xml',
+    target: `127.0.0.1:${relais.sipPort}`,
+    keys: { user: '303', domain: DOMAIN },
+    auth: { username: '303', password: 'secret-303' },
+    timeoutS: 10,
+  });
+  assert.equal(query.code, 0, describeSipp(query));
+  assert.match(query.messages, new RegExp(`Contact: <sip:303@127\\.0\\.0\\.1:${port};transport=UDP>;expires=3[56]\\d\\d`));
+});
