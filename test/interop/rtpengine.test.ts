@@ -144,6 +144,14 @@ test('play sequence with tone and silence, stopPlay → stopped, a new play repl
   const third = a.play([{ tone: 'dial', country: 'UK' }]);
   a.stopPlay();
   assert.equal(await third, 'stopped');
+  // Music on hold: a looped sound goes on past its end until stopped.
+  const moh = prompts.path('en', 'number-1');
+  const mohMs = parseWav(fs.readFileSync(moh)).durationMs;
+  const n0 = pa.received.length;
+  const looping = a.play([{ file: moh }], { loop: true });
+  await pa.waitFor(() => (pa.received.length - n0) * 20 > mohMs * 1.6, 'the loop going round', 10_000);
+  a.stopPlay();
+  assert.equal(await looping, 'stopped');
   // A missing file is an error event, not a crash; the sequence goes on.
   const err = a.waitFor('error', 5000);
   assert.equal(await a.play([{ file: '/nonexistent/x.wav' }]), 'done');

@@ -44,6 +44,11 @@ import { interleave, mixTracks, readPcapRtp, tracksFromCapture } from './pcap-to
 export const TAG_PHONE = 'phone';
 export const TAG_RELAIS = 'relais';
 
+/** Rounds rtpengine plays a looped single sound before we ask again (a 1-minute sound: about 17 hours). */
+const LOOP_REPEATS = 1000;
+/** Longest delay a Node timer takes (2^31 - 1 ms); longer ones would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** rtpengine's RFC 4733 event codes → digits. */
 const EVENT_DIGITS = '0123456789*#ABCD';
 
@@ -310,14 +315,16 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
             this.emit('error', new MediaError('media.play_file', `cannot play ${'file' in item ? `"${item.file}"` : JSON.stringify(item)}: ${(err as Error).message}`));
             continue;
           }
-          const res = await this.ng('playMedia', { 'call-id': this.rtpeCallId, 'from-tag': TAG_PHONE, file });
+          // A looped single sound (music on hold) is repeated by rtpengine itself: no gap between rounds.
+          const repeat = loop && items.length === 1 ? LOOP_REPEATS : 1;
+          const res = await this.ng('playMedia', { 'call-id': this.rtpeCallId, 'from-tag': TAG_PHONE, file, ...(repeat > 1 ? { 'repeat-times': repeat } : {}) });
           if (p.done) return;
-          const duration = typeof res.duration === 'number' && res.duration > 0 ? res.duration : 0;
+          const duration = (typeof res.duration === 'number' && res.duration > 0 ? res.duration : 0) * repeat;
           played++;
           // rtpengine does not report the end of a playback: wait for its announced duration (+ one packet).
           await new Promise<void>((resolve) => {
             p.wake = resolve;
-            p.timer = this.ctx.clock.setTimeout(resolve, duration + 20);
+            p.timer = this.ctx.clock.setTimeout(resolve, Math.min(duration + 20, MAX_TIMER_MS));
           });
           p.timer = undefined;
           p.wake = undefined;
