@@ -1,6 +1,20 @@
 // Directory: the configuration entities of a site (users, extensions, numbers, trunks, queues, scenarios,
 // sounds, phones, settings), each with a repository that owns its SQL.
-export { UserRepository, hashPassword, verifyPasswordHash, checkPassword, checkUsername, ROLES, type User, type UserInput, type UserPatch, type Role } from './users.js';
+export {
+  UserRepository,
+  hashPassword,
+  verifyPasswordHash,
+  checkPassword,
+  checkUsername,
+  checkRights,
+  ROLES,
+  RIGHTS,
+  type User,
+  type UserInput,
+  type UserPatch,
+  type Role,
+  type Right,
+} from './users.js';
 export {
   ExtensionRepository,
   computeHa1,

@@ -7,6 +7,15 @@ import { RelaisError, NotFoundError } from '../shared/index.js';
 export type Role = 'admin' | 'user';
 export const ROLES: readonly Role[] = ['admin', 'user'];
 
+/**
+ * Rights a plain user can be granted (admins have them all). Each opens one console module:
+ * scenarios (SPEC §1: see and edit call scenarios), queues (queues and participants), history (call
+ * history and recordings), calls (handle new calls: jobs, spam, close), callbacks, numbers, sounds,
+ * phones, trunks, users, settings.
+ */
+export const RIGHTS = ['scenarios', 'queues', 'history', 'calls', 'callbacks', 'numbers', 'sounds', 'phones', 'trunks', 'users', 'settings'] as const;
+export type Right = (typeof RIGHTS)[number];
+
 export interface User {
   id: number;
   username: string;
@@ -79,6 +88,12 @@ export function checkUsername(username: string): void {
   }
 }
 
+export function checkRights(rights: readonly string[]): void {
+  for (const r of rights) {
+    if (!(RIGHTS as readonly string[]).includes(r)) throw new RelaisError('user.right_invalid', `right "${r}" is not one of ${RIGHTS.join(', ')}`, { field: 'rights' });
+  }
+}
+
 export function checkPassword(password: string): void {
   if (password.length < 8) throw new RelaisError('user.password_short', 'password must be at least 8 characters', { field: 'password' });
 }
@@ -131,6 +146,7 @@ export class UserRepository {
     if (!ROLES.includes(role)) throw new RelaisError('user.role_invalid', `role "${role}" is not one of ${ROLES.join(', ')}`, { field: 'role' });
     if (this.findByUsername(input.username)) throw new RelaisError('user.exists', `user "${input.username}" already exists`, { field: 'username', status: 409 });
     if (input.password !== undefined) checkPassword(input.password);
+    checkRights(input.rights ?? []);
     const info = prepared(this.db, `INSERT INTO users (username, name, email, role, rights, language, password_hash, dnd, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(
@@ -156,6 +172,7 @@ export class UserRepository {
       checkUsername(patch.username);
       if (this.findByUsername(patch.username)) throw new RelaisError('user.exists', `user "${patch.username}" already exists`, { field: 'username', status: 409 });
     }
+    if (patch.rights !== undefined) checkRights(patch.rights);
     if (patch.role !== undefined && !ROLES.includes(patch.role)) throw new RelaisError('user.role_invalid', `role "${patch.role}" is not one of ${ROLES.join(', ')}`, { field: 'role' });
     prepared(this.db, `UPDATE users SET username = ?, name = ?, email = ?, role = ?, rights = ?, language = ?, dnd = ? WHERE id = ?`)
       .run(
@@ -186,7 +203,7 @@ export class UserRepository {
   }
 
   /** Admins have every right; users have the rights listed. */
-  hasRight(user: User, right: string): boolean {
+  hasRight(user: User, right: Right): boolean {
     return user.role === 'admin' || user.rights.includes(right);
   }
 

@@ -9,6 +9,7 @@ import {
   checkActions,
   checkCondition,
   ROLES,
+  RIGHTS,
   DIGEST_ALGORITHMS,
   NUMBER_MODES,
   RING_MODES,
@@ -311,7 +312,14 @@ function checkSite(c: Checker, raw: unknown, extraUsers: readonly string[]): Sit
     set(u, 'name', c.str(o, 'name', p));
     set(u, 'email', c.str(o, 'email', p, { pattern: /^[^\s@]+@[^\s@]+$/, hint: 'an e-mail address' }));
     set(u, 'role', c.enm(o, 'role', p, ROLES));
-    set(u, 'rights', c.strList(o, 'rights', p, { pattern: /^[a-z][a-z0-9_.]*$/, hint: 'a right name, e.g. scenarios' }));
+    if (o.rights !== undefined && o.rights !== null) {
+      const rights: string[] = [];
+      c.list(o, 'rights', p).forEach((r, j) => {
+        if (typeof r === 'string' && (RIGHTS as readonly string[]).includes(r)) rights.push(r);
+        else c.fail([...p, 'rights', j], `unknown right ${typeof r === 'string' ? `"${r}"` : String(r)}`, `expected one of ${RIGHTS.join(', ')}`);
+      });
+      u.rights = rights;
+    }
     set(u, 'language', c.enm(o, 'language', p, LANGUAGES));
     set(u, 'dnd', c.bool(o, 'dnd', p));
     const pw = c.str(o, 'password', p);

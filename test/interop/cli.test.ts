@@ -72,6 +72,15 @@ test('serve on an empty data dir prints the generated admin password and the con
   assert.doesNotMatch(again.output(), /First-run admin password/);
 });
 
+test('serve --site FILE starts an empty data dir with that site instead of the default one', async () => {
+  const dataDir = tempDir('cli-site-flag-');
+  const r = await startRelais({ dataDir, args: ['--site', EXAMPLE] });
+  assert.equal(await r.stop(), 0, r.output());
+  const site = ok(['export', '--data-dir', dataDir]);
+  assert.match(site, /did: "\+33142000001"/);
+  assert.doesNotMatch(site, /smart-answering/);
+});
+
 test('import, export round trip and a broken file refused with path and line, data unchanged', () => {
   const dataDir = tempDir('cli-site-');
   const dd = ['--data-dir', dataDir];

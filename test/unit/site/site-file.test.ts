@@ -116,6 +116,11 @@ const BROKEN: { name: string; edit: (t: string) => string; expect: RegExp }[] = 
     expect: /^queues\[1\]\.wrapup: unknown field "wrapup"/m,
   },
   {
+    name: 'unknown right',
+    edit: (t) => t.replace('rights: [scenarios, history]', 'rights: [scenarios, histroy]'),
+    expect: /^users\[1\]\.rights\[1\]: unknown right "histroy" \(line \d+\); expected one of scenarios, /m,
+  },
+  {
     name: 'duplicate extension',
     edit: (t) => t.replace('  - number: "105"', '  - number: "104"'),
     expect: /^extensions\[5\]\.number: "104" appears twice \(first at extensions\[4\]\)/m,
