@@ -59,6 +59,9 @@ export class BuiltinMediaEngine implements MediaEngine {
   /** "PID/TID" of the worker thread, once started. */
   workerThread: string | undefined;
   private failed: string | undefined;
+  private stopping = false;
+  /** Times the worker died and was started again. */
+  restarts = 0;
 
   constructor(readonly config: BuiltinMediaEngineOptions) {
     this.log = (config.logger ?? silentLogger).child({ module: 'media' });
@@ -71,6 +74,7 @@ export class BuiltinMediaEngine implements MediaEngine {
 
   async start(): Promise<void> {
     if (this.worker) return;
+    this.stopping = false;
     const worker = new Worker(new URL('./worker/media-worker.js', import.meta.url), {
       workerData: { bind: this.config.bind, rtpPortMin: this.config.rtpPortMin, rtpPortMax: this.config.rtpPortMax },
     });
@@ -98,11 +102,20 @@ export class BuiltinMediaEngine implements MediaEngine {
       for (const p of this.pending.values()) p.reject(new MediaError('media.worker', this.failed));
       this.pending.clear();
       for (const e of [...this.endpoints.values()]) e.markClosed();
+      if (this.stopping) return;
+      // Its calls are lost (their endpoints emit `closed`), but new calls must get media again.
+      this.restarts++;
+      this.log.error('media worker exited; restarting it', { code, restarts: this.restarts });
+      this.start().catch((err: Error) => {
+        this.failed = err.message;
+        this.log.error('media worker restart failed', { error: err.message });
+      });
     });
     this.log.info('media engine started', { rtp: `${this.config.bind}:${this.config.rtpPortMin}-${this.config.rtpPortMax}`, thread: this.workerThread });
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     const worker = this.worker;
     if (!worker) return;
     await Promise.allSettled([...this.endpoints.values()].map((e) => e.close()));
@@ -113,11 +126,16 @@ export class BuiltinMediaEngine implements MediaEngine {
 
   health(): ModuleHealth {
     if (!this.worker) return { status: 'down', detail: { error: this.failed ?? 'not started' } };
-    return { status: 'ok', detail: { endpoints: this.endpoints.size, thread: this.workerThread } };
+    return { status: this.restarts ? 'degraded' : 'ok', detail: { endpoints: this.endpoints.size, thread: this.workerThread, restarts: this.restarts } };
   }
 
   endpointCount(): number {
     return this.endpoints.size;
+  }
+
+  /** Test hook: ends the worker abruptly, as a crash would. */
+  async crashWorkerForTest(): Promise<void> {
+    await this.worker?.terminate();
   }
 
   /** Counters summed over the worker's endpoints (benchmarks, diagnostics). */

@@ -316,3 +316,24 @@ test('the remote ptime is honoured by the player (30 ms packets)', async () => {
   assert.ok(r.every((p) => p.payload.length === 240 && p.payloadType === 8));
   for (let i = 1; i < r.length; i++) assert.equal((r[i]!.timestamp - r[i - 1]!.timestamp) >>> 0, 240);
 });
+
+test('a crashed worker closes its endpoints and is started again for new calls', async () => {
+  const range2 = rtpRange(20);
+  const e2 = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: range2.min, rtpPortMax: range2.max });
+  await e2.start();
+  try {
+    const a = await e2.openEndpoint({ callId: 'crash' });
+    const closed = a.waitFor('closed');
+    await e2.crashWorkerForTest();
+    await closed;
+    const deadline = performance.now() + 5000;
+    while (e2.health().status === 'down' && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(e2.health().status, 'degraded');
+    const pa = await peer();
+    const b = await e2.openEndpoint({ callId: 'after', remoteSdp: pa.sdp() });
+    assert.equal(await b.play([{ silenceMs: 40 }]), 'done');
+    await pa.waitFor(() => pa.received.length >= 2, 'media after restart');
+  } finally {
+    await e2.stop();
+  }
+});
