@@ -30,6 +30,7 @@ export class NonInviteServerTransaction extends ServerTransaction<NonInviteServe
     // §17.2.2: "When the server transaction enters the "Completed" state, it MUST set Timer J to fire in 64*T1
     // seconds for unreliable transports, and zero seconds for reliable transports."
     this.transition('Completed');
+    this.releaseRequest();
     this.startTimer('timerJ', this.reliable ? 0 : 64 * this.ctx.timers.T1, () => this.transition('Terminated'));
   }
 

@@ -93,12 +93,8 @@ export class TransactionLayer {
     if (this.client.get(tx.key) === tx) this.client.delete(tx.key);
     if (this.server.get(tx.key) === tx) {
       this.server.delete(tx.key);
-      const req = tx.request;
-      const to = req.to();
-      if (to.tag === undefined) {
-        const mk = mergeKey(req);
-        if (this.merge.get(mk) === tx.key) this.merge.delete(mk);
-      }
+      const mk = tx.mergeKey;
+      if (mk !== undefined && this.merge.get(mk) === tx.key) this.merge.delete(mk);
     }
   }
 
@@ -114,7 +110,7 @@ export class TransactionLayer {
       return;
     }
     const req = msg as SipRequest;
-    const key = serverKey(req);
+    const key = flat(serverKey(req));
     const existing = this.server.get(key);
     if (existing) {
       if (existing.receiveRequest(req)) {
@@ -141,7 +137,7 @@ export class TransactionLayer {
       // ongoing transactions. If the From tag, Call-ID, and CSeq exactly match those associated with an ongoing
       // transaction, but the request does not match that transaction ..., the UAS core SHOULD generate a 482
       // (Loop Detected) response and pass it to the server transaction."
-      const mk = mergeKey(req);
+      const mk = flat(mergeKey(req));
       const other = this.merge.get(mk);
       if (other !== undefined && other !== key && this.server.has(other)) {
         this.counters.merged482++;
@@ -149,6 +145,7 @@ export class TransactionLayer {
         return;
       }
       this.merge.set(mk, key);
+      tx.mergeKey = mk;
     }
     this.requestHandler(req, source, tx);
   }
@@ -202,4 +199,12 @@ export class TransactionLayer {
 function mergeKey(req: SipRequest): string {
   const cseq = req.cseq;
   return `${req.from().tag ?? ''}|${req.callId}|${cseq.seq}|${cseq.method}`;
+}
+
+/**
+ * A copy of `s` that does not point into the received message: V8 substrings keep their parent alive, and these
+ * keys live for 32 s in the maps (Timer J), so without the copy every transaction pins its whole header block.
+ */
+function flat(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
 }

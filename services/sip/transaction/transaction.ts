@@ -15,16 +15,34 @@ export interface TransactionContext {
 
 export abstract class Transaction<S extends string> {
   state: S;
-  private readonly timerHandles = new Map<string, TimerHandle>();
+  /** §8.2.2.2 merged-request key, set by the layer for requests without a To tag. */
+  mergeKey: string | undefined;
+  private timerHandles: Record<string, TimerHandle> | undefined;
+  private req: SipRequest | undefined;
 
   protected constructor(
     readonly key: string,
-    readonly request: SipRequest,
+    request: SipRequest,
     protected readonly ctx: TransactionContext,
     initial: S,
     private readonly allowed: Record<S, readonly S[]>,
   ) {
     this.state = initial;
+    this.req = request;
+  }
+
+  /** The request that created the transaction (released once only the final response matters, to save memory). */
+  get request(): SipRequest {
+    if (!this.req) throw new Error(`${this.kind} transaction ${this.key}: request already released`);
+    return this.req;
+  }
+
+  /**
+   * A completed server transaction only resends its final response; dropping the parsed request keeps REGISTER
+   * bursts (tens of thousands of transactions alive for Timer J's 32 s) cheap in memory.
+   */
+  protected releaseRequest(): void {
+    this.req = undefined;
   }
 
   abstract readonly kind: string;
@@ -43,30 +61,29 @@ export abstract class Transaction<S extends string> {
 
   protected startTimer(name: string, ms: number, fire: () => void): void {
     this.stopTimer(name);
-    this.timerHandles.set(
-      name,
-      this.ctx.clock.setTimeout(() => {
-        this.timerHandles.delete(name);
-        fire();
-      }, ms),
-    );
+    const handles = (this.timerHandles ??= {});
+    handles[name] = this.ctx.clock.setTimeout(() => {
+      delete handles[name];
+      fire();
+    }, ms);
   }
 
   protected stopTimer(name: string): void {
-    const h = this.timerHandles.get(name);
+    const h = this.timerHandles?.[name];
     if (h) {
       this.ctx.clock.clearTimeout(h);
-      this.timerHandles.delete(name);
+      delete this.timerHandles![name];
     }
   }
 
   private clearAllTimers(): void {
-    for (const h of this.timerHandles.values()) this.ctx.clock.clearTimeout(h);
-    this.timerHandles.clear();
+    if (!this.timerHandles) return;
+    for (const k in this.timerHandles) this.ctx.clock.clearTimeout(this.timerHandles[k]);
+    this.timerHandles = undefined;
   }
 
   /** Names of running timers (tests assert on them). */
   runningTimers(): string[] {
-    return [...this.timerHandles.keys()];
+    return this.timerHandles ? Object.keys(this.timerHandles) : [];
   }
 }
