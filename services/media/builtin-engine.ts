@@ -36,7 +36,12 @@ type CommandBody = DistributiveOmit<WorkerCommand, 'id'>;
 
 export interface BuiltinMediaEngineOptions extends MediaEngineConfig {
   logger?: Logger;
+  /** Nice value asked for the media thread (applied only when permitted; 0 = same as the process). */
+  workerNice?: number;
 }
+
+/** The media thread outranks signalling when the process may raise a thread's priority. */
+export const DEFAULT_WORKER_NICE = -10;
 
 /** First non-internal IPv4 address of the machine, for SDP when bound to 0.0.0.0. */
 function hostAddress(): string {
@@ -58,6 +63,8 @@ export class BuiltinMediaEngine implements MediaEngine {
   readonly rtpTimeoutMs: number;
   /** "PID/TID" of the worker thread, once started. */
   workerThread: string | undefined;
+  /** The worker thread's nice value, once started. */
+  workerNice: number | undefined;
   private failed: string | undefined;
   private stopping = false;
   /** Times the worker died and was started again. */
@@ -76,7 +83,12 @@ export class BuiltinMediaEngine implements MediaEngine {
     if (this.worker) return;
     this.stopping = false;
     const worker = new Worker(new URL('./worker/media-worker.js', import.meta.url), {
-      workerData: { bind: this.config.bind, rtpPortMin: this.config.rtpPortMin, rtpPortMax: this.config.rtpPortMax },
+      workerData: {
+        bind: this.config.bind,
+        rtpPortMin: this.config.rtpPortMin,
+        rtpPortMax: this.config.rtpPortMax,
+        nice: this.config.workerNice ?? DEFAULT_WORKER_NICE,
+      },
     });
     this.worker = worker;
     this.failed = undefined;
@@ -86,6 +98,7 @@ export class BuiltinMediaEngine implements MediaEngine {
       worker.on('message', (m: WorkerMessage) => {
         if (m.type === 'ready') {
           this.workerThread = m.thread;
+          this.workerNice = m.nice;
           worker.off('error', onError);
           resolve();
         } else this.onMessage(m);
@@ -126,7 +139,7 @@ export class BuiltinMediaEngine implements MediaEngine {
 
   health(): ModuleHealth {
     if (!this.worker) return { status: 'down', detail: { error: this.failed ?? 'not started' } };
-    return { status: this.restarts ? 'degraded' : 'ok', detail: { endpoints: this.endpoints.size, thread: this.workerThread, restarts: this.restarts } };
+    return { status: this.restarts ? 'degraded' : 'ok', detail: { endpoints: this.endpoints.size, thread: this.workerThread, nice: this.workerNice, restarts: this.restarts } };
   }
 
   endpointCount(): number {

@@ -141,6 +141,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 interface DriverInfo {
   pid: number;
   thread: string;
+  nice: number;
   rss_idle: number;
   rss_open: number;
 }
@@ -216,6 +217,7 @@ for (let rep = 0; rep < REPEAT; rep++) for (const n of CALLS) {
     summary('relais', n, rl.result, {
       round: rep,
       worker_thread: drv.info.thread,
+      worker_nice: drv.info.nice,
       rss_idle: drv.info.rss_idle,
       rss_open: drv.info.rss_open,
       rss_peak: rl.rssPeak,

@@ -1,5 +1,5 @@
 // Benchmark driver: runs the built-in media engine in this process and opens N bridged calls for rtp-load.mjs (--pairs).
-// Usage: node dist/test/bench/media-driver.js --calls N --rtp-ports MIN-MAX --gen-base PORT --pairs FILE
+// Usage: node dist/test/bench/media-driver.js --calls N --rtp-ports MIN-MAX --gen-base PORT --pairs FILE [--nice N]
 // Prints JSON lines on stdout: {"event":"ready",...} once the pairs file is written; stops on SIGTERM/SIGINT.
 import fs from 'node:fs';
 import { BuiltinMediaEngine, type MediaEndpoint } from '../../services/media/index.js';
@@ -24,7 +24,9 @@ if (rtpMax - rtpMin + 1 < calls * 4) throw new Error(`--rtp-ports ${rtpMin}-${rt
 const sdp = (port: number): string =>
   ['v=0', 'o=gen 1 1 IN IP4 127.0.0.1', 's=rtp-load', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP 0 101`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=ptime:20', 'a=sendrecv', ''].join('\r\n');
 
-const engine = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: rtpMin, rtpPortMax: rtpMax, rtpTimeoutMs: 0 });
+// Same priority as rtpengine gets from the kit's command line (nice 0) unless --nice says otherwise.
+const nice = Number(arg('--nice', '0'));
+const engine = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: rtpMin, rtpPortMax: rtpMax, rtpTimeoutMs: 0, workerNice: nice });
 await engine.start();
 const rssIdle = process.memoryUsage().rss;
 const endpoints: MediaEndpoint[] = [];
@@ -39,7 +41,7 @@ for (let i = 0; i < calls; i++) {
   pairs.push({ a: `127.0.0.1:${a.local.port}`, b: `127.0.0.1:${b.local.port}`, a_local: aLocal, b_local: bLocal });
 }
 fs.writeFileSync(pairsFile, JSON.stringify(pairs));
-console.log(JSON.stringify({ event: 'ready', pid: process.pid, thread: engine.workerThread, calls, rss_idle: rssIdle, rss_open: process.memoryUsage().rss }));
+console.log(JSON.stringify({ event: 'ready', pid: process.pid, thread: engine.workerThread, nice: engine.workerNice, calls, rss_idle: rssIdle, rss_open: process.memoryUsage().rss }));
 
 let stopping = false;
 async function stop(): Promise<void> {

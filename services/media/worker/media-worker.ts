@@ -1,6 +1,7 @@
 // Media worker thread: owns every RTP/RTCP socket; relays, transcodes, detects and sends DTMF, plays and records on one 20 ms clock.
 import dgram from 'node:dgram';
 import fs from 'node:fs';
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PlayItem, PlayResult } from '../engine.js';
 import { decodeWav8kMono } from './wav.js';
@@ -602,6 +603,29 @@ const thread = (() => {
   }
 })();
 
+// Media is the one latency-sensitive thread of the box: when allowed (root or CAP_SYS_NICE), run it at a higher
+// priority than signalling and the console, so a busy main thread does not delay packets. Linux applies
+// setpriority() to a single thread when given its TID.
+let niceness: number | null = null;
+if (init.nice !== undefined && init.nice !== 0) {
+  const tid = Number(thread.split('/')[1]);
+  try {
+    if (tid) {
+      os.setPriority(tid, init.nice);
+      niceness = init.nice;
+    }
+  } catch {
+    /* not permitted: stay at the process's priority */
+  }
+}
+if (niceness === null) {
+  try {
+    niceness = os.getPriority(Number(thread.split('/')[1]) || 0);
+  } catch {
+    niceness = 0;
+  }
+}
+
 function stats(): WorkerStats {
   const sum = new Float64Array(C_COUNT);
   for (let i = 0; i < C_COUNT; i++) sum[i] = totals[i]!;
@@ -615,6 +639,7 @@ function stats(): WorkerStats {
     dropped: sum[C_DROPPED]!,
     rtcpPackets: sum[C_RTCP]!,
     lateTicks,
+    nice: niceness ?? 0,
   };
 }
 
@@ -665,4 +690,4 @@ port.on('message', (cmd: WorkerCommand) => {
   );
 });
 
-post({ type: 'ready', thread });
+post({ type: 'ready', thread, nice: niceness ?? 0 });

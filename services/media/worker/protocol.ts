@@ -5,6 +5,8 @@ export interface WorkerInit {
   bind: string;
   rtpPortMin: number;
   rtpPortMax: number;
+  /** Thread priority to ask for (nice value, e.g. -10); undefined or 0 = leave it. */
+  nice?: number;
 }
 
 /** Negotiated media of one endpoint, as the worker needs it. */
@@ -48,10 +50,12 @@ export interface WorkerStats {
   dropped: number;
   rtcpPackets: number;
   lateTicks: number;
+  /** The worker thread's nice value. */
+  nice: number;
 }
 
 export type WorkerMessage =
-  | { type: 'ready'; thread: string }
+  | { type: 'ready'; thread: string; nice: number }
   | { type: 'reply'; id: number; ok: true; value?: unknown }
   | { type: 'reply'; id: number; ok: false; code: string; message: string }
   | { type: 'dtmf'; ep: number; digit: string; method: DtmfMethod }
