@@ -21,10 +21,11 @@ process.once('exit', () => {
   for (const c of running) c.kill('SIGKILL');
 });
 
-export async function startRtpengine(): Promise<RtpengineDaemon> {
+/** `ports`: size of its RTP port range (each endpoint of the backend takes 4 ports: phone and relais sides, RTP+RTCP). */
+export async function startRtpengine(opts: { ports?: number } = {}): Promise<RtpengineDaemon> {
   const ngPort = await freePort();
   const dtmfPort = await freePort();
-  const rtp = rtpRange(100);
+  const rtp = rtpRange(opts.ports ?? 100);
   const dir = tempDir('rtpengine-');
   const recordingDir = path.join(dir, 'rec');
   fs.mkdirSync(recordingDir);

@@ -18,7 +18,7 @@ const prompts = new PromptLibrary();
 
 before(async () => {
   daemon = await startRtpengine();
-  engine = new RtpengineEngine({ ng: daemon.ng, dtmfListen: daemon.dtmf, recordingDir: daemon.recordingDir, rtpTimeoutMs: 0 });
+  engine = new RtpengineEngine({ ng: daemon.ng, dtmfListen: daemon.dtmf, recordingDir: daemon.recordingDir, rtpTimeoutMs: 0, injectDtmf: true });
   await engine.start();
 });
 
@@ -208,6 +208,18 @@ test('sendDtmf: RFC 4733 events into the relayed stream when bridged, in-band to
   const tone = audio.slice(0, 800);
   assert.ok(toneShare(tone, 697) > 0.3 && toneShare(tone, 1209) > 0.3, 'digit 1 = 697 Hz + 1209 Hz in-band');
   await assert.rejects(c.sendDtmf('x'), /"x" is not a DTMF digit/i);
+});
+
+test('sendDtmf without inject-DTMF (the default) plays in-band tones', async () => {
+  const e4 = new RtpengineEngine({ ng: daemon.ng, dtmfListen: false, rtpTimeoutMs: 0 });
+  await e4.start();
+  cleanups.push(() => e4.stop());
+  const pa = await peer();
+  const a = await e4.openEndpoint({ callId: 'inband', remoteSdp: pa.sdp({ pts: [0], te: 101 }) });
+  await a.sendDtmf('#');
+  const audio = audioFrom(pa);
+  assert.ok(toneShare(audio.slice(0, 800), 941) > 0.3 && toneShare(audio.slice(0, 800), 1477) > 0.3, '# = 941 Hz + 1477 Hz');
+  assert.equal(pa.received.filter((r) => r.pkt.payloadType === 101).length, 0);
 });
 
 test('hold: our re-offer is sendonly, resume is sendrecv; the port stays', async () => {

@@ -11,7 +11,10 @@ export { readPcapRtp, tracksFromCapture, mixTracks, interleave, type CapturedRtp
 export interface RtpengineDeps {
   logger?: Logger;
   rtpTimeoutMs?: number;
-  /** Settings not (yet) in Config: RELAIS_RTPENGINE_DTMF (HOST:PORT or "off"), RELAIS_RTPENGINE_RECORDING_DIR. */
+  /**
+   * Settings not (yet) in Config: RELAIS_RTPENGINE_DTMF (HOST:PORT or "off"), RELAIS_RTPENGINE_RECORDING_DIR,
+   * RELAIS_RTPENGINE_INJECT_DTMF=1 (RFC 4733 sending; costs rtpengine CPU on every call).
+   */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -35,6 +38,7 @@ export function createRtpengineEngine(config: Config, deps: RtpengineDeps = {}):
     ng,
     dtmfListen,
     ...(env.RELAIS_RTPENGINE_RECORDING_DIR ? { recordingDir: env.RELAIS_RTPENGINE_RECORDING_DIR } : {}),
+    injectDtmf: env.RELAIS_RTPENGINE_INJECT_DTMF === '1',
     ...(deps.rtpTimeoutMs !== undefined ? { rtpTimeoutMs: deps.rtpTimeoutMs } : {}),
     ...(deps.logger ? { logger: deps.logger } : {}),
   });

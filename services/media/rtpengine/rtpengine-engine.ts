@@ -24,7 +24,10 @@ export interface RtpengineEngineOptions {
   sinkAddress?: string;
   /** Directory for generated tone/silence WAVs (rtpengine reads them: same host). */
   toneDir?: string;
-  /** Mark streams for DTMF injection so sendDtmf works (rtpengine then decodes the audio it relays). Default true. */
+  /**
+   * Mark streams for RFC 4733 injection (rtpengine inject-DTMF) so sendDtmf sends events. It makes rtpengine decode
+   * every relayed packet (about twice the CPU per call), so it is off by default: sendDtmf then plays in-band tones.
+   */
   injectDtmf?: boolean;
   rtpTimeoutMs?: number;
   /** How often the RTP timeout is checked through "query" (default 2 s, or a third of the timeout if shorter). */
@@ -127,7 +130,7 @@ export class RtpengineEngine implements MediaEngine {
         clock: this.clock,
         log: this.log,
         sink: this.sinkAddress,
-        injectDtmf: this.opts.injectDtmf ?? true,
+        injectDtmf: this.opts.injectDtmf ?? false,
         recordingDir: this.opts.recordingDir,
         itemFile: (item) => this.itemFile(item),
         dtmfFile: (digits) => this.cachedFile(`dtmf-${digits.replace(/\*/g, 's').replace(/#/g, 'h')}`, () => writeWav(dtmfSamples(digits), 8000, 1)),
