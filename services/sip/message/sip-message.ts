@@ -43,7 +43,7 @@ export abstract class SipMessage {
   get(name: string): string | undefined {
     const n = normalizeHeaderName(name);
     for (const h of this.headers) {
-      if (h.name === n) return isListHeader(n) ? splitList(h.value, canonicalHeaderName(n))[0] : h.value;
+      if (h.name === n) return isListHeader(n) ? (splitList(h.value, canonicalHeaderName(n))[0] ?? '') : h.value;
     }
     return undefined;
   }

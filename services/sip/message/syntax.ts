@@ -53,13 +53,13 @@ export function quote(s: string): string {
 
 /**
  * Splits a header value on top-level commas (RFC 3261 §7.3.1), ignoring commas inside quoted strings and <...>.
- * An empty element (",,") is an error: list headers never carry empty values.
+ * An empty value is an empty list; an empty element between commas (",,") is an error.
  */
 export function splitList(value: string, what: string): string[] {
   if (value.indexOf(',') < 0) {
+    // An empty list is legal for several headers ("Supported:" with no option tags, as baresip sends).
     const v = value.trim();
-    if (v === '') throw new SipParseError(`empty ${what} header`);
-    return [v];
+    return v === '' ? [] : [v];
   }
   const out: string[] = [];
   let start = 0;

@@ -233,7 +233,9 @@ test('fuzz: truncations and bit flips of every fixture throw nothing but SipPars
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
     return seed % n;
   };
-  const inputs = [REGISTER, ...Object.keys(expected).map(load)];
+  const phones = path.join(PROJECT_ROOT, 'test/fixtures/sip/phones');
+  const phoneMessages = fs.readdirSync(phones).filter((f) => f.endsWith('.dat')).map((f) => fs.readFileSync(path.join(phones, f)));
+  const inputs = [REGISTER, ...phoneMessages, ...Object.keys(expected).map(load)];
   let parsed = 0;
   let rejected = 0;
   for (const base of inputs) {
@@ -264,4 +266,26 @@ test('fuzz: truncations and bit flips of every fixture throw nothing but SipPars
     }
   }
   assert.ok(parsed > 0 && rejected > 0);
+});
+
+test('phone messages: baresip captures and vendor-shaped REGISTER/INVITE parse with the fields the registrar and calls use', () => {
+  const dir = path.join(PROJECT_ROOT, 'test/fixtures/sip/phones');
+  const read = (n: string): SipRequest => parseMessage(fs.readFileSync(path.join(dir, n))) as SipRequest;
+  const reg = read('baresip-register.dat');
+  assert.equal(reg.method, 'REGISTER');
+  assert.deepEqual(reg.getAll('supported'), []);
+  assert.equal(reg.contacts().length, 1);
+  const inv = read('baresip-invite.dat');
+  assert.equal(inv.from().displayName, 'Alice Example');
+  assert.ok(inv.bodyText.includes('telephone-event/8000'));
+  assert.equal(inv.get('supported'), '');
+  const y = read('yealink-t46s-register-auth.dat');
+  assert.equal(y.contacts()[0]!.params['+sip.instance'], '"<urn:uuid:00000000-0000-1000-8000-805EC0A1B2C3>"');
+  assert.match(y.get('authorization')!, /^Digest username="201"/);
+  assert.equal(y.getAll('allow').length, 14);
+  const s = read('snom-d785-invite-tcp.dat');
+  assert.equal(s.via().transport, 'TCP');
+  assert.equal(s.contacts()[0]!.uri.transport, 'tcp');
+  assert.equal(s.ruri.params['user'], 'phone');
+  assert.deepEqual(s.getAll('supported'), ['timer', '100rel', 'replaces', 'from-change']);
 });
