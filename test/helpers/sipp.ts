@@ -29,6 +29,8 @@ export interface SippOptions {
   keys?: Record<string, string>;
   /** Username/password for [authentication] (-au/-ap). */
   auth?: { username: string; password: string };
+  /** Digest uri (-auth_uri, written as sip:VALUE): SIPp otherwise uses sip:remote_ip:remote_port, not the Request-URI. */
+  authUri?: string;
   /** Local RTP port for -mp (media: rtp_echo on UAS side). */
   mediaPort?: number;
   rtpEcho?: boolean;
@@ -71,6 +73,8 @@ export async function startSipp(opts: SippOptions): Promise<SippProcess> {
   if (!fs.existsSync(scenario)) throw new Error(`SIPp scenario ${scenario} does not exist`);
   const localPort = opts.localPort ?? (await freePort());
   const statFile = path.join(dir, 'stat.csv');
+  // SIPp binds media on -mp (default 6000) and -mp + 2: give each run its own.
+  const mediaPort = opts.mediaPort ?? (await freePort());
   const args = [
     ...(opts.target ? [opts.target] : []),
     '-sf', scenario,
@@ -88,7 +92,8 @@ export async function startSipp(opts: SippOptions): Promise<SippProcess> {
   if (opts.service) args.push('-s', opts.service);
   if (opts.rate) args.push('-r', String(opts.rate));
   if (opts.auth) args.push('-au', opts.auth.username, '-ap', opts.auth.password);
-  if (opts.mediaPort) args.push('-mi', '127.0.0.1', '-mp', String(opts.mediaPort));
+  if (opts.authUri) args.push('-auth_uri', opts.authUri);
+  args.push('-mi', '127.0.0.1', '-mp', String(mediaPort));
   if (opts.rtpEcho) args.push('-rtp_echo');
   for (const [k, v] of Object.entries(opts.keys ?? {})) args.push('-key', k, v);
   args.push(...(opts.extraArgs ?? []));
