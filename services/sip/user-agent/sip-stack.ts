@@ -69,6 +69,11 @@ export interface UacOptions {
   onProvisional?: (res: SipResponse) => void;
   /** Aborting sends CANCEL (after the first provisional, §9.1) and rejects with SipError(487). */
   signal?: AbortSignal;
+  /**
+   * Give up on a callee that rings forever (cf. Timer C, §16.6: more than 3 min): CANCEL and reject with
+   * SipError(408). Default 180 000 ms; 0 disables.
+   */
+  ringTimeoutMs?: number;
 }
 
 export interface UasOptions {
@@ -96,6 +101,11 @@ export interface B2buaOptions {
   onProvisional?: (res: SipResponse) => void;
   /** Answer A with B's failure (default true). */
   passFailure?: boolean;
+  /**
+   * Relay re-INVITE/UPDATE and INFO from one leg to the other (default: true when neither localSdpA nor localSdpB
+   * is given, i.e. signalling-only pass-through; anchored media must handle `modify` itself).
+   */
+  relayInDialog?: boolean;
 }
 
 export interface B2buaResult {
@@ -502,13 +512,24 @@ export class SipStack implements Module, DialogHost, ResponseHost {
         if (provisional) sendCancel();
       };
       opts.signal?.addEventListener('abort', onAbort);
+      let ringTimedOut = false;
+      const ringMs = opts.ringTimeoutMs ?? 180_000;
+      const ringTimer =
+        ringMs > 0
+          ? this.clock.setTimeout(() => {
+              ringTimedOut = true;
+              onAbort();
+            }, ringMs)
+          : undefined;
       const tx = this.transactions.sendRequest(req, target, out);
       let res: SipResponse;
       try {
         res = await out.final;
       } finally {
         opts.signal?.removeEventListener('abort', onAbort);
+        this.clock.clearTimeout(ringTimer);
       }
+      if (ringTimedOut && (res.status < 200 || res.status >= 300)) throw new SipError(408, 'No Answer', res);
       if (res.status >= 200 && res.status < 300) {
         const flow = tx.flow ?? target;
         dialog = this.uacDialog(req, res, flow, opts);
@@ -620,8 +641,34 @@ export class SipStack implements Module, DialogHost, ResponseHost {
     }
     uas.on('destroy', () => void uac.destroy());
     uac.on('destroy', () => void uas.destroy());
+    if (opts.relayInDialog ?? (opts.localSdpA === undefined && opts.localSdpB === undefined)) {
+      relayInDialog(uas, uac);
+      relayInDialog(uac, uas);
+    }
     return { uas, uac };
   }
+}
+
+/** Pass-through of re-INVITE/UPDATE (hold, resume) and INFO (DTMF) from `from` to `to`, answering with to's answer. */
+function relayInDialog(from: Dialog, to: Dialog): void {
+  from.on('modify', (req, res) => {
+    const offer = req.msg.body.length > 0 ? req.msg.bodyText : undefined;
+    if (offer === undefined) {
+      res.send(200, undefined, from.localSdp !== undefined ? { body: from.localSdp } : {});
+      return;
+    }
+    to.modify(offer).then(
+      (answer) => res.send(200, undefined, { body: answer }),
+      (err: unknown) => res.send(err instanceof SipError ? err.status : 500, err instanceof SipError ? err.reason : undefined),
+    );
+  });
+  from.on('info', (req, res) => {
+    const contentType = req.msg.contentType;
+    to.request('INFO', req.msg.body.length > 0 ? { body: req.msg.body, contentType: contentType ?? 'application/octet-stream' } : {}).then(
+      (r) => res.send(r.status, r.reason),
+      () => res.send(500),
+    );
+  });
 }
 
 function safeContact(msg: SipMessage): SipUri | undefined {

@@ -154,6 +154,18 @@ test('B2BUA: A → relais → B, ringing relayed, answer relayed, BYE propagated
     assert.equal(caller.remoteSdp, SDP_B);
     assert.equal(uac.remote.uri.user, '201');
     assert.equal(uas.remoteSdp, SDP_A);
+    // Hold from A is relayed to B (pass-through B2BUA), B's answer comes back; INFO (DTMF) too.
+    bLegs[0]!.on('modify', (req, res) => res.send(200, undefined, { body: req.body.replace('40000', '40010') }));
+    const infos: string[] = [];
+    bLegs[0]!.on('info', (req, res) => {
+      infos.push(req.body);
+      res.send(200);
+    });
+    const held = await caller.modify(SDP_A + 'a=sendonly\r\n');
+    assert.ok(held.includes('40010'), held);
+    assert.ok(bLegs[0]!.remoteSdp!.includes('a=sendonly'));
+    assert.equal((await caller.request('INFO', { body: 'Signal=1\r\n', contentType: 'application/dtmf-relay' })).status, 200);
+    assert.deepEqual(infos, ['Signal=1\r\n']);
     // B hangs up: A gets a BYE.
     const aEnded = caller.waitFor('destroy');
     await bLegs[0]!.destroy();
@@ -164,6 +176,24 @@ test('B2BUA: A → relais → B, ringing relayed, answer relayed, BYE propagated
   } finally {
     await a.stop();
     await pbx.stop();
+    await b.stop();
+  }
+});
+
+test('ring timeout: a callee that rings forever is CANCELled and the call fails with 408', async () => {
+  const a = await stack();
+  const b = await stack();
+  try {
+    const canceled = once<boolean>((resolve) =>
+      b.use('INVITE', (req, res) => {
+        res.send(180);
+        req.on('cancel', () => resolve(true));
+      }),
+    );
+    await assert.rejects(a.createUac(`sip:200@127.0.0.1:${b.port()}`, { localSdp: SDP_A, ringTimeoutMs: 300 }), (e: unknown) => e instanceof SipError && e.status === 408);
+    assert.equal(await canceled, true);
+  } finally {
+    await a.stop();
     await b.stop();
   }
 });
