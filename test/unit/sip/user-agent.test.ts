@@ -1,8 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { silentLogger } from '../../../services/shared/index.js';
-import { SipError, SipStack, type Dialog, type IncomingRequest, type ServerResponse } from '../../../services/sip/index.js';
+import {
+  SipError,
+  SipResponse,
+  SipStack,
+  frameStream,
+  parseMessage,
+  type Dialog,
+  type IncomingRequest,
+  type ServerResponse,
+  type SipRequest,
+} from '../../../services/sip/index.js';
 
 const SDP_A = 'v=0\r\no=a 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n';
 const SDP_B = 'v=0\r\no=b 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40002 RTP/AVP 0\r\n';
@@ -249,5 +260,55 @@ test('malformed datagrams: 400 with a reason when answerable, dropped otherwise;
   } finally {
     sock.close();
     await b.stop();
+  }
+});
+
+test('TCP connection reuse: a request to a registered TCP contact goes back over the phone\'s own connection', async () => {
+  const pbx = await stack();
+  const phone = net.connect(pbx.port(), '127.0.0.1');
+  await new Promise<void>((r) => phone.once('connect', () => r()));
+  let buf = Buffer.alloc(0);
+  const inbox: string[] = [];
+  const waiters: Array<() => void> = [];
+  phone.on('data', (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    for (;;) {
+      const f = frameStream(buf, 0);
+      if (f.kind === 'incomplete') break;
+      if (f.kind === 'message') inbox.push(buf.subarray(0, f.length).toString());
+      buf = buf.subarray(f.length);
+    }
+    waiters.splice(0).forEach((w) => w());
+  });
+  const nextMessage = async (): Promise<string> => {
+    while (inbox.length === 0) await new Promise<void>((r) => waiters.push(r));
+    return inbox.shift()!;
+  };
+  try {
+    const source = once<{ address: string; port: number; connectionId?: string }>((resolve) =>
+      pbx.use('REGISTER', (req, res) => {
+        res.send(200);
+        resolve(req.source);
+      }),
+    );
+    const lp = phone.localPort!;
+    phone.write(
+      `REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 10.9.9.9:5060;branch=z9hG4bKtcpreg;rport\r\nFrom: <sip:201@test.local>;tag=p1\r\nTo: <sip:201@test.local>\r\nCall-ID: tcpreg\r\nCSeq: 1 REGISTER\r\nContact: <sip:201@10.9.9.9:5060;transport=tcp>\r\nContent-Length: 0\r\n\r\n`,
+    );
+    const src = await source;
+    assert.equal(src.port, lp);
+    assert.ok(src.connectionId);
+    const ok = parseMessage(Buffer.from(await nextMessage()));
+    assert.equal((ok as { status?: number }).status, 200);
+    assert.equal(ok.via().received, '127.0.0.1');
+    // The Contact (10.9.9.9) is unreachable: only the connection reaches the phone.
+    const pending = pbx.request({ method: 'OPTIONS', uri: 'sip:201@10.9.9.9:5060;transport=tcp', target: { transport: 'tcp', address: src.address, port: src.port, connectionId: src.connectionId! } });
+    const opt = parseMessage(Buffer.from(await nextMessage()));
+    assert.equal((opt as { method?: string }).method, 'OPTIONS');
+    phone.write(SipResponse.to(opt as SipRequest, 200, undefined, 'ph').serialize());
+    assert.equal((await pending).status, 200);
+  } finally {
+    phone.destroy();
+    await pbx.stop();
   }
 });
