@@ -264,6 +264,29 @@ test('record both directions in stereo: pcap from rtpengine becomes a WAV with e
   assert.ok(toneShare(mono.samples.slice(400, 2400), 1000) > 0.8);
 });
 
+test('a one-direction recording grows while recording (voicemail watches it for silence)', async () => {
+  const pa = await peer();
+  const a = await engine.openEndpoint({ callId: 'vm', remoteSdp: pa.sdp({ pts: [8] }) });
+  cleanups.push(() => a.close());
+  const file = path.join(tempDir('rtpe-vm-'), 'vm.wav');
+  a.record(file, { direction: 'in' });
+  const size = (): number => (fs.existsSync(file) ? fs.statSync(file).size : 0);
+  let i = 0;
+  // Speak (A-law 440 Hz) until at least half a second is in the file, bounded at 5 s of packets.
+  while (size() < 44 + 8000 && i < 250) {
+    pa.send(a.local.port, 8, encode(sine(440, 160, 8000, i * 160), 'a'));
+    i++;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(size() >= 44 + 8000, `the WAV grew to ${size()} bytes while recording`);
+  const live = fs.readFileSync(file).subarray(44);
+  const samples = Array.from({ length: live.length >> 1 }, (_, k) => live.readInt16LE(k * 2));
+  assert.ok(toneShare(samples.slice(0, 4000), 440) > 0.8, 'live samples are the caller\'s audio');
+  await a.stopRecord();
+  const final = readPcm16Mono(fs.readFileSync(file));
+  assert.ok(Math.abs(final.samples.length - i * 160) <= 480, `final ${final.samples.length} samples for ${i} packets`);
+});
+
 test('rtpTimeout fires when the phone stops sending', async () => {
   const e2 = new RtpengineEngine({ ng: daemon.ng, dtmfListen: false, rtpTimeoutMs: 600, pollMs: 100 });
   await e2.start();

@@ -12,60 +12,124 @@ export interface CapturedRtp {
   payload: Buffer;
 }
 
-/** libpcap file format (tcpdump.org/manpages/pcap-savefile.5): global header, then records. */
-export function readPcapRtp(buf: Buffer): CapturedRtp[] {
-  if (buf.length < 24) throw new Error(`pcap is ${buf.length} bytes: too short for a header`);
-  const magic = buf.readUInt32LE(0);
-  let le: boolean;
-  let nano = false;
-  if (magic === 0xa1b2c3d4) le = true;
-  else if (magic === 0xd4c3b2a1) le = false;
-  else if (magic === 0xa1b23c4d) {
-    le = true;
-    nano = true;
-  } else if (magic === 0x4d3cb2a1) {
-    le = false;
-    nano = true;
-  } else throw new Error('not a pcap file (bad magic number)');
-  const u32 = (o: number): number => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
-  const linkType = u32(20);
-  // 1 = Ethernet, 101 = raw IP, 228 = raw IPv4, 113 = Linux cooked.
-  const linkHeader = linkType === 1 ? 14 : linkType === 113 ? 16 : linkType === 101 || linkType === 228 ? 0 : -1;
-  if (linkHeader < 0) throw new Error(`pcap link type ${linkType} is not supported`);
-  const out: CapturedRtp[] = [];
-  let off = 24;
-  while (off + 16 <= buf.length) {
-    const sec = u32(off);
-    const frac = u32(off + 4);
-    const incl = u32(off + 8);
-    const rec = off + 16;
-    off = rec + incl;
-    if (off > buf.length) break; // truncated last record (capture still being written)
-    const ip = rec + linkHeader;
-    if (ip + 20 > off || buf[ip]! >> 4 !== 4) continue;
+/**
+ * libpcap file format (tcpdump.org/manpages/pcap-savefile.5): a 24-byte global header, then records of a 16-byte
+ * header and the packet. Fed in chunks as the capture grows; a record is returned once it is complete.
+ */
+export class PcapStream {
+  private pending: Buffer = Buffer.alloc(0);
+  private le = true;
+  private nano = false;
+  private linkHeader = -1;
+
+  /** Bytes consumed so far (global header and complete records). */
+  consumed = 0;
+
+  push(chunk: Buffer): CapturedRtp[] {
+    const buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    let off = 0;
+    if (this.linkHeader < 0) {
+      if (buf.length < 24) {
+        this.pending = buf;
+        return [];
+      }
+      this.readGlobalHeader(buf);
+      off = 24;
+    }
+    const out: CapturedRtp[] = [];
+    const u32 = (o: number): number => (this.le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
+    while (off + 16 <= buf.length) {
+      const incl = u32(off + 8);
+      const rec = off + 16;
+      if (rec + incl > buf.length) break; // the rest of this record is not written yet
+      const p = this.parseRecord(buf, rec, rec + incl, u32(off), u32(off + 4));
+      if (p) out.push(p);
+      off = rec + incl;
+    }
+    this.consumed += off;
+    this.pending = buf.subarray(off);
+    return out;
+  }
+
+  private readGlobalHeader(buf: Buffer): void {
+    const magic = buf.readUInt32LE(0);
+    if (magic === 0xa1b2c3d4) this.le = true;
+    else if (magic === 0xd4c3b2a1) this.le = false;
+    else if (magic === 0xa1b23c4d) [this.le, this.nano] = [true, true];
+    else if (magic === 0x4d3cb2a1) [this.le, this.nano] = [false, true];
+    else throw new Error('not a pcap file (bad magic number)');
+    const linkType = this.le ? buf.readUInt32LE(20) : buf.readUInt32BE(20);
+    // 1 = Ethernet, 101 = raw IP (rtpengine --recording-format=raw), 228 = raw IPv4, 113 = Linux cooked.
+    const lh = linkType === 1 ? 14 : linkType === 113 ? 16 : linkType === 101 || linkType === 228 ? 0 : -1;
+    if (lh < 0) throw new Error(`pcap link type ${linkType} is not supported`);
+    this.linkHeader = lh;
+  }
+
+  private parseRecord(buf: Buffer, rec: number, end: number, sec: number, frac: number): CapturedRtp | undefined {
+    const ip = rec + this.linkHeader;
+    if (ip + 20 > end || buf[ip]! >> 4 !== 4) return undefined;
     const ihl = (buf[ip]! & 0x0f) * 4;
-    if (buf[ip + 9] !== 17) continue; // not UDP
+    if (buf[ip + 9] !== 17) return undefined; // not UDP
     const udp = ip + ihl;
-    if (udp + 8 > off) continue;
     const rtp = udp + 8;
-    if (rtp + 12 > off || buf[rtp]! >> 6 !== 2) continue;
+    if (rtp + 12 > end || buf[rtp]! >> 6 !== 2) return undefined;
     const cc = buf[rtp]! & 0x0f;
-    const hasExt = (buf[rtp]! & 0x10) !== 0;
     let start = rtp + 12 + cc * 4;
-    if (hasExt && start + 4 <= off) start += 4 + buf.readUInt16BE(start + 2) * 4;
-    let end = off;
-    if (buf[rtp]! & 0x20) end -= buf[off - 1]!; // padding
-    if (start > end) continue;
-    out.push({
-      timeUs: sec * 1e6 + (nano ? Math.floor(frac / 1000) : frac),
+    if (buf[rtp]! & 0x10 && start + 4 <= end) start += 4 + buf.readUInt16BE(start + 2) * 4;
+    let stop = end;
+    if (buf[rtp]! & 0x20) stop -= buf[end - 1]!; // padding
+    if (start > stop) return undefined;
+    return {
+      timeUs: sec * 1e6 + (this.nano ? Math.floor(frac / 1000) : frac),
       srcPort: buf.readUInt16BE(udp),
       dstPort: buf.readUInt16BE(udp + 2),
       pt: buf[rtp + 1]! & 0x7f,
       ssrc: buf.readUInt32BE(rtp + 8),
-      payload: buf.subarray(start, end),
-    });
+      // Copied: the stream's buffer is reused for the next chunk.
+      payload: Buffer.from(buf.subarray(start, stop)),
+    };
   }
-  return out;
+}
+
+/** Every RTP packet of a whole capture (a truncated last record is ignored). */
+export function readPcapRtp(buf: Buffer): CapturedRtp[] {
+  if (buf.length < 24) throw new Error(`pcap is ${buf.length} bytes: too short for a header`);
+  return new PcapStream().push(buf);
+}
+
+/**
+ * Builds one direction's audio as packets arrive (for a WAV that grows while recording, e.g. voicemail silence
+ * detection): same placement rule as tracksFromCapture.
+ */
+export class LiveTrack {
+  private t0 = -1;
+  private next = 0;
+
+  constructor(readonly port: number) {}
+
+  /** Samples to append for these packets (silence first when a real gap opened). */
+  add(packets: readonly CapturedRtp[]): Int16Array {
+    const parts: Int16Array[] = [];
+    for (const p of packets) {
+      if ((p.pt !== 0 && p.pt !== 8) || p.dstPort !== this.port) continue;
+      if (this.t0 < 0) this.t0 = p.timeUs;
+      const byTime = Math.round(((p.timeUs - this.t0) * 8) / 1000);
+      if (byTime - this.next > 480) {
+        parts.push(new Int16Array(byTime - this.next));
+        this.next = byTime;
+      }
+      const table = p.pt === 0 ? ULAW_DECODE : ALAW_DECODE;
+      parts.push(Int16Array.from(p.payload, (b) => table[b]!));
+      this.next += p.payload.length;
+    }
+    const out = new Int16Array(parts.reduce((n, x) => n + x.length, 0));
+    let at = 0;
+    for (const x of parts) {
+      out.set(x, at);
+      at += x.length;
+    }
+    return out;
+  }
 }
 
 /**

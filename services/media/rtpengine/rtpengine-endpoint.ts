@@ -22,10 +22,10 @@ import {
   type PlayResult,
   type RecordOptions,
 } from '../engine.js';
-import { writeWav } from '../sounds/wav.js';
+import { wavHeader, writeWav } from '../sounds/wav.js';
 import type { NgClient } from './ng-client.js';
 import type { NgParams, NgResponse } from 'rtpengine-client';
-import { interleave, mixTracks, readPcapRtp, tracksFromCapture } from './pcap-to-wav.js';
+import { interleave, LiveTrack, mixTracks, PcapStream, readPcapRtp, tracksFromCapture } from './pcap-to-wav.js';
 
 /*
  * How an endpoint maps onto rtpengine (which is a proxy between two parties, not a media server):
@@ -108,7 +108,7 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
   private readonly xSessionId = String(Math.floor(Math.random() * 1e9));
   private queue: Promise<unknown> = Promise.resolve();
   private playing: Playing | undefined;
-  private recording: { file: string; opts: RecordOptions } | undefined;
+  private recording: { file: string; opts: RecordOptions; live: LiveRecording | undefined } | undefined;
   private pollTimer: TimerHandle | undefined;
   private lastPackets = -1;
   private lastChangeAt = 0;
@@ -421,17 +421,67 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
       this.emit('error', new MediaError('media.record_unsupported', 'recording with rtpengine needs its recording directory (RELAIS_RTPENGINE_RECORDING_DIR = rtpengine --recording-dir, --recording-method=pcap)'));
       return;
     }
-    this.recording = { file, opts };
-    this.ng('startRecording', { 'call-id': this.rtpeCallId }).catch((err: unknown) => {
-      this.recording = undefined;
-      this.emit('error', err instanceof MediaError ? err : new MediaError('media.record', String(err)));
-    });
+    const rec: NonNullable<typeof this.recording> = { file, opts, live: undefined };
+    this.recording = rec;
+    this.ng('startRecording', { 'call-id': this.rtpeCallId })
+      .then(() => {
+        // One direction is also written as it arrives (voicemail watches the growing file for silence);
+        // the final file is rebuilt from the whole capture at stopRecord.
+        if (this.recording === rec && opts.direction !== 'both') rec.live = this.startLive(rec.file, opts.direction === 'in' ? this.local.port : this.xLocal?.port ?? -1);
+      })
+      .catch((err: unknown) => {
+        if (this.recording === rec) this.recording = undefined;
+        this.emit('error', err instanceof MediaError ? err : new MediaError('media.record', String(err)));
+      });
+  }
+
+  private startLive(file: string, port: number): LiveRecording | undefined {
+    let fd: number;
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fd = fs.openSync(file, 'w');
+      fs.writeSync(fd, wavHeader({ sampleRate: 8000, channels: 1, bitsPerSample: 16, dataLength: 0 }));
+    } catch (err) {
+      this.emit('error', new MediaError('media.record', `cannot write ${file}: ${(err as Error).message}`));
+      return undefined;
+    }
+    const live: LiveRecording = { fd, timer: undefined, stream: new PcapStream(), track: new LiveTrack(port), pcap: undefined, offset: 0 };
+    const pcapDir = path.join(this.ctx.recordingDir!, 'pcaps');
+    const tick = (): void => {
+      live.timer = undefined;
+      try {
+        live.pcap ??= fs.readdirSync(pcapDir).find((n) => n.startsWith(`${this.rtpeCallId}-`) && n.endsWith('.pcap'));
+        if (live.pcap) {
+          const size = fs.statSync(path.join(pcapDir, live.pcap)).size;
+          if (size > live.offset) {
+            const chunk = Buffer.alloc(size - live.offset);
+            const pfd = fs.openSync(path.join(pcapDir, live.pcap), 'r');
+            fs.readSync(pfd, chunk, 0, chunk.length, live.offset);
+            fs.closeSync(pfd);
+            live.offset = size;
+            const samples = live.track.add(live.stream.push(chunk));
+            if (samples.length) fs.writeSync(live.fd, Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength));
+          }
+        }
+      } catch (err) {
+        this.emit('error', new MediaError('media.record', `recording to ${file}: ${(err as Error).message}`));
+        closeLive(live);
+        return;
+      }
+      live.timer = this.ctx.clock.setTimeout(tick, 250);
+    };
+    live.timer = this.ctx.clock.setTimeout(tick, 250);
+    return live;
   }
 
   async stopRecord(): Promise<void> {
     const rec = this.recording;
     if (!rec) return;
     this.recording = undefined;
+    if (rec.live) {
+      this.ctx.clock.clearTimeout(rec.live.timer);
+      closeLive(rec.live);
+    }
     try {
       if (!this.closed) await this.ng('stopRecording', { 'call-id': this.rtpeCallId });
       await this.convertRecording(rec.file, rec.opts);
@@ -548,6 +598,24 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
     this.queue = run.catch(() => {});
     return run;
   }
+}
+
+interface LiveRecording {
+  fd: number;
+  timer: TimerHandle | undefined;
+  stream: PcapStream;
+  track: LiveTrack;
+  pcap: string | undefined;
+  offset: number;
+}
+
+function closeLive(live: LiveRecording): void {
+  try {
+    fs.closeSync(live.fd);
+  } catch {
+    /* already closed */
+  }
+  live.fd = -1;
 }
 
 /** RTP packets rtpengine received from the phone, from a "query" answer (-1 if not found). */
