@@ -2,8 +2,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApiServer } from './api/index.js';
+import { CallModule } from './call/index.js';
 import { createMediaEngine, type MediaEngine } from './media/index.js';
 import { registerRtpengineBackend } from './media/rtpengine/index.js';
+import { PromptLibrary } from './media/sounds/index.js';
 import { PresenceServer, Registrar, SipStack, TrunkService } from './sip/index.js';
 import { Store } from './storage/index.js';
 import type { Directory } from './directory/index.js';
@@ -39,6 +41,8 @@ export class Relais {
   registrar: Registrar | undefined;
   presence: PresenceServer | undefined;
   trunks: TrunkService | undefined;
+  /** B2BUA calls, hold/transfer/recording, call history, voicemail and *97. */
+  calls: CallModule | undefined;
   private started: Module[] = [];
   private stopping: Promise<void> | undefined;
 
@@ -92,6 +96,21 @@ export class Relais {
     this.trunks = new TrunkService({ trunks: dir.trunks, numbers: dir.numbers, extensions: dir.extensions, clock: this.clock, logger: this.log });
     this.trunks.attach(sip);
     this.modules.push(this.presence, this.trunks);
+    this.calls = new CallModule({
+      db: store.db,
+      extensions: dir.extensions,
+      sip,
+      registrar: this.registrar,
+      presence: this.presence,
+      trunks: this.trunks,
+      media: this.media,
+      prompts: new PromptLibrary(),
+      clock: this.clock,
+      logger: this.log,
+      dataDir: config.dataDir,
+      domain: config.domain,
+    });
+    this.modules.push(this.calls);
 
     this.api = new ApiServer({
       bind: config.bind,

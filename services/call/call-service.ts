@@ -123,7 +123,7 @@ export class CallService implements Module {
   private running = false;
   private counters = { invites: 0, answered: 0, failed: 0, challenged: 0 };
 
-  constructor(private readonly opts: CallServiceOptions) {
+  constructor(private opts: CallServiceOptions) {
     this.log = opts.logger.child({ module: 'calls' });
     this.history = new CallHistory(opts.db);
     this.ringTimeoutMs = opts.ringTimeoutMs ?? 20_000;
@@ -142,6 +142,11 @@ export class CallService implements Module {
 
   health(): ModuleHealth {
     return { status: this.running ? 'ok' : 'down', detail: { active: this.calls.size, media: this.opts.media ? 'engine' : 'pass-through', ...this.counters } };
+  }
+
+  /** Sets who takes unanswered calls and feature codes (voicemail is built after the service: it shares its history). */
+  useVoicemail(v: VoicemailHandler): void {
+    this.opts.voicemail = v;
   }
 
   /** Calls in progress. */
@@ -241,14 +246,20 @@ export class CallService implements Module {
       if (!callerExt) return;
       caller = this.partyOfExtension(callerExt);
     }
-    const dialled = decodeURIComponent(req.msg.ruri.user ?? '');
+    const dialled = trunk?.dialled ?? decodeURIComponent(req.msg.ruri.user ?? '');
     const replaces = req.msg.get('replaces');
     if (replaces) {
       await this.onReplacesInvite(req, res, replaces, caller);
       return;
     }
 
-    const target = this.opts.extensions.findByNumber(dialled);
+    // A DID rings its extension of the same number, else the first extension of its assigned users (the
+    // scenario interpreter takes over numbers once it exists).
+    let target = this.opts.extensions.findByNumber(dialled);
+    if (!target && trunk?.number) {
+      const users = trunk.number.userIds;
+      target = this.opts.extensions.list().find((e) => e.userId !== null && users.includes(e.userId));
+    }
     let route: OutboundRoute | undefined;
     if (!target && callerExt && !dialled.startsWith('*')) route = this.opts.trunks?.routeOutbound(dialled, callerExt.number);
     if (!target && !route && !dialled.startsWith('*')) {
@@ -258,10 +269,11 @@ export class CallService implements Module {
     const direction: CallDirection = trunk ? 'inbound' : route ? 'outbound' : 'internal';
     const callee: Party = target ? this.partyOfExtension(target) : { number: dialled, displayName: dialled, isExtension: false };
     const call = new Call(newId(), direction, caller, callee, this.opts.clock.now());
+    if (trunk?.number) call.inboundNumber = trunk.number;
     const callerLeg = new Leg('caller', caller);
     call.legs.push(callerLeg);
     this.calls.set(call.id, call);
-    this.history.create({ id: call.id, direction, caller: caller.number, callee: callee.number, startedAt: call.startedAt });
+    this.history.create({ id: call.id, direction, caller: caller.number, callee: callee.number, startedAt: call.startedAt, numberId: trunk?.number?.id ?? null });
     this.event(call, 'call.started', { dialled, sipCallId: req.msg.callId });
 
     let cancelled = false;
@@ -484,7 +496,10 @@ export class CallService implements Module {
 
   private ringRoute(call: Call, route: OutboundRoute, sdp: string, caller: Party, onRinging: () => void): Promise<ForkResult> {
     const presented = route.callerId ?? caller.number;
-    const opts: CallUacOptions = { localSdp: sdp, headers: { From: `"${caller.displayName.replace(/"/g, '')}" <sip:${presented}@${this.opts.domain}>` } };
+    const fromDomain = route.fromDomain ?? this.opts.domain;
+    // The provider shows the number we present; the extension's name only goes out with a presentable number.
+    const display = presented === 'anonymous' ? 'Anonymous' : caller.displayName.replace(/"/g, '');
+    const opts: CallUacOptions = { localSdp: sdp, headers: { From: `"${display}" <sip:${presented}@${fromDomain}>` } };
     if (route.target) opts.target = route.target;
     if (route.auth) opts.auth = route.auth;
     this.event(call, 'call.outbound', { trunk: route.trunkName });

@@ -41,6 +41,10 @@ export interface CallInfo {
   endedAt?: number | undefined;
   cause?: string | undefined;
   recording?: string | undefined;
+  /** Inbound number (DID) of a trunk call. */
+  did?: string | undefined;
+  /** The DID's record switch (SPEC §7: recording follows the number's switch). */
+  recordNumber?: boolean | undefined;
 }
 
 export class Call {
@@ -52,6 +56,8 @@ export class Call {
   recording: string | undefined;
   /** The two parties in conversation; [0] started as the caller. A transfer replaces one of them. */
   legs: Leg[] = [];
+  /** The DID an inbound trunk call came in on (its record flag applies). */
+  inboundNumber: { id: number; did: string; record: boolean } | undefined;
   /** Pending UAC attempts (forks, transfer targets): aborted when the call ends. */
   readonly attempts = new Set<AbortController>();
 
@@ -79,6 +85,8 @@ export class Call {
       endedAt: this.endedAt,
       cause: this.cause,
       recording: this.recording,
+      did: this.inboundNumber?.did,
+      recordNumber: this.inboundNumber?.record,
     };
   }
 }

@@ -15,9 +15,12 @@ export type {
   CallBinding,
   CallPresence,
   CallTrunks,
+  CallInboundMatch,
+  CallInboundNumber,
   OutboundRoute,
   UacTarget,
   SendOptions,
   BlfState,
 } from './sip-host.js';
 export { statusOf } from './sip-host.js';
+export { CallModule, callSettingsFromEnv, type CallSettings, type CallModuleParts } from './wiring.js';

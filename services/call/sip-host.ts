@@ -92,12 +92,30 @@ export interface OutboundRoute {
   auth?: { username: string; password: string };
   /** Caller ID to present on the trunk. */
   callerId?: string;
+  /** Domain of the From header toward the provider. */
+  fromDomain?: string;
   trunkName: string;
+}
+
+/** An inbound number (DID) as call control needs it. */
+export interface CallInboundNumber {
+  id: number;
+  did: string;
+  record: boolean;
+  /** Assigned users: their extensions ring when the DID is not itself an extension. */
+  userIds: number[];
+}
+
+export interface CallInboundMatch {
+  trunkName: string;
+  /** The dialled DID (Request-URI user, or To user on a registration contact). */
+  dialled: string | undefined;
+  number: CallInboundNumber | undefined;
 }
 
 export interface CallTrunks {
   /** The trunk an inbound INVITE came from (by source address or registration), if any. */
-  matchInbound(req: CallIncomingRequest): { trunkName: string } | undefined;
+  matchInbound(req: CallIncomingRequest): CallInboundMatch | undefined;
   routeOutbound(number: string, callerExtension: string): OutboundRoute | undefined;
 }
 

@@ -1,0 +1,155 @@
+// SIPp uac → Relais (B2BUA) → SIPp uas: BYE from each side, CANCEL, 486, 404/480, re-INVITE hold, REFER blind transfer.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
+import { runSipp, startSipp, describeSipp, type SippProcess } from '../helpers/sipp.js';
+import { freePort } from '../helpers/ports.js';
+import { ext, writeSite } from './call-site.js';
+
+const DOMAIN = '127.0.0.1';
+let relais: RelaisProcess;
+
+before(async () => {
+  const dir = tempDir('call-sipp-');
+  const site = writeSite(dir, [ext('201', 'Alice'), ext('202', 'Bob'), ext('203', 'Carol'), ext('204', 'Dave'), ext('205', 'Eve')]);
+  relais = await startRelais({
+    dataDir: path.join(dir, 'data'),
+    args: ['--site', site, '--domain', DOMAIN],
+    env: { RELAIS_RING_TIMEOUT_MS: '4000' },
+  });
+});
+
+after(async () => {
+  await relais?.stop();
+});
+
+function target(): string {
+  return `127.0.0.1:${relais.sipPort}`;
+}
+
+/** Registers `number` from `port` (where a SIPp UAS will then listen). */
+async function register(number: string, port: number): Promise<void> {
+  const r = await runSipp({
+    scenario: 'call-register.xml',
+    target: target(),
+    localPort: port,
+    keys: { user: number, domain: DOMAIN, expires: '300' },
+    auth: { username: number, password: `secret-${number}` },
+    timeoutS: 10,
+  });
+  assert.equal(r.code, 0, `REGISTER ${number}: ${describeSipp(r)}\n${relais.output().slice(-3000)}`);
+}
+
+/** A SIPp UAS registered as `number`; holdMs is how long call-uas-bye waits before its BYE. */
+async function uas(number: string, scenario: string, holdMs = 500): Promise<SippProcess> {
+  const port = await freePort();
+  await register(number, port);
+  return startSipp({ scenario, localPort: port, timeoutS: 20, extraArgs: ['-d', String(holdMs)] });
+}
+
+async function uac(scenario: string, callee: string, keys: Record<string, string> = {}, extra: string[] = []) {
+  return runSipp({
+    scenario,
+    target: target(),
+    service: callee,
+    authUri: `${callee}@127.0.0.1:${relais.sipPort}`,
+    keys: { domain: DOMAIN, caller: '201', caller_name: 'Alice', ...keys },
+    auth: { username: '201', password: 'secret-201' },
+    timeoutS: 20,
+    extraArgs: ['-d', '500', ...extra],
+  });
+}
+
+function lastCall(): { status: string; cause: string | null; caller: string; callee: string; id: string } {
+  const db = new Database(path.join(relais.dataDir, 'relais.db'), { readonly: true });
+  try {
+    return db.prepare('SELECT id, status, cause, caller, callee FROM calls ORDER BY started_at DESC, rowid DESC LIMIT 1').get() as {
+      status: string;
+      cause: string | null;
+      caller: string;
+      callee: string;
+      id: string;
+    };
+  } finally {
+    db.close();
+  }
+}
+
+test('call answered, caller hangs up: both SIPp sides complete, history says caller-hangup', async () => {
+  const callee = await uas('202', 'call-uas.xml');
+  const r = await uac('call-uac.xml', '202');
+  const u = await callee.done;
+  assert.equal(r.code, 0, `uac: ${describeSipp(r)}\n${relais.output().slice(-4000)}`);
+  assert.equal(u.code, 0, `uas: ${describeSipp(u)}`);
+  const c = lastCall();
+  assert.equal(c.status, 'ended');
+  assert.equal(c.cause, 'caller-hangup');
+  assert.equal(c.callee, '202');
+});
+
+test('call answered, callee hangs up: caller gets BYE', async () => {
+  const callee = await uas('202', 'call-uas-bye.xml');
+  const r = await uac('call-uac-wait-bye.xml', '202');
+  const u = await callee.done;
+  assert.equal(r.code, 0, `uac: ${describeSipp(r)}`);
+  assert.equal(u.code, 0, `uas: ${describeSipp(u)}`);
+  assert.equal(lastCall().cause, 'callee-hangup');
+});
+
+test('CANCEL while ringing: callee gets CANCEL, caller gets 487', async () => {
+  const callee = await uas('203', 'call-uas-ring.xml');
+  const r = await uac('call-uac-cancel.xml', '203');
+  const u = await callee.done;
+  assert.equal(r.code, 0, `uac: ${describeSipp(r)}`);
+  assert.equal(u.code, 0, `uas: ${describeSipp(u)}`);
+  assert.equal(lastCall().cause, 'cancelled');
+});
+
+test('486 Busy Here from the callee comes back to the caller as 486', async () => {
+  const callee = await uas('204', 'call-uas-busy.xml');
+  const r = await uac('call-uac-busy.xml', '204');
+  const u = await callee.done;
+  assert.equal(r.code, 0, `uac: ${describeSipp(r)}`);
+  assert.equal(u.code, 0, `uas: ${describeSipp(u)}`);
+  assert.equal(lastCall().cause, 'busy');
+});
+
+test('unknown number gets 404; an unregistered extension without voicemail gets 480', async () => {
+  const r404 = await uac('call-uac-reject.xml', '299');
+  assert.equal(r404.code, 0, describeSipp(r404));
+  assert.match(r404.messages, /SIP\/2.0 404/);
+  const r480 = await uac('call-uac-reject.xml', '205');
+  assert.equal(r480.code, 0, describeSipp(r480));
+  assert.match(r480.messages, /SIP\/2.0 480/);
+});
+
+test('re-INVITE hold (a=sendonly → recvonly) and resume, then BYE', async () => {
+  const callee = await uas('202', 'call-uas.xml');
+  const r = await uac('call-uac-hold.xml', '202');
+  const u = await callee.done;
+  assert.equal(r.code, 0, `uac: ${describeSipp(r)}\n${relais.output().slice(-3000)}`);
+  assert.equal(u.code, 0, `uas: ${describeSipp(u)}`);
+  const db = new Database(path.join(relais.dataDir, 'relais.db'), { readonly: true });
+  const types = (db.prepare('SELECT type FROM call_events WHERE call_id = ? ORDER BY id').all(lastCall().id) as { type: string }[]).map((e) => e.type);
+  db.close();
+  assert.ok(types.includes('call.hold') && types.includes('call.resume'), types.join(','));
+});
+
+test('REFER blind transfer: NOTIFY 100/200, transferee bridged to the target, target hangs up, everyone released', async () => {
+  const bob = await uas('202', 'call-uas.xml');
+  const carol = await uas('203', 'call-uas-bye.xml', 800);
+  // Alice (uac) calls Bob, then REFERs Bob to Carol and leaves; Carol hangs up → Bob gets BYE.
+  const r = await uac('call-uac-refer.xml', '202', { refer_to: '203' });
+  const [b, c] = await Promise.all([bob.done, carol.done]);
+  assert.equal(r.code, 0, `uac: ${describeSipp(r)}\n${relais.output().slice(-3000)}`);
+  assert.equal(c.code, 0, `carol: ${describeSipp(c)}`);
+  assert.equal(b.code, 0, `bob: ${describeSipp(b)}`);
+  const call = lastCall();
+  assert.equal(call.callee, '202');
+  const db = new Database(path.join(relais.dataDir, 'relais.db'), { readonly: true });
+  const types = (db.prepare('SELECT type FROM call_events WHERE call_id = ? ORDER BY id').all(call.id) as { type: string }[]).map((e) => e.type);
+  db.close();
+  assert.ok(types.includes('call.transferred'), types.join(','));
+});
