@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readPcapRtp, tracksFromCapture, mixTracks, interleave } from '../../../services/media/rtpengine/index.js';
+import { LiveTrack, PcapStream } from '../../../services/media/rtpengine/pcap-to-wav.js';
 import { encode, sine, toneShare } from './rtp-peer.js';
 
 function rtp(pt: number, seq: number, payload: Buffer): Buffer {
@@ -96,5 +97,23 @@ describe('rtpengine pcap recordings', () => {
     assert.throws(() => readPcapRtp(Buffer.alloc(24, 1)), /not a pcap file/);
     assert.throws(() => readPcapRtp(pcap([], 147)), /link type 147 is not supported/);
     assert.deepEqual(tracksFromCapture([], [1, 2]).map((t) => t.length), [0, 0]);
+  });
+
+  it('streams a growing capture in arbitrary chunks; the live track equals the final one', () => {
+    const whole = pcap(records);
+    const stream = new PcapStream();
+    const live = new LiveTrack(40000);
+    const parts: Int16Array[] = [];
+    let got = 0;
+    for (let off = 0; off < whole.length; off += 4096) {
+      const pkts = stream.push(whole.subarray(off, off + 4096));
+      got += pkts.length;
+      parts.push(live.add(pkts));
+    }
+    assert.equal(got, 101);
+    assert.equal(stream.consumed, whole.length);
+    const streamed = Int16Array.from(parts.flatMap((p) => [...p]));
+    const [final] = tracksFromCapture(readPcapRtp(whole), [40000]);
+    assert.deepEqual(streamed, final);
   });
 });
