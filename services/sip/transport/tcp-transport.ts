@@ -103,6 +103,8 @@ export class TcpTransport implements SipTransport {
       }
       if (frame.kind === 'incomplete') break;
       if (frame.kind === 'message') this.sink?.onMessage(conn.buf.subarray(offset, offset + frame.length), conn.source);
+      // RFC 5626 §4.4.1: a double-CRLF "ping" is answered with a single-CRLF "pong".
+      else if (frame.length >= 4) conn.socket.write('\r\n');
       offset += frame.length;
     }
     conn.buf = offset >= conn.buf.length ? Buffer.alloc(0) : Buffer.from(conn.buf.subarray(offset));

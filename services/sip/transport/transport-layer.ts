@@ -29,6 +29,12 @@ function primaryIPv4(): string {
   return '127.0.0.1';
 }
 
+/** NAT keep-alives phones send over UDP: bare CRLFs or NUL/space padding (RFC 5626 §3.5.1 uses CRLF on streams). */
+function isKeepAlive(buf: Buffer): boolean {
+  for (const b of buf) if (b !== 13 && b !== 10 && b !== 0 && b !== 32) return false;
+  return true;
+}
+
 export class TransportLayer implements TransportSink {
   private readonly transports = new Map<TransportKind, SipTransport>();
   private handler: MessageHandler = () => {};
@@ -82,6 +88,7 @@ export class TransportLayer implements TransportSink {
   // ---- receiving -----------------------------------------------------------------------------------------------
 
   onMessage(buf: Buffer, source: Source): void {
+    if (buf.length <= 8 && isKeepAlive(buf)) return;
     this.counters.received++;
     let msg: SipMessage;
     try {
