@@ -1,0 +1,138 @@
+// Two baresip phones registered to Relais call each other: audio both ways (frequency check), DTMF, recording, RTP timeout, restart.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
+import { BaresipPhone } from '../helpers/baresip.js';
+import { analyseWav, makeToneWav, readWav, goertzelPower } from '../helpers/audio.js';
+import { ext, writeSite } from './call-site.js';
+
+const phones: BaresipPhone[] = [];
+const relaises: RelaisProcess[] = [];
+
+after(async () => {
+  await Promise.all(phones.map((p) => p.stop()));
+  await Promise.all(relaises.map((r) => r.stop()));
+});
+
+async function relaisWith(dir: string, env: Record<string, string> = {}, sipPort?: number): Promise<RelaisProcess> {
+  const site = writeSite(dir, [ext('301', 'Alice'), ext('302', 'Bob')]);
+  const r = await startRelais({
+    dataDir: path.join(dir, 'data'),
+    args: ['--site', site, '--domain', '127.0.0.1'],
+    env,
+    ...(sipPort ? { sipPort } : {}),
+  });
+  relaises.push(r);
+  return r;
+}
+
+async function phone(name: string, number: string, relais: RelaisProcess, audio: string): Promise<BaresipPhone> {
+  const p = await BaresipPhone.start({
+    name,
+    account: { user: number, password: `secret-${number}`, registrar: `127.0.0.1:${relais.sipPort}`, regint: 600 },
+    audioFile: audio,
+  });
+  phones.push(p);
+  return p;
+}
+
+/** Bounded poll on an observable condition (the growing WAV of received audio). */
+async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function fileBytes(f: string | undefined): number {
+  try {
+    return f ? fs.statSync(f).size : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function query<T>(relais: RelaisProcess, sql: string, ...args: unknown[]): T[] {
+  const db = new Database(path.join(relais.dataDir, 'relais.db'), { readonly: true });
+  try {
+    return db.prepare(sql).all(...args) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+test('baresip → Relais → baresip: each side hears the other tone, DTMF reported, call recorded, RTP timeout tears down', async () => {
+  const dir = tempDir('baresip-call-');
+  const relais = await relaisWith(dir, { RELAIS_RECORD_CALLS: 'all', RELAIS_RTP_TIMEOUT_MS: '2500' });
+  const alice = await phone('alice', '301', relais, makeToneWav(path.join(dir, 'a-1000.wav'), 1000, 120));
+  const bob = await phone('bob', '302', relais, makeToneWav(path.join(dir, 'b-440.wav'), 440, 120));
+  await Promise.all([alice.registered(), bob.registered()]);
+
+  await alice.dial('302');
+  const inc = await bob.waitEvent('CALL_INCOMING');
+  assert.match(String(inc.param), /sip:301@/, 'caller ID is the calling extension');
+  await bob.accept();
+  await Promise.all([alice.established(), bob.established()]);
+
+  // 2 s of audio in each direction, observed on the growing recordings (8 kHz 16-bit = 16 000 bytes/s).
+  await until(() => fileBytes(bob.receivedRecordings()[0]) > 44 + 40_000 && fileBytes(alice.receivedRecordings()[0]) > 44 + 40_000, '2.5 s of audio both ways');
+  await alice.sendDtmf('5');
+  await until(
+    () => query<{ data: string }>(relais, "SELECT data FROM call_events WHERE type = 'call.dtmf'").some((e) => JSON.parse(e.data).digit === '5'),
+    'Relais to report DTMF 5',
+  );
+  await alice.hangup();
+  await bob.closed();
+
+  const heardByBob = analyseWav(bob.receivedRecordings()[0]!, { skipMs: 500, windowMs: 1500 });
+  const heardByAlice = analyseWav(alice.receivedRecordings()[0]!, { skipMs: 500, windowMs: 1500 });
+  assert.ok(Math.abs(heardByBob.dominantHz - 1000) <= 20 && heardByBob.dominantShare > 0.7, `Bob heard ${JSON.stringify(heardByBob)}`);
+  assert.ok(Math.abs(heardByAlice.dominantHz - 440) <= 20 && heardByAlice.dominantShare > 0.7, `Alice heard ${JSON.stringify(heardByAlice)}`);
+
+  const [call] = query<{ id: string; recording: string | null; cause: string; status: string }>(relais, 'SELECT id, recording, cause, status FROM calls ORDER BY started_at DESC LIMIT 1');
+  assert.equal(call!.status, 'ended');
+  assert.equal(call!.cause, 'caller-hangup');
+  assert.ok(call!.recording, 'calls.recording set');
+  const rec = readWav(path.join(relais.dataDir, call!.recording!));
+  assert.ok(rec.samples.length > 8000, 'recording has at least a second');
+  const p1000 = goertzelPower(rec.samples, rec.sampleRate, 1000);
+  assert.ok(p1000 > 0.001, `recording holds the caller tone (power ${p1000})`);
+
+  // Bob's phone freezes (SIGSTOP): no more RTP → Relais ends the call after its RTP timeout and BYEs Alice.
+  await alice.dial('302');
+  await bob.acceptIncoming();
+  await alice.established();
+  await bob.established();
+  await until(() => fileBytes(alice.receivedRecordings()[1]) > 44 + 16_000, 'audio on the second call');
+  process.kill(bob.pid, 'SIGSTOP');
+  try {
+    const closed = await alice.closed(15_000);
+    assert.ok(closed, 'Alice released');
+  } finally {
+    process.kill(bob.pid, 'SIGCONT');
+  }
+  const [second] = query<{ cause: string }>(relais, 'SELECT cause FROM calls ORDER BY started_at DESC LIMIT 1');
+  assert.equal(second!.cause, 'rtp-timeout');
+});
+
+test('restart Relais between REGISTER and the call: the binding survives and the call connects', async () => {
+  const dir = tempDir('baresip-restart-');
+  const first = await relaisWith(dir);
+  const tone = makeToneWav(path.join(dir, 'tone.wav'), 1000, 60);
+  const bob = await phone('bob-r', '302', first, tone);
+  await bob.registered();
+  const code = await first.stop();
+  assert.equal(code, 0, first.output().slice(-2000));
+  const second = await relaisWith(dir, {}, first.sipPort);
+  const alice = await phone('alice-r', '301', second, tone);
+  await alice.registered();
+  await alice.dial('302');
+  await bob.acceptIncoming();
+  await Promise.all([alice.established(), bob.established()]);
+  await alice.hangup();
+  await bob.closed();
+});
