@@ -7,28 +7,13 @@ import { after, before, describe, it } from 'node:test';
 import { SoundLibrary, SoundError, parseWav, readPcm16Mono, sniffAudio } from '../../../services/media/sounds/index.js';
 import { Store } from '../../../services/storage/index.js';
 import { tempDir } from '../../helpers/relais-process.js';
+import { toneShare } from './rtp-peer.js';
 
 /** Makes a 440 Hz test file with ffmpeg's sine source in the given shape. */
 function fixture(dir: string, name: string, args: string[], seconds = 1): string {
   const out = path.join(dir, name);
   execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=44100:duration=${seconds}`, ...args, out]);
   return out;
-}
-
-/** Goertzel power ratio of `f` against the total energy (1.0 = pure tone at f). */
-function toneRatio(samples: Int16Array, f: number, rate = 8000): number {
-  const k = (2 * Math.cos((2 * Math.PI * f) / rate));
-  let s1 = 0;
-  let s2 = 0;
-  let energy = 0;
-  for (const x of samples) {
-    const s0 = x + k * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-    energy += x * x;
-  }
-  const power = s1 * s1 + s2 * s2 - k * s1 * s2;
-  return (2 * power) / (samples.length * energy);
 }
 
 describe('SoundLibrary', () => {
@@ -66,7 +51,7 @@ describe('SoundLibrary', () => {
       const info = parseWav(wav);
       assert.deepEqual([info.format, info.sampleRate, info.channels, info.bitsPerSample], [1, 8000, 1, 16]);
       const { samples } = readPcm16Mono(wav);
-      assert.ok(toneRatio(samples.subarray(800, 7200), 440) > 0.8, 'the 440 Hz tone survives conversion');
+      assert.ok(toneShare(samples.subarray(800, 7200), 440) > 0.8, 'the 440 Hz tone survives conversion');
     });
   }
 

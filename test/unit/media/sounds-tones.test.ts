@@ -2,18 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ToneGenerator, toneSamples, toneSpec, toneWav, cycleMs, parseWav, TONES, TONE_COUNTRIES } from '../../../services/media/sounds/index.js';
-
-function goertzel(s: Int16Array, f: number, rate = 8000): number {
-  const k = 2 * Math.cos((2 * Math.PI * f) / rate);
-  let s1 = 0;
-  let s2 = 0;
-  for (const x of s) {
-    const s0 = x + k * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  return (s1 * s1 + s2 * s2 - k * s1 * s2) / s.length;
-}
+import { toneShare } from './rtp-peer.js';
 
 /** Lengths in ms of alternating on/off runs (a run is "on" while 10 ms windows have energy). */
 function runs(s: Int16Array): number[] {
@@ -55,12 +44,13 @@ describe('tones', () => {
       for (const name of ['ringback', 'busy', 'congestion', 'dial'] as const) {
         const spec = TONES[c][name];
         const on = toneSamples(name, c, spec.cadence[0] ?? 1000).subarray(0, 1600);
-        const off = goertzel(on, 1700);
-        for (const f of spec.freqs) assert.ok(goertzel(on, f) > 100 * off, `${c} ${name} has ${f} Hz`);
+        const share = spec.freqs.reduce((sum, f) => sum + toneShare(on, f), 0);
+        assert.ok(share > 0.9, `${c} ${name}: ${spec.freqs.join('+')} Hz hold ${share.toFixed(2)} of the energy`);
+        for (const f of spec.freqs) assert.ok(toneShare(on, f) > 0.3 / spec.freqs.length, `${c} ${name} has ${f} Hz`);
       }
     }
     const beep = toneSamples('beep');
-    assert.ok(goertzel(beep, 1000) > 100 * goertzel(beep, 440));
+    assert.ok(toneShare(beep, 1000) > 0.95);
   });
 
   it('streams 20 ms frames without allocating, identical to one-shot generation, with no clipping', () => {
