@@ -397,7 +397,12 @@ export class Dialog extends TypedEmitter<DialogEvents> {
     this.state = 'terminated';
     this.stop2xx();
     this.host.forgetDialog(this);
-    this.emit('destroy', reason, bye);
+    try {
+      this.emit('destroy', reason, bye);
+    } catch (err) {
+      // A failing listener must neither leave the dialog half-ended nor turn destroy() into a rejected promise.
+      this.host.log.error('dialog destroy listener failed', { callId: this.callId, error: err instanceof Error ? err.stack : String(err) });
+    }
   }
 }
 

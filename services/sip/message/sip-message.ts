@@ -5,7 +5,7 @@ import { reasonPhrase } from './reason-phrases.js';
 import { SipParseError } from './sip-parse-error.js';
 import { SipUri } from './sip-uri.js';
 import { parseCSeq, type CSeq } from './cseq.js';
-import { parseDecimal, splitList } from './syntax.js';
+import { isToken, parseDecimal, splitList } from './syntax.js';
 import { Via } from './via.js';
 
 /** One header line as received or set: lower-case long name and its raw value (folding already undone). */
@@ -63,8 +63,8 @@ export abstract class SipMessage {
 
   /** Replaces every line of `name` with the given value(s), keeping the position of the first one. */
   set(name: string, value: string | number | string[]): this {
-    const n = normalizeHeaderName(name);
-    const values = Array.isArray(value) ? value : [String(value)];
+    const n = checkedName(name);
+    const values = Array.isArray(value) ? value.map((v) => checkedValue(n, v)) : [checkedValue(n, String(value))];
     let at = this.headers.findIndex((h) => h.name === n);
     this.removeNormalized(n);
     if (at < 0 || at > this.headers.length) at = this.headers.length;
@@ -74,16 +74,17 @@ export abstract class SipMessage {
   }
 
   append(name: string, value: string | number): this {
-    this.headers.push({ name: normalizeHeaderName(name), value: String(value) });
+    const n = checkedName(name);
+    this.headers.push({ name: n, value: checkedValue(n, String(value)) });
     this.cache = {};
     return this;
   }
 
   /** Adds a line before every other line of the same header (Via, Record-Route are prepended by proxies). */
   prepend(name: string, value: string): this {
-    const n = normalizeHeaderName(name);
+    const n = checkedName(name);
     const at = this.headers.findIndex((h) => h.name === n);
-    this.headers.splice(at < 0 ? this.headers.length : at, 0, { name: n, value });
+    this.headers.splice(at < 0 ? this.headers.length : at, 0, { name: n, value: checkedValue(n, value) });
     this.cache = {};
     return this;
   }
@@ -250,6 +251,18 @@ export abstract class SipMessage {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** Header names set by code must be tokens: anything else would corrupt the message on the wire. */
+function checkedName(name: string): string {
+  if (!isToken(name)) throw new RangeError(`SIP header name "${name.slice(0, 40)}" is not a token`);
+  return normalizeHeaderName(name);
+}
+
+/** A CR or LF in a value set by code would end the header early (header injection): refuse it. */
+function checkedValue(name: string, value: string): string {
+  if (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) throw new RangeError(`SIP header ${name} value contains CR/LF`);
+  return value;
+}
 
 export interface SipRequestInit {
   method: string;

@@ -289,3 +289,12 @@ test('phone messages: baresip captures and vendor-shaped REGISTER/INVITE parse w
   assert.equal(s.ruri.params['user'], 'phone');
   assert.deepEqual(s.getAll('supported'), ['timer', '100rel', 'replaces', 'from-change']);
 });
+
+test('headers set by code cannot inject lines or use non-token names', () => {
+  const m = parseMessage(REGISTER) as SipRequest;
+  assert.throws(() => m.set('X-Caller', 'Bob\r\nVia: SIP/2.0/UDP evil'), RangeError);
+  assert.throws(() => m.append('Bad Name', 'x'), RangeError);
+  assert.throws(() => m.prepend('Via', 'SIP/2.0/UDP a\nb'), RangeError);
+  m.set('X-Caller', 'Bob');
+  assert.equal(m.get('x-caller'), 'Bob');
+});
