@@ -5,8 +5,8 @@ import path from 'node:path';
 import { Relais } from './main.js';
 import { loadConfig, CONFIG_HELP, ConfigError, RelaisError, errorMessage, silentLogger, type Config } from './shared/index.js';
 import { Store } from './storage/index.js';
-import { Directory, generateSecret } from './directory/index.js';
-import { importSiteText, exportSiteText, bootstrapSite, parseSiteFile, keptAdmins } from './site/index.js';
+import { Directory, SettingsRepository, generateSecret } from './directory/index.js';
+import { importSiteText, exportSiteText, bootstrapSite, parseSiteFile, keptAdmins, REALM_SETTING } from './site/index.js';
 import { createBackup, restoreBackup } from './backup/index.js';
 
 const USAGE = `usage: relais <command> [arguments] [options]
@@ -56,7 +56,22 @@ function parse(argv: readonly string[], commandFlags: Record<string, 'value' | '
       if (eq < 0 && i + 1 < argv.length) rest.push(argv[++i]!);
     } else positional.push(arg);
   }
-  return { positional, flags, config: loadConfig(rest) };
+  const config = loadConfig(rest);
+  // A shell on the box has no RELAIS_DOMAIN: keep the realm the service uses rather than rehash every
+  // SIP credential to the default domain (bootstrapSite recomputes HA1 when the domain changes).
+  const explicitDomain = rest.some((a) => a === '--domain' || a.startsWith('--domain=')) || Boolean(process.env.RELAIS_DOMAIN);
+  if (!explicitDomain) config.domain = storedRealm(config.dataDir) ?? config.domain;
+  return { positional, flags, config };
+}
+
+function storedRealm(dataDir: string): string | undefined {
+  const file = path.join(dataDir, 'relais.db');
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    return withStore({ dataDir }, (store) => new SettingsRepository(store.db).get(REALM_SETTING), { readonly: true });
+  } catch {
+    return undefined;
+  }
 }
 
 function expectArgs(p: Parsed, n: { min: number; max: number }, usage: string): void {
@@ -94,8 +109,8 @@ function openData(config: Config, opts: { applyDefaultSite?: boolean; print?: (l
   }
 }
 
-function withStore<T>(config: Config, fn: (store: Store) => T): T {
-  const store = Store.open(path.join(config.dataDir, 'relais.db'));
+function withStore<T>(config: Pick<Config, 'dataDir'>, fn: (store: Store) => T, opts: { readonly?: boolean } = {}): T {
+  const store = Store.open(path.join(config.dataDir, 'relais.db'), opts);
   try {
     return fn(store);
   } finally {

@@ -34,7 +34,8 @@ export interface BootstrapResult {
   appliedSite?: string;
 }
 
-const REALM_KEY = 'sip.realm';
+/** The realm the extensions' HA1 values were computed for. */
+export const REALM_SETTING = 'sip.realm';
 export const FIRST_ADMIN = 'admin';
 
 export function bootstrapSite(store: Store, config: Pick<Config, 'domain' | 'siteFile' | 'adminPassword'>, opts: BootstrapOptions): BootstrapResult {
@@ -43,11 +44,11 @@ export function bootstrapSite(store: Store, config: Pick<Config, 'domain' | 'sit
   const result: BootstrapResult = { directory };
 
   // HA1 = H(user:realm:secret) depends on the realm: recompute them all when the domain changed.
-  const realm = directory.settings.get(REALM_KEY);
+  const realm = directory.settings.get(REALM_SETTING);
   if (realm !== config.domain) {
     store.transaction(() => {
       const n = directory.extensions.rehash(config.domain);
-      directory.settings.set(REALM_KEY, config.domain);
+      directory.settings.set(REALM_SETTING, config.domain);
       if (realm !== undefined) opts.log.info('SIP realm changed; digest credentials recomputed', { from: realm, to: config.domain, extensions: n });
     });
   }

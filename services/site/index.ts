@@ -22,5 +22,5 @@ export {
   type ParseSiteOptions,
 } from './site-file.js';
 export { importSiteText, applySite, readSite, exportSiteText, keptAdmins, type ImportSummary } from './apply.js';
-export { bootstrapSite, defaultSitePath, FIRST_ADMIN, type BootstrapOptions, type BootstrapResult } from './bootstrap.js';
+export { bootstrapSite, defaultSitePath, FIRST_ADMIN, REALM_SETTING, type BootstrapOptions, type BootstrapResult } from './bootstrap.js';
 export { consoleUrl } from './console-url.js';

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Store } from '../../services/storage/index.js';
-import { UserRepository } from '../../services/directory/index.js';
+import { UserRepository, ExtensionRepository, computeHa1 } from '../../services/directory/index.js';
 import { CLI, PROJECT_ROOT, startRelais, tempDir } from '../helpers/relais-process.js';
 
 const EXAMPLE = path.join(PROJECT_ROOT, 'examples/small-office.yaml');
@@ -117,6 +117,32 @@ test('import, export round trip and a broken file refused with path and line, da
   const usage = relais(['import', ...dd]);
   assert.equal(usage.status, 2);
   assert.match(usage.stderr, /usage: relais import FILE/);
+});
+
+test('commands without --domain keep the realm the service uses; an explicit --domain rehashes', () => {
+  const dataDir = tempDir('cli-realm-');
+  const dd = ['--data-dir', dataDir];
+  const env = { RELAIS_ADMIN_PASSWORD: 'admin-password-1' };
+  ok(['import', EXAMPLE, '--domain', 'office.example', ...dd], { env });
+  /** The realm extension 100's HA1 was computed for. */
+  const ha1 = (): string => {
+    const store = Store.open(path.join(dataDir, 'relais.db'));
+    try {
+      const e = new ExtensionRepository(store.db, 'unused').findByNumber('100')!;
+      const realm = ['office.example', 'other.example', 'relais.local'].find((r) => computeHa1('MD5', e.sipUsername, r, e.secret) === e.ha1Md5);
+      assert.ok(realm, 'HA1 matches one of the realms');
+      return realm;
+    } finally {
+      store.close();
+    }
+  };
+  assert.equal(ha1(), 'office.example');
+  ok(['user', 'list', ...dd], { env });
+  ok(['export', ...dd], { env });
+  ok(['import', EXAMPLE, ...dd], { env });
+  assert.equal(ha1(), 'office.example', 'no --domain: realm kept');
+  ok(['user', 'list', '--domain', 'other.example', ...dd], { env });
+  assert.equal(ha1(), 'other.example', 'explicit --domain: credentials recomputed');
 });
 
 test('user add, passwd and list', () => {

@@ -40,7 +40,8 @@ do_install() {
     install -d ${D}/usr/lib/relais/services/site ${D}/usr/lib/relais/docs
     install -m 0644 ${S}/services/site/default-site.yaml ${D}/usr/lib/relais/services/site/
     install -m 0644 ${S}/docs/*.md ${D}/usr/lib/relais/docs/
-    printf '#!/bin/sh\nexec /usr/bin/node /usr/lib/relais/dist/services/cli.js "$@"\n' > ${D}${bindir}/relais
+    # The command reads the same settings as the service (data dir, domain), so `relais user list` just works.
+    printf '#!/bin/sh\nset -a\n[ -r /etc/relais/relais.env ] && . /etc/relais/relais.env\n[ -r /data/relais/relais.env ] && . /data/relais/relais.env\nset +a\nexport RELAIS_DATA_DIR="${RELAIS_DATA_DIR:-/data/relais}"\nexec /usr/bin/node /usr/lib/relais/dist/services/cli.js "$@"\n' > ${D}${bindir}/relais
     chmod 0755 ${D}${bindir}/relais
     install -m 0644 ${S}/firmware/systemd/relais.service ${D}${systemd_system_unitdir}/
     install -m 0640 ${S}/firmware/systemd/relais.env ${D}${sysconfdir}/relais/relais.env
