@@ -44,6 +44,21 @@ test('defaults: OPTIONS 200, unhandled INVITE 480, unknown method 501, out-of-di
   }
 });
 
+test('UAS policy (RFC 4475 §3.3): unknown Request-URI scheme → 416, unknown Require → 420 with Unsupported', async () => {
+  const a = await stack();
+  const b = await stack();
+  try {
+    const target = { transport: 'udp' as const, address: '127.0.0.1', port: b.port() };
+    assert.equal((await a.request({ method: 'OPTIONS', uri: 'nobodyKnowsThisScheme:totallyopaquecontent', target })).status, 416);
+    const r = await a.request({ method: 'OPTIONS', uri: `sip:x@127.0.0.1:${b.port()}`, headers: { Require: 'nothingSupportsThis, replaces' } });
+    assert.equal(r.status, 420);
+    assert.equal(r.get('unsupported'), 'nothingSupportsThis');
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});
+
 test('middleware: handlers run in order, next() falls through, thrown SipError becomes the response', async () => {
   const a = await stack();
   const b = await stack();
