@@ -167,6 +167,10 @@ function importCmd(argv: string[]): void {
     out(`imported ${file}: ${s.users} users, ${s.extensions} extensions, ${s.numbers} numbers, ${s.trunks} trunks, ${s.queues} queues, ${s.scenarios} scenarios, ${s.sounds} sounds, ${s.phones} phones`);
     const gen = Object.keys(s.generatedSecrets);
     if (gen.length) out(`generated SIP secrets for extensions ${gen.join(', ')} (see them with relais export)`);
+    // A site file names sounds; the audio is uploaded separately. Say which are still missing.
+    for (const snd of new Directory(store.db, p.config.domain).sounds.list()) {
+      if (!fs.existsSync(path.join(p.config.dataDir, 'sounds', snd.file))) out(`note: sound "${snd.name}" has no audio yet: upload it in the console or copy it to ${path.join(p.config.dataDir, 'sounds', snd.file)}`);
+    }
     if (runningPid(p.config.dataDir)) out('note: Relais is running on this data dir; restart it so every module reads the new site');
   } finally {
     store.close();

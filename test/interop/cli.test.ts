@@ -87,6 +87,7 @@ test('import, export round trip and a broken file refused with path and line, da
   const imported = ok(['import', EXAMPLE, ...dd], { env: { RELAIS_ADMIN_PASSWORD: 'admin-password-1' } });
   assert.match(imported, /imported .*small-office\.yaml: 6 users, 6 extensions, 2 numbers, 1 trunks, 2 queues, 4 scenarios, 4 sounds, 3 phones/);
   assert.match(imported, /generated SIP secrets for extensions 100, 101, 102, 103, 104, 105/);
+  assert.match(imported, /note: sound "welcome" has no audio yet: upload it in the console or copy it to .*sounds\/durand\/welcome-fr\.wav/);
   const exported = path.join(dataDir, 'site.yaml');
   ok(['export', exported, ...dd]);
   assert.equal((fs.statSync(exported).mode & 0o777).toString(8), '600', 'the export holds secrets: private');
