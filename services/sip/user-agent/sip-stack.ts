@@ -74,6 +74,11 @@ export interface UacOptions {
    * SipError(408). Default 180 000 ms; 0 disables.
    */
   ringTimeoutMs?: number;
+  /**
+   * Late offer (no localSdp): produces the answer carried by the ACK from the offer in the 2xx (§13.2.1). The
+   * 2xx is kept waiting (the peer retransmits it) until this resolves.
+   */
+  ackSdp?: (remoteOffer: string) => string | Promise<string>;
 }
 
 export interface UasOptions {
@@ -238,6 +243,11 @@ export class SipStack implements Module, DialogHost, ResponseHost {
   /** Dialogs alive now (diagnostics, tests). */
   dialogCount(): number {
     return this.dialogs.size;
+  }
+
+  /** The dialog with this ID (Replaces, RFC 3891 §3: Call-ID + to-tag + from-tag, seen from our side). */
+  findDialog(callId: string, localTag: string, remoteTag: string): Dialog | undefined {
+    return this.dialogs.get(dialogKey(callId, localTag, remoteTag));
   }
 
   async sendRequest(
@@ -533,7 +543,20 @@ export class SipStack implements Module, DialogHost, ResponseHost {
       if (res.status >= 200 && res.status < 300) {
         const flow = tx.flow ?? target;
         dialog = this.uacDialog(req, res, flow, opts);
-        dialog.sendAck(req, res, dialog.routeSet.length > 0 ? flowForRoute(dialog, flow) : flow);
+        const ackTarget = dialog.routeSet.length > 0 ? flowForRoute(dialog, flow) : flow;
+        let ackBody: string | undefined;
+        if (opts.localSdp === undefined && opts.ackSdp && res.body.length > 0) {
+          try {
+            ackBody = await opts.ackSdp(res.bodyText);
+            dialog.localSdp = ackBody;
+          } catch (err) {
+            // No answer to give: acknowledge (the 2xx must be ACKed) and hang up at once.
+            dialog.sendAck(req, res, ackTarget);
+            void dialog.destroy();
+            throw err;
+          }
+        }
+        dialog.sendAck(req, res, ackTarget, ackBody);
         if (canceled) {
           // The 2xx crossed our CANCEL: the call was established, so end it at once (§9.1 race).
           void dialog.destroy();
@@ -586,6 +609,17 @@ export class SipStack implements Module, DialogHost, ResponseHost {
     const targets: B2buaTarget[] = Array.isArray(uri) ? uri : [{ uri }];
     if (targets.length === 0) throw new Error('createB2bua: no target');
     const offer = opts.localSdpB ?? (req.msg.body.length > 0 ? req.msg.bodyText : undefined);
+    // Late offer from A (INVITE without SDP): B's 2xx offer goes to A in our 200, A's ACK answer goes to B's ACK.
+    let lateUas: Promise<Dialog> | undefined;
+    const ackSdp =
+      offer === undefined && opts.localSdpA === undefined
+        ? async (offerB: string): Promise<string> => {
+            lateUas = this.createUas(req, res, { localSdp: offerB, headers: opts.responseHeaders });
+            const d = await lateUas;
+            if (d.remoteSdp === undefined) throw new SipError(488, 'no answer in the ACK');
+            return d.remoteSdp;
+          }
+        : undefined;
     const aborts = targets.map(() => new AbortController());
     const onCancel = (): void => aborts.forEach((a) => a.abort());
     req.on('cancel', onCancel);
@@ -597,6 +631,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
         target: t.target,
         auth: opts.auth,
         signal: aborts[i]!.signal,
+        ...(ackSdp ? { ackSdp } : {}),
         onProvisional: (p) => {
           opts.onProvisional?.(p);
           if (opts.passProvisional === false || res.sent || req.canceled) return;
@@ -623,6 +658,16 @@ export class SipStack implements Module, DialogHost, ResponseHost {
       throw e;
     }
     req.off('cancel', onCancel);
+    if (lateUas) {
+      const uas = await lateUas;
+      uas.on('destroy', () => void uac.destroy());
+      uac.on('destroy', () => void uas.destroy());
+      if (opts.relayInDialog ?? true) {
+        relayInDialog(uas, uac);
+        relayInDialog(uac, uas);
+      }
+      return { uas, uac };
+    }
     let answer: string | undefined;
     try {
       const remote = uac.remoteSdp ?? '';

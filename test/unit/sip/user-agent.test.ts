@@ -206,6 +206,36 @@ test('B2BUA: A → relais → B, ringing relayed, answer relayed, BYE propagated
   }
 });
 
+test('B2BUA late offer: INVITE without SDP, B offers in its 200, A answers in its ACK, relayed to B\'s ACK', async () => {
+  const a = await stack();
+  const pbx = await stack();
+  const b = await stack();
+  try {
+    const bLeg = once<Dialog>((resolve) =>
+      b.use('INVITE', async (req, res) => {
+        assert.equal(req.msg.body.length, 0);
+        resolve(await b.createUas(req, res, { localSdp: SDP_B }));
+      }),
+    );
+    pbx.use('INVITE', async (req, res) => {
+      await pbx.createB2bua(req, res, `sip:201@127.0.0.1:${b.port()}`).catch(() => {});
+    });
+    const caller = await a.createUac(`sip:201@127.0.0.1:${pbx.port()}`, { ackSdp: (offer) => (offer === SDP_B ? SDP_A : 'wrong') });
+    const callee = await bLeg;
+    assert.equal(caller.remoteSdp, SDP_B);
+    assert.equal(callee.remoteSdp, SDP_A);
+    const ended = callee.waitFor('destroy');
+    await caller.destroy();
+    assert.equal((await ended)[0], 'remote-bye');
+    const d = pbx.findDialog(caller.callId, caller.remoteTag, caller.localTag);
+    assert.equal(d, undefined, 'dialogs are forgotten once ended');
+  } finally {
+    await a.stop();
+    await pbx.stop();
+    await b.stop();
+  }
+});
+
 test('ring timeout: a callee that rings forever is CANCELled and the call fails with 408', async () => {
   const a = await stack();
   const b = await stack();
