@@ -87,6 +87,7 @@ interface RunningRelais {
   child: ChildProcess;
   pid: number;
   sipPort: number;
+  httpPort: number;
   stop: () => Promise<void>;
 }
 
@@ -121,6 +122,7 @@ async function startRelais(dataDir: string): Promise<RunningRelais> {
     child,
     pid: child.pid!,
     sipPort,
+    httpPort,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
@@ -179,8 +181,11 @@ async function main(): Promise<void> {
     provision(dataDir);
     const relais = await startRelais(dataDir);
     let relaisResult: unknown;
+    let health: unknown;
     try {
       relaisResult = runKit(test, { port: relais.sipPort, pid: relais.pid }, test === 'cps' ? CPS_CALLEE : undefined);
+      // Counters after the run (messages sent/received, bindings, challenges): a sanity check on the figures.
+      health = await (await fetch(`http://127.0.0.1:${relais.httpPort}/healthz`)).json();
     } finally {
       await relais.stop();
     }
@@ -188,6 +193,7 @@ async function main(): Promise<void> {
     result[test] = {
       kamailio: kamailio ?? null,
       relais: relaisResult,
+      relais_health_after: health,
       ratio_relais_to_kamailio: ratio,
       ...(test === 'register' ? { goal: 'Relais >= 0.5 x Kamailio REGISTER/s', goal_met: ratio === null ? null : ratio >= 0.5 } : { goal: '>= 300 calls/s, 0 failed' }),
     };

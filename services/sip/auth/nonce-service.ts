@@ -48,6 +48,9 @@ export class NonceService {
   private readonly maxTracked: number;
   private readonly tracked = new Map<string, NcState>();
   private evictedFloor = -1;
+  /** randomBytes() per nonce costs a native job each time; one 4 KiB draw serves 680 nonces. */
+  private pool = Buffer.alloc(0);
+  private poolOffset = 0;
 
   constructor(opts: NonceServiceOptions) {
     this.clock = opts.clock;
@@ -59,7 +62,12 @@ export class NonceService {
   issue(): string {
     const raw = Buffer.allocUnsafe(RAW_BYTES);
     raw.writeUIntBE(Math.floor(this.clock.now()), 0, TS_BYTES);
-    randomBytes(RAND_BYTES).copy(raw, TS_BYTES);
+    if (this.poolOffset + RAND_BYTES > this.pool.length) {
+      this.pool = randomBytes(4096);
+      this.poolOffset = 0;
+    }
+    this.pool.copy(raw, TS_BYTES, this.poolOffset, this.poolOffset + RAND_BYTES);
+    this.poolOffset += RAND_BYTES;
     this.mac(raw.subarray(0, TS_BYTES + RAND_BYTES)).copy(raw, TS_BYTES + RAND_BYTES);
     return raw.toString('base64url');
   }

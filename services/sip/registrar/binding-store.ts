@@ -1,4 +1,5 @@
-// Bindings of the registrar: in-memory by extension (the REGISTER and lookup paths read only memory), written through to SQLite.
+// Bindings of the registrar: in-memory by extension (the REGISTER and lookup paths read only memory), written behind to
+// SQLite in one transaction per flush (usrloc "write-back" as in Kamailio's db_mode 2).
 import type { Database, Statement } from 'better-sqlite3';
 import type { Binding, BindingSource } from './binding.js';
 
@@ -30,16 +31,34 @@ function parseReceived(received: string, transport: string): BindingSource {
   };
 }
 
+/** The last change of one binding not yet on disk: upsert it, or delete it. */
+type PendingChange = { op: 'put'; binding: Binding } | { op: 'delete'; extensionId: number; contact: string };
+
+export interface BindingStoreOptions {
+  /**
+   * Called when a change is queued and no flush is scheduled: the owner schedules flush() soon (the registrar uses
+   * its clock, 200 ms). A crash loses at most that window of refreshes; phones simply register again.
+   */
+  scheduleFlush?: () => void;
+}
+
 export class BindingStore {
   private readonly byExtension = new Map<number, Binding[]>();
+  /** Changes not yet written, by binding key; only the last change of each binding matters. */
+  private readonly pending = new Map<string, PendingChange>();
+  private flushScheduled = false;
+  private readonly scheduleFlush: (() => void) | undefined;
   private readonly upsertStmt: Statement;
   private readonly deleteOneStmt: Statement;
-  private readonly deleteAllStmt: Statement;
   private total = 0;
   /** Lower bound of the earliest expiry: the sweep does nothing before it. */
   private nextExpiry = Number.POSITIVE_INFINITY;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    opts: BindingStoreOptions = {},
+  ) {
+    this.scheduleFlush = opts.scheduleFlush;
     this.upsertStmt = db.prepare(`INSERT INTO registrations
         (extension_id, aor, contact, received, transport, call_id, cseq, expires_at, user_agent, instance_id, q)
       VALUES (@extensionId, @aor, @contact, @received, @transport, @callId, @cseq, @expiresAt, @userAgent, @instanceId, @q)
@@ -47,7 +66,6 @@ export class BindingStore {
         transport = excluded.transport, call_id = excluded.call_id, cseq = excluded.cseq, expires_at = excluded.expires_at,
         user_agent = excluded.user_agent, instance_id = excluded.instance_id, q = excluded.q`);
     this.deleteOneStmt = db.prepare('DELETE FROM registrations WHERE extension_id = ? AND contact = ?');
-    this.deleteAllStmt = db.prepare('DELETE FROM registrations WHERE extension_id = ?');
   }
 
   /** Loads the live bindings after a restart and drops the ones that expired while Relais was down. */
@@ -94,19 +112,7 @@ export class BindingStore {
 
   /** Adds or replaces the binding with the same contact; returns whether it is new. */
   put(b: Binding): boolean {
-    this.upsertStmt.run({
-      extensionId: b.extensionId,
-      aor: b.aor,
-      contact: b.contact,
-      received: formatReceived(b.source),
-      transport: b.source.transport,
-      callId: b.callId,
-      cseq: b.cseq,
-      expiresAt: b.expiresAt,
-      userAgent: b.userAgent ?? null,
-      instanceId: b.instanceId ?? null,
-      q: b.q,
-    });
+    this.queue(b.extensionId, b.contact, { op: 'put', binding: b });
     const list = this.byExtension.get(b.extensionId);
     if (list) {
       for (let i = 0; i < list.length; i++) {
@@ -126,7 +132,7 @@ export class BindingStore {
     if (!list) return undefined;
     const i = list.findIndex((x) => x.contact === contact);
     if (i < 0) return undefined;
-    this.deleteOneStmt.run(extensionId, contact);
+    this.queue(extensionId, contact, { op: 'delete', extensionId, contact });
     const [b] = list.splice(i, 1);
     this.total--;
     if (list.length === 0) this.byExtension.delete(extensionId);
@@ -136,7 +142,7 @@ export class BindingStore {
   removeAll(extensionId: number): Binding[] {
     const list = this.byExtension.get(extensionId);
     if (!list) return [];
-    this.deleteAllStmt.run(extensionId);
+    for (const b of list) this.queue(extensionId, b.contact, { op: 'delete', extensionId, contact: b.contact });
     this.byExtension.delete(extensionId);
     this.total -= list.length;
     return list;
@@ -153,21 +159,71 @@ export class BindingStore {
         if (b.expiresAt <= now) {
           gone.push(b);
           list.splice(i, 1);
+          this.queue(id, b.contact, { op: 'delete', extensionId: id, contact: b.contact });
         } else if (b.expiresAt < next) next = b.expiresAt;
       }
       if (list.length === 0) this.byExtension.delete(id);
     }
-    if (gone.length > 0) {
-      this.total -= gone.length;
-      this.db.prepare('DELETE FROM registrations WHERE expires_at <= ?').run(now);
-    }
+    this.total -= gone.length;
     this.nextExpiry = next;
     return gone;
   }
 
-  /** Runs several changes in one SQLite transaction (a REGISTER with many contacts is all or nothing on disk). */
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+  /** Changes waiting for the next flush (health, tests). */
+  pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Writes every queued change in one SQLite transaction. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.size === 0) return;
+    const changes = [...this.pending.entries()];
+    this.pending.clear();
+    try {
+      this.writeAll(changes.map(([, c]) => c));
+    } catch (err) {
+      // Keep what failed for the next flush, unless a newer change of the same binding came meanwhile.
+      for (const [key, c] of changes) if (!this.pending.has(key)) this.pending.set(key, c);
+      throw err;
+    }
+  }
+
+  private writeAll(changes: PendingChange[]): void {
+    this.db.transaction(() => {
+      for (const c of changes) {
+        if (c.op === 'delete') {
+          this.deleteOneStmt.run(c.extensionId, c.contact);
+          continue;
+        }
+        const b = c.binding;
+        this.upsertStmt.run({
+          extensionId: b.extensionId,
+          aor: b.aor,
+          contact: b.contact,
+          received: formatReceived(b.source),
+          transport: b.source.transport,
+          callId: b.callId,
+          cseq: b.cseq,
+          expiresAt: b.expiresAt,
+          userAgent: b.userAgent ?? null,
+          instanceId: b.instanceId ?? null,
+          q: b.q,
+        });
+      }
+    })();
+  }
+
+  private queue(extensionId: number, contact: string, change: PendingChange): void {
+    const key = `${extensionId}\u0000${contact}`;
+    // Re-insert so the Map keeps changes in the order they last happened.
+    this.pending.delete(key);
+    this.pending.set(key, change);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      if (this.scheduleFlush) this.scheduleFlush();
+      else this.flush();
+    }
   }
 
   private remember(b: Binding): void {

@@ -36,6 +36,8 @@ export interface RegistrarOptions {
   defaultExpires?: number;
   /** How often expired bindings are looked for, ms (default 1000). */
   sweepIntervalMs?: number;
+  /** Changes reach SQLite at most this long after they happen, in one transaction (default 200 ms). */
+  flushDelayMs?: number;
   /** Shared digest server (the call layer challenges INVITEs with the same nonces); one is made when absent. */
   digest?: DigestServer;
 }
@@ -74,7 +76,8 @@ interface CachedAccount {
   at: number;
 }
 
-const ACCOUNT_CACHE_MS = 2000;
+/** Credentials edits reach the REGISTER path within this time (or at once with invalidateAccounts()). */
+const ACCOUNT_CACHE_MS = 5000;
 
 export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
   readonly name = 'registrar';
@@ -89,6 +92,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
   private readonly defaultExpires: number;
   private readonly sweepIntervalMs: number;
   private sweepTimer: TimerHandle | undefined;
+  private flushTimer: TimerHandle | undefined;
   private running = false;
   /** By SIP username: a REGISTER costs two lookups (challenge, credentials); a short cache keeps them off SQLite. */
   private readonly accounts = new Map<string, CachedAccount>();
@@ -105,7 +109,14 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
     this.defaultExpires = opts.defaultExpires ?? 3600;
     this.sweepIntervalMs = opts.sweepIntervalMs ?? 1000;
     this.digest = opts.digest ?? new DigestServer({ realm: opts.domain, clock: opts.clock });
-    this.store = new BindingStore(opts.db);
+    const flushDelayMs = opts.flushDelayMs ?? 200;
+    // Write-behind: one SQLite transaction per 200 ms instead of one write per REGISTER (measured: the upsert was
+    // the registrar's largest cost under load). stop() writes what is left.
+    this.store = new BindingStore(opts.db, {
+      scheduleFlush: () => {
+        this.flushTimer = this.clock.setTimeout(() => this.flush(), flushDelayMs);
+      },
+    });
   }
 
   async start(): Promise<void> {
@@ -121,12 +132,30 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
     this.running = false;
     this.clock.clearTimeout(this.sweepTimer);
     this.sweepTimer = undefined;
+    this.flush();
+  }
+
+  /** Writes pending binding changes to SQLite now. */
+  flush(): void {
+    this.clock.clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    try {
+      this.store.flush();
+    } catch (err) {
+      // The bindings stay right in memory; the next change retries the write.
+      this.log.error('bindings not written to SQLite', { error: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   health(): ModuleHealth {
     return {
       status: this.running ? 'ok' : 'down',
-      detail: { bindings: this.store.count(), registeredExtensions: [...this.store.extensionIds()].length, ...this.counters },
+      detail: {
+        bindings: this.store.count(),
+        registeredExtensions: [...this.store.extensionIds()].length,
+        unwritten: this.store.pendingCount(),
+        ...this.counters,
+      },
     };
   }
 
@@ -307,8 +336,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
           if (this.store.put(binding)) added.push(binding);
         }
       };
-      if (changes.length === 1) apply();
-      else this.store.transaction(apply);
+      apply();
       for (const b of removed) this.emit('unregistered', b);
       for (const b of added) this.emit('registered', b);
     }

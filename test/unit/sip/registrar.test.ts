@@ -173,9 +173,10 @@ test('bindings expire on the clock (expired event) and survive a restart', async
   s2.registrar.on('expired', (b) => expired.push(b));
   clock.advance(121_000);
   assert.deepEqual(expired.map((b) => b.contact), ['sip:1000@10.0.0.1:5060']);
+  clock.advance(200);
   assert.deepEqual(s2.registrar.lookup('1000').map((b) => b.contact), ['sip:1000@10.0.0.2:5060']);
   const rows = s2.store.db.prepare('SELECT contact FROM registrations').all() as { contact: string }[];
-  assert.deepEqual(rows.map((r) => r.contact), ['sip:1000@10.0.0.2:5060']);
+  assert.deepEqual(rows.map((r) => r.contact), ['sip:1000@10.0.0.2:5060'], 'the expiry reached SQLite within the flush delay');
   await s2.registrar.stop();
   s2.store.close();
 
@@ -200,5 +201,21 @@ test('malformed REGISTER → 400 naming the problem, never a throw', async () =>
   const bad = registrar.handleRegister(noTo, SRC);
   assert.equal(bad.status, 400);
   assert.match(bad.reason!, /To/);
+  store.close();
+});
+
+test('write-behind: many REGISTERs reach SQLite in one flush, 200 ms later; stop() writes what is left', async () => {
+  const { registrar, store, clock } = await setup();
+  const count = (): number => (store.db.prepare('SELECT count(*) AS n FROM registrations').get() as { n: number }).n;
+  authedRegister(registrar, { contacts: ['<sip:1000@10.0.0.1:5060>'], expires: 600 });
+  authedRegister(registrar, { user: '1001', contacts: ['<sip:1001@10.0.0.2:5060>'], expires: 600 });
+  assert.equal(count(), 0);
+  assert.equal(registrar.health().detail!['unwritten'], 2);
+  clock.advance(200);
+  assert.equal(count(), 2);
+  authedRegister(registrar, { contacts: ['<sip:1000@10.0.0.1:5060>'], expires: 0 });
+  assert.equal(count(), 2);
+  await registrar.stop();
+  assert.equal(count(), 1);
   store.close();
 });
