@@ -107,7 +107,8 @@ export function parseNetstrings(buf: Buffer): { messages: string[]; rest: Buffer
 
 export class BaresipPhone {
   readonly events: BaresipEvent[] = [];
-  private consumed = 0;
+  /** Indexes of events a wait has already returned (each event satisfies one wait). */
+  private readonly used = new Set<number>();
   private waiters: { match: (e: BaresipEvent) => boolean; resolve: (e: BaresipEvent) => void }[] = [];
   private pending = new Map<string, (r: BaresipResponse) => void>();
   private token = 0;
@@ -239,8 +240,7 @@ export class BaresipPhone {
       const i = this.waiters.findIndex((w) => w.match(ev));
       if (i >= 0) {
         const [w] = this.waiters.splice(i, 1);
-        // consumed: everything up to and including this event
-        this.consumed = this.events.length;
+        this.used.add(this.events.length - 1);
         w!.resolve(ev);
       }
     }
@@ -278,16 +278,16 @@ export class BaresipPhone {
   }
 
   /**
-   * Resolves with the first event of `type` (matching `filter`) not yet consumed by an earlier wait,
-   * including events that arrived before the call. Rejects after timeoutMs naming what was seen.
+   * Resolves with the oldest event of `type` (matching `filter`) that no earlier wait returned, including events
+   * that arrived before the call. Rejects after timeoutMs naming what was seen.
    */
   waitEvent(type: string | string[], timeoutMs = 10_000, filter: (e: BaresipEvent) => boolean = () => true): Promise<BaresipEvent> {
     const types = Array.isArray(type) ? type : [type];
     const match = (e: BaresipEvent): boolean => types.includes(e.type) && filter(e);
-    for (let i = this.consumed; i < this.events.length; i++) {
+    for (let i = 0; i < this.events.length; i++) {
       const e = this.events[i]!;
-      if (match(e)) {
-        this.consumed = i + 1;
+      if (!this.used.has(i) && match(e)) {
+        this.used.add(i);
         return Promise.resolve(e);
       }
     }
