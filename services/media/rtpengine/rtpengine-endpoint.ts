@@ -107,6 +107,7 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
   private xVersion = 1;
   private readonly xSessionId = String(Math.floor(Math.random() * 1e9));
   private queue: Promise<unknown> = Promise.resolve();
+  private mediaOps: Promise<unknown> = Promise.resolve();
   private playing: Playing | undefined;
   private recording: { file: string; opts: RecordOptions; live: LiveRecording | undefined } | undefined;
   private pollTimer: TimerHandle | undefined;
@@ -317,7 +318,7 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
           }
           // A looped single sound (music on hold) is repeated by rtpengine itself: no gap between rounds.
           const repeat = loop && items.length === 1 ? LOOP_REPEATS : 1;
-          const res = await this.ng('playMedia', { 'call-id': this.rtpeCallId, 'from-tag': TAG_PHONE, file, ...(repeat > 1 ? { 'repeat-times': repeat } : {}) });
+          const res = await this.mediaSerial(() => (p.done ? Promise.resolve<NgResponse>({}) : this.ng('playMedia', { 'call-id': this.rtpeCallId, 'from-tag': TAG_PHONE, file, ...(repeat > 1 ? { 'repeat-times': repeat } : {}) })));
           if (p.done) return;
           const duration = (typeof res.duration === 'number' && res.duration > 0 ? res.duration : 0) * repeat;
           played++;
@@ -348,7 +349,7 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
     this.ctx.clock.clearTimeout(p.timer);
     p.wake?.();
     if (stopMedia && !this.closed) {
-      this.ng('stopMedia', { 'call-id': this.rtpeCallId, 'from-tag': TAG_PHONE }).catch(() => {
+      this.mediaSerial(() => this.ng('stopMedia', { 'call-id': this.rtpeCallId, 'from-tag': TAG_PHONE })).catch(() => {
         /* nothing playing any more: fine */
       });
     }
@@ -590,6 +591,16 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
 
   private ng(command: Parameters<NgClient['send']>[0], params: NgParams): Promise<NgResponse> {
     return this.ctx.ng.send(command, params);
+  }
+
+  /**
+   * Runs play/stop media commands one after the other: rtpengine handles control messages on several threads,
+   * so a "stop media" sent just before the next "play media" could otherwise be applied after it.
+   */
+  private mediaSerial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.mediaOps.then(fn, fn);
+    this.mediaOps = run.catch(() => {});
+    return run;
   }
 
   /** Runs signalling steps of this endpoint one at a time (rtpengine must see offer then answer, never interleaved). */
