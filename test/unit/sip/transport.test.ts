@@ -1,0 +1,121 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { silentLogger } from '../../../services/shared/index.js';
+import {
+  SipRequest,
+  SipResponse,
+  TcpTransport,
+  TransportLayer,
+  UdpTransport,
+  parseMessage,
+  type SipMessage,
+  type Source,
+} from '../../../services/sip/index.js';
+
+function options(branch: string, via = `SIP/2.0/TCP 10.0.0.5:5070;branch=${branch};rport`): Buffer {
+  return SipRequest.create({
+    method: 'OPTIONS',
+    uri: 'sip:relais@127.0.0.1',
+    headers: [
+      ['Via', via],
+      ['From', '<sip:a@test.local>;tag=1'],
+      ['To', '<sip:relais@test.local>'],
+      ['Call-ID', `c-${branch}`],
+      ['CSeq', '1 OPTIONS'],
+    ],
+    body: 'x'.repeat(10),
+    contentType: 'text/plain',
+  }).serialize();
+}
+
+async function layer(): Promise<{ tl: TransportLayer; got: Array<{ msg: SipMessage; source: Source }>; waitFor(n: number): Promise<void> }> {
+  const tl = new TransportLayer('127.0.0.1', silentLogger);
+  tl.add(new UdpTransport('127.0.0.1', 0, silentLogger));
+  tl.add(new TcpTransport('127.0.0.1', 0, silentLogger));
+  const got: Array<{ msg: SipMessage; source: Source }> = [];
+  const waiters: Array<() => void> = [];
+  tl.onReceive((msg, source) => {
+    got.push({ msg, source });
+    waiters.splice(0).forEach((w) => w());
+  });
+  await tl.listen();
+  return {
+    tl,
+    got,
+    waitFor: async (n) => {
+      while (got.length < n) await new Promise<void>((r) => waiters.push(r));
+    },
+  };
+}
+
+test('TCP framing: a message split into 1-byte writes and two messages in one write are both framed by Content-Length', async () => {
+  const { tl, got, waitFor } = await layer();
+  const sock = net.connect(tl.port('tcp'), '127.0.0.1');
+  sock.setNoDelay(true);
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  try {
+    const one = options('z9hG4bKsplit');
+    for (let i = 0; i < one.length; i += 7) sock.write(one.subarray(i, i + 7));
+    await waitFor(1);
+    sock.write(Buffer.concat([options('z9hG4bKa'), Buffer.from('\r\n\r\n'), options('z9hG4bKb')]));
+    await waitFor(3);
+    assert.deepEqual(got.map((g) => g.msg.via().branch), ['z9hG4bKsplit', 'z9hG4bKa', 'z9hG4bKb']);
+    assert.equal(got[0]!.msg.bodyText, 'xxxxxxxxxx');
+    const src = got[0]!.source;
+    assert.equal(src.transport, 'tcp');
+    assert.ok(src.connectionId && got.every((g) => g.source.connectionId === src.connectionId), 'one connection id for the flow');
+  } finally {
+    sock.destroy();
+    await tl.close();
+  }
+});
+
+test('received/rport are stamped on the top Via only (§18.2.1, RFC 3581 §4)', async () => {
+  const { tl, got, waitFor } = await layer();
+  const sock = net.connect(tl.port('tcp'), '127.0.0.1');
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  try {
+    const two = options('z9hG4bKtop', 'SIP/2.0/TCP 10.0.0.5:5070;branch=z9hG4bKtop;rport, SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKlow');
+    sock.write(two);
+    await waitFor(1);
+    const vias = got[0]!.msg.vias();
+    assert.equal(vias[0]!.received, '127.0.0.1');
+    assert.equal(vias[0]!.rport, sock.localPort);
+    assert.equal(vias[1]!.received, undefined);
+  } finally {
+    sock.destroy();
+    await tl.close();
+  }
+});
+
+test('§18.2.2 response targets: open connection, then received + rport, then received + sent-by port, then sent-by', async () => {
+  const tl = new TransportLayer('127.0.0.1', silentLogger);
+  const res = (via: string): SipResponse => {
+    const req = parseMessage(options('z9hG4bKr', via)) as SipRequest;
+    return SipResponse.to(req, 200);
+  };
+  const udp: Source = { transport: 'udp', address: '192.0.2.7', port: 40000 };
+  assert.deepEqual(tl.responseTarget(res('SIP/2.0/UDP 10.0.0.5:5070;branch=z9hG4bKr;rport=40000;received=192.0.2.7'), udp), {
+    transport: 'udp',
+    address: '192.0.2.7',
+    port: 40000,
+  });
+  assert.deepEqual(tl.responseTarget(res('SIP/2.0/UDP 10.0.0.5:5070;branch=z9hG4bKr;received=192.0.2.7'), udp), {
+    transport: 'udp',
+    address: '192.0.2.7',
+    port: 5070,
+  });
+  assert.deepEqual(tl.responseTarget(res('SIP/2.0/UDP phone.test.local;branch=z9hG4bKr'), udp), {
+    transport: 'udp',
+    address: 'phone.test.local',
+    port: 5060,
+  });
+  // A TCP source whose connection is gone: back to received + sent-by port over TCP.
+  const gone: Source = { transport: 'tcp', address: '192.0.2.7', port: 40001, connectionId: 'closed' };
+  assert.deepEqual(tl.responseTarget(res('SIP/2.0/TCP 10.0.0.5:5070;branch=z9hG4bKr;received=192.0.2.7'), gone), {
+    transport: 'tcp',
+    address: '192.0.2.7',
+    port: 5070,
+  });
+});
