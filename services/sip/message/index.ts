@@ -10,3 +10,4 @@ export { formatParams, parseHeaderParams, unquoteParam, type Params } from './pa
 export { normalizeHeaderName, canonicalHeaderName, isListHeader } from './header-names.js';
 export { reasonPhrase } from './reason-phrases.js';
 export { splitList, quote, isToken } from './syntax.js';
+export { sipToken } from './random-token.js';

@@ -1,6 +1,6 @@
 // Transaction layer (RFC 3261 §17): matches messages to transactions, creates server transactions, sends requests.
-import { randomToken, type Clock, type Logger } from '../../shared/index.js';
-import { BRANCH_COOKIE, SipRequest, SipResponse, Via, type SipMessage } from '../message/index.js';
+import { type Clock, type Logger } from '../../shared/index.js';
+import { BRANCH_COOKIE, SipRequest, SipResponse, Via, sipToken, type SipMessage } from '../message/index.js';
 import { type Source, type Target, type TransportLayer } from '../transport/index.js';
 import { type ClientTransactionUser } from './client-transaction-user.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
@@ -22,7 +22,7 @@ export type RequestHandler = (req: SipRequest, source: Source, tx: ServerTransac
 export type StrayResponseHandler = (res: SipResponse, source: Source) => void;
 
 export function newBranch(): string {
-  return BRANCH_COOKIE + randomToken(8);
+  return BRANCH_COOKIE + sipToken(8);
 }
 
 /** §17.2.3 matching key for server transactions; ACK matches the INVITE it acknowledges. */
@@ -141,7 +141,7 @@ export class TransactionLayer {
       const other = this.merge.get(mk);
       if (other !== undefined && other !== key && this.server.has(other)) {
         this.counters.merged482++;
-        tx.respond(SipResponse.to(req, 482, undefined, randomToken(6)));
+        tx.respond(SipResponse.to(req, 482, undefined, sipToken(6)));
         return;
       }
       this.merge.set(mk, key);

@@ -1,6 +1,6 @@
 // The answer side of an incoming request (drachtio-srf's res): send(status, reason, {headers, body}).
-import { randomToken, type Logger } from '../../shared/index.js';
-import { SipResponse, type HeaderInit } from '../message/index.js';
+import { type Logger } from '../../shared/index.js';
+import { SipResponse, sipToken, type HeaderInit } from '../message/index.js';
 import { type ServerTransaction } from '../transaction/index.js';
 import { type TransportKind } from '../transport/index.js';
 import { type IncomingRequest } from './incoming-request.js';
@@ -38,7 +38,7 @@ export class ServerResponse {
     readonly req: IncomingRequest,
     private readonly tx: ServerTransaction | undefined,
   ) {
-    this.toTag = req.msg.to().tag ?? randomToken(6);
+    this.toTag = req.msg.to().tag ?? sipToken(6);
   }
 
   /**

@@ -2,13 +2,12 @@
 import {
   SystemClock,
   Logger,
-  randomToken,
   type Clock,
   type Module,
   type ModuleHealth,
 } from '../../shared/index.js';
 import { DigestClient } from '../auth/index.js';
-import { NameAddr, SipRequest, SipResponse, SipUri, type HeaderInit, type SipMessage } from '../message/index.js';
+import { NameAddr, SipRequest, SipResponse, SipUri, sipToken, type HeaderInit, type SipMessage } from '../message/index.js';
 import { DEFAULT_TIMERS, TransactionLayer, type ServerTransaction, type TimerConfig } from '../transaction/index.js';
 import {
   TcpTransport,
@@ -420,9 +419,9 @@ export class SipStack implements Module, DialogHost, ResponseHost {
   private newRequest(method: string, uri: SipUri, headers: HeaderInit | undefined, transport: TransportKind): SipRequest {
     const req = new SipRequest(method, uri);
     req.append('max-forwards', 70);
-    req.append('from', `<sip:relais@${this.domain}>;tag=${randomToken(6)}`);
+    req.append('from', `<sip:relais@${this.domain}>;tag=${sipToken(6)}`);
     req.append('to', `<${uri.format()}>`);
-    req.append('call-id', `${randomToken(12)}@${this.transport.advertisedAddress}`);
+    req.append('call-id', `${sipToken(12)}@${this.transport.advertisedAddress}`);
     req.append('cseq', `${1 + Math.floor(Math.random() * 10000)} ${method}`);
     req.append('user-agent', this.userAgent);
     if (method === 'INVITE' || method === 'SUBSCRIBE' || method === 'REFER') req.append('contact', this.contactFor(transport));
@@ -430,7 +429,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
     // A caller-provided From without a tag still needs one (§8.1.1.3).
     const from = req.from();
     if (from.tag === undefined) {
-      from.tag = randomToken(6);
+      from.tag = sipToken(6);
       req.set('from', from.format());
     }
     return req;
