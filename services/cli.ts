@@ -2,7 +2,6 @@
 // The `relais` command: serve (default), and the site / user / backup commands.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Relais } from './main.js';
 import { loadConfig, CONFIG_HELP, ConfigError, RelaisError, errorMessage, silentLogger, type Config } from './shared/index.js';
 import { Store } from './storage/index.js';
 import { Directory, SettingsRepository, generateSecret } from './directory/index.js';
@@ -120,6 +119,8 @@ function withStore<T>(config: Pick<Config, 'dataDir'>, fn: (store: Store) => T, 
 
 async function serve(argv: string[]): Promise<void> {
   const config = loadConfig(argv);
+  // Loaded only to serve: the data commands start fast and need none of the SIP/media stack.
+  const { Relais } = await import('./main.js');
   const relais = new Relais(config);
   let stopping = false;
   const pidFile = path.join(config.dataDir, PID_FILE);

@@ -1,8 +1,9 @@
 // SIP extensions (phone accounts): credentials with precomputed digest HA1 (MD5 and SHA-256) for the realm.
 import { prepared } from './prepared.js';
+import { TableRepository } from './table-repository.js';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from '../storage/index.js';
-import { RelaisError, NotFoundError } from '../shared/index.js';
+import { RelaisError } from '../shared/index.js';
 
 export type DigestAlgorithm = 'MD5' | 'SHA-256' | 'both';
 export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['MD5', 'SHA-256', 'both'];
@@ -83,41 +84,33 @@ function toExtension(r: ExtensionRow): Extension {
   };
 }
 
-export class ExtensionRepository {
+export class ExtensionRepository extends TableRepository<ExtensionRow, Extension> {
   /** @param realm the digest realm (= config.domain); HA1 values are computed for it. */
   constructor(
-    private readonly db: Database,
+    db: Database,
     private realm: string,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    super(db, { table: 'extensions', what: 'extension', orderBy: 'number' });
+  }
 
   get currentRealm(): string {
     return this.realm;
   }
 
-  list(): Extension[] {
-    return (prepared(this.db, 'SELECT * FROM extensions ORDER BY number').all() as ExtensionRow[]).map(toExtension);
+  protected toEntity(r: ExtensionRow): Extension {
+    return toExtension(r);
   }
 
-  get(id: number): Extension | undefined {
-    const r = prepared(this.db, 'SELECT * FROM extensions WHERE id = ?').get(id) as ExtensionRow | undefined;
-    return r && toExtension(r);
-  }
 
-  require(id: number): Extension {
-    const e = this.get(id);
-    if (!e) throw new NotFoundError('extension', id);
-    return e;
-  }
+
 
   findByNumber(number: string): Extension | undefined {
-    const r = prepared(this.db, 'SELECT * FROM extensions WHERE number = ?').get(number) as ExtensionRow | undefined;
-    return r && toExtension(r);
+    return this.findOne('number', number);
   }
 
   findBySipUsername(username: string): Extension | undefined {
-    const r = prepared(this.db, 'SELECT * FROM extensions WHERE sip_username = ?').get(username) as ExtensionRow | undefined;
-    return r && toExtension(r);
+    return this.findOne('sip_username', username);
   }
 
   listByUser(userId: number): Extension[] {
@@ -194,10 +187,6 @@ export class ExtensionRepository {
     return this.require(id);
   }
 
-  delete(id: number): void {
-    const info = prepared(this.db, 'DELETE FROM extensions WHERE id = ?').run(id);
-    if (info.changes === 0) throw new NotFoundError('extension', id);
-  }
 
   /** Recomputes every HA1 for a new realm (the domain changed); returns how many extensions were rehashed. */
   rehash(realm: string): number {

@@ -1,7 +1,8 @@
 // Inbound numbers (DIDs) with their per-number settings (SPEC §4) and assigned users.
 import { prepared } from './prepared.js';
+import { TableRepository } from './table-repository.js';
 import type { Database } from '../storage/index.js';
-import { RelaisError, NotFoundError } from '../shared/index.js';
+import { RelaisError } from '../shared/index.js';
 
 export type NumberMode = 'receive' | 'forward' | 'reject';
 export const NUMBER_MODES: readonly NumberMode[] = ['receive', 'forward', 'reject'];
@@ -59,10 +60,12 @@ interface Row {
 
 export const DID_RE = /^\+?[0-9]{2,20}$/;
 
-export class NumberRepository {
-  constructor(private readonly db: Database) {}
+export class NumberRepository extends TableRepository<Row, InboundNumber> {
+  constructor(db: Database) {
+    super(db, { table: 'numbers', what: 'number' });
+  }
 
-  private toNumber(r: Row): InboundNumber {
+  protected toEntity(r: Row): InboundNumber {
     const userIds = (prepared(this.db, 'SELECT user_id FROM number_users WHERE number_id = ? ORDER BY user_id').all(r.id) as { user_id: number }[]).map((x) => x.user_id);
     return {
       id: r.id,
@@ -82,24 +85,11 @@ export class NumberRepository {
     };
   }
 
-  list(): InboundNumber[] {
-    return (prepared(this.db, 'SELECT * FROM numbers ORDER BY id').all() as Row[]).map((r) => this.toNumber(r));
-  }
 
-  get(id: number): InboundNumber | undefined {
-    const r = prepared(this.db, 'SELECT * FROM numbers WHERE id = ?').get(id) as Row | undefined;
-    return r && this.toNumber(r);
-  }
 
-  require(id: number): InboundNumber {
-    const n = this.get(id);
-    if (!n) throw new NotFoundError('number', id);
-    return n;
-  }
 
   findByDid(did: string): InboundNumber | undefined {
-    const r = prepared(this.db, 'SELECT * FROM numbers WHERE did = ?').get(did) as Row | undefined;
-    return r && this.toNumber(r);
+    return this.findOne('did', did);
   }
 
   private check(n: Omit<InboundNumber, 'id' | 'userIds'>): void {
@@ -162,8 +152,4 @@ export class NumberRepository {
     prepared(this.db, 'INSERT OR IGNORE INTO number_users (number_id, user_id) SELECT id, ? FROM numbers').run(userId);
   }
 
-  delete(id: number): void {
-    const info = prepared(this.db, 'DELETE FROM numbers WHERE id = ?').run(id);
-    if (info.changes === 0) throw new NotFoundError('number', id);
-  }
 }

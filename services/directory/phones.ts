@@ -1,7 +1,8 @@
 // Desk phones known by MAC address, for provisioning: vendor, model, the extension they carry.
 import { prepared } from './prepared.js';
+import { TableRepository } from './table-repository.js';
 import type { Database } from '../storage/index.js';
-import { RelaisError, NotFoundError } from '../shared/index.js';
+import { RelaisError } from '../shared/index.js';
 
 export const PHONE_VENDORS = ['yealink', 'polycom', 'grandstream', 'snom', 'fanvil', 'cisco'] as const;
 export type PhoneVendor = (typeof PHONE_VENDORS)[number];
@@ -40,23 +41,17 @@ function toPhone(r: Row): Phone {
   return { id: r.id, mac: r.mac, vendor: r.vendor, model: r.model, extensionId: r.extension_id, label: r.label, settings: JSON.parse(r.settings) as Phone['settings'] };
 }
 
-export class PhoneRepository {
-  constructor(private readonly db: Database) {}
-
-  list(): Phone[] {
-    return (prepared(this.db, 'SELECT * FROM phones ORDER BY id').all() as Row[]).map(toPhone);
+export class PhoneRepository extends TableRepository<Row, Phone> {
+  constructor(db: Database) {
+    super(db, { table: 'phones', what: 'phone' });
   }
 
-  get(id: number): Phone | undefined {
-    const r = prepared(this.db, 'SELECT * FROM phones WHERE id = ?').get(id) as Row | undefined;
-    return r && toPhone(r);
+  protected toEntity(r: Row): Phone {
+    return toPhone(r);
   }
 
-  require(id: number): Phone {
-    const p = this.get(id);
-    if (!p) throw new NotFoundError('phone', id);
-    return p;
-  }
+
+
 
   findByMac(mac: string): Phone | undefined {
     const m = normaliseMac(mac);
@@ -91,8 +86,4 @@ export class PhoneRepository {
     return this.require(id);
   }
 
-  delete(id: number): void {
-    const info = prepared(this.db, 'DELETE FROM phones WHERE id = ?').run(id);
-    if (info.changes === 0) throw new NotFoundError('phone', id);
-  }
 }

@@ -1,7 +1,8 @@
 // Queues (ACD, SPEC §3) and their participants, with the participants' login/pause/last-call state.
 import { prepared } from './prepared.js';
+import { TableRepository } from './table-repository.js';
 import type { Database } from '../storage/index.js';
-import { RelaisError, NotFoundError } from '../shared/index.js';
+import { RelaisError } from '../shared/index.js';
 import type { Condition } from './scenario-model.js';
 
 export type QueueStrategy = 'as_listed' | 'simultaneous' | 'longest_idle' | 'random';
@@ -99,32 +100,24 @@ function toMember(r: MemberRow): QueueMember {
   return { queueId: r.queue_id, userId: r.user_id, position: r.position, loggedIn: r.logged_in === 1, paused: r.paused === 1, lastCallAt: r.last_call_at };
 }
 
-export class QueueRepository {
-  constructor(private readonly db: Database) {}
-
-  list(): Queue[] {
-    return (prepared(this.db, 'SELECT * FROM queues ORDER BY id').all() as Row[]).map(toQueue);
+export class QueueRepository extends TableRepository<Row, Queue> {
+  constructor(db: Database) {
+    super(db, { table: 'queues', what: 'queue' });
   }
 
-  get(id: number): Queue | undefined {
-    const r = prepared(this.db, 'SELECT * FROM queues WHERE id = ?').get(id) as Row | undefined;
-    return r && toQueue(r);
+  protected toEntity(r: Row): Queue {
+    return toQueue(r);
   }
 
-  require(id: number): Queue {
-    const q = this.get(id);
-    if (!q) throw new NotFoundError('queue', id);
-    return q;
-  }
+
+
 
   findByName(name: string): Queue | undefined {
-    const r = prepared(this.db, 'SELECT * FROM queues WHERE name = ?').get(name) as Row | undefined;
-    return r && toQueue(r);
+    return this.findOne('name', name);
   }
 
   findByShortNumber(shortNumber: string): Queue | undefined {
-    const r = prepared(this.db, 'SELECT * FROM queues WHERE short_number = ?').get(shortNumber) as Row | undefined;
-    return r && toQueue(r);
+    return this.findOne('short_number', shortNumber);
   }
 
   private check(q: Omit<Queue, 'id'>): void {
@@ -188,10 +181,6 @@ export class QueueRepository {
     return this.require(id);
   }
 
-  delete(id: number): void {
-    const info = prepared(this.db, 'DELETE FROM queues WHERE id = ?').run(id);
-    if (info.changes === 0) throw new NotFoundError('queue', id);
-  }
 
   /** Participants in list order. */
   members(queueId: number): QueueMember[] {

@@ -1,5 +1,6 @@
 // Scenarios: named, versioned action lists (each save bumps the version and keeps the old one).
 import { prepared } from './prepared.js';
+import { TableRepository } from './table-repository.js';
 import type { Database } from '../storage/index.js';
 import { RelaisError, NotFoundError } from '../shared/index.js';
 import { formatPath } from './checker.js';
@@ -43,27 +44,20 @@ export function requireValidActions(actions: unknown): ScenarioAction[] {
   return ok;
 }
 
-export class ScenarioRepository {
-  constructor(private readonly db: Database, private readonly now: () => number = Date.now) {}
-
-  list(): Scenario[] {
-    return (prepared(this.db, 'SELECT * FROM scenarios ORDER BY id').all() as Row[]).map(toScenario);
+export class ScenarioRepository extends TableRepository<Row, Scenario> {
+  constructor(db: Database, private readonly now: () => number = Date.now) {
+    super(db, { table: 'scenarios', what: 'scenario' });
   }
 
-  get(id: number): Scenario | undefined {
-    const r = prepared(this.db, 'SELECT * FROM scenarios WHERE id = ?').get(id) as Row | undefined;
-    return r && toScenario(r);
+  protected toEntity(r: Row): Scenario {
+    return toScenario(r);
   }
 
-  require(id: number): Scenario {
-    const s = this.get(id);
-    if (!s) throw new NotFoundError('scenario', id);
-    return s;
-  }
+
+
 
   findByName(name: string): Scenario | undefined {
-    const r = prepared(this.db, 'SELECT * FROM scenarios WHERE name = ?').get(name) as Row | undefined;
-    return r && toScenario(r);
+    return this.findOne('name', name);
   }
 
   create(name: string, actions: unknown, createdBy: number | null = null): Scenario {
@@ -116,8 +110,4 @@ export class ScenarioRepository {
     return this.save(id, v.actions, createdBy);
   }
 
-  delete(id: number): void {
-    const info = prepared(this.db, 'DELETE FROM scenarios WHERE id = ?').run(id);
-    if (info.changes === 0) throw new NotFoundError('scenario', id);
-  }
 }

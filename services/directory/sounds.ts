@@ -1,7 +1,8 @@
 // Sound metadata (the audio files themselves live in the data dir's sounds/, managed by the media module).
 import { prepared } from './prepared.js';
+import { TableRepository } from './table-repository.js';
 import type { Database } from '../storage/index.js';
-import { RelaisError, NotFoundError } from '../shared/index.js';
+import { RelaisError } from '../shared/index.js';
 
 export type SoundKind = 'prompt' | 'moh' | 'system';
 export const SOUND_KINDS: readonly SoundKind[] = ['prompt', 'moh', 'system'];
@@ -36,27 +37,20 @@ function toSound(r: Row): Sound {
 /** A file name inside sounds/: no directory escapes, no absolute paths. */
 export const SOUND_FILE_RE = /^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9_./-]{0,200}$/;
 
-export class SoundRepository {
-  constructor(private readonly db: Database, private readonly now: () => number = Date.now) {}
-
-  list(): Sound[] {
-    return (prepared(this.db, 'SELECT * FROM sounds ORDER BY id').all() as Row[]).map(toSound);
+export class SoundRepository extends TableRepository<Row, Sound> {
+  constructor(db: Database, private readonly now: () => number = Date.now) {
+    super(db, { table: 'sounds', what: 'sound' });
   }
 
-  get(id: number): Sound | undefined {
-    const r = prepared(this.db, 'SELECT * FROM sounds WHERE id = ?').get(id) as Row | undefined;
-    return r && toSound(r);
+  protected toEntity(r: Row): Sound {
+    return toSound(r);
   }
 
-  require(id: number): Sound {
-    const s = this.get(id);
-    if (!s) throw new NotFoundError('sound', id);
-    return s;
-  }
+
+
 
   findByName(name: string): Sound | undefined {
-    const r = prepared(this.db, 'SELECT * FROM sounds WHERE name = ?').get(name) as Row | undefined;
-    return r && toSound(r);
+    return this.findOne('name', name);
   }
 
   private check(s: Omit<Sound, 'id' | 'createdAt'>): void {
@@ -83,8 +77,4 @@ export class SoundRepository {
     return this.require(id);
   }
 
-  delete(id: number): void {
-    const info = prepared(this.db, 'DELETE FROM sounds WHERE id = ?').run(id);
-    if (info.changes === 0) throw new NotFoundError('sound', id);
-  }
 }

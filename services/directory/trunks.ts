@@ -1,5 +1,6 @@
 // SIP trunks toward the phone company and the outbound routes that choose one by the dialled number.
 import { prepared } from './prepared.js';
+import { TableRepository } from './table-repository.js';
 import type { Database } from '../storage/index.js';
 import { RelaisError, NotFoundError } from '../shared/index.js';
 
@@ -117,27 +118,20 @@ function toRoute(r: RouteRow): OutboundRoute {
   return { id: r.id, name: r.name, pattern: r.pattern, strip: r.strip, prepend: r.prepend, trunkId: r.trunk_id, priority: r.priority };
 }
 
-export class TrunkRepository {
-  constructor(private readonly db: Database) {}
-
-  list(): Trunk[] {
-    return (prepared(this.db, 'SELECT * FROM trunks ORDER BY id').all() as TrunkRow[]).map(toTrunk);
+export class TrunkRepository extends TableRepository<TrunkRow, Trunk> {
+  constructor(db: Database) {
+    super(db, { table: 'trunks', what: 'trunk' });
   }
 
-  get(id: number): Trunk | undefined {
-    const r = prepared(this.db, 'SELECT * FROM trunks WHERE id = ?').get(id) as TrunkRow | undefined;
-    return r && toTrunk(r);
+  protected toEntity(r: TrunkRow): Trunk {
+    return toTrunk(r);
   }
 
-  require(id: number): Trunk {
-    const t = this.get(id);
-    if (!t) throw new NotFoundError('trunk', id);
-    return t;
-  }
+
+
 
   findByName(name: string): Trunk | undefined {
-    const r = prepared(this.db, 'SELECT * FROM trunks WHERE name = ?').get(name) as TrunkRow | undefined;
-    return r && toTrunk(r);
+    return this.findOne('name', name);
   }
 
   private check(t: Omit<Trunk, 'id'>): void {
@@ -189,10 +183,6 @@ export class TrunkRepository {
     return this.require(id);
   }
 
-  delete(id: number): void {
-    const info = prepared(this.db, 'DELETE FROM trunks WHERE id = ?').run(id);
-    if (info.changes === 0) throw new NotFoundError('trunk', id);
-  }
 
   /** Every route, in the order they are tried (priority, then id). */
   routes(trunkId?: number): OutboundRoute[] {

@@ -1,5 +1,6 @@
 // Users of the console and the phones: scrypt password hashes, role and rights.
 import { prepared } from './prepared.js';
+import { TableRepository } from './table-repository.js';
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../storage/index.js';
 import { RelaisError, NotFoundError } from '../shared/index.js';
@@ -113,28 +114,21 @@ function toUser(r: UserRow): User {
   };
 }
 
-export class UserRepository {
-  constructor(private readonly db: Database, private readonly now: () => number = Date.now) {}
-
-  list(): User[] {
-    return (prepared(this.db, 'SELECT * FROM users ORDER BY id').all() as UserRow[]).map(toUser);
+export class UserRepository extends TableRepository<UserRow, User> {
+  constructor(db: Database, private readonly now: () => number = Date.now) {
+    super(db, { table: 'users', what: 'user' });
   }
 
-  get(id: number): User | undefined {
-    const r = prepared(this.db, 'SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
-    return r && toUser(r);
+  protected toEntity(r: UserRow): User {
+    return toUser(r);
   }
+
+
 
   findByUsername(username: string): User | undefined {
-    const r = prepared(this.db, 'SELECT * FROM users WHERE username = ?').get(username) as UserRow | undefined;
-    return r && toUser(r);
+    return this.findOne('username', username);
   }
 
-  require(id: number): User {
-    const u = this.get(id);
-    if (!u) throw new NotFoundError('user', id);
-    return u;
-  }
 
   hasAdmin(): boolean {
     return prepared(this.db, "SELECT 1 FROM users WHERE role = 'admin' LIMIT 1").get() !== undefined;
@@ -207,8 +201,4 @@ export class UserRepository {
     return user.role === 'admin' || user.rights.includes(right);
   }
 
-  delete(id: number): void {
-    const info = prepared(this.db, 'DELETE FROM users WHERE id = ?').run(id);
-    if (info.changes === 0) throw new NotFoundError('user', id);
-  }
 }
