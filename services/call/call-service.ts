@@ -280,7 +280,7 @@ export class CallService implements Module {
     req.on('cancel', () => {
       cancelled = true;
       for (const a of call.attempts) a.abort();
-      if (call.state === 'ringing' || call.state === 'voicemail') void this.hangup(call, 'cancelled');
+      if (call.state === 'ringing' || call.state === 'voicemail') this.safe(this.hangup(call, 'cancelled'), 'hangup');
     });
 
     const offer = req.msg.bodyText;
@@ -338,7 +338,7 @@ export class CallService implements Module {
       ? await this.ringExtension(call, target.number, calleeOffer, caller, onRinging)
       : await this.ringRoute(call, route!, calleeOffer, caller, onRinging);
     if (cancelled || call.state === 'ended') {
-      if (fork.ok) fork.dialog.destroy();
+      if (fork.ok) this.release(fork.dialog);
       await calleeLeg.endpoint?.close();
       return this.cleanupCancelled(call, res);
     }
@@ -378,7 +378,7 @@ export class CallService implements Module {
       return;
     }
     if (this.isEnded(call)) {
-      callerLeg.dialog.destroy();
+      this.release(callerLeg.dialog);
       return;
     }
     this.answered(call, calleeLeg);
@@ -395,13 +395,13 @@ export class CallService implements Module {
 
   private cleanupCancelled(call: Call, res: CallServerResponse): void {
     if (!res.sent) res.send(487, 'Request Terminated');
-    void this.hangup(call, 'cancelled');
+    this.safe(this.hangup(call, 'cancelled'), 'hangup');
   }
 
   private finishUnanswered(call: Call, res: CallServerResponse, status: number, cause: string, reason?: string): void {
     this.counters.failed++;
     if (!res.sent) res.send(status, reason);
-    void this.hangup(call, cause);
+    this.safe(this.hangup(call, cause), 'hangup');
   }
 
   /** Marks the call answered, wires both legs' events, starts recording if asked. */
@@ -421,16 +421,16 @@ export class CallService implements Module {
     const d = leg.dialog;
     if (d) {
       d.on('destroy', () => {
-        if (call.legs.includes(leg)) void this.hangup(call, `${leg.role === 'caller' ? 'caller' : 'callee'}-hangup`, leg);
+        if (call.legs.includes(leg)) this.safe(this.hangup(call, `${leg.role === 'caller' ? 'caller' : 'callee'}-hangup`, leg), 'hangup');
       });
-      d.on('modify', (req, res) => void this.onModify(call, leg, req, res));
-      d.on('refer', (req, res) => void this.onRefer(call, leg, req, res));
+      d.on('modify', (req, res) => this.safe(this.onModify(call, leg, req, res), 're-INVITE', res));
+      d.on('refer', (req, res) => this.safe(this.onRefer(call, leg, req, res), 'REFER', res));
       d.on('info', (req, res) => this.onInfo(call, leg, req, res));
     }
     const ep = leg.endpoint;
     if (ep) {
       ep.on('rtpTimeout', () => {
-        if (call.legs.includes(leg)) void this.hangup(call, 'rtp-timeout');
+        if (call.legs.includes(leg)) this.safe(this.hangup(call, 'rtp-timeout'), 'hangup');
       });
       ep.on('dtmf', (digit, info) => {
         this.event(call, 'call.dtmf', { party: leg.party.number, digit, method: info.method });
@@ -450,18 +450,15 @@ export class CallService implements Module {
     for (const a of call.attempts) a.abort();
     const endpoints = new Set<MediaEndpoint>();
     for (const leg of call.legs) {
-      if (leg !== from) {
-        try {
-          leg.dialog?.destroy();
-        } catch (err) {
-          this.log.debug('BYE failed', { call: call.id, error: errorMessage(err) });
-        }
-      }
+      if (leg !== from) this.release(leg.dialog);
       if (leg.endpoint) endpoints.add(leg.endpoint);
       if (leg.party.isExtension) this.blf(leg.party.number, 'idle', call);
     }
     if (call.callee.isExtension) this.blf(call.callee.number, 'idle', call);
     if (call.caller.isExtension) this.blf(call.caller.number, 'idle', call);
+    // History first: the BYEs are out, so anyone looking at the call now must see it ended.
+    this.history.ended(call.id, call.endedAt, cause);
+    this.event(call, 'call.ended', { cause });
     for (const ep of endpoints) {
       try {
         if (call.recording && ep === call.legs[0]?.endpoint) await ep.stopRecord();
@@ -470,9 +467,26 @@ export class CallService implements Module {
         this.log.debug('endpoint close failed', { call: call.id, error: errorMessage(err) });
       }
     }
-    this.history.ended(call.id, call.endedAt, cause);
-    this.event(call, 'call.ended', { cause });
+    // Observers hear of the end once the recording file is complete.
     this.observer.emit('call.ended', call.info());
+  }
+
+  /** Runs an async handler from an event: a failure is logged (and answered 500 if a request waits), never thrown. */
+  private safe(p: Promise<unknown>, what: string, res?: CallServerResponse): void {
+    p.catch((err: unknown) => {
+      this.log.error(`${what} failed`, { error: errorMessage(err) });
+      if (res && !res.sent) res.send(500, 'Internal Server Error');
+    });
+  }
+
+  /** Sends BYE (idempotent in the stack); a failed BYE is logged, never an unhandled rejection. */
+  private release(d: CallDialog | undefined): void {
+    if (!d) return;
+    try {
+      void Promise.resolve(d.destroy()).catch((err: unknown) => this.log.debug('BYE failed', { dialog: d.callId, error: errorMessage(err) }));
+    } catch (err) {
+      this.log.debug('BYE failed', { dialog: d.callId, error: errorMessage(err) });
+    }
   }
 
   // ---------------------------------------------------------------- ringing
@@ -537,7 +551,7 @@ export class CallService implements Module {
           (dialog) => {
             if (settled) {
               // RFC 3261 §16.7 step 10: a late 2xx from another branch is ACKed and BYEd.
-              dialog.destroy();
+              this.release(dialog);
               return;
             }
             controllers.forEach((c, j) => j !== i && c.abort());
@@ -658,7 +672,7 @@ export class CallService implements Module {
     this.blf(ext.number, 'early', call, 'recipient', transferee.party.number);
     const fork = await this.ringExtension(call, ext.number, newLeg.endpoint.localSdp, transferee.party, () => undefined);
     if (!fork.ok || call.state === 'ended') {
-      if (fork.ok) fork.dialog.destroy();
+      if (fork.ok) this.release(fork.dialog);
       await newLeg.endpoint.close();
       this.blf(ext.number, 'idle', call);
       if (call.state !== 'ended') this.notifyRefer(leg.dialog, fork.ok ? 487 : fork.status, fork.ok ? 'Request Terminated' : 'Failed', true);
@@ -672,7 +686,7 @@ export class CallService implements Module {
     this.observer.emit('call.transferred', call.info(), { from: leg.party.number, to: ext.number, kind: 'blind' });
     // RFC 5589 §6.1: the transferor hangs up after the final NOTIFY; we release it ourselves if it does not.
     const old = leg.dialog;
-    this.opts.clock.setTimeout(() => old?.destroy(), 2000);
+    this.opts.clock.setTimeout(() => this.release(old), 2000);
   }
 
   /** Puts `next` in place of `gone` in the call, bridged to `keep`; releases gone's media (its dialog is left to the caller). */
@@ -718,7 +732,7 @@ export class CallService implements Module {
     this.observer.emit('call.transferred', call.info(), { from: leg.party.number, to: other.party.number, kind: 'attended' });
     await this.hangup(found.call, 'transferred');
     const old = leg.dialog;
-    this.opts.clock.setTimeout(() => old?.destroy(), 2000);
+    this.opts.clock.setTimeout(() => this.release(old), 2000);
   }
 
   /** INVITE with Replaces (RFC 3891 §3): the new caller takes the place of the named leg. */
@@ -747,7 +761,7 @@ export class CallService implements Module {
       return;
     }
     await this.replaceLeg(call, leg, newLeg, keep);
-    leg.dialog?.destroy();
+    this.release(leg.dialog);
     this.event(call, 'call.transferred', { kind: 'attended', from: leg.party.number, to: caller.number });
     this.observer.emit('call.transferred', call.info(), { from: leg.party.number, to: caller.number, kind: 'attended' });
   }
