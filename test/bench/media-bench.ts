@@ -147,7 +147,7 @@ interface DriverInfo {
 }
 
 async function startDriver(calls: number, pairs: string): Promise<{ child: ChildProcess; info: DriverInfo; lines: () => string[] }> {
-  const child = spawn(process.execPath, [DRIVER, '--calls', String(calls), '--rtp-ports', RELAIS_RTP, '--gen-base', '33000', '--pairs', pairs], {
+  const child = spawn(process.execPath, [DRIVER, '--calls', String(calls), '--rtp-ports', RELAIS_RTP, '--pairs', pairs], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.add(child);
@@ -165,6 +165,16 @@ async function startDriver(calls: number, pairs: string): Promise<{ child: Child
 
 
 type Run = Record<string, unknown>;
+
+/** A failed generator run is recorded and the series goes on (a busy port must not cost the whole bench). */
+async function attempt<T>(fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    say(`run failed: ${(err as Error).message}`);
+    return undefined;
+  }
+}
 const runs: Run[] = [];
 const num = (r: Record<string, unknown>, k: string): number | null => (typeof r[k] === 'number' ? (r[k] as number) : null);
 const lat = (r: Record<string, unknown>): { p50: number; p99: number; max: number } => r.latency_ms as { p50: number; p99: number; max: number };
@@ -200,18 +210,29 @@ const rtpeRssIdle = rssOf(rtpe.child.pid!);
 
 for (let rep = 0; rep < REPEAT; rep++) for (const n of CALLS) {
   say(`${n} calls (round ${rep + 1}/${REPEAT}): direct`);
-  const direct = await rtpLoad(['--direct', '--calls', String(n)]);
+  const direct = await attempt(() => rtpLoad(['--direct', '--calls', String(n)]));
+  if (!direct) {
+    runs.push({ mode: 'direct', calls: n, round: rep, error: 'rtp-load failed' });
+    continue;
+  }
   runs.push(summary('direct', n, direct.result, { round: rep }));
 
   say(`${n} calls: rtpengine`);
-  const re = await rtpLoad(['--engine', 'rtpengine', '--ng', `127.0.0.1:${rtpe.ng}`, '--cpu-pid', String(rtpe.child.pid), '--calls', String(n)], rtpe.child.pid);
-  runs.push(summary('rtpengine', n, re.result, { round: rep, rss_idle: rtpeRssIdle, rss_peak: re.rssPeak, rss_per_call_kb: Math.round((re.rssPeak - rtpeRssIdle) / n / 1024) }));
+  const re = await attempt(() =>
+    rtpLoad(['--engine', 'rtpengine', '--ng', `127.0.0.1:${rtpe.ng}`, '--cpu-pid', String(rtpe.child.pid), '--calls', String(n)], rtpe.child.pid),
+  );
+  if (re) runs.push(summary('rtpengine', n, re.result, { round: rep, rss_idle: rtpeRssIdle, rss_peak: re.rssPeak, rss_per_call_kb: Math.round((re.rssPeak - rtpeRssIdle) / n / 1024) }));
+  else runs.push({ mode: 'rtpengine', calls: n, round: rep, error: 'rtp-load failed' });
 
   say(`${n} calls: relais built-in worker`);
   const pairs = path.join(WORK, `pairs-${n}.json`);
   const drv = await startDriver(n, pairs);
-  const rl = await rtpLoad(['--pairs', pairs, '--cpu-pid', String(drv.info.pid)], drv.info.pid);
+  const rl = await attempt(() => rtpLoad(['--pairs', pairs, '--cpu-pid', String(drv.info.pid)], drv.info.pid));
   await stopChild(drv.child);
+  if (!rl) {
+    runs.push({ mode: 'relais', calls: n, round: rep, error: 'rtp-load failed' });
+    continue;
+  }
   const stats = drv.lines().map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'stats');
   runs.push(
     summary('relais', n, rl.result, {
@@ -231,9 +252,11 @@ await stopChild(rtpe.child);
 // Figures per call count, relative to the direct baseline and to rtpengine.
 // With --repeat, each call count is summarised from its quietest round (lowest CPU used by other work on the
 // machine, over its three runs), so relais and rtpengine always come from the same round; every run stays in `runs`.
+const complete = (n: number, rep: number): boolean =>
+  ['direct', 'rtpengine', 'relais'].every((m) => runs.some((r) => r.mode === m && r.calls === n && r.round === rep && !r.error));
 const quietness = (n: number, rep: number): number =>
-  Math.max(...runs.filter((r) => r.calls === n && r.round === rep).map((r) => (r.host_other_pct as number | null) ?? 0));
-const table = CALLS.map((n) => {
+  complete(n, rep) ? Math.max(...runs.filter((r) => r.calls === n && r.round === rep).map((r) => (r.host_other_pct as number | null) ?? 0)) : Infinity;
+const table = CALLS.filter((n) => Array.from({ length: REPEAT }, (_, rep) => complete(n, rep)).some(Boolean)).map((n) => {
   let best = 0;
   for (let rep = 1; rep < REPEAT; rep++) if (quietness(n, rep) < quietness(n, best)) best = rep;
   const d = runs.find((r) => r.mode === 'direct' && r.calls === n && r.round === best)!;
