@@ -368,12 +368,51 @@ export function validateActions(v: unknown): { actions: ScenarioAction[]; issues
   return { actions, issues: c.issues, refs };
 }
 
-/** Does the condition match at this local time? (Used by the interpreter and queue opening hours.) */
-export function conditionMatches(cond: Condition | undefined, at: Date): boolean {
-  if (!cond) return true;
+/** True when the IANA time zone name is known to this runtime (e.g. Europe/Paris). */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface LocalTime {
+  day: string;
+  hm: string;
+  weekday: Weekday;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Wall-clock date, time and weekday of an instant in a time zone (the process's own zone without one). */
+function localTime(at: Date, timeZone: string | undefined): LocalTime {
   const pad = (n: number): string => String(n).padStart(2, '0');
-  const day = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`;
-  const hm = `${pad(at.getHours())}:${pad(at.getMinutes())}`;
+  if (timeZone === undefined) {
+    return {
+      day: `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`,
+      hm: `${pad(at.getHours())}:${pad(at.getMinutes())}`,
+      weekday: WEEKDAYS[(at.getDay() + 6) % 7]!,
+    };
+  }
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', weekday: 'short' });
+    formatters.set(timeZone, f);
+  }
+  const parts: Record<string, string> = {};
+  for (const p of f.formatToParts(at)) parts[p.type] = p.value;
+  return { day: `${parts.year}-${parts.month}-${parts.day}`, hm: `${parts.hour}:${parts.minute}`, weekday: parts.weekday!.toLowerCase().slice(0, 3) as Weekday };
+}
+
+/**
+ * Does the condition match at this instant? Wall-clock time in timeZone (the site's `timezone` setting),
+ * or the process's local time without one. Used by the interpreter and queue opening hours.
+ */
+export function conditionMatches(cond: Condition | undefined, at: Date, timeZone?: string): boolean {
+  if (!cond) return true;
+  const { day, hm, weekday } = localTime(at, timeZone);
   if (cond.dates && !cond.dates.includes(day)) return false;
   if (cond.period) {
     const stamp = `${day}T${hm}`;
@@ -381,10 +420,7 @@ export function conditionMatches(cond: Condition | undefined, at: Date): boolean
     const to = cond.period.to.length === 10 ? `${cond.period.to}T23:59` : cond.period.to;
     if (stamp < from || stamp > to) return false;
   }
-  if (cond.weekdays) {
-    const wd = WEEKDAYS[(at.getDay() + 6) % 7]!;
-    if (!cond.weekdays.includes(wd)) return false;
-  }
+  if (cond.weekdays && !cond.weekdays.includes(weekday)) return false;
   if (cond.times) {
     const inRange = cond.times.some((r) => {
       const [a, b] = r.split('-') as [string, string];

@@ -24,6 +24,7 @@ import {
   ROUTE_PATTERN_RE,
   DID_RE,
   LANGUAGES,
+  isTimeZone,
   normaliseMac,
   type Path,
   type Obj,
@@ -44,6 +45,9 @@ import {
 } from '../directory/index.js';
 
 export const SITE_FILE_VERSION = 1;
+
+/** Countries whose tones (ringback, busy, congestion) the media engine plays. */
+export const COUNTRIES = ['FR', 'US', 'UK', 'ES'] as const;
 
 export type SettingValue = string | number | boolean;
 
@@ -297,6 +301,9 @@ function checkSite(c: Checker, raw: unknown, extraUsers: readonly string[]): Sit
     else {
       for (const [k, v] of Object.entries(top.settings)) {
         if (!/^[a-z][a-z0-9_.]{0,63}$/.test(k)) c.fail(['settings', k], `setting name "${k}" must be lower-case letters, digits, "_" or "."`);
+        else if (k === 'language' && !(LANGUAGES as readonly unknown[]).includes(v)) c.fail(['settings', k], `unknown value ${JSON.stringify(v)}`, `expected one of ${LANGUAGES.join(', ')}`);
+        else if (k === 'country' && !(COUNTRIES as readonly unknown[]).includes(v)) c.fail(['settings', k], `unknown value ${JSON.stringify(v)}`, `expected one of ${COUNTRIES.join(', ')} (tones)`);
+        else if (k === 'timezone' && (typeof v !== 'string' || !isTimeZone(v))) c.fail(['settings', k], `unknown time zone ${JSON.stringify(v)}`, 'an IANA name such as Europe/Paris');
         else if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) site.settings[k] = v;
         else c.fail(['settings', k], 'a setting is text, a number, true or false');
       }

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store } from '../../../services/storage/index.js';
-import { Directory, routeMatches, applyRoute, conditionMatches, validateActions, normaliseMac } from '../../../services/directory/index.js';
+import { Directory, routeMatches, applyRoute, conditionMatches, isTimeZone, validateActions, normaliseMac } from '../../../services/directory/index.js';
 
 function dir(): { store: Store; d: Directory } {
   const store = Store.open(':memory:');
@@ -186,6 +186,14 @@ test('scenario model: validation of every action and calendar conditions', () =>
   assert.ok(!conditionMatches({ period: { from: '2026-12-24', to: '2026-12-25T23:00' } }, at));
   assert.ok(!conditionMatches({ times: ['09:00-18:00'] }, at));
   assert.ok(conditionMatches(undefined, at));
+
+  // With the site's time zone: 2026-12-25 23:30 UTC is already Saturday 00:30 in Paris.
+  const utc = new Date(Date.UTC(2026, 11, 25, 23, 30));
+  assert.ok(conditionMatches({ dates: ['2026-12-26'], weekdays: ['sat'], times: ['00:00-01:00'] }, utc, 'Europe/Paris'));
+  assert.ok(conditionMatches({ dates: ['2026-12-25'], weekdays: ['fri'], times: ['23:00-24:00'] }, utc, 'UTC'));
+  assert.ok(conditionMatches({ weekdays: ['fri'], times: ['18:30-19:00'] }, utc, 'America/New_York'));
+  assert.ok(isTimeZone('Europe/Paris'));
+  assert.ok(!isTimeZone('Mars/Olympus'));
 });
 
 test('sounds, phones, settings', () => {

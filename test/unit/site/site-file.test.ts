@@ -121,6 +121,11 @@ const BROKEN: { name: string; edit: (t: string) => string; expect: RegExp }[] = 
     expect: /^users\[1\]\.rights\[1\]: unknown right "histroy" \(line \d+\); expected one of scenarios, /m,
   },
   {
+    name: 'unknown time zone',
+    edit: (t) => t.replace('timezone: Europe/Paris', 'timezone: Europe/Pariss'),
+    expect: /^settings\.timezone: unknown time zone "Europe\/Pariss" \(line 10\); an IANA name such as Europe\/Paris$/m,
+  },
+  {
     name: 'duplicate extension',
     edit: (t) => t.replace('  - number: "105"', '  - number: "104"'),
     expect: /^extensions\[5\]\.number: "104" appears twice \(first at extensions\[4\]\)/m,
