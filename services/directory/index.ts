@@ -53,6 +53,7 @@ export {
 } from './trunks.js';
 export {
   QueueRepository,
+  queueState,
   QUEUE_STRATEGIES,
   QUEUE_TIMEOUT_TYPES,
   CLOSURE_TYPES,
@@ -60,6 +61,7 @@ export {
   type QueueInput,
   type QueueMember,
   type QueueStrategy,
+  type QueueState,
   type QueueTimeoutAction,
   type ClosureAction,
 } from './queues.js';

@@ -3,7 +3,7 @@ import { prepared } from './prepared.js';
 import { TableRepository } from './table-repository.js';
 import type { Database } from '../storage/index.js';
 import { RelaisError } from '../shared/index.js';
-import type { Condition } from './scenario-model.js';
+import { conditionMatches, type Condition } from './scenario-model.js';
 
 export type QueueStrategy = 'as_listed' | 'simultaneous' | 'longest_idle' | 'random';
 export const QUEUE_STRATEGIES: readonly QueueStrategy[] = ['as_listed', 'simultaneous', 'longest_idle', 'random'];
@@ -98,6 +98,19 @@ function toQueue(r: Row): Queue {
 
 function toMember(r: MemberRow): QueueMember {
   return { queueId: r.queue_id, userId: r.user_id, position: r.position, loggedIn: r.logged_in === 1, paused: r.paused === 1, lastCallAt: r.last_call_at };
+}
+
+/**
+ * SPEC §7 queue states: `exceptional_closure` (switched by its short number) runs the closure action;
+ * `closed` (switched closed, or outside opening hours) makes Distribute fall through; else `open`.
+ */
+export type QueueState = 'open' | 'closed' | 'exceptional_closure';
+
+export function queueState(q: Pick<Queue, 'closed' | 'exceptionalClosure' | 'openingHours'>, at: Date, timeZone?: string): QueueState {
+  if (q.exceptionalClosure) return 'exceptional_closure';
+  if (q.closed) return 'closed';
+  if (q.openingHours !== null && !q.openingHours.some((c) => conditionMatches(c, at, timeZone))) return 'closed';
+  return 'open';
 }
 
 export class QueueRepository extends TableRepository<Row, Queue> {

@@ -23,6 +23,11 @@ export class SettingsRepository {
     this.set(key, JSON.stringify(value));
   }
 
+  /** A site-level setting from the site file (`settings:` section), e.g. site('timezone'). */
+  site<T extends string | number | boolean = string>(key: string): T | undefined {
+    return this.getJson<T>(`site.${key}`);
+  }
+
   delete(key: string): void {
     prepared(this.db, 'DELETE FROM settings WHERE key = ?').run(key);
   }

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store } from '../../../services/storage/index.js';
-import { Directory, routeMatches, applyRoute, conditionMatches, isTimeZone, validateActions, normaliseMac } from '../../../services/directory/index.js';
+import { Directory, queueState, routeMatches, applyRoute, conditionMatches, isTimeZone, validateActions, normaliseMac } from '../../../services/directory/index.js';
 
 function dir(): { store: Store; d: Directory } {
   const store = Store.open(':memory:');
@@ -107,6 +107,13 @@ test('queues: SPEC §7 defaults, members keep state across setMembers, login/pau
     const u = d.queues.update(q.id, { openingHours: [{ weekdays: ['mon'], times: ['09:00-18:00'] }], closureAction: { type: 'voicemail' } });
     assert.deepEqual(u.openingHours, [{ weekdays: ['mon'], times: ['09:00-18:00'] }]);
     assert.deepEqual(u.closureAction, { type: 'voicemail' });
+    const monday10 = new Date(Date.UTC(2026, 10, 23, 9, 0)); // Monday 10:00 in Paris
+    const sunday = new Date(Date.UTC(2026, 10, 22, 9, 0));
+    assert.equal(queueState(u, monday10, 'Europe/Paris'), 'open');
+    assert.equal(queueState(u, sunday, 'Europe/Paris'), 'closed');
+    assert.equal(queueState({ ...u, closed: true }, monday10, 'Europe/Paris'), 'closed');
+    assert.equal(queueState({ ...u, exceptionalClosure: true }, sunday, 'Europe/Paris'), 'exceptional_closure');
+    assert.equal(queueState({ ...u, openingHours: null }, sunday), 'open');
   } finally {
     store.close();
   }
@@ -220,6 +227,9 @@ test('sounds, phones, settings', () => {
     d.settings.set('other', 'x');
     assert.deepEqual(d.settings.list('site.').map((x) => x.key), ['site.name', 'site.tz']);
     assert.deepEqual(d.settings.getJson('site.tz'), { zone: 'Europe/Paris' });
+    d.settings.setJson('site.timezone', 'Europe/Paris');
+    assert.equal(d.settings.site('timezone'), 'Europe/Paris');
+    assert.equal(d.settings.site('missing'), undefined);
     d.settings.deletePrefix('site.');
     assert.deepEqual(d.settings.list().map((x) => x.key), ['other']);
     assert.equal(d.isEmpty(), true);
