@@ -159,11 +159,18 @@ export class SipStack implements Module, DialogHost, ResponseHost {
   // ---- Module -------------------------------------------------------------------------------------------------
 
   async start(): Promise<void> {
-    if (this.opts.port === 0 && (this.opts.transports ?? ['udp', 'tcp']).length > 1) {
-      // One port for both transports: bind UDP first, then TCP on the same number.
-      await this.listenSamePort();
-    } else {
-      await this.transport.listen();
+    try {
+      if (this.opts.port === 0 && (this.opts.transports ?? ['udp', 'tcp']).length > 1) {
+        // One port for both transports: bind UDP first, then TCP on the same number.
+        await this.listenSamePort();
+      } else {
+        await this.transport.listen();
+      }
+    } catch (err) {
+      // Say which port is the problem, and release whatever did bind (UDP may have succeeded before TCP failed).
+      await this.transport.close().catch(() => {});
+      const e = err as NodeJS.ErrnoException;
+      throw new Error(`SIP cannot listen on ${this.opts.bind}:${this.opts.port}: ${e.code === 'EADDRINUSE' ? 'the port is already in use' : e.message}`, { cause: err });
     }
     this.started = true;
     this.log.info('sip listening', { address: this.opts.bind, port: this.port(), advertise: this.transport.advertisedAddress });

@@ -357,3 +357,22 @@ test('TCP connection reuse: a request to a registered TCP contact goes back over
     await pbx.stop();
   }
 });
+
+test('start() on a port already taken names the port and releases what did bind', async () => {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as net.AddressInfo).port;
+  try {
+    const s = new SipStack({ bind: '127.0.0.1', port, domain: 'test.local', logger: silentLogger });
+    await assert.rejects(s.start(), new RegExp(`SIP cannot listen on 127.0.0.1:${port}: the port is already in use`));
+    // UDP had bound first: it must be free again.
+    const u = dgram.createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      u.once('error', reject);
+      u.bind(port, '127.0.0.1', () => resolve());
+    });
+    u.close();
+  } finally {
+    srv.close();
+  }
+});
