@@ -36,7 +36,7 @@ beforeEach(async () => {
   const ext = new ExtensionRepository(store.db, REALM);
   ext.create({ number: '101', displayName: 'Alice', secret: 'secret-101', digestAlgorithm: 'MD5' });
   ext.create({ number: '102', displayName: 'Bob', secret: 'secret-102', voicemailEnabled: false });
-  ext.create({ number: '103', displayName: 'Carol', secret: 'secret-103', voicemailEnabled: false });
+  ext.create({ number: '103', displayName: 'Carol', secret: 'secret-103', voicemailEnabled: false, digestAlgorithm: 'MD5' });
   const sip = new FakeSip();
   const media = new FakeMedia();
   const presence = new FakePresence();
@@ -265,4 +265,68 @@ test('helpers: Replaces parsing and failure status choice', () => {
   assert.equal(pickFailureStatus([487, 486], false), 486);
   assert.equal(pickFailureStatus([487], true), 480);
   assert.equal(pickFailureStatus([603], false), 603);
+});
+
+test('attended transfer by REFER with Replaces: the two far parties are joined, the transferor released', async () => {
+  // Alice → Bob (call 1), then Alice → Carol (call 2); Alice REFERs Bob to Carol replacing call 2.
+  ctx.registrar.add('102', 6001);
+  ctx.registrar.add('103', 6003);
+  const c1 = await authedInvite('101', '102', 'secret-101');
+  await until(() => ctx.sip.uacs.length === 1, 'fork to Bob');
+  const bobDialog = ctx.sip.uacs[0]!.answer();
+  await c1.done;
+  const c2 = await authedInvite('101', '103', 'secret-101');
+  await until(() => ctx.sip.uacs.length === 2, 'fork to Carol');
+  const carolDialog = ctx.sip.uacs[1]!.answer();
+  await c2.done;
+  const [alice1, alice2] = ctx.sip.uasDialogs;
+  const eps = ctx.media.endpoints as FakeEndpoint[];
+  const [, bobEp, , carolEp] = eps;
+  const transferred = ctx.calls.observer.waitFor('call.transferred', 1000);
+  const res = new FakeRes();
+  const replaces = encodeURIComponent(`${alice2!.callId};to-tag=x;from-tag=y`);
+  const msg = SipRequest.create({ method: 'REFER', uri: 'sip:102@relais.test', headers: { 'Call-ID': alice1!.callId, CSeq: '3 REFER', From: '<sip:101@relais.test>;tag=a', To: '<sip:102@relais.test>;tag=b', 'Refer-To': `<sip:103@relais.test?Replaces=${replaces}>` } });
+  alice1!.emit('refer', new FakeReq(msg), res);
+  const [, t] = await transferred;
+  assert.equal(res.final, 202);
+  assert.deepEqual(t, { from: '101', to: '103', kind: 'attended' });
+  assert.equal(bobEp!.bridgedTo, carolEp, 'Bob and Carol bridged');
+  assert.equal(alice2!.byeSent, 1, 'Alice released from call 2');
+  assert.equal(carolDialog.byeSent, 0, 'Carol stays');
+  assert.equal(bobDialog.byeSent, 0, 'Bob stays');
+  assert.deepEqual(alice1!.requests.filter((r) => r.method === 'NOTIFY').map((r) => r.opts!.body), ['SIP/2.0 100 Trying\r\n', 'SIP/2.0 200 OK\r\n']);
+  // RFC 5589: Relais releases the transferor itself 2 s after the final NOTIFY if it has not hung up.
+  await until(() => {
+    ctx.clock.advance(2000);
+    return alice1!.byeSent === 1;
+  }, 'Alice released from call 1');
+  assert.equal(ctx.calls.active().length, 1);
+  const ended = ctx.calls.observer.waitFor('call.ended', 1000);
+  carolDialog.remoteBye();
+  await ended;
+  assert.equal(bobDialog.byeSent, 1, 'Carol hanging up releases Bob');
+});
+
+test('INVITE with Replaces (RFC 3891) takes over a leg of an answered call; unknown dialog gets 481', async () => {
+  const { callerDialog, calleeDialog } = await establish();
+  const transferred = ctx.calls.observer.waitFor('call.transferred', 1000);
+  const first = new FakeRes();
+  await ctx.sip.invite(new FakeReq(makeInvite('103', '102')), first);
+  const challenge = (first.sent_[0]!.opts!.headers!['Proxy-Authenticate'] as string[])[0]!;
+  const res = new FakeRes();
+  await ctx.sip.invite(new FakeReq(makeInvite('103', '102', { password: 'secret-103', challenge, headers: { Replaces: `${calleeDialog.callId};to-tag=t;from-tag=f` } })), res);
+  await transferred;
+  assert.equal(res.final, 200);
+  assert.equal(calleeDialog.byeSent, 1, 'replaced leg gets BYE');
+  assert.equal(callerDialog.byeSent, 0);
+  const eps = ctx.media.endpoints as FakeEndpoint[];
+  assert.equal(eps[0]!.bridgedTo, eps[2], 'caller bridged to the new leg');
+  assert.ok(eps[1]!.closed);
+
+  const first2 = new FakeRes();
+  await ctx.sip.invite(new FakeReq(makeInvite('103', '102')), first2);
+  const ch2 = (first2.sent_[0]!.opts!.headers!['Proxy-Authenticate'] as string[])[0]!;
+  const res2 = new FakeRes();
+  await ctx.sip.invite(new FakeReq(makeInvite('103', '102', { password: 'secret-103', challenge: ch2, headers: { Replaces: 'nope;to-tag=1;from-tag=2' } })), res2);
+  assert.equal(res2.final, 481);
 });

@@ -1,0 +1,153 @@
+// Voicemail with fakes: deposit (prompt, beep, stop on silence, row + MWI), empty messages dropped, *97 PIN; env settings.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Store } from '../../../services/storage/index.js';
+import { ExtensionRepository } from '../../../services/directory/index.js';
+import { SystemClock, silentLogger, ConfigError } from '../../../services/shared/index.js';
+import { Call, CallHistory, Leg, Voicemail, VoicemailRepository, callSettingsFromEnv, pcmRms, soundMs } from '../../../services/call/index.js';
+import type { PlayItem, RecordOptions } from '../../../services/media/index.js';
+import { FakeEndpoint, FakePresence, FakeReq, FakeRes, FakeSip, makeInvite } from './fakes.js';
+
+/** SystemClock unrefs its timers (a server must not stay up for them); a test waits on them, so keep them ref'd. */
+class RefClock extends SystemClock {
+  private readonly keep = new Map<number, NodeJS.Timeout>();
+  override setTimeout(fn: () => void, ms: number) {
+    const h = super.setTimeout(() => {
+      clearTimeout(this.keep.get(h.id));
+      this.keep.delete(h.id);
+      fn();
+    }, ms);
+    this.keep.set(h.id, setTimeout(() => undefined, ms + 1000));
+    return h;
+  }
+  override clearTimeout(h: Parameters<SystemClock['clearTimeout']>[0]) {
+    if (h) {
+      clearTimeout(this.keep.get(h.id));
+      this.keep.delete(h.id);
+    }
+    super.clearTimeout(h);
+  }
+}
+
+function pcm(seconds: number, hz: number | undefined, amp = 0.5): Buffer {
+  const n = Math.round(seconds * 8000);
+  const b = Buffer.alloc(n * 2);
+  for (let i = 0; i < n; i++) b.writeInt16LE(hz ? Math.round(amp * 32767 * Math.sin((2 * Math.PI * hz * i) / 8000)) : 0, i * 2);
+  return b;
+}
+
+/** An endpoint whose recording is a WAV of `audio` written at once (as if the caller spoke then fell silent). */
+class RecordingEndpoint extends FakeEndpoint {
+  constructor(private readonly audio: Buffer) {
+    super('call', 'v=0');
+  }
+  override record(file: string, opts: RecordOptions): void {
+    super.record(file, opts);
+    fs.writeFileSync(file, Buffer.concat([Buffer.alloc(44), this.audio]));
+  }
+}
+
+function setup(): { store: Store; ext: ExtensionRepository; vm: Voicemail; presence: FakePresence; sip: FakeSip; dir: string; history: CallHistory } {
+  const store = Store.open(':memory:');
+  const ext = new ExtensionRepository(store.db, 'relais.test');
+  ext.create({ number: '402', displayName: 'Bob', secret: 'secret-402', voicemailEnabled: true, voicemailPin: '1234' });
+  const sip = new FakeSip();
+  const presence = new FakePresence();
+  const history = new CallHistory(store.db);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vm-unit-'));
+  const vm = new Voicemail({
+    sip,
+    db: store.db,
+    extensions: ext,
+    history,
+    clock: new RefClock(),
+    logger: silentLogger,
+    dataDir: dir,
+    presence,
+    prompts: { path: (_l, key) => `/prompts/${key}.wav`, sayNumber: (_l, n) => [`/prompts/number-${n}.wav`] },
+    silenceMs: 500,
+    maxLengthMs: 10_000,
+  });
+  return { store, ext, vm, presence, sip, dir, history };
+}
+
+function unanswered(t: ReturnType<typeof setup>, ep: FakeEndpoint) {
+  const call = new Call('call-1', 'internal', { number: '401', displayName: 'Alice', isExtension: true }, { number: '402', displayName: 'Bob', isExtension: true }, Date.now());
+  t.history.create({ id: call.id, direction: 'internal', caller: '401', callee: '402', startedAt: call.startedAt });
+  const leg = new Leg('caller', call.caller);
+  leg.endpoint = ep;
+  call.legs.push(leg);
+  return { call, req: new FakeReq(makeInvite('401', '402')), res: new FakeRes(), callerEndpoint: ep, target: t.ext.findByNumber('402')!, reason: 'no-answer' as const };
+}
+
+test('deposit: prompt + beep, records until silence, stores the row, MWI 1/0, thanks the caller', async () => {
+  const t = setup();
+  const ep = new RecordingEndpoint(Buffer.concat([pcm(0.6, 1000), pcm(1, undefined)]));
+  const u = unanswered(t, ep);
+  const stored: unknown[] = [];
+  t.vm.onDeposited = (e) => stored.push(e);
+  await t.vm.deposit(u);
+  assert.equal(u.res.final, 200, 'caller answered');
+  assert.deepEqual(ep.played[0], [{ file: '/prompts/leave-message-after-tone.wav' }, { tone: 'beep' }] as PlayItem[]);
+  assert.deepEqual(ep.recording!.opts, { direction: 'in' });
+  const [v] = t.vm.repo.list(t.ext.findByNumber('402')!.id);
+  assert.ok(v);
+  assert.equal(v.caller, '401');
+  assert.equal(v.durationMs, 1600);
+  assert.ok(fs.existsSync(path.join(t.dir, v.file)));
+  assert.deepEqual(t.presence.mailboxes.at(-1), { ext: '402', newMessages: 1, oldMessages: 0 });
+  assert.equal(stored.length, 1);
+  assert.deepEqual(ep.played[1], [{ file: '/prompts/message-recorded.wav' }, { file: '/prompts/goodbye.wav' }]);
+  t.store.close();
+});
+
+test('deposit: a silent message is dropped (no row, no MWI change)', async () => {
+  const t = setup();
+  const ep = new RecordingEndpoint(pcm(1, undefined));
+  await t.vm.deposit(unanswered(t, ep));
+  assert.equal(t.vm.repo.list(t.ext.findByNumber('402')!.id).length, 0);
+  assert.equal(t.presence.mailboxes.length, 0);
+  t.store.close();
+});
+
+test('*97: right PIN plays the new messages in order and marks them old; MWI follows', async () => {
+  const t = setup();
+  const bob = t.ext.findByNumber('402')!;
+  const repo = new VoicemailRepository(t.store.db);
+  repo.add({ extensionId: bob.id, callId: null, caller: '401', file: 'voicemail/402/a.wav', durationMs: 1000, createdAt: 1 });
+  repo.add({ extensionId: bob.id, callId: null, caller: '403', file: 'voicemail/402/b.wav', durationMs: 1000, createdAt: 2 });
+  const ep = new FakeEndpoint('c', 'v=0');
+  // The phone keys 1234# as soon as the PIN prompt starts.
+  const origPlay = ep.play.bind(ep);
+  ep.play = async (items: PlayItem[]) => {
+    const r = await origPlay(items);
+    if (items.some((i) => 'file' in i && i.file.endsWith('enter-pin.wav'))) for (const d of '1234#') ep.emit('dtmf', d, { method: 'rfc4733' });
+    return r;
+  };
+  const call = new Call('c2', 'internal', { number: '402', displayName: 'Bob', isExtension: true }, { number: '*97', displayName: '*97', isExtension: false }, Date.now());
+  t.history.create({ id: call.id, direction: 'internal', caller: '402', callee: '*97', startedAt: call.startedAt });
+  const leg = new Leg('caller', call.caller);
+  call.legs.push(leg);
+  const handled = await t.vm.feature({ call, req: new FakeReq(makeInvite('402', '*97')), res: new FakeRes(), callerEndpoint: ep, caller: bob, code: '*97' });
+  assert.equal(handled, true);
+  const files = ep.played.flat().filter((i): i is { file: string } => 'file' in i).map((i) => path.basename(i.file));
+  assert.deepEqual(files.slice(0, 4), ['enter-pin.wav', 'you-have.wav', 'number-2.wav', 'new-messages.wav']);
+  assert.ok(files.indexOf('a.wav') < files.indexOf('b.wav'), 'oldest first');
+  assert.deepEqual(repo.counts(bob.id), { newMessages: 0, oldMessages: 2 });
+  assert.deepEqual(t.presence.mailboxes.at(-1), { ext: '402', newMessages: 0, oldMessages: 2 });
+  assert.equal(await t.vm.feature({ call, req: new FakeReq(makeInvite('402', '*98')), res: new FakeRes(), callerEndpoint: ep, caller: bob, code: '*98' }), false);
+  t.store.close();
+});
+
+test('pcm helpers and env settings', () => {
+  assert.ok(Math.abs(pcmRms(pcm(0.1, 1000)) - 0.5 / Math.SQRT2) < 0.01);
+  assert.equal(soundMs(pcm(1, undefined), 0.01), 0);
+  assert.equal(soundMs(Buffer.concat([pcm(0.4, 440), pcm(0.6, undefined)]), 0.01), 400);
+  assert.deepEqual(callSettingsFromEnv({}), { ringTimeoutMs: 20_000, rtpTimeoutMs: undefined, record: 'numbers', voicemailSilenceMs: 5000, voicemailMaxMs: 120_000 });
+  assert.equal(callSettingsFromEnv({ RELAIS_RTP_TIMEOUT_MS: '2500', RELAIS_RECORD_CALLS: 'all' }).rtpTimeoutMs, 2500);
+  assert.throws(() => callSettingsFromEnv({ RELAIS_RING_TIMEOUT_MS: 'soon' }), (e: unknown) => e instanceof ConfigError && /RELAIS_RING_TIMEOUT_MS: "soon"/.test(e.message));
+  assert.throws(() => callSettingsFromEnv({ RELAIS_RECORD_CALLS: 'some' }), /must be "all" or "numbers"/);
+});
