@@ -4,6 +4,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { silentLogger } from '../../../services/shared/index.js';
 import {
+  NameAddr,
   SipError,
   SipResponse,
   SipStack,
@@ -118,6 +119,26 @@ for (const transport of ['udp', 'tcp'] as const) {
       const ir = await uac.request('INFO', { body: 'Signal=5\r\nDuration=160\r\n', contentType: 'application/dtmf-relay' });
       assert.equal(ir.status, 200);
       assert.ok((await info).includes('Signal=5'));
+
+      // REFER without a listener is declined; with one, the handler answers and NOTIFYs flow the other way.
+      assert.equal((await uac.request('REFER', { headers: { 'Refer-To': '<sip:300@test.local>' } })).status, 603);
+      const referTo = once<string>((resolve) =>
+        uas.on('refer', (req, res) => {
+          res.send(202);
+          resolve(req.get('refer-to')!);
+        }),
+      );
+      assert.equal((await uac.request('REFER', { headers: { 'Refer-To': '<sip:300@test.local?Replaces=abc%40h%3Bto-tag%3D1%3Bfrom-tag%3D2>' } })).status, 202);
+      assert.equal(NameAddr.parse(await referTo).uri.headers['Replaces'], 'abc@h;to-tag=1;from-tag=2');
+      const frag = once<string>((resolve) =>
+        uac.on('notify', (req, res) => {
+          res.send(200);
+          resolve(req.body);
+        }),
+      );
+      const n = await uas.request('NOTIFY', { headers: { Event: 'refer', 'Subscription-State': 'terminated;reason=noresource' }, body: 'SIP/2.0 200 OK\r\n', contentType: 'message/sipfrag' });
+      assert.equal(n.status, 200);
+      assert.equal(await frag, 'SIP/2.0 200 OK\r\n');
 
       const ended = uas.waitFor('destroy');
       await uac.destroy();
