@@ -6,7 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
 import { BaresipPhone } from '../helpers/baresip.js';
-import { analyseWav, makeToneWav, readWav, goertzelPower } from '../helpers/audio.js';
+import { analyseWav, makeToneWav, readWav, goertzelPower, toneMs } from '../helpers/audio.js';
 import { ext, writeSite } from './call-site.js';
 
 const phones: BaresipPhone[] = [];
@@ -136,4 +136,35 @@ test('restart Relais between REGISTER and the call: the binding survives and the
   await Promise.all([alice.established(), bob.established()]);
   await alice.hangup();
   await Promise.all([alice.closed(), bob.closed()]);
+});
+
+test('hold, then blind transfer from baresip (REFER): the transferee talks to the target, the transferor is released', async () => {
+  const dir = tempDir('baresip-xfer-');
+  const site = writeSite(dir, [ext('301', 'Alice'), ext('302', 'Bob'), ext('303', 'Carol')]);
+  const relais = await startRelais({ dataDir: path.join(dir, 'data'), args: ['--site', site, '--domain', '127.0.0.1'] });
+  relaises.push(relais);
+  const alice = await phone('alice-x', '301', relais, makeToneWav(path.join(dir, 'a.wav'), 1000, 120));
+  const bob = await phone('bob-x', '302', relais, makeToneWav(path.join(dir, 'b.wav'), 440, 120));
+  const carol = await phone('carol-x', '303', relais, makeToneWav(path.join(dir, 'c.wav'), 700, 120));
+  await Promise.all([alice.registered(), bob.registered(), carol.registered()]);
+
+  await alice.dial('302');
+  await bob.acceptIncoming();
+  await Promise.all([alice.established(), bob.established()]);
+  await bob.hold();
+  await until(() => query<{ type: string }>(relais, "SELECT type FROM call_events WHERE type = 'call.hold'").length === 1, 'Relais to see the hold');
+  await bob.transfer(`sip:303@127.0.0.1:${relais.sipPort}`);
+  const inc = await carol.waitEvent('CALL_INCOMING');
+  assert.match(String(inc.param), /sip:301@/, 'Carol sees Alice (the transferee) calling');
+  await carol.accept();
+  await carol.established();
+  await bob.closed(10_000);
+  await until(() => fileBytes(carol.receivedRecordings()[0]) > 44 + 32_000, '2 s of audio at Carol');
+  await carol.hangup();
+  await Promise.all([carol.closed(), alice.closed(10_000)]);
+  const carolHeard = analyseWav(carol.receivedRecordings()[0]!, { skipMs: 500, windowMs: 1000 });
+  assert.ok(Math.abs(carolHeard.dominantHz - 1000) <= 20, `Carol heard Alice: ${JSON.stringify(carolHeard)}`);
+  assert.ok(toneMs(alice.receivedRecordings()[0]!, 700) >= 1000, 'Alice heard Carol after the transfer');
+  const types = query<{ type: string }>(relais, 'SELECT type FROM call_events ORDER BY id').map((e) => e.type);
+  assert.ok(types.includes('call.transferred'), types.join(','));
 });
