@@ -1,8 +1,9 @@
 // INVITE client transaction (RFC 3261 §17.1.1, Figure 5; Accepted state from RFC 6026 §7.2).
 import { SipRequest, type SipResponse } from '../message/index.js';
-import { type Source, type Target } from '../transport/index.js';
+import { type Target } from '../transport/index.js';
+import { ClientTransactionBase } from './client-transaction.js';
 import { type ClientTransactionUser } from './client-transaction-user.js';
-import { Transaction, type TransactionContext } from './transaction.js';
+import { type TransactionContext } from './transaction.js';
 
 export type InviteClientState = 'Calling' | 'Proceeding' | 'Completed' | 'Accepted' | 'Terminated';
 
@@ -14,54 +15,29 @@ const ALLOWED: Record<InviteClientState, readonly InviteClientState[]> = {
   Terminated: [],
 };
 
-export class InviteClientTransaction extends Transaction<InviteClientState> {
+export class InviteClientTransaction extends ClientTransactionBase<InviteClientState> {
   readonly kind = 'INVITE client';
-  private readonly bytes: Buffer;
-  private readonly reliable: boolean;
   private timerAInterval: number;
   private ack: Buffer | undefined;
-  /** The flow the INVITE went out on (the TCP connection), reused for ACK and CANCEL. */
-  flow: Source | undefined;
 
-  constructor(
-    key: string,
-    request: SipRequest,
-    readonly target: Target,
-    private readonly user: ClientTransactionUser,
-    ctx: TransactionContext,
-  ) {
-    super(key, request, ctx, 'Calling', ALLOWED);
-    this.bytes = request.serialize();
-    this.reliable = ctx.transport.isReliable(target.transport);
+  constructor(key: string, request: SipRequest, target: Target, user: ClientTransactionUser, ctx: TransactionContext) {
+    super(key, request, target, user, ctx, 'Calling', ALLOWED);
     this.timerAInterval = ctx.timers.T1;
   }
 
   start(): void {
-    this.send(this.bytes);
+    this.send();
     // §17.1.1.2: "If an unreliable transport is being used, the client transaction MUST start timer A with a
     // value of T1 ... For any transport, the client transaction MUST start timer B with a value of 64*T1."
     if (!this.reliable) this.startTimer('timerA', this.timerAInterval, () => this.onTimerA());
     this.startTimer('timerB', 64 * this.ctx.timers.T1, () => this.onTimerB());
   }
 
-  private send(buf: Buffer): void {
-    this.ctx.transport.sendRaw(buf, this.flow ?? this.target).then(
-      (flow) => {
-        this.flow ??= flow;
-      },
-      (err: Error) => {
-        if (this.state === 'Terminated') return;
-        this.transition('Terminated');
-        this.user.transportError(err);
-      },
-    );
-  }
-
   private onTimerA(): void {
     if (this.state !== 'Calling') return;
     // "When timer A fires, the client transaction MUST retransmit the request ... and reset the timer with a
     // value of 2*T1" (doubling each time).
-    this.send(this.bytes);
+    this.send();
     this.timerAInterval *= 2;
     this.startTimer('timerA', this.timerAInterval, () => this.onTimerA());
   }

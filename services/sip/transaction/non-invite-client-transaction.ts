@@ -1,8 +1,9 @@
 // Non-INVITE client transaction (RFC 3261 §17.1.2, Figure 6).
 import { type SipRequest, type SipResponse } from '../message/index.js';
-import { type Source, type Target } from '../transport/index.js';
+import { type Target } from '../transport/index.js';
+import { ClientTransactionBase } from './client-transaction.js';
 import { type ClientTransactionUser } from './client-transaction-user.js';
-import { Transaction, type TransactionContext } from './transaction.js';
+import { type TransactionContext } from './transaction.js';
 
 export type NonInviteClientState = 'Trying' | 'Proceeding' | 'Completed' | 'Terminated';
 
@@ -13,23 +14,12 @@ const ALLOWED: Record<NonInviteClientState, readonly NonInviteClientState[]> = {
   Terminated: [],
 };
 
-export class NonInviteClientTransaction extends Transaction<NonInviteClientState> {
+export class NonInviteClientTransaction extends ClientTransactionBase<NonInviteClientState> {
   readonly kind = 'non-INVITE client';
-  private readonly bytes: Buffer;
-  private readonly reliable: boolean;
   private timerEInterval: number;
-  flow: Source | undefined;
 
-  constructor(
-    key: string,
-    request: SipRequest,
-    readonly target: Target,
-    private readonly user: ClientTransactionUser,
-    ctx: TransactionContext,
-  ) {
-    super(key, request, ctx, 'Trying', ALLOWED);
-    this.bytes = request.serialize();
-    this.reliable = ctx.transport.isReliable(target.transport);
+  constructor(key: string, request: SipRequest, target: Target, user: ClientTransactionUser, ctx: TransactionContext) {
+    super(key, request, target, user, ctx, 'Trying', ALLOWED);
     this.timerEInterval = ctx.timers.T1;
   }
 
@@ -40,19 +30,6 @@ export class NonInviteClientTransaction extends Transaction<NonInviteClientState
     // unreliable transport is in use, the client transaction MUST set timer E to fire in T1 seconds."
     this.startTimer('timerF', 64 * this.ctx.timers.T1, () => this.onTimerF());
     if (!this.reliable) this.startTimer('timerE', this.timerEInterval, () => this.onTimerE());
-  }
-
-  private send(): void {
-    this.ctx.transport.sendRaw(this.bytes, this.flow ?? this.target).then(
-      (flow) => {
-        this.flow ??= flow;
-      },
-      (err: Error) => {
-        if (this.state === 'Terminated') return;
-        this.transition('Terminated');
-        this.user.transportError(err);
-      },
-    );
   }
 
   private onTimerE(): void {

@@ -25,39 +25,40 @@ async function stack(): Promise<SipStack> {
   return s;
 }
 
+/** Runs `fn` with `n` started stacks and stops them all afterwards, whatever happens. */
+async function withStacks(n: number, fn: (stacks: SipStack[]) => Promise<void>): Promise<void> {
+  const stacks: SipStack[] = [];
+  try {
+    for (let i = 0; i < n; i++) stacks.push(await stack());
+    await fn(stacks);
+  } finally {
+    for (const s of stacks) await s.stop();
+  }
+}
+
 function once<T>(fn: (resolve: (v: T) => void) => void): Promise<T> {
   return new Promise<T>((resolve) => fn(resolve));
 }
 
 test('defaults: OPTIONS 200, unhandled INVITE 480, unknown method 501, out-of-dialog BYE 481', async () => {
-  const a = await stack();
-  const b = await stack();
-  try {
+  await withStacks(2, async ([a, b]) => {
     const uri = `sip:x@127.0.0.1:${b.port()}`;
     assert.equal((await a.request({ method: 'OPTIONS', uri })).status, 200);
     assert.equal((await a.request({ method: 'OPTIONS', uri: uri + ';transport=tcp' })).status, 200);
     assert.equal((await a.request({ method: 'BREW', uri })).status, 501);
     assert.equal((await a.request({ method: 'BYE', uri })).status, 481);
     await assert.rejects(a.createUac(uri, { localSdp: SDP_A }), (e: unknown) => e instanceof SipError && e.status === 480);
-  } finally {
-    await a.stop();
-    await b.stop();
-  }
+  });
 });
 
 test('UAS policy (RFC 4475 §3.3): unknown Request-URI scheme → 416, unknown Require → 420 with Unsupported', async () => {
-  const a = await stack();
-  const b = await stack();
-  try {
+  await withStacks(2, async ([a, b]) => {
     const target = { transport: 'udp' as const, address: '127.0.0.1', port: b.port() };
     assert.equal((await a.request({ method: 'OPTIONS', uri: 'nobodyKnowsThisScheme:totallyopaquecontent', target })).status, 416);
     const r = await a.request({ method: 'OPTIONS', uri: `sip:x@127.0.0.1:${b.port()}`, headers: { Require: 'nothingSupportsThis, replaces' } });
     assert.equal(r.status, 420);
     assert.equal(r.get('unsupported'), 'nothingSupportsThis');
-  } finally {
-    await a.stop();
-    await b.stop();
-  }
+  });
 });
 
 test('middleware: handlers run in order, next() falls through, thrown SipError becomes the response', async () => {
@@ -87,9 +88,7 @@ test('middleware: handlers run in order, next() falls through, thrown SipError b
 
 for (const transport of ['udp', 'tcp'] as const) {
   test(`INVITE/200/ACK, re-INVITE (modify), INFO, BYE over ${transport}`, async () => {
-    const a = await stack();
-    const b = await stack();
-    try {
+    await withStacks(2, async ([a, b]) => {
       const uasReady = once<Dialog>((resolve) =>
         b.use('INVITE', async (req, res) => {
           res.send(180);
@@ -146,17 +145,12 @@ for (const transport of ['udp', 'tcp'] as const) {
       await uac.destroy();
       assert.equal(a.dialogCount(), 0);
       assert.equal(b.dialogCount(), 0);
-    } finally {
-      await a.stop();
-      await b.stop();
-    }
+    });
   });
 }
 
 test('CANCEL during ringing: caller gets 487, callee sees the cancel event', async () => {
-  const a = await stack();
-  const b = await stack();
-  try {
+  await withStacks(2, async ([a, b]) => {
     const canceled = once<boolean>((resolve) =>
       b.use('INVITE', (req, res) => {
         res.send(180);
@@ -167,17 +161,11 @@ test('CANCEL during ringing: caller gets 487, callee sees the cancel event', asy
     const call = a.createUac(`sip:200@127.0.0.1:${b.port()}`, { localSdp: SDP_A, signal: ac.signal, onProvisional: () => ac.abort() });
     await assert.rejects(call, (e: unknown) => e instanceof SipError && e.status === 487);
     assert.equal(await canceled, true);
-  } finally {
-    await a.stop();
-    await b.stop();
-  }
+  });
 });
 
 test('B2BUA: A → relais → B, ringing relayed, answer relayed, BYE propagated both ways; busy mapped', async () => {
-  const a = await stack();
-  const pbx = await stack();
-  const b = await stack();
-  try {
+  await withStacks(3, async ([a, pbx, b]) => {
     let calleeBusy = false;
     const bLegs: Dialog[] = [];
     b.use('INVITE', async (req, res) => {
@@ -220,18 +208,11 @@ test('B2BUA: A → relais → B, ringing relayed, answer relayed, BYE propagated
 
     calleeBusy = true;
     await assert.rejects(a.createUac(`sip:201@127.0.0.1:${pbx.port()}`, { localSdp: SDP_A }), (e: unknown) => e instanceof SipError && e.status === 486);
-  } finally {
-    await a.stop();
-    await pbx.stop();
-    await b.stop();
-  }
+  });
 });
 
 test('B2BUA late offer: INVITE without SDP, B offers in its 200, A answers in its ACK, relayed to B\'s ACK', async () => {
-  const a = await stack();
-  const pbx = await stack();
-  const b = await stack();
-  try {
+  await withStacks(3, async ([a, pbx, b]) => {
     const bLeg = once<Dialog>((resolve) =>
       b.use('INVITE', async (req, res) => {
         assert.equal(req.msg.body.length, 0);
@@ -250,17 +231,11 @@ test('B2BUA late offer: INVITE without SDP, B offers in its 200, A answers in it
     assert.equal((await ended)[0], 'remote-bye');
     const d = pbx.findDialog(caller.callId, caller.remoteTag, caller.localTag);
     assert.equal(d, undefined, 'dialogs are forgotten once ended');
-  } finally {
-    await a.stop();
-    await pbx.stop();
-    await b.stop();
-  }
+  });
 });
 
 test('ring timeout: a callee that rings forever is CANCELled and the call fails with 408', async () => {
-  const a = await stack();
-  const b = await stack();
-  try {
+  await withStacks(2, async ([a, b]) => {
     const canceled = once<boolean>((resolve) =>
       b.use('INVITE', (req, res) => {
         res.send(180);
@@ -269,16 +244,11 @@ test('ring timeout: a callee that rings forever is CANCELled and the call fails 
     );
     await assert.rejects(a.createUac(`sip:200@127.0.0.1:${b.port()}`, { localSdp: SDP_A, ringTimeoutMs: 300 }), (e: unknown) => e instanceof SipError && e.status === 408);
     assert.equal(await canceled, true);
-  } finally {
-    await a.stop();
-    await b.stop();
-  }
+  });
 });
 
 test('digest: createUac and request() answer a 401 challenge once', async () => {
-  const a = await stack();
-  const b = await stack();
-  try {
+  await withStacks(2, async ([a, b]) => {
     b.use('OPTIONS', (req, res) => {
       if (!req.get('authorization')) return void res.send(401, undefined, { headers: { 'WWW-Authenticate': 'Digest realm="test.local", nonce="abc", qop="auth", algorithm=MD5' } });
       res.send(200, undefined, { headers: { 'X-Auth': req.get('authorization')! } });
@@ -286,10 +256,7 @@ test('digest: createUac and request() answer a 401 challenge once', async () => 
     const r = await a.request({ method: 'OPTIONS', uri: `sip:x@127.0.0.1:${b.port()}`, auth: { username: 'u', password: 'p' } });
     assert.equal(r.status, 200);
     assert.match(r.get('x-auth')!, /^Digest username="u", realm="test.local"/);
-  } finally {
-    await a.stop();
-    await b.stop();
-  }
+  });
 });
 
 test('malformed datagrams: 400 with a reason when answerable, dropped otherwise; stack keeps working', async () => {
