@@ -234,6 +234,8 @@ test('backup → change → restore brings back database and media; a truncated 
     const busy = relais(['restore', archive, ...dd]);
     assert.equal(busy.status, 1);
     assert.match(busy.stderr, /Relais is running on .* \(pid \d+\); stop it before restoring/);
+    // Backup while it runs: SQLite's online backup.
+    assert.match(ok(['backup', path.join(path.dirname(archive), 'live.tar.gz'), ...dd]), /backup written to .*live\.tar\.gz: 4 files/);
   } finally {
     assert.equal(await running.stop(), 0);
   }
