@@ -234,6 +234,35 @@ test('B2BUA late offer: INVITE without SDP, B offers in its 200, A answers in it
   });
 });
 
+test('B2BUA forking: two contacts ring, the first to answer wins, the other is CANCELled', async () => {
+  await withStacks(4, async ([a, pbx, b1, b2]) => {
+    const slowCanceled = once<boolean>((resolve) =>
+      b1.use('INVITE', (req, res) => {
+        res.send(180);
+        req.on('cancel', () => resolve(true));
+      }),
+    );
+    const fastAnswered = once<Dialog>((resolve) =>
+      b2.use('INVITE', async (req, res) => {
+        res.send(180);
+        resolve(await b2.createUas(req, res, { localSdp: SDP_B }));
+      }),
+    );
+    pbx.use('INVITE', async (req, res) => {
+      await pbx
+        .createB2bua(req, res, [{ uri: `sip:201@127.0.0.1:${b1.port()}` }, { uri: `sip:201@127.0.0.1:${b2.port()}` }])
+        .catch(() => {});
+    });
+    const caller = await a.createUac(`sip:201@127.0.0.1:${pbx.port()}`, { localSdp: SDP_A });
+    assert.equal(await slowCanceled, true);
+    const callee = await fastAnswered;
+    assert.equal(caller.remoteSdp, SDP_B);
+    const ended = callee.waitFor('destroy');
+    await caller.destroy();
+    await ended;
+  });
+});
+
 test('ring timeout: a callee that rings forever is CANCELled and the call fails with 408', async () => {
   await withStacks(2, async ([a, b]) => {
     const canceled = once<boolean>((resolve) =>
