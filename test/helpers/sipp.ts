@@ -15,6 +15,8 @@ export interface SippOptions {
   scenario: string;
   /** host:port to send to (absent for a pure UAS). */
   target?: string;
+  /** Local address (-i), default 127.0.0.1; another loopback address plays a separate host (a trunk provider). */
+  localAddress?: string;
   /** Local SIP port; a free one when absent. */
   localPort?: number;
   /** Request-URI user part (-s). */
@@ -56,11 +58,11 @@ export interface SippProcess {
   kill: () => void;
 }
 
-async function udpInUse(port: number): Promise<boolean> {
+async function udpInUse(port: number, address = '127.0.0.1'): Promise<boolean> {
   const s = dgram.createSocket('udp4');
   const free = await new Promise<boolean>((resolve) => {
     s.once('error', () => resolve(false));
-    s.bind(port, '127.0.0.1', () => resolve(true));
+    s.bind(port, address, () => resolve(true));
   });
   if (free) await new Promise<void>((r) => s.close(() => r()));
   return !free;
@@ -78,7 +80,7 @@ export async function startSipp(opts: SippOptions): Promise<SippProcess> {
   const args = [
     ...(opts.target ? [opts.target] : []),
     '-sf', scenario,
-    '-i', '127.0.0.1',
+    '-i', opts.localAddress ?? '127.0.0.1',
     '-p', String(localPort),
     '-m', String(opts.calls ?? 1),
     '-timeout', `${opts.timeoutS ?? 30}s`,
@@ -93,7 +95,7 @@ export async function startSipp(opts: SippOptions): Promise<SippProcess> {
   if (opts.rate) args.push('-r', String(opts.rate));
   if (opts.auth) args.push('-au', opts.auth.username, '-ap', opts.auth.password);
   if (opts.authUri) args.push('-auth_uri', opts.authUri);
-  args.push('-mi', '127.0.0.1', '-mp', String(mediaPort));
+  args.push('-mi', opts.localAddress ?? '127.0.0.1', '-mp', String(mediaPort));
   if (opts.rtpEcho) args.push('-rtp_echo');
   for (const [k, v] of Object.entries(opts.keys ?? {})) args.push('-key', k, v);
   args.push(...(opts.extraArgs ?? []));
@@ -122,7 +124,7 @@ export async function startSipp(opts: SippOptions): Promise<SippProcess> {
     });
   });
   const deadline = Date.now() + 5000;
-  while (!(await udpInUse(localPort))) {
+  while (!(await udpInUse(localPort, opts.localAddress))) {
     if (child.exitCode !== null || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -1,0 +1,108 @@
+// Calls through a SIP trunk: SIPp on 127.0.0.2 plays an IP-authenticated provider; outbound via the routes, inbound DID to its user.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
+import { runSipp, startSipp, describeSipp } from '../helpers/sipp.js';
+import { freePort } from '../helpers/ports.js';
+import { ext, writeSite } from './call-site.js';
+
+const DID = '+33100000000';
+/** The provider is another loopback host, so phones on 127.0.0.1 are never taken for it. */
+const PROVIDER = '127.0.0.2';
+let relais: RelaisProcess;
+let providerPort: number;
+
+before(async () => {
+  providerPort = await freePort();
+  const dir = tempDir('call-trunk-');
+  const trunkYaml = [
+    'trunks:',
+    '  - name: provider',
+    `    host: ${PROVIDER}`,
+    `    port: ${providerPort}`,
+    '    register: false',
+    `    allowed_ips: ["${PROVIDER}"]`,
+    `    caller_id: "${DID}"`,
+    '    routes:',
+    '      - name: national',
+    '        pattern: 0XXXXXXXXX',
+    'numbers:',
+    `  - did: "${DID}"`,
+    '    name: Main line',
+    '    trunk: provider',
+    '    users: [bob]',
+  ].join('\n');
+  const site = writeSite(dir, [ext('201', 'Alice', { user: 'alice' }), ext('202', 'Bob', { user: 'bob' })], 'en', trunkYaml);
+  relais = await startRelais({ dataDir: path.join(dir, 'data'), args: ['--site', site, '--domain', '127.0.0.1'] });
+});
+
+after(async () => {
+  await relais?.stop();
+});
+
+function lastCall(): { direction: string; caller: string; callee: string; cause: string | null; number_id: number | null } {
+  const db = new Database(path.join(relais.dataDir, 'relais.db'), { readonly: true });
+  try {
+    return db.prepare('SELECT direction, caller, callee, cause, number_id FROM calls ORDER BY started_at DESC, rowid DESC LIMIT 1').get() as ReturnType<typeof lastCall>;
+  } finally {
+    db.close();
+  }
+}
+
+test('outbound: an extension dials a national number, the route sends it to the trunk with the number as caller ID', async () => {
+  const provider = await startSipp({ scenario: 'call-uas.xml', localAddress: PROVIDER, localPort: providerPort, timeoutS: 20 });
+  const r = await runSipp({
+    scenario: 'call-uac.xml',
+    target: `127.0.0.1:${relais.sipPort}`,
+    service: '0612345678',
+    authUri: `0612345678@127.0.0.1:${relais.sipPort}`,
+    keys: { domain: '127.0.0.1', caller: '202', caller_name: 'Bob' },
+    auth: { username: '202', password: 'secret-202' },
+    timeoutS: 20,
+    extraArgs: ['-d', '500'],
+  });
+  const p = await provider.done;
+  assert.equal(r.code, 0, `caller: ${describeSipp(r)}\n${relais.output().slice(-3000)}`);
+  assert.equal(p.code, 0, `provider: ${describeSipp(p)}`);
+  assert.match(p.messages, /INVITE sip:0612345678@127\.0\.0\.2/);
+  assert.match(p.messages, /From: "Bob" <sip:\+33100000000@127\.0\.0\.2>/);
+  const c = lastCall();
+  assert.equal(c.direction, 'outbound');
+  assert.equal(c.callee, '0612345678');
+});
+
+test('inbound: the provider calls the DID, the extension of its assigned user rings and answers', async () => {
+  const bobPort = await freePort();
+  const reg = await runSipp({
+    scenario: 'call-register.xml',
+    target: `127.0.0.1:${relais.sipPort}`,
+    localPort: bobPort,
+    keys: { user: '202', domain: '127.0.0.1', expires: '300' },
+    auth: { username: '202', password: 'secret-202' },
+    timeoutS: 10,
+  });
+  assert.equal(reg.code, 0, describeSipp(reg));
+  const bob = await startSipp({ scenario: 'call-uas.xml', localPort: bobPort, timeoutS: 20 });
+  const r = await runSipp({
+    scenario: 'call-uac-trunk.xml',
+    target: `127.0.0.1:${relais.sipPort}`,
+    localAddress: PROVIDER,
+    localPort: providerPort,
+    service: DID,
+    keys: { domain: '127.0.0.1', caller: '0611223344', caller_name: 'Customer' },
+    timeoutS: 20,
+    extraArgs: ['-d', '500'],
+  });
+  const b = await bob.done;
+  assert.equal(r.code, 0, `provider: ${describeSipp(r)}\n${relais.output().slice(-3000)}`);
+  assert.equal(b.code, 0, `bob: ${describeSipp(b)}`);
+  assert.match(b.messages, /From: "Customer" <sip:0611223344@/);
+  const c = lastCall();
+  assert.equal(c.direction, 'inbound');
+  assert.equal(c.caller, '0611223344');
+  assert.equal(c.callee, '202');
+  assert.ok(c.number_id, 'call linked to the inbound number');
+  assert.equal(c.cause, 'caller-hangup');
+});
