@@ -71,6 +71,8 @@ export function bootstrapSite(store: Store, config: Pick<Config, 'domain' | 'sit
       queues: summary.queues,
       scenarios: summary.scenarios,
     });
+  } else if (config.siteFile !== undefined && (opts.applySite ?? true)) {
+    opts.log.warn('--site ignored: this data dir already has a site (use relais import to replace it)', { file: config.siteFile });
   }
 
   // First-run admin: someone must be able to log in to the console.
