@@ -219,7 +219,7 @@ function checkAction(c: Checker, raw: unknown, p: Path, refs: ActionRefs, depth:
   const type = c.enm(first, 'type', p, ACTION_TYPES, true);
   if (!type) return undefined;
   // Re-check the keys for this action type (the first pass only rejected keys no action has).
-  const keys = [...COMMON, ...KEYS[type]];
+  const keys = [...COMMON, ...ACTION_FIELDS[type]];
   for (const k of Object.keys(first)) {
     if (!keys.includes(k) && ALL_KEYS.includes(k)) c.fail([...p, k], `field "${k}" does not apply to a ${type} action (known: ${keys.join(', ')})`);
   }
@@ -344,7 +344,8 @@ function checkAction(c: Checker, raw: unknown, p: Path, refs: ActionRefs, depth:
   }
 }
 
-const KEYS: Record<ActionType, readonly string[]> = {
+/** The fields of each action type besides type and when. */
+export const ACTION_FIELDS: Record<ActionType, readonly string[]> = {
   answer: [],
   hangup: [],
   play: [...SOUND, 'early'],
@@ -358,7 +359,7 @@ const KEYS: Record<ActionType, readonly string[]> = {
   set_language: ['language'],
   callback: ['delay_minutes', 'queue'],
 };
-const ALL_KEYS = [...new Set(Object.values(KEYS).flat())];
+const ALL_KEYS = [...new Set(Object.values(ACTION_FIELDS).flat())];
 
 /** Validates an action list standing alone (API, editor); throws nothing, returns issues. */
 export function validateActions(v: unknown): { actions: ScenarioAction[]; issues: Checker['issues']; refs: ActionRefs } {

@@ -7,6 +7,8 @@ export {
   SiteFileError,
   SITE_FILE_VERSION,
   SITE_SECTIONS,
+  SITE_FIELDS,
+  COUNTRIES,
   type SiteFile,
   type SiteIssue,
   type SiteUser,

@@ -174,6 +174,19 @@ export interface SiteFile {
 
 export const SITE_SECTIONS = ['version', 'settings', 'users', 'extensions', 'sounds', 'trunks', 'scenarios', 'queues', 'numbers', 'phones'] as const;
 
+/** The fields of each kind of item (docs/site-file.md documents every one; a test checks). */
+export const SITE_FIELDS = {
+  users: ['username', 'name', 'email', 'role', 'rights', 'language', 'dnd', 'password', 'password_hash'],
+  extensions: ['number', 'user', 'display_name', 'sip_username', 'secret', 'digest_algorithm', 'voicemail', 'voicemail_pin'],
+  sounds: ['name', 'file', 'kind', 'language', 'duration_ms'],
+  trunks: ['name', 'host', 'port', 'transport', 'register', 'username', 'auth_username', 'secret', 'realm', 'from_domain', 'caller_id', 'allowed_ips', 'expires', 'enabled', 'routes'],
+  routes: ['name', 'pattern', 'strip', 'prepend', 'priority'],
+  scenarios: ['name', 'actions'],
+  queues: ['name', 'short_number', 'strategy', 'ring_time', 'max_wait', 'wrap_up', 'timeout_action', 'timeout_sound', 'music_on_hold', 'announce_position', 'opening_hours', 'closed', 'exceptional_closure', 'closure_action', 'members'],
+  numbers: ['did', 'name', 'trunk', 'mode', 'forward_to', 'record', 'ring_mode', 'behaviour', 'offline_action', 'unavailable_action', 'welcome_sound', 'scenario', 'users'],
+  phones: ['mac', 'vendor', 'model', 'extension', 'label', 'settings'],
+} as const;
+
 export interface SiteIssue {
   path: string;
   message: string;
@@ -312,7 +325,7 @@ function checkSite(c: Checker, raw: unknown, extraUsers: readonly string[]): Sit
 
   c.list(top, 'users', []).forEach((v, i) => {
     const p = ['users', i];
-    const o = c.obj(v, p, ['username', 'name', 'email', 'role', 'rights', 'language', 'dnd', 'password', 'password_hash']);
+    const o = c.obj(v, p, SITE_FIELDS.users);
     if (!o) return;
     const username = c.str(o, 'username', p, { required: true, pattern: /^[a-z0-9][a-z0-9._-]{0,63}$/, hint: 'lower-case letters, digits, ".", "_" or "-"' });
     const u: SiteUser = { username: username ?? '' };
@@ -339,7 +352,7 @@ function checkSite(c: Checker, raw: unknown, extraUsers: readonly string[]): Sit
 
   c.list(top, 'extensions', []).forEach((v, i) => {
     const p = ['extensions', i];
-    const o = c.obj(v, p, ['number', 'user', 'display_name', 'sip_username', 'secret', 'digest_algorithm', 'voicemail', 'voicemail_pin']);
+    const o = c.obj(v, p, SITE_FIELDS.extensions);
     if (!o) return;
     const number = c.str(o, 'number', p, { required: true, pattern: /^[0-9]{2,8}$/, hint: '2 to 8 digits' });
     const e: SiteExtension = { number: number ?? '' };
@@ -357,7 +370,7 @@ function checkSite(c: Checker, raw: unknown, extraUsers: readonly string[]): Sit
 
   c.list(top, 'sounds', []).forEach((v, i) => {
     const p = ['sounds', i];
-    const o = c.obj(v, p, ['name', 'file', 'kind', 'language', 'duration_ms']);
+    const o = c.obj(v, p, SITE_FIELDS.sounds);
     if (!o) return;
     const name = c.str(o, 'name', p, { required: true });
     const file = c.str(o, 'file', p, { required: true, pattern: SOUND_FILE_RE, hint: 'a file name inside the data dir\'s sounds/ directory' });
@@ -371,7 +384,7 @@ function checkSite(c: Checker, raw: unknown, extraUsers: readonly string[]): Sit
 
   c.list(top, 'trunks', []).forEach((v, i) => {
     const p = ['trunks', i];
-    const o = c.obj(v, p, ['name', 'host', 'port', 'transport', 'register', 'username', 'auth_username', 'secret', 'realm', 'from_domain', 'caller_id', 'allowed_ips', 'expires', 'enabled', 'routes']);
+    const o = c.obj(v, p, SITE_FIELDS.trunks);
     if (!o) return;
     const name = c.str(o, 'name', p, { required: true });
     const host = c.str(o, 'host', p, { required: true, pattern: /^[A-Za-z0-9.-]+$|^\[[0-9a-fA-F:]+\]$/, hint: 'a host name or address' });
@@ -389,7 +402,7 @@ function checkSite(c: Checker, raw: unknown, extraUsers: readonly string[]): Sit
     const routes: SiteRoute[] = [];
     c.list(o, 'routes', p).forEach((rv, j) => {
       const rp = [...p, 'routes', j];
-      const ro = c.obj(rv, rp, ['name', 'pattern', 'strip', 'prepend', 'priority']);
+      const ro = c.obj(rv, rp, SITE_FIELDS.routes);
       if (!ro) return;
       const rname = c.str(ro, 'name', rp, { required: true });
       const pattern = c.str(ro, 'pattern', rp, { required: true, pattern: ROUTE_PATTERN_RE, hint: 'digits, + * #, X (any digit), N (2-9), Z (1-9), and an optional trailing "."' });
@@ -406,7 +419,7 @@ function checkSite(c: Checker, raw: unknown, extraUsers: readonly string[]): Sit
 
   c.list(top, 'scenarios', []).forEach((v, i) => {
     const p = ['scenarios', i];
-    const o = c.obj(v, p, ['name', 'actions']);
+    const o = c.obj(v, p, SITE_FIELDS.scenarios);
     if (!o) return;
     const name = c.str(o, 'name', p, { required: true });
     if (o.actions === undefined) c.fail([...p, 'actions'], 'missing (required): the list of actions');
@@ -417,7 +430,7 @@ function checkSite(c: Checker, raw: unknown, extraUsers: readonly string[]): Sit
   const queueRefs: { name: string; path: Path }[] = [];
   c.list(top, 'queues', []).forEach((v, i) => {
     const p = ['queues', i];
-    const o = c.obj(v, p, ['name', 'short_number', 'strategy', 'ring_time', 'max_wait', 'wrap_up', 'timeout_action', 'timeout_sound', 'music_on_hold', 'announce_position', 'opening_hours', 'closed', 'exceptional_closure', 'closure_action', 'members']);
+    const o = c.obj(v, p, SITE_FIELDS.queues);
     if (!o) return;
     const name = c.str(o, 'name', p, { required: true });
     const short = c.str(o, 'short_number', p, { required: true, pattern: /^[0-9]{2,8}$/, hint: '2 to 8 digits' });
@@ -500,7 +513,7 @@ function checkSite(c: Checker, raw: unknown, extraUsers: readonly string[]): Sit
   const scenarioRefs: { name: string; path: Path }[] = [];
   c.list(top, 'numbers', []).forEach((v, i) => {
     const p = ['numbers', i];
-    const o = c.obj(v, p, ['did', 'name', 'trunk', 'mode', 'forward_to', 'record', 'ring_mode', 'behaviour', 'offline_action', 'unavailable_action', 'welcome_sound', 'scenario', 'users']);
+    const o = c.obj(v, p, SITE_FIELDS.numbers);
     if (!o) return;
     const did = c.str(o, 'did', p, { required: true, pattern: DID_RE, hint: 'digits with an optional leading + (quote it in YAML)' });
     const n: SiteNumber = { did: did ?? '' };
@@ -539,7 +552,7 @@ function checkSite(c: Checker, raw: unknown, extraUsers: readonly string[]): Sit
   const extRefs: { name: string; path: Path }[] = [];
   c.list(top, 'phones', []).forEach((v, i) => {
     const p = ['phones', i];
-    const o = c.obj(v, p, ['mac', 'vendor', 'model', 'extension', 'label', 'settings']);
+    const o = c.obj(v, p, SITE_FIELDS.phones);
     if (!o) return;
     const macRaw = c.str(o, 'mac', p, { required: true });
     const mac = macRaw === undefined ? undefined : normaliseMac(macRaw);
