@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import type { Store } from '../storage/index.js';
 import { errorMessage } from '../shared/index.js';
 import { Directory, type OfflineAction, type QueueTimeoutAction, type ClosureAction } from '../directory/index.js';
-import { parseSiteFile, SiteFileError, SITE_FILE_VERSION, type SiteFile, type SiteIssue, type SettingValue } from './site-file.js';
+import { parseSiteFileLocated, SiteFileError, SITE_FILE_VERSION, type LineLocator, type SiteFile, type SiteIssue, type SettingValue } from './site-file.js';
 
 const SETTINGS_PREFIX = 'site.';
 /** Set by every import: once a site was applied, an empty directory means the admin emptied it, not a new box. */
@@ -23,6 +23,13 @@ export interface ImportSummary {
   generatedSecrets: Record<string, string>;
 }
 
+/** `trunks[0].routes[1]` → ['trunks', 0, 'routes', 1] */
+function pathOf(text: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (const m of text.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]!);
+  return out;
+}
+
 /** Administrators are never removed by an import, so a site file can never lock everyone out of the console. */
 export function keptAdmins(dir: Directory): string[] {
   return dir.users.list().filter((u) => u.role === 'admin').map((u) => u.username);
@@ -31,11 +38,11 @@ export function keptAdmins(dir: Directory): string[] {
 /** Parses, validates and applies site file text; nothing changes unless everything applies. */
 export function importSiteText(store: Store, realm: string, text: string, source?: string): ImportSummary {
   const dir = new Directory(store.db, realm);
-  const site = parseSiteFile(text, { extraUsers: keptAdmins(dir), ...(source !== undefined ? { source } : {}) });
-  return applySite(store, realm, site, source);
+  const { site, lineOf } = parseSiteFileLocated(text, { extraUsers: keptAdmins(dir), ...(source !== undefined ? { source } : {}) });
+  return applySite(store, realm, site, source, lineOf);
 }
 
-export function applySite(store: Store, realm: string, site: SiteFile, source?: string): ImportSummary {
+export function applySite(store: Store, realm: string, site: SiteFile, source?: string, lineOf?: LineLocator): ImportSummary {
   const dir = new Directory(store.db, realm);
   const summary: ImportSummary = {
     users: site.users.length,
@@ -53,7 +60,9 @@ export function applySite(store: Store, realm: string, site: SiteFile, source?: 
     try {
       return fn();
     } catch (err) {
-      const issue: SiteIssue = { path, message: errorMessage(err) };
+      if (err instanceof SiteFileError) throw err;
+      const line = lineOf?.(pathOf(path));
+      const issue: SiteIssue = { path, message: errorMessage(err), ...(line !== undefined ? { line } : {}) };
       throw new SiteFileError([issue], source);
     }
   };
@@ -93,6 +102,8 @@ export function applySite(store: Store, realm: string, site: SiteFile, source?: 
     // extensions (secrets kept when the file gives none; generated for new ones)
     const extNumbers = new Set(site.extensions.map((e) => e.number));
     for (const e of dir.extensions.list()) if (!extNumbers.has(e.number)) dir.extensions.delete(e.id);
+    // SIP usernames may move between extensions: free them first (HA1 is recomputed by every update below).
+    store.db.prepare("UPDATE extensions SET sip_username = '~' || id").run();
     site.extensions.forEach((e, i) =>
       at(`extensions[${i}]`, () => {
         const v = {
@@ -160,6 +171,8 @@ export function applySite(store: Store, realm: string, site: SiteFile, source?: 
     // queues and participants
     const queueNames = new Set(site.queues.map((q) => q.name));
     for (const q of dir.queues.list()) if (!queueNames.has(q.name)) dir.queues.delete(q.id);
+    // Short numbers may move between queues (a swap): free them all first; every kept queue gets its own back below.
+    store.db.prepare("UPDATE queues SET short_number = '~' || id").run();
     site.queues.forEach((q, i) =>
       at(`queues[${i}]`, () => {
         const v = {

@@ -2,6 +2,7 @@
 // imported atomically and exported back; first-start bootstrap with the embedded default site.
 export {
   parseSiteFile,
+  parseSiteFileLocated,
   validateSite,
   formatIssue,
   SiteFileError,
@@ -22,6 +23,7 @@ export {
   type SitePhone,
   type SettingValue,
   type ParseSiteOptions,
+  type LineLocator,
 } from './site-file.js';
 export { importSiteText, applySite, readSite, exportSiteText, keptAdmins, type ImportSummary } from './apply.js';
 export { bootstrapSite, defaultSitePath, FIRST_ADMIN, REALM_SETTING, type BootstrapOptions, type BootstrapResult } from './bootstrap.js';

@@ -243,6 +243,14 @@ export interface ParseSiteOptions {
 
 /** Parses and validates site file text; throws SiteFileError listing every problem with its path and line. */
 export function parseSiteFile(text: string, opts: ParseSiteOptions = {}): SiteFile {
+  return parseSiteFileLocated(text, opts).site;
+}
+
+/** The line of a path like `queues[1].routes[0]` in the parsed text. */
+export type LineLocator = (path: Path) => number | undefined;
+
+/** parseSiteFile, also giving a locator for problems found later (while applying). */
+export function parseSiteFileLocated(text: string, opts: ParseSiteOptions = {}): { site: SiteFile; lineOf: LineLocator } {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -261,7 +269,7 @@ export function parseSiteFile(text: string, opts: ParseSiteOptions = {}): SiteFi
       opts.source,
     );
   }
-  return site;
+  return { site, lineOf: (path) => lineOf(doc, lc, path) };
 }
 
 /** Validates an already-parsed value (JSON from the API); problems carry paths but no lines. */

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Store } from '../../../services/storage/index.js';
 import { Directory } from '../../../services/directory/index.js';
@@ -209,4 +210,22 @@ test('an empty file is a valid, empty site; a newer site file version is refused
   assert.deepEqual(parseSiteFile('').users, []);
   assert.match(errorOf(() => parseSiteFile('version: 2\n')).message, /^version: site file version 2 is newer than this firmware reads \(1\) \(line 1\)/);
   assert.match(errorOf(() => parseSiteFile('- a\n- b\n')).message, /expected a mapping, got a list \(line 1\)/);
+});
+
+test('short numbers and SIP usernames may swap between items in one import', () => {
+  const store = Store.open(':memory:');
+  try {
+    importSiteText(store, REALM, EXAMPLE.replace('  - number: "101"\n', '  - number: "101"\n    sip_username: paul\n').replace('  - number: "102"\n', '  - number: "102"\n    sip_username: sophie\n'));
+    const dir = new Directory(store.db, REALM);
+    const swapped = EXAMPLE.replace('short_number: "99900"', 'short_number: "TMP"').replace('short_number: "99901"', 'short_number: "99900"').replace('short_number: "TMP"', 'short_number: "99901"')
+      .replace('  - number: "101"\n', '  - number: "101"\n    sip_username: sophie\n').replace('  - number: "102"\n', '  - number: "102"\n    sip_username: paul\n');
+    importSiteText(store, REALM, swapped);
+    assert.equal(dir.queues.findByName('Commercial')!.shortNumber, '99901');
+    assert.equal(dir.queues.findByName('SAV')!.shortNumber, '99900');
+    const e101 = dir.extensions.findByNumber('101')!;
+    assert.equal(e101.sipUsername, 'sophie');
+    assert.equal(e101.ha1Md5, createHash('md5').update(`sophie:${REALM}:${e101.secret}`).digest('hex'));
+  } finally {
+    store.close();
+  }
 });
