@@ -1,5 +1,5 @@
 // Stateless nonces (HMAC over issue time + randomness) with a bounded nonce-count window against replays.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { Clock } from '../../shared/index.js';
 
 export type NonceCheck =
@@ -43,10 +43,17 @@ interface NcState {
  */
 export class NonceService {
   private readonly clock: Clock;
-  private readonly secret: Buffer;
+  /** A KeyObject: the key is imported once, not on every HMAC. */
+  private readonly secret: KeyObject;
   readonly lifetimeMs: number;
   private readonly maxTracked: number;
   private readonly tracked = new Map<string, NcState>();
+  /**
+   * Tracked nonces in first-use order, as a ring: evicting the oldest is O(1). (Deleting the first entries of a
+   * Map over and over makes V8 skip the deleted slots on every iteration: it showed up at 5 % of REGISTER CPU.)
+   */
+  private ring: string[] = [];
+  private ringHead = 0;
   private evictedFloor = -1;
   /** randomBytes() per nonce costs a native job each time; one 4 KiB draw serves 680 nonces. */
   private pool = Buffer.alloc(0);
@@ -54,7 +61,7 @@ export class NonceService {
 
   constructor(opts: NonceServiceOptions) {
     this.clock = opts.clock;
-    this.secret = opts.secret ?? randomBytes(32);
+    this.secret = createSecretKey(opts.secret ?? randomBytes(32));
     this.lifetimeMs = opts.lifetimeMs ?? 300_000;
     this.maxTracked = opts.maxTracked ?? 65_536;
   }
@@ -102,6 +109,7 @@ export class NonceService {
       if (issued <= this.evictedFloor) return { status: 'stale' };
       st = { issuedAt: issued, highest: 0, seen: 0 };
       this.tracked.set(nonce, st);
+      this.ring.push(nonce);
       this.evictIfFull();
     }
     if (count > st.highest) {
@@ -124,18 +132,26 @@ export class NonceService {
   }
 
   private evictIfFull(): void {
-    if (this.tracked.size <= this.maxTracked) return;
-    // Drop expired entries first (cheap: Map iterates in first-use order, oldest first).
-    const now = this.clock.now();
-    for (const [k, st] of this.tracked) {
-      if (this.tracked.size <= this.maxTracked) return;
-      if (now - st.issuedAt > this.lifetimeMs) this.tracked.delete(k);
-      else break;
+    // Expired nonces at the head go first (they read as stale by their time stamp anyway).
+    const oldest = this.clock.now() - this.lifetimeMs;
+    while (this.ringHead < this.ring.length) {
+      const key = this.ring[this.ringHead]!;
+      const st = this.tracked.get(key);
+      if (st && st.issuedAt >= oldest) break;
+      if (st) this.tracked.delete(key);
+      this.ringHead++;
     }
-    while (this.tracked.size > this.maxTracked) {
-      const first = this.tracked.entries().next().value as [string, NcState];
-      this.tracked.delete(first[0]);
-      if (first[1].issuedAt > this.evictedFloor) this.evictedFloor = first[1].issuedAt;
+    while (this.tracked.size > this.maxTracked && this.ringHead < this.ring.length) {
+      const key = this.ring[this.ringHead++]!;
+      const st = this.tracked.get(key);
+      if (!st) continue; // already dropped as stale
+      this.tracked.delete(key);
+      if (st.issuedAt > this.evictedFloor) this.evictedFloor = st.issuedAt;
+    }
+    // Compact the ring once its dead head is as long as the live part.
+    if (this.ringHead > 1024 && this.ringHead * 2 > this.ring.length) {
+      this.ring = this.ring.slice(this.ringHead);
+      this.ringHead = 0;
     }
   }
 
