@@ -137,6 +137,8 @@ export class PresenceServer extends TypedEmitter<PresenceEvents> implements Modu
    */
   setDialogState(entity: string, state: BlfState, detail?: DialogInfoDetail): void {
     const key = entityOf(entity);
+    // The call layer repeats itself (each leg going idle, say): only a real change is worth a NOTIFY.
+    const before = JSON.stringify(this.currentDialogs(key));
     let calls = this.dialogs.get(key);
     if (!calls) {
       calls = new Map();
@@ -147,9 +149,10 @@ export class PresenceServer extends TypedEmitter<PresenceEvents> implements Modu
       if (callKey === '') calls.clear();
       else calls.delete(callKey);
     } else {
-      calls.set(callKey, { state, detail });
+      const cur = calls.get(callKey);
+      calls.set(callKey, { state, detail: { ...(cur?.detail ?? {}), ...(detail ?? {}) } });
     }
-    this.notifyEntity('dialog', key);
+    if (JSON.stringify(this.currentDialogs(key)) !== before) this.notifyEntity('dialog', key);
   }
 
   /** Aggregated lamp state of an entity. */

@@ -129,6 +129,10 @@ test('SUBSCRIBE dialog: 401, then 200 with To tag and Expires, initial NOTIFY, N
   assert.deepEqual(sent.map((n) => /version="(\d+)"/.exec(n.body)![1]), ['0', '1', '2', '3', '4', '5']);
   const cseqs = sent.map((n) => parseInt(String(n.headers['CSeq'])));
   assert.deepEqual(cseqs, [1, 2, 3, 4, 5, 6]);
+  presence.setDialogState('1001', 'idle', { callId: 'call-2' });
+  presence.setDialogState('1001', 'idle');
+  await flush();
+  assert.equal(sent.length, 6, 'repeating idle sends nothing');
   assert.equal(presence.subscriptionCount('dialog'), 1);
 });
 
