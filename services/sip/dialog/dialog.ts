@@ -155,16 +155,29 @@ export class Dialog extends TypedEmitter<DialogEvents> {
     return req;
   }
 
-  /** Where in-dialog requests go: the first Route, else the flow we share with the peer. */
-  private nextHop(): Target {
+  /**
+   * Where in-dialog requests go (§12.2.1.1): the first Route, else the remote target. Two exceptions keep phones
+   * reachable: a TCP connection the peer opened is reused while it is open, and a private remote target seen from
+   * a public source address (the peer is behind NAT) is reached through the flow it used.
+   */
+  nextHop(): Target {
     if (this.routeSet.length > 0) {
       try {
         return targetOf(NameAddr.parse(this.routeSet[0]!, 'Route').uri, this.flow.transport);
       } catch {
-        /* unusable route: fall back on the flow */
+        /* unusable route: fall back on the remote target */
       }
     }
-    return this.flow;
+    const flow = this.flow;
+    if (flow.connectionId && this.host.transactions.transport.hasConnection(flow.connectionId)) return flow;
+    let target: Target;
+    try {
+      target = targetOf(this.remoteTarget, flow.transport);
+    } catch {
+      return flow;
+    }
+    if (target.address === '' || (isPrivateIPv4(target.address) && !isPrivateIPv4(flow.address))) return flow;
+    return target;
   }
 
   /** Sends an in-dialog request and resolves its final response (ACK sent for a 2xx to INVITE). */
@@ -404,6 +417,15 @@ export class Dialog extends TypedEmitter<DialogEvents> {
       this.host.log.error('dialog destroy listener failed', { callId: this.callId, error: err instanceof Error ? err.stack : String(err) });
     }
   }
+}
+
+/** RFC 1918, loopback, link-local and carrier-grade NAT ranges: addresses a peer behind NAT shows in Contact. */
+export function isPrivateIPv4(address: string): boolean {
+  const m = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(address);
+  if (!m) return false;
+  const a = Number(m[1]);
+  const b = Number(m[2]);
+  return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
 }
 
 export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE, MESSAGE, REGISTER';

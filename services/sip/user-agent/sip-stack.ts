@@ -549,7 +549,8 @@ export class SipStack implements Module, DialogHost, ResponseHost {
       if (res.status >= 200 && res.status < 300) {
         const flow = tx.flow ?? target;
         dialog = this.uacDialog(req, res, flow, opts);
-        const ackTarget = dialog.routeSet.length > 0 ? flowForRoute(dialog, flow) : flow;
+        // §13.2.2.4: the ACK goes where the dialog's other requests go.
+        const ackTarget = dialog.nextHop();
         let ackBody: string | undefined;
         if (opts.localSdp === undefined && opts.ackSdp && res.body.length > 0) {
           try {
@@ -727,15 +728,6 @@ function safeContact(msg: SipMessage): SipUri | undefined {
     return msg.contacts()[0]?.uri;
   } catch {
     return undefined;
-  }
-}
-
-function flowForRoute(d: Dialog, flow: Target): Target {
-  try {
-    const first = NameAddr.parse(d.routeSet[0]!, 'Route').uri;
-    return targetOf(first, flow.transport);
-  } catch {
-    return flow;
   }
 }
 

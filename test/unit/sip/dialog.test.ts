@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { ManualClock, silentLogger } from '../../../services/shared/index.js';
-import { SipStack, parseMessage, type Dialog, type SipRequest, type SipResponse } from '../../../services/sip/index.js';
+import { Dialog, NameAddr, SipStack, SipUri, parseMessage, type SipRequest, type SipResponse, type Target } from '../../../services/sip/index.js';
 
 /** A scripted phone on a raw UDP socket: sends text, waits for the next message. */
 async function phone(): Promise<{ port: number; send(text: string, to: number): void; next(): Promise<SipRequest | SipResponse>; close(): void }> {
@@ -146,4 +146,41 @@ Content-Length: 0
     p.close();
     await pbx.stop();
   }
+});
+
+test('next hop (§12.2.1.1): first Route, else remote target; the flow for a live TCP connection or a NATed peer', async () => {
+  const clock = new ManualClock();
+  const pbx = new SipStack({ bind: '127.0.0.1', port: 0, domain: 'test.local', logger: silentLogger, clock });
+  const mk = (remoteTarget: string, flow: Target, routeSet: string[] = []): Dialog =>
+    new Dialog(pbx, {
+      role: 'uac',
+      callId: 'c',
+      localTag: 'l',
+      remoteTag: 'r',
+      local: NameAddr.parse('<sip:a@test.local>;tag=l'),
+      remote: NameAddr.parse('<sip:b@test.local>;tag=r'),
+      localSeq: 1,
+      remoteSeq: undefined,
+      remoteTarget: SipUri.parse(remoteTarget),
+      routeSet,
+      flow,
+      localSdp: undefined,
+      remoteSdp: undefined,
+    });
+  const lanFlow: Target = { transport: 'udp', address: '192.168.1.20', port: 5062 };
+  assert.deepEqual(mk('sip:201@192.168.1.20:5062', lanFlow).nextHop(), lanFlow);
+  // A trunk whose 200 names a media gateway: in-dialog requests go to the Contact, not back to the proxy.
+  assert.deepEqual(mk('sip:gw@198.51.100.7:5080', { transport: 'udp', address: '203.0.113.5', port: 5060 }).nextHop(), {
+    transport: 'udp',
+    address: '198.51.100.7',
+    port: 5080,
+  });
+  // A remote phone behind NAT shows a private Contact: reach it through the public flow it used.
+  const natFlow: Target = { transport: 'udp', address: '203.0.113.9', port: 40123 };
+  assert.deepEqual(mk('sip:201@192.168.0.5:5060', natFlow).nextHop(), natFlow);
+  assert.deepEqual(mk('sip:201@192.168.1.20:5062', lanFlow, ['<sip:127.0.0.1:5099;lr>']).nextHop(), {
+    transport: 'udp',
+    address: '127.0.0.1',
+    port: 5099,
+  });
 });
