@@ -63,46 +63,108 @@ function toRecord(r: CallRow): CallRecord {
   };
 }
 
+export interface CallHistoryOptions {
+  /**
+   * Write-behind: rows are queued and written in one transaction every batchMs (0 = each write at once). A call
+   * costs about ten writes; one commit per batch instead of one per write keeps SQLite off the call-setup path.
+   */
+  batchMs?: number;
+}
+
+type Statement = import('better-sqlite3').Statement<unknown[]>;
+
 export class CallHistory {
-  constructor(private readonly db: Database) {}
+  private readonly batchMs: number;
+  private readonly queue: Array<() => void> = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly st: {
+    create: Statement;
+    answered: Statement;
+    status: Statement;
+    ended: Statement;
+    recording: Statement;
+    event: Statement;
+  };
+
+  constructor(
+    private readonly db: Database,
+    opts: CallHistoryOptions = {},
+  ) {
+    this.batchMs = opts.batchMs ?? 0;
+    this.st = {
+      create: db.prepare('INSERT INTO calls (id, direction, caller, callee, number_id, started_at, status) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      answered: db.prepare("UPDATE calls SET status = 'answered', answered_at = ?, answered_by = ? WHERE id = ?"),
+      status: db.prepare('UPDATE calls SET status = ? WHERE id = ?'),
+      ended: db.prepare("UPDATE calls SET status = 'ended', ended_at = ?, cause = ? WHERE id = ? AND ended_at IS NULL"),
+      recording: db.prepare('UPDATE calls SET recording = ? WHERE id = ?'),
+      event: db.prepare('INSERT INTO call_events (call_id, at, type, data) VALUES (?, ?, ?, ?)'),
+    };
+  }
+
+  private write(op: () => void): void {
+    if (this.batchMs <= 0) {
+      op();
+      return;
+    }
+    this.queue.push(op);
+    if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), this.batchMs);
+      this.timer.unref?.();
+    }
+  }
+
+  /** Writes everything queued, in one transaction (reads and shutdown call it). */
+  flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.queue.length === 0 || !this.db.open) return;
+    const ops = this.queue.splice(0);
+    this.db.transaction(() => {
+      for (const op of ops) op();
+    })();
+  }
 
   create(c: { id: string; direction: CallDirection; caller: string; callee: string; startedAt: number; numberId?: number | null }): void {
-    this.db
-      .prepare('INSERT INTO calls (id, direction, caller, callee, number_id, started_at, status) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(c.id, c.direction, c.caller, c.callee, c.numberId ?? null, c.startedAt, 'ringing');
+    this.write(() => this.st.create.run(c.id, c.direction, c.caller, c.callee, c.numberId ?? null, c.startedAt, 'ringing'));
   }
 
   answered(id: string, at: number, answeredBy: number | null): void {
-    this.db.prepare("UPDATE calls SET status = 'answered', answered_at = ?, answered_by = ? WHERE id = ?").run(at, answeredBy, id);
+    this.write(() => this.st.answered.run(at, answeredBy, id));
   }
 
   setStatus(id: string, status: CallStatus): void {
-    this.db.prepare('UPDATE calls SET status = ? WHERE id = ?').run(status, id);
+    this.write(() => this.st.status.run(status, id));
   }
 
   ended(id: string, at: number, cause: string): void {
-    this.db.prepare("UPDATE calls SET status = 'ended', ended_at = ?, cause = ? WHERE id = ? AND ended_at IS NULL").run(at, cause, id);
+    this.write(() => this.st.ended.run(at, cause, id));
   }
 
   setRecording(id: string, file: string): void {
-    this.db.prepare('UPDATE calls SET recording = ? WHERE id = ?').run(file, id);
+    this.write(() => this.st.recording.run(file, id));
   }
 
   event(callId: string, at: number, type: string, data: Record<string, unknown> = {}): void {
-    this.db.prepare('INSERT INTO call_events (call_id, at, type, data) VALUES (?, ?, ?, ?)').run(callId, at, type, JSON.stringify(data));
+    const json = JSON.stringify(data);
+    this.write(() => this.st.event.run(callId, at, type, json));
   }
 
   get(id: string): CallRecord | undefined {
+    this.flush();
     const r = this.db.prepare('SELECT * FROM calls WHERE id = ?').get(id) as CallRow | undefined;
     return r ? toRecord(r) : undefined;
   }
 
   /** Most recent first. */
   list(limit = 100): CallRecord[] {
+    this.flush();
     return (this.db.prepare('SELECT * FROM calls ORDER BY started_at DESC, rowid DESC LIMIT ?').all(limit) as CallRow[]).map(toRecord);
   }
 
   events(callId: string): CallEventRecord[] {
+    this.flush();
     const rows = this.db.prepare('SELECT id, call_id, at, type, data FROM call_events WHERE call_id = ? ORDER BY id').all(callId) as {
       id: number;
       call_id: string;

@@ -82,6 +82,8 @@ export interface CallServiceOptions {
   rtpTimeoutMs?: number;
   /** Music on hold played to the party left alone while the other holds (8 kHz WAV); silence when absent. */
   mohFile?: string | undefined;
+  /** Call history write-behind interval (ms; 0 = synchronous writes, as unit tests want). */
+  historyBatchMs?: number;
   /** Whether a call is recorded (number's record flag, site setting). */
   shouldRecord?: (call: CallInfo) => boolean;
 }
@@ -125,7 +127,7 @@ export class CallService implements Module {
 
   constructor(private opts: CallServiceOptions) {
     this.log = opts.logger.child({ module: 'calls' });
-    this.history = new CallHistory(opts.db);
+    this.history = new CallHistory(opts.db, { batchMs: opts.historyBatchMs ?? 0 });
     this.ringTimeoutMs = opts.ringTimeoutMs ?? 20_000;
   }
 
@@ -138,6 +140,7 @@ export class CallService implements Module {
   async stop(): Promise<void> {
     this.running = false;
     for (const c of [...this.calls.values()]) await this.hangup(c, 'shutdown');
+    this.history.flush();
   }
 
   health(): ModuleHealth {

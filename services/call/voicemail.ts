@@ -165,6 +165,7 @@ export class Voicemail implements VoicemailHandler {
       this.opts.history.event(u.call.id, this.opts.clock.now(), 'voicemail.empty', { extension: u.target.number });
       return;
     }
+    this.opts.history.flush(); // the voicemails row refers to the calls row
     const v = this.repo.add({ extensionId: u.target.id, callId: u.call.id, caller: u.call.caller.number, file: rel, durationMs, createdAt: this.opts.clock.now() });
     this.opts.history.event(u.call.id, this.opts.clock.now(), 'voicemail.stored', { extension: u.target.number, id: v.id, durationMs, end });
     this.publishMailbox(u.target);

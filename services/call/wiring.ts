@@ -84,6 +84,7 @@ export class CallModule implements Module {
       presence: parts.presence,
       trunks: parts.trunks,
       ringTimeoutMs: s.ringTimeoutMs,
+      historyBatchMs: 50,
       ...(s.rtpTimeoutMs !== undefined ? { rtpTimeoutMs: s.rtpTimeoutMs } : {}),
       shouldRecord: (call) => s.record === 'all' || call.recordNumber === true,
     });

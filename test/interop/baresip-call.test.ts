@@ -93,7 +93,10 @@ test('baresip → Relais → baresip: each side hears the other tone, DTMF repor
   assert.ok(Math.abs(heardByBob.dominantHz - 1000) <= 20 && heardByBob.dominantShare > 0.7, `Bob heard ${JSON.stringify(heardByBob)}`);
   assert.ok(Math.abs(heardByAlice.dominantHz - 440) <= 20 && heardByAlice.dominantShare > 0.7, `Alice heard ${JSON.stringify(heardByAlice)}`);
 
-  const [call] = query<{ id: string; recording: string | null; cause: string; status: string }>(relais, 'SELECT id, recording, cause, status FROM calls ORDER BY started_at DESC LIMIT 1');
+  const latest = (): { id: string; recording: string | null; cause: string; status: string } | undefined =>
+    query<{ id: string; recording: string | null; cause: string; status: string }>(relais, 'SELECT id, recording, cause, status FROM calls ORDER BY started_at DESC LIMIT 1')[0];
+  await until(() => latest()?.status === 'ended', 'the call row to say ended');
+  const call = latest();
   assert.equal(call!.status, 'ended');
   assert.equal(call!.cause, 'caller-hangup');
   assert.ok(call!.recording, 'calls.recording set');

@@ -62,58 +62,65 @@ async function uac(scenario: string, callee: string, keys: Record<string, string
   });
 }
 
-function lastCall(): { status: string; cause: string | null; caller: string; callee: string; id: string } {
-  const db = new Database(path.join(relais.dataDir, 'relais.db'), { readonly: true });
-  try {
-    return db.prepare('SELECT id, status, cause, caller, callee FROM calls ORDER BY started_at DESC, rowid DESC LIMIT 1').get() as {
-      status: string;
-      cause: string | null;
-      caller: string;
-      callee: string;
-      id: string;
-    };
-  } finally {
-    db.close();
+type CallRow = { status: string; cause: string | null; caller: string; callee: string; id: string };
+
+/** The latest call started since `since` (ms), once its row says ended (history is written behind, ~50 ms): bounded poll. */
+async function lastCall(since: number): Promise<CallRow> {
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const db = new Database(path.join(relais.dataDir, 'relais.db'), { readonly: true });
+    let row: CallRow | undefined;
+    try {
+      row = db.prepare('SELECT id, status, cause, caller, callee FROM calls WHERE started_at >= ? ORDER BY started_at DESC, rowid DESC LIMIT 1').get(since) as CallRow | undefined;
+    } finally {
+      db.close();
+    }
+    if ((row && row.status === 'ended') || Date.now() > deadline) return row!;
+    await new Promise((r) => setTimeout(r, 25));
   }
 }
 
 test('call answered, caller hangs up: both SIPp sides complete, history says caller-hangup', async () => {
+  const since = Date.now();
   const callee = await uas('202', 'call-uas.xml');
   const r = await uac('call-uac.xml', '202');
   const u = await callee.done;
   assert.equal(r.code, 0, `uac: ${describeSipp(r)}\n${relais.output().slice(-4000)}`);
   assert.equal(u.code, 0, `uas: ${describeSipp(u)}`);
-  const c = lastCall();
+  const c = await lastCall(since);
   assert.equal(c.status, 'ended');
   assert.equal(c.cause, 'caller-hangup');
   assert.equal(c.callee, '202');
 });
 
 test('call answered, callee hangs up: caller gets BYE', async () => {
+  const since = Date.now();
   const callee = await uas('202', 'call-uas-bye.xml');
   const r = await uac('call-uac-wait-bye.xml', '202');
   const u = await callee.done;
   assert.equal(r.code, 0, `uac: ${describeSipp(r)}`);
   assert.equal(u.code, 0, `uas: ${describeSipp(u)}`);
-  assert.equal(lastCall().cause, 'callee-hangup');
+  assert.equal((await lastCall(since)).cause, 'callee-hangup');
 });
 
 test('CANCEL while ringing: callee gets CANCEL, caller gets 487', async () => {
+  const since = Date.now();
   const callee = await uas('203', 'call-uas-ring.xml');
   const r = await uac('call-uac-cancel.xml', '203');
   const u = await callee.done;
   assert.equal(r.code, 0, `uac: ${describeSipp(r)}`);
   assert.equal(u.code, 0, `uas: ${describeSipp(u)}`);
-  assert.equal(lastCall().cause, 'cancelled');
+  assert.equal((await lastCall(since)).cause, 'cancelled');
 });
 
 test('486 Busy Here from the callee comes back to the caller as 486', async () => {
+  const since = Date.now();
   const callee = await uas('204', 'call-uas-busy.xml');
   const r = await uac('call-uac-busy.xml', '204');
   const u = await callee.done;
   assert.equal(r.code, 0, `uac: ${describeSipp(r)}`);
   assert.equal(u.code, 0, `uas: ${describeSipp(u)}`);
-  assert.equal(lastCall().cause, 'busy');
+  assert.equal((await lastCall(since)).cause, 'busy');
 });
 
 test('unknown number gets 404; an unregistered extension without voicemail gets 480', async () => {
@@ -126,18 +133,20 @@ test('unknown number gets 404; an unregistered extension without voicemail gets 
 });
 
 test('re-INVITE hold (a=sendonly → recvonly) and resume, then BYE', async () => {
+  const since = Date.now();
   const callee = await uas('202', 'call-uas.xml');
   const r = await uac('call-uac-hold.xml', '202');
   const u = await callee.done;
   assert.equal(r.code, 0, `uac: ${describeSipp(r)}\n${relais.output().slice(-3000)}`);
   assert.equal(u.code, 0, `uas: ${describeSipp(u)}`);
   const db = new Database(path.join(relais.dataDir, 'relais.db'), { readonly: true });
-  const types = (db.prepare('SELECT type FROM call_events WHERE call_id = ? ORDER BY id').all(lastCall().id) as { type: string }[]).map((e) => e.type);
+  const types = (db.prepare('SELECT type FROM call_events WHERE call_id = ? ORDER BY id').all((await lastCall(since)).id) as { type: string }[]).map((e) => e.type);
   db.close();
   assert.ok(types.includes('call.hold') && types.includes('call.resume'), types.join(','));
 });
 
 test('REFER blind transfer: NOTIFY 100/200, transferee bridged to the target, target hangs up, everyone released', async () => {
+  const since = Date.now();
   const bob = await uas('202', 'call-uas.xml');
   const carol = await uas('203', 'call-uas-bye.xml', 800);
   // Alice (uac) calls Bob, then REFERs Bob to Carol and leaves; Carol hangs up → Bob gets BYE.
@@ -146,7 +155,7 @@ test('REFER blind transfer: NOTIFY 100/200, transferee bridged to the target, ta
   assert.equal(r.code, 0, `uac: ${describeSipp(r)}\n${relais.output().slice(-3000)}`);
   assert.equal(c.code, 0, `carol: ${describeSipp(c)}`);
   assert.equal(b.code, 0, `bob: ${describeSipp(b)}`);
-  const call = lastCall();
+  const call = await lastCall(since);
   assert.equal(call.callee, '202');
   const db = new Database(path.join(relais.dataDir, 'relais.db'), { readonly: true });
   const types = (db.prepare('SELECT type FROM call_events WHERE call_id = ? ORDER BY id').all(call.id) as { type: string }[]).map((e) => e.type);

@@ -42,16 +42,26 @@ after(async () => {
   await relais?.stop();
 });
 
-function lastCall(): { direction: string; caller: string; callee: string; cause: string | null; number_id: number | null } {
-  const db = new Database(path.join(relais.dataDir, 'relais.db'), { readonly: true });
-  try {
-    return db.prepare('SELECT direction, caller, callee, cause, number_id FROM calls ORDER BY started_at DESC, rowid DESC LIMIT 1').get() as ReturnType<typeof lastCall>;
-  } finally {
-    db.close();
+type CallRow = { direction: string; caller: string; callee: string; cause: string | null; number_id: number | null; status: string };
+
+/** The latest call started since `since` (ms), once its row says ended (history is written behind, ~50 ms): bounded poll. */
+async function lastCall(since: number): Promise<CallRow> {
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const db = new Database(path.join(relais.dataDir, 'relais.db'), { readonly: true });
+    let row: CallRow | undefined;
+    try {
+      row = db.prepare('SELECT direction, caller, callee, cause, number_id, status FROM calls WHERE started_at >= ? ORDER BY started_at DESC, rowid DESC LIMIT 1').get(since) as CallRow | undefined;
+    } finally {
+      db.close();
+    }
+    if ((row && row.status === 'ended') || Date.now() > deadline) return row!;
+    await new Promise((r) => setTimeout(r, 25));
   }
 }
 
 test('outbound: an extension dials a national number, the route sends it to the trunk with the number as caller ID', async () => {
+  const since = Date.now();
   const provider = await startSipp({ scenario: 'call-uas.xml', localAddress: PROVIDER, localPort: providerPort, timeoutS: 20 });
   const r = await runSipp({
     scenario: 'call-uac.xml',
@@ -68,12 +78,13 @@ test('outbound: an extension dials a national number, the route sends it to the 
   assert.equal(p.code, 0, `provider: ${describeSipp(p)}`);
   assert.match(p.messages, /INVITE sip:0612345678@127\.0\.0\.2/);
   assert.match(p.messages, /From: "Bob" <sip:\+33100000000@127\.0\.0\.2>/);
-  const c = lastCall();
+  const c = await lastCall(since);
   assert.equal(c.direction, 'outbound');
   assert.equal(c.callee, '0612345678');
 });
 
 test('inbound: the provider calls the DID, the extension of its assigned user rings and answers', async () => {
+  const since = Date.now();
   const bobPort = await freePort();
   const reg = await runSipp({
     scenario: 'call-register.xml',
@@ -99,7 +110,7 @@ test('inbound: the provider calls the DID, the extension of its assigned user ri
   assert.equal(r.code, 0, `provider: ${describeSipp(r)}\n${relais.output().slice(-3000)}`);
   assert.equal(b.code, 0, `bob: ${describeSipp(b)}`);
   assert.match(b.messages, /From: "Customer" <sip:0611223344@/);
-  const c = lastCall();
+  const c = await lastCall(since);
   assert.equal(c.direction, 'inbound');
   assert.equal(c.caller, '0611223344');
   assert.equal(c.callee, '202');
