@@ -1,5 +1,5 @@
 // Digest computations of RFC 2617 §3.2.2 (MD5) and RFC 7616 §3.4.1 / RFC 8760 (SHA-256): HA1, HA2, response.
-import { createHash } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
 
 export type DigestAlgorithm = 'MD5' | 'SHA-256';
 
@@ -8,7 +8,11 @@ export type AlgorithmChoice = 'MD5' | 'SHA-256' | 'both';
 
 const NODE_HASH: Record<DigestAlgorithm, string> = { MD5: 'md5', 'SHA-256': 'sha256' };
 
+/** One-shot crypto.hash (Node ≥ 20.12) is twice as fast as createHash for these short inputs; fall back on older Node. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 export function digestHash(algorithm: DigestAlgorithm, data: string): string {
+  if (oneShot) return oneShot(NODE_HASH[algorithm], data, 'hex');
   return createHash(NODE_HASH[algorithm]).update(data, 'utf8').digest('hex');
 }
 

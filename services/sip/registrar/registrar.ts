@@ -97,6 +97,9 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
   /** By SIP username: a REGISTER costs two lookups (challenge, credentials); a short cache keeps them off SQLite. */
   private readonly accounts = new Map<string, CachedAccount>();
   private counters = { registers: 0, challenges: 0, rejected: 0 };
+  /** The Date header of 200s, formatted once per second. */
+  private dateSecond = -1;
+  private dateHeader = '';
 
   constructor(opts: RegistrarOptions) {
     super();
@@ -350,7 +353,12 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
       const left = Math.max(0, Math.round((b.expiresAt - now) / 1000));
       headers.push(['Contact', `<${b.contact}>;expires=${left}${b.q !== 1 ? `;q=${b.q}` : ''}`]);
     }
-    headers.push(['Date', new Date(now).toUTCString()]);
+    const second = Math.floor(now / 1000);
+    if (second !== this.dateSecond) {
+      this.dateSecond = second;
+      this.dateHeader = new Date(second * 1000).toUTCString();
+    }
+    headers.push(['Date', this.dateHeader]);
     return { status: 200, headers };
   }
 
