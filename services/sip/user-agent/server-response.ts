@@ -45,7 +45,12 @@ export class ServerResponse {
    * Sends a response through the server transaction. A second final response is ignored (logged at debug):
    * the first final wins, as on the wire.
    */
-  send(status: number, reason?: string, opts: SendOptions = {}): SipResponse | undefined {
+  send(status: number, reason?: string | SendOptions, opts: SendOptions = {}): SipResponse | undefined {
+    // drachtio-srf style send(status, {headers, body}) as well as send(status, reason, {...}).
+    if (typeof reason === 'object') {
+      opts = reason;
+      reason = undefined;
+    }
     if (this.sent) {
       this.host.log.debug('response ignored: a final response was already sent', { status, callId: this.req.callId });
       return undefined;

@@ -70,14 +70,16 @@ test('middleware: handlers run in order, next() falls through, thrown SipError b
     next();
   });
   b.use('MESSAGE', (_req, res) => {
-    res.send(202);
+    res.send(202, { headers: { 'X-Seen': 'yes' } });
   });
   b.use('PUBLISH', () => {
     throw new SipError(489, 'Bad Event');
   });
   try {
     const uri = `sip:x@127.0.0.1:${b.port()}`;
-    assert.equal((await a.request({ method: 'MESSAGE', uri, body: 'hi' })).status, 202);
+    const accepted = await a.request({ method: 'MESSAGE', uri, body: 'hi' });
+    assert.equal(accepted.status, 202);
+    assert.equal(accepted.get('x-seen'), 'yes');
     assert.equal((await a.request({ method: 'PUBLISH', uri })).status, 489);
     assert.deepEqual(seen, ['any:MESSAGE', 'any:PUBLISH']);
   } finally {
