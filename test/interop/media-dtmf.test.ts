@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BuiltinMediaEngine, type MediaEndpoint } from '../../services/media/index.js';
-import { decodeWav8kMono } from '../../services/media/worker/wav.js';
+import { readPcm16Mono } from '../../services/media/sounds/index.js';
 import { freePort, rtpRange } from '../helpers/ports.js';
 import { tempDir } from '../helpers/relais-process.js';
 import { RtpPeer, encode } from '../unit/media/rtp-peer.js';
@@ -152,7 +152,7 @@ test('in-band DTMF from a sox-generated WAV is detected', async () => {
   for (const [k, r, c] of keys) {
     const f = path.join(dir, `k${keys.findIndex((x) => x[0] === k)}.wav`);
     execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', f, 'synth', '0.1', 'sine', String(r), 'sine', String(c), 'pad', '0', '0.06']);
-    parts.push(decodeWav8kMono(fs.readFileSync(f)));
+    parts.push(readPcm16Mono(fs.readFileSync(f)).samples);
   }
   const pcm = Int16Array.from(parts.flatMap((p) => [...p]));
   const pa = await RtpPeer.open();

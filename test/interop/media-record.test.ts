@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BuiltinMediaEngine } from '../../services/media/index.js';
-import { readWavInfo } from '../../services/media/worker/wav.js';
+import { parseWav } from '../../services/media/sounds/index.js';
 import { rtpRange } from '../helpers/ports.js';
 import { tempDir } from '../helpers/relais-process.js';
 import { RtpPeer, encode, sine, toneShare } from '../unit/media/rtp-peer.js';
@@ -28,7 +28,7 @@ const soxi = (flag: string, file: string): string => execFileSync('soxi', [flag,
 
 function channel(file: string, ch: number): Int16Array {
   const buf = fs.readFileSync(file);
-  const info = readWavInfo(buf);
+  const info = parseWav(buf);
   const n = info.dataLength / (2 * info.channels);
   const out = new Int16Array(n);
   for (let i = 0; i < n; i++) out[i] = buf.readInt16LE(info.dataOffset + 2 * (i * info.channels + ch));

@@ -3,6 +3,15 @@
 const ROWS = [697, 770, 852, 941];
 const COLS = [1209, 1336, 1477, 1633];
 const KEYS = ['123A', '456B', '789C', '*0#D'];
+
+/** Row and column frequencies of a DTMF key (ITU-T Q.23). */
+export function dtmfFrequencies(digit: string): [number, number] {
+  for (let r = 0; r < 4; r++) {
+    const c = KEYS[r]!.indexOf(digit.toUpperCase());
+    if (c >= 0) return [ROWS[r]!, COLS[c]!];
+  }
+  throw new RangeError(`"${digit}" is not a DTMF digit`);
+}
 const SAMPLE_RATE = 8000;
 /** 20 ms blocks: bins 50 Hz wide still separate neighbouring DTMF frequencies (≥ 73 Hz apart). */
 export const DTMF_BLOCK = 160;

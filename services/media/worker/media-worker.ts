@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PlayItem, PlayResult } from '../engine.js';
-import { decodeWav8kMono } from './wav.js';
+import { parseWav } from '../sounds/wav.js';
 import { DtmfDetector } from './dtmf-detector.js';
 import {
   ALAW_DECODE,
@@ -23,7 +23,7 @@ import { Recorder } from './recorder.js';
 import { RTP_HEADER_LENGTH, rtpPayloadEnd, rtpPayloadOffset, rtpSeq, rtpSsrc, rtpTimestamp, writeRtpHeader } from './rtp-packet.js';
 import { rtcpPacketCount } from './rtcp-compound.js';
 import { digitEvent, eventDigit, writeTelephoneEvent } from './telephone-event.js';
-import { dtmfTone, toneCycle, toneSamples } from './tones.js';
+import { dtmfTone, toneCycle, toneLength } from './tones.js';
 
 const TICK_MS = 20;
 const TICK_SAMPLES = 160;
@@ -462,6 +462,21 @@ async function allocatePair(): Promise<{ rtp: dgram.Socket; rtcp: dgram.Socket; 
 
 const wavCache = new Map<string, { mtimeMs: number; size: number; data: Int16Array }>();
 
+/** Samples of an 8 kHz mono 16-bit PCM WAV (the format the sound library produces); throws naming what is wrong. */
+function decodeWav8kMono(buf: Buffer): Int16Array {
+  const info = parseWav(buf);
+  const problems: string[] = [];
+  if (info.format !== 1) problems.push(`format ${info.format} is not PCM (1)`);
+  if (info.sampleRate !== 8000) problems.push(`sample rate ${info.sampleRate} Hz is not 8000 Hz`);
+  if (info.channels !== 1) problems.push(`${info.channels} channels, not mono`);
+  if (info.bitsPerSample !== 16) problems.push(`${info.bitsPerSample} bits per sample, not 16`);
+  if (problems.length) throw new Error(`WAV must be 8 kHz mono 16-bit PCM: ${problems.join('; ')}`);
+  const n = Math.floor(info.dataLength / 2);
+  const out = new Int16Array(n);
+  for (let i = 0; i < n; i++) out[i] = buf.readInt16LE(info.dataOffset + 2 * i);
+  return out;
+}
+
 async function loadWav(file: string): Promise<Int16Array> {
   let st: fs.Stats;
   try {
@@ -490,7 +505,7 @@ async function resolveItems(items: PlayItem[]): Promise<PlaySource[]> {
       out.push({ data, total: data.length });
     } else if ('tone' in it) {
       try {
-        out.push({ data: toneCycle(it.tone, it.country), total: toneSamples(it.tone, it.country, it.durationMs) });
+        out.push({ data: toneCycle(it.tone, it.country), total: toneLength(it.tone, it.country, it.durationMs) });
       } catch (err) {
         throw new MediaError('media.tone_invalid', (err as Error).message);
       }

@@ -1,6 +1,6 @@
 // WAV recorder: collects what an endpoint receives (in) and sends (out), aligns both on the 20 ms clock, writes 8 kHz 16-bit WAV.
 import fs from 'node:fs';
-import { wavHeader } from './wav.js';
+import { wavHeader } from '../sounds/wav.js';
 
 const RING = 8000; // 1 s per direction: more than any jitter we wait for
 const PRIME = 480; // 60 ms buffered before a stream is read, so arrival jitter does not cut it into gaps
@@ -68,7 +68,7 @@ export class Recorder {
       fs.open(file, 'w', (err, fd) => {
         if (err) return this.fail(err), resolve();
         this.fd = fd;
-        fs.write(fd, wavHeader(0, this.channels), 0, 44, 0, (e) => {
+        fs.write(fd, wavHeader({ sampleRate: 8000, channels: this.channels, bitsPerSample: 16, dataLength: 0 }), 0, 44, 0, (e) => {
           if (e) this.fail(e);
           resolve();
         });
@@ -149,7 +149,7 @@ export class Recorder {
             this.fd = null;
             const close = (): void => fs.close(fd, () => resolve());
             if (this.failed) return close();
-            fs.write(fd, wavHeader(this.dataBytes, this.channels), 0, 44, 0, (err) => {
+            fs.write(fd, wavHeader({ sampleRate: 8000, channels: this.channels, bitsPerSample: 16, dataLength: this.dataBytes }), 0, 44, 0, (err) => {
               if (err) this.fail(err);
               close();
             });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BuiltinMediaEngine, MediaError, type MediaEndpoint } from '../../../services/media/index.js';
 import { DtmfDetector } from '../../../services/media/worker/dtmf-detector.js';
-import { wavHeader } from '../../../services/media/worker/wav.js';
+import { writeWav } from '../../../services/media/sounds/index.js';
 import { rtpRange } from '../../helpers/ports.js';
 import { tempDir } from '../../helpers/relais-process.js';
 import { DTMF_2833_1 } from './fixtures.js';
@@ -173,9 +173,7 @@ test('tone player: 20 ms pacing, sample-exact duration, the country’s frequenc
 test('play: WAV files, sequences, loop stopped, interrupted by DTMF, bad files rejected', async () => {
   const dir = tempDir('media-play-');
   const wav = path.join(dir, 'a.wav');
-  const pcm = Buffer.alloc(800 * 2);
-  sine(440, 800).forEach((s, i) => pcm.writeInt16LE(Math.round(s), 2 * i));
-  fs.writeFileSync(wav, Buffer.concat([wavHeader(pcm.length, 1), pcm]));
+  fs.writeFileSync(wav, writeWav(Int16Array.from(sine(440, 800), Math.round)));
   const pa = await peer();
   const a = await engine.openEndpoint({ callId: 'play', remoteSdp: pa.sdp({ te: 101 }) });
   cleanups.push(() => a.close());
@@ -193,9 +191,9 @@ test('play: WAV files, sequences, loop stopped, interrupted by DTMF, bad files r
   a.injectDtmf('5', 'info');
   assert.equal(await info, 'interrupted');
   await assert.rejects(a.play([{ file: path.join(dir, 'missing.wav') }]), (e: Error) => e instanceof MediaError && e.code === 'media.file_unreadable');
-  fs.writeFileSync(path.join(dir, 'stereo.wav'), Buffer.concat([wavHeader(8, 2), Buffer.alloc(8)]));
+  fs.writeFileSync(path.join(dir, 'stereo.wav'), writeWav(new Int16Array(8), 8000, 2));
   await assert.rejects(a.play([{ file: path.join(dir, 'stereo.wav') }]), /2 channels, not mono/);
-  await assert.rejects(a.play([{ tone: 'busy', country: 'XX' as 'FR' }]), /unknown tone country/);
+  await assert.rejects(a.play([{ tone: 'busy', country: 'XX' as 'FR' }]), /no tones for country "XX"/);
 });
 
 test('sendDtmf: RFC 4733 events with end retransmissions, or in-band tones without telephone-event', async () => {

@@ -1,8 +1,7 @@
 // In-band DTMF detector: every key, twist limits, noise and speech-like signals rejected, one report per press.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DtmfDetector } from '../../../services/media/worker/dtmf-detector.js';
-import { dtmfFrequencies } from '../../../services/media/worker/tones.js';
+import { DtmfDetector, dtmfFrequencies } from '../../../services/media/worker/dtmf-detector.js';
 
 function keyPress(digit: string, ms: number, rowAmp = 6000, colAmp = 6000, phase = 0): number[] {
   const [r, c] = dtmfFrequencies(digit);
