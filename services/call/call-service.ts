@@ -452,13 +452,15 @@ export class CallService implements Module {
     this.calls.delete(call.id);
     for (const a of call.attempts) a.abort();
     const endpoints = new Set<MediaEndpoint>();
+    const lamps = new Set<string>();
     for (const leg of call.legs) {
       if (leg !== from) this.release(leg.dialog);
       if (leg.endpoint) endpoints.add(leg.endpoint);
-      if (leg.party.isExtension) this.blf(leg.party.number, 'idle', call);
+      if (leg.party.isExtension) lamps.add(leg.party.number);
     }
-    if (call.callee.isExtension) this.blf(call.callee.number, 'idle', call);
-    if (call.caller.isExtension) this.blf(call.caller.number, 'idle', call);
+    if (call.callee.isExtension) lamps.add(call.callee.number);
+    if (call.caller.isExtension) lamps.add(call.caller.number);
+    for (const n of lamps) this.blf(n, 'idle', call);
     // History first: the BYEs are out, so anyone looking at the call now must see it ended.
     this.history.ended(call.id, call.endedAt, cause);
     this.event(call, 'call.ended', { cause });
