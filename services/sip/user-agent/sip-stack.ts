@@ -187,9 +187,13 @@ export class SipStack implements Module, DialogHost, ResponseHost {
     await this.transport.listen();
   }
 
+  /** Ends every call with a BYE (so phones do not keep dead calls up), then closes the transports. */
   async stop(): Promise<void> {
-    for (const d of [...this.dialogs.values()]) d.removeAllListeners();
+    const open = [...this.dialogs.values()];
+    for (const d of open) void d.destroy();
     this.dialogs.clear();
+    // Let the BYEs reach the sockets before they close; their responses are not awaited.
+    if (open.length > 0) await new Promise<void>((r) => setImmediate(r));
     await this.transport.close();
     this.started = false;
   }

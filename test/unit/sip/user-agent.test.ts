@@ -265,6 +265,18 @@ test('B2BUA forking: two contacts ring, the first to answer wins, the other is C
   });
 });
 
+test('stop() hangs up calls in progress with BYE', async () => {
+  await withStacks(1, async ([b]) => {
+    const a = await stack();
+    const callee = once<Dialog>((resolve) => b.use('INVITE', async (req, res) => resolve(await b.createUas(req, res, { localSdp: SDP_B }))));
+    await a.createUac(`sip:200@127.0.0.1:${b.port()}`, { localSdp: SDP_A });
+    const d = await callee;
+    const ended = d.waitFor('destroy');
+    await a.stop();
+    assert.equal((await ended)[0], 'remote-bye');
+  });
+});
+
 test('ring timeout: a callee that rings forever is CANCELled and the call fails with 408', async () => {
   await withStacks(2, async ([a, b]) => {
     const canceled = once<boolean>((resolve) =>
