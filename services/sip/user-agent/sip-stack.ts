@@ -346,6 +346,20 @@ export class SipStack implements Module, DialogHost, ResponseHost {
       }
     }
     this.dispatch(req, res);
+    if (!res.sent && msg.method !== 'INVITE') this.watch(req, res);
+  }
+
+  /**
+   * A non-INVITE server transaction has no timer of its own before its final response: a handler that forgets to
+   * answer would keep it (and the client's retries) forever. After 64*T1 the stack answers 500 itself.
+   */
+  private watch(req: IncomingRequest, res: ServerResponse): void {
+    this.clock.setTimeout(() => {
+      if (res.sent) return;
+      this.handlerErrors++;
+      this.log.warn('no handler answered in time: 500 sent', { method: req.method, callId: req.callId });
+      res.send(500, 'No Response From Handler');
+    }, 64 * this.timers.T1);
   }
 
   /** §9.2: CANCEL matched to its INVITE: 200 to the CANCEL, `cancel` event, then 487 to the INVITE. */

@@ -184,3 +184,34 @@ test('next hop (§12.2.1.1): first Route, else remote target; the flow for a liv
     port: 5099,
   });
 });
+
+test('a handler that never answers a non-INVITE request: the stack answers 500 after 64*T1', async () => {
+  const clock = new ManualClock();
+  const pbx = new SipStack({ bind: '127.0.0.1', port: 0, domain: 'test.local', logger: silentLogger, clock });
+  pbx.use('MESSAGE', () => {
+    /* forgets to answer */
+  });
+  await pbx.start();
+  const p = await phone();
+  try {
+    p.send(`MESSAGE sip:300@127.0.0.1:${pbx.port()} SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.1:${p.port};branch=z9hG4bKmsg1;rport
+From: <sip:100@test.local>;tag=ph1
+To: <sip:300@test.local>
+Call-ID: msg-1
+CSeq: 1 MESSAGE
+Max-Forwards: 70
+Content-Length: 0
+
+`, pbx.port());
+    // Bounded poll: the request has reached the handler once the server transaction exists.
+    for (let i = 0; i < 400 && (pbx.health().detail!["transactions"] as { server: number }).server === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    clock.advance(32_000);
+    const r = (await p.next()) as SipResponse;
+    assert.equal(r.status, 500);
+    assert.equal(r.reason, 'No Response From Handler');
+  } finally {
+    p.close();
+    await pbx.stop();
+  }
+});
