@@ -157,7 +157,24 @@ export class TransportLayer implements TransportSink {
       }
     }
     this.counters.dropped++;
-    this.log.debug('malformed message dropped', { reason: e.reason, from: `${source.address}:${source.port}`, transport: source.transport });
+    this.noteMalformed(e.reason, source);
+  }
+
+  private lastWarnAt = -Infinity;
+  private droppedSinceWarn = 0;
+
+  /** Dropped messages are logged at warn at most every 10 s (a flood must not flood the log), else at debug. */
+  private noteMalformed(reason: string, source: Source): void {
+    this.droppedSinceWarn++;
+    const now = performance.now();
+    const fields = { reason, from: `${source.address}:${source.port}`, transport: source.transport };
+    if (now - this.lastWarnAt >= 10_000) {
+      this.log.warn('malformed SIP message dropped', { ...fields, droppedSinceLastWarning: this.droppedSinceWarn });
+      this.lastWarnAt = now;
+      this.droppedSinceWarn = 0;
+    } else {
+      this.log.debug('malformed SIP message dropped', fields);
+    }
   }
 
   // ---- sending -------------------------------------------------------------------------------------------------
