@@ -8,14 +8,18 @@ import Database from 'better-sqlite3';
 import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
 import { BaresipPhone } from '../helpers/baresip.js';
 import { analyseWav, makeSilenceWav, toneMs } from '../helpers/audio.js';
+import { startRtpengine, type RtpengineDaemon } from './rtpengine-daemon.js';
 import { ext, writeSite } from './call-site.js';
 
 const phones: BaresipPhone[] = [];
 let relais: RelaisProcess | undefined;
+const relaises: RelaisProcess[] = [];
+let daemon: RtpengineDaemon | undefined;
 
 after(async () => {
   await Promise.all(phones.map((p) => p.stop()));
-  await relais?.stop();
+  await Promise.all(relaises.map((r) => r.stop()));
+  await daemon?.stop();
 });
 
 function query<T>(sql: string, ...args: unknown[]): T[] {
@@ -34,18 +38,26 @@ function speakerWav(file: string): string {
   return file;
 }
 
-test('no answer → voicemail recorded until silence, MWI NOTIFY to the mailbox owner, *97 with PIN plays it and marks it old', async () => {
-  const dir = tempDir('voicemail-');
+async function voicemailProof(media: 'builtin' | 'rtpengine'): Promise<void> {
+  const dir = tempDir(`voicemail-${media}-`);
   const site = writeSite(dir, [ext('401', 'Alice'), ext('402', 'Bob', { voicemail: true, pin: '1234' })]);
+  let mediaArgs: string[] = [];
+  let mediaEnv: Record<string, string> = {};
+  if (media === 'rtpengine') {
+    daemon = await startRtpengine();
+    mediaArgs = ['--media', 'rtpengine', '--rtpengine', `${daemon.ng.host}:${daemon.ng.port}`];
+    mediaEnv = { RELAIS_RTPENGINE_DTMF: `${daemon.dtmf.host}:${daemon.dtmf.port}`, RELAIS_RTPENGINE_RECORDING_DIR: daemon.recordingDir };
+  }
   relais = await startRelais({
     dataDir: path.join(dir, 'data'),
-    args: ['--site', site, '--domain', '127.0.0.1'],
-    env: { RELAIS_RING_TIMEOUT_MS: '2000', RELAIS_VM_SILENCE_MS: '1500', RELAIS_VM_MAX_MS: '20000' },
+    args: ['--site', site, '--domain', '127.0.0.1', ...mediaArgs],
+    env: { RELAIS_RING_TIMEOUT_MS: '2000', RELAIS_VM_SILENCE_MS: '1500', RELAIS_VM_MAX_MS: '20000', ...mediaEnv },
   });
+  relaises.push(relais);
   const reg = (n: string) => ({ user: n, password: `secret-${n}`, registrar: `127.0.0.1:${relais!.sipPort}`, regint: 600 });
-  const alice = await BaresipPhone.start({ name: 'vm-alice', account: reg('401'), audioFile: speakerWav(path.join(dir, 'speaker.wav')) });
+  const alice = await BaresipPhone.start({ name: `vm-alice-${media}`, account: reg('401'), audioFile: speakerWav(path.join(dir, 'speaker.wav')) });
   phones.push(alice);
-  const bob = await BaresipPhone.start({ name: 'vm-bob', account: reg('402'), audioFile: makeSilenceWav(path.join(dir, 'silence.wav'), 60), extraModules: ['mwi.so'] });
+  const bob = await BaresipPhone.start({ name: `vm-bob-${media}`, account: reg('402'), audioFile: makeSilenceWav(path.join(dir, 'silence.wav'), 60), extraModules: ['mwi.so'] });
   phones.push(bob);
   await Promise.all([alice.registered(), bob.registered()]);
 
@@ -87,4 +99,12 @@ test('no answer → voicemail recorded until silence, MWI NOTIFY to the mailbox 
   const heard = bob.receivedRecordings().at(-1)!;
   const heardMs = toneMs(heard, 1000);
   assert.ok(heardMs >= 2000, `Bob heard the 1 kHz message (${heardMs} ms of it)`);
+}
+
+test('no answer → voicemail recorded until silence, MWI NOTIFY to the mailbox owner, *97 with PIN plays it and marks it old', async () => {
+  await voicemailProof('builtin');
+});
+
+test('the same voicemail proof with the rtpengine media backend', async () => {
+  await voicemailProof('rtpengine');
 });
