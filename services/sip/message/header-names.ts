@@ -49,6 +49,8 @@ export function normalizeHeaderName(name: string): string {
   return lower;
 }
 
+let cached = 0;
+
 /** The conventional spelling used when serializing ("call-id" → "Call-ID", "x-foo" → "X-Foo"). */
 export function canonicalHeaderName(lower: string): string {
   const c = CANONICAL[lower];
@@ -60,7 +62,8 @@ export function canonicalHeaderName(lower: string): string {
     out += up ? ch.toUpperCase() : ch;
     up = ch === '-';
   }
-  CANONICAL[lower] = out;
+  // Header names come from peers: cache a bounded number so random ones cannot grow the table.
+  if (cached++ < 512) CANONICAL[lower] = out;
   return out;
 }
 

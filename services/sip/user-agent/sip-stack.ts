@@ -177,14 +177,23 @@ export class SipStack implements Module, DialogHost, ResponseHost {
   }
 
   private async listenSamePort(): Promise<void> {
-    // Rebuild transports on a port free for both (port 0 would give two different numbers).
-    const probe = new UdpTransport(this.opts.bind, 0, this.log);
-    await probe.listen({ onMessage: () => {}, onFramingError: () => {} });
-    const p = probe.port();
-    await probe.close();
-    this.transport.add(new UdpTransport(this.opts.bind, p, this.log));
-    this.transport.add(new TcpTransport(this.opts.bind, p, this.log));
-    await this.transport.listen();
+    // Rebuild transports on a port free for both (port 0 would give two different numbers); another process may
+    // take the TCP port between the probe and the bind, so try a few times.
+    for (let attempt = 1; ; attempt++) {
+      const probe = new UdpTransport(this.opts.bind, 0, this.log);
+      await probe.listen({ onMessage: () => {}, onFramingError: () => {} });
+      const p = probe.port();
+      await probe.close();
+      this.transport.add(new UdpTransport(this.opts.bind, p, this.log));
+      this.transport.add(new TcpTransport(this.opts.bind, p, this.log));
+      try {
+        await this.transport.listen();
+        return;
+      } catch (err) {
+        await this.transport.close().catch(() => {});
+        if (attempt >= 5) throw err;
+      }
+    }
   }
 
   /** Ends every call with a BYE (so phones do not keep dead calls up), then closes the transports. */
@@ -233,7 +242,8 @@ export class SipStack implements Module, DialogHost, ResponseHost {
     let c = this.chains.get(method);
     if (!c) {
       c = this.handlers.filter((h) => h.method === '*' || h.method === method).map((h) => h.fn);
-      this.chains.set(method, c);
+      // Methods are whatever tokens peers send: cache a bounded number so random ones cannot grow the map.
+      if (this.chains.size < 64) this.chains.set(method, c);
     }
     return c;
   }
