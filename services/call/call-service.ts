@@ -80,8 +80,8 @@ export interface CallServiceOptions {
   ringTimeoutMs?: number;
   /** No RTP for this long tears the call down (default: the engine's). */
   rtpTimeoutMs?: number;
-  /** Music on hold played to the party left alone while the other holds (8 kHz WAV); silence when absent. */
-  mohFile?: string | undefined;
+  /** Music on hold played to the party left alone while the other holds (8 kHz WAV, or asked for at each hold); silence when absent. */
+  mohFile?: string | (() => string | undefined) | undefined;
   /** Call history write-behind interval (ms; 0 = synchronous writes, as unit tests want). */
   historyBatchMs?: number;
   /** Whether a call is recorded (number's record flag, site setting). */
@@ -607,10 +607,9 @@ export class CallService implements Module {
       this.event(call, held ? 'call.hold' : 'call.resume', { party: leg.party.number });
       this.observer.emit('call.hold', call.info(), { party: leg.party.number, on: held });
       const otherEp = other?.endpoint;
-      if (otherEp && this.opts.mohFile) {
-        if (held) void otherEp.play([{ file: this.opts.mohFile }], { loop: true }).catch(() => undefined);
-        else otherEp.stopPlay();
-      }
+      const moh = typeof this.opts.mohFile === 'function' ? this.opts.mohFile() : this.opts.mohFile;
+      if (otherEp && held && moh) void otherEp.play([{ file: moh }], { loop: true }).catch(() => undefined);
+      else if (otherEp && !held) otherEp.stopPlay();
     }
   }
 

@@ -71,6 +71,7 @@ export class CallModule implements Module {
     const s = parts.settings ?? callSettingsFromEnv();
     const siteSettings = new SettingsRepository(parts.db);
     const language = siteSettings.get('site.language')?.replace(/^"|"$/g, '') ?? 'en';
+    const mohQuery = parts.db.prepare("SELECT file FROM sounds WHERE kind = 'moh' ORDER BY id LIMIT 1");
     this.calls = new CallService({
       sip: parts.sip,
       registrar: parts.registrar,
@@ -87,6 +88,11 @@ export class CallModule implements Module {
       historyBatchMs: 50,
       ...(s.rtpTimeoutMs !== undefined ? { rtpTimeoutMs: s.rtpTimeoutMs } : {}),
       shouldRecord: (call) => s.record === 'all' || call.recordNumber === true,
+      mohFile: () => {
+        // The site's first music-on-hold sound (uploaded through the console or the site file), if any.
+        const row = mohQuery.get() as { file: string } | undefined;
+        return row ? path.join(parts.dataDir, 'sounds', row.file) : undefined;
+      },
     });
     this.voicemail = new Voicemail({
       sip: parts.sip,

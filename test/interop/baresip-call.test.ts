@@ -171,3 +171,22 @@ test('hold, then blind transfer from baresip (REFER): the transferee talks to th
   const types = query<{ type: string }>(relais, 'SELECT type FROM call_events ORDER BY id').map((e) => e.type);
   assert.ok(types.includes('call.transferred'), types.join(','));
 });
+
+test('two phones on one extension ring together; the first to answer wins, the other is CANCELled', async () => {
+  const dir = tempDir('baresip-fork-');
+  const relais = await relaisWith(dir);
+  const alice = await phone('alice-f', '301', relais, makeToneWav(path.join(dir, 'a.wav'), 1000, 120));
+  const desk = await phone('bob-desk', '302', relais, makeToneWav(path.join(dir, 'd.wav'), 440, 120));
+  const soft = await phone('bob-soft', '302', relais, makeToneWav(path.join(dir, 's.wav'), 600, 120));
+  await Promise.all([alice.registered(), desk.registered(), soft.registered()]);
+  await alice.dial('302');
+  await Promise.all([desk.waitEvent('CALL_INCOMING'), soft.waitEvent('CALL_INCOMING')]);
+  await soft.accept();
+  await Promise.all([alice.established(), soft.established()]);
+  await desk.closed();
+  assert.ok(!desk.events.some((e) => e.type === 'CALL_ESTABLISHED'), 'the desk phone stopped ringing without being connected');
+  await until(() => fileBytes(alice.receivedRecordings()[0]) > 44 + 24_000, 'audio from the answering phone');
+  await alice.hangup();
+  await Promise.all([alice.closed(), soft.closed()]);
+  assert.ok(toneMs(alice.receivedRecordings()[0]!, 600) >= 800, 'Alice hears the phone that answered');
+});

@@ -19,6 +19,7 @@ interface Ctx {
   registrar: FakeRegistrar;
   calls: CallService;
   record: boolean;
+  moh: string | undefined;
 }
 let ctx: Ctx;
 
@@ -55,6 +56,7 @@ beforeEach(async () => {
     presence,
     ringTimeoutMs: 20_000,
     shouldRecord: () => ctx.record,
+    mohFile: () => ctx.moh,
   });
   await calls.start();
   ctx = { ...(c as Ctx), calls };
@@ -204,6 +206,12 @@ test('re-INVITE a=sendonly is answered recvonly and reported as hold; sendrecv r
   const r2 = reinvite('sendrecv');
   await until(() => r2.final === 200, '200 to resume');
   assert.deepEqual(holds, [true, false]);
+  // With music on hold configured, the party left alone hears it while the other holds.
+  ctx.moh = '/sounds/moh.wav';
+  const r3 = reinvite('inactive');
+  await until(() => r3.final === 200, '200 to hold (inactive)');
+  const bobEp = (ctx.media.endpoints as FakeEndpoint[])[1]!;
+  assert.deepEqual(bobEp.played.at(-1), [{ file: '/sounds/moh.wav' }]);
 });
 
 test('blind transfer: REFER → 202, NOTIFY 100 then 200, transferee bridged to the new party, transferor released', async () => {
