@@ -87,6 +87,7 @@ test('call answered, caller hangs up: both SIPp sides complete, history says cal
   const u = await callee.done;
   assert.equal(r.code, 0, `uac: ${describeSipp(r)}\n${relais.output().slice(-4000)}`);
   assert.equal(u.code, 0, `uas: ${describeSipp(u)}`);
+  assert.match(u.messages, /From: "Alice" <sip:201@127\.0\.0\.1>/, 'caller ID: the calling extension and its name');
   const c = await lastCall(since);
   assert.equal(c.status, 'ended');
   assert.equal(c.cause, 'caller-hangup');
@@ -161,4 +162,31 @@ test('REFER blind transfer: NOTIFY 100/200, transferee bridged to the target, ta
   const types = (db.prepare('SELECT type FROM call_events WHERE call_id = ? ORDER BY id').all(call.id) as { type: string }[]).map((e) => e.type);
   db.close();
   assert.ok(types.includes('call.transferred'), types.join(','));
+});
+
+test('BLF: a watcher of 202 is notified early (ringing), confirmed (answered), then idle (ended)', async () => {
+  const watcher = await startSipp({
+    scenario: 'call-blf-watch.xml',
+    target: target(),
+    keys: { user: '203', target: '202', domain: DOMAIN },
+    auth: { username: '203', password: 'secret-203' },
+    authUri: `202@127.0.0.1:${relais.sipPort}`,
+    timeoutS: 20,
+  });
+  // Subscribed once the presence module counts the subscription (bounded poll on /healthz).
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const h = (await (await fetch(`${relais.url}/healthz`)).json()) as { modules: Record<string, { detail?: { subscriptions?: number } }> };
+    if ((h.modules.presence?.detail?.subscriptions ?? 0) > 0) break;
+    assert.ok(Date.now() < deadline, 'the BLF subscription was not established');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const callee = await uas('202', 'call-uas.xml');
+  const r = await uac('call-uac.xml', '202');
+  const [u, w] = await Promise.all([callee.done, watcher.done]);
+  assert.equal(r.code, 0, `uac: ${describeSipp(r)}`);
+  assert.equal(u.code, 0, `uas: ${describeSipp(u)}`);
+  assert.equal(w.code, 0, `watcher: ${describeSipp(w)}`);
+  const states = [...w.messages.matchAll(/<dialog-info[^>]*>([\s\S]*?)<\/dialog-info>/g)].map((m) => /<state>(\w+)<\/state>/.exec(m[1]!)?.[1] ?? 'idle');
+  assert.deepEqual(states.slice(-3), ['early', 'confirmed', 'idle'], `dialog states seen: ${states.join(', ')}`);
 });
