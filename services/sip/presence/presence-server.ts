@@ -78,6 +78,12 @@ export function entityOf(uriOrEntity: string): string {
   }
 }
 
+function sameDetail(a: DialogInfoDetail | undefined, b: DialogInfoDetail): boolean {
+  const x = a ?? {};
+  return x.id === b.id && x.direction === b.direction && x.remote === b.remote && x.remoteDisplay === b.remoteDisplay &&
+    x.callId === b.callId && x.localTag === b.localTag && x.remoteTag === b.remoteTag;
+}
+
 export class PresenceServer extends TypedEmitter<PresenceEvents> implements Module {
   readonly name = 'presence';
   private readonly opts: PresenceOptions;
@@ -137,22 +143,30 @@ export class PresenceServer extends TypedEmitter<PresenceEvents> implements Modu
    */
   setDialogState(entity: string, state: BlfState, detail?: DialogInfoDetail): void {
     const key = entityOf(entity);
-    // The call layer repeats itself (each leg going idle, say): only a real change is worth a NOTIFY.
-    const before = JSON.stringify(this.currentDialogs(key));
     let calls = this.dialogs.get(key);
+    // The first explicit state replaces a provider's: count it as a change.
+    let changed = !calls;
     if (!calls) {
       calls = new Map();
       this.dialogs.set(key, calls);
     }
     const callKey = detail?.callId ?? detail?.id ?? '';
     if (state === 'idle') {
-      if (callKey === '') calls.clear();
-      else calls.delete(callKey);
+      if (callKey === '') {
+        changed ||= calls.size > 0;
+        calls.clear();
+      } else {
+        changed = calls.delete(callKey) || changed;
+      }
     } else {
+      // The call layer repeats itself (each leg going idle, say): only a real change of this call is worth a
+      // NOTIFY, and the comparison looks at this call only (an extension may have many calls at once).
       const cur = calls.get(callKey);
-      calls.set(callKey, { state, detail: { ...(cur?.detail ?? {}), ...(detail ?? {}) } });
+      const merged: DialogInfoDetail = { ...(cur?.detail ?? {}), ...(detail ?? {}) };
+      changed ||= !cur || cur.state !== state || !sameDetail(cur.detail, merged);
+      calls.set(callKey, { state, detail: merged });
     }
-    if (JSON.stringify(this.currentDialogs(key)) !== before) this.notifyEntity('dialog', key);
+    if (changed) this.notifyEntity('dialog', key);
   }
 
   /** Aggregated lamp state of an entity. */
