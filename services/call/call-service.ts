@@ -90,6 +90,13 @@ export interface CallServiceOptions {
 
 const SIPFRAG = 'message/sipfrag;version=2.0';
 
+/** After a late-offer INVITE was answered with our offer: the ACK's SDP is the answer (RFC 3264 §5). */
+export async function applyLateAnswer(ep: MediaEndpoint, dialog: CallDialog): Promise<void> {
+  const answer = dialog.remoteSdp;
+  if (!answer) throw new Error('late-offer INVITE: the ACK carried no SDP answer');
+  await ep.setRemoteSdp(answer);
+}
+
 /** RFC 3891 §6.1: Replaces: call-id;to-tag=...;from-tag=... */
 export function parseReplaces(value: string): { callId: string; toTag?: string | undefined; fromTag?: string | undefined } | undefined {
   const parts = value.split(';').map((s) => s.trim());
@@ -288,13 +295,15 @@ export class CallService implements Module {
 
     const offer = req.msg.bodyText;
     const media = this.opts.media;
+    if (!media && !offer) {
+      // Pass-through cannot carry a late offer (the answer would have to ride in our ACK to the callee).
+      this.finishUnanswered(call, res, 488, 'no-sdp-offer', 'Not Acceptable Here');
+      return;
+    }
     if (media) {
-      if (!offer) {
-        this.finishUnanswered(call, res, 488, 'no-sdp-offer', 'Not Acceptable Here');
-        return;
-      }
       try {
-        callerLeg.endpoint = await media.openEndpoint({ callId: call.id, remoteSdp: offer, ...this.rtpTimeout() });
+        // RFC 3261 §13.2.1 late offer: an INVITE without SDP gets our offer in the 200 and answers in the ACK.
+        callerLeg.endpoint = await media.openEndpoint({ callId: call.id, ...(offer ? { remoteSdp: offer } : {}), ...this.rtpTimeout() });
       } catch (err) {
         this.log.info('caller SDP refused', { call: call.id, error: errorMessage(err) });
         this.finishUnanswered(call, res, 488, 'sdp-refused', 'Not Acceptable Here');
@@ -375,6 +384,7 @@ export class CallService implements Module {
         callerSdp = callerLeg.endpoint.localSdp;
       }
       callerLeg.dialog = await this.opts.sip.createUas(req, res, { localSdp: callerSdp });
+      if (!offer && callerLeg.endpoint) await applyLateAnswer(callerLeg.endpoint, callerLeg.dialog);
     } catch (err) {
       this.log.info('caller leg could not be answered', { call: call.id, error: errorMessage(err) });
       await this.hangup(call, cancelled ? 'cancelled' : 'answer-failed');

@@ -7,7 +7,7 @@ import type { Extension, ExtensionRepository } from '../directory/index.js';
 import type { MediaEndpoint, PlayItem } from '../media/index.js';
 import { VoicemailRepository } from './call-history.js';
 import type { CallHistory } from './call-history.js';
-import type { FeatureCall, UnansweredCall, VoicemailHandler } from './call-service.js';
+import { applyLateAnswer, type FeatureCall, type UnansweredCall, type VoicemailHandler } from './call-service.js';
 import type { CallDialog, CallPresence, CallSipHost } from './sip-host.js';
 
 /** The prompts voicemail speaks (PromptLibrary from media/sounds fits). */
@@ -123,6 +123,7 @@ export class Voicemail implements VoicemailHandler {
     const dialog = await this.opts.sip.createUas(u.req, u.res, { localSdp: ep.localSdp });
     const leg = u.call.legs[0];
     if (leg) leg.dialog = dialog;
+    if (u.req.msg.body.length === 0) await applyLateAnswer(ep, dialog);
     const gone = { value: false };
     const hungUp = new Promise<void>((resolve) =>
       dialog.on('destroy', () => {

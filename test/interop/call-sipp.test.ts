@@ -190,3 +190,13 @@ test('BLF: a watcher of 202 is notified early (ringing), confirmed (answered), t
   const states = [...w.messages.matchAll(/<dialog-info[^>]*>([\s\S]*?)<\/dialog-info>/g)].map((m) => /<state>(\w+)<\/state>/.exec(m[1]!)?.[1] ?? 'idle');
   assert.deepEqual(states.slice(-3), ['early', 'confirmed', 'idle'], `dialog states seen: ${states.join(', ')}`);
 });
+
+test('late offer: an INVITE without SDP gets our offer in the 200 and the answer from the ACK; the call completes', async () => {
+  const since = Date.now();
+  const callee = await uas('202', 'call-uas.xml');
+  const r = await uac('call-uac-late-offer.xml', '202');
+  const u = await callee.done;
+  assert.equal(r.code, 0, `uac: ${describeSipp(r)}\n${relais.output().slice(-3000)}`);
+  assert.equal(u.code, 0, `uas: ${describeSipp(u)}`);
+  assert.equal((await lastCall(since)).cause, 'caller-hangup');
+});

@@ -338,3 +338,19 @@ test('INVITE with Replaces (RFC 3891) takes over a leg of an answered call; unkn
   await ctx.sip.invite(new FakeReq(makeInvite('103', '102', { password: 'secret-103', challenge: ch2, headers: { Replaces: 'nope;to-tag=1;from-tag=2' } })), res2);
   assert.equal(res2.final, 481);
 });
+
+test('late offer: an INVITE without SDP is answered with our offer and the ACK answer is applied', async () => {
+  ctx.registrar.add('102', 6001);
+  const first = new FakeRes();
+  await ctx.sip.invite(new FakeReq(makeInvite('101', '102', { body: '' })), first);
+  const challenge = (first.sent_[0]!.opts!.headers!['Proxy-Authenticate'] as string[])[0]!;
+  const res = new FakeRes();
+  const done = ctx.sip.invite(new FakeReq(makeInvite('101', '102', { body: '', password: 'secret-101', challenge })), res);
+  await until(() => ctx.sip.uacs.length === 1, 'fork');
+  ctx.sip.uacs[0]!.answer();
+  await done;
+  assert.equal(res.final, 200);
+  const callerEp = (ctx.media.endpoints as FakeEndpoint[])[0]!;
+  assert.equal(res.sent_.find((r) => r.status === 200)!.opts!.body, callerEp.localSdp, 'our offer in the 200');
+  assert.equal(callerEp.remoteSdp, ctx.sip.lateAnswer, 'the ACK answer applied');
+});

@@ -95,6 +95,8 @@ export class FakeSip implements CallSipHost {
   readonly uacs: UacCall[] = [];
   readonly uasDialogs: FakeDialog[] = [];
   onUac: ((u: UacCall) => void) | undefined;
+  /** The SDP answer a late-offer caller puts in its ACK. */
+  lateAnswer = 'v=0\r\no=- 9 9 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 41000 RTP/AVP 0\r\n';
 
   use(method: string, handler: CallMiddlewareLike): void {
     const list = this.handlers.get(method) ?? [];
@@ -104,7 +106,7 @@ export class FakeSip implements CallSipHost {
 
   async createUas(req: CallIncomingRequest, res: CallServerResponse, opts: { localSdp: string }): Promise<CallDialog> {
     res.send(200, 'OK', { body: opts.localSdp, contentType: 'application/sdp' });
-    const d = new FakeDialog(req.msg.callId, req.msg.bodyText, 'uas');
+    const d = new FakeDialog(req.msg.callId, req.msg.bodyText || this.lateAnswer, 'uas');
     this.uasDialogs.push(d);
     return d;
   }
