@@ -213,3 +213,29 @@ test('outbound: route by prefix (strip, prepend), target and credentials; caller
   await svc.stop();
   store.close();
 });
+
+test('reload: a removed trunk un-registers (Expires: 0), a new one starts, an unchanged one keeps its registration', async () => {
+  const clock = new ManualClock();
+  const { d, store } = dir();
+  const a = d.trunks.create({ name: 'a', host: '127.0.0.1', port: 5080, username: 'acme', secret: 'trunkpw1', expires: 600 });
+  d.trunks.create({ name: 'b', host: '127.0.0.1', port: 5081, username: 'acme', secret: 'trunkpw1', expires: 600 });
+  const p = provider(clock);
+  const svc = new TrunkService({ trunks: d.trunks, numbers: d.numbers, extensions: d.extensions, clock, logger: silentLogger });
+  svc.attach(p.host);
+  await svc.start();
+  await flush();
+  const regB = svc.registration('b');
+  assert.equal(regB?.status().state, 'registered');
+  d.trunks.delete(a.id);
+  d.trunks.create({ name: 'c', host: '127.0.0.1', register: false, allowedIps: ['127.0.0.2'] });
+  const before = p.seen.length;
+  await svc.reload();
+  await flush();
+  const unreg = p.seen.slice(before).filter((r) => r.headers['Expires'] === '0');
+  assert.equal(unreg.length, 2, 'un-REGISTER of a (challenged, then with credentials)');
+  assert.deepEqual(unreg.map((r) => r.target.port), [5080, 5080]);
+  assert.equal(svc.registration('b'), regB, 'b untouched');
+  assert.deepEqual(svc.status().map((s) => [s.name, s.registration === 'ip' ? 'ip' : s.registration.state]), [['b', 'registered'], ['c', 'ip']]);
+  await svc.stop();
+  store.close();
+});
