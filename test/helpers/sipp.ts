@@ -68,6 +68,14 @@ async function udpInUse(port: number, address = '127.0.0.1'): Promise<boolean> {
   return !free;
 }
 
+async function freeMediaPort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const p = await freePort();
+    if (p + 3 <= 65535 && !(await udpInUse(p + 2)) && !(await udpInUse(p + 1)) && !(await udpInUse(p + 3))) return p;
+  }
+  throw new Error('no free UDP port block for SIPp media');
+}
+
 /** Starts SIPp; resolves once its SIP socket is bound (so a UAS is ready before the caller dials). */
 export async function startSipp(opts: SippOptions): Promise<SippProcess> {
   const dir = tempDir('sipp-');
@@ -75,8 +83,8 @@ export async function startSipp(opts: SippOptions): Promise<SippProcess> {
   if (!fs.existsSync(scenario)) throw new Error(`SIPp scenario ${scenario} does not exist`);
   const localPort = opts.localPort ?? (await freePort());
   const statFile = path.join(dir, 'stat.csv');
-  // SIPp binds media on -mp (default 6000) and -mp + 2: give each run its own.
-  const mediaPort = opts.mediaPort ?? (await freePort());
+  // SIPp binds media on -mp (default 6000) and -mp + 2 (video): give each run its own free pair.
+  const mediaPort = opts.mediaPort ?? (await freeMediaPort());
   const args = [
     ...(opts.target ? [opts.target] : []),
     '-sf', scenario,

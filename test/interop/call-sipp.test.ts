@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
-import { runSipp, startSipp, describeSipp, type SippProcess } from '../helpers/sipp.js';
+import { runSipp, startSipp, describeSipp, type SippOptions, type SippProcess } from '../helpers/sipp.js';
 import { freePort } from '../helpers/ports.js';
 import { ext, writeSite } from './call-site.js';
 
@@ -49,8 +49,8 @@ async function uas(number: string, scenario: string, holdMs = 500): Promise<Sipp
   return startSipp({ scenario, localPort: port, timeoutS: 20, extraArgs: ['-d', String(holdMs)] });
 }
 
-async function uac(scenario: string, callee: string, keys: Record<string, string> = {}, extra: string[] = []) {
-  return runSipp({
+function uacOptions(scenario: string, callee: string, keys: Record<string, string> = {}, extra: string[] = []): SippOptions {
+  return {
     scenario,
     target: target(),
     service: callee,
@@ -59,7 +59,11 @@ async function uac(scenario: string, callee: string, keys: Record<string, string
     auth: { username: '201', password: 'secret-201' },
     timeoutS: 20,
     extraArgs: ['-d', '500', ...extra],
-  });
+  };
+}
+
+async function uac(scenario: string, callee: string, keys: Record<string, string> = {}, extra: string[] = []) {
+  return runSipp(uacOptions(scenario, callee, keys, extra));
 }
 
 type CallRow = { status: string; cause: string | null; caller: string; callee: string; id: string };
@@ -151,7 +155,7 @@ test('REFER blind transfer: NOTIFY 100/200, transferee bridged to the target, ta
   const bob = await uas('202', 'call-uas.xml');
   const carol = await uas('203', 'call-uas-bye.xml', 800);
   // Alice (uac) calls Bob, then REFERs Bob to Carol and leaves; Carol hangs up → Bob gets BYE.
-  const r = await uac('call-uac-refer.xml', '202', { refer_to: '203' });
+  const r = await uac('call-uac-refer.xml', '202', { refer_to: '203', refer_params: '' });
   const [b, c] = await Promise.all([bob.done, carol.done]);
   assert.equal(r.code, 0, `uac: ${describeSipp(r)}\n${relais.output().slice(-3000)}`);
   assert.equal(c.code, 0, `carol: ${describeSipp(c)}`);
@@ -199,4 +203,32 @@ test('late offer: an INVITE without SDP gets our offer in the 200 and the answer
   assert.equal(r.code, 0, `uac: ${describeSipp(r)}\n${relais.output().slice(-3000)}`);
   assert.equal(u.code, 0, `uas: ${describeSipp(u)}`);
   assert.equal((await lastCall(since)).cause, 'caller-hangup');
+});
+
+test('attended transfer (REFER with Replaces, RFC 3891): Bob and Carol are joined, Alice released from both calls', async () => {
+  const since = Date.now();
+  const bob = await uas('202', 'call-uas.xml');
+  const carol = await uas('203', 'call-uas-bye.xml', 3000);
+  // Alice's consultation call to Carol, with a Call-ID the REFER can name.
+  const consult = await startSipp({ ...uacOptions('call-uac-wait-bye.xml', '203'), extraArgs: ['-cid_str', 'consult-%u@relais-test'] });
+  const activeCalls = async (): Promise<number> => {
+    const h = (await (await fetch(`${relais.url}/healthz`)).json()) as { modules: Record<string, { detail?: { active?: number } }> };
+    return h.modules.calls?.detail?.active ?? 0;
+  };
+  const deadline = Date.now() + 5000;
+  while ((await activeCalls()) < 1) {
+    assert.ok(Date.now() < deadline, 'the consultation call was not answered');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const replaces = encodeURIComponent('consult-1@relais-test;to-tag=x;from-tag=y');
+  const r = await uac('call-uac-refer.xml', '202', { refer_to: '203', refer_params: `?Replaces=${replaces}` });
+  const [b, c, k] = await Promise.all([bob.done, carol.done, consult.done]);
+  assert.equal(r.code, 0, `alice (transferor): ${describeSipp(r)}\n${relais.output().slice(-3000)}`);
+  assert.equal(k.code, 0, `alice's consultation leg (released by Relais): ${describeSipp(k)}`);
+  assert.equal(c.code, 0, `carol: ${describeSipp(c)}`);
+  assert.equal(b.code, 0, `bob (gets BYE when Carol hangs up): ${describeSipp(b)}`);
+  const db = new Database(path.join(relais.dataDir, 'relais.db'), { readonly: true });
+  const rows = db.prepare("SELECT e.data FROM call_events e JOIN calls c ON c.id = e.call_id WHERE e.type = 'call.transferred' AND c.started_at >= ?").all(since) as { data: string }[];
+  db.close();
+  assert.ok(rows.some((e) => JSON.parse(e.data).kind === 'attended'), JSON.stringify(rows));
 });
