@@ -8,6 +8,9 @@ export interface CapturedRtp {
   srcPort: number;
   dstPort: number;
   pt: number;
+  seq: number;
+  /** RTP timestamp (8 kHz units for G.711). */
+  ts: number;
   ssrc: number;
   payload: Buffer;
 }
@@ -84,6 +87,8 @@ export class PcapStream {
       srcPort: buf.readUInt16BE(udp),
       dstPort: buf.readUInt16BE(udp + 2),
       pt: buf[rtp + 1]! & 0x7f,
+      seq: buf.readUInt16BE(rtp + 2),
+      ts: buf.readUInt32BE(rtp + 4),
       ssrc: buf.readUInt32BE(rtp + 8),
       // Copied: the stream's buffer is reused for the next chunk.
       payload: Buffer.from(buf.subarray(start, stop)),
@@ -98,63 +103,90 @@ export function readPcapRtp(buf: Buffer): CapturedRtp[] {
 }
 
 /**
- * Builds one direction's audio as packets arrive (for a WAV that grows while recording, e.g. voicemail silence
- * detection): same placement rule as tracksFromCapture.
+ * Where each packet of one direction goes in its track: by RTP timestamp within a stream (SSRC), so capture
+ * jitter and reordering do not tear the audio and silence suppression keeps its length; a new stream (another
+ * SSRC, or a timestamp jump of more than 5 s) starts where capture time says, never over what was written.
+ */
+export class TrackPlacement {
+  private ssrc = -1;
+  private ts0 = 0;
+  private base = 0;
+  /** One past the last sample placed. */
+  end = 0;
+
+  /** Sample index of `p`, given the capture-time index `byTime` (samples since the recording began). */
+  place(p: CapturedRtp, byTime: number): number {
+    if (p.ssrc !== this.ssrc) this.restart(p, byTime);
+    let d = (p.ts - this.ts0) >>> 0;
+    if (d > 0x7fffffff) d -= 2 ** 32; // earlier than the first packet (reordered)
+    let at = this.base + d;
+    if (at < 0 || Math.abs(at - byTime) > 5 * 8000) {
+      this.restart(p, byTime);
+      at = this.base;
+    }
+    this.end = Math.max(this.end, at + p.payload.length);
+    return at;
+  }
+
+  private restart(p: CapturedRtp, byTime: number): void {
+    this.ssrc = p.ssrc;
+    this.ts0 = p.ts;
+    this.base = Math.max(this.end, byTime);
+  }
+}
+
+function isG711(p: CapturedRtp): boolean {
+  return p.pt === 0 || p.pt === 8;
+}
+
+function decodePayload(p: CapturedRtp): Int16Array {
+  const table = p.pt === 0 ? ULAW_DECODE : ALAW_DECODE;
+  return Int16Array.from(p.payload, (b) => table[b]!);
+}
+
+/**
+ * Builds one direction's audio as packets arrive (a WAV that grows while recording, e.g. for voicemail silence
+ * detection): returns where each decoded packet goes, the same placement as tracksFromCapture.
  */
 export class LiveTrack {
   private t0 = -1;
-  private next = 0;
+  private readonly placement = new TrackPlacement();
 
   constructor(readonly port: number) {}
 
-  /** Samples to append for these packets (silence first when a real gap opened). */
-  add(packets: readonly CapturedRtp[]): Int16Array {
-    const parts: Int16Array[] = [];
+  add(packets: readonly CapturedRtp[]): { at: number; samples: Int16Array }[] {
+    const out: { at: number; samples: Int16Array }[] = [];
     for (const p of packets) {
-      if ((p.pt !== 0 && p.pt !== 8) || p.dstPort !== this.port) continue;
+      if (!isG711(p) || p.dstPort !== this.port) continue;
       if (this.t0 < 0) this.t0 = p.timeUs;
-      const byTime = Math.round(((p.timeUs - this.t0) * 8) / 1000);
-      if (byTime - this.next > 480) {
-        parts.push(new Int16Array(byTime - this.next));
-        this.next = byTime;
-      }
-      const table = p.pt === 0 ? ULAW_DECODE : ALAW_DECODE;
-      parts.push(Int16Array.from(p.payload, (b) => table[b]!));
-      this.next += p.payload.length;
-    }
-    const out = new Int16Array(parts.reduce((n, x) => n + x.length, 0));
-    let at = 0;
-    for (const x of parts) {
-      out.set(x, at);
-      at += x.length;
+      out.push({ at: this.placement.place(p, Math.round(((p.timeUs - this.t0) * 8) / 1000)), samples: decodePayload(p) });
     }
     return out;
   }
 }
 
 /**
- * Decodes the G.711 packets that arrived on each of `ports` into one track per port, placed by capture time
- * (so two directions stay aligned and silence gaps keep their length). Other payload types (events, CN) are skipped.
+ * Decodes the G.711 packets that arrived on each of `ports` into one track per port. The tracks share one time
+ * origin (the first packet of either), so the two directions of a call stay aligned. Other payload types
+ * (telephone-event, comfort noise) are skipped.
  */
 export function tracksFromCapture(packets: readonly CapturedRtp[], ports: readonly number[]): Int16Array[] {
-  const audio = packets.filter((p) => (p.pt === 0 || p.pt === 8) && ports.includes(p.dstPort));
+  const audio = packets.filter((p) => isG711(p) && ports.includes(p.dstPort));
   if (!audio.length) return ports.map(() => new Int16Array(0));
   const t0 = Math.min(...audio.map((p) => p.timeUs));
-  const next = ports.map(() => 0);
-  const len = Math.max(...audio.map((p) => Math.round(((p.timeUs - t0) * 8) / 1000) + p.payload.length)) + 160;
-  const tracks = ports.map(() => new Int16Array(len));
-  for (const p of audio) {
+  const placements = ports.map(() => new TrackPlacement());
+  const placed = audio.map((p) => {
     const k = ports.indexOf(p.dstPort);
-    // Packets are paced 20 ms apart but captured with jitter: keep them contiguous unless a real gap (> 60 ms) opens.
-    const byTime = Math.round(((p.timeUs - t0) * 8) / 1000);
-    const at = byTime - next[k]! > 480 || byTime < next[k]! - 480 ? byTime : next[k]!;
+    return { k, p, at: placements[k]!.place(p, Math.round(((p.timeUs - t0) * 8) / 1000)) };
+  });
+  const len = Math.max(...placements.map((x) => x.end));
+  const tracks = ports.map(() => new Int16Array(len));
+  for (const { k, p, at } of placed) {
     const table = p.pt === 0 ? ULAW_DECODE : ALAW_DECODE;
     const track = tracks[k]!;
-    for (let i = 0; i < p.payload.length && at + i < len; i++) track[at + i] = table[p.payload[i]!]!;
-    next[k] = at + p.payload.length;
+    for (let i = 0; i < p.payload.length; i++) track[at + i] = table[p.payload[i]!]!;
   }
-  const used = Math.max(...next);
-  return tracks.map((t) => t.subarray(0, used));
+  return tracks;
 }
 
 /** Sums two tracks with clipping (mono recording of both directions). */

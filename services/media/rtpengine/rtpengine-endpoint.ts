@@ -460,8 +460,10 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
             fs.readSync(pfd, chunk, 0, chunk.length, live.offset);
             fs.closeSync(pfd);
             live.offset = size;
-            const samples = live.track.add(live.stream.push(chunk));
-            if (samples.length) fs.writeSync(live.fd, Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength));
+            // Each packet goes where its timestamp says (a late one fills its place; a gap reads as silence).
+            for (const { at, samples } of live.track.add(live.stream.push(chunk))) {
+              fs.writeSync(live.fd, Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength), 0, samples.byteLength, 44 + at * 2);
+            }
           }
         }
       } catch (err) {
