@@ -132,6 +132,8 @@ export class Voicemail implements VoicemailHandler {
         resolve();
       }),
     );
+    // A caller whose phone died (no RTP) is released instead of being recorded until the max length.
+    ep.on('rtpTimeout', () => void Promise.resolve(dialog.destroy()).catch(() => undefined));
     return { dialog, gone, hungUp };
   }
 
