@@ -28,12 +28,16 @@ export async function freePort(): Promise<number> {
   throw new Error('no free port found');
 }
 
-let nextRtpBase = 20000 + ((process.pid * 37) % 200) * 100;
+// RTP ranges stay in 20000-32767, below the kernel's ephemeral range (32768-60999), so a port from
+// freePort() (ephemeral) never falls inside a test's RTP range.
+const RTP_LOW = 20000;
+const RTP_HIGH = 32700;
+let nextRtpBase = RTP_LOW + ((process.pid * 37) % 120) * 100;
 
-/** A range of 100 RTP ports unlikely to collide with another test process (pid-spread). */
+/** A range of RTP ports unlikely to collide with another test process (pid-spread). */
 export function rtpRange(size = 100): { min: number; max: number } {
+  if (nextRtpBase + size > RTP_HIGH) nextRtpBase = RTP_LOW;
   const min = nextRtpBase;
   nextRtpBase += size;
-  if (nextRtpBase > 60000) nextRtpBase = 20000;
   return { min, max: min + size - 1 };
 }
