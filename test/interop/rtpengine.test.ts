@@ -168,6 +168,15 @@ test('play sequence with tone and silence, stopPlay → stopped, a new play repl
   const err = a.waitFor('error', 5000);
   assert.equal(await a.play([{ file: '/nonexistent/x.wav' }]), 'done');
   assert.match((await err)[0].message, /cannot play "\/nonexistent\/x.wav"/);
+  // A file rtpengine cannot decode: an error event, and the next item still plays.
+  const junk = path.join(tempDir('rtpe-junk-'), 'junk.wav');
+  fs.writeFileSync(junk, 'not audio at all');
+  const errors: string[] = [];
+  a.on('error', (e) => errors.push(e.message));
+  const before = pa.received.length;
+  assert.equal(await a.play([{ file: junk }, { tone: 'beep' }]), 'done');
+  assert.equal(errors.length, 1, errors.join('; '));
+  assert.ok(pa.received.length - before >= 10, 'the beep after it was played');
 });
 
 test('RFC 4733 DTMF from the phone is reported once per key press and interrupts an interruptible play', async () => {

@@ -22,7 +22,7 @@ import {
   type PlayResult,
   type RecordOptions,
 } from '../engine.js';
-import { wavHeader, writeWav } from '../sounds/wav.js';
+import { parseWav, wavHeader, writeWav } from '../sounds/wav.js';
 import type { NgClient } from './ng-client.js';
 import type { NgParams, NgResponse } from 'rtpengine-client';
 import { interleave, LiveTrack, mixTracks, PcapStream, readPcapRtp, tracksFromCapture } from './pcap-to-wav.js';
@@ -310,7 +310,8 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
           if (p.done) return;
           let file: string;
           try {
-            file = 'file' in item ? item.file : this.ctx.itemFile(item);
+            // rtpengine opens the file itself, from its own working directory: always an absolute path.
+            file = path.resolve('file' in item ? item.file : this.ctx.itemFile(item));
             fs.accessSync(file, fs.constants.R_OK);
           } catch (err) {
             this.emit('error', new MediaError('media.play_file', `cannot play ${'file' in item ? `"${item.file}"` : JSON.stringify(item)}: ${(err as Error).message}`));
@@ -318,9 +319,17 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
           }
           // A looped single sound (music on hold) is repeated by rtpengine itself: no gap between rounds.
           const repeat = loop && items.length === 1 ? LOOP_REPEATS : 1;
-          const res = await this.mediaSerial(() => (p.done ? Promise.resolve<NgResponse>({}) : this.ng('playMedia', { 'call-id': this.rtpeCallId, 'from-tag': TAG_PHONE, file, ...(repeat > 1 ? { 'repeat-times': repeat } : {}) })));
+          let res: NgResponse;
+          try {
+            res = await this.mediaSerial(() => (p.done ? Promise.resolve<NgResponse>({}) : this.ng('playMedia', { 'call-id': this.rtpeCallId, 'from-tag': TAG_PHONE, file, ...(repeat > 1 ? { 'repeat-times': repeat } : {}) })));
+          } catch (err) {
+            // A file rtpengine cannot decode is reported; the rest of the sequence still plays.
+            if (p.done) return;
+            this.emit('error', err instanceof MediaError ? err : new MediaError('media.play', (err as Error).message));
+            continue;
+          }
           if (p.done) return;
-          const duration = (typeof res.duration === 'number' && res.duration > 0 ? res.duration : 0) * repeat;
+          const duration = (typeof res.duration === 'number' && res.duration > 0 ? res.duration : wavDurationMs(file)) * repeat;
           played++;
           // rtpengine does not report the end of a playback: wait for its announced duration (+ one packet).
           await new Promise<void>((resolve) => {
@@ -610,6 +619,15 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
     const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => {});
     return run;
+  }
+}
+
+/** A WAV's duration from its header (0 if unreadable): when rtpengine does not say how long a playback lasts. */
+function wavDurationMs(file: string): number {
+  try {
+    return parseWav(fs.readFileSync(file)).durationMs;
+  } catch {
+    return 0;
   }
 }
 
