@@ -1,6 +1,9 @@
 // Free loopback ports for tests: asks the kernel for a port free on both UDP and TCP.
 import dgram from 'node:dgram';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 async function tryPort(port: number): Promise<number | undefined> {
   const tcp = net.createServer();
@@ -29,15 +32,38 @@ export async function freePort(): Promise<number> {
 }
 
 // RTP ranges stay in 20000-32767, below the kernel's ephemeral range (32768-60999), so a port from
-// freePort() (ephemeral) never falls inside a test's RTP range.
+// freePort() (ephemeral) never falls inside a test's RTP range. Test files run as separate processes, so a
+// slot is claimed with an exclusive lock file (released when the process exits): no two files share ports.
 const RTP_LOW = 20000;
 const RTP_HIGH = 32700;
-let nextRtpBase = RTP_LOW + ((process.pid * 37) % 120) * 100;
+const SLOT = 200;
+const SLOTS = Math.floor((RTP_HIGH - RTP_LOW) / SLOT);
+const LOCK_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/.tmp/rtp-slots');
+const claimed: string[] = [];
+let exitHook = false;
 
-/** A range of RTP ports unlikely to collide with another test process (pid-spread). */
+/** A range of up to 200 RTP ports that no other test process of this run holds. */
 export function rtpRange(size = 100): { min: number; max: number } {
-  if (nextRtpBase + size > RTP_HIGH) nextRtpBase = RTP_LOW;
-  const min = nextRtpBase;
-  nextRtpBase += size;
-  return { min, max: min + size - 1 };
+  if (size > SLOT) throw new Error(`rtpRange: ${size} ports asked, at most ${SLOT}`);
+  fs.mkdirSync(LOCK_DIR, { recursive: true });
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => {
+      for (const f of claimed) fs.rmSync(f, { force: true });
+    });
+  }
+  const first = (process.pid * 7) % SLOTS;
+  for (let i = 0; i < SLOTS; i++) {
+    const slot = (first + i) % SLOTS;
+    const file = path.join(LOCK_DIR, String(slot));
+    try {
+      fs.closeSync(fs.openSync(file, 'wx'));
+    } catch {
+      continue;
+    }
+    claimed.push(file);
+    const min = RTP_LOW + slot * SLOT;
+    return { min, max: min + size - 1 };
+  }
+  throw new Error(`rtpRange: all ${SLOTS} RTP port slots are taken (stale locks in ${LOCK_DIR}?)`);
 }
