@@ -184,6 +184,16 @@ class Endpoint {
   private reportDigit(digit: string, method: 'rfc4733' | 'inband'): void {
     post({ type: 'dtmf', ep: this.id, digit, method });
     if (this.player?.interruptOnDtmf) this.endPlay('interrupted');
+    // A bridged leg without telephone-event (an old trunk, a gateway) would lose RFC 4733 digits: regenerate
+    // them there as in-band tones. (In-band digits need nothing: they travel as audio.)
+    const b = this.peer;
+    if (method === 'rfc4733' && b !== null && b.tePt < 0 && b.codec !== CODEC_G722 && b.configured) b.queueDtmf(digit);
+  }
+
+  /** Adds digits to what this endpoint is sending (or starts sending them). */
+  queueDtmf(digits: string): void {
+    if (this.dtmfSend !== null) this.dtmfSend.digits += digits;
+    else this.startDtmf(digits, () => {});
   }
 
   endPlay(result: PlayResult): void {

@@ -335,3 +335,17 @@ test('a crashed worker closes its endpoints and is started again for new calls',
     await e2.stop();
   }
 });
+
+test('RFC 4733 digits towards a leg without telephone-event are regenerated there as in-band tones', async () => {
+  const { pa, pb, a } = await bridged({ te: 101 }, { pts: [8] });
+  for (const h of DTMF_2833_1) pa.sendRaw(a.local.port, Buffer.from(h, 'hex'));
+  await pb.waitFor(() => pb.received.length >= 8, 'in-band key press at B');
+  let got = '';
+  const det = new DtmfDetector((d) => (got += d));
+  for (const r of pb.received) {
+    assert.equal(r.pkt.payloadType, 8);
+    const s = decode(r.pkt.payload, 'a');
+    det.feed(s, 0, s.length);
+  }
+  assert.equal(got, '1');
+});
