@@ -354,3 +354,14 @@ test('late offer: an INVITE without SDP is answered with our offer and the ACK a
   assert.equal(res.sent_.find((r) => r.status === 200)!.opts!.body, callerEp.localSdp, 'our offer in the 200');
   assert.equal(callerEp.remoteSdp, ctx.sip.lateAnswer, 'the ACK answer applied');
 });
+
+test('SIP INFO DTMF (application/dtmf-relay) is reported like RFC 4733 digits', async () => {
+  const { callerDialog } = await establish();
+  const dtmf = ctx.calls.observer.waitFor('call.dtmf', 1000);
+  const res = new FakeRes();
+  const msg = SipRequest.create({ method: 'INFO', uri: 'sip:102@relais.test', headers: { 'Call-ID': 'x', CSeq: '4 INFO', From: '<sip:101@relais.test>;tag=a', To: '<sip:102@relais.test>;tag=b' }, body: 'Signal=5\r\nDuration=160\r\n', contentType: 'application/dtmf-relay' });
+  callerDialog.emit('info', new FakeReq(msg), res);
+  const [, d] = await dtmf;
+  assert.deepEqual(d, { party: '101', digit: '5', method: 'info' });
+  assert.equal(res.final, 200);
+});
