@@ -39,3 +39,20 @@ test('relais serve --media rtpengine with no rtpengine listening exits and says 
   assert.notEqual(res.status, 0);
   assert.match(res.stdout + res.stderr, new RegExp(`rtpengine at 127\\.0\\.0\\.1:${port} does not answer`));
 });
+
+test('health turns degraded when rtpengine stops answering', async () => {
+  const own = await startRtpengine();
+  const { RtpengineEngine } = await import('../../services/media/rtpengine/index.js');
+  const e = new RtpengineEngine({ ng: own.ng, dtmfListen: false, healthPingMs: 100, ngTimeoutMs: 300 });
+  await e.start();
+  try {
+    assert.equal(e.health().status, 'ok');
+    await own.stop();
+    const deadline = Date.now() + 5000;
+    while (e.health().status !== 'degraded' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(e.health().status, 'degraded');
+    assert.match(String(e.health().detail?.lastError), /did not answer "ping"/);
+  } finally {
+    await e.stop();
+  }
+});

@@ -3,7 +3,7 @@ import dgram from 'node:dgram';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SystemClock, silentLogger, type Clock, type Logger, type ModuleHealth } from '../../shared/index.js';
+import { SystemClock, silentLogger, type Clock, type Logger, type ModuleHealth, type TimerHandle } from '../../shared/index.js';
 import { DEFAULT_RTP_TIMEOUT_MS, MediaError, type MediaAddress, type MediaEngine, type OpenEndpointOptions, type PlayItem } from '../engine.js';
 import { dtmfSamples, toneWav } from '../sounds/tones.js';
 import { writeWav } from '../sounds/wav.js';
@@ -33,6 +33,8 @@ export interface RtpengineEngineOptions {
   /** How often the RTP timeout is checked through "query" (default 2 s, or a third of the timeout if shorter). */
   pollMs?: number;
   ngTimeoutMs?: number;
+  /** How often rtpengine is pinged so health shows it gone (default 10 s; 0 = never). */
+  healthPingMs?: number;
   clock?: Clock;
   logger?: Logger;
 }
@@ -52,6 +54,7 @@ export class RtpengineEngine implements MediaEngine {
   private dtmf: dgram.Socket | undefined;
   private started = false;
   private lastError: string | undefined;
+  private pingTimer: TimerHandle | undefined;
   private readonly toneDir: string;
   private readonly toneFiles = new Map<string, string>();
   /** DTMF log lines received (health and tests). */
@@ -95,11 +98,14 @@ export class RtpengineEngine implements MediaEngine {
     }
     fs.mkdirSync(this.toneDir, { recursive: true });
     this.started = true;
+    this.schedulePing();
     this.log.info('rtpengine media backend ready', { rtpengine: where, dtmf: this.opts.dtmfListen || 'off', recordingDir: this.opts.recordingDir ?? 'off' });
   }
 
   async stop(): Promise<void> {
     if (!this.started) return;
+    this.clock.clearTimeout(this.pingTimer);
+    this.pingTimer = undefined;
     await Promise.all([...this.endpoints.values()].map((e) => e.close().catch(() => {})));
     this.started = false;
     this.sink?.close();
@@ -114,6 +120,29 @@ export class RtpengineEngine implements MediaEngine {
       status: this.started ? (this.lastError ? 'degraded' : 'ok') : 'down',
       detail: { backend: 'rtpengine', rtpengine: `${this.opts.ng.host}:${this.opts.ng.port}`, endpoints: this.endpoints.size, ...(this.lastError ? { lastError: this.lastError } : {}) },
     };
+  }
+
+  /** Pings rtpengine now and then: a dead daemon shows as degraded health (calls cannot get media). */
+  private schedulePing(): void {
+    const every = this.opts.healthPingMs ?? 10_000;
+    if (every <= 0) return;
+    this.pingTimer = this.clock.setTimeout(() => {
+      this.pingTimer = undefined;
+      if (!this.started) return;
+      this.ng
+        .send('ping')
+        .then(() => {
+          if (this.lastError) this.log.info('rtpengine answers again');
+          this.lastError = undefined;
+        })
+        .catch((err: unknown) => {
+          if (!this.lastError) this.log.error('rtpengine does not answer', { error: (err as Error).message });
+          this.lastError = (err as Error).message;
+        })
+        .finally(() => {
+          if (this.started) this.schedulePing();
+        });
+    }, every);
   }
 
   endpointCount(): number {
