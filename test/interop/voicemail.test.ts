@@ -7,7 +7,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
 import { BaresipPhone } from '../helpers/baresip.js';
-import { analyseWav, makeSilenceWav, toneMs } from '../helpers/audio.js';
+import { activeMs, analyseWav, makeSilenceWav, toneMs } from '../helpers/audio.js';
 import { startRtpengine, type RtpengineDaemon } from './rtpengine-daemon.js';
 import { ext, writeSite } from './call-site.js';
 
@@ -99,6 +99,9 @@ async function voicemailProof(media: 'builtin' | 'rtpengine'): Promise<void> {
   const heard = bob.receivedRecordings().at(-1)!;
   const heardMs = toneMs(heard, 1000);
   assert.ok(heardMs >= 2000, `Bob heard the 1 kHz message (${heardMs} ms of it)`);
+  // The spoken prompts (enter PIN, you have 1 new message, message 1, goodbye) are heard too.
+  const spokenMs = activeMs(heard) - heardMs;
+  assert.ok(spokenMs >= 2000, `Bob heard the prompts (${spokenMs} ms of sound besides the message)`);
 }
 
 test('no answer → voicemail recorded until silence, MWI NOTIFY to the mailbox owner, *97 with PIN plays it and marks it old', async () => {
