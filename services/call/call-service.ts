@@ -241,7 +241,7 @@ export class CallService implements Module {
   }
 
   private partyOfExtension(ext: Extension): Party {
-    return { number: ext.number, displayName: ext.displayName || ext.number, extensionId: ext.id, isExtension: true };
+    return { number: ext.number, displayName: ext.displayName || ext.number, extensionId: ext.id, userId: ext.userId, isExtension: true };
   }
 
   private async handleInvite(req: CallIncomingRequest, res: CallServerResponse): Promise<void> {
@@ -422,7 +422,7 @@ export class CallService implements Module {
     this.counters.answered++;
     call.state = 'answered';
     call.answeredAt = this.opts.clock.now();
-    this.history.answered(call.id, call.answeredAt, null);
+    this.history.answered(call.id, call.answeredAt, answeredLeg.party.userId ?? null);
     this.event(call, 'call.answered', { by: answeredLeg.party.number });
     for (const leg of call.legs) this.wireLeg(call, leg);
     for (const leg of call.legs) if (leg.party.isExtension) this.blf(leg.party.number, 'confirmed', call);

@@ -9,6 +9,8 @@ export interface Party {
   number: string;
   displayName: string;
   extensionId?: number | undefined;
+  /** The extension's user (calls.answered_by, queue statistics). */
+  userId?: number | null | undefined;
   /** True when this party is one of our extensions (BLF lamps follow it). */
   isExtension: boolean;
 }
