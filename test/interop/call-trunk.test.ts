@@ -42,7 +42,7 @@ after(async () => {
   await relais?.stop();
 });
 
-type CallRow = { direction: string; caller: string; callee: string; cause: string | null; number_id: number | null; status: string };
+type CallRow = { direction: string; caller: string; callee: string; cause: string | null; number_id: number | null; status: string; answered_by: number | null };
 
 /** The latest call started since `since` (ms), once its row says ended (history is written behind, ~50 ms): bounded poll. */
 async function lastCall(since: number): Promise<CallRow> {
@@ -51,7 +51,7 @@ async function lastCall(since: number): Promise<CallRow> {
     const db = new Database(path.join(relais.dataDir, 'relais.db'), { readonly: true });
     let row: CallRow | undefined;
     try {
-      row = db.prepare('SELECT direction, caller, callee, cause, number_id, status FROM calls WHERE started_at >= ? ORDER BY started_at DESC, rowid DESC LIMIT 1').get(since) as CallRow | undefined;
+      row = db.prepare('SELECT direction, caller, callee, cause, number_id, status, answered_by FROM calls WHERE started_at >= ? ORDER BY started_at DESC, rowid DESC LIMIT 1').get(since) as CallRow | undefined;
     } finally {
       db.close();
     }
@@ -115,5 +115,6 @@ test('inbound: the provider calls the DID, the extension of its assigned user ri
   assert.equal(c.caller, '0611223344');
   assert.equal(c.callee, '202');
   assert.ok(c.number_id, 'call linked to the inbound number');
+  assert.ok(c.answered_by, "answered_by is Bob's user");
   assert.equal(c.cause, 'caller-hangup');
 });
