@@ -1,0 +1,407 @@
+// One relayed media leg inside the worker: its sockets, latching, the in-place rewriting relay, DTMF, player and recorder.
+import type dgram from 'node:dgram';
+import type { PlayResult } from '../engine.js';
+import { DtmfDetector } from './dtmf-detector.js';
+import {
+  ALAW_DECODE,
+  ALAW_ENCODE,
+  ALAW_TO_ULAW,
+  ULAW_DECODE,
+  ULAW_ENCODE,
+  ULAW_TO_ALAW,
+  decodeInto,
+  encodeInto,
+  mapInPlace,
+} from './g711.js';
+import { Player } from './player.js';
+import type { EndpointConfig, WorkerMessage } from './protocol.js';
+import type { Recorder } from './recorder.js';
+import { RTP_HEADER_LENGTH, rtpPayloadEnd, rtpPayloadOffset, rtpSeq, rtpSsrc, rtpTimestamp, writeRtpHeader } from './rtp-packet.js';
+import { rtcpPacketCount } from './rtcp-compound.js';
+import { digitEvent, eventDigit, writeTelephoneEvent } from './telephone-event.js';
+import { dtmfTone } from './tones.js';
+
+export const TICK_MS = 20;
+const TICK_SAMPLES = 160;
+/** Timeouts are checked every 5 ticks (100 ms). */
+const TIMEOUT_CHECK_TICKS = 5;
+
+const CODEC_PCMU = 0;
+const CODEC_PCMA = 1;
+export const CODEC_G722 = 2;
+const CODEC_ID = { PCMU: CODEC_PCMU, PCMA: CODEC_PCMA, G722: CODEC_G722 } as const;
+
+const SRC_NONE = 0;
+const SRC_RELAY = 1;
+const SRC_LOCAL = 2;
+
+// Per-endpoint counters (typed array slots).
+export const C_RX = 0;
+export const C_TX = 1;
+export const C_RELAYED = 2;
+export const C_DROPPED = 3;
+export const C_RTCP = 4;
+export const C_COUNT = 5;
+
+// RFC 4733 sending: 100 ms per key press, end packet sent 3 times (§2.5.1.4), 60 ms pause between keys.
+const DTMF_EVENT_TICKS = 5;
+const DTMF_END_REPEATS = 3;
+const DTMF_GAP_TICKS = 3;
+const DTMF_VOLUME = 10;
+
+/** The worker's 20 ms clock, advanced by the worker's one timer; endpoints read it (no time call per packet). */
+export const mediaClock = { tick: 0 };
+/** Scratch PCM for decoding one packet (up to 60 ms). */
+const pcm = new Int16Array(960);
+const frame = new Int16Array(960);
+
+interface DtmfSend {
+  digits: string;
+  index: number;
+  /** Ticks into the current digit (event + end repeats + gap). */
+  step: number;
+  eventTs: number;
+  /** In-band: the rendered key press; null for RFC 4733. */
+  player: Player | null;
+  done: () => void;
+}
+
+export class RelayEndpoint {
+  readonly counters = new Uint32Array(C_COUNT);
+  configured = false;
+  remoteAddress = '';
+  remotePort = 0;
+  remoteRtcpPort = 0;
+  latched = false;
+  rtcpLatched = false;
+  codec = CODEC_PCMU;
+  pt = 0;
+  tePt = -1;
+  ptime = 20;
+  spp = 160;
+  send = false;
+  expectRtp = false;
+  timeoutTicks = 0;
+  lastRxTick = 0;
+  timeoutFired = false;
+  peer: RelayEndpoint | null = null;
+
+  // Outgoing stream towards the remote: one SSRC whatever the source (RFC 3550 §8.2 would allow a new one,
+  // but phones and SBCs often mute a stream whose SSRC changes mid-call).
+  readonly ssrc = (Math.random() * 0x100000000) >>> 0;
+  lastSeq = (Math.random() * 0x10000) & 0xffff;
+  lastTs = (Math.random() * 0x100000000) >>> 0;
+  lastSendTick = -1;
+  srcKind = SRC_NONE;
+  srcSsrc = 0;
+  seqOff = 0;
+  tsOff = 0;
+
+  // RFC 4733 receive state: an event is identified by its RTP timestamp.
+  teTs = -1;
+  teEvent = 0;
+  teReported = true;
+
+  player: Player | null = null;
+  playAccumMs = 0;
+  dtmfSend: DtmfSend | null = null;
+  detector: DtmfDetector | null = null;
+  recorder: Recorder | null = null;
+  // Rotating send buffers: a datagram queued by the kernel must not see its bytes rewritten by the next one.
+  private readonly txBufs: Buffer[] = [0, 1, 2, 3].map(() => Buffer.alloc(RTP_HEADER_LENGTH + 480).fill(0x80, 0, 1));
+  private txNext = 0;
+
+  constructor(
+    readonly id: number,
+    readonly rtp: dgram.Socket,
+    readonly rtcp: dgram.Socket,
+    readonly port: number,
+    private readonly post: (m: WorkerMessage) => void,
+  ) {
+    this.onRtp = this.onRtp.bind(this);
+    this.onRtcp = this.onRtcp.bind(this);
+    rtp.on('message', this.onRtp);
+    rtcp.on('message', this.onRtcp);
+    const onError = (err: Error): void => this.post({ type: 'error', ep: id, code: 'media.socket', message: `RTP socket ${this.port}: ${err.message}` });
+    rtp.on('error', onError);
+    rtcp.on('error', onError);
+  }
+
+  configure(cfg: EndpointConfig): void {
+    const addressChanged = cfg.remoteAddress !== this.remoteAddress || cfg.remotePort !== this.remotePort;
+    if (!this.configured || addressChanged) {
+      this.remoteAddress = cfg.remoteAddress;
+      this.remotePort = cfg.remotePort;
+      this.remoteRtcpPort = cfg.remoteRtcpPort;
+      // A new remote address (re-INVITE) means latch again on the first packet.
+      this.latched = false;
+      this.rtcpLatched = false;
+    }
+    this.codec = CODEC_ID[cfg.codec];
+    this.pt = cfg.pt;
+    this.tePt = cfg.tePt;
+    this.ptime = cfg.ptime;
+    this.spp = cfg.ptime * 8;
+    this.send = cfg.send;
+    if (cfg.expectRtp && !this.expectRtp) this.lastRxTick = mediaClock.tick;
+    this.expectRtp = cfg.expectRtp;
+    this.timeoutTicks = cfg.rtpTimeoutMs > 0 ? Math.ceil(cfg.rtpTimeoutMs / TICK_MS) : 0;
+    this.timeoutFired = false;
+    if (this.tePt < 0 && this.codec !== CODEC_G722) {
+      this.detector ??= new DtmfDetector((d) => this.reportDigit(d, 'inband'));
+    } else this.detector = null;
+    this.configured = true;
+  }
+
+  get busy(): boolean {
+    return this.player !== null || this.dtmfSend !== null;
+  }
+
+  private reportDigit(digit: string, method: 'rfc4733' | 'inband'): void {
+    this.post({ type: 'dtmf', ep: this.id, digit, method });
+    if (this.player?.interruptOnDtmf) this.endPlay('interrupted');
+    // A bridged leg without telephone-event (an old trunk, a gateway) would lose RFC 4733 digits: regenerate
+    // them there as in-band tones. (In-band digits need nothing: they travel as audio.)
+    const b = this.peer;
+    if (method === 'rfc4733' && b !== null && b.tePt < 0 && b.codec !== CODEC_G722 && b.configured) b.queueDtmf(digit);
+  }
+
+  /** Adds digits to what this endpoint is sending (or starts sending them). */
+  queueDtmf(digits: string): void {
+    if (this.dtmfSend !== null) this.dtmfSend.digits += digits;
+    else this.startDtmf(digits, () => {});
+  }
+
+  endPlay(result: PlayResult): void {
+    const p = this.player;
+    if (!p) return;
+    this.player = null;
+    this.post({ type: 'playDone', ep: this.id, play: p.id, result });
+  }
+
+  /** The relay's hot path: no allocation, closure, promise or log line per packet. */
+  onRtp(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const len = msg.length;
+    const c = this.counters;
+    c[C_RX]!++;
+    if (!this.configured) {
+      c[C_DROPPED]!++;
+      return;
+    }
+    const off = rtpPayloadOffset(msg, len);
+    if (off < 0) {
+      c[C_DROPPED]!++;
+      return;
+    }
+    // Symmetric RTP (RFC 4961): answer where the remote's packets come from, which is what crosses a NAT.
+    if (!this.latched) {
+      this.remoteAddress = rinfo.address;
+      this.remotePort = rinfo.port;
+      this.latched = true;
+    }
+    this.lastRxTick = mediaClock.tick;
+    const pt = msg[1]! & 0x7f;
+    const end = rtpPayloadEnd(msg, len);
+    const b = this.peer;
+    let outPt: number;
+    if (pt === this.pt) {
+      const n = end - off;
+      if (this.codec !== CODEC_G722 && (this.detector !== null || this.recorder !== null) && n <= 960) {
+        decodeInto(this.codec === CODEC_PCMU ? ULAW_DECODE : ALAW_DECODE, msg, off, n, pcm, 0);
+        if (this.detector !== null) this.detector.feed(pcm, 0, n);
+        if (this.recorder !== null) this.recorder.pushIn(pcm, 0, n);
+      }
+      if (b === null || !b.send || b.busy || !b.configured) return;
+      if (b.codec !== this.codec) {
+        if (this.codec === CODEC_G722 || b.codec === CODEC_G722) {
+          c[C_DROPPED]!++;
+          return;
+        }
+        mapInPlace(this.codec === CODEC_PCMU ? ULAW_TO_ALAW : ALAW_TO_ULAW, msg, off, n);
+      }
+      if (b.recorder !== null && b.codec !== CODEC_G722 && n <= 960) {
+        decodeInto(b.codec === CODEC_PCMU ? ULAW_DECODE : ALAW_DECODE, msg, off, n, pcm, 0);
+        b.recorder.pushOut(pcm, 0, n);
+      }
+      outPt = b.pt;
+    } else if (pt === this.tePt) {
+      if (end - off >= 4) this.onTelephoneEvent(msg[off]!, (msg[off + 1]! & 0x80) !== 0, rtpTimestamp(msg));
+      if (b === null || !b.send || b.busy || !b.configured || b.tePt < 0) return;
+      outPt = b.tePt;
+    } else {
+      // Comfort noise (PT 13, RFC 3389) and anything not negotiated: dropped without fuss.
+      c[C_DROPPED]!++;
+      return;
+    }
+    // Rewrite the stream identity in place when the source feeding B changes (transfer, end of MOH, new SSRC).
+    const ssrc = rtpSsrc(msg);
+    const seq = rtpSeq(msg);
+    const ts = rtpTimestamp(msg);
+    let marker = (msg[1]! & 0x80) !== 0;
+    if (b.srcKind !== SRC_RELAY || b.srcSsrc !== ssrc) {
+      const elapsed = b.lastSendTick < 0 ? 1 : Math.max(1, mediaClock.tick - b.lastSendTick);
+      b.seqOff = (b.lastSeq + 1 - seq) & 0xffff;
+      b.tsOff = (b.lastTs + elapsed * TICK_SAMPLES - ts) >>> 0;
+      b.srcKind = SRC_RELAY;
+      b.srcSsrc = ssrc;
+      marker = true;
+    }
+    const oseq = (seq + b.seqOff) & 0xffff;
+    const ots = (ts + b.tsOff) >>> 0;
+    writeRtpHeader(msg, outPt, marker, oseq, ots, b.ssrc);
+    b.lastSeq = oseq;
+    b.lastTs = ots;
+    b.lastSendTick = mediaClock.tick;
+    b.rtp.send(msg, 0, len, b.remotePort, b.remoteAddress);
+    c[C_RELAYED]!++;
+    b.counters[C_TX]!++;
+  }
+
+  private onTelephoneEvent(event: number, end: boolean, ts: number): void {
+    if (ts !== this.teTs) {
+      // A new event while the previous one never showed its end (all end packets lost): report it now.
+      if (!this.teReported) {
+        const d = eventDigit(this.teEvent);
+        if (d) this.reportDigit(d, 'rfc4733');
+      }
+      this.teTs = ts;
+      this.teEvent = event;
+      this.teReported = false;
+    }
+    // RFC 4733 §2.5.1.4: the end packet is sent three times; report the first, ignore the retransmissions.
+    if (end && !this.teReported) {
+      this.teReported = true;
+      const d = eventDigit(event);
+      if (d) this.reportDigit(d, 'rfc4733');
+    }
+  }
+
+  onRtcp(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    // RTCP is terminated here: reports describe the leg's own stream, which the relay rewrites anyway.
+    if (rtcpPacketCount(msg, msg.length) < 0) {
+      this.counters[C_DROPPED]!++;
+      return;
+    }
+    if (!this.rtcpLatched) {
+      this.remoteRtcpPort = rinfo.port;
+      this.rtcpLatched = true;
+    }
+    this.counters[C_RTCP]!++;
+  }
+
+  /** Next header fields of a locally generated packet (player, DTMF), continuing the outgoing stream. */
+  private nextLocal(samples: number): boolean {
+    let marker = false;
+    if (this.srcKind !== SRC_LOCAL) {
+      const elapsed = this.lastSendTick < 0 ? 1 : Math.max(1, mediaClock.tick - this.lastSendTick);
+      this.lastTs = (this.lastTs + elapsed * TICK_SAMPLES) >>> 0;
+      this.srcKind = SRC_LOCAL;
+      marker = true;
+    } else this.lastTs = (this.lastTs + samples) >>> 0;
+    this.lastSeq = (this.lastSeq + 1) & 0xffff;
+    this.lastSendTick = mediaClock.tick;
+    return marker;
+  }
+
+  private txBuf(): Buffer {
+    const b = this.txBufs[this.txNext]!;
+    this.txNext = (this.txNext + 1) & 3;
+    return b;
+  }
+
+  /** Renders one packet of `src` to the remote. Returns false when the source has ended. */
+  private sendAudio(src: Player, samples: number): boolean {
+    const more = src.render(frame, samples);
+    if (this.recorder !== null) this.recorder.pushOut(frame, 0, samples);
+    if (!this.send || !this.configured) return more;
+    const marker = this.nextLocal(samples);
+    const buf = this.txBuf();
+    writeRtpHeader(buf, this.pt, marker, this.lastSeq, this.lastTs, this.ssrc);
+    encodeInto(this.codec === CODEC_PCMU ? ULAW_ENCODE : ALAW_ENCODE, frame, 0, samples, buf, RTP_HEADER_LENGTH);
+    this.rtp.send(buf, 0, RTP_HEADER_LENGTH + samples, this.remotePort, this.remoteAddress);
+    this.counters[C_TX]!++;
+    return more;
+  }
+
+  /** One 20 ms step of the clock. */
+  onTick(): void {
+    if (this.dtmfSend !== null) this.stepDtmf(this.dtmfSend);
+    else if (this.player !== null) {
+      this.playAccumMs += TICK_MS;
+      while (this.playAccumMs >= this.ptime && this.player !== null) {
+        this.playAccumMs -= this.ptime;
+        this.sendAudio(this.player, this.spp);
+        if (this.player.finished) this.endPlay('done');
+      }
+    }
+    if (this.recorder !== null) this.recorder.tick();
+    if (mediaClock.tick % TIMEOUT_CHECK_TICKS === 0 && this.expectRtp && this.timeoutTicks > 0 && !this.timeoutFired && mediaClock.tick - this.lastRxTick > this.timeoutTicks) {
+      this.timeoutFired = true;
+      this.post({ type: 'rtpTimeout', ep: this.id });
+    }
+  }
+
+  private stepDtmf(d: DtmfSend): void {
+    const digit = d.digits[d.index]!;
+    if (d.player !== null) {
+      // In-band: the key press as audio, then the pause, paced like any play.
+      this.sendAudio(d.player, TICK_SAMPLES);
+      if (d.player.finished) this.nextDigit(d);
+      return;
+    }
+    const total = DTMF_EVENT_TICKS + DTMF_END_REPEATS - 1;
+    if (d.step <= total && this.send && this.configured) {
+      const first = d.step === 0;
+      if (first) {
+        this.nextLocal(TICK_SAMPLES);
+        d.eventTs = this.lastTs;
+      } else this.lastSeq = (this.lastSeq + 1) & 0xffff;
+      const endPkt = d.step >= DTMF_EVENT_TICKS - 1;
+      const duration = Math.min(d.step + 1, DTMF_EVENT_TICKS) * TICK_SAMPLES;
+      const buf = this.txBuf();
+      writeRtpHeader(buf, this.tePt, first, this.lastSeq, d.eventTs, this.ssrc);
+      writeTelephoneEvent(buf, RTP_HEADER_LENGTH, { event: digitEvent(digit), end: endPkt, volume: DTMF_VOLUME, duration });
+      this.rtp.send(buf, 0, RTP_HEADER_LENGTH + 4, this.remotePort, this.remoteAddress);
+      this.counters[C_TX]!++;
+    }
+    d.step++;
+    if (d.step > total + DTMF_GAP_TICKS) this.nextDigit(d);
+  }
+
+  private nextDigit(d: DtmfSend): void {
+    d.index++;
+    d.step = 0;
+    if (d.index >= d.digits.length) {
+      this.dtmfSend = null;
+      d.done();
+      return;
+    }
+    if (d.player !== null) d.player = inbandKey(d.digits[d.index]!);
+  }
+
+  startDtmf(digits: string, done: () => void): void {
+    if (this.dtmfSend !== null) this.dtmfSend.done();
+    this.dtmfSend = { digits, index: 0, step: 0, eventTs: 0, player: this.tePt < 0 ? inbandKey(digits[0]!) : null, done };
+  }
+
+  async close(): Promise<void> {
+    this.endPlay('stopped');
+    if (this.dtmfSend) {
+      this.dtmfSend.done();
+      this.dtmfSend = null;
+    }
+    if (this.peer) {
+      this.peer.peer = null;
+      this.peer = null;
+    }
+    this.rtp.close();
+    this.rtcp.close();
+    const r = this.recorder;
+    this.recorder = null;
+    if (r) await r.stop();
+  }
+}
+
+function inbandKey(digit: string): Player {
+  return new Player(-1, [{ data: dtmfTone(digit, 100), total: 800 }, { data: null, total: 480 }], false, false);
+}
