@@ -1,13 +1,12 @@
 // Two baresip phones registered to Relais call each other: audio both ways (frequency check), DTMF, recording, RTP timeout, restart.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
 import { BaresipPhone } from '../helpers/baresip.js';
-import { analyseWav, makeToneWav, readWav, goertzelPower, toneMs } from '../helpers/audio.js';
+import { makeToneWav, readWav, goertzelPower, toneMs } from '../helpers/audio.js';
 import { ext, writeSite } from './call-site.js';
+import { assertHeardTone, fileBytes, queryDb, until } from './call-support.js';
 
 const phones: BaresipPhone[] = [];
 const relaises: RelaisProcess[] = [];
@@ -39,31 +38,7 @@ async function phone(name: string, number: string, relais: RelaisProcess, audio:
   return p;
 }
 
-/** Bounded poll on an observable condition (the growing WAV of received audio). */
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function fileBytes(f: string | undefined): number {
-  try {
-    return f ? fs.statSync(f).size : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function query<T>(relais: RelaisProcess, sql: string, ...args: unknown[]): T[] {
-  const db = new Database(path.join(relais.dataDir, 'relais.db'), { readonly: true });
-  try {
-    return db.prepare(sql).all(...args) as T[];
-  } finally {
-    db.close();
-  }
-}
+const query = <T>(relais: RelaisProcess, sql: string, ...args: unknown[]): T[] => queryDb<T>(relais.dataDir, sql, ...args);
 
 test('baresip → Relais → baresip: each side hears the other tone, DTMF reported, call recorded, RTP timeout tears down', async () => {
   const dir = tempDir('baresip-call-');
@@ -88,10 +63,8 @@ test('baresip → Relais → baresip: each side hears the other tone, DTMF repor
   await alice.hangup();
   await Promise.all([alice.closed(), bob.closed()]);
 
-  const heardByBob = analyseWav(bob.receivedRecordings()[0]!, { skipMs: 500, windowMs: 1500 });
-  const heardByAlice = analyseWav(alice.receivedRecordings()[0]!, { skipMs: 500, windowMs: 1500 });
-  assert.ok(Math.abs(heardByBob.dominantHz - 1000) <= 20 && heardByBob.dominantShare > 0.7, `Bob heard ${JSON.stringify(heardByBob)}`);
-  assert.ok(Math.abs(heardByAlice.dominantHz - 440) <= 20 && heardByAlice.dominantShare > 0.7, `Alice heard ${JSON.stringify(heardByAlice)}`);
+  assertHeardTone(bob.receivedRecordings()[0]!, 1000, 'Bob');
+  assertHeardTone(alice.receivedRecordings()[0]!, 440, 'Alice');
 
   const latest = (): { id: string; recording: string | null; cause: string; status: string } | undefined =>
     query<{ id: string; recording: string | null; cause: string; status: string }>(relais, 'SELECT id, recording, cause, status FROM calls ORDER BY started_at DESC LIMIT 1')[0];
@@ -165,8 +138,7 @@ test('hold, then blind transfer from baresip (REFER): the transferee talks to th
   await until(() => fileBytes(carol.receivedRecordings()[0]) > 44 + 32_000, '2 s of audio at Carol');
   await carol.hangup();
   await Promise.all([carol.closed(), alice.closed(10_000)]);
-  const carolHeard = analyseWav(carol.receivedRecordings()[0]!, { skipMs: 500, windowMs: 1000 });
-  assert.ok(Math.abs(carolHeard.dominantHz - 1000) <= 20, `Carol heard Alice: ${JSON.stringify(carolHeard)}`);
+  assertHeardTone(carol.receivedRecordings()[0]!, 1000, 'Carol (from Alice)');
   assert.ok(toneMs(alice.receivedRecordings()[0]!, 700) >= 1000, 'Alice heard Carol after the transfer');
   const types = query<{ type: string }>(relais, 'SELECT type FROM call_events ORDER BY id').map((e) => e.type);
   assert.ok(types.includes('call.transferred'), types.join(','));

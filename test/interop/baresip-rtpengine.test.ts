@@ -1,14 +1,13 @@
 // The same baresip proofs with the rtpengine media backend: tones both ways, RFC 4733 DTMF reported, call recorded.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
 import { BaresipPhone } from '../helpers/baresip.js';
-import { analyseWav, makeToneWav, toneMs } from '../helpers/audio.js';
+import { makeToneWav, toneMs } from '../helpers/audio.js';
 import { startRtpengine, type RtpengineDaemon } from './rtpengine-daemon.js';
 import { ext, writeSite } from './call-site.js';
+import { assertHeardTone, fileBytes, queryDb, until } from './call-support.js';
 
 const phones: BaresipPhone[] = [];
 let relais: RelaisProcess | undefined;
@@ -19,16 +18,6 @@ after(async () => {
   await relais?.stop();
   await daemon?.stop();
 });
-
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const size = (f: string | undefined): number => (f && fs.existsSync(f) ? fs.statSync(f).size : 0);
 
 test('rtpengine backend: baresip → Relais → baresip, each side hears the other tone, DTMF reported, call recorded', async () => {
   daemon = await startRtpengine();
@@ -49,34 +38,22 @@ test('rtpengine backend: baresip → Relais → baresip, each side hears the oth
   await alice.dial('302');
   await bob.acceptIncoming();
   await Promise.all([alice.established(), bob.established()]);
-  await until(() => size(bob.receivedRecordings()[0]) > 44 + 40_000 && size(alice.receivedRecordings()[0]) > 44 + 40_000, '2.5 s of audio both ways');
-  const db = (): Database.Database => new Database(path.join(relais!.dataDir, 'relais.db'), { readonly: true });
+  await until(() => fileBytes(bob.receivedRecordings()[0]) > 44 + 40_000 && fileBytes(alice.receivedRecordings()[0]) > 44 + 40_000, '2.5 s of audio both ways');
   await alice.sendDtmf('7');
-  await until(() => {
-    const d = db();
-    try {
-      return (d.prepare("SELECT data FROM call_events WHERE type = 'call.dtmf'").all() as { data: string }[]).some((e) => JSON.parse(e.data).digit === '7');
-    } finally {
-      d.close();
-    }
-  }, 'Relais to report DTMF 7');
+  await until(
+    () => queryDb<{ data: string }>(relais!.dataDir, "SELECT data FROM call_events WHERE type = 'call.dtmf'").some((e) => JSON.parse(e.data).digit === '7'),
+    'Relais to report DTMF 7',
+  );
   await alice.hangup();
   await Promise.all([alice.closed(), bob.closed()]);
 
-  const heardByBob = analyseWav(bob.receivedRecordings()[0]!, { skipMs: 500, windowMs: 1500 });
-  const heardByAlice = analyseWav(alice.receivedRecordings()[0]!, { skipMs: 500, windowMs: 1500 });
-  assert.ok(Math.abs(heardByBob.dominantHz - 1000) <= 20 && heardByBob.dominantShare > 0.7, `Bob heard ${JSON.stringify(heardByBob)}`);
-  assert.ok(Math.abs(heardByAlice.dominantHz - 440) <= 20 && heardByAlice.dominantShare > 0.7, `Alice heard ${JSON.stringify(heardByAlice)}`);
+  assertHeardTone(bob.receivedRecordings()[0]!, 1000, 'Bob');
+  assertHeardTone(alice.receivedRecordings()[0]!, 440, 'Alice');
 
   let row: { recording: string | null; status: string } | undefined;
   await until(() => {
-    const d = db();
-    try {
-      row = d.prepare('SELECT recording, status FROM calls ORDER BY started_at DESC LIMIT 1').get() as typeof row;
-    } finally {
-      d.close();
-    }
-    return row?.status === 'ended' && !!row.recording && size(path.join(relais!.dataDir, row.recording)) > 44 + 8000;
+    row = queryDb<{ recording: string | null; status: string }>(relais!.dataDir, 'SELECT recording, status FROM calls ORDER BY started_at DESC LIMIT 1')[0];
+    return row?.status === 'ended' && !!row.recording && fileBytes(path.join(relais!.dataDir, row.recording)) > 44 + 8000;
   }, 'the recording file of the call');
   assert.ok(toneMs(path.join(relais.dataDir, row!.recording!), 1000, 0.3) >= 1000, 'recording holds the caller tone');
 });

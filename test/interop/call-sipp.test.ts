@@ -2,11 +2,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
 import { runSipp, startSipp, describeSipp, type SippOptions, type SippProcess } from '../helpers/sipp.js';
 import { freePort } from '../helpers/ports.js';
 import { ext, writeSite } from './call-site.js';
+import { lastEndedCall, queryDb } from './call-support.js';
 
 const DOMAIN = '127.0.0.1';
 let relais: RelaisProcess;
@@ -68,21 +68,10 @@ async function uac(scenario: string, callee: string, keys: Record<string, string
 
 type CallRow = { status: string; cause: string | null; caller: string; callee: string; id: string };
 
-/** The latest call started since `since` (ms), once its row says ended (history is written behind, ~50 ms): bounded poll. */
-async function lastCall(since: number): Promise<CallRow> {
-  const deadline = Date.now() + 3000;
-  for (;;) {
-    const db = new Database(path.join(relais.dataDir, 'relais.db'), { readonly: true });
-    let row: CallRow | undefined;
-    try {
-      row = db.prepare('SELECT id, status, cause, caller, callee FROM calls WHERE started_at >= ? ORDER BY started_at DESC, rowid DESC LIMIT 1').get(since) as CallRow | undefined;
-    } finally {
-      db.close();
-    }
-    if ((row && row.status === 'ended') || Date.now() > deadline) return row!;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const eventTypes = (callId: string): string[] =>
+  queryDb<{ type: string }>(relais.dataDir, 'SELECT type FROM call_events WHERE call_id = ? ORDER BY id', callId).map((e) => e.type);
+
+const lastCall = (since: number): Promise<CallRow> => lastEndedCall<CallRow>(relais.dataDir, since, 'id, status, cause, caller, callee');
 
 test('call answered, caller hangs up: both SIPp sides complete, history says caller-hangup', async () => {
   const since = Date.now();
@@ -144,9 +133,7 @@ test('re-INVITE hold (a=sendonly → recvonly) and resume, then BYE', async () =
   const u = await callee.done;
   assert.equal(r.code, 0, `uac: ${describeSipp(r)}\n${relais.output().slice(-3000)}`);
   assert.equal(u.code, 0, `uas: ${describeSipp(u)}`);
-  const db = new Database(path.join(relais.dataDir, 'relais.db'), { readonly: true });
-  const types = (db.prepare('SELECT type FROM call_events WHERE call_id = ? ORDER BY id').all((await lastCall(since)).id) as { type: string }[]).map((e) => e.type);
-  db.close();
+  const types = eventTypes((await lastCall(since)).id);
   assert.ok(types.includes('call.hold') && types.includes('call.resume'), types.join(','));
 });
 
@@ -162,9 +149,7 @@ test('REFER blind transfer: NOTIFY 100/200, transferee bridged to the target, ta
   assert.equal(b.code, 0, `bob: ${describeSipp(b)}`);
   const call = await lastCall(since);
   assert.equal(call.callee, '202');
-  const db = new Database(path.join(relais.dataDir, 'relais.db'), { readonly: true });
-  const types = (db.prepare('SELECT type FROM call_events WHERE call_id = ? ORDER BY id').all(call.id) as { type: string }[]).map((e) => e.type);
-  db.close();
+  const types = eventTypes(call.id);
   assert.ok(types.includes('call.transferred'), types.join(','));
 });
 
@@ -227,8 +212,6 @@ test('attended transfer (REFER with Replaces, RFC 3891): Bob and Carol are joine
   assert.equal(k.code, 0, `alice's consultation leg (released by Relais): ${describeSipp(k)}`);
   assert.equal(c.code, 0, `carol: ${describeSipp(c)}`);
   assert.equal(b.code, 0, `bob (gets BYE when Carol hangs up): ${describeSipp(b)}`);
-  const db = new Database(path.join(relais.dataDir, 'relais.db'), { readonly: true });
-  const rows = db.prepare("SELECT e.data FROM call_events e JOIN calls c ON c.id = e.call_id WHERE e.type = 'call.transferred' AND c.started_at >= ?").all(since) as { data: string }[];
-  db.close();
+  const rows = queryDb<{ data: string }>(relais.dataDir, "SELECT e.data FROM call_events e JOIN calls c ON c.id = e.call_id WHERE e.type = 'call.transferred' AND c.started_at >= ?", since);
   assert.ok(rows.some((e) => JSON.parse(e.data).kind === 'attended'), JSON.stringify(rows));
 });

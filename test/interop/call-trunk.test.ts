@@ -2,11 +2,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
 import { runSipp, startSipp, describeSipp } from '../helpers/sipp.js';
 import { freePort } from '../helpers/ports.js';
 import { ext, writeSite } from './call-site.js';
+import { lastEndedCall } from './call-support.js';
 
 const DID = '+33100000000';
 /** The provider is another loopback host, so phones on 127.0.0.1 are never taken for it. */
@@ -44,21 +44,8 @@ after(async () => {
 
 type CallRow = { direction: string; caller: string; callee: string; cause: string | null; number_id: number | null; status: string; answered_by: number | null };
 
-/** The latest call started since `since` (ms), once its row says ended (history is written behind, ~50 ms): bounded poll. */
-async function lastCall(since: number): Promise<CallRow> {
-  const deadline = Date.now() + 3000;
-  for (;;) {
-    const db = new Database(path.join(relais.dataDir, 'relais.db'), { readonly: true });
-    let row: CallRow | undefined;
-    try {
-      row = db.prepare('SELECT direction, caller, callee, cause, number_id, status, answered_by FROM calls WHERE started_at >= ? ORDER BY started_at DESC, rowid DESC LIMIT 1').get(since) as CallRow | undefined;
-    } finally {
-      db.close();
-    }
-    if ((row && row.status === 'ended') || Date.now() > deadline) return row!;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const lastCall = (since: number): Promise<CallRow> =>
+  lastEndedCall<CallRow>(relais.dataDir, since, 'direction, caller, callee, cause, number_id, status, answered_by');
 
 test('outbound: an extension dials a national number, the route sends it to the trunk with the number as caller ID', async () => {
   const since = Date.now();
