@@ -115,12 +115,19 @@ export class Voicemail implements VoicemailHandler {
     }
   }
 
-  /** Answers the caller; resolves with the dialog and a flag set when the caller hangs up. */
+  /** Answers the caller; resolves with the dialog and a flag set when the caller hangs up (undefined if it could not). */
   private async answer(
     u: { call: { legs: { dialog: CallDialog | undefined }[] }; req: UnansweredCall['req']; res: UnansweredCall['res'] },
     ep: MediaEndpoint,
-  ): Promise<{ dialog: CallDialog; gone: { value: boolean }; hungUp: Promise<void> }> {
-    const dialog = await this.opts.sip.createUas(u.req, u.res, { localSdp: ep.localSdp });
+  ): Promise<{ dialog: CallDialog; gone: { value: boolean }; hungUp: Promise<void> } | undefined> {
+    let dialog: CallDialog;
+    try {
+      dialog = await this.opts.sip.createUas(u.req, u.res, { localSdp: ep.localSdp });
+    } catch (err) {
+      // The caller hung up as we answered (CANCEL crossing our 200, no ACK): nothing to do.
+      this.log.info('voicemail could not answer', { call: u.req.msg.callId, error: errorMessage(err) });
+      return undefined;
+    }
     const leg = u.call.legs[0];
     if (leg) leg.dialog = dialog;
     if (u.req.msg.body.length === 0) await applyLateAnswer(ep, dialog);
@@ -139,13 +146,8 @@ export class Voicemail implements VoicemailHandler {
 
   async deposit(u: UnansweredCall): Promise<void> {
     const ep = u.callerEndpoint;
-    let answered;
-    try {
-      answered = await this.answer(u, ep);
-    } catch (err) {
-      this.log.info('voicemail could not answer', { call: u.call.id, error: errorMessage(err) });
-      return;
-    }
+    const answered = await this.answer(u, ep);
+    if (!answered) return;
     const { gone, hungUp } = answered;
     u.call.answeredAt = this.opts.clock.now();
     this.opts.history.event(u.call.id, this.opts.clock.now(), 'voicemail.answered', { extension: u.target.number, reason: u.reason });
@@ -250,13 +252,8 @@ export class Voicemail implements VoicemailHandler {
   async feature(f: FeatureCall): Promise<boolean> {
     if (f.code !== this.listenCode) return false;
     const ep = f.callerEndpoint;
-    let answered;
-    try {
-      answered = await this.answer(f, ep);
-    } catch (err) {
-      this.log.info('mailbox could not answer', { call: f.call.id, error: errorMessage(err) });
-      return true;
-    }
+    const answered = await this.answer(f, ep);
+    if (!answered) return true;
     const { gone, hungUp } = answered;
     this.opts.history.answered(f.call.id, this.opts.clock.now(), null);
     this.opts.history.event(f.call.id, this.opts.clock.now(), 'voicemail.listen', { extension: f.caller.number });
