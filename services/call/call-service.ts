@@ -256,7 +256,8 @@ export class CallService implements Module {
       if (!callerExt) return;
       caller = this.partyOfExtension(callerExt);
     }
-    const dialled = trunk?.dialled ?? decodeURIComponent(req.msg.ruri.user ?? '');
+    // SipUri.user is already percent-decoded (%2A97 → *97).
+    const dialled = trunk?.dialled ?? req.msg.ruri.user ?? '';
     const replaces = req.msg.get('replaces');
     if (replaces) {
       await this.onReplacesInvite(req, res, replaces, caller);
@@ -674,7 +675,7 @@ export class CallService implements Module {
       await this.attendedByRefer(call, leg, transferee, replacesRaw);
       return;
     }
-    const number = decodeURIComponent(target.user ?? '');
+    const number = target.user ?? '';
     const ext = this.opts.extensions.findByNumber(number);
     if (!ext) {
       this.notifyRefer(leg.dialog, 404, 'Not Found', true);
