@@ -6,7 +6,7 @@ import { TypedEmitter, errorMessage, newId } from '../shared/index.js';
 import type { Database } from '../storage/index.js';
 import type { Extension, ExtensionRepository } from '../directory/index.js';
 import { parseRemoteSdp, type MediaEndpoint, type MediaEngine } from '../media/index.js';
-import { NameAddr, SipUri } from '../sip/message/index.js';
+import { NameAddr, SipUri, type SipResponse } from '../sip/message/index.js';
 import { Call, Leg, type CallInfo, type Party } from './call.js';
 import { CallHistory, type CallDirection } from './call-history.js';
 import type {
@@ -337,19 +337,44 @@ export class CallService implements Module {
       calleeOffer = calleeLeg.endpoint.localSdp;
     }
     let ringing = false;
-    const onRinging = (): void => {
-      if (ringing || res.sent || cancelled) return;
+    let earlyMedia: Promise<void> | undefined;
+    const markRinging = (): void => {
+      if (ringing) return;
       ringing = true;
-      res.send(180, 'Ringing');
       this.event(call, 'call.ringing', {});
       this.observer.emit('call.ringing', call.info());
+    };
+    // 180 → 180 (the phone plays its own ringback); 183 with SDP (a provider's announcement or ringback) → early
+    // media: the callee's answer applied to its endpoint, bridged, and our 183 with our answer to the caller.
+    const onProgress = (r: SipResponse): void => {
+      if (res.sent || cancelled) return;
+      const sdp = r.body.length > 0 && (r.contentType ?? 'application/sdp').startsWith('application/sdp') ? r.bodyText : undefined;
+      if (sdp && !earlyMedia) {
+        const callerEp = callerLeg.endpoint;
+        const calleeEp = calleeLeg.endpoint;
+        earlyMedia = (async () => {
+          if (callerEp && calleeEp) {
+            await calleeEp.setRemoteSdp(sdp);
+            await callerEp.bridge(calleeEp);
+          }
+          if (res.sent || cancelled) return;
+          res.send(183, 'Session Progress', { body: callerEp ? callerEp.localSdp : sdp, contentType: 'application/sdp' });
+          this.event(call, 'call.early_media', {});
+        })().catch((err: unknown) => this.log.info('early media refused', { call: call.id, error: errorMessage(err) }));
+        markRinging();
+        return;
+      }
+      if (ringing) return;
+      res.send(180, 'Ringing');
+      markRinging();
     };
     if (target) this.blf(target.number, 'early', call, 'recipient', caller.number);
     if (callerExt) this.blf(callerExt.number, 'early', call, 'initiator', callee.number);
 
     const fork = target
-      ? await this.ringExtension(call, target.number, calleeOffer, caller, onRinging)
-      : await this.ringRoute(call, route!, calleeOffer, caller, onRinging);
+      ? await this.ringExtension(call, target.number, calleeOffer, caller, onProgress)
+      : await this.ringRoute(call, route!, calleeOffer, caller, onProgress);
+    await earlyMedia; // its answer must not land after the final one
     if (cancelled || call.state === 'ended') {
       if (fork.ok) this.release(fork.dialog);
       await calleeLeg.endpoint?.close();
@@ -508,7 +533,7 @@ export class CallService implements Module {
   // ---------------------------------------------------------------- ringing
 
   /** Forks to every registered contact of an extension; first 2xx wins, the others are CANCELled. */
-  private ringExtension(call: Call, number: string, sdp: string, caller: Party, onRinging: () => void): Promise<ForkResult> {
+  private ringExtension(call: Call, number: string, sdp: string, caller: Party, onProgress: (r: SipResponse) => void): Promise<ForkResult> {
     const contacts = this.opts.registrar.lookup(number);
     if (contacts.length === 0) return Promise.resolve({ ok: false, status: 480, timedOut: false, cancelled: false });
     const from = `"${caller.displayName.replace(/"/g, '')}" <sip:${caller.number}@${this.opts.domain}>`;
@@ -521,10 +546,10 @@ export class CallService implements Module {
         target: { address: b.source.address, port: b.source.port, transport: b.source.transport },
       } as CallUacOptions,
     }));
-    return this.fork(call, attempts, onRinging);
+    return this.fork(call, attempts, onProgress);
   }
 
-  private ringRoute(call: Call, route: OutboundRoute, sdp: string, caller: Party, onRinging: () => void): Promise<ForkResult> {
+  private ringRoute(call: Call, route: OutboundRoute, sdp: string, caller: Party, onProgress: (r: SipResponse) => void): Promise<ForkResult> {
     const presented = route.callerId ?? caller.number;
     const fromDomain = route.fromDomain ?? this.opts.domain;
     // The provider shows the number we present; the extension's name only goes out with a presentable number.
@@ -533,10 +558,10 @@ export class CallService implements Module {
     if (route.target) opts.target = route.target;
     if (route.auth) opts.auth = route.auth;
     this.event(call, 'call.outbound', { trunk: route.trunkName });
-    return this.fork(call, [{ uri: route.uri, binding: undefined, opts }], onRinging);
+    return this.fork(call, [{ uri: route.uri, binding: undefined, opts }], onProgress);
   }
 
-  private fork(call: Call, attempts: { uri: string; binding: CallBinding | undefined; opts: CallUacOptions }[], onRinging: () => void): Promise<ForkResult> {
+  private fork(call: Call, attempts: { uri: string; binding: CallBinding | undefined; opts: CallUacOptions }[], onProgress: (r: SipResponse) => void): Promise<ForkResult> {
     return new Promise((resolve) => {
       let pending = attempts.length;
       let settled = false;
@@ -560,7 +585,7 @@ export class CallService implements Module {
           ...a.opts,
           signal: ctl.signal,
           onProvisional: (r) => {
-            if (r.status === 180 || r.status === 183) onRinging();
+            if (r.status === 180 || r.status === 183) onProgress(r);
           },
         };
         this.opts.sip.createUac(a.uri, opts).then(

@@ -105,3 +105,23 @@ test('inbound: the provider calls the DID, the extension of its assigned user ri
   assert.ok(c.answered_by, "answered_by is Bob's user");
   assert.equal(c.cause, 'caller-hangup');
 });
+
+test('outbound with early media: the provider\'s 183 with SDP reaches the caller as our 183 before the 200', async () => {
+  const since = Date.now();
+  const provider = await startSipp({ scenario: 'call-uas-early.xml', localAddress: PROVIDER, localPort: providerPort, timeoutS: 20 });
+  const r = await runSipp({
+    scenario: 'call-uac.xml',
+    target: `127.0.0.1:${relais.sipPort}`,
+    service: '0612345679',
+    authUri: `0612345679@127.0.0.1:${relais.sipPort}`,
+    keys: { domain: '127.0.0.1', caller: '202', caller_name: 'Bob' },
+    auth: { username: '202', password: 'secret-202' },
+    timeoutS: 20,
+    extraArgs: ['-d', '500'],
+  });
+  const p = await provider.done;
+  assert.equal(r.code, 0, `caller: ${describeSipp(r)}\n${relais.output().slice(-3000)}`);
+  assert.equal(p.code, 0, `provider: ${describeSipp(p)}`);
+  assert.match(r.messages, /SIP\/2\.0 183 Session Progress[\s\S]*?m=audio [1-9]\d* RTP\/AVP/, 'the caller got a 183 with SDP');
+  assert.equal((await lastCall(since)).cause, 'caller-hangup');
+});

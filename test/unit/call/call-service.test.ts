@@ -365,3 +365,20 @@ test('SIP INFO DTMF (application/dtmf-relay) is reported like RFC 4733 digits', 
   assert.deepEqual(d, { party: '101', digit: '5', method: 'info' });
   assert.equal(res.final, 200);
 });
+
+test('early media: a 183 with SDP is applied and bridged at once, the caller gets our 183 before the 200', async () => {
+  ctx.registrar.add('102', 6001);
+  const { res, done } = await authedInvite('101', '102', 'secret-101');
+  await until(() => ctx.sip.uacs.length === 1, 'fork');
+  const early = 'v=0\r\no=- 5 5 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 42000 RTP/AVP 0\r\n';
+  ctx.sip.uacs[0]!.progress(early);
+  await until(() => res.statuses().includes(183), '183 to the caller');
+  const [callerEp, calleeEp] = ctx.media.endpoints as FakeEndpoint[];
+  assert.equal(calleeEp!.remoteSdp, early);
+  assert.equal(callerEp!.bridgedTo, calleeEp, 'bridged during early media');
+  assert.equal(res.sent_.find((r) => r.status === 183)!.opts!.body, callerEp!.localSdp);
+  ctx.sip.uacs[0]!.answer('v=0\r\nfinal\r\n');
+  await done;
+  assert.deepEqual(res.statuses(), [183, 200]);
+  assert.equal(calleeEp!.remoteSdp, 'v=0\r\nfinal\r\n', 'the final answer wins');
+});

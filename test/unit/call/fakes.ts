@@ -85,6 +85,8 @@ export interface UacCall {
   answer(sdp?: string): FakeDialog;
   fail(status: number): void;
   ring(): void;
+  /** 183 Session Progress with an SDP answer (early media). */
+  progress(sdp: string): void;
   aborted: boolean;
 }
 
@@ -135,6 +137,7 @@ export class FakeSip implements CallSipHost {
           reject(new FakeSipError(status));
         },
         ring: () => opts.onProvisional?.(new SipResponse(180, 'Ringing')),
+        progress: (sdp) => opts.onProvisional?.(new SipResponse(183, 'Session Progress').setBody(sdp, 'application/sdp')),
       };
       opts.signal?.addEventListener('abort', () => {
         u.aborted = true;
