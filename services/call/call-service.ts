@@ -41,7 +41,7 @@ export interface UnansweredCall {
   /** The caller's media endpoint (opened on the INVITE's offer), not yet answered. */
   callerEndpoint: MediaEndpoint;
   target: Extension;
-  reason: 'no-answer' | 'unavailable' | 'busy';
+  reason: 'no-answer' | 'unavailable' | 'busy' | 'dnd';
 }
 
 /** A caller dialling a feature code (e.g. *97): the handler answers or rejects the INVITE itself. */
@@ -82,6 +82,8 @@ export interface CallServiceOptions {
   rtpTimeoutMs?: number;
   /** Music on hold played to the party left alone while the other holds (8 kHz WAV, or asked for at each hold); silence when absent. */
   mohFile?: string | (() => string | undefined) | undefined;
+  /** Do-not-disturb of an extension's user: its phones do not ring (voicemail if on, else 486). */
+  isDnd?: (ext: Extension) => boolean;
   /** Call history write-behind interval (ms; 0 = synchronous writes, as unit tests want). */
   historyBatchMs?: number;
   /** Whether a call is recorded (number's record flag, site setting). */
@@ -119,7 +121,9 @@ export function pickFailureStatus(statuses: number[], timedOut: boolean): number
   return 480;
 }
 
-type ForkResult = { ok: true; dialog: CallDialog; binding: CallBinding | undefined } | { ok: false; status: number; timedOut: boolean; cancelled: boolean };
+type ForkResult =
+  | { ok: true; dialog: CallDialog; binding: CallBinding | undefined }
+  | { ok: false; status: number; timedOut: boolean; cancelled: boolean; dnd?: boolean };
 
 export class CallService implements Module {
   readonly name = 'calls';
@@ -371,7 +375,11 @@ export class CallService implements Module {
     if (target) this.blf(target.number, 'early', call, 'recipient', caller.number);
     if (callerExt) this.blf(callerExt.number, 'early', call, 'initiator', callee.number);
 
-    const fork = target
+    const dnd = target !== undefined && this.opts.isDnd?.(target) === true;
+    if (dnd) this.event(call, 'call.dnd', { extension: target?.number });
+    const fork: ForkResult = dnd
+      ? { ok: false, status: 486, timedOut: false, cancelled: false, dnd: true }
+      : target
       ? await this.ringExtension(call, target.number, calleeOffer, caller, onProgress)
       : await this.ringRoute(call, route!, calleeOffer, caller, onProgress);
     await earlyMedia; // its answer must not land after the final one
@@ -382,7 +390,7 @@ export class CallService implements Module {
     }
     if (!fork.ok) {
       await calleeLeg.endpoint?.close();
-      const reason = fork.status === 486 ? 'busy' : fork.timedOut ? 'no-answer' : 'unavailable';
+      const reason = fork.dnd ? 'dnd' : fork.status === 486 ? 'busy' : fork.timedOut ? 'no-answer' : 'unavailable';
       if (target) this.blf(target.number, 'idle', call);
       if (target?.voicemailEnabled && this.opts.voicemail && callerLeg.endpoint && reason !== 'busy') {
         call.state = 'voicemail';

@@ -71,6 +71,7 @@ export class CallModule implements Module {
     const s = parts.settings ?? callSettingsFromEnv();
     const siteSettings = new SettingsRepository(parts.db);
     const language = siteSettings.get('site.language')?.replace(/^"|"$/g, '') ?? 'en';
+    const dndQuery = parts.db.prepare('SELECT dnd FROM users WHERE id = ?');
     const mohQuery = parts.db.prepare("SELECT file FROM sounds WHERE kind = 'moh' ORDER BY id LIMIT 1");
     this.calls = new CallService({
       sip: parts.sip,
@@ -87,6 +88,7 @@ export class CallModule implements Module {
       ringTimeoutMs: s.ringTimeoutMs,
       historyBatchMs: 50,
       ...(s.rtpTimeoutMs !== undefined ? { rtpTimeoutMs: s.rtpTimeoutMs } : {}),
+      isDnd: (ext) => ext.userId !== null && (dndQuery.get(ext.userId) as { dnd: number } | undefined)?.dnd === 1,
       shouldRecord: (call) => s.record === 'all' || call.recordNumber === true,
       mohFile: () => {
         // The site's first music-on-hold sound (uploaded through the console or the site file), if any.

@@ -20,6 +20,7 @@ interface Ctx {
   calls: CallService;
   record: boolean;
   moh: string | undefined;
+  dnd: Set<string>;
 }
 let ctx: Ctx;
 
@@ -42,7 +43,7 @@ beforeEach(async () => {
   const media = new FakeMedia();
   const presence = new FakePresence();
   const registrar = new FakeRegistrar(REALM, clock);
-  const c: Partial<Ctx> = { store, clock, sip, media, presence, registrar, record: false };
+  const c: Partial<Ctx> = { store, clock, sip, media, presence, registrar, record: false, dnd: new Set() };
   const calls = new CallService({
     sip,
     registrar,
@@ -57,6 +58,7 @@ beforeEach(async () => {
     ringTimeoutMs: 20_000,
     shouldRecord: () => ctx.record,
     mohFile: () => ctx.moh,
+    isDnd: (e) => ctx.dnd.has(e.number),
   });
   await calls.start();
   ctx = { ...(c as Ctx), calls };
@@ -381,4 +383,15 @@ test('early media: a 183 with SDP is applied and bridged at once, the caller get
   await done;
   assert.deepEqual(res.statuses(), [183, 200]);
   assert.equal(calleeEp!.remoteSdp, 'v=0\r\nfinal\r\n', 'the final answer wins');
+});
+
+test('do not disturb: the phones do not ring, the caller gets 486 (voicemail takes it when enabled)', async () => {
+  ctx.registrar.add('102', 6001);
+  ctx.dnd.add('102');
+  const { res, done } = await authedInvite('101', '102', 'secret-101');
+  await done;
+  assert.equal(res.final, 486);
+  assert.equal(ctx.sip.uacs.length, 0, 'no phone rang');
+  const [row] = ctx.calls.history.list();
+  assert.equal(row!.cause, 'dnd');
 });
