@@ -631,7 +631,10 @@ export class CallService implements Module {
       return;
     }
     if (!sdp) {
-      res.send(200, 'OK', { body: leg.endpoint.localSdp, contentType: 'application/sdp' });
+      // An UPDATE without an offer (session refresh, RFC 4028) gets no SDP; an offerless re-INVITE gets our
+      // current description as the offer (the media keeps its parameters).
+      if (req.msg.method === 'UPDATE') res.send(200, 'OK');
+      else res.send(200, 'OK', { body: leg.endpoint.localSdp, contentType: 'application/sdp' });
       return;
     }
     let answer: string;
