@@ -127,6 +127,16 @@ export class CallModule implements Module {
     return this.calls.health();
   }
 
+  /** Typed call events for watchers (console WebSocket, LEDs, queues). */
+  get observer(): CallService['observer'] {
+    return this.calls.observer;
+  }
+
+  /** Call history (calls and call_events rows). */
+  get history(): CallService['history'] {
+    return this.calls.history;
+  }
+
   /** Where recordings and voicemail live (for the API's downloads). */
   recordingPath(relative: string): string {
     return path.join(this.parts.dataDir, relative);
