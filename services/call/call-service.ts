@@ -551,7 +551,12 @@ export class CallService implements Module {
       opts: {
         localSdp: sdp,
         headers: { From: from, To: `<sip:${number}@${this.opts.domain}>` },
-        target: { address: b.source.address, port: b.source.port, transport: b.source.transport },
+        target: {
+          address: b.source.address,
+          port: b.source.port,
+          transport: b.source.transport,
+          ...(b.source.connectionId ? { connectionId: b.source.connectionId } : {}),
+        },
       } as CallUacOptions,
     }));
     return this.fork(call, attempts, onProgress);

@@ -46,6 +46,8 @@ export interface UacTarget {
   address: string;
   port: number;
   transport: 'udp' | 'tcp';
+  /** The TCP connection a phone registered over (RFC 5626 style reuse): its address:port is not listening. */
+  connectionId?: string | undefined;
 }
 
 export interface CallUacOptions {

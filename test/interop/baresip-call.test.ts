@@ -162,3 +162,28 @@ test('two phones on one extension ring together; the first to answer wins, the o
   await Promise.all([alice.closed(), soft.closed()]);
   assert.ok(toneMs(alice.receivedRecordings()[0]!, 600) >= 800, 'Alice hears the phone that answered');
 });
+
+test('a phone registered over TCP is called back over its own connection', async () => {
+  const dir = tempDir('baresip-tcp-');
+  const relais = await relaisWith(dir);
+  const alice = await phone('alice-t', '301', relais, makeToneWav(path.join(dir, 'a.wav'), 1000, 120));
+  const bob = await BaresipPhone.start({
+    name: 'bob-tcp',
+    account: { user: '302', password: 'secret-302', registrar: `127.0.0.1:${relais.sipPort}`, regint: 600, transport: 'tcp' },
+    audioFile: makeToneWav(path.join(dir, 'b.wav'), 440, 120),
+  });
+  phones.push(bob);
+  await Promise.all([alice.registered(), bob.registered()]);
+  // Bindings are written behind (~200 ms): poll for Bob's.
+  await until(
+    () => queryDb<{ transport: string }>(relais.dataDir, "SELECT transport FROM registrations WHERE aor LIKE 'sip:302@%'")[0]?.transport === 'tcp',
+    'Bob registered over TCP',
+  );
+  await alice.dial('302');
+  await bob.acceptIncoming();
+  await Promise.all([alice.established(), bob.established()]);
+  await until(() => fileBytes(bob.receivedRecordings()[0]) > 44 + 24_000, 'audio at the TCP phone');
+  await alice.hangup();
+  await Promise.all([alice.closed(), bob.closed()]);
+  assertHeardTone(bob.receivedRecordings()[0]!, 1000, 'Bob (TCP)');
+});
