@@ -92,6 +92,12 @@ export interface CallServiceOptions {
 
 const SIPFRAG = 'message/sipfrag;version=2.0';
 
+/** 488 when the caller's SDP is the problem (RFC 3261 §21.4.26), 503 when the media engine cannot serve (ports, worker). */
+export function mediaFailureStatus(err: unknown): number {
+  const code = err && typeof err === 'object' && 'code' in err ? String((err as { code: unknown }).code) : '';
+  return code.startsWith('media.sdp') || code.startsWith('media.codec') ? 488 : 503;
+}
+
 /** After a late-offer INVITE was answered with our offer: the ACK's SDP is the answer (RFC 3264 §5). */
 export async function applyLateAnswer(ep: MediaEndpoint, dialog: CallDialog): Promise<void> {
   const answer = dialog.remoteSdp;
@@ -310,8 +316,9 @@ export class CallService implements Module {
         // RFC 3261 §13.2.1 late offer: an INVITE without SDP gets our offer in the 200 and answers in the ACK.
         callerLeg.endpoint = await media.openEndpoint({ callId: call.id, ...(offer ? { remoteSdp: offer } : {}), ...this.rtpTimeout() });
       } catch (err) {
-        this.log.info('caller SDP refused', { call: call.id, error: errorMessage(err) });
-        this.finishUnanswered(call, res, 488, 'sdp-refused', 'Not Acceptable Here');
+        const status = mediaFailureStatus(err);
+        this.log.info('caller media refused', { call: call.id, status, error: errorMessage(err) });
+        this.finishUnanswered(call, res, status, status === 488 ? 'sdp-refused' : 'media-unavailable', status === 488 ? 'Not Acceptable Here' : 'Service Unavailable');
         return;
       }
     }
@@ -337,7 +344,13 @@ export class CallService implements Module {
     const calleeLeg = new Leg('callee', callee);
     let calleeOffer = offer;
     if (media) {
-      calleeLeg.endpoint = await media.openEndpoint({ callId: call.id, ...this.rtpTimeout() });
+      try {
+        calleeLeg.endpoint = await media.openEndpoint({ callId: call.id, ...this.rtpTimeout() });
+      } catch (err) {
+        this.log.warn('no media endpoint for the callee', { call: call.id, error: errorMessage(err) });
+        this.finishUnanswered(call, res, 503, 'media-unavailable', 'Service Unavailable');
+        return;
+      }
       calleeOffer = calleeLeg.endpoint.localSdp;
     }
     let ringing = false;

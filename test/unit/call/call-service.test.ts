@@ -395,3 +395,19 @@ test('do not disturb: the phones do not ring, the caller gets 486 (voicemail tak
   const [row] = ctx.calls.history.list();
   assert.equal(row!.cause, 'dnd');
 });
+
+test('a caller SDP that does not parse gets 488; a media engine out of ports gets 503', async () => {
+  const first = new FakeRes();
+  await ctx.sip.invite(new FakeReq(makeInvite('101', '102', { body: 'garbage' })), first);
+  const challenge = (first.sent_[0]!.opts!.headers!['Proxy-Authenticate'] as string[])[0]!;
+  const bad = new FakeRes();
+  await ctx.sip.invite(new FakeReq(makeInvite('101', '102', { body: 'garbage', password: 'secret-101', challenge })), bad);
+  assert.equal(bad.final, 488);
+  ctx.media.exhausted = true;
+  const again = new FakeRes();
+  await ctx.sip.invite(new FakeReq(makeInvite('101', '102')), again);
+  const ch2 = (again.sent_[0]!.opts!.headers!['Proxy-Authenticate'] as string[])[0]!;
+  const busy = new FakeRes();
+  await ctx.sip.invite(new FakeReq(makeInvite('101', '102', { password: 'secret-101', challenge: ch2 })), busy);
+  assert.equal(busy.final, 503);
+});

@@ -13,6 +13,7 @@ import type {
   CallUacOptions,
   SendOptions,
 } from '../../../services/call/index.js';
+import { MediaError } from '../../../services/media/index.js';
 import type { MediaEndpoint, MediaEngine, MediaEndpointEvents, OpenEndpointOptions, PlayItem, PlayResult, RecordOptions, DtmfMethod } from '../../../services/media/index.js';
 
 export class FakeSipError extends Error {
@@ -219,13 +220,16 @@ export class FakeEndpoint extends TypedEmitter<MediaEndpointEvents> implements M
 export class FakeMedia implements MediaEngine {
   readonly name = 'media';
   readonly endpoints: FakeEndpoint[] = [];
+  /** Simulates a media engine out of ports. */
+  exhausted = false;
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
   health() {
     return { status: 'ok' as const };
   }
   async openEndpoint(o: OpenEndpointOptions): Promise<MediaEndpoint> {
-    if (o.remoteSdp !== undefined && !o.remoteSdp.startsWith('v=0')) throw new Error('bad sdp');
+    if (o.remoteSdp !== undefined && !o.remoteSdp.startsWith('v=0')) throw new MediaError('media.sdp_invalid', 'SDP does not parse');
+    if (this.exhausted) throw new MediaError('media.worker', 'no free RTP port pair');
     const e = new FakeEndpoint(o.callId, o.remoteSdp);
     this.endpoints.push(e);
     return e;
