@@ -68,6 +68,20 @@ async function uac(scenario: string, callee: string, keys: Record<string, string
 
 type CallRow = { status: string; cause: string | null; caller: string; callee: string; id: string };
 
+/** Calls the B2BUA has answered so far (health counter), to wait for a call to be up before acting on it. */
+async function answeredCalls(): Promise<number> {
+  const h = (await (await fetch(`${relais.url}/healthz`)).json()) as { modules: Record<string, { detail?: { answered?: number } }> };
+  return h.modules.calls?.detail?.answered ?? 0;
+}
+
+async function waitAnswered(count: number, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while ((await answeredCalls()) < count) {
+    assert.ok(Date.now() < deadline, `${what} was not answered`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const eventTypes = (callId: string): string[] =>
   queryDb<{ type: string }>(relais.dataDir, 'SELECT type FROM call_events WHERE call_id = ? ORDER BY id', callId).map((e) => e.type);
 
@@ -195,16 +209,9 @@ test('attended transfer (REFER with Replaces, RFC 3891): Bob and Carol are joine
   const bob = await uas('202', 'call-uas.xml');
   const carol = await uas('203', 'call-uas-bye.xml', 3000);
   // Alice's consultation call to Carol, with a Call-ID the REFER can name.
+  const before = await answeredCalls();
   const consult = await startSipp({ ...uacOptions('call-uac-wait-bye.xml', '203'), extraArgs: ['-cid_str', 'consult-%u@relais-test'] });
-  const activeCalls = async (): Promise<number> => {
-    const h = (await (await fetch(`${relais.url}/healthz`)).json()) as { modules: Record<string, { detail?: { active?: number } }> };
-    return h.modules.calls?.detail?.active ?? 0;
-  };
-  const deadline = Date.now() + 5000;
-  while ((await activeCalls()) < 1) {
-    assert.ok(Date.now() < deadline, 'the consultation call was not answered');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitAnswered(before + 1, 'the consultation call');
   const replaces = encodeURIComponent('consult-1@relais-test;to-tag=x;from-tag=y');
   const r = await uac('call-uac-refer.xml', '202', { refer_to: '203', refer_params: `?Replaces=${replaces}` });
   const [b, c, k] = await Promise.all([bob.done, carol.done, consult.done]);
@@ -214,4 +221,22 @@ test('attended transfer (REFER with Replaces, RFC 3891): Bob and Carol are joine
   assert.equal(b.code, 0, `bob (gets BYE when Carol hangs up): ${describeSipp(b)}`);
   const rows = queryDb<{ data: string }>(relais.dataDir, "SELECT e.data FROM call_events e JOIN calls c ON c.id = e.call_id WHERE e.type = 'call.transferred' AND c.started_at >= ?", since);
   assert.ok(rows.some((e) => JSON.parse(e.data).kind === 'attended'), JSON.stringify(rows));
+});
+
+test('INVITE with Replaces (RFC 3891): Carol takes Alice\'s place in her answered call with Bob', async () => {
+  const since = Date.now();
+  const bob = await uas('202', 'call-uas.xml');
+  const before = await answeredCalls();
+  const alice = await startSipp({ ...uacOptions('call-uac-wait-bye.xml', '202'), extraArgs: ['-cid_str', 'replaced-%u@relais-test'] });
+  await waitAnswered(before + 1, "Alice's call");
+  const carol = await runSipp({
+    ...uacOptions('call-uac-replaces.xml', '202', { caller: '203', caller_name: 'Carol', replaces: 'replaced-1@relais-test;to-tag=x;from-tag=y' }),
+    auth: { username: '203', password: 'secret-203' },
+  });
+  const [a, b] = await Promise.all([alice.done, bob.done]);
+  assert.equal(carol.code, 0, `carol: ${describeSipp(carol)}\n${relais.output().slice(-3000)}`);
+  assert.equal(a.code, 0, `alice (replaced, gets BYE): ${describeSipp(a)}`);
+  assert.equal(b.code, 0, `bob (gets BYE when Carol hangs up): ${describeSipp(b)}`);
+  const rows = queryDb<{ data: string }>(relais.dataDir, "SELECT e.data FROM call_events e JOIN calls c ON c.id = e.call_id WHERE e.type = 'call.transferred' AND c.started_at >= ?", since);
+  assert.ok(rows.some((e) => JSON.parse(e.data).to === '203'), JSON.stringify(rows));
 });
