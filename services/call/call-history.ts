@@ -69,12 +69,15 @@ export interface CallHistoryOptions {
    * costs about ten writes; one commit per batch instead of one per write keeps SQLite off the call-setup path.
    */
   batchMs?: number;
+  /** Told about a row that could not be written (the others of the batch are kept). */
+  onError?: (err: unknown) => void;
 }
 
 type Statement = import('better-sqlite3').Statement<unknown[]>;
 
 export class CallHistory {
   private readonly batchMs: number;
+  private readonly onError: (err: unknown) => void;
   private readonly queue: Array<() => void> = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly st: {
@@ -91,6 +94,7 @@ export class CallHistory {
     opts: CallHistoryOptions = {},
   ) {
     this.batchMs = opts.batchMs ?? 0;
+    this.onError = opts.onError ?? (() => undefined);
     this.st = {
       create: db.prepare('INSERT INTO calls (id, direction, caller, callee, number_id, started_at, status) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       answered: db.prepare("UPDATE calls SET status = 'answered', answered_at = ?, answered_by = ? WHERE id = ?"),
@@ -108,7 +112,13 @@ export class CallHistory {
     }
     this.queue.push(op);
     if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), this.batchMs);
+      this.timer = setTimeout(() => {
+        try {
+          this.flush();
+        } catch (err) {
+          this.onError(err); // a timer must never throw: the process would die
+        }
+      }, this.batchMs);
       this.timer.unref?.();
     }
   }
@@ -122,7 +132,14 @@ export class CallHistory {
     if (this.queue.length === 0 || !this.db.open) return;
     const ops = this.queue.splice(0);
     this.db.transaction(() => {
-      for (const op of ops) op();
+      for (const op of ops) {
+        // A failed statement (a constraint) leaves the transaction open: one bad row must not lose the batch.
+        try {
+          op();
+        } catch (err) {
+          this.onError(err);
+        }
+      }
     })();
   }
 

@@ -144,7 +144,10 @@ export class CallService implements Module {
 
   constructor(private opts: CallServiceOptions) {
     this.log = opts.logger.child({ module: 'calls' });
-    this.history = new CallHistory(opts.db, { batchMs: opts.historyBatchMs ?? 0 });
+    this.history = new CallHistory(opts.db, {
+      batchMs: opts.historyBatchMs ?? 0,
+      onError: (err) => this.log.warn('call history row not written', { error: errorMessage(err) }),
+    });
     this.ringTimeoutMs = opts.ringTimeoutMs ?? 20_000;
   }
 

@@ -2,7 +2,7 @@
 import { test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store } from '../../../services/storage/index.js';
-import { ExtensionRepository } from '../../../services/directory/index.js';
+import { ExtensionRepository, UserRepository } from '../../../services/directory/index.js';
 import { ManualClock, silentLogger } from '../../../services/shared/index.js';
 import { CallService, parseReplaces, pickFailureStatus } from '../../../services/call/index.js';
 import { SipRequest } from '../../../services/sip/message/index.js';
@@ -21,7 +21,22 @@ interface Ctx {
   record: boolean;
   moh: string | undefined;
   dnd: Set<string>;
+  trunks: FakeTrunks;
 }
+
+/** A trunk layer with one provider: calls from 127.0.0.9 come from it; numbers starting with 0 go out through it. */
+class FakeTrunks {
+  callerId = '+33100000000';
+  matchInbound(req: { source: { address: string }; msg: SipRequest }) {
+    if (req.source.address !== '127.0.0.9') return undefined;
+    return { trunkName: 'provider', dialled: req.msg.ruri.user, number: { id: 1, did: '+33100000000', record: true, userIds: [ctxUserId] } };
+  }
+  routeOutbound(dialled: string) {
+    if (!dialled.startsWith('0')) return undefined;
+    return { uri: `sip:${dialled}@provider.example`, target: { address: '127.0.0.9', port: 5060, transport: 'udp' as const }, auth: { username: 'acct', password: 'pw' }, callerId: this.callerId, fromDomain: 'provider.example', trunkName: 'provider' };
+  }
+}
+let ctxUserId = 0;
 let ctx: Ctx;
 
 async function until(cond: () => boolean, what: string): Promise<void> {
@@ -37,13 +52,17 @@ beforeEach(async () => {
   const clock = new ManualClock();
   const ext = new ExtensionRepository(store.db, REALM);
   ext.create({ number: '101', displayName: 'Alice', secret: 'secret-101', digestAlgorithm: 'MD5' });
-  ext.create({ number: '102', displayName: 'Bob', secret: 'secret-102', voicemailEnabled: false });
+  const users = new UserRepository(store.db);
+  const bobUser = users.create({ username: 'bob', name: 'Bob' });
+  ctxUserId = bobUser.id;
+  store.db.prepare("INSERT INTO numbers (id, did) VALUES (1, '+33100000000')").run();
+  ext.create({ number: '102', displayName: 'Bob', secret: 'secret-102', voicemailEnabled: false, userId: bobUser.id });
   ext.create({ number: '103', displayName: 'Carol', secret: 'secret-103', voicemailEnabled: false, digestAlgorithm: 'MD5' });
   const sip = new FakeSip();
   const media = new FakeMedia();
   const presence = new FakePresence();
   const registrar = new FakeRegistrar(REALM, clock);
-  const c: Partial<Ctx> = { store, clock, sip, media, presence, registrar, record: false, dnd: new Set() };
+  const c: Partial<Ctx> = { store, clock, sip, media, presence, registrar, record: false, dnd: new Set(), trunks: new FakeTrunks() };
   const calls = new CallService({
     sip,
     registrar,
@@ -59,6 +78,7 @@ beforeEach(async () => {
     shouldRecord: () => ctx.record,
     mohFile: () => ctx.moh,
     isDnd: (e) => ctx.dnd.has(e.number),
+    trunks: c.trunks,
   });
   await calls.start();
   ctx = { ...(c as Ctx), calls };
@@ -410,4 +430,47 @@ test('a caller SDP that does not parse gets 488; a media engine out of ports get
   const busy = new FakeRes();
   await ctx.sip.invite(new FakeReq(makeInvite('101', '102', { password: 'secret-101', challenge: ch2 })), busy);
   assert.equal(busy.final, 503);
+});
+
+test('outbound through a trunk: provider URI, target and credentials, the presentable caller ID, history outbound', async () => {
+  const { res, done } = await authedInvite('101', '0612345678', 'secret-101');
+  await until(() => ctx.sip.uacs.length === 1, 'INVITE to the provider');
+  const u = ctx.sip.uacs[0]!;
+  assert.equal(u.uri, 'sip:0612345678@provider.example');
+  assert.deepEqual(u.opts.target, { address: '127.0.0.9', port: 5060, transport: 'udp' });
+  assert.deepEqual(u.opts.auth, { username: 'acct', password: 'pw' });
+  assert.equal(u.opts.headers!.From, '"Alice" <sip:+33100000000@provider.example>');
+  u.answer();
+  await done;
+  assert.equal(res.final, 200);
+  assert.equal(ctx.calls.history.list()[0]!.direction, 'outbound');
+  // A caller who may present no number goes out anonymous, without its name.
+  ctx.trunks.callerId = 'anonymous';
+  const second = await authedInvite('101', '0698765432', 'secret-101');
+  await until(() => ctx.sip.uacs.length === 2, 'second INVITE');
+  assert.equal(ctx.sip.uacs[1]!.opts.headers!.From, '"Anonymous" <sip:anonymous@provider.example>');
+  ctx.sip.uacs[1]!.fail(404);
+  await second.done;
+  assert.equal(second.res.final, 480);
+});
+
+test('inbound from a trunk: no challenge, the DID rings its user\'s extension, caller from From, recorded by the number', async () => {
+  ctx.registrar.add('102', 6001);
+  const req = new FakeReq(makeInvite('0611223344', '+33100000000'));
+  (req as unknown as { source: { address: string } }).source = { ...req.source, address: '127.0.0.9' };
+  const res = new FakeRes();
+  const done = ctx.sip.invite(req, res);
+  await until(() => ctx.sip.uacs.length === 1 || res.final !== undefined, 'ring 102');
+  assert.equal(res.final, undefined, `no final response yet: ${JSON.stringify(res.sent_)}`);
+  assert.match(ctx.sip.uacs[0]!.uri, /^sip:102@/);
+  ctx.sip.uacs[0]!.answer();
+  await done;
+  assert.equal(res.final, 200);
+  const [row] = ctx.calls.history.list();
+  assert.equal(row!.direction, 'inbound');
+  assert.equal(row!.caller, '0611223344');
+  assert.equal(row!.callee, '102');
+  assert.equal(row!.numberId, 1);
+  assert.equal(row!.answeredBy, ctxUserId);
+  assert.equal(ctx.calls.active()[0]!.recordNumber, true, "the number's record switch reaches shouldRecord");
 });

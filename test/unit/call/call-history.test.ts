@@ -1,0 +1,22 @@
+// CallHistory write-behind: rows land within the batch interval, reads flush first, one bad row loses nothing else.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Store } from '../../../services/storage/index.js';
+import { CallHistory } from '../../../services/call/index.js';
+
+test('batched history: reads see queued rows, a constraint failure is reported and the rest of the batch kept', () => {
+  const store = Store.open(':memory:');
+  const errors: unknown[] = [];
+  const h = new CallHistory(store.db, { batchMs: 60_000, onError: (e) => errors.push(e) });
+  h.create({ id: 'c1', direction: 'internal', caller: '101', callee: '102', startedAt: 1 });
+  h.event('c1', 2, 'call.started', { dialled: '102' });
+  h.create({ id: 'c2', direction: 'inbound', caller: 'x', callee: '102', startedAt: 3, numberId: 999 }); // no such number
+  h.answered('c1', 4, null);
+  h.ended('c1', 5, 'caller-hangup');
+  assert.equal((store.db.prepare('SELECT count(*) AS n FROM calls').get() as { n: number }).n, 0, 'nothing written before the flush');
+  const rows = h.list();
+  assert.deepEqual(rows.map((r) => [r.id, r.status, r.cause]), [['c1', 'ended', 'caller-hangup']]);
+  assert.equal(errors.length, 1, 'the bad row was reported');
+  assert.deepEqual(h.events('c1').map((e) => e.type), ['call.started']);
+  store.close();
+});
