@@ -6,7 +6,7 @@ import { TypedEmitter, errorMessage, newId } from '../shared/index.js';
 import type { Database } from '../storage/index.js';
 import type { Extension, ExtensionRepository } from '../directory/index.js';
 import { parseRemoteSdp, type MediaEndpoint, type MediaEngine } from '../media/index.js';
-import { NameAddr, SipUri, type SipResponse } from '../sip/message/index.js';
+import { NameAddr, SipUri, reasonPhrase, type SipResponse } from '../sip/message/index.js';
 import { Call, Leg, type CallInfo, type Party } from './call.js';
 import { CallHistory, type CallDirection } from './call-history.js';
 import type {
@@ -747,7 +747,7 @@ export class CallService implements Module {
       if (fork.ok) this.release(fork.dialog);
       await newLeg.endpoint.close();
       this.blf(ext.number, 'idle', call);
-      if (call.state !== 'ended') this.notifyRefer(leg.dialog, fork.ok ? 487 : fork.status, fork.ok ? 'Request Terminated' : 'Failed', true);
+      if (call.state !== 'ended') this.notifyRefer(leg.dialog, fork.ok ? 487 : fork.status, reasonPhrase(fork.ok ? 487 : fork.status), true);
       return;
     }
     newLeg.dialog = fork.dialog;

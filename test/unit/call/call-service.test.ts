@@ -474,3 +474,27 @@ test('inbound from a trunk: no challenge, the DID rings its user\'s extension, c
   assert.equal(row!.answeredBy, ctxUserId);
   assert.equal(ctx.calls.active()[0]!.recordNumber, true, "the number's record switch reaches shouldRecord");
 });
+
+test('blind transfer that fails: NOTIFY carries the failure, the original call goes on', async () => {
+  const { callerDialog, calleeDialog } = await establish();
+  const refer = (to: string): FakeRes => {
+    const res = new FakeRes();
+    const msg = SipRequest.create({ method: 'REFER', uri: 'sip:101@relais.test', headers: { 'Call-ID': 'x', CSeq: '3 REFER', From: '<sip:102@relais.test>;tag=b', To: '<sip:101@relais.test>;tag=a', 'Refer-To': `<sip:${to}@relais.test>` } });
+    calleeDialog.emit('refer', new FakeReq(msg), res);
+    return res;
+  };
+  const r1 = refer('999');
+  await until(() => calleeDialog.requests.length === 2, 'NOTIFYs for the unknown number');
+  assert.equal(r1.final, 202);
+  assert.equal(calleeDialog.requests[1]!.opts!.body, 'SIP/2.0 404 Not Found\r\n');
+  ctx.registrar.add('103', 6003);
+  refer('103');
+  await until(() => ctx.sip.uacs.length === 2, 'call to 103');
+  ctx.sip.uacs[1]!.fail(486);
+  await until(() => calleeDialog.requests.length === 4, 'final NOTIFY');
+  assert.equal(calleeDialog.requests[3]!.opts!.body, 'SIP/2.0 486 Busy Here\r\n');
+  assert.equal(ctx.calls.active().length, 1, 'the call goes on');
+  assert.equal(callerDialog.byeSent + calleeDialog.byeSent, 0);
+  const eps = ctx.media.endpoints as FakeEndpoint[];
+  assert.equal(eps[0]!.bridgedTo, eps[1], 'Alice still bridged to Bob');
+});
