@@ -84,6 +84,8 @@ export interface CallServiceOptions {
   mohFile?: string | (() => string | undefined) | undefined;
   /** Do-not-disturb of an extension's user: its phones do not ring (voicemail if on, else 486). */
   isDnd?: (ext: Extension) => boolean;
+  /** INVITEs handled at once (ringing included) before new ones get 503 Retry-After (default 300). */
+  maxPendingSetups?: number;
   /** Call history write-behind interval (ms; 0 = synchronous writes, as unit tests want). */
   historyBatchMs?: number;
   /** Whether a call is recorded (number's record flag, site setting). */
@@ -140,7 +142,10 @@ export class CallService implements Module {
   private readonly log: Logger;
   private readonly ringTimeoutMs: number;
   private running = false;
-  private counters = { invites: 0, answered: 0, failed: 0, challenged: 0 };
+  private counters = { invites: 0, answered: 0, failed: 0, challenged: 0, overload: 0 };
+  /** INVITEs being handled (ringing, or being answered); over maxPendingSetups new ones get 503. */
+  private pendingSetups = 0;
+  private readonly maxPendingSetups: number;
 
   constructor(private opts: CallServiceOptions) {
     this.log = opts.logger.child({ module: 'calls' });
@@ -149,6 +154,7 @@ export class CallService implements Module {
       onError: (err) => this.log.warn('call history row not written', { error: errorMessage(err) }),
     });
     this.ringTimeoutMs = opts.ringTimeoutMs ?? 20_000;
+    this.maxPendingSetups = opts.maxPendingSetups ?? 300;
   }
 
   async start(): Promise<void> {
@@ -211,11 +217,21 @@ export class CallService implements Module {
       return;
     }
     this.counters.invites++;
+    // Overload control: when call setups pile up (the box cannot keep pace), new INVITEs get a quick 503 so the
+    // calls already in progress complete instead of every call timing out together (congestion collapse).
+    if (this.pendingSetups >= this.maxPendingSetups) {
+      this.counters.overload++;
+      res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '1' } });
+      return;
+    }
+    this.pendingSetups++;
     try {
       await this.handleInvite(req, res);
     } catch (err) {
       this.log.error('INVITE handling failed', { callId: req.msg.callId, error: errorMessage(err) });
       if (!res.sent) res.send(500, 'Internal Server Error');
+    } finally {
+      this.pendingSetups--;
     }
   }
 

@@ -498,3 +498,35 @@ test('blind transfer that fails: NOTIFY carries the failure, the original call g
   const eps = ctx.media.endpoints as FakeEndpoint[];
   assert.equal(eps[0]!.bridgedTo, eps[1], 'Alice still bridged to Bob');
 });
+
+test('overload: INVITEs beyond maxPendingSetups get 503 Retry-After at once', async () => {
+  const sip = new FakeSip(); // a host of its own: only this service's INVITE handler
+  const svc = new CallService({
+    sip,
+    registrar: ctx.registrar,
+    extensions: new ExtensionRepository(ctx.store.db, REALM),
+    db: ctx.store.db,
+    clock: ctx.clock,
+    logger: silentLogger,
+    dataDir: '/tmp/relais-call-unit',
+    domain: REALM,
+    media: ctx.media,
+    maxPendingSetups: 1,
+  });
+  await svc.start();
+  ctx.registrar.add('102', 6001);
+  const first = new FakeRes();
+  await sip.invite(new FakeReq(makeInvite('101', '102')), first);
+  const challenge = (first.sent_[0]!.opts!.headers!['Proxy-Authenticate'] as string[])[0]!;
+  const ringing = new FakeRes();
+  const pending = sip.invite(new FakeReq(makeInvite('101', '102', { password: 'secret-101', challenge })), ringing);
+  await until(() => sip.uacs.length === 1, 'first call ringing');
+  const second = new FakeRes();
+  await sip.invite(new FakeReq(makeInvite('101', '102')), second);
+  assert.equal(second.final, 503);
+  assert.equal(second.sent_[0]!.opts!.headers!['Retry-After'], '1');
+  sip.uacs[0]!.fail(486);
+  await pending;
+  assert.equal(svc.health().detail!.overload, 1);
+  await svc.stop();
+});
