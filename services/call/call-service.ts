@@ -6,7 +6,7 @@ import { TypedEmitter, errorMessage, newId } from '../shared/index.js';
 import type { Database } from '../storage/index.js';
 import type { Extension, ExtensionRepository } from '../directory/index.js';
 import { parseRemoteSdp, type MediaEndpoint, type MediaEngine } from '../media/index.js';
-import { NameAddr, SipUri, reasonPhrase, type SipResponse } from '../sip/message/index.js';
+import { NameAddr, SipUri, reasonPhrase, type SipResponse } from '../sip/index.js';
 import { Call, Leg, type CallInfo, type Party } from './call.js';
 import { CallHistory, type CallDirection } from './call-history.js';
 import type {

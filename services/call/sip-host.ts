@@ -1,6 +1,5 @@
 // The narrow view of the SIP layer call control needs (SipStack, registrar, presence, trunks), so it can be driven by fakes in tests.
-import type { SipRequest, SipResponse } from '../sip/message/index.js';
-import type { DigestServer } from '../sip/auth/index.js';
+import type { DigestServer, SipRequest, SipResponse } from '../sip/index.js';
 
 export interface CallSource {
   transport: 'udp' | 'tcp';

@@ -5,7 +5,7 @@ import { Store } from '../../../services/storage/index.js';
 import { ExtensionRepository, UserRepository } from '../../../services/directory/index.js';
 import { ManualClock, silentLogger } from '../../../services/shared/index.js';
 import { CallService, parseReplaces, pickFailureStatus } from '../../../services/call/index.js';
-import { SipRequest } from '../../../services/sip/message/index.js';
+import { SipRequest } from '../../../services/sip/index.js';
 import { FakeMedia, FakePresence, FakeRegistrar, FakeReq, FakeRes, FakeSip, makeInvite, type FakeEndpoint, type FakeDialog } from './fakes.js';
 
 const REALM = 'relais.test';

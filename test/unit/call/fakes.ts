@@ -1,6 +1,5 @@
 // Fakes for call-control unit tests: a SIP host with scripted UAC outcomes, a media engine, presence; no sockets.
-import { DigestClient, DigestServer } from '../../../services/sip/auth/index.js';
-import { SipRequest, SipResponse } from '../../../services/sip/message/index.js';
+import { DigestClient, DigestServer, SipRequest, SipResponse } from '../../../services/sip/index.js';
 import { TypedEmitter, type Clock } from '../../../services/shared/index.js';
 import type {
   CallBinding,
