@@ -24,6 +24,8 @@ export interface BuiltinMediaEngineOptions extends MediaEngineConfig {
   logger?: Logger;
   /** Nice value asked for the media thread (applied only when permitted; 0 = same as the process). */
   workerNice?: number;
+  /** Interval of our RTCP reports (default 5000 ms, RFC 3550 §6.2). */
+  rtcpIntervalMs?: number;
 }
 
 /** The media thread outranks signalling when the process may raise a thread's priority. */
@@ -74,6 +76,7 @@ export class BuiltinMediaEngine implements MediaEngine {
         rtpPortMin: this.config.rtpPortMin,
         rtpPortMax: this.config.rtpPortMax,
         nice: this.config.workerNice ?? DEFAULT_WORKER_NICE,
+        rtcpIntervalMs: this.config.rtcpIntervalMs,
       },
     });
     this.worker = worker;

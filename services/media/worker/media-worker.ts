@@ -8,13 +8,14 @@ import { parseWav } from '../sounds/wav.js';
 import { Player, type PlaySource } from './player.js';
 import type { WorkerCommand, WorkerInit, WorkerMessage, WorkerStats } from './protocol.js';
 import { Recorder } from './recorder.js';
-import { CODEC_G722, C_COUNT, C_DROPPED, C_RELAYED, C_RTCP, C_RX, C_TX, RelayEndpoint, TICK_MS, mediaClock } from './relay-endpoint.js';
+import { CODEC_G722, C_COUNT, C_DROPPED, C_RELAYED, C_RTCP, C_RX, C_TX, RelayEndpoint, TICK_MS, mediaClock, rtcpSettings } from './relay-endpoint.js';
 import { toneCycle, toneLength } from './tones.js';
 
 const syncLookup = (address: string, _family: unknown, cb: (err: Error | null, address: string, family: number) => void): void =>
   cb(null, address, 4);
 
 const init = workerData as WorkerInit;
+if (init.rtcpIntervalMs) rtcpSettings.intervalTicks = Math.max(1, Math.round(init.rtcpIntervalMs / TICK_MS));
 const port = parentPort!;
 function post(m: WorkerMessage): void {
   port.postMessage(m);

@@ -7,6 +7,8 @@ export interface WorkerInit {
   rtpPortMax: number;
   /** Thread priority to ask for (nice value, e.g. -10); undefined or 0 = leave it. */
   nice?: number;
+  /** RTCP report interval (ms, default 5000). */
+  rtcpIntervalMs?: number;
 }
 
 /** Negotiated media of one endpoint, as the worker needs it. */

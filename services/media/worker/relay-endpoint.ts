@@ -18,6 +18,9 @@ import type { EndpointConfig, WorkerMessage } from './protocol.js';
 import type { Recorder } from './recorder.js';
 import { RTP_HEADER_LENGTH, rtpPayloadEnd, rtpPayloadOffset, rtpSeq, rtpSsrc, rtpTimestamp, writeRtpHeader } from './rtp-packet.js';
 import { rtcpPacketCount } from './rtcp-compound.js';
+import type { ReportBlock } from './rtcp-report-block.js';
+import { RtcpReceiverReport } from './rtcp-receiver-report.js';
+import { RTCP_SR, RtcpSenderReport } from './rtcp-sender-report.js';
 import { digitEvent, eventDigit, writeTelephoneEvent } from './telephone-event.js';
 import { dtmfTone } from './tones.js';
 
@@ -41,7 +44,9 @@ export const C_TX = 1;
 export const C_RELAYED = 2;
 export const C_DROPPED = 3;
 export const C_RTCP = 4;
-export const C_COUNT = 5;
+/** Payload octets sent (RTCP SR octet count). */
+const C_TX_OCTETS = 5;
+export const C_COUNT = 6;
 
 // RFC 4733 sending: 100 ms per key press, end packet sent 3 times (§2.5.1.4), 60 ms pause between keys.
 const DTMF_EVENT_TICKS = 5;
@@ -51,6 +56,10 @@ const DTMF_VOLUME = 10;
 
 /** The worker's 20 ms clock, advanced by the worker's one timer; endpoints read it (no time call per packet). */
 export const mediaClock = { tick: 0 };
+/** RTCP report interval in ticks (RFC 3550 §6.2: 5 s minimum for a two-party session); the worker may set it. */
+export const rtcpSettings = { intervalTicks: 250 };
+/** Seconds from 1900 (NTP era 0) to 1970. */
+const NTP_UNIX_OFFSET = 2_208_988_800;
 /** Scratch PCM for decoding one packet (up to 60 ms). */
 const pcm = new Int16Array(960);
 const frame = new Int16Array(960);
@@ -85,6 +94,22 @@ export class RelayEndpoint {
   lastRxTick = 0;
   timeoutFired = false;
   peer: RelayEndpoint | null = null;
+
+  // Reception statistics of the remote's stream for our RTCP reports (RFC 3550 A.1, A.3, A.8).
+  private rxSsrc = -1;
+  private rxCount = 0;
+  private baseSeq = 0;
+  private maxSeq = 0;
+  private cycles = 0;
+  private lastTransit = 0;
+  /** Interarrival jitter in timestamp units, as a float (reported truncated). */
+  private jitter = 0;
+  private expectedPrior = 0;
+  private receivedPrior = 0;
+  /** Middle 32 bits of the last SR's NTP time from the remote, and when it came (ms), for LSR/DLSR. */
+  private lastSrNtp = 0;
+  private lastSrAt = 0;
+  private txAtLastReport = 0;
 
   // Outgoing stream towards the remote: one SSRC whatever the source (RFC 3550 §8.2 would allow a new one,
   // but phones and SBCs often mute a stream whose SSRC changes mid-call).
@@ -201,6 +226,7 @@ export class RelayEndpoint {
     }
     this.lastRxTick = mediaClock.tick;
     const pt = msg[1]! & 0x7f;
+    if (pt === this.pt || pt === this.tePt) this.receptionStats(msg);
     const end = rtpPayloadEnd(msg, len);
     const b = this.peer;
     let outPt: number;
@@ -255,6 +281,71 @@ export class RelayEndpoint {
     b.rtp.send(msg, 0, len, b.remotePort, b.remoteAddress);
     c[C_RELAYED]!++;
     b.counters[C_TX]!++;
+    b.counters[C_TX_OCTETS]! += end - off;
+  }
+
+  /** RFC 3550 A.1 sequence bookkeeping and A.8 jitter, in plain number fields (no allocation). */
+  private receptionStats(msg: Buffer): void {
+    const ssrc = rtpSsrc(msg);
+    const seq = rtpSeq(msg);
+    const transit = performance.now() * 8 - rtpTimestamp(msg);
+    if (ssrc !== this.rxSsrc) {
+      this.rxSsrc = ssrc;
+      this.rxCount = 0;
+      this.baseSeq = seq;
+      this.maxSeq = seq;
+      this.cycles = 0;
+      this.jitter = 0;
+      this.expectedPrior = 0;
+      this.receivedPrior = 0;
+    } else {
+      const delta = (seq - this.maxSeq) & 0xffff;
+      if (delta !== 0 && delta < 0x8000) {
+        if (seq < this.maxSeq) this.cycles += 0x10000;
+        this.maxSeq = seq;
+      }
+      let d = transit - this.lastTransit;
+      if (d < 0) d = -d;
+      this.jitter += (d - this.jitter) / 16;
+    }
+    this.lastTransit = transit;
+    this.rxCount++;
+  }
+
+  /** Our RTCP compound packet: SR when we sent since the last report, else RR; one block on the remote's stream. */
+  private sendRtcpReport(): void {
+    const blocks: ReportBlock[] = [];
+    if (this.rxSsrc >= 0 && this.rxCount > 0) {
+      const extMax = this.cycles + this.maxSeq;
+      const expected = extMax - this.baseSeq + 1;
+      const lost = Math.max(-0x800000, Math.min(0x7fffff, expected - this.rxCount));
+      const expectedInterval = expected - this.expectedPrior;
+      const receivedInterval = this.rxCount - this.receivedPrior;
+      this.expectedPrior = expected;
+      this.receivedPrior = this.rxCount;
+      const lostInterval = expectedInterval - receivedInterval;
+      const fraction = expectedInterval > 0 && lostInterval > 0 ? Math.floor((lostInterval * 256) / expectedInterval) : 0;
+      blocks.push({
+        ssrc: this.rxSsrc,
+        fractionLost: Math.min(255, fraction),
+        packetsLost: lost,
+        highestSeq: extMax >>> 0,
+        jitter: Math.floor(this.jitter) >>> 0,
+        lastSr: this.lastSrNtp,
+        delaySinceLastSr: this.lastSrNtp ? Math.floor(((performance.now() - this.lastSrAt) / 1000) * 65536) >>> 0 : 0,
+      });
+    }
+    const tx = this.counters[C_TX]!;
+    let packet: Buffer;
+    if (tx !== this.txAtLastReport) {
+      const now = Date.now();
+      const sec = Math.floor(now / 1000) + NTP_UNIX_OFFSET;
+      const frac = Math.floor(((now % 1000) / 1000) * 0x100000000);
+      const elapsed = this.lastSendTick < 0 ? 0 : (mediaClock.tick - this.lastSendTick) * TICK_SAMPLES;
+      packet = new RtcpSenderReport(this.ssrc, sec >>> 0, frac >>> 0, (this.lastTs + elapsed) >>> 0, tx, this.counters[C_TX_OCTETS]!, blocks).serialize();
+    } else packet = new RtcpReceiverReport(this.ssrc, blocks).serialize();
+    this.txAtLastReport = tx;
+    this.rtcp.send(packet, 0, packet.length, this.remoteRtcpPort, this.remoteAddress);
   }
 
   private onTelephoneEvent(event: number, end: boolean, ts: number): void {
@@ -277,7 +368,7 @@ export class RelayEndpoint {
   }
 
   onRtcp(msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    // RTCP is terminated here: reports describe the leg's own stream, which the relay rewrites anyway.
+    // RTCP is terminated here (reports describe the leg's own stream, which the relay rewrites); we send our own.
     if (rtcpPacketCount(msg, msg.length) < 0) {
       this.counters[C_DROPPED]!++;
       return;
@@ -285,6 +376,11 @@ export class RelayEndpoint {
     if (!this.rtcpLatched) {
       this.remoteRtcpPort = rinfo.port;
       this.rtcpLatched = true;
+    }
+    if (msg[1] === RTCP_SR) {
+      // LSR (RFC 3550 §6.4.1): the middle 32 bits of the SR's 64-bit NTP timestamp.
+      this.lastSrNtp = (((msg[10]! << 24) | (msg[11]! << 16) | (msg[12]! << 8) | msg[13]!) >>> 0);
+      this.lastSrAt = performance.now();
     }
     this.counters[C_RTCP]!++;
   }
@@ -320,11 +416,14 @@ export class RelayEndpoint {
     encodeInto(this.codec === CODEC_PCMU ? ULAW_ENCODE : ALAW_ENCODE, frame, 0, samples, buf, RTP_HEADER_LENGTH);
     this.rtp.send(buf, 0, RTP_HEADER_LENGTH + samples, this.remotePort, this.remoteAddress);
     this.counters[C_TX]!++;
+    this.counters[C_TX_OCTETS]! += samples;
     return more;
   }
 
   /** One 20 ms step of the clock. */
   onTick(): void {
+    // Reports are spread over the interval by endpoint id, so hundreds of legs do not report on the same tick.
+    if (this.configured && this.send && (mediaClock.tick + this.id * 37) % rtcpSettings.intervalTicks === 0) this.sendRtcpReport();
     if (this.dtmfSend !== null) this.stepDtmf(this.dtmfSend);
     else if (this.player !== null) {
       this.playAccumMs += TICK_MS;
@@ -363,6 +462,7 @@ export class RelayEndpoint {
       writeTelephoneEvent(buf, RTP_HEADER_LENGTH, { event: digitEvent(digit), end: endPkt, volume: DTMF_VOLUME, duration });
       this.rtp.send(buf, 0, RTP_HEADER_LENGTH + 4, this.remotePort, this.remoteAddress);
       this.counters[C_TX]!++;
+      this.counters[C_TX_OCTETS]! += 4;
     }
     d.step++;
     if (d.step > total + DTMF_GAP_TICKS) this.nextDigit(d);

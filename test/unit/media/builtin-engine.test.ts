@@ -1,10 +1,12 @@
 // Built-in media engine with real RTP on loopback: relay, rewriting, latching, transcoding, DTMF, players, timeout, recorder errors.
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BuiltinMediaEngine, MediaError, type MediaEndpoint } from '../../../services/media/index.js';
 import { DtmfDetector } from '../../../services/media/worker/dtmf-detector.js';
+import { RtcpSenderReport } from '../../../services/media/worker/rtcp-sender-report.js';
 import { writeWav } from '../../../services/media/sounds/index.js';
 import { rtpRange } from '../../helpers/ports.js';
 import { tempDir } from '../../helpers/relais-process.js';
@@ -348,4 +350,33 @@ test('RFC 4733 digits towards a leg without telephone-event are regenerated ther
     det.feed(s, 0, s.length);
   }
   assert.equal(got, '1');
+});
+
+test('RTCP: sender reports with our SSRC and counts, a report block on the remote stream, sent to its a=rtcp port', async () => {
+  const range2 = rtpRange(20);
+  const e2 = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: range2.min, rtpPortMax: range2.max, rtpTimeoutMs: 0, rtcpIntervalMs: 100 });
+  await e2.start();
+  const pa = await peer();
+  const rtcp = dgram.createSocket('udp4');
+  await new Promise<void>((r) => rtcp.bind(0, '127.0.0.1', () => r()));
+  const reports: Buffer[] = [];
+  rtcp.on('message', (m) => reports.push(m));
+  try {
+    const sdp = pa.sdp().replace('a=sendrecv', `a=rtcp:${rtcp.address().port}\r\na=sendrecv`);
+    const a = await e2.openEndpoint({ callId: 'rtcp', remoteSdp: sdp });
+    for (let i = 0; i < 5; i++) pa.send(a.local.port, 0, silenceU);
+    assert.equal(await a.play([{ silenceMs: 300 }]), 'done');
+    await pa.waitFor(() => reports.some((r) => r[1] === 200 && r.readUInt32BE(20) === 15), 'an SR counting the 15 packets sent');
+    const sr = RtcpSenderReport.parse(reports.find((r) => r[1] === 200 && r.readUInt32BE(20) === 15)!).packet;
+    assert.equal(sr.ssrc, pa.received[0]!.pkt.ssrc);
+    assert.equal(sr.octetCount, 15 * 160);
+    assert.equal(sr.reports.length, 1);
+    assert.equal(sr.reports[0]!.ssrc, pa.ssrc);
+    assert.equal(sr.reports[0]!.highestSeq, pa.seq - 1);
+    assert.equal(sr.reports[0]!.packetsLost, 0);
+    await a.close();
+  } finally {
+    rtcp.close();
+    await e2.stop();
+  }
 });
