@@ -140,6 +140,11 @@ export class BuiltinMediaEngine implements MediaEngine {
     await this.worker?.terminate();
   }
 
+  /** Test hook: blocks the worker thread for `ms`, as a starved thread would be. */
+  async stallWorkerForTest(ms: number): Promise<void> {
+    await this.command({ op: 'stall', ms });
+  }
+
   /** Counters summed over the worker's endpoints (benchmarks, diagnostics). */
   stats(): Promise<WorkerStats> {
     return this.command({ op: 'stats' }) as Promise<WorkerStats>;

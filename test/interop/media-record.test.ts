@@ -95,3 +95,30 @@ test('a played prompt is recorded in the out direction; close finalises a runnin
     pa.close();
   }
 });
+
+test('a worker stalled for 400 ms loses no recorded time: the WAV lasts as long as the call', async () => {
+  const dir = tempDir('media-rec-');
+  const pa = await RtpPeer.open();
+  try {
+    const a = await engine.openEndpoint({ callId: 'rec3', remoteSdp: pa.sdp({ pts: [0] }) });
+    const file = path.join(dir, 'stall.wav');
+    a.record(file, { direction: 'in' });
+    const t0 = performance.now();
+    for (let k = 0; k < 75; k++) {
+      pa.send(a.local.port, 0, encode(sine(1000, 160, 8000, k * 160), 'u'));
+      if (k === 20) void engine.stallWorkerForTest(400);
+      await new Promise((r) => setTimeout(r, 20)); // pacing the sender like a phone
+    }
+    const wall = performance.now() - t0;
+    await a.stopRecord();
+    await a.close();
+    const dur = Number(soxi('-D', file)) * 1000;
+    assert.ok(Math.abs(dur - wall) < 150, `recording ${dur.toFixed(0)} ms for ${wall.toFixed(0)} ms of call`);
+    const pcm = channel(file, 0);
+    let toneFrames = 0;
+    for (let i = 0; i + 160 <= pcm.length; i += 160) if (toneShare(pcm.subarray(i, i + 160), 1000) > 0.8) toneFrames++;
+    assert.ok(toneFrames >= 70, `${toneFrames} of 75 frames hold the caller's tone`);
+  } finally {
+    pa.close();
+  }
+});

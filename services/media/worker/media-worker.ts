@@ -223,6 +223,13 @@ async function handle(cmd: WorkerCommand): Promise<unknown> {
     }
     case 'stats':
       return stats();
+    case 'stall': {
+      const until = performance.now() + cmd.ms;
+      while (performance.now() < until) {
+        /* busy on purpose */
+      }
+      return undefined;
+    }
   }
 }
 
@@ -295,8 +302,15 @@ function onClock(): void {
   const due = Math.floor((performance.now() - t0) / TICK_MS);
   let n = due - done;
   if (n > MAX_CATCH_UP) {
-    lateTicks += n - MAX_CATCH_UP;
-    done += n - MAX_CATCH_UP;
+    // Players skip the lost time (a burst of seconds of audio helps nobody), but recordings keep it: their
+    // files must last as long as the call did, and the samples that arrived meanwhile wait in their rings.
+    const skipped = n - MAX_CATCH_UP;
+    lateTicks += skipped;
+    for (let k = 0; k < skipped; k++) {
+      mediaClock.tick++;
+      for (const e of endpoints.values()) e.recorder?.tick();
+    }
+    done += skipped;
     n = MAX_CATCH_UP;
   }
   for (let k = 0; k < n; k++) {

@@ -40,7 +40,9 @@ export type WorkerCommand =
   | { op: 'stopRecord'; id: number; ep: number }
   | { op: 'sendDtmf'; id: number; ep: number; digits: string }
   | { op: 'close'; id: number; ep: number }
-  | { op: 'stats'; id: number };
+  | { op: 'stats'; id: number }
+  /** Test hook: keeps the worker thread busy for `ms`, as a starved thread would be. */
+  | { op: 'stall'; id: number; ms: number };
 
 export interface WorkerStats {
   endpoints: number;
