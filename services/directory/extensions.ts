@@ -127,7 +127,8 @@ export class ExtensionRepository extends TableRepository<ExtensionRow, Extension
   create(input: ExtensionInput): Extension {
     const sipUsername = input.sipUsername ?? input.number;
     const secret = input.secret ?? generateSecret();
-    const alg = input.digestAlgorithm ?? 'both';
+    // MD5 alone by default: SIPp, baresip and many desk phones give up when any challenge is not MD5 (peers/README).
+    const alg = input.digestAlgorithm ?? 'MD5';
     this.check(input.number, sipUsername, alg, input.voicemailPin);
     if (secret.length < 8) throw new RelaisError('extension.secret_short', 'SIP secret must be at least 8 characters', { field: 'secret' });
     if (this.findByNumber(input.number)) throw new RelaisError('extension.exists', `extension ${input.number} already exists`, { field: 'number', status: 409 });

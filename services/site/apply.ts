@@ -111,7 +111,7 @@ export function applySite(store: Store, realm: string, site: SiteFile, source?: 
           userId: e.user === undefined ? null : userId(e.user),
           displayName: e.display_name ?? '',
           sipUsername: e.sip_username ?? e.number,
-          digestAlgorithm: e.digest_algorithm ?? ('both' as const),
+          digestAlgorithm: e.digest_algorithm ?? ('MD5' as const),
           voicemailEnabled: e.voicemail ?? true,
           voicemailPin: e.voicemail_pin ?? null,
           ...(e.secret !== undefined ? { secret: e.secret } : {}),

@@ -401,7 +401,7 @@ function checkSite(c: Checker, raw: unknown, extraUsers: readonly string[]): Sit
     set(t, 'transport', c.enm(o, 'transport', p, ['udp', 'tcp'] as const));
     set(t, 'register', c.bool(o, 'register', p));
     for (const k of ['username', 'auth_username', 'secret', 'realm', 'from_domain', 'caller_id'] as const) set(t, k, c.str(o, k, p));
-    set(t, 'allowed_ips', c.strList(o, 'allowed_ips', p, { pattern: /^[0-9.]+(\/\d{1,2})?$|^[0-9a-fA-F:]+(\/\d{1,3})?$/, hint: 'an IP address or CIDR block' }));
+    set(t, 'allowed_ips', c.strList(o, 'allowed_ips', p, { pattern: /^[0-9.]+(\/\d{1,2}|:\d{1,5})?$|^[0-9a-fA-F:]+(\/\d{1,3})?$/, hint: 'an IP address, CIDR block or address:port' }));
     set(t, 'expires', c.int(o, 'expires', p, { min: 60, max: 86400 }));
     set(t, 'enabled', c.bool(o, 'enabled', p));
     if ((t.register ?? true) && (t.username === undefined || t.secret === undefined)) {

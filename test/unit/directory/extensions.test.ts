@@ -23,7 +23,7 @@ test('create computes HA1 for the realm; lookups; update rehashes; rehash(realm)
     assert.equal(e.sipUsername, '100');
     assert.equal(e.ha1Md5, md5('100:office.example:s3cret-pass'));
     assert.equal(e.ha1Sha256, sha256('100:office.example:s3cret-pass'));
-    assert.equal(e.digestAlgorithm, 'both');
+    assert.equal(e.digestAlgorithm, 'MD5');
     assert.equal(e.voicemailEnabled, true);
     const gen = exts.create({ number: '101', sipUsername: 'bob101' });
     assert.equal(gen.secret.length, 16);
