@@ -1,6 +1,7 @@
 // Composition root: reads config, opens the store, wires modules, starts them in order, stops them in reverse.
 import fs from 'node:fs';
 import path from 'node:path';
+import { detectBoard, StatusLeds } from '../board/index.js';
 import { ApiServer } from './api/index.js';
 import { CallModule } from './call/index.js';
 import { createMediaEngine, type MediaEngine } from './media/index.js';
@@ -14,6 +15,7 @@ import {
   SystemClock,
   Logger,
   errorMessage,
+  overallStatus,
   type Clock,
   type Config,
   type Module,
@@ -43,6 +45,8 @@ export class Relais {
   trunks: TrunkService | undefined;
   /** B2BUA calls, hold/transfer/recording, call history, voicemail and *97. */
   calls: CallModule | undefined;
+  /** Status LEDs (Linux LED class on the Pi, simulated elsewhere). */
+  board: StatusLeds | undefined;
   private started: Module[] = [];
   private stopping: Promise<void> | undefined;
 
@@ -119,6 +123,23 @@ export class Relais {
       health: () => this.health(),
     });
     this.modules.push(this.api);
+
+    // LEDs only observe: a snapshot read once a second (health of the other modules, phones, calls).
+    const calls = this.calls;
+    const registrar = this.registrar;
+    this.board = new StatusLeds(detectBoard(), this.clock, () => {
+      const { board: _leds, ...modules } = this.health();
+      const activity = calls.activity();
+      return {
+        health: overallStatus(Object.values(modules).map((m) => m.status)),
+        registeredPhones: registrar.bindingCount(),
+        activeCalls: activity.active,
+        ringingCalls: activity.ringing,
+        updating: false,
+        error: false,
+      };
+    });
+    this.modules.push(this.board);
 
     for (const m of this.modules) {
       try {

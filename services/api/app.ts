@@ -2,7 +2,7 @@
 import http from 'node:http';
 import Koa from 'koa';
 import Router from '@koa/router';
-import { RelaisError, type Logger, type Module, type ModuleHealth } from '../shared/index.js';
+import { RelaisError, overallStatus, type Logger, type Module, type ModuleHealth } from '../shared/index.js';
 
 export interface ApiOptions {
   bind: string;
@@ -43,8 +43,7 @@ export class ApiServer implements Module {
     });
     this.router.get('/healthz', (ctx) => {
       const modules = this.opts.health();
-      const statuses = Object.values(modules).map((m) => m.status);
-      const status = statuses.includes('down') ? 'down' : statuses.includes('degraded') ? 'degraded' : 'ok';
+      const status = overallStatus(Object.values(modules).map((m) => m.status));
       ctx.status = status === 'down' ? 503 : 200;
       ctx.body = { status, modules };
     });

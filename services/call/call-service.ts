@@ -169,6 +169,13 @@ export class CallService implements Module {
     this.history.flush();
   }
 
+  /** Calls in progress, and how many of them still ring (LEDs, dashboard). */
+  activity(): { active: number; ringing: number } {
+    let ringing = 0;
+    for (const c of this.calls.values()) if (c.state === 'ringing') ringing++;
+    return { active: this.calls.size, ringing };
+  }
+
   health(): ModuleHealth {
     return { status: this.running ? 'ok' : 'down', detail: { active: this.calls.size, media: this.opts.media ? 'engine' : 'pass-through', ...this.counters } };
   }

@@ -127,6 +127,11 @@ export class CallModule implements Module {
     return this.calls.health();
   }
 
+  /** Calls in progress and ringing (LEDs, dashboard). */
+  activity(): { active: number; ringing: number } {
+    return this.calls.activity();
+  }
+
   /** Typed call events for watchers (console WebSocket, LEDs, queues). */
   get observer(): CallService['observer'] {
     return this.calls.observer;

@@ -13,3 +13,13 @@ export interface Module {
   stop(): Promise<void>;
   health(): ModuleHealth;
 }
+
+/** The appliance's status from its modules': down if any is down, else degraded if any is, else ok. */
+export function overallStatus(statuses: Iterable<HealthStatus>): HealthStatus {
+  let out: HealthStatus = 'ok';
+  for (const s of statuses) {
+    if (s === 'down') return 'down';
+    if (s === 'degraded') out = 'degraded';
+  }
+  return out;
+}

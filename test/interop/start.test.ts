@@ -7,10 +7,12 @@ test('relais serve answers /healthz on free ports and stops cleanly on SIGTERM',
   try {
     const res = await fetch(`${r.url}/healthz`);
     assert.equal(res.status, 200);
-    const body = (await res.json()) as { status: string; modules: Record<string, { status: string }> };
+    const body = (await res.json()) as { status: string; modules: Record<string, { status: string; detail?: unknown }> };
     assert.equal(body.status, 'ok');
     assert.equal(body.modules.storage?.status, 'ok');
     assert.equal(body.modules.api?.status, 'ok');
+    // No LED class on a test machine: the simulated board drives the LEDs.
+    assert.deepEqual(body.modules.board, { status: 'ok', detail: { driver: 'sim' } });
   } finally {
     const code = await r.stop();
     assert.equal(code, 0, r.output());
