@@ -113,6 +113,7 @@ export class Relais {
       logger: this.log,
       dataDir: config.dataDir,
       domain: config.domain,
+      settings: config.calls,
     });
     this.modules.push(this.calls);
 

@@ -23,4 +23,4 @@ export type {
   BlfState,
 } from './sip-host.js';
 export { statusOf } from './sip-host.js';
-export { CallModule, callSettingsFromEnv, type CallSettings, type CallModuleParts } from './wiring.js';
+export { CallModule, type CallModuleParts } from './wiring.js';

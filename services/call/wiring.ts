@@ -1,49 +1,12 @@
-// Builds the call module (CallService + Voicemail) from the running appliance's parts; env knobs for timeouts and recording.
+// Builds the call module (CallService + Voicemail) from the running appliance's parts and its call settings.
 import path from 'node:path';
-import type { Clock, Logger, Module, ModuleHealth } from '../shared/index.js';
-import { ConfigError } from '../shared/index.js';
+import type { CallSettings, Clock, Logger, Module, ModuleHealth } from '../shared/index.js';
 import type { Database } from '../storage/index.js';
 import { SettingsRepository, type ExtensionRepository } from '../directory/index.js';
 import type { MediaEngine } from '../media/index.js';
 import { CallService } from './call-service.js';
 import { Voicemail, type VoicemailPrompts } from './voicemail.js';
 import type { CallPresence, CallRegistrar, CallSipHost, CallTrunks } from './sip-host.js';
-
-/** Call-control knobs read from the environment (tests make them short). */
-export interface CallSettings {
-  /** RELAIS_RING_TIMEOUT_MS: how long contacts ring before voicemail / 480 (default 20 000). */
-  ringTimeoutMs: number;
-  /** RELAIS_RTP_TIMEOUT_MS: no RTP for this long ends a call (default: the media engine's, 30 s). */
-  rtpTimeoutMs: number | undefined;
-  /** RELAIS_RECORD_CALLS: 'all' records every answered call; 'numbers' (default) only numbers with record on. */
-  record: 'all' | 'numbers';
-  /** RELAIS_VM_SILENCE_MS: voicemail recording stops after this much silence (default 5000). */
-  voicemailSilenceMs: number;
-  /** RELAIS_VM_MAX_MS: longest voicemail message (default 120 000). */
-  voicemailMaxMs: number;
-}
-
-function msFromEnv(env: NodeJS.ProcessEnv, name: string, def: number, min: number): number {
-  const v = env[name];
-  if (v === undefined || v === '') return def;
-  if (!/^\d+$/.test(v) || Number(v) < min) throw new ConfigError(`${name}: "${v}" must be a number of milliseconds, at least ${min}`, name);
-  return Number(v);
-}
-
-export function callSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): CallSettings {
-  const rec = env.RELAIS_RECORD_CALLS;
-  if (rec !== undefined && rec !== '' && rec !== 'all' && rec !== 'numbers') {
-    throw new ConfigError(`RELAIS_RECORD_CALLS: "${rec}" must be "all" or "numbers"`, 'RELAIS_RECORD_CALLS');
-  }
-  const rtp = env.RELAIS_RTP_TIMEOUT_MS;
-  return {
-    ringTimeoutMs: msFromEnv(env, 'RELAIS_RING_TIMEOUT_MS', 20_000, 500),
-    rtpTimeoutMs: rtp === undefined || rtp === '' ? undefined : msFromEnv(env, 'RELAIS_RTP_TIMEOUT_MS', 30_000, 500),
-    record: rec === 'all' ? 'all' : 'numbers',
-    voicemailSilenceMs: msFromEnv(env, 'RELAIS_VM_SILENCE_MS', 5000, 500),
-    voicemailMaxMs: msFromEnv(env, 'RELAIS_VM_MAX_MS', 120_000, 1000),
-  };
-}
 
 export interface CallModuleParts {
   db: Database;
@@ -58,7 +21,8 @@ export interface CallModuleParts {
   logger: Logger;
   dataDir: string;
   domain: string;
-  settings?: CallSettings;
+  /** Timeouts and recording from the configuration (--ring-timeout, --record-calls …). */
+  settings: CallSettings;
 }
 
 /** The module the composition root starts after SIP, registrar, presence and media. */
@@ -68,7 +32,7 @@ export class CallModule implements Module {
   readonly voicemail: Voicemail;
 
   constructor(private readonly parts: CallModuleParts) {
-    const s = parts.settings ?? callSettingsFromEnv();
+    const s = parts.settings;
     const siteSettings = new SettingsRepository(parts.db);
     const language = siteSettings.get('site.language')?.replace(/^"|"$/g, '') ?? 'en';
     const dndQuery = parts.db.prepare('SELECT dnd FROM users WHERE id = ?');

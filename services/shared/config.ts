@@ -19,6 +19,34 @@ export interface Config {
   adminPassword: string | undefined;
   /** Site file applied on first start when the store is empty (undefined = embedded default site). */
   siteFile: string | undefined;
+  /** Call-control timeouts and recording (tests make them short). */
+  calls: CallSettings;
+  /** rtpengine backend settings beyond its ng address (used with --media rtpengine). */
+  rtpengineMedia: RtpengineMediaSettings;
+}
+
+/** Call-control knobs: --ring-timeout, --rtp-timeout, --record-calls, --vm-silence, --vm-max. */
+export interface CallSettings {
+  /** How long contacts ring before voicemail / 480 (default 20 000 ms). */
+  ringTimeoutMs: number;
+  /** No RTP for this long ends a call (undefined: the media engine's default, 30 s). */
+  rtpTimeoutMs: number | undefined;
+  /** 'all' records every answered call; 'numbers' (default) only numbers with record on. */
+  record: 'all' | 'numbers';
+  /** Voicemail recording stops after this much silence (default 5000 ms). */
+  voicemailSilenceMs: number;
+  /** Longest voicemail message (default 120 000 ms). */
+  voicemailMaxMs: number;
+}
+
+/** --rtpengine-dtmf, --rtpengine-recording-dir, --rtpengine-inject-dtmf. */
+export interface RtpengineMediaSettings {
+  /** Where Relais listens for rtpengine's DTMF log (--dtmf-log-dest); false = off. Default: ng port + 1 on 127.0.0.1. */
+  dtmfListen: { host: string; port: number } | false;
+  /** rtpengine's --recording-dir (pcap method); undefined = recording unsupported. */
+  recordingDir: string | undefined;
+  /** RFC 4733 sending through rtpengine (costs rtpengine CPU on every call). */
+  injectDtmf: boolean;
 }
 
 interface OptionSpec {
@@ -38,9 +66,31 @@ const OPTIONS: OptionSpec[] = [
   { flag: '--rtpengine', env: 'RELAIS_RTPENGINE', key: 'rtpengine' },
   { flag: '--domain', env: 'RELAIS_DOMAIN', key: 'domain' },
   { flag: '--site', env: 'RELAIS_SITE', key: 'site' },
+  { flag: '--ring-timeout', env: 'RELAIS_RING_TIMEOUT_MS', key: 'ringTimeout' },
+  { flag: '--rtp-timeout', env: 'RELAIS_RTP_TIMEOUT_MS', key: 'rtpTimeout' },
+  { flag: '--record-calls', env: 'RELAIS_RECORD_CALLS', key: 'recordCalls' },
+  { flag: '--vm-silence', env: 'RELAIS_VM_SILENCE_MS', key: 'vmSilence' },
+  { flag: '--vm-max', env: 'RELAIS_VM_MAX_MS', key: 'vmMax' },
+  { flag: '--rtpengine-dtmf', env: 'RELAIS_RTPENGINE_DTMF', key: 'rtpengineDtmf' },
+  { flag: '--rtpengine-recording-dir', env: 'RELAIS_RTPENGINE_RECORDING_DIR', key: 'rtpengineRecordingDir' },
+  { flag: '--rtpengine-inject-dtmf', env: 'RELAIS_RTPENGINE_INJECT_DTMF', key: 'rtpengineInjectDtmf' },
 ];
 
-export const CONFIG_HELP = OPTIONS.map((o) => `  ${o.flag.padEnd(14)} (env ${o.env})`).join('\n');
+export const CONFIG_HELP = OPTIONS.map((o) => `  ${o.flag.padEnd(26)} (env ${o.env})`).join('\n');
+
+function parseMs(value: string, name: string, min: number): number {
+  if (!/^\d+$/.test(value) || Number(value) < min) throw new ConfigError(`${name}: "${value}" must be a number of milliseconds, at least ${min}`, name);
+  return Number(value);
+}
+
+const TRUE_WORDS = ['1', 'true', 'yes', 'on'];
+const FALSE_WORDS = ['0', 'false', 'no', 'off'];
+
+function parseBoolean(value: string, name: string): boolean {
+  if (TRUE_WORDS.includes(value)) return true;
+  if (FALSE_WORDS.includes(value)) return false;
+  throw new ConfigError(`${name}: "${value}" must be 1 or 0 (also true/false, yes/no, on/off)`, name);
+}
 
 function parsePort(value: string, name: string): number {
   if (!/^\d+$/.test(value)) throw new ConfigError(`${name}: "${value}" is not a port number (1-65535)`, name);
@@ -142,6 +192,39 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const site = get('site');
   const siteFile = site ? path.resolve(cwd, site.value) : undefined;
 
+  const ms = (key: string, def: number, min: number): number => {
+    const v = get(key);
+    return v ? parseMs(v.value, v.name, min) : def;
+  };
+  const rec = get('recordCalls');
+  if (rec && rec.value !== 'all' && rec.value !== 'numbers') {
+    throw new ConfigError(`${rec.name}: "${rec.value}" must be "all" or "numbers"`, rec.name);
+  }
+  const rtpTimeout = get('rtpTimeout');
+  const calls: CallSettings = {
+    ringTimeoutMs: ms('ringTimeout', 20_000, 500),
+    rtpTimeoutMs: rtpTimeout ? parseMs(rtpTimeout.value, rtpTimeout.name, 500) : undefined,
+    record: rec?.value === 'all' ? 'all' : 'numbers',
+    voicemailSilenceMs: ms('vmSilence', 5000, 500),
+    voicemailMaxMs: ms('vmMax', 120_000, 1000),
+  };
+
+  const dtmf = get('rtpengineDtmf');
+  let dtmfListen: RtpengineMediaSettings['dtmfListen'] = { host: '127.0.0.1', port: rtpengine.port + 1 };
+  if (dtmf?.value === 'off') dtmfListen = false;
+  else if (dtmf) {
+    const m = /^(.+):(\d+)$/.exec(dtmf.value);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new ConfigError(`${dtmf.name}: "${dtmf.value}" must be HOST:PORT or off`, dtmf.name);
+    dtmfListen = { host: m[1]!, port: Number(m[2]) };
+  }
+  const recDir = get('rtpengineRecordingDir');
+  const inject = get('rtpengineInjectDtmf');
+  const rtpengineMedia: RtpengineMediaSettings = {
+    dtmfListen,
+    recordingDir: recDir ? path.resolve(cwd, recDir.value) : undefined,
+    injectDtmf: inject ? parseBoolean(inject.value, inject.name) : false,
+  };
+
   return {
     bind,
     sipPort,
@@ -155,5 +238,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     domain,
     adminPassword: env.RELAIS_ADMIN_PASSWORD || undefined,
     siteFile,
+    calls,
+    rtpengineMedia,
   };
 }

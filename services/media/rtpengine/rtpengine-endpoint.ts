@@ -428,7 +428,7 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
   record(file: string, opts: RecordOptions): void {
     this.checkOpen();
     if (!this.ctx.recordingDir) {
-      this.emit('error', new MediaError('media.record_unsupported', 'recording with rtpengine needs its recording directory (RELAIS_RTPENGINE_RECORDING_DIR = rtpengine --recording-dir, --recording-method=pcap)'));
+      this.emit('error', new MediaError('media.record_unsupported', 'recording with rtpengine needs its recording directory (--rtpengine-recording-dir / RELAIS_RTPENGINE_RECORDING_DIR = rtpengine --recording-dir, --recording-method=pcap)'));
       return;
     }
     const rec: NonNullable<typeof this.recording> = { file, opts, live: undefined };

@@ -1,4 +1,4 @@
-// Voicemail with fakes: deposit (prompt, beep, stop on silence, row + MWI), empty messages dropped, *97 PIN; env settings.
+// Voicemail with fakes: deposit (prompt, beep, stop on silence, row + MWI), empty messages dropped, *97 PIN; pcm helpers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Store } from '../../../services/storage/index.js';
 import { ExtensionRepository } from '../../../services/directory/index.js';
-import { SystemClock, silentLogger, ConfigError } from '../../../services/shared/index.js';
-import { Call, CallHistory, Leg, Voicemail, VoicemailRepository, callSettingsFromEnv, pcmRms, soundMs } from '../../../services/call/index.js';
+import { SystemClock, silentLogger } from '../../../services/shared/index.js';
+import { Call, CallHistory, Leg, Voicemail, VoicemailRepository, pcmRms, soundMs } from '../../../services/call/index.js';
 import type { PlayItem, RecordOptions } from '../../../services/media/index.js';
 import { FakeEndpoint, FakePresence, FakeReq, FakeRes, FakeSip, makeInvite } from './fakes.js';
 
@@ -142,12 +142,8 @@ test('*97: right PIN plays the new messages in order and marks them old; MWI fol
   t.store.close();
 });
 
-test('pcm helpers and env settings', () => {
+test('pcm helpers', () => {
   assert.ok(Math.abs(pcmRms(pcm(0.1, 1000)) - 0.5 / Math.SQRT2) < 0.01);
   assert.equal(soundMs(pcm(1, undefined), 0.01), 0);
   assert.equal(soundMs(Buffer.concat([pcm(0.4, 440), pcm(0.6, undefined)]), 0.01), 400);
-  assert.deepEqual(callSettingsFromEnv({}), { ringTimeoutMs: 20_000, rtpTimeoutMs: undefined, record: 'numbers', voicemailSilenceMs: 5000, voicemailMaxMs: 120_000 });
-  assert.equal(callSettingsFromEnv({ RELAIS_RTP_TIMEOUT_MS: '2500', RELAIS_RECORD_CALLS: 'all' }).rtpTimeoutMs, 2500);
-  assert.throws(() => callSettingsFromEnv({ RELAIS_RING_TIMEOUT_MS: 'soon' }), (e: unknown) => e instanceof ConfigError && /RELAIS_RING_TIMEOUT_MS: "soon"/.test(e.message));
-  assert.throws(() => callSettingsFromEnv({ RELAIS_RECORD_CALLS: 'some' }), /must be "all" or "numbers"/);
 });

@@ -27,6 +27,38 @@ test('flags override environment', () => {
   assert.equal(c.dataDir, '/x/d');
 });
 
+test('call settings: defaults, environment, flags over environment', () => {
+  assert.deepEqual(loadConfig([], {}).calls, { ringTimeoutMs: 20_000, rtpTimeoutMs: undefined, record: 'numbers', voicemailSilenceMs: 5000, voicemailMaxMs: 120_000 });
+  assert.equal(loadConfig([], { RELAIS_RTP_TIMEOUT_MS: '2500', RELAIS_RECORD_CALLS: 'all' }).calls.rtpTimeoutMs, 2500);
+  const c = loadConfig(
+    ['--ring-timeout', '3000', '--rtp-timeout=4000', '--record-calls', 'all', '--vm-silence', '800', '--vm-max', '9000'],
+    { RELAIS_RING_TIMEOUT_MS: '1000', RELAIS_RECORD_CALLS: 'numbers', RELAIS_VM_MAX_MS: '2000' },
+  );
+  assert.deepEqual(c.calls, { ringTimeoutMs: 3000, rtpTimeoutMs: 4000, record: 'all', voicemailSilenceMs: 800, voicemailMaxMs: 9000 });
+  assert.deepEqual(loadConfig([], { RELAIS_VM_SILENCE_MS: '700', RELAIS_VM_MAX_MS: '1000' }).calls, {
+    ringTimeoutMs: 20_000,
+    rtpTimeoutMs: undefined,
+    record: 'numbers',
+    voicemailSilenceMs: 700,
+    voicemailMaxMs: 1000,
+  });
+});
+
+test('rtpengine media settings: DTMF listener follows the ng port, flags and environment', () => {
+  assert.deepEqual(loadConfig(['--rtpengine', '10.0.0.5:2223'], {}).rtpengineMedia, {
+    dtmfListen: { host: '127.0.0.1', port: 2224 },
+    recordingDir: undefined,
+    injectDtmf: false,
+  });
+  assert.deepEqual(
+    loadConfig(['--rtpengine-dtmf', '0.0.0.0:9999', '--rtpengine-recording-dir', 'rec', '--rtpengine-inject-dtmf', 'on'], {}, '/srv').rtpengineMedia,
+    { dtmfListen: { host: '0.0.0.0', port: 9999 }, recordingDir: '/srv/rec', injectDtmf: true },
+  );
+  const env = { RELAIS_RTPENGINE_DTMF: 'off', RELAIS_RTPENGINE_RECORDING_DIR: '/data/rec', RELAIS_RTPENGINE_INJECT_DTMF: '1' };
+  assert.deepEqual(loadConfig([], env).rtpengineMedia, { dtmfListen: false, recordingDir: '/data/rec', injectDtmf: true });
+  assert.equal(loadConfig(['--rtpengine-inject-dtmf=0'], env).rtpengineMedia.injectDtmf, false);
+});
+
 const bad: [string[], Record<string, string>, RegExp][] = [
   [['--sip-port', 'abc'], {}, /--sip-port: "abc" is not a port number/],
   [['--sip-port', '70000'], {}, /out of range/],
@@ -41,6 +73,15 @@ const bad: [string[], Record<string, string>, RegExp][] = [
   [['--colour', 'red'], {}, /unknown option "--colour"/],
   [['--sip-port'], {}, /--sip-port needs a value/],
   [['--sip-port', '5060', '--http-port', '5060'], {}, /HTTP port and SIP port are both 5060/],
+  [[], { RELAIS_RING_TIMEOUT_MS: 'soon' }, /RELAIS_RING_TIMEOUT_MS: "soon" must be a number of milliseconds, at least 500/],
+  [['--ring-timeout', '499'], {}, /--ring-timeout: "499" must be a number of milliseconds, at least 500/],
+  [['--rtp-timeout', '-1'], {}, /--rtp-timeout: "-1" must be a number of milliseconds/],
+  [[], { RELAIS_RECORD_CALLS: 'some' }, /RELAIS_RECORD_CALLS: "some" must be "all" or "numbers"/],
+  [['--vm-silence', '1.5'], {}, /--vm-silence: "1.5" must be a number of milliseconds/],
+  [['--vm-max', '999'], {}, /--vm-max: "999" must be a number of milliseconds, at least 1000/],
+  [[], { RELAIS_RTPENGINE_DTMF: '9999' }, /RELAIS_RTPENGINE_DTMF: "9999" must be HOST:PORT or off/],
+  [['--rtpengine-dtmf', 'h:70000'], {}, /--rtpengine-dtmf: "h:70000" must be HOST:PORT or off/],
+  [['--rtpengine-inject-dtmf', 'maybe'], {}, /--rtpengine-inject-dtmf: "maybe" must be 1 or 0/],
 ];
 
 for (const [argv, env, re] of bad) {
