@@ -1,10 +1,9 @@
 // Headless baresip test phone: one process per phone, driven over ctrl_tcp (netstring JSON), events awaited, never slept on.
 import { spawn, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { freePort, rtpRange } from './ports.js';
+import { freePort, rtpRange, udpTcpFree } from './ports.js';
 import { tempDir } from './relais-process.js';
 
 export const BARESIP_MODULES = '/usr/lib/baresip/modules';
@@ -55,23 +54,6 @@ const live = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
-
-async function udpTcpFree(port: number): Promise<boolean> {
-  const tcp = net.createServer();
-  const okTcp = await new Promise<boolean>((resolve) => {
-    tcp.once('error', () => resolve(false));
-    tcp.listen(port, '127.0.0.1', () => resolve(true));
-  });
-  if (okTcp) await new Promise<void>((r) => tcp.close(() => r()));
-  if (!okTcp) return false;
-  const udp = dgram.createSocket('udp4');
-  const okUdp = await new Promise<boolean>((resolve) => {
-    udp.once('error', () => resolve(false));
-    udp.bind(port, '127.0.0.1', () => resolve(true));
-  });
-  if (okUdp) await new Promise<void>((r) => udp.close(() => r()));
-  return okUdp;
-}
 
 /** baresip also opens a TLS listener on the SIP port + 1, so both must be free. */
 async function freeSipPort(): Promise<number> {

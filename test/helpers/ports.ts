@@ -22,6 +22,29 @@ async function tryPort(port: number): Promise<number | undefined> {
   return ok ? tcpPort : undefined;
 }
 
+/** Whether a UDP socket can bind this port on `address` right now (bound, then closed again). */
+export async function udpFree(port: number, address = '127.0.0.1'): Promise<boolean> {
+  const udp = dgram.createSocket('udp4');
+  const ok = await new Promise<boolean>((resolve) => {
+    udp.once('error', () => resolve(false));
+    udp.bind(port, address, () => resolve(true));
+  });
+  if (ok) await new Promise<void>((r) => udp.close(() => r()));
+  return ok;
+}
+
+/** Whether this port is free for both TCP and UDP on 127.0.0.1 right now. */
+export async function udpTcpFree(port: number): Promise<boolean> {
+  const tcp = net.createServer();
+  const okTcp = await new Promise<boolean>((resolve) => {
+    tcp.once('error', () => resolve(false));
+    tcp.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (!okTcp) return false;
+  await new Promise<void>((r) => tcp.close(() => r()));
+  return udpFree(port);
+}
+
 /** A port free for TCP and UDP on 127.0.0.1 right now. */
 export async function freePort(): Promise<number> {
   for (let i = 0; i < 50; i++) {

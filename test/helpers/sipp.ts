@@ -1,10 +1,9 @@
 // Runs SIPp with an XML scenario, bounded in calls (-m) and time (-timeout); returns the exit code and call counts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './ports.js';
+import { freePort, udpFree } from './ports.js';
 import { tempDir } from './relais-process.js';
 
 /** test/interop/sipp (XML scenarios live in the source tree; dist holds only compiled JS). */
@@ -58,20 +57,10 @@ export interface SippProcess {
   kill: () => void;
 }
 
-async function udpInUse(port: number, address = '127.0.0.1'): Promise<boolean> {
-  const s = dgram.createSocket('udp4');
-  const free = await new Promise<boolean>((resolve) => {
-    s.once('error', () => resolve(false));
-    s.bind(port, address, () => resolve(true));
-  });
-  if (free) await new Promise<void>((r) => s.close(() => r()));
-  return !free;
-}
-
 async function freeMediaPort(): Promise<number> {
   for (let i = 0; i < 50; i++) {
     const p = await freePort();
-    if (p + 3 <= 65535 && !(await udpInUse(p + 2)) && !(await udpInUse(p + 1)) && !(await udpInUse(p + 3))) return p;
+    if (p + 3 <= 65535 && (await udpFree(p + 2)) && (await udpFree(p + 1)) && (await udpFree(p + 3))) return p;
   }
   throw new Error('no free UDP port block for SIPp media');
 }
@@ -132,7 +121,7 @@ export async function startSipp(opts: SippOptions): Promise<SippProcess> {
     });
   });
   const deadline = Date.now() + 5000;
-  while (!(await udpInUse(localPort, opts.localAddress))) {
+  while (await udpFree(localPort, opts.localAddress)) {
     if (child.exitCode !== null || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -1,10 +1,9 @@
 // Starts a real rtpengine (userspace, no kernel table) on free loopback ports for a test, and kills it at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
 import { NgClient } from '../../services/media/rtpengine/index.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort, udpFree } from '../helpers/ports.js';
 import { tempDir } from '../helpers/relais-process.js';
 
 export interface RtpengineDaemon {
@@ -18,26 +17,16 @@ export interface RtpengineDaemon {
 
 const running = new Set<ChildProcess>();
 
-async function bindable(port: number): Promise<boolean> {
-  const s = dgram.createSocket('udp4');
-  const ok = await new Promise<boolean>((resolve) => {
-    s.once('error', () => resolve(false));
-    s.bind(port, '127.0.0.1', () => resolve(true));
-  });
-  if (ok) await new Promise<void>((r) => s.close(() => r()));
-  return ok;
-}
-
 /**
  * An RTP range for a test's own rtpengine or engine: a random block in 42000-59999, above the ranges that
- * helpers/ports.ts rtpRange (20000-40000) and the media bench (30000-41999) hand out, with every port free now.
+ * helpers/ports.ts rtpRange (20000-32700) and the media bench (30000-41999) hand out, with every port free now.
  */
 export async function freeRtpRange(size = 100): Promise<{ min: number; max: number }> {
   const blocks = Math.floor(18000 / size);
   for (let attempt = 0; attempt < 20; attempt++) {
     const min = 42000 + Math.floor(Math.random() * blocks) * size;
     let free = true;
-    for (let p = min; p < min + size && free; p++) free = await bindable(p);
+    for (let p = min; p < min + size && free; p++) free = await udpFree(p);
     if (free) return { min, max: min + size - 1 };
   }
   throw new Error(`no free block of ${size} UDP ports in 42000-59999`);
