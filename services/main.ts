@@ -2,11 +2,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { detectBoard, StatusLeds } from '../board/index.js';
-import { ApiServer } from './api/index.js';
+import { ApiServer, mountRestApi } from './api/index.js';
 import { CallModule } from './call/index.js';
 import { createMediaEngine, type MediaEngine } from './media/index.js';
 import { registerRtpengineBackend } from './media/rtpengine/index.js';
-import { PromptLibrary } from './media/sounds/index.js';
+import { PromptLibrary, SoundLibrary } from './media/sounds/index.js';
 import { PresenceServer, Registrar, SipStack, TrunkService } from './sip/index.js';
 import { Store } from './storage/index.js';
 import type { Directory } from './directory/index.js';
@@ -122,6 +122,15 @@ export class Relais {
       port: config.httpPort,
       logger: this.log,
       health: () => this.health(),
+    });
+    mountRestApi(this.api, {
+      users: dir.users,
+      extensions: dir.extensions,
+      calls: this.calls,
+      sounds: new SoundLibrary({ dataDir: config.dataDir, db: store.db, clock: this.clock }),
+      dataDir: config.dataDir,
+      clock: this.clock,
+      logger: this.log,
     });
     this.modules.push(this.api);
 

@@ -50,6 +50,17 @@ export class ApiServer implements Module {
   }
 
   async start(): Promise<void> {
+    // Whatever no route answered (unknown path, wrong method) still gets a JSON error a client can read.
+    this.app.use(async (ctx, next) => {
+      await next();
+      if ((ctx.body !== undefined && ctx.body !== null) || ![404, 405, 501].includes(ctx.status)) return;
+      ctx.body = {
+        error:
+          ctx.status === 404
+            ? { code: 'http.not_found', message: `no such resource: ${ctx.method} ${ctx.path}` }
+            : { code: 'http.method_not_allowed', message: `${ctx.method} is not allowed on ${ctx.path}${ctx.response.get('Allow') ? `; allowed: ${ctx.response.get('Allow')}` : ''}` },
+      };
+    });
     this.app.use(this.router.routes()).use(this.router.allowedMethods());
     const server = http.createServer(this.app.callback());
     await new Promise<void>((resolve, reject) => {

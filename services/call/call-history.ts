@@ -174,10 +174,14 @@ export class CallHistory {
     return r ? toRecord(r) : undefined;
   }
 
-  /** Most recent first. */
-  list(limit = 100): CallRecord[] {
+  /** Most recent first; `before` (ms, exclusive) pages back through older calls. */
+  list(limit = 100, before?: number): CallRecord[] {
     this.flush();
-    return (this.db.prepare('SELECT * FROM calls ORDER BY started_at DESC, rowid DESC LIMIT ?').all(limit) as CallRow[]).map(toRecord);
+    const rows =
+      before === undefined
+        ? this.db.prepare('SELECT * FROM calls ORDER BY started_at DESC, rowid DESC LIMIT ?').all(limit)
+        : this.db.prepare('SELECT * FROM calls WHERE started_at < ? ORDER BY started_at DESC, rowid DESC LIMIT ?').all(before, limit);
+    return (rows as CallRow[]).map(toRecord);
   }
 
   events(callId: string): CallEventRecord[] {
@@ -239,6 +243,11 @@ export class VoicemailRepository {
 
   markOld(id: number): void {
     this.db.prepare('UPDATE voicemails SET is_new = 0 WHERE id = ?').run(id);
+  }
+
+  /** Back to new (a message marked heard by mistake). */
+  markNew(id: number): void {
+    this.db.prepare('UPDATE voicemails SET is_new = 1 WHERE id = ?').run(id);
   }
 
   remove(id: number): VoicemailRecord | undefined {

@@ -3,6 +3,7 @@ import { prepared } from './prepared.js';
 import { TableRepository } from './table-repository.js';
 import type { Database } from '../storage/index.js';
 import { RelaisError } from '../shared/index.js';
+import { validateActions } from './scenario-model.js';
 
 export type SoundKind = 'prompt' | 'moh' | 'system';
 export const SOUND_KINDS: readonly SoundKind[] = ['prompt', 'moh', 'system'];
@@ -66,6 +67,23 @@ export class SoundRepository extends TableRepository<Row, Sound> {
     const info = prepared(this.db, 'INSERT INTO sounds (name, file, kind, language, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(s.name, s.file, s.kind, s.language, s.durationMs, this.now());
     return this.require(Number(info.lastInsertRowid));
+  }
+
+  /** What still plays this sound (numbers, queues, scenarios), named for a person; empty when it can go. */
+  usedBy(sound: Sound): string[] {
+    const uses: string[] = [];
+    for (const r of prepared(this.db, 'SELECT did FROM numbers WHERE welcome_sound_id = ?').all(sound.id) as { did: string }[]) uses.push(`number ${r.did} (welcome)`);
+    const queues = prepared(this.db, 'SELECT name, timeout_sound_id AS t, moh_sound_id AS m FROM queues WHERE timeout_sound_id = ? OR moh_sound_id = ?').all(sound.id, sound.id) as { name: string; t: number | null; m: number | null }[];
+    for (const q of queues) uses.push(`queue ${q.name} (${q.m === sound.id ? 'music on hold' : 'timeout'})`);
+    // Scenarios name sounds inside their action lists (JSON), not by foreign key.
+    for (const sc of prepared(this.db, 'SELECT name, actions FROM scenarios').all() as { name: string; actions: string }[]) {
+      try {
+        if (validateActions(JSON.parse(sc.actions)).refs.sounds.some((r) => r.name === sound.name)) uses.push(`scenario ${sc.name}`);
+      } catch {
+        /* an unreadable action list refers to nothing we can name */
+      }
+    }
+    return uses;
   }
 
   update(id: number, patch: Partial<Omit<Sound, 'id' | 'createdAt'>>): Sound {

@@ -112,7 +112,8 @@ export class SoundLibrary {
         await convertTo8kMonoWav(tmpIn, tmpOut, { inputFormat: kindOfFile, maxSeconds, timeoutMs: this.convertTimeoutMs });
       } catch (err) {
         if (err instanceof ToolError && err.tool === 'ffmpeg' && err.stderr) {
-          throw new SoundError(`"${shown}" is not an MP3 or WAV audio file (ffmpeg: ${lastLine(err.stderr)})`);
+          // ffmpeg names its input by our temporary path: show the user's file name instead.
+          throw new SoundError(`"${shown}" is not an MP3 or WAV audio file (ffmpeg: ${lastLine(err.stderr).split(tmpIn).join(shown)})`);
         }
         throw new SoundError(`"${shown}" could not be converted: ${(err as Error).message}`);
       }

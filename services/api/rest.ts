@@ -1,0 +1,42 @@
+// The REST surface under /api: authentication first, then one router file per resource.
+import Router from '@koa/router';
+import type { CallModule } from '../call/index.js';
+import type { ExtensionRepository, UserRepository } from '../directory/index.js';
+import type { SoundLibrary } from '../media/sounds/index.js';
+import type { Clock, Logger } from '../shared/index.js';
+import type { ApiServer } from './app.js';
+import { Authenticator, type ApiState, type SessionLimits } from './auth.js';
+import { callRoutes } from './routes/calls.js';
+import { sessionRoutes } from './routes/session.js';
+import { soundRoutes } from './routes/sounds.js';
+import { voicemailRoutes } from './routes/voicemails.js';
+
+export interface RestApiDeps {
+  users: UserRepository;
+  extensions: ExtensionRepository;
+  calls: CallModule;
+  sounds: SoundLibrary;
+  dataDir: string;
+  clock: Clock;
+  logger: Logger;
+  sessions?: Partial<SessionLimits>;
+  maxFailedLogins?: number;
+  maxUploadBytes?: number;
+}
+
+/** Registers /api/* on the server's router (before it starts); returns the authenticator (sessions, throttle). */
+export function mountRestApi(api: ApiServer, deps: RestApiDeps): Authenticator {
+  const auth = new Authenticator({
+    users: deps.users,
+    clock: deps.clock,
+    ...(deps.sessions ? { sessions: deps.sessions } : {}),
+    ...(deps.maxFailedLogins !== undefined ? { maxFailedLogins: deps.maxFailedLogins } : {}),
+  });
+  const router = new Router<ApiState>({ prefix: '/api' });
+  sessionRoutes(router, auth);
+  callRoutes(router, auth, deps.calls, deps.dataDir);
+  voicemailRoutes(router, { auth, calls: deps.calls, extensions: deps.extensions, dataDir: deps.dataDir, logger: deps.logger });
+  soundRoutes(router, { auth, library: deps.sounds, ...(deps.maxUploadBytes !== undefined ? { maxUploadBytes: deps.maxUploadBytes } : {}) });
+  api.router.use(router.routes(), router.allowedMethods());
+  return auth;
+}
