@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
-import { runSipp, startSipp, describeSipp } from '../helpers/sipp.js';
+import { runSipp, startSipp, describeSipp, type SippResult } from '../helpers/sipp.js';
 import { freePort } from '../helpers/ports.js';
 import { ext, writeSite } from './call-site.js';
 import { lastEndedCall } from './call-support.js';
@@ -47,14 +47,14 @@ type CallRow = { direction: string; caller: string; callee: string; cause: strin
 const lastCall = (since: number): Promise<CallRow> =>
   lastEndedCall<CallRow>(relais.dataDir, since, 'direction, caller, callee, cause, number_id, status, answered_by');
 
-test('outbound: an extension dials a national number, the route sends it to the trunk with the number as caller ID', async () => {
-  const since = Date.now();
-  const provider = await startSipp({ scenario: 'call-uas.xml', localAddress: PROVIDER, localPort: providerPort, timeoutS: 20 });
+/** Extension 202 (Bob) dials `number`; the provider (SIPp `providerScenario` on PROVIDER) answers. Both must succeed. */
+async function bobCallsOut(number: string, providerScenario: string): Promise<{ r: SippResult; p: SippResult }> {
+  const provider = await startSipp({ scenario: providerScenario, localAddress: PROVIDER, localPort: providerPort, timeoutS: 20 });
   const r = await runSipp({
     scenario: 'call-uac.xml',
     target: `127.0.0.1:${relais.sipPort}`,
-    service: '0612345678',
-    authUri: `0612345678@127.0.0.1:${relais.sipPort}`,
+    service: number,
+    authUri: `${number}@127.0.0.1:${relais.sipPort}`,
     keys: { domain: '127.0.0.1', caller: '202', caller_name: 'Bob' },
     auth: { username: '202', password: 'secret-202' },
     timeoutS: 20,
@@ -63,6 +63,12 @@ test('outbound: an extension dials a national number, the route sends it to the 
   const p = await provider.done;
   assert.equal(r.code, 0, `caller: ${describeSipp(r)}\n${relais.output().slice(-3000)}`);
   assert.equal(p.code, 0, `provider: ${describeSipp(p)}`);
+  return { r, p };
+}
+
+test('outbound: an extension dials a national number, the route sends it to the trunk with the number as caller ID', async () => {
+  const since = Date.now();
+  const { p } = await bobCallsOut('0612345678', 'call-uas.xml');
   assert.match(p.messages, /INVITE sip:0612345678@127\.0\.0\.2/);
   assert.match(p.messages, /From: "Bob" <sip:\+33100000000@127\.0\.0\.2>/);
   const c = await lastCall(since);
@@ -108,20 +114,7 @@ test('inbound: the provider calls the DID, the extension of its assigned user ri
 
 test('outbound with early media: the provider\'s 183 with SDP reaches the caller as our 183 before the 200', async () => {
   const since = Date.now();
-  const provider = await startSipp({ scenario: 'call-uas-early.xml', localAddress: PROVIDER, localPort: providerPort, timeoutS: 20 });
-  const r = await runSipp({
-    scenario: 'call-uac.xml',
-    target: `127.0.0.1:${relais.sipPort}`,
-    service: '0612345679',
-    authUri: `0612345679@127.0.0.1:${relais.sipPort}`,
-    keys: { domain: '127.0.0.1', caller: '202', caller_name: 'Bob' },
-    auth: { username: '202', password: 'secret-202' },
-    timeoutS: 20,
-    extraArgs: ['-d', '500'],
-  });
-  const p = await provider.done;
-  assert.equal(r.code, 0, `caller: ${describeSipp(r)}\n${relais.output().slice(-3000)}`);
-  assert.equal(p.code, 0, `provider: ${describeSipp(p)}`);
+  const { r } = await bobCallsOut('0612345679', 'call-uas-early.xml');
   assert.match(r.messages, /SIP\/2\.0 183 Session Progress[\s\S]*?m=audio [1-9]\d* RTP\/AVP/, 'the caller got a 183 with SDP');
   assert.equal((await lastCall(since)).cause, 'caller-hangup');
 });
