@@ -7,17 +7,10 @@ import { BuiltinMediaEngine, type MediaEngine, type MediaEndpoint } from '../../
 import { RtpengineEngine } from '../../services/media/rtpengine/index.js';
 import { PromptLibrary, parseWav, readPcm16Mono } from '../../services/media/sounds/index.js';
 import { tempDir } from '../helpers/relais-process.js';
-import { RtpPeer, decode, encode, sine, toneShare } from '../unit/media/rtp-peer.js';
+import { RtpPeer, decode, sendTone, toneShare } from '../unit/media/rtp-peer.js';
 import { freeRtpRange, startRtpengine, type RtpengineDaemon } from './rtpengine-daemon.js';
 
 const prompts = new PromptLibrary();
-
-async function sendTone(p: RtpPeer, to: number, freq: number, n: number, pt = 0): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    p.send(to, pt, encode(sine(freq, 160, 8000, i * 160), pt === 0 ? 'u' : 'a'));
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Share of the 20 ms windows with sound that carry `freq` (a jitter gap or two on a loaded host do not fail it). */
 function windowsWithTone(samples: ArrayLike<number>, freq: number): number {

@@ -8,7 +8,7 @@ import { RtpengineEngine, type RtpengineEndpoint } from '../../services/media/rt
 import { PromptLibrary, parseWav } from '../../services/media/sounds/index.js';
 import { readPcm16Mono } from '../../services/media/sounds/wav.js';
 import { tempDir } from '../helpers/relais-process.js';
-import { RtpPeer, encode, sine, toneShare, decode } from '../unit/media/rtp-peer.js';
+import { RtpPeer, encode, sine, toneShare, decode, sendTone } from '../unit/media/rtp-peer.js';
 import { startRtpengine, type RtpengineDaemon } from './rtpengine-daemon.js';
 
 let daemon: RtpengineDaemon;
@@ -32,14 +32,6 @@ async function peer(): Promise<RtpPeer> {
   const p = await RtpPeer.open();
   cleanups.push(() => p.close());
   return p;
-}
-
-/** Sends n packets of a 20 ms µ-law tone, paced every 20 ms. */
-async function sendTone(p: RtpPeer, to: number, freq: number, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    p.send(to, 0, encode(sine(freq, 160, 8000, i * 160), 'u'));
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Share of received audio packets that each carry `freq` (robust to reordering and a concealed packet or two). */

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
 import { runSipp, startSipp, describeSipp, type SippProcess } from '../helpers/sipp.js';
 import { freePort } from '../helpers/ports.js';
+import { queryDb, until } from './call-support.js';
 
 let provider: RelaisProcess;
 let office: RelaisProcess;
@@ -66,15 +67,6 @@ async function health(r: RelaisProcess): Promise<Health> {
   return (await (await fetch(`${r.url}/healthz`)).json()) as Health;
 }
 
-/** Bounded poll on an observable condition (the registration runs in the background after start). */
-async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 before(async () => {
   const dir = tempDir('trunk-');
   provider = await startRelais({ dataDir: path.join(dir, 'provider'), args: ['--site', providerSite(dir), '--domain', 'provider.test'] });
@@ -96,13 +88,13 @@ function trunkState(h: Health): string | undefined {
 }
 
 test('the office registers to the provider with digest auth (401 answered), the provider holds the binding', async () => {
-  await until('trunk registered', async () => trunkState(await health(office)) === 'registered');
+  await until(async () => trunkState(await health(office)) === 'registered', 'trunk registered');
   const db = new Database(path.join(provider.dataDir, 'relais.db'), { readonly: true });
   try {
-    await until('binding written on the provider', async () => {
+    await until(async () => {
       const row = db.prepare("SELECT r.contact FROM registrations r JOIN extensions e ON e.id = r.extension_id WHERE e.number = '7000'").get() as { contact: string } | undefined;
       return row !== undefined && row.contact === `sip:7000@127.0.0.1:${office.sipPort}`;
-    });
+    }, 'binding written on the provider');
   } finally {
     db.close();
   }
@@ -123,18 +115,14 @@ async function uasOn(r: RelaisProcess, number: string, secret: string, domain: s
 }
 
 function lastCall(r: RelaisProcess): { direction: string; caller: string; callee: string; status: string } | undefined {
-  const db = new Database(path.join(r.dataDir, 'relais.db'), { readonly: true });
-  try {
-    return db.prepare('SELECT direction, caller, callee, status FROM calls ORDER BY started_at DESC, rowid DESC LIMIT 1').get() as
-      | { direction: string; caller: string; callee: string; status: string }
-      | undefined;
-  } finally {
-    db.close();
-  }
+  return queryDb<{ direction: string; caller: string; callee: string; status: string }>(
+    r.dataDir,
+    'SELECT direction, caller, callee, status FROM calls ORDER BY started_at DESC, rowid DESC LIMIT 1',
+  )[0];
 }
 
 test('outbound: 201 dials 7002, the route sends it to the provider with the trunk credentials and caller ID 7000', async () => {
-  await until('trunk registered', async () => trunkState(await health(office)) === 'registered');
+  await until(async () => trunkState(await health(office)) === 'registered', 'trunk registered');
   const callee = await uasOn(provider, '7002', 'secret-7002', 'provider.test');
   const r = await runSipp({
     scenario: 'call-uac.xml',
@@ -150,15 +138,15 @@ test('outbound: 201 dials 7002, the route sends it to the provider with the trun
   assert.equal(r.code, 0, `uac: ${describeSipp(r)}\noffice:\n${office.output().slice(-3000)}\nprovider:\n${provider.output().slice(-3000)}`);
   assert.equal(u.code, 0, `uas: ${describeSipp(u)}`);
   // Call history is written behind (a few tens of ms): wait for the rows.
-  await until('outbound call row on the office', async () => lastCall(office)?.direction === 'outbound');
-  await until('call row on the provider', async () => lastCall(provider)?.callee === '7002');
+  await until(async () => lastCall(office)?.direction === 'outbound', 'outbound call row on the office');
+  await until(async () => lastCall(provider)?.callee === '7002', 'call row on the provider');
   const p = lastCall(provider);
   assert.equal(p?.caller, '7000', 'the provider saw the trunk account as caller');
   assert.match(u.messages, /From: [^\r\n]*<sip:7000@/, 'caller ID presented is the DID alice is assigned to');
 });
 
 test('inbound: the provider calls 7000, the office matches its trunk registration and DID 7000, and rings alice (201)', async () => {
-  await until('trunk registered', async () => trunkState(await health(office)) === 'registered');
+  await until(async () => trunkState(await health(office)) === 'registered', 'trunk registered');
   const callee = await uasOn(office, '201', 'secret-201', 'office.test');
   const r = await runSipp({
     scenario: 'call-uac.xml',
@@ -173,6 +161,6 @@ test('inbound: the provider calls 7000, the office matches its trunk registratio
   const u = await callee.done;
   assert.equal(r.code, 0, `uac: ${describeSipp(r)}\noffice:\n${office.output().slice(-3000)}\nprovider:\n${provider.output().slice(-3000)}`);
   assert.equal(u.code, 0, `uas: ${describeSipp(u)}`);
-  await until('inbound call row on the office', async () => lastCall(office)?.direction === 'inbound');
+  await until(async () => lastCall(office)?.direction === 'inbound', 'inbound call row on the office');
   assert.equal(lastCall(office)?.caller, '7003');
 });

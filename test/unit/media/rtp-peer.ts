@@ -82,6 +82,14 @@ export function decode(payload: Buffer, law: 'u' | 'a'): Int16Array {
   return Int16Array.from(payload, (b) => t[b]!);
 }
 
+/** Sends n packets of a 20 ms G.711 tone (µ-law for PT 0, A-law otherwise), paced every 20 ms like a phone. */
+export async function sendTone(p: RtpPeer, to: number, freq: number, n: number, pt = 0): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    p.send(to, pt, encode(sine(freq, 160, 8000, i * 160), pt === 0 ? 'u' : 'a'));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export function sine(freq: number, n: number, amp = 8000, start = 0): number[] {
   const out: number[] = [];
   for (let i = 0; i < n; i++) out.push(amp * Math.sin((2 * Math.PI * freq * (start + i)) / 8000));
