@@ -54,12 +54,14 @@ export class ApiServer implements Module {
     this.app.use(async (ctx, next) => {
       await next();
       if ((ctx.body !== undefined && ctx.body !== null) || ![404, 405, 501].includes(ctx.status)) return;
+      const status = ctx.status; // koa turns an empty response into 200 when a body is set
       ctx.body = {
         error:
           ctx.status === 404
             ? { code: 'http.not_found', message: `no such resource: ${ctx.method} ${ctx.path}` }
             : { code: 'http.method_not_allowed', message: `${ctx.method} is not allowed on ${ctx.path}${ctx.response.get('Allow') ? `; allowed: ${ctx.response.get('Allow')}` : ''}` },
       };
+      ctx.status = status;
     });
     this.app.use(this.router.routes()).use(this.router.allowedMethods());
     const server = http.createServer(this.app.callback());

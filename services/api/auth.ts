@@ -165,10 +165,12 @@ export class Authenticator {
     this.basicCacheMs = opts.basicCacheMs ?? 60_000;
   }
 
-  /** Checks a username and password (throttled per source); the user, or a 401/429 RelaisError. */
-  login(source: string, username: string, password: string): User {
+  /** Checks a username and password (throttled per source address); the user, or a 401/429 RelaisError. */
+  login(ctx: ApiContext, username: string, password: string): User {
+    const source = ctx.ip || 'unknown';
     const wait = this.throttle.retryAfterMs(source);
     if (wait > 0) {
+      ctx.set('Retry-After', String(Math.ceil(wait / 1000)));
       throw new RelaisError('auth.too_many_attempts', `too many failed logins from ${source}; try again in ${Math.ceil(wait / 1000)} s`, {
         status: 429,
       });
@@ -247,7 +249,7 @@ export class Authenticator {
     if (hit && hit.until > now) return hit.userId;
     let user: User;
     try {
-      user = this.login(ctx.ip || 'unknown', decoded.slice(0, colon), decoded.slice(colon + 1));
+      user = this.login(ctx, decoded.slice(0, colon), decoded.slice(colon + 1));
     } catch (err) {
       if (err instanceof RelaisError && err.status === 401) ctx.set('WWW-Authenticate', 'Basic realm="Relais", charset="UTF-8"');
       throw err;

@@ -22,7 +22,6 @@ export function readBody(ctx: ApiContext, limit: number, what = 'the request bod
   const declared = Number(ctx.get('content-length') || NaN);
   return new Promise((resolve, reject) => {
     const fail = (err: RelaisError): void => {
-      ctx.set('Connection', 'close');
       req.removeListener('data', onData);
       req.removeListener('end', onEnd);
       req.removeListener('error', onError);
