@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { MediaError, type PlayResult } from '../../services/media/index.js';
 import { RtpengineEngine, type RtpengineEndpoint } from '../../services/media/rtpengine/index.js';
 import { PromptLibrary, parseWav } from '../../services/media/sounds/index.js';
-import { readPcm16Mono } from '../../services/media/sounds/wav.js';
+import { readPcm16Mono } from '../../services/media/sounds/index.js';
 import { tempDir } from '../helpers/relais-process.js';
 import { RtpPeer, encode, sine, toneShare, decode, sendTone } from '../unit/media/rtp-peer.js';
 import { startRtpengine, type RtpengineDaemon } from './rtpengine-daemon.js';

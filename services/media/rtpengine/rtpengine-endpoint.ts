@@ -22,7 +22,7 @@ import {
   type PlayResult,
   type RecordOptions,
 } from '../engine.js';
-import { parseWav, wavHeader, writeWav } from '../sounds/wav.js';
+import { parseWav, wavHeader, writeWav } from '../sounds/index.js';
 import type { NgClient } from './ng-client.js';
 import type { NgParams, NgResponse } from 'rtpengine-client';
 import { interleave, LiveTrack, mixTracks, PcapStream, readPcapRtp, tracksFromCapture } from './pcap-to-wav.js';

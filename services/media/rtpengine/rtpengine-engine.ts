@@ -5,8 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SystemClock, silentLogger, type Clock, type Logger, type ModuleHealth, type TimerHandle } from '../../shared/index.js';
 import { DEFAULT_RTP_TIMEOUT_MS, MediaError, type MediaAddress, type MediaEngine, type OpenEndpointOptions, type PlayItem } from '../engine.js';
-import { dtmfSamples, toneWav } from '../sounds/tones.js';
-import { writeWav } from '../sounds/wav.js';
+import { dtmfSamples, toneWav, writeWav } from '../sounds/index.js';
 import { NgClient } from './ng-client.js';
 import { RtpengineEndpoint, TAG_PHONE } from './rtpengine-endpoint.js';
 
