@@ -30,6 +30,8 @@ export class TcpTransport implements SipTransport {
   private readonly pending = new Map<string, Promise<Connection>>();
   private accepted = 0;
   private framingErrors = 0;
+  /** The bound port, read once after listen (server.address() is a getsockname() syscall). */
+  private boundPort: number | undefined;
 
   constructor(
     private readonly bind: string,
@@ -54,14 +56,15 @@ export class TcpTransport implements SipTransport {
       server.once('error', reject);
       server.listen(this.requestedPort, this.bind, () => {
         server.off('error', reject);
+        const a = server.address();
+        this.boundPort = a && typeof a === 'object' ? a.port : undefined;
         resolve();
       });
     });
   }
 
   port(): number {
-    const a = this.server?.address();
-    return a && typeof a === 'object' ? a.port : this.requestedPort;
+    return this.boundPort ?? this.requestedPort;
   }
 
   private adopt(socket: net.Socket): Connection {
@@ -156,6 +159,7 @@ export class TcpTransport implements SipTransport {
     this.byKey.clear();
     const s = this.server;
     this.server = undefined;
+    this.boundPort = undefined;
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
   }
 

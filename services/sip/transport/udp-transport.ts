@@ -11,6 +11,8 @@ export class UdpTransport implements SipTransport {
   private received = 0;
   private sent = 0;
   private sendErrors = 0;
+  /** The bound port, read once after bind: socket.address() is a getsockname() syscall, and every Via/Contact asks. */
+  private boundPort: number | undefined;
 
   constructor(
     private readonly bind: string,
@@ -30,6 +32,7 @@ export class UdpTransport implements SipTransport {
       socket.once('error', reject);
       socket.bind(this.requestedPort, this.bind, () => {
         socket.off('error', reject);
+        this.boundPort = socket.address().port;
         // A big receive buffer rides out REGISTER bursts without drops.
         try {
           socket.setRecvBufferSize(4 * 1024 * 1024);
@@ -42,7 +45,7 @@ export class UdpTransport implements SipTransport {
   }
 
   port(): number {
-    return this.socket?.address().port ?? this.requestedPort;
+    return this.boundPort ?? this.requestedPort;
   }
 
   send(buf: Buffer, target: Target): Promise<Source> {
@@ -66,6 +69,7 @@ export class UdpTransport implements SipTransport {
   close(): Promise<void> {
     const s = this.socket;
     this.socket = undefined;
+    this.boundPort = undefined;
     if (!s) return Promise.resolve();
     return new Promise((resolve) => s.close(() => resolve()));
   }
