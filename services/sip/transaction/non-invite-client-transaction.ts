@@ -60,7 +60,7 @@ export class NonInviteClientTransaction extends ClientTransactionBase<NonInviteC
     this.transition('Completed');
     this.stopTimer('timerE');
     this.stopTimer('timerF');
-    this.startTimer('timerK', this.reliable ? 0 : this.ctx.timers.T4, () => this.transition('Terminated'));
+    this.startFixedTimer('timerK', this.reliable ? 0 : this.ctx.timers.T4, () => this.transition('Terminated'));
     this.user.receiveResponse(res);
   }
 }

@@ -31,7 +31,7 @@ export class NonInviteServerTransaction extends ServerTransaction<NonInviteServe
     // seconds for unreliable transports, and zero seconds for reliable transports."
     this.transition('Completed');
     this.releaseRequest();
-    this.startTimer('timerJ', this.reliable ? 0 : 64 * this.ctx.timers.T1, () => this.transition('Terminated'));
+    this.startFixedTimer('timerJ', this.reliable ? 0 : 64 * this.ctx.timers.T1, () => this.transition('Terminated'));
   }
 
   receiveRequest(_req: SipRequest): boolean {

@@ -9,6 +9,7 @@ import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import { type ServerTransaction } from './server-transaction.js';
 import { DEFAULT_TIMERS, type TimerConfig } from './timers.js';
+import { FixedTimers } from './fixed-timers.js';
 import { type Transaction, type TransactionContext } from './transaction.js';
 
 export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
@@ -73,12 +74,18 @@ export class TransactionLayer {
       log,
       timers,
       onTerminated: (tx) => this.forget(tx),
+      fixedTimers: new FixedTimers(clock),
     };
     transport.onReceive((msg, source) => this.receive(msg, source));
   }
 
   get timers(): TimerConfig {
     return this.ctx.timers;
+  }
+
+  /** The shared queues of fixed-length timers (the TU's own 64*T1 watch uses them too). */
+  get fixedTimers(): FixedTimers {
+    return this.ctx.fixedTimers!;
   }
 
   onRequest(handler: RequestHandler): void {

@@ -2,6 +2,7 @@
 import { type Clock, type Logger, type TimerHandle } from '../../shared/index.js';
 import { type SipRequest } from '../message/index.js';
 import { type TransportLayer } from '../transport/index.js';
+import { FixedTimer, type FixedTimers } from './fixed-timers.js';
 import { type TimerConfig } from './timers.js';
 
 export interface TransactionContext {
@@ -11,13 +12,15 @@ export interface TransactionContext {
   timers: TimerConfig;
   /** Called once when the transaction reaches Terminated, so the layer can forget it. */
   onTerminated(tx: Transaction<string>): void;
+  /** Shared queues for the fixed-length waits of finished transactions (absent: one clock timer each). */
+  fixedTimers?: FixedTimers;
 }
 
 export abstract class Transaction<S extends string> {
   state: S;
   /** §8.2.2.2 merged-request key, set by the layer for requests without a To tag. */
   mergeKey: string | undefined;
-  private timerHandles: Record<string, TimerHandle> | undefined;
+  private timerHandles: Record<string, TimerHandle | FixedTimer> | undefined;
   private req: SipRequest | undefined;
 
   protected constructor(
@@ -68,17 +71,40 @@ export abstract class Transaction<S extends string> {
     }, ms);
   }
 
+  /**
+   * A timer whose length is the same for every transaction of its kind (Timer J, K, I, D): it goes into the
+   * shared queue for that length, which fires it after exactly `ms` like startTimer, without a clock timer each.
+   */
+  protected startFixedTimer(name: string, ms: number, fire: () => void): void {
+    const fixed = this.ctx.fixedTimers;
+    if (!fixed || ms <= 0) {
+      this.startTimer(name, ms, fire);
+      return;
+    }
+    this.stopTimer(name);
+    const handles = (this.timerHandles ??= {});
+    handles[name] = fixed.queue(ms).add(() => {
+      delete handles[name];
+      fire();
+    });
+  }
+
   protected stopTimer(name: string): void {
     const h = this.timerHandles?.[name];
     if (h) {
-      this.ctx.clock.clearTimeout(h);
+      this.cancel(h);
       delete this.timerHandles![name];
     }
   }
 
+  private cancel(h: TimerHandle | FixedTimer): void {
+    if (h instanceof FixedTimer) h.fn = undefined;
+    else this.ctx.clock.clearTimeout(h);
+  }
+
   private clearAllTimers(): void {
     if (!this.timerHandles) return;
-    for (const k in this.timerHandles) this.ctx.clock.clearTimeout(this.timerHandles[k]);
+    for (const k in this.timerHandles) this.cancel(this.timerHandles[k]!);
     this.timerHandles = undefined;
   }
 

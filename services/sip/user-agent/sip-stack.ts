@@ -364,12 +364,18 @@ export class SipStack implements Module, DialogHost, ResponseHost {
    * answer would keep it (and the client's retries) forever. After 64*T1 the stack answers 500 itself.
    */
   private watch(req: IncomingRequest, res: ServerResponse): void {
-    this.clock.setTimeout(() => {
+    // Every 64*T1 watch has the same length: one shared queue, and the final response cancels it (so the request
+    // is not kept in memory for 32 s after it was answered).
+    const queue = this.transactions.fixedTimers.queue(64 * this.timers.T1);
+    const timer = queue.add(() => {
       if (res.sent) return;
       this.handlerErrors++;
       this.log.warn('no handler answered in time: 500 sent', { method: req.method, callId: req.callId });
       res.send(500, 'No Response From Handler');
-    }, 64 * this.timers.T1);
+    });
+    res.afterSend.push((r) => {
+      if (r.status >= 200) queue.cancel(timer);
+    });
   }
 
   /** §9.2: CANCEL matched to its INVITE: 200 to the CANCEL, `cancel` event, then 487 to the INVITE. */
