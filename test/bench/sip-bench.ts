@@ -92,8 +92,15 @@ interface RunningRelais {
 }
 
 async function startRelais(dataDir: string): Promise<RunningRelais> {
-  const sipPort = await freePort();
-  const httpPort = await freePort();
+  // Relais refuses a SIP or HTTP port inside its RTP range (42000-43999, passed below): draw again when it is.
+  const outsideRtp = async (): Promise<number> => {
+    for (;;) {
+      const p = await freePort();
+      if (p < 42000 || p > 43999) return p;
+    }
+  };
+  const sipPort = await outsideRtp();
+  const httpPort = await outsideRtp();
   const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
   if (CPU_PROF) fs.mkdirSync(CPU_PROF, { recursive: true });
   const child = spawn(
