@@ -1,0 +1,90 @@
+// Sessions (expiry, bound, LRU), the failed-login throttle, and the Authenticator's login path, on a ManualClock.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock, RelaisError } from '../../../services/shared/index.js';
+import { Store } from '../../../services/storage/index.js';
+import { UserRepository } from '../../../services/directory/index.js';
+import { Authenticator, LoginThrottle, SessionStore, type ApiContext } from '../../../services/api/index.js';
+
+test('sessions expire when idle and at their max age; a used session stays alive until then', () => {
+  const clock = new ManualClock();
+  const store = new SessionStore(clock, { idleMs: 1000, maxAgeMs: 5000, max: 10 });
+  const s = store.create(1);
+  assert.match(s.token, /^[A-Za-z0-9_-]{43}$/);
+  for (let i = 0; i < 4; i++) {
+    clock.advance(900);
+    assert.ok(store.get(s.token), `alive after ${(i + 1) * 900} ms of use`);
+  }
+  clock.advance(900); // 4500 ms: still within max age
+  assert.ok(store.get(s.token));
+  clock.advance(600); // 5100 ms: past max age although used
+  assert.equal(store.get(s.token), undefined);
+  const idle = store.create(2);
+  clock.advance(1000);
+  assert.equal(store.get(idle.token), undefined, 'idle for idleMs ends it');
+  assert.equal(store.get('not-a-token'), undefined);
+});
+
+test('sessions are bounded: the least recently used goes first', () => {
+  const clock = new ManualClock();
+  const store = new SessionStore(clock, { max: 3 });
+  const a = store.create(1);
+  const b = store.create(2);
+  const c = store.create(3);
+  assert.ok(store.get(a.token)); // a is now the most recently used
+  const d = store.create(4);
+  assert.equal(store.size(), 3);
+  assert.equal(store.get(b.token), undefined, 'b was the least recently used');
+  for (const s of [a, c, d]) assert.ok(store.get(s.token));
+  assert.ok(store.delete(a.token));
+  assert.equal(store.get(a.token), undefined);
+});
+
+test('the throttle allows 5 failures per minute and source, then says how long to wait; success clears it', () => {
+  const clock = new ManualClock();
+  const t = new LoginThrottle(clock, 5, 60_000, 3);
+  for (let i = 0; i < 5; i++) {
+    assert.equal(t.retryAfterMs('10.0.0.1'), 0);
+    t.fail('10.0.0.1');
+    clock.advance(1000);
+  }
+  assert.equal(t.retryAfterMs('10.0.0.1'), 55_000, 'the oldest failure (5 s ago) leaves the window in 55 s');
+  assert.equal(t.retryAfterMs('10.0.0.2'), 0, 'other sources are not affected');
+  clock.advance(55_000);
+  assert.equal(t.retryAfterMs('10.0.0.1'), 0, 'the window slid');
+  t.fail('10.0.0.1');
+  t.succeed('10.0.0.1');
+  assert.equal(t.retryAfterMs('10.0.0.1'), 0);
+  // Bounded memory: with maxSources 3, a spray of addresses forgets the oldest.
+  for (let i = 0; i < 5; i++) for (const ip of ['a', 'b', 'c', 'd']) t.fail(ip);
+  assert.equal(t.retryAfterMs('a'), 0, 'forgotten');
+  assert.ok(t.retryAfterMs('d') > 0);
+});
+
+/** The parts of a koa context the login path reads and writes. */
+function fakeCtx(ip: string): ApiContext & { headers: Record<string, string> } {
+  const headers: Record<string, string> = {};
+  return { ip, headers, set: (k: string, v: string) => void (headers[k] = v) } as unknown as ApiContext & { headers: Record<string, string> };
+}
+
+test('Authenticator.login: right password → user, wrong → 401 auth.invalid, 6th try → 429 with Retry-After', () => {
+  const store = Store.open(':memory:');
+  try {
+    const users = new UserRepository(store.db);
+    users.create({ username: 'carol', password: 'carol-password', rights: ['sounds'] });
+    const clock = new ManualClock();
+    const auth = new Authenticator({ users, clock });
+    assert.equal(auth.login(fakeCtx('1.2.3.4'), 'carol', 'carol-password').username, 'carol');
+    for (let i = 0; i < 5; i++) {
+      assert.throws(() => auth.login(fakeCtx('1.2.3.4'), 'carol', 'wrong'), (e: unknown) => e instanceof RelaisError && e.status === 401 && e.code === 'auth.invalid');
+    }
+    const ctx = fakeCtx('1.2.3.4');
+    assert.throws(() => auth.login(ctx, 'carol', 'carol-password'), (e: unknown) => e instanceof RelaisError && e.status === 429);
+    assert.equal(ctx.headers['Retry-After'], '60');
+    assert.equal(auth.login(fakeCtx('5.6.7.8'), 'carol', 'carol-password').username, 'carol', 'another source still logs in');
+    clock.advance(60_000);
+    assert.equal(auth.login(fakeCtx('1.2.3.4'), 'carol', 'carol-password').username, 'carol', 'after a minute');
+  } finally {
+    store.close();
+  }
+});
