@@ -166,7 +166,7 @@ export class Authenticator {
   }
 
   /** Checks a username and password (throttled per source address); the user, or a 401/429 RelaisError. */
-  login(ctx: ApiContext, username: string, password: string): User {
+  async login(ctx: ApiContext, username: string, password: string): Promise<User> {
     const source = ctx.ip || 'unknown';
     const wait = this.throttle.retryAfterMs(source);
     if (wait > 0) {
@@ -175,11 +175,10 @@ export class Authenticator {
         status: 429,
       });
     }
-    const user = this.opts.users.verify(username, password);
-    if (!user) {
-      this.throttle.fail(source);
-      throw new RelaisError('auth.invalid', 'username or password is wrong', { status: 401 });
-    }
+    // Counted as a failure before the (asynchronous) check, so parallel guesses cannot all slip under the limit.
+    this.throttle.fail(source);
+    const user = await this.opts.users.verifyAsync(username, password);
+    if (!user) throw new RelaisError('auth.invalid', 'username or password is wrong', { status: 401 });
     this.throttle.succeed(source);
     return user;
   }
@@ -187,7 +186,7 @@ export class Authenticator {
   /** Koa middleware: 401 unless the request carries valid credentials; sets ctx.state.user. */
   required(): Koa.Middleware<ApiState> {
     return async (ctx, next) => {
-      ctx.state.user = this.authenticate(ctx);
+      ctx.state.user = await this.authenticate(ctx);
       await next();
     };
   }
@@ -195,7 +194,7 @@ export class Authenticator {
   /** Koa middleware: 403 unless the authenticated user has the right (admins have them all). */
   requireRight(right: Right): Koa.Middleware<ApiState> {
     return async (ctx, next) => {
-      const user = ctx.state.user ?? this.authenticate(ctx);
+      const user = ctx.state.user ?? (await this.authenticate(ctx));
       ctx.state.user = user;
       if (!this.opts.users.hasRight(user, right)) {
         throw new RelaisError('auth.forbidden', `user "${user.username}" does not have the "${right}" right`, { status: 403 });
@@ -208,7 +207,7 @@ export class Authenticator {
     return this.opts.users.hasRight(user, right);
   }
 
-  private authenticate(ctx: ApiContext): User {
+  private async authenticate(ctx: ApiContext): Promise<User> {
     const header = ctx.get('authorization');
     let userId: number | undefined;
     if (header) {
@@ -217,7 +216,7 @@ export class Authenticator {
       if (scheme === 'bearer') {
         userId = this.fromSession(ctx, m![2]!);
       } else if (scheme === 'basic') {
-        userId = this.fromBasic(ctx, m![2]!);
+        userId = await this.fromBasic(ctx, m![2]!);
       } else {
         throw unauthorized(ctx, 'the Authorization header must be "Bearer <token>" or "Basic <base64 user:password>"');
       }
@@ -239,7 +238,7 @@ export class Authenticator {
     return s.userId;
   }
 
-  private fromBasic(ctx: ApiContext, b64: string): number {
+  private async fromBasic(ctx: ApiContext, b64: string): Promise<number> {
     const decoded = Buffer.from(b64, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon <= 0) throw unauthorized(ctx, 'HTTP Basic credentials must be base64 of "user:password"', 'Basic');
@@ -249,7 +248,7 @@ export class Authenticator {
     if (hit && hit.until > now) return hit.userId;
     let user: User;
     try {
-      user = this.login(ctx, decoded.slice(0, colon), decoded.slice(colon + 1));
+      user = await this.login(ctx, decoded.slice(0, colon), decoded.slice(colon + 1));
     } catch (err) {
       if (err instanceof RelaisError && err.status === 401) ctx.set('WWW-Authenticate', 'Basic realm="Relais", charset="UTF-8"');
       throw err;

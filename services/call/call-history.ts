@@ -174,13 +174,22 @@ export class CallHistory {
     return r ? toRecord(r) : undefined;
   }
 
-  /** Most recent first; `before` (ms, exclusive) pages back through older calls. */
-  list(limit = 100, before?: number): CallRecord[] {
+  /**
+   * Most recent first. `before` pages back: a time (ms, exclusive), or a call id (the calls listed after it, exact
+   * even when several calls started in the same millisecond).
+   */
+  list(limit = 100, before?: number | string): CallRecord[] {
     this.flush();
     const rows =
       before === undefined
         ? this.db.prepare('SELECT * FROM calls ORDER BY started_at DESC, rowid DESC LIMIT ?').all(limit)
-        : this.db.prepare('SELECT * FROM calls WHERE started_at < ? ORDER BY started_at DESC, rowid DESC LIMIT ?').all(before, limit);
+        : typeof before === 'number'
+        ? this.db.prepare('SELECT * FROM calls WHERE started_at < ? ORDER BY started_at DESC, rowid DESC LIMIT ?').all(before, limit)
+        : this.db
+            .prepare(
+              'SELECT * FROM calls WHERE (started_at, rowid) < (SELECT started_at, rowid FROM calls WHERE id = ?) ORDER BY started_at DESC, rowid DESC LIMIT ?',
+            )
+            .all(before, limit);
     return (rows as CallRow[]).map(toRecord);
   }
 

@@ -4,6 +4,7 @@ export {
   UserRepository,
   hashPassword,
   verifyPasswordHash,
+  verifyPasswordHashAsync,
   checkPassword,
   checkUsername,
   checkRights,

@@ -1,7 +1,7 @@
 // Users of the console and the phones: scrypt password hashes, role and rights.
 import { prepared } from './prepared.js';
 import { TableRepository } from './table-repository.js';
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../storage/index.js';
 import { RelaisError, NotFoundError } from '../shared/index.js';
 
@@ -80,6 +80,22 @@ export function verifyPasswordHash(password: string, stored: string): boolean {
   });
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
+
+/** verifyPasswordHash on libuv's thread pool: a login does not stall SIP and RTP control on the main thread. */
+export async function verifyPasswordHashAsync(password: string, stored: string): Promise<boolean> {
+  const parts = stored.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  const [, n, r, p, saltB64, hashB64] = parts as [string, string, string, string, string, string];
+  const expected = Buffer.from(hashB64, 'base64');
+  const actual = await new Promise<Buffer>((resolve, reject) =>
+    scrypt(password, Buffer.from(saltB64, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: 256 * Number(n) * Number(r) }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    ),
+  );
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+let dummyHash: string | undefined;
 
 const USERNAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
@@ -194,6 +210,18 @@ export class UserRepository extends TableRepository<UserRow, User> {
     const r = prepared(this.db, 'SELECT * FROM users WHERE username = ?').get(username) as UserRow | undefined;
     if (!r || r.password_hash === null) return undefined;
     return verifyPasswordHash(password, r.password_hash) ? toUser(r) : undefined;
+  }
+
+  /** verify() without blocking the event loop (the console's logins). */
+  async verifyAsync(username: string, password: string): Promise<User | undefined> {
+    const r = prepared(this.db, 'SELECT * FROM users WHERE username = ?').get(username) as UserRow | undefined;
+    if (!r || r.password_hash === null) {
+      // The same work as for a real user: the answer time must not tell which usernames exist.
+      dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
+      await verifyPasswordHashAsync(password, dummyHash);
+      return undefined;
+    }
+    return (await verifyPasswordHashAsync(password, r.password_hash)) ? toUser(r) : undefined;
   }
 
   /** Admins have every right; users have the rights listed. */

@@ -10,8 +10,8 @@ import { sendWav } from '../files.js';
 /** Call ids are UUIDs; anything else cannot name a call. */
 const CALL_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-function callId(value: string | undefined): string {
-  if (value === undefined || !CALL_ID_RE.test(value)) throw new RelaisError('api.id_invalid', `call id "${String(value)}" is not a call id`, { field: 'id' });
+function callId(value: string | undefined, field = 'id'): string {
+  if (value === undefined || !CALL_ID_RE.test(value)) throw new RelaisError('api.id_invalid', `call id "${String(value)}" is not a call id`, { field });
   return value;
 }
 
@@ -27,10 +27,16 @@ export function callRoutes(router: Router<ApiState>, auth: Authenticator, calls:
   router.get('/calls', history, (ctx) => {
     const q = queryParams(ctx, ['limit', 'before']);
     const limit = intParam(q.limit, 'limit', 1, 500) ?? 100;
-    const before = intParam(q.before, 'before', 0, Number.MAX_SAFE_INTEGER);
+    // before: a time in ms, or the id of the last call of the previous page (what `next` uses: exact on ties).
+    let before: number | string | undefined;
+    if (q.before !== undefined && /^\d+$/.test(q.before)) before = intParam(q.before, 'before', 0, Number.MAX_SAFE_INTEGER);
+    else if (q.before !== undefined) {
+      before = callId(q.before, 'before');
+      if (!calls.history.get(before)) throw new RelaisError('call.not_found', `call ${before} (the "before" cursor) does not exist`, { status: 404, field: 'before' });
+    }
     const rows = calls.history.list(limit, before);
     const last = rows.at(-1);
-    ctx.body = { calls: rows.map(publicCall), next: rows.length === limit && last ? `/api/calls?limit=${limit}&before=${last.startedAt}` : null };
+    ctx.body = { calls: rows.map(publicCall), next: rows.length === limit && last ? `/api/calls?limit=${limit}&before=${encodeURIComponent(last.id)}` : null };
   });
 
   router.get('/calls/:id', history, (ctx) => {

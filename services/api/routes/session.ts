@@ -15,7 +15,7 @@ export function sessionRoutes(router: Router<ApiState>, auth: Authenticator): vo
       username: { type: 'string', required: true, maxLength: 64 },
       password: { type: 'string', required: true, maxLength: 1024 },
     });
-    const user = auth.login(ctx, body.username!, body.password!);
+    const user = await auth.login(ctx, body.username!, body.password!);
     const session = auth.sessions.create(user.id);
     ctx.cookies.set(SESSION_COOKIE, session.token, {
       httpOnly: true,

@@ -70,23 +70,38 @@ function fakeCtx(ip: string): ApiContext & { headers: Record<string, string> } {
   return { ip, headers, set: (k: string, v: string) => void (headers[k] = v) } as unknown as ApiContext & { headers: Record<string, string> };
 }
 
-test('Authenticator.login: right password → user, wrong → 401 auth.invalid, 6th try → 429 with Retry-After', () => {
+test('Authenticator.login: right password → user, wrong → 401 auth.invalid, 6th try → 429 with Retry-After', async () => {
   const store = Store.open(':memory:');
   try {
     const users = new UserRepository(store.db);
     users.create({ username: 'carol', password: 'carol-password', rights: ['sounds'] });
     const clock = new ManualClock();
     const auth = new Authenticator({ users, clock });
-    assert.equal(auth.login(fakeCtx('1.2.3.4'), 'carol', 'carol-password').username, 'carol');
+    assert.equal((await auth.login(fakeCtx('1.2.3.4'), 'carol', 'carol-password')).username, 'carol');
     for (let i = 0; i < 5; i++) {
-      assert.throws(() => auth.login(fakeCtx('1.2.3.4'), 'carol', 'wrong'), (e: unknown) => e instanceof RelaisError && e.status === 401 && e.code === 'auth.invalid');
+      await assert.rejects(auth.login(fakeCtx('1.2.3.4'), i % 2 ? 'carol' : 'nobody', 'wrong'), (e: unknown) => e instanceof RelaisError && e.status === 401 && e.code === 'auth.invalid');
     }
     const ctx = fakeCtx('1.2.3.4');
-    assert.throws(() => auth.login(ctx, 'carol', 'carol-password'), (e: unknown) => e instanceof RelaisError && e.status === 429);
+    await assert.rejects(auth.login(ctx, 'carol', 'carol-password'), (e: unknown) => e instanceof RelaisError && e.status === 429);
     assert.equal(ctx.headers['Retry-After'], '60');
-    assert.equal(auth.login(fakeCtx('5.6.7.8'), 'carol', 'carol-password').username, 'carol', 'another source still logs in');
+    assert.equal((await auth.login(fakeCtx('5.6.7.8'), 'carol', 'carol-password')).username, 'carol', 'another source still logs in');
     clock.advance(60_000);
-    assert.equal(auth.login(fakeCtx('1.2.3.4'), 'carol', 'carol-password').username, 'carol', 'after a minute');
+    assert.equal((await auth.login(fakeCtx('1.2.3.4'), 'carol', 'carol-password')).username, 'carol', 'after a minute');
+  } finally {
+    store.close();
+  }
+});
+
+test('parallel guesses from one source: only 5 reach the password check, the rest get 429 at once', async () => {
+  const store = Store.open(':memory:');
+  try {
+    const users = new UserRepository(store.db);
+    users.create({ username: 'dave', password: 'dave-password' });
+    const auth = new Authenticator({ users, clock: new ManualClock() });
+    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => auth.login(fakeCtx('9.9.9.9'), 'dave', `guess-${i}`)));
+    const statuses = results.map((r) => (r.status === 'rejected' && r.reason instanceof RelaisError ? r.reason.status : 0));
+    assert.equal(statuses.filter((s) => s === 401).length, 5, statuses.join(','));
+    assert.equal(statuses.filter((s) => s === 429).length, 15);
   } finally {
     store.close();
   }
