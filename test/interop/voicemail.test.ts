@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
 import { BaresipPhone } from '../helpers/baresip.js';
 import { activeMs, analyseWav, makeSilenceWav, toneMs } from '../helpers/audio.js';
 import { startRtpengine, type RtpengineDaemon } from './rtpengine-daemon.js';
 import { ext, writeSite } from './call-site.js';
+import { queryDb } from './call-support.js';
 
 const phones: BaresipPhone[] = [];
 let relais: RelaisProcess | undefined;
@@ -23,12 +23,7 @@ after(async () => {
 });
 
 function query<T>(sql: string, ...args: unknown[]): T[] {
-  const db = new Database(path.join(relais!.dataDir, 'relais.db'), { readonly: true });
-  try {
-    return db.prepare(sql).all(...args) as T[];
-  } finally {
-    db.close();
-  }
+  return queryDb<T>(relais!.dataDir, sql, ...args);
 }
 
 /** 9 s of 1 kHz then 40 s of silence: the caller speaks over the prompt and into the recording, then stops. */
