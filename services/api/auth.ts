@@ -158,6 +158,7 @@ export class Authenticator {
   readonly throttle: LoginThrottle;
   private readonly basicCache = new Map<string, { userId: number; until: number }>();
   private readonly basicCacheMs: number;
+  private readonly basicPending = new Map<string, Promise<User>>();
 
   constructor(private readonly opts: AuthOptions) {
     this.sessions = new SessionStore(opts.clock, opts.sessions);
@@ -246,11 +247,25 @@ export class Authenticator {
     const now = this.opts.clock.now();
     const hit = this.basicCache.get(key);
     if (hit && hit.until > now) return hit.userId;
+    // A script firing parallel requests with the same credentials gets one check, not one per request (each would
+    // count as a pending failure and the later ones would be throttled).
+    let pending = this.basicPending.get(key);
+    if (!pending) {
+      pending = this.login(ctx, decoded.slice(0, colon), decoded.slice(colon + 1));
+      this.basicPending.set(key, pending);
+      pending.then(
+        () => this.basicPending.delete(key),
+        () => this.basicPending.delete(key),
+      );
+    }
     let user: User;
     try {
-      user = await this.login(ctx, decoded.slice(0, colon), decoded.slice(colon + 1));
+      user = await pending;
     } catch (err) {
       if (err instanceof RelaisError && err.status === 401) ctx.set('WWW-Authenticate', 'Basic realm="Relais", charset="UTF-8"');
+      if (err instanceof RelaisError && err.status === 429 && !ctx.response.get('Retry-After')) {
+        ctx.set('Retry-After', String(Math.max(1, Math.ceil(this.throttle.retryAfterMs(ctx.ip || 'unknown') / 1000))));
+      }
       throw err;
     }
     for (const [k, v] of this.basicCache) if (v.until <= now) this.basicCache.delete(k);

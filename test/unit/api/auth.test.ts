@@ -106,3 +106,49 @@ test('parallel guesses from one source: only 5 reach the password check, the res
     store.close();
   }
 });
+
+/** Enough of a koa context for Authenticator.required(). */
+function requestCtx(ip: string, authorization: string): ApiContext & { headers: Record<string, string> } {
+  const headers: Record<string, string> = {};
+  return {
+    ip,
+    headers,
+    state: {},
+    get: (k: string) => (k.toLowerCase() === 'authorization' ? authorization : ''),
+    set: (k: string, v: string) => void (headers[k] = v),
+    response: { get: (k: string) => headers[k] ?? '' },
+    cookies: { get: () => undefined },
+  } as unknown as ApiContext & { headers: Record<string, string> };
+}
+
+test('HTTP Basic: parallel requests with the same credentials share one password check; wrong ones get 401 with a Basic challenge', async () => {
+  const store = Store.open(':memory:');
+  try {
+    const users = new UserRepository(store.db);
+    users.create({ username: 'erin', password: 'erin-password' });
+    let checks = 0;
+    const counting = Object.create(users) as UserRepository;
+    counting.verifyAsync = (u: string, p: string) => {
+      checks++;
+      return users.verifyAsync(u, p);
+    };
+    const auth = new Authenticator({ users: counting, clock: new ManualClock() });
+    const mw = auth.required();
+    const good = `Basic ${Buffer.from('erin:erin-password').toString('base64')}`;
+    const ctxs = Array.from({ length: 12 }, () => requestCtx('7.7.7.7', good));
+    await Promise.all(ctxs.map((c) => mw(c, async () => undefined)));
+    assert.equal(checks, 1, 'one scrypt for twelve parallel requests');
+    assert.ok(ctxs.every((c) => c.state.user?.username === 'erin'));
+    await mw(requestCtx('7.7.7.7', good), async () => undefined);
+    assert.equal(checks, 1, 'remembered for a minute');
+
+    const bad = requestCtx('7.7.7.7', `Basic ${Buffer.from('erin:nope').toString('base64')}`);
+    await assert.rejects(mw(bad, async () => undefined), (e: unknown) => e instanceof RelaisError && e.status === 401);
+    assert.match(bad.headers['WWW-Authenticate'] ?? '', /^Basic realm="Relais"/);
+    const none = requestCtx('7.7.7.7', '');
+    await assert.rejects(mw(none, async () => undefined), (e: unknown) => e instanceof RelaisError && e.code === 'auth.required');
+    assert.match(none.headers['WWW-Authenticate'] ?? '', /^Bearer/);
+  } finally {
+    store.close();
+  }
+});
