@@ -67,32 +67,31 @@ export function hashPassword(password: string): string {
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
 }
 
-export function verifyPasswordHash(password: string, stored: string): boolean {
+/** The parts of a stored `scrypt$N$r$p$salt$hash`, or undefined when it is not one. */
+function parseHash(stored: string): { salt: Buffer; expected: Buffer; opts: { N: number; r: number; p: number; maxmem: number } } | undefined {
   const parts = stored.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return undefined;
   const [, n, r, p, saltB64, hashB64] = parts as [string, string, string, string, string, string];
-  const expected = Buffer.from(hashB64, 'base64');
-  const actual = scryptSync(password, Buffer.from(saltB64, 'base64'), expected.length, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-    maxmem: 256 * Number(n) * Number(r),
-  });
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  return {
+    salt: Buffer.from(saltB64, 'base64'),
+    expected: Buffer.from(hashB64, 'base64'),
+    opts: { N: Number(n), r: Number(r), p: Number(p), maxmem: 256 * Number(n) * Number(r) },
+  };
+}
+
+export function verifyPasswordHash(password: string, stored: string): boolean {
+  const h = parseHash(stored);
+  if (!h) return false;
+  const actual = scryptSync(password, h.salt, h.expected.length, h.opts);
+  return actual.length === h.expected.length && timingSafeEqual(actual, h.expected);
 }
 
 /** verifyPasswordHash on libuv's thread pool: a login does not stall SIP and RTP control on the main thread. */
 export async function verifyPasswordHashAsync(password: string, stored: string): Promise<boolean> {
-  const parts = stored.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
-  const [, n, r, p, saltB64, hashB64] = parts as [string, string, string, string, string, string];
-  const expected = Buffer.from(hashB64, 'base64');
-  const actual = await new Promise<Buffer>((resolve, reject) =>
-    scrypt(password, Buffer.from(saltB64, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: 256 * Number(n) * Number(r) }, (err, key) =>
-      err ? reject(err) : resolve(key),
-    ),
-  );
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  const h = parseHash(stored);
+  if (!h) return false;
+  const actual = await new Promise<Buffer>((resolve, reject) => scrypt(password, h.salt, h.expected.length, h.opts, (err, key) => (err ? reject(err) : resolve(key))));
+  return actual.length === h.expected.length && timingSafeEqual(actual, h.expected);
 }
 
 let dummyHash: string | undefined;
