@@ -217,6 +217,7 @@ export class Authenticator {
       if (scheme === 'bearer') {
         userId = this.fromSession(ctx, m![2]!);
       } else if (scheme === 'basic') {
+        checkOrigin(ctx); // browsers replay remembered Basic credentials on other sites' requests
         userId = await this.fromBasic(ctx, m![2]!);
       } else {
         throw unauthorized(ctx, 'the Authorization header must be "Bearer <token>" or "Basic <base64 user:password>"');
@@ -224,6 +225,7 @@ export class Authenticator {
     } else {
       const token = ctx.cookies.get(SESSION_COOKIE);
       if (!token) throw unauthorized(ctx, 'log in first: POST /api/session, or send HTTP Basic credentials');
+      checkOrigin(ctx);
       userId = this.fromSession(ctx, token);
     }
     // Read the user on every request: a changed role or a deleted user takes effect at once.
@@ -272,6 +274,28 @@ export class Authenticator {
     if (this.basicCache.size >= 100) this.basicCache.clear();
     this.basicCache.set(key, { userId: user.id, until: now + this.basicCacheMs });
     return user.id;
+  }
+}
+
+/**
+ * Cookies and remembered Basic credentials ride along on requests another site's page makes: a change (anything but
+ * GET/HEAD) must come from a page of this appliance. Browsers send Origin on such requests (Fetch standard); curl and
+ * scripts send none and are not affected. SameSite=Strict already stops the cookie; this also covers Basic.
+ */
+function checkOrigin(ctx: ApiContext): void {
+  if (ctx.method === 'GET' || ctx.method === 'HEAD') return;
+  const origin = ctx.get('origin');
+  if (!origin) return;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    host = '';
+  }
+  if (host !== ctx.host) {
+    throw new RelaisError('auth.cross_origin', `a request from ${origin} may not change this appliance; use the console at ${ctx.protocol}://${ctx.host}`, {
+      status: 403,
+    });
   }
 }
 

@@ -83,6 +83,11 @@ test('401 without credentials, 403 without the right, Basic for scripts; voicema
   assertError(await call(`${url}/sounds`, { headers: { authorization: basic(BOB) } }), 403, 'auth.forbidden');
   assertError(await call(`${url}/calls/x/recording`, { headers: { authorization: basic(BOB) } }), 403, 'auth.forbidden');
 
+  // Another site's page cannot make changes with remembered credentials; this appliance's own pages can.
+  const evil = await call(`${url}/sounds/nothing`, { method: 'DELETE', headers: { authorization: basic(ADMIN), origin: 'http://evil.example' } });
+  assertError(evil, 403, 'auth.cross_origin');
+  assertError(await call(`${url}/sounds/nothing`, { method: 'DELETE', headers: { authorization: basic(ADMIN), origin: relais.url } }), 404, 'sound.not_found');
+
   // Voicemail: empty mailboxes; alice may read her extension 201, not 203; bob owns none.
   const all = await call(`${url}/voicemails`, { headers: { authorization: basic(ADMIN) } });
   assert.deepEqual(all.json, { voicemails: [] });
