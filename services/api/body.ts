@@ -25,6 +25,7 @@ export function readBody(ctx: ApiContext, limit: number, what = 'the request bod
       req.removeListener('data', onData);
       req.removeListener('end', onEnd);
       req.removeListener('error', onError);
+      req.removeListener('close', onClose);
       req.resume();
       reject(err);
     };
@@ -35,12 +36,22 @@ export function readBody(ctx: ApiContext, limit: number, what = 'the request bod
       if (size > limit) return fail(tooLarge(limit, what));
       chunks.push(chunk);
     };
-    const onEnd = (): void => resolve(Buffer.concat(chunks, size));
+    let ended = false;
+    const onEnd = (): void => {
+      ended = true;
+      resolve(Buffer.concat(chunks, size));
+    };
     const onError = (): void => fail(new RelaisError('api.body_aborted', 'the request body was cut off', { status: 400 }));
+    // A client that goes away mid-upload may give neither 'end' nor 'error': without this the upload would hold its
+    // memory and its conversion slot for ever.
+    const onClose = (): void => {
+      if (!ended) onError();
+    };
     if (Number.isFinite(declared) && declared > limit) return fail(tooLarge(limit, what));
     req.on('data', onData);
     req.once('end', onEnd);
     req.once('error', onError);
+    req.once('close', onClose);
   });
 }
 
