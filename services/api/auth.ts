@@ -130,8 +130,15 @@ export class LoginThrottle {
     }
   }
 
+  /**
+   * Takes back the tentative failure of an attempt that succeeded. Earlier failures stay: were a success to clear
+   * them, a user could interleave logins to his own account with guesses at another's.
+   */
   succeed(source: string): void {
-    this.failures.delete(source);
+    const list = this.recent(source);
+    list.pop();
+    if (list.length === 0) this.failures.delete(source);
+    else this.failures.set(source, list);
   }
 
   private recent(source: string): number[] {
