@@ -9,6 +9,7 @@ export {
   readPcm16Mono,
   writeWav,
   wavHeader,
+  telephoneFormatProblems,
   WavError,
   WAVE_FORMAT_PCM,
   WAVE_FORMAT_IEEE_FLOAT,

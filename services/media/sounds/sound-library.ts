@@ -6,7 +6,7 @@ import type { Database } from '../../storage/index.js';
 import { convertTo8kMonoWav, lastLine, ToolError } from './audio-convert.js';
 import { SoundRepository, SOUND_KINDS, type Sound, type SoundKind } from '../../directory/index.js';
 import { TextToSpeech } from './tts.js';
-import { parseWav, WAVE_FORMAT_PCM } from './wav.js';
+import { parseWav, telephoneFormatProblems } from './wav.js';
 
 export interface SoundLibraryOptions {
   dataDir: string;
@@ -124,7 +124,7 @@ export class SoundLibrary {
           throw new SoundError(`"${shown}" could not be converted: ffmpeg wrote an unreadable WAV (${(err as Error).message})`);
         }
       })();
-      if (info.format !== WAVE_FORMAT_PCM || info.sampleRate !== 8000 || info.channels !== 1 || info.bitsPerSample !== 16) {
+      if (telephoneFormatProblems(info).length > 0) {
         throw new SoundError(`"${shown}" could not be converted to 8 kHz mono 16-bit`);
       }
       if (info.frames === 0) throw new SoundError(`"${shown}" contains no audio`);

@@ -72,6 +72,16 @@ export function parseWav(buf: Buffer): WavInfo {
   throw new WavError(fmt ? 'WAV file has no data chunk' : 'WAV file has no fmt chunk');
 }
 
+/** What keeps a WAV from the one format Relais stores and plays (8 kHz mono 16-bit PCM); empty when it is that. */
+export function telephoneFormatProblems(info: WavFormat): string[] {
+  const problems: string[] = [];
+  if (info.format !== WAVE_FORMAT_PCM) problems.push(`format ${info.format} is not PCM (1)`);
+  if (info.sampleRate !== 8000) problems.push(`sample rate ${info.sampleRate} Hz is not 8000 Hz`);
+  if (info.channels !== 1) problems.push(`${info.channels} channels, not mono`);
+  if (info.bitsPerSample !== 16) problems.push(`${info.bitsPerSample} bits per sample, not 16`);
+  return problems;
+}
+
 /** Parses a WAV that must be 16-bit PCM (mono or more channels); returns the samples of channel 0. */
 export function readPcm16Mono(buf: Buffer): { sampleRate: number; samples: Int16Array } {
   const info = parseWav(buf);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PlayItem } from '../engine.js';
-import { parseWav } from '../sounds/wav.js';
+import { parseWav, telephoneFormatProblems } from '../sounds/wav.js';
 import { Player, type PlaySource } from './player.js';
 import type { WorkerCommand, WorkerInit, WorkerMessage, WorkerStats } from './protocol.js';
 import { Recorder } from './recorder.js';
@@ -80,11 +80,7 @@ const wavCache = new Map<string, { mtimeMs: number; size: number; data: Int16Arr
 /** Samples of an 8 kHz mono 16-bit PCM WAV (the format the sound library produces); throws naming what is wrong. */
 function decodeWav8kMono(buf: Buffer): Int16Array {
   const info = parseWav(buf);
-  const problems: string[] = [];
-  if (info.format !== 1) problems.push(`format ${info.format} is not PCM (1)`);
-  if (info.sampleRate !== 8000) problems.push(`sample rate ${info.sampleRate} Hz is not 8000 Hz`);
-  if (info.channels !== 1) problems.push(`${info.channels} channels, not mono`);
-  if (info.bitsPerSample !== 16) problems.push(`${info.bitsPerSample} bits per sample, not 16`);
+  const problems = telephoneFormatProblems(info);
   if (problems.length) throw new Error(`WAV must be 8 kHz mono 16-bit PCM: ${problems.join('; ')}`);
   const n = Math.floor(info.dataLength / 2);
   const out = new Int16Array(n);
