@@ -1,7 +1,7 @@
 // API authentication: login sessions (random token as cookie or bearer), HTTP Basic for scripts, rights, login throttling.
 import { createHash, randomBytes } from 'node:crypto';
 import type Koa from 'koa';
-import { RelaisError, type Clock } from '../shared/index.js';
+import { RelaisError, type Clock, type Logger } from '../shared/index.js';
 import type { Right, User, UserRepository } from '../directory/index.js';
 
 export const SESSION_COOKIE = 'relais_session';
@@ -157,6 +157,8 @@ export interface AuthOptions {
   maxFailedLogins?: number;
   /** Verified Basic credentials are remembered this long, sparing scrypt on each scripted request (default 60 s). */
   basicCacheMs?: number;
+  /** Logins, failures and throttling are logged (the technician's trail of who got in and who tried). */
+  logger?: Logger;
 }
 
 /** Resolves who is calling (session cookie, bearer token or HTTP Basic) and checks rights. */
@@ -178,6 +180,7 @@ export class Authenticator {
     const source = ctx.ip || 'unknown';
     const wait = this.throttle.retryAfterMs(source);
     if (wait > 0) {
+      this.opts.logger?.warn('login throttled', { source, username: username.slice(0, 64) });
       ctx.set('Retry-After', String(Math.ceil(wait / 1000)));
       throw new RelaisError('auth.too_many_attempts', `too many failed logins from ${source}; try again in ${Math.ceil(wait / 1000)} s`, {
         status: 429,
@@ -186,8 +189,12 @@ export class Authenticator {
     // Counted as a failure before the (asynchronous) check, so parallel guesses cannot all slip under the limit.
     this.throttle.fail(source);
     const user = await this.opts.users.verifyAsync(username, password);
-    if (!user) throw new RelaisError('auth.invalid', 'username or password is wrong', { status: 401 });
+    if (!user) {
+      this.opts.logger?.warn('login failed', { source, username: username.slice(0, 64) });
+      throw new RelaisError('auth.invalid', 'username or password is wrong', { status: 401 });
+    }
     this.throttle.succeed(source);
+    this.opts.logger?.info('login', { source, username: user.username });
     return user;
   }
 

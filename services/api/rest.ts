@@ -29,6 +29,7 @@ export function mountRestApi(api: ApiServer, deps: RestApiDeps): Authenticator {
   const auth = new Authenticator({
     users: deps.users,
     clock: deps.clock,
+    logger: deps.logger.child({ module: 'api' }),
     ...(deps.sessions ? { sessions: deps.sessions } : {}),
     ...(deps.maxFailedLogins !== undefined ? { maxFailedLogins: deps.maxFailedLogins } : {}),
   });

@@ -131,9 +131,15 @@ test('sounds: a sox WAV (44.1 kHz stereo) and an ffmpeg MP3 are converted, liste
   assert.equal(audio.status, 200);
   assert.equal(audio.headers.get('content-type'), 'audio/wav');
   assert.match(audio.headers.get('content-disposition') ?? '', /^attachment; filename=/);
-  const info = parseWav(Buffer.from(await audio.arrayBuffer()));
+  const whole = Buffer.from(await audio.arrayBuffer());
+  const info = parseWav(whole);
   assert.equal(info.sampleRate, 8000);
   assert.equal(info.channels, 1);
+  const part = await fetch(`${url}/sounds/${encodeURIComponent('Accueil été')}/audio`, { headers: { ...auth, range: 'bytes=40-99' } });
+  assert.equal(part.status, 206, 'byte ranges for the console player');
+  assert.equal(part.headers.get('content-range'), `bytes 40-99/${whole.length}`);
+  assert.ok(Buffer.from(await part.arrayBuffer()).equals(whole.subarray(40, 100)));
+  assertError(await call(`${url}/sounds/${encodeURIComponent('Accueil été')}/audio`, { headers: { ...auth, range: `bytes=${whole.length}-` } }), 416, 'api.range_invalid');
 
   const clash = new FormData();
   clash.append('file', new Blob([fs.readFileSync(wav)]), 'hold.wav');
