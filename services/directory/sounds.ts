@@ -75,6 +75,22 @@ export class SoundRepository extends TableRepository<Row, Sound> {
     for (const r of prepared(this.db, 'SELECT did FROM numbers WHERE welcome_sound_id = ?').all(sound.id) as { did: string }[]) uses.push(`number ${r.did} (welcome)`);
     const queues = prepared(this.db, 'SELECT name, timeout_sound_id AS t, moh_sound_id AS m FROM queues WHERE timeout_sound_id = ? OR moh_sound_id = ?').all(sound.id, sound.id) as { name: string; t: number | null; m: number | null }[];
     for (const q of queues) uses.push(`queue ${q.name} (${q.m === sound.id ? 'music on hold' : 'timeout'})`);
+    // "message" actions (a sound, then hang up) name the sound inside JSON columns.
+    const says = (json: string | null): boolean => {
+      try {
+        const a = json === null ? null : (JSON.parse(json) as { sound?: unknown } | null);
+        return a !== null && typeof a === 'object' && a.sound === sound.name;
+      } catch {
+        return false;
+      }
+    };
+    for (const n of prepared(this.db, 'SELECT did, offline_action AS o, unavailable_action AS u FROM numbers').all() as { did: string; o: string; u: string }[]) {
+      if (says(n.o)) uses.push(`number ${n.did} (offline message)`);
+      if (says(n.u)) uses.push(`number ${n.did} (unavailable message)`);
+    }
+    for (const q of prepared(this.db, 'SELECT name, closure_action AS c FROM queues').all() as { name: string; c: string | null }[]) {
+      if (says(q.c)) uses.push(`queue ${q.name} (closure message)`);
+    }
     // Scenarios name sounds inside their action lists (JSON), not by foreign key.
     for (const sc of prepared(this.db, 'SELECT name, actions FROM scenarios').all() as { name: string; actions: string }[]) {
       try {

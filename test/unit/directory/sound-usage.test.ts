@@ -14,8 +14,10 @@ test('usedBy names every number, queue and scenario playing the sound; an unused
     dir.numbers.create({ did: '+33100000001', welcomeSoundId: hello.id });
     dir.queues.create({ name: 'Sales', shortNumber: '600', mohSoundId: jazz.id, timeoutSoundId: hello.id });
     dir.scenarios.create('Main', [{ type: 'answer' }, { type: 'play', sound: 'hello' }, { type: 'hangup' }]);
+    dir.numbers.create({ did: '+33100000002', offlineAction: { type: 'message', sound: 'jazz' } });
+    dir.queues.create({ name: 'Support', shortNumber: '601', closureAction: { type: 'message', sound: 'jazz' } });
     assert.deepEqual(dir.sounds.usedBy(hello), ['number +33100000001 (welcome)', 'queue Sales (timeout)', 'scenario Main']);
-    assert.deepEqual(dir.sounds.usedBy(jazz), ['queue Sales (music on hold)']);
+    assert.deepEqual(dir.sounds.usedBy(jazz), ['queue Sales (music on hold)', 'number +33100000002 (offline message)', 'queue Support (closure message)']);
     assert.deepEqual(dir.sounds.usedBy(spare), []);
   } finally {
     store.close();
