@@ -517,14 +517,26 @@ export class SipStack implements Module, DialogHost, ResponseHost {
     });
     this.dialogs.set(d.id, d);
     return new Promise<Dialog>((resolve, reject) => {
+      // Once settled, later outcomes are no-ops: do not build their SipError (an Error captures a stack trace, and
+      // every call that the caller ends with BYE used to make one here after the ACK had long resolved).
+      let settled = false;
       d.retransmit2xx(
         sent,
         req.source,
-        () => resolve(d),
-        () => reject(new SipError(408, 'ACK not received')),
+        () => {
+          settled = true;
+          resolve(d);
+        },
+        () => {
+          if (settled) return;
+          settled = true;
+          reject(new SipError(408, 'ACK not received'));
+        },
       );
       d.once('destroy', (reason) => {
-        if (reason === 'remote-bye') reject(new SipError(487, 'Caller hung up before ACK'));
+        if (settled || reason !== 'remote-bye') return;
+        settled = true;
+        reject(new SipError(487, 'Caller hung up before ACK'));
       });
     });
   }
