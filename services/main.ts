@@ -126,6 +126,7 @@ export class Relais {
     mountRestApi(this.api, {
       users: dir.users,
       extensions: dir.extensions,
+      numbers: dir.numbers,
       calls: this.calls,
       sounds: new SoundLibrary({ dataDir: config.dataDir, db: store.db, clock: this.clock }),
       dataDir: config.dataDir,

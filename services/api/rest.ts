@@ -1,7 +1,7 @@
 // The REST surface under /api: authentication first, then one router file per resource.
 import Router from '@koa/router';
 import type { CallModule } from '../call/index.js';
-import type { ExtensionRepository, UserRepository } from '../directory/index.js';
+import type { ExtensionRepository, NumberRepository, UserRepository } from '../directory/index.js';
 import type { SoundLibrary } from '../media/sounds/index.js';
 import type { Clock, Logger } from '../shared/index.js';
 import type { ApiServer } from './app.js';
@@ -14,6 +14,7 @@ import { voicemailRoutes } from './routes/voicemails.js';
 export interface RestApiDeps {
   users: UserRepository;
   extensions: ExtensionRepository;
+  numbers: NumberRepository;
   calls: CallModule;
   sounds: SoundLibrary;
   dataDir: string;
@@ -36,7 +37,7 @@ export function mountRestApi(api: ApiServer, deps: RestApiDeps): Authenticator {
   const router = new Router<ApiState>({ prefix: '/api' });
   sessionRoutes(router, auth);
   callRoutes(router, auth, deps.calls, deps.dataDir);
-  voicemailRoutes(router, { auth, calls: deps.calls, extensions: deps.extensions, dataDir: deps.dataDir, logger: deps.logger });
+  voicemailRoutes(router, { auth, calls: deps.calls, extensions: deps.extensions, numbers: deps.numbers, dataDir: deps.dataDir, logger: deps.logger });
   soundRoutes(router, { auth, library: deps.sounds, ...(deps.maxUploadBytes !== undefined ? { maxUploadBytes: deps.maxUploadBytes } : {}) });
   api.router.use(router.routes(), router.allowedMethods());
   return auth;

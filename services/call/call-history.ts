@@ -209,6 +209,8 @@ export class CallHistory {
 export interface VoicemailRecord {
   id: number;
   extensionId: number | null;
+  /** A number's own mailbox (schema: voicemails.number_id), when the message was not left for an extension. */
+  numberId: number | null;
   callId: string | null;
   caller: string;
   /** Relative to the data dir. */
@@ -221,6 +223,7 @@ export interface VoicemailRecord {
 interface VoicemailRow {
   id: number;
   extension_id: number | null;
+  number_id: number | null;
   call_id: string | null;
   caller: string;
   file: string;
@@ -250,6 +253,12 @@ export class VoicemailRepository {
     return (this.db.prepare(sql).all(extensionId) as VoicemailRow[]).map(toVoicemail);
   }
 
+  /** A number's mailbox, oldest first. */
+  listByNumber(numberId: number, opts: { onlyNew?: boolean } = {}): VoicemailRecord[] {
+    const sql = `SELECT * FROM voicemails WHERE number_id = ?${opts.onlyNew ? ' AND is_new = 1' : ''} ORDER BY created_at, id`;
+    return (this.db.prepare(sql).all(numberId) as VoicemailRow[]).map(toVoicemail);
+  }
+
   markOld(id: number): void {
     this.db.prepare('UPDATE voicemails SET is_new = 0 WHERE id = ?').run(id);
   }
@@ -277,6 +286,7 @@ function toVoicemail(r: VoicemailRow): VoicemailRecord {
   return {
     id: r.id,
     extensionId: r.extension_id,
+    numberId: r.number_id,
     callId: r.call_id,
     caller: r.caller,
     file: r.file,

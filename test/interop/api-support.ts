@@ -9,7 +9,7 @@ export const ALICE = { username: 'alice', password: 'alice-password' };
 /** A user with no rights. */
 export const BOB = { username: 'bob', password: 'bob-password' };
 
-/** Site file: alice (sounds) with extension 201 (voicemail on), bob (no rights), extensions 202 and 203 (voicemail on). */
+/** Site file: alice (sounds) with extension 201 (voicemail on), bob (no rights), extensions 202 and 203 (voicemail on), number +33100000009 assigned to alice. */
 export function writeApiSite(dir: string): string {
   const file = path.join(dir, 'site.yaml');
   fs.writeFileSync(
@@ -44,6 +44,10 @@ export function writeApiSite(dir: string): string {
       '    secret: secret-203',
       '    digest_algorithm: MD5',
       '    voicemail: true',
+      'numbers:',
+      '  - did: "+33100000009"',
+      '    name: Sales line',
+      '    users: [alice]',
       '',
     ].join('\n'),
   );

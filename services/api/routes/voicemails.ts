@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Router from '@koa/router';
 import type { CallModule, VoicemailRecord } from '../../call/index.js';
-import type { Extension, ExtensionRepository, User } from '../../directory/index.js';
+import type { Extension, ExtensionRepository, InboundNumber, NumberRepository, User } from '../../directory/index.js';
 import { RelaisError, type Logger } from '../../shared/index.js';
 import type { ApiContext, ApiState, Authenticator } from '../auth.js';
 import { boolParam, fields, idParam, queryParams, readJsonObject } from '../body.js';
@@ -13,14 +13,22 @@ export interface VoicemailRouteDeps {
   auth: Authenticator;
   calls: CallModule;
   extensions: ExtensionRepository;
+  numbers: NumberRepository;
   dataDir: string;
   logger: Logger;
 }
 
-function publicVoicemail(v: VoicemailRecord, ext: Extension | undefined): Record<string, unknown> {
+/** The mailbox a message is in: an extension's, or a number's own. */
+interface Box {
+  ext?: Extension | undefined;
+  number?: InboundNumber | undefined;
+}
+
+function publicVoicemail(v: VoicemailRecord, box: Box): Record<string, unknown> {
   return {
     id: v.id,
-    extension: ext?.number ?? null,
+    extension: box.ext?.number ?? null,
+    number: box.number?.did ?? null,
     caller: v.caller,
     callId: v.callId,
     durationMs: v.durationMs,
@@ -31,48 +39,74 @@ function publicVoicemail(v: VoicemailRecord, ext: Extension | undefined): Record
 }
 
 export function voicemailRoutes(router: Router<ApiState>, deps: VoicemailRouteDeps): void {
-  const { auth, calls, extensions } = deps;
+  const { auth, calls, extensions, numbers } = deps;
   const repo = calls.voicemail.repo;
   const root = path.resolve(deps.dataDir, 'voicemail');
   const log = deps.logger.child({ module: 'api' });
 
-  /** Everyone's mailbox with the "history" right (admins have it), else only the extensions assigned to the user. */
-  const mayRead = (user: User, ext: Extension): boolean => auth.hasRight(user, 'history') || (ext.userId !== null && ext.userId === user.id);
+  /**
+   * Everyone's mailbox with the "history" right (admins have it); else the mailboxes of the extensions assigned to
+   * the user, and of the numbers he is assigned to (SPEC §4: a number's users take its calls).
+   */
+  const mayRead = (user: User, box: Box): boolean =>
+    auth.hasRight(user, 'history') ||
+    (box.ext !== undefined && box.ext.userId === user.id) ||
+    (box.number !== undefined && box.number.userIds.includes(user.id));
 
-  /** The message and its extension, 404 when it does not exist or is not the caller's to see (no probing of ids). */
-  const find = (ctx: ApiContext): { v: VoicemailRecord; ext: Extension | undefined } => {
+  const boxOf = (v: VoicemailRecord): Box => ({
+    ext: v.extensionId !== null ? extensions.get(v.extensionId) : undefined,
+    number: v.extensionId === null && v.numberId !== null ? numbers.get(v.numberId) : undefined,
+  });
+
+  /** The message and its mailbox, 404 when it does not exist or is not the caller's to see (no probing of ids). */
+  const find = (ctx: ApiContext): { v: VoicemailRecord; box: Box } => {
     const id = idParam(ctx.params.id as string | undefined, 'voicemail');
     const v = repo.get(id);
-    const ext = v?.extensionId != null ? extensions.get(v.extensionId) : undefined;
-    const user = ctx.state.user!;
-    if (!v || !(ext ? mayRead(user, ext) : auth.hasRight(user, 'history'))) {
-      throw new RelaisError('voicemail.not_found', `voicemail ${id} does not exist`, { status: 404 });
-    }
-    return { v, ext };
+    const box = v ? boxOf(v) : {};
+    if (!v || !mayRead(ctx.state.user!, box)) throw new RelaisError('voicemail.not_found', `voicemail ${id} does not exist`, { status: 404 });
+    return { v, box };
+  };
+
+  /** The phone's message lamp (MWI NOTIFY) follows the count; numbers' mailboxes have no lamp. */
+  const publish = (box: Box): void => {
+    if (box.ext) calls.voicemail.publishMailbox(box.ext);
   };
 
   router.get('/voicemails', auth.required(), (ctx) => {
-    const q = queryParams(ctx, ['extension', 'new']);
+    const q = queryParams(ctx, ['extension', 'number', 'new']);
     const onlyNew = boolParam(q.new, 'new') ?? false;
     const user = ctx.state.user!;
-    let boxes: Extension[];
+    if (q.extension !== undefined && q.number !== undefined) {
+      throw new RelaisError('api.param_invalid', 'give "extension" or "number", not both', { field: 'number' });
+    }
+    let boxes: Box[];
     if (q.extension !== undefined) {
       const ext = extensions.findByNumber(q.extension);
       if (!ext) throw new RelaisError('extension.not_found', `extension "${q.extension}" does not exist`, { status: 404, field: 'extension' });
-      if (!mayRead(user, ext)) throw new RelaisError('auth.forbidden', `extension ${ext.number} is not yours; its messages need the "history" right`, { status: 403 });
-      boxes = [ext];
+      if (!mayRead(user, { ext })) throw new RelaisError('auth.forbidden', `extension ${ext.number} is not yours; its messages need the "history" right`, { status: 403 });
+      boxes = [{ ext }];
+    } else if (q.number !== undefined) {
+      const number = numbers.findByDid(q.number);
+      if (!number) throw new RelaisError('number.not_found', `number "${q.number}" does not exist`, { status: 404, field: 'number' });
+      if (!mayRead(user, { number })) throw new RelaisError('auth.forbidden', `number ${number.did} is not assigned to you; its messages need the "history" right`, { status: 403 });
+      boxes = [{ number }];
     } else {
-      boxes = extensions.list().filter((e) => mayRead(user, e));
+      boxes = [...extensions.list().map((ext) => ({ ext })), ...numbers.list().map((number) => ({ number }))].filter((b) => mayRead(user, b));
     }
-    const out = boxes.flatMap((ext) => repo.list(ext.id, { onlyNew }).map((v) => publicVoicemail(v, ext)));
+    const out = boxes.flatMap((box) =>
+      (box.ext ? repo.list(box.ext.id, { onlyNew }) : repo.listByNumber(box.number!.id, { onlyNew }))
+        // A message with an extension is in that extension's box, even if it also names a number.
+        .filter((v) => box.ext !== undefined || v.extensionId === null)
+        .map((v) => publicVoicemail(v, box)),
+    );
     out.sort((a, b) => (b.createdAt as number) - (a.createdAt as number) || (b.id as number) - (a.id as number));
     ctx.body = { voicemails: out };
   });
 
   router.get('/voicemails/:id', auth.required(), (ctx) => {
     queryParams(ctx, []);
-    const { v, ext } = find(ctx);
-    ctx.body = { voicemail: publicVoicemail(v, ext) };
+    const { v, box } = find(ctx);
+    ctx.body = { voicemail: publicVoicemail(v, box) };
   });
 
   router.get('/voicemails/:id/audio', auth.required(), async (ctx) => {
@@ -83,25 +117,24 @@ export function voicemailRoutes(router: Router<ApiState>, deps: VoicemailRouteDe
 
   router.patch('/voicemails/:id', auth.required(), async (ctx) => {
     queryParams(ctx, []);
-    const { v, ext } = find(ctx);
+    const { v, box } = find(ctx);
     const body = fields(await readJsonObject(ctx), { heard: { type: 'boolean', required: true } });
     if (body.heard) repo.markOld(v.id);
     else repo.markNew(v.id);
-    // The phone's message lamp (MWI NOTIFY) follows the new count.
-    if (ext) calls.voicemail.publishMailbox(ext);
-    ctx.body = { voicemail: publicVoicemail(repo.get(v.id)!, ext) };
+    publish(box);
+    ctx.body = { voicemail: publicVoicemail(repo.get(v.id)!, box) };
   });
 
   router.delete('/voicemails/:id', auth.required(), async (ctx) => {
     queryParams(ctx, []);
-    const { v, ext } = find(ctx);
+    const { v, box } = find(ctx);
     repo.remove(v.id);
     // Row first: a message whose file is gone is worse than a stray file no row names.
     const file = path.resolve(calls.recordingPath(v.file));
     if (file.startsWith(root + path.sep)) {
       await fs.promises.rm(file, { force: true }).catch((err: unknown) => log.warn('voicemail file not removed', { id: v.id, err }));
     }
-    if (ext) calls.voicemail.publishMailbox(ext);
+    publish(box);
     ctx.status = 204;
   });
 }
