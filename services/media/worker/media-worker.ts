@@ -290,6 +290,8 @@ function ensureClock(): void {
   setTimeout(onClock, TICK_MS);
 }
 
+let catchUpDeferred = false;
+
 function onClock(): void {
   if (endpoints.size === 0) {
     clockRunning = false;
@@ -297,6 +299,15 @@ function onClock(): void {
   }
   const due = Math.floor((performance.now() - t0) / TICK_MS);
   let n = due - done;
+  // Late (the thread was stalled): timers run before I/O in Node's loop, so the packets that arrived meanwhile
+  // still sit in the sockets. Catch up in the check phase, after the poll phase has read them into the rings;
+  // otherwise recordings would get silence for that time and the delayed audio would be cut at the end.
+  if (n > 1 && !catchUpDeferred) {
+    catchUpDeferred = true;
+    setImmediate(onClock);
+    return;
+  }
+  catchUpDeferred = false;
   if (n > MAX_CATCH_UP) {
     // Players skip the lost time (a burst of seconds of audio helps nobody), but recordings keep it: their
     // files must last as long as the call did, and the samples that arrived meanwhile wait in their rings.
