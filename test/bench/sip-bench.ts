@@ -1,5 +1,6 @@
 // SIP benchmark: REGISTER/s with digest (and calls/s through the B2BUA) for Kamailio 5.6 and Relais, in one run.
 // Usage: node dist/test/bench/sip-bench.js [register|cps|all] [--duration S] [--out FILE] [--skip-kamailio] [--cpu-prof DIR]
+//        [--node-args "--trace-gc ..."] [--relais-log FILE] [--kit-args "--start 3200 ..."]
 // Drives the kit ../shared/peers/kamailio/run-bench.sh (relative to the project) against both servers.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -36,6 +37,9 @@ const SKIP_KAMAILIO = argv.includes('--skip-kamailio');
 const CPU_PROF = argv.includes('--cpu-prof') ? path.resolve(opt('--cpu-prof', path.join(os.tmpdir(), 'relais-sip-prof'))) : undefined;
 const date = new Date().toISOString();
 const OUT = path.resolve(opt('--out', path.join(ROOT, 'test/bench/results', `sip-${date.slice(0, 10)}.json`)));
+/** Extra V8/Node flags for the Relais process (e.g. "--trace-gc"), and a file that receives its output. */
+const NODE_ARGS = opt('--node-args', '').trim().split(/\s+/).filter(Boolean);
+const RELAIS_LOG = argv.includes('--relais-log') ? path.resolve(opt('--relais-log', 'relais-bench.log')) : undefined;
 const EXTRA = (opt('--kit-args', '').trim() || '').split(/\s+/).filter(Boolean);
 
 if (!fs.existsSync(RUN_BENCH)) {
@@ -101,7 +105,7 @@ async function startRelais(dataDir: string): Promise<RunningRelais> {
   };
   const sipPort = await outsideRtp();
   const httpPort = await outsideRtp();
-  const nodeArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
+  const nodeArgs = [...NODE_ARGS, ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [])];
   if (CPU_PROF) fs.mkdirSync(CPU_PROF, { recursive: true });
   const child = spawn(
     process.execPath,
@@ -111,8 +115,15 @@ async function startRelais(dataDir: string): Promise<RunningRelais> {
   );
   children.add(child);
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20000)));
-  child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20000)));
+  const logFile = RELAIS_LOG ? fs.createWriteStream(RELAIS_LOG, { flags: 'a' }) : undefined;
+  child.stdout!.on('data', (d: Buffer) => {
+    logFile?.write(d);
+    out = (out + d.toString()).slice(-20000);
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    logFile?.write(d);
+    out = (out + d.toString()).slice(-20000);
+  });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const deadline = Date.now() + 30_000;
   for (;;) {

@@ -1,6 +1,7 @@
 // Stateless nonces (keyed SHA-256 over issue time + randomness) with a bounded nonce-count window against replays.
 import crypto, { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../shared/index.js';
+import { detach } from '../message/index.js';
 
 export type NonceCheck =
   | { status: 'ok' }
@@ -112,8 +113,10 @@ export class NonceService {
     if (!st) {
       if (issued <= this.evictedFloor) return { status: 'stale' };
       st = { issuedAt: issued, highest: 0, seen: 0 };
-      this.tracked.set(nonce, st);
-      this.ring.push(nonce);
+      // Kept for minutes: a copy, not a slice of the request's Authorization header (which would keep the request).
+      const key = detach(nonce);
+      this.tracked.set(key, st);
+      this.ring.push(key);
       this.evictIfFull();
     }
     if (count > st.highest) {

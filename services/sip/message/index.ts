@@ -9,5 +9,5 @@ export { parseCSeq, formatCSeq, CSEQ_MAX, type CSeq } from './cseq.js';
 export { formatParams, parseHeaderParams, unquoteParam, type Params } from './params.js';
 export { normalizeHeaderName, canonicalHeaderName, isListHeader } from './header-names.js';
 export { reasonPhrase } from './reason-phrases.js';
-export { splitList, quote, isToken } from './syntax.js';
+export { splitList, quote, isToken, detach } from './syntax.js';
 export { sipToken } from './random-token.js';

@@ -100,3 +100,12 @@ export function parseDecimal(s: string, max: number, what: string): number {
   if (n > max) throw new SipParseError(`${what} ${t.slice(0, 30)} is larger than ${max}`);
   return n;
 }
+
+/**
+ * A copy of `s` that does not point into the message it was read from. V8 keeps a substring as a slice of its
+ * parent: a Call-ID, nonce or key held for minutes would keep the whole header block of its message alive (and the
+ * garbage collector copying it). Strings shorter than 13 characters are copies already.
+ */
+export function detach(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
+}

@@ -3,7 +3,7 @@ import type { Clock, Logger, Module, ModuleHealth, TimerHandle } from '../../sha
 import { TypedEmitter } from '../../shared/index.js';
 import type { Extension, ExtensionRepository } from '../../directory/index.js';
 import { DigestServer, type DigestAccount } from '../auth/index.js';
-import { SipParseError, unquoteParam, type NameAddr, type SipRequest } from '../message/index.js';
+import { SipParseError, detach, unquoteParam, type NameAddr, type SipRequest } from '../message/index.js';
 import type { Binding, BindingSource } from './binding.js';
 import { BindingStore } from './binding-store.js';
 import type { Database } from 'better-sqlite3';
@@ -329,11 +329,12 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
             aor,
             contact: ch.uri,
             source: { transport: source.transport, address: source.address, port: source.port, connectionId: source.connectionId },
-            callId,
+            // Copies: a binding lives for the whole registration, slices would keep the REGISTER's text with it.
+            callId: detach(callId),
             cseq,
             expiresAt: now + ch.expires * 1000,
-            userAgent,
-            instanceId: ch.instanceId,
+            userAgent: userAgent === undefined ? undefined : detach(userAgent),
+            instanceId: ch.instanceId === undefined ? undefined : detach(ch.instanceId),
             q: ch.q,
           };
           if (this.store.put(binding)) added.push(binding);

@@ -1,12 +1,27 @@
 // Timers of one fixed duration (Timer J, K, I, D: the wait of a finished transaction) share one clock timer.
 import { type Clock, type TimerHandle } from '../../shared/index.js';
 
+/** Told when its timer falls due (a transaction's end timer): no closure per timer. */
+export interface FixedTimerOwner {
+  fixedTimerFired(timer: FixedTimer): void;
+}
+
 /** One pending timer of a FixedTimerQueue; cancel() drops its callback at once (no closure kept for 32 s). */
 export class FixedTimer {
   constructor(
     readonly due: number,
     public fn: (() => void) | undefined,
+    public owner: FixedTimerOwner | undefined = undefined,
   ) {}
+
+  get pending(): boolean {
+    return this.fn !== undefined || this.owner !== undefined;
+  }
+
+  cancel(): void {
+    this.fn = undefined;
+    this.owner = undefined;
+  }
 }
 
 /**
@@ -25,25 +40,33 @@ export class FixedTimerQueue {
   ) {}
 
   add(fn: () => void): FixedTimer {
-    const t = new FixedTimer(this.clock.monotonic() + this.ms, fn);
+    return this.push(new FixedTimer(this.clock.monotonic() + this.ms, fn));
+  }
+
+  /** A timer that calls owner.fixedTimerFired(timer) when due. */
+  addFor(owner: FixedTimerOwner): FixedTimer {
+    return this.push(new FixedTimer(this.clock.monotonic() + this.ms, undefined, owner));
+  }
+
+  private push(t: FixedTimer): FixedTimer {
     this.queue.push(t);
     if (!this.armed) this.arm();
     return t;
   }
 
   cancel(t: FixedTimer): void {
-    t.fn = undefined;
+    t.cancel();
   }
 
   /** Timers not yet fired nor cancelled (tests, health). */
   pending(): number {
     let n = 0;
-    for (let i = this.head; i < this.queue.length; i++) if (this.queue[i]!.fn) n++;
+    for (let i = this.head; i < this.queue.length; i++) if (this.queue[i]!.pending) n++;
     return n;
   }
 
   private arm(): void {
-    while (this.head < this.queue.length && !this.queue[this.head]!.fn) this.head++;
+    while (this.head < this.queue.length && !this.queue[this.head]!.pending) this.head++;
     this.compact();
     const next = this.queue[this.head];
     if (!next) return;
@@ -55,11 +78,13 @@ export class FixedTimerQueue {
     const now = this.clock.monotonic();
     while (this.head < this.queue.length) {
       const t = this.queue[this.head]!;
-      if (t.fn && t.due > now) break;
+      if (t.pending && t.due > now) break;
       this.head++;
       const fn = t.fn;
-      t.fn = undefined;
-      fn?.();
+      const owner = t.owner;
+      t.cancel();
+      if (owner) owner.fixedTimerFired(t);
+      else fn?.();
     }
     if (!this.armed) this.arm();
   }

@@ -1,6 +1,7 @@
 // SIP transactions (RFC 3261 §17 with RFC 6026): four explicit state machines and the layer that matches them.
 export { DEFAULT_TIMERS, type TimerConfig } from './timers.js';
-export { FixedTimer, FixedTimerQueue, FixedTimers } from './fixed-timers.js';
+export { FixedTimer, FixedTimerQueue, FixedTimers, type FixedTimerOwner } from './fixed-timers.js';
+export { ResponseCache, type CachedResponse, type ResponseCacheStats } from './response-cache.js';
 export { type ClientTransactionUser } from './client-transaction-user.js';
 export { InviteClientTransaction, type InviteClientState } from './invite-client-transaction.js';
 export { NonInviteClientTransaction, type NonInviteClientState } from './non-invite-client-transaction.js';

@@ -76,7 +76,7 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
           this.stopTimer('timerB');
           this.ack = this.buildAck(res).serialize();
           this.send(this.ack);
-          this.startFixedTimer('timerD', this.reliable ? 0 : 32_000, () => this.transition('Terminated'));
+          this.startEndTimer('timerD', this.reliable ? 0 : 32_000);
           this.user.receiveResponse(res);
         }
         return;

@@ -83,7 +83,7 @@ export class InviteServerTransaction extends ServerTransaction<InviteServerState
         this.transition('Confirmed');
         this.stopTimer('timerG');
         this.stopTimer('timerH');
-        this.startFixedTimer('timerI', this.reliable ? 0 : this.ctx.timers.T4, () => this.transition('Terminated'));
+        this.startEndTimer('timerI', this.reliable ? 0 : this.ctx.timers.T4);
         return true;
       }
       // An ACK for a 2xx that reuses the INVITE branch belongs to the dialog (TU), not to us.

@@ -60,7 +60,7 @@ export class NonInviteClientTransaction extends ClientTransactionBase<NonInviteC
     this.transition('Completed');
     this.stopTimer('timerE');
     this.stopTimer('timerF');
-    this.startFixedTimer('timerK', this.reliable ? 0 : this.ctx.timers.T4, () => this.transition('Terminated'));
+    this.startEndTimer('timerK', this.reliable ? 0 : this.ctx.timers.T4);
     this.user.receiveResponse(res);
   }
 }

@@ -22,16 +22,29 @@ export class NonInviteServerTransaction extends ServerTransaction<NonInviteServe
 
   respond(res: SipResponse): void {
     if (this.state === 'Completed' || this.state === 'Terminated') return;
-    this.transmit(res);
     if (res.status < 200) {
+      this.transmit(res);
       if (this.state === 'Trying') this.transition('Proceeding');
       return;
     }
     // §17.2.2: "When the server transaction enters the "Completed" state, it MUST set Timer J to fire in 64*T1
     // seconds for unreliable transports, and zero seconds for reliable transports."
+    const sent = this.transmitFinal(res);
     this.transition('Completed');
     this.releaseRequest();
-    this.startFixedTimer('timerJ', this.reliable ? 0 : 64 * this.ctx.timers.T1, () => this.transition('Terminated'));
+    this.ctx.onAnswered?.(this);
+    if (this.reliable) {
+      this.startEndTimer('timerJ', 0);
+      return;
+    }
+    // Completed only resends the final response: the layer's response cache does that for Timer J's 64*T1 without
+    // keeping this object (see ResponseCache), and the transaction is over for everything else.
+    if (sent && this.ctx.retainFinal?.(this.key, sent.bytes, sent.target)) {
+      this.transition('Terminated');
+      return;
+    }
+    this.lastResponse = sent?.bytes.toString('latin1');
+    this.startEndTimer('timerJ', 64 * this.ctx.timers.T1);
   }
 
   receiveRequest(_req: SipRequest): boolean {

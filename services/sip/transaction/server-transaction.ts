@@ -4,7 +4,11 @@ import { type Source, type Target } from '../transport/index.js';
 import { Transaction, type TransactionContext } from './transaction.js';
 
 export abstract class ServerTransaction<S extends string = string> extends Transaction<S> {
-  protected lastResponse: Buffer | undefined;
+  /**
+   * The last response as sent, kept for retransmissions as a one-byte string (latin1: every byte as is). Not the
+   * Buffer: a small Buffer is a slice of an 8 KiB pool slab, and Timer J keeping it 32 s would keep the whole slab.
+   */
+  protected lastResponse: string | undefined;
   protected responseTarget: Target | undefined;
   /** Status of the last response sent (0 before any). */
   lastStatus = 0;
@@ -30,16 +34,33 @@ export abstract class ServerTransaction<S extends string = string> extends Trans
   /** A retransmission of the request (or an ACK) matched this transaction; true when absorbed here. */
   abstract receiveRequest(req: SipRequest): boolean;
 
-  protected transmit(res: SipResponse): void {
+  /** Sends a response and keeps it for retransmissions; returns its bytes. */
+  protected transmit(res: SipResponse): Buffer {
     this.lastStatus = res.status;
-    this.lastResponse = res.serialize();
+    const bytes = res.serialize();
+    this.lastResponse = bytes.toString('latin1');
     this.responseTarget = this.ctx.transport.responseTarget(res, this.source);
-    this.resend();
+    this.send(bytes);
+    return bytes;
+  }
+
+  /** Sends a final response that the layer's response cache (or Timer J here) keeps; false if not sent. */
+  protected transmitFinal(res: SipResponse): { bytes: Buffer; target: Target } | undefined {
+    this.lastStatus = res.status;
+    const bytes = res.serialize();
+    const target = this.ctx.transport.responseTarget(res, this.source);
+    this.responseTarget = target;
+    this.send(bytes);
+    return { bytes, target };
   }
 
   protected resend(): void {
-    if (!this.lastResponse || !this.responseTarget) return;
-    this.ctx.transport.sendRaw(this.lastResponse, this.responseTarget).catch((err: Error) => {
+    if (this.lastResponse !== undefined) this.send(Buffer.from(this.lastResponse, 'latin1'));
+  }
+
+  private send(bytes: Buffer): void {
+    if (!this.responseTarget) return;
+    this.ctx.transport.sendRaw(bytes, this.responseTarget).catch((err: Error) => {
       this.ctx.log.debug('response send failed', { error: err.message });
       if (this.state !== ('Terminated' as S)) {
         this.transition('Terminated' as S);

@@ -1,6 +1,6 @@
 // Transaction layer (RFC 3261 §17): matches messages to transactions, creates server transactions, sends requests.
 import { type Clock, type Logger } from '../../shared/index.js';
-import { BRANCH_COOKIE, SipRequest, SipResponse, Via, sipToken, type SipMessage } from '../message/index.js';
+import { BRANCH_COOKIE, SipRequest, SipResponse, Via, detach, sipToken, type SipMessage } from '../message/index.js';
 import { type Source, type Target, type TransportLayer } from '../transport/index.js';
 import { type ClientTransactionUser } from './client-transaction-user.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
@@ -10,6 +10,7 @@ import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import { type ServerTransaction } from './server-transaction.js';
 import { DEFAULT_TIMERS, type TimerConfig } from './timers.js';
 import { FixedTimers } from './fixed-timers.js';
+import { ResponseCache } from './response-cache.js';
 import { type Transaction, type TransactionContext } from './transaction.js';
 
 export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
@@ -58,6 +59,8 @@ export class TransactionLayer {
   /** §8.2.2.2 merged-request detection: (From tag, Call-ID, CSeq) of requests without To tag → server key. */
   private readonly merge = new Map<string, string>();
   private readonly ctx: TransactionContext;
+  /** Final responses of finished non-INVITE server transactions over UDP, for Timer J (§17.2.2). */
+  private readonly finals: ResponseCache;
   private requestHandler: RequestHandler = () => {};
   private strayHandler: StrayResponseHandler = () => {};
   readonly counters: TransactionLayerCounters = { serverCreated: 0, clientCreated: 0, retransmissionsAbsorbed: 0, merged482: 0, strayResponses: 0 };
@@ -67,6 +70,8 @@ export class TransactionLayer {
     clock: Clock,
     log: Logger,
     timers: TimerConfig = DEFAULT_TIMERS,
+    /** Size of the ring keeping finished non-INVITE responses for Timer J (default 32 MiB; bounds memory under floods). */
+    responseCacheBytes = 32 * 1024 * 1024,
   ) {
     this.ctx = {
       transport,
@@ -74,8 +79,11 @@ export class TransactionLayer {
       log,
       timers,
       onTerminated: (tx) => this.forget(tx),
+      onAnswered: (tx) => this.forgetMergeKey(tx),
+      retainFinal: (key, bytes, target) => this.finals.put(key, bytes, target),
       fixedTimers: new FixedTimers(clock),
     };
+    this.finals = new ResponseCache(clock, 64 * timers.T1, responseCacheBytes);
     transport.onReceive((msg, source) => this.receive(msg, source));
   }
 
@@ -100,9 +108,20 @@ export class TransactionLayer {
     if (this.client.get(tx.key) === tx) this.client.delete(tx.key);
     if (this.server.get(tx.key) === tx) {
       this.server.delete(tx.key);
-      const mk = tx.mergeKey;
-      if (mk !== undefined && this.merge.get(mk) === tx.key) this.merge.delete(mk);
+      this.forgetMergeKey(tx);
     }
+  }
+
+  /**
+   * §8.2.2.2 compares a request with *ongoing* transactions. A non-INVITE transaction that has sent its final
+   * response is over for its TU (it only absorbs retransmissions, which match by branch), so its merge entry goes
+   * then rather than after Timer J's 32 s.
+   */
+  private forgetMergeKey(tx: Transaction<string>): void {
+    const mk = tx.mergeKey;
+    if (mk === undefined) return;
+    tx.mergeKey = undefined;
+    if (this.merge.get(mk) === tx.key) this.merge.delete(mk);
   }
 
   receive(msg: SipMessage, source: Source): void {
@@ -117,7 +136,7 @@ export class TransactionLayer {
       return;
     }
     const req = msg as SipRequest;
-    const key = flat(serverKey(req));
+    const key = detach(serverKey(req));
     const existing = this.server.get(key);
     if (existing) {
       if (existing.receiveRequest(req)) {
@@ -132,6 +151,15 @@ export class TransactionLayer {
       this.requestHandler(req, source, undefined);
       return;
     }
+    if (req.method !== 'INVITE') {
+      // A retransmission of a request whose transaction has answered: Completed, kept as its response.
+      const done = this.finals.get(key);
+      if (done) {
+        this.counters.retransmissionsAbsorbed++;
+        this.transport.sendRaw(done.bytes, done.target).catch(() => {});
+        return;
+      }
+    }
     const tx =
       req.method === 'INVITE'
         ? new InviteServerTransaction(key, req, source, this.ctx)
@@ -144,7 +172,7 @@ export class TransactionLayer {
       // ongoing transactions. If the From tag, Call-ID, and CSeq exactly match those associated with an ongoing
       // transaction, but the request does not match that transaction ..., the UAS core SHOULD generate a 482
       // (Loop Detected) response and pass it to the server transaction."
-      const mk = flat(mergeKey(req));
+      const mk = detach(mergeKey(req));
       const other = this.merge.get(mk);
       if (other !== undefined && other !== key && this.server.has(other)) {
         this.counters.merged482++;
@@ -199,19 +227,24 @@ export class TransactionLayer {
   }
 
   stats(): Record<string, number> {
-    return { ...this.counters, client: this.client.size, server: this.server.size };
+    const f = this.finals.stats();
+    return {
+      ...this.counters,
+      client: this.client.size,
+      server: this.server.size,
+      completedKept: f.entries,
+      completedBytes: f.bytes,
+      completedEvictedEarly: f.evictedEarly,
+    };
+  }
+
+  /** Forgets every kept response and stops its timer (the stack is closing). */
+  close(): void {
+    this.finals.clear();
   }
 }
 
 function mergeKey(req: SipRequest): string {
   const cseq = req.cseq;
   return `${req.from().tag ?? ''}|${req.callId}|${cseq.seq}|${cseq.method}`;
-}
-
-/**
- * A copy of `s` that does not point into the received message: V8 substrings keep their parent alive, and these
- * keys live for 32 s in the maps (Timer J), so without the copy every transaction pins its whole header block.
- */
-function flat(s: string): string {
-  return Buffer.from(s, 'utf8').toString('utf8');
 }

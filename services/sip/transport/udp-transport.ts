@@ -27,7 +27,12 @@ export class UdpTransport implements SipTransport {
       this.received++;
       sink.onMessage(buf, { transport: 'udp', address: rinfo.address, port: rinfo.port });
     });
-    socket.on('error', (err) => this.log.warn('udp socket error', { error: err.message }));
+    // Sends go without a callback (Node then tries a synchronous send first, with no request object and no extra
+    // turn of the loop); their errors come here.
+    socket.on('error', (err) => {
+      this.sendErrors++;
+      this.log.debug('udp socket error', { error: err.message });
+    });
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(this.requestedPort, this.bind, () => {
@@ -53,12 +58,7 @@ export class UdpTransport implements SipTransport {
     const source: Source = { transport: 'udp', address: target.address, port: target.port };
     if (!socket) return Promise.reject(new Error('UDP transport is not listening'));
     this.sent++;
-    socket.send(buf, target.port, target.address, (err) => {
-      if (err) {
-        this.sendErrors++;
-        this.log.debug('udp send failed', { to: `${target.address}:${target.port}`, error: err.message });
-      }
-    });
+    socket.send(buf, target.port, target.address);
     return Promise.resolve(source);
   }
 

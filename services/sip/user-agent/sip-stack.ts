@@ -204,6 +204,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
     // Let the BYEs reach the sockets before they close; their responses are not awaited.
     if (open.length > 0) await new Promise<void>((r) => setImmediate(r));
     await this.transport.close();
+    this.transactions.close();
     this.started = false;
   }
 

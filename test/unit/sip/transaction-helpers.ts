@@ -11,7 +11,8 @@ import {
   type TransportSink,
 } from '../../../services/sip/index.js';
 
-export function fakeNetwork(): {
+/** An in-memory UDP transport (and, with withTcp, a reliable TCP one) under a real TransportLayer. */
+export function fakeNetwork(withTcp = false): {
   layer: TransportLayer;
   sent: Array<{ buf: Buffer; target: Target }>;
   deliver(buf: Buffer, source: Source): void;
@@ -36,6 +37,7 @@ export function fakeNetwork(): {
   };
   const layer = new TransportLayer('192.0.2.1', silentLogger);
   layer.add(udp);
+  if (withTcp) layer.add({ ...udp, kind: 'tcp', reliable: true, listen: async () => {} });
   void layer.listen();
   return {
     layer,

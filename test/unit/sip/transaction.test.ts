@@ -168,7 +168,7 @@ test('INVITE server: Timer H reports a failure when the ACK never comes', async 
 });
 
 test('non-INVITE server: retransmissions get the final response again, Timer J ends it', async () => {
-  const { clock, net, incoming } = setup();
+  const { clock, net, incoming, layer } = setup();
   const reg = request('REGISTER').serialize();
   net.deliver(reg, PEER);
   const tx = incoming[0]!.tx as NonInviteServerTransaction;
@@ -176,14 +176,39 @@ test('non-INVITE server: retransmissions get the final response again, Timer J e
   await net.flush();
   assert.equal(net.sent.length, 0, 'Trying: retransmission discarded');
   tx.respond(SipResponse.to(incoming[0]!.req, 200, undefined, 'me'));
+  // Over UDP the Completed state is carried by the layer's response cache: the object is done with at once.
+  assert.equal(tx.state, 'Terminated');
+  assert.equal(layer.stats()['completedKept'], 1);
   net.deliver(reg, PEER);
   await net.flush();
   assert.equal(net.sent.length, 2);
+  assert.equal(net.sent[1]!.buf.toString(), net.sent[0]!.buf.toString(), 'the same response, byte for byte');
+  assert.deepEqual(net.sent[1]!.target, net.sent[0]!.target);
   assert.equal(incoming.length, 1);
-  clock.advance(32_000);
-  assert.equal(tx.state, 'Terminated');
+  assert.equal(layer.stats()['retransmissionsAbsorbed'], 2);
+  clock.advance(31_999);
+  net.deliver(reg, PEER);
+  assert.equal(incoming.length, 1, 'still absorbed just before 64*T1');
+  clock.advance(1);
+  assert.equal(layer.stats()['completedKept'], 0, 'Timer J: gone after exactly 64*T1');
   net.deliver(reg, PEER);
   assert.equal(incoming.length, 2, 'after Timer J a retransmission is a new request');
+});
+
+test('non-INVITE server over a reliable transport: no Timer J wait, nothing kept', async () => {
+  const clock = new ManualClock();
+  const net = fakeNetwork(true);
+  const layer = new TransactionLayer(net.layer, clock, silentLogger);
+  const incoming: ServerTransaction[] = [];
+  layer.onRequest((_req, _s, tx) => incoming.push(tx!));
+  const opts = request('OPTIONS', 'z9hG4bKtcp1');
+  net.deliver(opts.serialize(), { ...PEER, transport: 'tcp' });
+  const tx = incoming[0] as NonInviteServerTransaction;
+  tx.respond(SipResponse.to(opts, 200, undefined, 'me'));
+  assert.equal(tx.state, 'Completed');
+  assert.equal(layer.stats()['completedKept'], 0);
+  clock.advance(0);
+  assert.equal(tx.state, 'Terminated', 'Timer J is zero on reliable transports');
 });
 
 test('merged request (§8.2.2.2): same From tag, Call-ID and CSeq on another branch gets 482', async () => {
@@ -197,8 +222,9 @@ test('merged request (§8.2.2.2): same From tag, Call-ID and CSeq on another bra
 
 test('transactions refuse moves their state diagram does not have', () => {
   const { net, incoming } = setup();
-  net.deliver(request('OPTIONS').serialize(), PEER);
-  const tx = incoming[0]!.tx as NonInviteServerTransaction;
-  tx.respond(SipResponse.to(incoming[0]!.req, 200, undefined, 'me'));
+  net.deliver(request('INVITE').serialize(), PEER);
+  const tx = incoming[0]!.tx as InviteServerTransaction;
+  tx.respond(SipResponse.to(incoming[0]!.req, 486, undefined, 'me'));
+  assert.equal(tx.state, 'Completed');
   assert.throws(() => (tx as unknown as { transition(s: string): void }).transition('Proceeding'), /invalid transition Completed → Proceeding/);
 });
