@@ -88,13 +88,17 @@ function registerMsg(user: number, callNo: number, cseq: number, branch: string,
 
 /** One registration, as SIPp does it; the client-side work (building, digest) is timed apart and subtracted. */
 let clientNs = 0n;
+/** Wall time inside the stack's receive path (parse → transaction → registrar → response), without timers and GC between calls. */
+let serverNs = 0n;
 function registration(): void {
   const callNo = ++n;
   const user = 1000 + (callNo % USERS);
   let c0 = process.hrtime.bigint();
   const first = registerMsg(user, callNo, 1, `z9hG4bK-${callNo}-1`);
   clientNs += process.hrtime.bigint() - c0;
+  let s0 = process.hrtime.bigint();
   sink!.onMessage(first, SRC);
+  serverNs += process.hrtime.bigint() - s0;
   const challenge = lastSent!.toString('latin1');
   c0 = process.hrtime.bigint();
   if (!challenge.startsWith('SIP/2.0 401')) throw new Error(`expected 401, got ${challenge.slice(0, 40)}`);
@@ -104,7 +108,9 @@ function registration(): void {
   const auth = client.authorize({ challenges: [www], method: 'REGISTER', uri: `sip:${DOMAIN}` })!;
   const second = registerMsg(user, callNo, 2, `z9hG4bK-${callNo}-2`, auth);
   clientNs += process.hrtime.bigint() - c0;
+  s0 = process.hrtime.bigint();
   sink!.onMessage(second, SRC);
+  serverNs += process.hrtime.bigint() - s0;
   const ok = lastSent!.toString('latin1', 0, 12);
   if (ok !== 'SIP/2.0 200 ') throw new Error(`expected 200, got ${lastSent!.toString('latin1').slice(0, 200)}`);
 }
@@ -128,6 +134,7 @@ if (ALLOC) {
   await session!.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
 }
 clientNs = 0n;
+serverNs = 0n;
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const total = RATE > 0 ? RATE * SECONDS : 200_000;
@@ -173,6 +180,7 @@ const result = {
   wall_s: Math.round(wallMs) / 1000,
   cpu_us_per_registration: Math.round((cpuUs / done) * 10) / 10,
   client_us_per_registration: Math.round((Number(clientNs / 1000n) / done) * 10) / 10,
+  receive_path_us_per_registration: Math.round((Number(serverNs / 1000n) / done) * 10) / 10,
   heap_used_mb: Math.round(heap.heapUsed / 2 ** 20),
   rss_mb: Math.round(heap.rss / 2 ** 20),
   sent,

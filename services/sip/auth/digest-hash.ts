@@ -45,6 +45,8 @@ export interface ResponseInput {
   qop?: string | undefined;
   nc?: string | undefined;
   cnonce?: string | undefined;
+  /** H(A2), when the caller has it already (it depends only on method and uri). */
+  ha2?: string | undefined;
 }
 
 /**
@@ -56,7 +58,7 @@ export interface ResponseInput {
  *   A2 = Method ":" digest-uri-value
  */
 export function computeResponse(input: ResponseInput): string {
-  const ha2 = digestHash(input.algorithm, `${input.method}:${input.uri}`);
+  const ha2 = input.ha2 ?? digestHash(input.algorithm, `${input.method}:${input.uri}`);
   if (input.qop) {
     return digestHash(input.algorithm, `${input.ha1}:${input.nonce}:${input.nc ?? ''}:${input.cnonce ?? ''}:${input.qop}:${ha2}`);
   }

@@ -2,7 +2,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../shared/index.js';
 import { AuthHeaderParseError, formatAuthHeader, parseAuthHeader } from './digest-params.js';
-import { algorithmsOf, computeResponse, parseAlgorithm, type AlgorithmChoice, type DigestAlgorithm } from './digest-hash.js';
+import { algorithmsOf, computeResponse, digestHash, parseAlgorithm, type AlgorithmChoice, type DigestAlgorithm } from './digest-hash.js';
+import { detach } from '../message/index.js';
 import { NonceService } from './nonce-service.js';
 
 /** What the server needs to know about a user: stored HA1s for its realm, and which algorithms it may use. */
@@ -53,9 +54,10 @@ export interface DigestServerOptions {
 
 const CHALLENGE_UNQUOTED = new Set(['algorithm', 'stale']);
 
-function safeEqualHex(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  return timingSafeEqual(Buffer.from(a.toLowerCase(), 'latin1'), Buffer.from(b.toLowerCase(), 'latin1'));
+/** `expected` is lower-case hex (our hash); the client's `given` may be in either case. */
+function safeEqualHex(expected: string, given: string): boolean {
+  if (expected.length !== given.length) return false;
+  return timingSafeEqual(Buffer.from(expected, 'latin1'), Buffer.from(given.toLowerCase(), 'latin1'));
 }
 
 /** Strips a SIP URI down for a tolerant comparison (some phones differ in case or port notation). */
@@ -68,6 +70,7 @@ export class DigestServer {
   readonly nonces: NonceService;
   private readonly allowNoQop: boolean;
   private readonly strictUri: boolean;
+  private readonly ha2Cache = new Map<string, string>();
 
   constructor(opts: DigestServerOptions) {
     this.realm = opts.realm;
@@ -147,7 +150,7 @@ export class DigestServer {
     }
     const ha1 = algorithm === 'MD5' ? account.ha1Md5 : account.ha1Sha256;
     if (!ha1) return this.fail('algorithm', `account "${username}" has no ${algorithm} hash`, username);
-    const expected = computeResponse({ algorithm, ha1, method: input.method, uri, nonce, qop, nc, cnonce });
+    const expected = computeResponse({ algorithm, ha1, method: input.method, uri, nonce, qop, nc, cnonce, ha2: this.ha2(algorithm, input.method, uri) });
     if (!safeEqualHex(expected, response)) return this.fail('wrong-password', `wrong digest response for "${username}"`, username);
     const check = this.nonces.check(nonce, qop === undefined ? undefined : nc);
     switch (check.status) {
@@ -160,6 +163,21 @@ export class DigestServer {
       case 'foreign':
         return { ok: false, reason: 'stale', detail: `nonce expired or unknown for "${username}"`, username, stale: true };
     }
+  }
+
+  /**
+   * H(A2) = H(method ":" digest-uri): the same few values over and over (every phone registers with the same
+   * method and domain), so remembered; bounded, since the uri comes from the request.
+   */
+  private ha2(algorithm: DigestAlgorithm, method: string, uri: string): string {
+    const key = `${algorithm} ${method} ${uri}`;
+    let h = this.ha2Cache.get(key);
+    if (h === undefined) {
+      h = digestHash(algorithm, `${method}:${uri}`);
+      if (this.ha2Cache.size >= 256) this.ha2Cache.clear();
+      this.ha2Cache.set(detach(key), h);
+    }
+    return h;
   }
 
   private fail(reason: DigestFailure, detail: string, username?: string): DigestVerdict {

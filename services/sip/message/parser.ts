@@ -19,9 +19,11 @@ function skipLeadingCrlf(buf: Buffer, start: number): number {
 /** Where the header block ends: index of the empty line and the index of the first body byte, or undefined. */
 function findHeaderEnd(buf: Buffer, start: number): { headEnd: number; bodyStart: number } | undefined {
   const crlf = buf.indexOf(CRLFCRLF, start);
-  const lf = buf.indexOf(LFLF, start);
-  if (crlf >= 0 && (lf < 0 || crlf < lf)) return { headEnd: crlf, bodyStart: crlf + 4 };
+  // A bare-LF empty line counts only if it comes first: look for it before the CRLFCRLF (or anywhere if none),
+  // without a second pass over the body.
+  const lf = crlf < 0 ? buf.indexOf(LFLF, start) : crlf > start ? buf.subarray(0, crlf + 1).indexOf(LFLF, start) : -1;
   if (lf >= 0) return { headEnd: lf, bodyStart: lf + 2 };
+  if (crlf >= 0) return { headEnd: crlf, bodyStart: crlf + 4 };
   return undefined;
 }
 
@@ -48,9 +50,10 @@ export function parseMessage(buf: Buffer): SipMessage {
     head = buf.toString('utf8', start, e);
     bodyStart = buf.length;
   }
-  const lines = head.indexOf('\n') >= 0 && head.indexOf('\r\n') < 0 ? head.split('\n') : head.split(/\r?\n/);
-  const msg = parseStartLine(lines[0]!);
-  parseHeaderLines(msg, lines);
+  let eol = head.indexOf('\n');
+  if (eol < 0) eol = head.length;
+  const msg = parseStartLine(head.slice(0, eol > 0 && head.charCodeAt(eol - 1) === 13 ? eol - 1 : eol));
+  parseHeaderBlock(msg, head, eol + 1);
 
   // Content-Length (§20.14): several differing values are ambiguous framing, hence an error.
   let contentLength: number | undefined;
@@ -106,30 +109,46 @@ function checkVersion(v: string): void {
   throw new SipParseError(`"${v.slice(0, 30)}" is not a SIP version`);
 }
 
-function parseHeaderLines(msg: SipMessage, lines: string[]): void {
+/**
+ * The header lines of `head` from `pos` on (lines end in CRLF or a bare LF), straight from the one string: no array
+ * of lines, one slice per name and per value.
+ */
+function parseHeaderBlock(msg: SipMessage, head: string, pos: number): void {
   let last: { name: string; value: string } | undefined;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const c0 = line.charCodeAt(0);
+  const n = head.length;
+  while (pos < n) {
+    let eol = head.indexOf('\n', pos);
+    if (eol < 0) eol = n;
+    let end = eol > pos && head.charCodeAt(eol - 1) === 13 ? eol - 1 : eol;
+    const start = pos;
+    pos = eol + 1;
+    if (end === start) continue;
+    const c0 = head.charCodeAt(start);
     if (c0 === 32 || c0 === 9) {
       // §7.3.1: a line starting with whitespace continues the previous header value (folding).
       if (!last) throw new SipParseError('continuation line before the first header');
-      last.value = (last.value + ' ' + line.trim()).trim();
+      last.value = (last.value + ' ' + head.slice(start, end).trim()).trim();
       continue;
     }
-    if (line.length === 0) continue;
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw new SipParseError(`header line "${line.slice(0, 40)}" has no name or colon`);
+    const colon = head.indexOf(':', start);
+    if (colon <= start || colon >= end) throw new SipParseError(`header line "${head.slice(start, Math.min(end, start + 40))}" has no name or colon`);
     let ne = colon;
-    while (ne > 0 && (line.charCodeAt(ne - 1) === 32 || line.charCodeAt(ne - 1) === 9)) ne--;
-    const rawName = line.slice(0, ne);
-    for (let k = 0; k < rawName.length; k++) {
-      if (!isTokenChar(rawName.charCodeAt(k))) throw new SipParseError(`header name "${rawName.slice(0, 40)}" is not a token`);
+    while (ne > start && (head.charCodeAt(ne - 1) === 32 || head.charCodeAt(ne - 1) === 9)) ne--;
+    if (ne === start) throw new SipParseError(`header line "${head.slice(start, Math.min(end, start + 40))}" has no name`);
+    for (let k = start; k < ne; k++) {
+      if (!isTokenChar(head.charCodeAt(k))) throw new SipParseError(`header name "${head.slice(start, Math.min(ne, start + 40))}" is not a token`);
     }
-    if (rawName.length === 0) throw new SipParseError(`header line "${line.slice(0, 40)}" has no name`);
-    last = { name: normalizeHeaderName(rawName), value: line.slice(colon + 1).trim() };
+    let vs = colon + 1;
+    while (vs < end && isWsCode(head.charCodeAt(vs))) vs++;
+    while (end > vs && isWsCode(head.charCodeAt(end - 1))) end--;
+    last = { name: normalizeHeaderName(head.slice(start, ne)), value: head.slice(vs, end) };
     msg.headers.push(last);
   }
+}
+
+/** What String.prototype.trim() removes, for the characters a header line can hold. */
+function isWsCode(c: number): boolean {
+  return c === 32 || c === 9 || c === 13 || c === 10 || c === 0x0b || c === 0x0c || c === 0xa0 || c === 0xfeff || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0x1680;
 }
 
 /**

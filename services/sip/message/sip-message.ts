@@ -64,19 +64,46 @@ export abstract class SipMessage {
   /** Replaces every line of `name` with the given value(s), keeping the position of the first one. */
   set(name: string, value: string | number | string[]): this {
     const n = checkedName(name);
-    const values = Array.isArray(value) ? value.map((v) => checkedValue(n, v)) : [checkedValue(n, String(value))];
-    let at = this.headers.findIndex((h) => h.name === n);
-    this.removeNormalized(n);
-    if (at < 0 || at > this.headers.length) at = this.headers.length;
-    this.headers.splice(at, 0, ...values.map((v) => ({ name: n, value: v })));
-    this.cache = {};
+    const headers = this.headers;
+    let at = -1;
+    for (let i = 0; i < headers.length; i++) {
+      if (headers[i]!.name === n) {
+        at = i;
+        break;
+      }
+    }
+    if (at < 0 && !Array.isArray(value)) {
+      // The usual case when building a message: a header not there yet.
+      headers.push({ name: n, value: checkedValue(n, String(value)) });
+    } else {
+      const values = Array.isArray(value) ? value.map((v) => checkedValue(n, v)) : [checkedValue(n, String(value))];
+      this.removeNormalized(n);
+      if (at < 0 || at > headers.length) at = headers.length;
+      headers.splice(at, 0, ...values.map((v) => ({ name: n, value: v })));
+    }
+    this.invalidate(n);
+    return this;
+  }
+
+  /** Drops the parsed views a change of header `n` makes stale. */
+  private invalidate(n: string): void {
+    if (n === 'via' || n === 'from' || n === 'to' || n === 'cseq' || n === 'contact') this.cache = {};
+  }
+
+  /**
+   * Takes the parsed Via list of `other` (a response built from its request has the same Via lines): the top Via
+   * is then not parsed a second time to route the response.
+   */
+  shareViasOf(other: SipMessage): this {
+    const v = other.cache.vias;
+    if (v) this.cache.vias = v;
     return this;
   }
 
   append(name: string, value: string | number): this {
     const n = checkedName(name);
     this.headers.push({ name: n, value: checkedValue(n, String(value)) });
-    this.cache = {};
+    this.invalidate(n);
     return this;
   }
 
@@ -342,20 +369,17 @@ export class SipResponse extends SipMessage {
    */
   static to(req: SipRequest, status: number, reason?: string, toTag?: string): SipResponse {
     const res = new SipResponse(status, reason);
+    const addTag = toTag !== undefined && status > 100 && req.to().tag === undefined;
     for (const h of req.headers) {
-      if (h.name === 'via' || h.name === 'from' || h.name === 'to' || h.name === 'call-id' || h.name === 'cseq' || h.name === 'timestamp') {
-        res.headers.push({ name: h.name, value: h.value });
+      const n = h.name;
+      if (n === 'to' && addTag) {
+        // To-params follow the address (name-addr or addr-spec alike, §20.39), so the tag goes at the end.
+        res.headers.push({ name: n, value: `${h.value};tag=${toTag}` });
+      } else if (n === 'via' || n === 'from' || n === 'to' || n === 'call-id' || n === 'cseq' || n === 'timestamp') {
+        res.headers.push({ name: n, value: h.value });
       }
     }
-    if (toTag !== undefined && status > 100) {
-      const to = req.to();
-      if (to.tag === undefined) {
-        const t = to.clone();
-        t.tag = toTag;
-        res.set('to', t.format());
-      }
-    }
-    return res;
+    return res.shareViasOf(req);
   }
 
   get isRequest(): boolean {

@@ -29,6 +29,8 @@ function percentEncode(s: string, unsafe: RegExp): string {
   });
 }
 
+const NO_INIT: Partial<SipUri> = Object.freeze({});
+
 export class SipUri {
   /** Lower-case scheme: 'sip', 'sips', 'tel' or any other (then only `opaque` is meaningful). */
   scheme: string;
@@ -44,7 +46,7 @@ export class SipUri {
   /** Everything after "scheme:" for schemes this stack does not interpret. */
   opaque: string | undefined;
 
-  constructor(init: Partial<Pick<SipUri, 'scheme' | 'user' | 'password' | 'host' | 'port' | 'params' | 'headers' | 'opaque'>> = {}) {
+  constructor(init: Partial<Pick<SipUri, 'scheme' | 'user' | 'password' | 'host' | 'port' | 'params' | 'headers' | 'opaque'>> = NO_INIT) {
     this.scheme = init.scheme ?? 'sip';
     this.user = init.user;
     this.password = init.password;
@@ -84,7 +86,8 @@ export class SipUri {
   }
 
   private static parseSip(scheme: string, rest: string, text: string): SipUri {
-    const uri = new SipUri({ scheme });
+    const uri = new SipUri();
+    uri.scheme = scheme;
     let hostStart = 0;
     const at = rest.indexOf('@');
     if (at >= 0) {

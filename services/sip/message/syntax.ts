@@ -107,5 +107,7 @@ export function parseDecimal(s: string, max: number, what: string): number {
  * garbage collector copying it). Strings shorter than 13 characters are copies already.
  */
 export function detach(s: string): string {
-  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
+  // Prepending makes a cons string; slicing it flattens that into a new sequential string first, so the result
+  // (a copy, or a slice of the fresh copy) no longer refers to `s` or to what `s` was cut from.
+  return s.length < 13 ? s : (' ' + s).slice(1);
 }

@@ -3,8 +3,8 @@
 import { type Clock, type TimerHandle } from '../../shared/index.js';
 import { type Target, type TransportKind } from '../transport/index.js';
 
-/** An entry: [u32 length][f64 due][u16 key bytes][key][u8 transport][u16 port][u8 address bytes][address][response]. */
-const HEADER = 4 + 8 + 2;
+/** An entry: [u32 length][f64 due][u8 transport][u16 port][u8 address bytes][address][response]. */
+const HEADER = 4 + 8;
 /** Written where the ring wraps: the reader goes back to offset 0. */
 const WRAP = 0xffffffff;
 const TRANSPORTS: readonly TransportKind[] = ['udp', 'tcp'];
@@ -27,7 +27,7 @@ export interface ResponseCacheStats {
  * response, for 64*T1 (Timer J, 32 s) on unreliable transports. At a few thousand REGISTERs a second that is a
  * hundred thousand and more transactions alive, each a handful of heap objects the garbage collector walks again and
  * again, and memory without bound under a flood. Here the response, its destination and its deadline are bytes in
- * one ring allocated once; the only heap object per entry is the key in the index.
+ * one ring allocated once; the only heap object per entry is its key (in the index and the arrival-order list).
  *
  * The ring bounds memory: when a flood outruns it, the oldest responses go before their 32 s. A retransmission
  * arriving after that is handled as a new request, which is what RFC 3261 prescribes after Timer J anyway (a
@@ -36,6 +36,9 @@ export interface ResponseCacheStats {
 export class ResponseCache {
   private readonly ring: Buffer;
   private readonly index = new Map<string, number>();
+  /** Keys in ring order (the same strings as in the index): the oldest entry's key without decoding it. */
+  private order: string[] = [];
+  private orderHead = 0;
   private head = 0;
   private tail = 0;
   private count = 0;
@@ -53,19 +56,16 @@ export class ResponseCache {
 
   /** Keeps `bytes` for `key` until ttlMs from now. False when the entry is too large for the ring (not kept). */
   put(key: string, bytes: Buffer, target: Target): boolean {
-    const keyLen = Buffer.byteLength(key, 'utf8');
-    const addrLen = Buffer.byteLength(target.address, 'latin1');
-    const len = HEADER + keyLen + 1 + 2 + 1 + addrLen + bytes.length;
-    if (len > this.capacity / 8 || keyLen > 0xffff || addrLen > 0xff) return false;
+    const addrLen = target.address.length;
+    const len = HEADER + 1 + 2 + 1 + addrLen + bytes.length;
+    if (len > this.capacity / 8 || addrLen > 0xff) return false;
     this.expire();
     this.makeRoom(len);
     const at = this.head;
     const r = this.ring;
     r.writeUInt32LE(len, at);
     r.writeDoubleLE(this.clock.monotonic() + this.ttlMs, at + 4);
-    r.writeUInt16LE(keyLen, at + 12);
     let p = at + HEADER;
-    p += r.write(key, p, keyLen, 'utf8');
     r[p++] = Math.max(0, TRANSPORTS.indexOf(target.transport));
     r.writeUInt16LE(target.port, p);
     p += 2;
@@ -76,6 +76,7 @@ export class ResponseCache {
     this.count++;
     this.used += len;
     this.index.set(key, at);
+    this.order.push(key);
     if (!this.timer) this.arm();
     return true;
   }
@@ -86,7 +87,7 @@ export class ResponseCache {
     if (at === undefined) return undefined;
     const r = this.ring;
     const len = r.readUInt32LE(at);
-    let p = at + HEADER + r.readUInt16LE(at + 12);
+    let p = at + HEADER;
     const transport = TRANSPORTS[r[p++]!] ?? 'udp';
     const port = r.readUInt16LE(p);
     p += 2;
@@ -109,6 +110,8 @@ export class ResponseCache {
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.index.clear();
+    this.order = [];
+    this.orderHead = 0;
     this.head = this.tail = this.count = this.used = 0;
   }
 
@@ -143,14 +146,20 @@ export class ResponseCache {
     const at = this.tail;
     const r = this.ring;
     const len = r.readUInt32LE(at);
-    const keyLen = r.readUInt16LE(at + 12);
-    const key = r.toString('utf8', at + HEADER, at + HEADER + keyLen);
+    const key = this.order[this.orderHead]!;
+    this.order[this.orderHead++] = '';
     if (this.index.get(key) === at) this.index.delete(key);
     this.count--;
     this.used -= len;
     this.tail = at + len;
+    if (this.orderHead > 4096 && this.orderHead * 2 > this.order.length) {
+      this.order = this.order.slice(this.orderHead);
+      this.orderHead = 0;
+    }
     if (this.count === 0) {
       this.head = this.tail = 0;
+      this.order = [];
+      this.orderHead = 0;
     } else if (this.tail + 4 > this.capacity || r.readUInt32LE(this.tail) === WRAP) {
       this.tail = 0;
     }
