@@ -11,6 +11,18 @@ export class UdpTransport implements SipTransport {
   private received = 0;
   private sent = 0;
   private sendErrors = 0;
+  /** Datagrams waiting for the end of the current event-loop turn: buffer, port, address, in order. */
+  private outbox: Array<Buffer | number | string> = [];
+  private flushScheduled = false;
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const out = this.outbox;
+    if (out.length === 0) return;
+    this.outbox = [];
+    const socket = this.socket;
+    if (!socket) return;
+    for (let i = 0; i < out.length; i += 3) socket.send(out[i] as Buffer, out[i + 1] as number, out[i + 2] as string);
+  };
   /** The bound port, read once after bind: socket.address() is a getsockname() syscall, and every Via/Contact asks. */
   private boundPort: number | undefined;
 
@@ -58,7 +70,14 @@ export class UdpTransport implements SipTransport {
     const source: Source = { transport: 'udp', address: target.address, port: target.port };
     if (!socket) return Promise.reject(new Error('UDP transport is not listening'));
     this.sent++;
-    socket.send(buf, target.port, target.address);
+    // Datagrams wait for the end of this turn of the event loop (setImmediate runs once every message read in this
+    // poll has been handled), then leave back to back: a peer woken by the first finds the others already queued,
+    // instead of one wake-up per datagram (measured: waking the receiver was the largest single cost of a send).
+    this.outbox.push(buf, target.port, target.address);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
     return Promise.resolve(source);
   }
 
@@ -67,6 +86,7 @@ export class UdpTransport implements SipTransport {
   }
 
   close(): Promise<void> {
+    this.flush();
     const s = this.socket;
     this.socket = undefined;
     this.boundPort = undefined;
