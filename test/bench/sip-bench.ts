@@ -1,6 +1,6 @@
 // SIP benchmark: REGISTER/s with digest (and calls/s through the B2BUA) for Kamailio 5.6 and Relais, in one run.
 // Usage: node dist/test/bench/sip-bench.js [register|cps|all] [--duration S] [--out FILE] [--skip-kamailio] [--cpu-prof DIR]
-//        [--node-args "--trace-gc ..."] [--relais-log FILE] [--kit-args "--start 3200 ..."]
+//        [--node-args "--trace-gc ..."] [--relais-log FILE] [--heap-snapshot] [--kit-args "--start 3200 ..."]
 // Drives the kit ../shared/peers/kamailio/run-bench.sh (relative to the project) against both servers.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -39,6 +39,9 @@ const date = new Date().toISOString();
 const OUT = path.resolve(opt('--out', path.join(ROOT, 'test/bench/results', `sip-${date.slice(0, 10)}.json`)));
 /** Extra V8/Node flags for the Relais process (e.g. "--trace-gc"), and a file that receives its output. */
 const NODE_ARGS = opt('--node-args', '').trim().split(/\s+/).filter(Boolean);
+/** Write a heap snapshot of Relais (in the work dir's data folder) after each test, before it stops: what stays. */
+const HEAP_SNAPSHOT = argv.includes('--heap-snapshot');
+if (HEAP_SNAPSHOT) NODE_ARGS.push('--heapsnapshot-signal=SIGUSR2');
 const RELAIS_LOG = argv.includes('--relais-log') ? path.resolve(opt('--relais-log', 'relais-bench.log')) : undefined;
 const EXTRA = (opt('--kit-args', '').trim() || '').split(/\s+/).filter(Boolean);
 
@@ -254,6 +257,14 @@ async function main(): Promise<void> {
       }
       // Counters after the run (messages sent/received, bindings, challenges): a sanity check on the figures.
       health = await (await fetch(`http://127.0.0.1:${relais.httpPort}/healthz`)).json();
+      if (HEAP_SNAPSHOT) {
+        process.kill(relais.pid, 'SIGUSR2');
+        await new Promise((r) => setTimeout(r, 5000));
+        for (const f of fs.readdirSync(ROOT)) {
+          if (f.endsWith('.heapsnapshot')) fs.renameSync(path.join(ROOT, f), path.join(os.tmpdir(), `relais-${test}-${f}`));
+        }
+        say(`heap snapshot: ${os.tmpdir()}/relais-${test}-*.heapsnapshot`);
+      }
     } finally {
       await relais.stop();
     }

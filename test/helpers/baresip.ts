@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { freePort, rtpRange, udpTcpFree } from './ports.js';
+import { freePort, freePortBlock, rtpRange } from './ports.js';
 import { tempDir } from './relais-process.js';
 
 export const BARESIP_MODULES = '/usr/lib/baresip/modules';
@@ -56,12 +56,8 @@ process.once('exit', () => {
 });
 
 /** baresip also opens a TLS listener on the SIP port + 1, so both must be free. */
-async function freeSipPort(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const p = await freePort();
-    if (p < 65535 && (await udpTcpFree(p + 1))) return p;
-  }
-  throw new Error('no free SIP port pair for baresip');
+function freeSipPort(): Promise<number> {
+  return freePortBlock(2);
 }
 
 /** Encodes one ctrl_tcp netstring frame (`len:payload,`). */

@@ -1,4 +1,4 @@
-// Free loopback ports for tests: asks the kernel for a port free on both UDP and TCP.
+// Free loopback ports for tests: per-process blocks of SIP/HTTP and RTP ports, each checked free on UDP and TCP.
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -45,13 +45,80 @@ export async function udpTcpFree(port: number): Promise<boolean> {
   return udpFree(port);
 }
 
-/** A port free for TCP and UDP on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
+// SIP and HTTP ports of tests come from 7000-9999, below the kernel's ephemeral range and the default RTP ranges
+// of Relais and baresip (10000-20000), so that nothing else takes them: a port the kernel
+// hands out (bind to 0, outgoing connections) can be taken by another process between the check and the bind of
+// the program under test (seen: SIPp "Unable to bind main socket, errno = 98"). Each test process claims its own
+// block of 400 ports with a lock file, as for RTP below, and hands them out in turn.
+const PORT_LOW = 7000;
+const PORT_HIGH = 9999;
+const PORT_BLOCK = 400;
+const PORT_LOCK_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/.tmp/port-blocks');
+let portBlock: number | undefined;
+let portCursor = 0;
+
+function claimPortBlock(): number | undefined {
+  fs.mkdirSync(PORT_LOCK_DIR, { recursive: true });
+  hookExit();
+  const blocks = Math.floor((PORT_HIGH - PORT_LOW + 1) / PORT_BLOCK);
+  const first = (process.pid * 13) % blocks;
+  for (let i = 0; i < blocks; i++) {
+    const b = (first + i) % blocks;
+    const file = path.join(PORT_LOCK_DIR, String(b));
+    try {
+      fs.closeSync(fs.openSync(file, 'wx'));
+    } catch {
+      continue;
+    }
+    claimed.push(file);
+    return PORT_LOW + b * PORT_BLOCK;
+  }
+  return undefined;
+}
+
+/** Ports go out in groups of four: programs bind the ports after the one they are given (SIPp media, baresip TLS). */
+const GROUP = 4;
+
+/**
+ * `count` consecutive ports free for TCP and UDP on 127.0.0.1 right now, from this process's own block (the kernel's
+ * choice if no block is left). Every answer starts a group of at least four ports, none of them handed out again
+ * before the rest of the block was.
+ */
+export async function freePortBlock(count: number): Promise<number> {
+  portBlock ??= claimPortBlock();
+  const span = Math.ceil(Math.max(count, 1) / GROUP) * GROUP;
+  if (portBlock !== undefined) {
+    for (let tries = 0; tries < PORT_BLOCK / GROUP; tries++) {
+      if (portCursor + span > PORT_BLOCK) portCursor = 0;
+      const p = portBlock + portCursor;
+      portCursor += span;
+      let ok = true;
+      for (let k = 0; k < span && ok; k++) ok = (await tryPort(p + k)) !== undefined;
+      if (ok) return p;
+    }
+  }
   for (let i = 0; i < 50; i++) {
     const p = await tryPort(0);
-    if (p !== undefined) return p;
+    if (p !== undefined && p + count - 1 <= 65535) {
+      let ok = true;
+      for (let k = 1; k < count && ok; k++) ok = await udpTcpFree(p + k);
+      if (ok) return p;
+    }
   }
   throw new Error('no free port found');
+}
+
+/** A port free for TCP and UDP on 127.0.0.1 right now (see freePortBlock). */
+export function freePort(): Promise<number> {
+  return freePortBlock(1);
+}
+
+function hookExit(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const f of claimed) fs.rmSync(f, { force: true });
+  });
 }
 
 // RTP ranges stay in 20000-32767, below the kernel's ephemeral range (32768-60999), so a port from
@@ -69,12 +136,7 @@ let exitHook = false;
 export function rtpRange(size = 100): { min: number; max: number } {
   if (size > SLOT) throw new Error(`rtpRange: ${size} ports asked, at most ${SLOT}`);
   fs.mkdirSync(LOCK_DIR, { recursive: true });
-  if (!exitHook) {
-    exitHook = true;
-    process.once('exit', () => {
-      for (const f of claimed) fs.rmSync(f, { force: true });
-    });
-  }
+  hookExit();
   const first = (process.pid * 7) % SLOTS;
   for (let i = 0; i < SLOTS; i++) {
     const slot = (first + i) % SLOTS;

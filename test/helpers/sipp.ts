@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, udpFree } from './ports.js';
+import { freePort, freePortBlock, udpFree } from './ports.js';
 import { tempDir } from './relais-process.js';
 
 /** test/interop/sipp (XML scenarios live in the source tree; dist holds only compiled JS). */
@@ -57,16 +57,26 @@ export interface SippProcess {
   kill: () => void;
 }
 
-async function freeMediaPort(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const p = await freePort();
-    if (p + 3 <= 65535 && (await udpFree(p + 2)) && (await udpFree(p + 1)) && (await udpFree(p + 3))) return p;
-  }
-  throw new Error('no free UDP port block for SIPp media');
+/** SIPp binds media on -mp and the ports after it (RTCP, video): four in a row. */
+function freeMediaPort(): Promise<number> {
+  return freePortBlock(4);
 }
 
-/** Starts SIPp; resolves once its SIP socket is bound (so a UAS is ready before the caller dials). */
+/**
+ * Starts SIPp; resolves once its SIP socket is bound (so a UAS is ready before the caller dials). A port from
+ * freePort() can be taken by another process of the run before SIPp binds it: SIPp then stops at once with
+ * "Address already in use", and it is started again on other ports (unless the test chose them).
+ */
 export async function startSipp(opts: SippOptions): Promise<SippProcess> {
+  for (let attempt = 1; ; attempt++) {
+    const p = await startSippOnce(opts);
+    if (attempt >= 4 || (opts.localPort !== undefined && opts.mediaPort !== undefined)) return p;
+    const early = await Promise.race([p.done, new Promise<undefined>((r) => setTimeout(() => r(undefined), 0))]);
+    if (!early || !/Address already in use|errno = 98/.test(early.stdout + early.stderr + early.errors)) return p;
+  }
+}
+
+async function startSippOnce(opts: SippOptions): Promise<SippProcess> {
   const dir = tempDir('sipp-');
   const scenario = path.isAbsolute(opts.scenario) ? opts.scenario : path.join(SIPP_SCENARIOS, opts.scenario);
   if (!fs.existsSync(scenario)) throw new Error(`SIPp scenario ${scenario} does not exist`);

@@ -64,8 +64,10 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
           this.transition('Accepted');
           this.stopTimer('timerA');
           this.stopTimer('timerB');
-          this.startTimer('timerM', 64 * this.ctx.timers.T1, () => this.transition('Terminated'));
+          this.startEndTimer('timerM', 64 * this.ctx.timers.T1);
           this.user.receiveResponse(res);
+          // Accepted passes 2xx retransmissions up (the dialog ACKs them); the INVITE itself is not needed again.
+          this.releaseRequest();
         } else {
           // §17.1.1.2: "When in either the "Calling" or "Proceeding" states, reception of a response with status
           // code from 300-699 MUST cause the client transaction to transition to "Completed". The client

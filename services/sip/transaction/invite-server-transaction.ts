@@ -41,7 +41,11 @@ export class InviteServerTransaction extends ServerTransaction<InviteServerState
           // transaction, the server transaction MUST pass this response to the transport layer for transmission
           // ... and the server transaction MUST then transition to the "Accepted" state" (Timer L = 64*T1).
           this.transition('Accepted');
-          this.startTimer('timerL', 64 * this.ctx.timers.T1, () => this.transition('Terminated'));
+          // Accepted only absorbs retransmitted INVITEs and passes ACKs up: the request and the TU's failure hook
+          // are not needed for Timer L's 32 s.
+          this.releaseRequest();
+          this.onFailure = undefined;
+          this.startEndTimer('timerL', 64 * this.ctx.timers.T1);
           return;
         }
         // §17.2.1: "the server transaction MUST transition to the "Completed" state. For unreliable transports,

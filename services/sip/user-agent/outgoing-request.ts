@@ -29,6 +29,9 @@ export class OutgoingRequest implements ClientTransactionUser {
       return;
     }
     this.done = true;
+    // No provisional comes after a final: let go of the callback (and of what it holds, such as the call) while
+    // the transaction lives on for its own timers.
+    this.onProvisional = undefined;
     this.resolve(res);
   }
 
@@ -46,6 +49,7 @@ export class OutgoingRequest implements ClientTransactionUser {
   private synthesize(status: number, reason: string): void {
     if (this.done) return;
     this.done = true;
+    this.onProvisional = undefined;
     this.resolve(SipResponse.to(this.request, status, reason));
   }
 }

@@ -339,6 +339,11 @@ export class SipStack implements Module, DialogHost, ResponseHost {
       }
     } else if (msg.method === 'INVITE' && tx) {
       this.inviteContexts.set(tx, { req, res });
+      // A CANCEL after the final response changes nothing (§9.2): the context, and the call its listeners hold,
+      // need not live as long as the transaction (32 s more in Accepted, RFC 6026).
+      res.afterSend.push((r) => {
+        if (r.status >= 200) this.inviteContexts.delete(tx);
+      });
     }
     // §8.2.2.1: a Request-URI scheme we do not understand → 416.
     const ruri = msg.ruri;
@@ -552,6 +557,9 @@ export class SipStack implements Module, DialogHost, ResponseHost {
     let canceled = opts.signal?.aborted ?? false;
     let authTried = false;
     let dialog: Dialog | undefined;
+    // The dialog that answers retransmitted 2xx with its ACK while the INVITE transaction waits out Timer M (32 s);
+    // emptied when the dialog ends, so the ended call is not kept in memory until then.
+    const late: { dialog: Dialog | undefined } = { dialog: undefined };
     for (;;) {
       const out = new OutgoingRequest(req);
       let provisional = false;
@@ -567,7 +575,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
         if (canceled) sendCancel();
         else if (r.status > 100) opts.onProvisional?.(r);
       };
-      out.onLate2xx = (r) => dialog?.resendAck(r);
+      out.onLate2xx = lateAcker(late);
       const onAbort = (): void => {
         canceled = true;
         // §9.1: "If no provisional response has been received, the CANCEL request MUST NOT be sent; rather, the
@@ -596,6 +604,8 @@ export class SipStack implements Module, DialogHost, ResponseHost {
       if (res.status >= 200 && res.status < 300) {
         const flow = tx.flow ?? target;
         dialog = this.uacDialog(req, res, flow, opts);
+        late.dialog = dialog;
+        dialog.once('destroy', () => (late.dialog = undefined));
         // §13.2.2.4: the ACK goes where the dialog's other requests go.
         const ackTarget = dialog.nextHop();
         let ackBody: string | undefined;
@@ -813,4 +823,9 @@ function bestFailure(err: unknown): SipError {
   const list = (Array.isArray(err) ? err : [err]).map((e) => (e instanceof SipError ? e : new SipError(500, e instanceof Error ? e.message.slice(0, 80) : 'Server Internal Error')));
   const rank = (s: number): number => (s >= 600 ? 0 : s === 486 ? 1 : s === 487 ? 2 : s === 480 ? 4 : s === 408 ? 5 : 3);
   return list.sort((a, b) => rank(a.status) - rank(b.status))[0]!;
+}
+
+/** A late-2xx handler holding only `holder` (a closure made inside createUac would keep its whole scope alive). */
+function lateAcker(holder: { dialog: Dialog | undefined }): (res: SipResponse) => void {
+  return (r) => holder.dialog?.resendAck(r);
 }
