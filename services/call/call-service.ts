@@ -506,8 +506,10 @@ export class CallService implements Module {
   private wireLeg(call: Call, leg: Leg): void {
     const d = leg.dialog;
     if (d) {
-      d.on('destroy', () => {
-        if (call.legs.includes(leg)) this.safe(this.hangup(call, `${leg.role === 'caller' ? 'caller' : 'callee'}-hangup`, leg), 'hangup');
+      d.on('destroy', (reason) => {
+        // RFC 4028: the leg's session timer ran out (the phone stopped refreshing) or our refresh was refused.
+        const cause = reason === 'session-expired' ? 'session-expired' : `${leg.role === 'caller' ? 'caller' : 'callee'}-hangup`;
+        if (call.legs.includes(leg)) this.safe(this.hangup(call, cause, leg), 'hangup');
       });
       d.on('modify', (req, res) => this.safe(this.onModify(call, leg, req, res), 're-INVITE', res));
       d.on('refer', (req, res) => this.safe(this.onRefer(call, leg, req, res), 'REFER', res));

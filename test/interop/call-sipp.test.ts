@@ -151,6 +151,19 @@ test('re-INVITE hold (a=sendonly → recvonly) and resume, then BYE', async () =
   assert.ok(types.includes('call.hold') && types.includes('call.resume'), types.join(','));
 });
 
+test('session timer (RFC 4028): the 200 carries Session-Expires and Require: timer, an UPDATE refresh is answered with it; 30 s gets 422 Min-SE: 90', async () => {
+  const since = Date.now();
+  const callee = await uas('202', 'call-uas.xml');
+  const r = await uac('call-uac-session-timer.xml', '202');
+  const u = await callee.done;
+  assert.equal(r.code, 0, `uac: ${describeSipp(r)}\n${relais.output().slice(-3000)}`);
+  assert.equal(u.code, 0, `uas: ${describeSipp(u)}`);
+  assert.equal((await lastCall(since)).cause, 'caller-hangup');
+  const small = await uac('call-uac-se-too-small.xml', '202');
+  assert.equal(small.code, 0, `422: ${describeSipp(small)}`);
+  assert.match(small.messages, /SIP\/2.0 422 Session Interval Too Small/);
+});
+
 test('REFER blind transfer: NOTIFY 100/200, transferee bridged to the target, target hangs up, everyone released', async () => {
   const since = Date.now();
   const bob = await uas('202', 'call-uas.xml');

@@ -13,15 +13,17 @@ import { type IncomingRequest } from '../user-agent/incoming-request.js';
 import { type ServerResponse } from '../user-agent/server-response.js';
 import { SipError } from './sip-error.js';
 import { targetOf } from './target.js';
+import { MIN_SE, SessionTimer, formatSessionExpires, negotiateAsUas, parseSessionExpires, type UasNegotiation } from './session-timer.js';
 
 export type DialogRole = 'uas' | 'uac';
 export type DialogState = 'confirmed' | 'terminated';
 
 /**
  * Why a dialog ended: 'remote-bye' (the peer sent BYE), 'local' (destroy() was called), 'ack-timeout' (our 2xx
- * was never ACKed, §13.3.1.4), 'remote-gone' (an in-dialog request got 481/408, §12.2.1.2).
+ * was never ACKed, §13.3.1.4), 'remote-gone' (an in-dialog request got 481/408, §12.2.1.2), 'session-expired' (the
+ * peer stopped refreshing the session, or our refresh failed: RFC 4028 §10).
  */
-export type DialogEndReason = 'remote-bye' | 'local' | 'ack-timeout' | 'remote-gone';
+export type DialogEndReason = 'remote-bye' | 'local' | 'ack-timeout' | 'remote-gone' | 'session-expired';
 
 export type DialogEvents = {
   /** Emitted exactly once when the dialog ends, whatever the cause. */
@@ -73,6 +75,8 @@ export interface DialogInit {
   localSdp: string | undefined;
   remoteSdp: string | undefined;
   auth?: { username: string; password: string } | undefined;
+  /** The peer listed UPDATE in its Allow: session refreshes go as UPDATE, else as re-INVITE (RFC 4028 §7.4). */
+  peerAllowsUpdate?: boolean;
 }
 
 export class Dialog extends TypedEmitter<DialogEvents> {
@@ -101,6 +105,8 @@ export class Dialog extends TypedEmitter<DialogEvents> {
   /** The ACK we sent for the peer's last 2xx, resent when that 2xx is retransmitted (§13.2.2.4). */
   private lastAck: { cseq: number; bytes: Buffer; target: Target } | undefined;
   private ended = false;
+  private sessionTimer: SessionTimer | undefined;
+  private readonly peerAllowsUpdate: boolean;
 
   constructor(
     private readonly host: DialogHost,
@@ -121,6 +127,7 @@ export class Dialog extends TypedEmitter<DialogEvents> {
     this.localSdp = init.localSdp;
     this.remoteSdp = init.remoteSdp;
     this.auth = init.auth;
+    this.peerAllowsUpdate = init.peerAllowsUpdate ?? false;
   }
 
   /** Dialog ID (§12): Call-ID, local tag, remote tag. */
@@ -385,12 +392,30 @@ export class Dialog extends TypedEmitter<DialogEvents> {
       }
       this.incomingInvite = true;
     }
+    let st: UasNegotiation;
+    try {
+      st = negotiateAsUas(msg);
+    } catch (err) {
+      if (msg.method === 'INVITE') this.incomingInvite = false;
+      res.send(400, err instanceof Error ? err.message.slice(0, 120) : 'Bad Session-Expires');
+      return;
+    }
+    if (st.kind === 'too-small') {
+      if (msg.method === 'INVITE') this.incomingInvite = false;
+      res.send(422, 'Session Interval Too Small', { headers: { 'Min-SE': String(st.minSe) } });
+      return;
+    }
+    if (st.kind === 'timer') res.on2xx.push(...st.headers);
     this.refreshTarget(msg);
     const offer = msg.body.length > 0 ? msg.bodyText : undefined;
     res.afterSend.push((sent) => {
       if (sent.status < 200) return;
       if (msg.method === 'INVITE') this.incomingInvite = false;
       if (sent.status >= 300) return;
+      // RFC 4028 §10: a successful re-INVITE/UPDATE refreshes the session; one without Session-Expires ends the
+      // session timer (the peer no longer asks for one).
+      if (st.kind === 'timer') this.startSessionTimer(st.interval, st.refresher === 'uas');
+      else this.sessionTimer?.stop();
       if (offer !== undefined) this.remoteSdp = offer;
       if (sent.body.length > 0) this.localSdp = sent.bodyText;
       if (msg.method === 'INVITE') this.retransmit2xx(sent, req.source);
@@ -398,9 +423,90 @@ export class Dialog extends TypedEmitter<DialogEvents> {
     if (this.listenerCount('modify') > 0) {
       this.emit('modify', req, res);
     } else {
-      // Nobody above cares (e.g. a session refresh): answer with the SDP we already have.
-      res.send(200, undefined, this.localSdp !== undefined ? { body: this.localSdp } : {});
+      // Nobody above cares (e.g. a session refresh): answer an offer, or an offerless re-INVITE, with the SDP we
+      // already have; an UPDATE without an offer gets no body (RFC 3311 §5.2).
+      const withSdp = this.localSdp !== undefined && (offer !== undefined || msg.method === 'INVITE');
+      res.send(200, undefined, withSdp ? { body: this.localSdp! } : {});
     }
+  }
+
+  // ---- session timer (RFC 4028) ------------------------------------------------------------------------------
+
+  /** (Re)arms the session timer: we refresh at half the interval, or expect the peer to before it runs out. */
+  startSessionTimer(interval: number, weRefresh: boolean): void {
+    if (this.ended) return;
+    this.sessionTimer ??= new SessionTimer(this.host.clock, {
+      refresh: () => void this.refreshSession(),
+      expire: () => this.expireSession(),
+    });
+    this.sessionTimer.arm(interval, weRefresh);
+  }
+
+  /** The negotiated session interval and who refreshes, while a session timer runs (tests, diagnostics). */
+  get sessionExpires(): { interval: number; weRefresh: boolean } | undefined {
+    const t = this.sessionTimer;
+    return t?.running ? { interval: t.interval, weRefresh: t.weRefresh } : undefined;
+  }
+
+  /**
+   * §7.4: our refresh, an UPDATE without a body when the peer allows UPDATE, else a re-INVITE with our current
+   * SDP; it keeps us as refresher (refresher=uac) unless the peer's 2xx says otherwise.
+   */
+  private async refreshSession(): Promise<void> {
+    const t = this.sessionTimer;
+    if (this.ended || !t) return;
+    const headers: Array<[string, string]> = [
+      ['Session-Expires', formatSessionExpires({ interval: t.interval, refresher: 'uac' })],
+      ['Supported', 'timer'],
+    ];
+    let res: SipResponse;
+    try {
+      res =
+        this.peerAllowsUpdate || this.localSdp === undefined
+          ? await this.request('UPDATE', { headers })
+          : await this.request('INVITE', { headers, body: this.localSdp });
+    } catch (err) {
+      if (err instanceof SipError && err.status === 491) {
+        // Glare with the peer's own re-INVITE: that one refreshes the session too; try again shortly otherwise.
+        t.arm(Math.max(t.interval / 10, 2), true);
+        return;
+      }
+      this.host.log.info('session refresh failed', { callId: this.callId, error: err instanceof Error ? err.message : String(err) });
+      this.expireSession();
+      return;
+    }
+    if (this.ended) return;
+    if (res.status >= 200 && res.status < 300) {
+      const raw = res.get('session-expires');
+      if (raw === undefined) {
+        // §7.2: a 2xx without Session-Expires: the session no longer has a timer.
+        t.stop();
+        return;
+      }
+      try {
+        const se = parseSessionExpires(raw);
+        this.startSessionTimer(Math.max(se.interval, MIN_SE), se.refresher !== 'uas');
+      } catch {
+        this.startSessionTimer(t.interval, true);
+      }
+      return;
+    }
+    if (res.status === 491) {
+      t.arm(Math.max(t.interval / 10, 2), true);
+      return;
+    }
+    this.host.log.info('session refresh refused: ending the call', { callId: this.callId, status: res.status });
+    this.expireSession();
+  }
+
+  /** §10: "If the side not performing refreshes does not receive a session refresh request before the session expiration, it SHOULD send a BYE". */
+  private expireSession(): void {
+    if (this.ended) return;
+    this.host.log.info('session expired: sending BYE', { callId: this.callId, interval: this.sessionTimer?.interval });
+    this.end('session-expired');
+    void this.request('BYE').catch((err: unknown) => {
+      this.host.log.debug('BYE failed', { callId: this.callId, error: err instanceof Error ? err.message : String(err) });
+    });
   }
 
   /** Marks the dialog ended, stops timers, tells listeners once. */
@@ -409,6 +515,7 @@ export class Dialog extends TypedEmitter<DialogEvents> {
     this.ended = true;
     this.state = 'terminated';
     this.stop2xx();
+    this.sessionTimer?.stop();
     this.host.forgetDialog(this);
     try {
       this.emit('destroy', reason, bye);

@@ -32,6 +32,7 @@ const CANONICAL: Record<string, string> = {
   'sip-if-match': 'SIP-If-Match',
   'rack': 'RAck',
   'rseq': 'RSeq',
+  'min-se': 'Min-SE',
 };
 
 /** Headers whose value is a comma-separated list (§7.3.1): several values may share one line. */

@@ -12,6 +12,8 @@ export type IncomingRequestEvents = {
 export class IncomingRequest extends TypedEmitter<IncomingRequestEvents> {
   /** True once a CANCEL for this INVITE arrived. */
   canceled = false;
+  /** RFC 4028 outcome for an initial INVITE that asked for a session timer (the dialog arms it on 2xx). */
+  sessionTimer: { interval: number; weRefresh: boolean } | undefined;
 
   constructor(
     readonly msg: SipRequest,

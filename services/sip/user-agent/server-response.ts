@@ -32,6 +32,8 @@ export class ServerResponse {
   last: SipResponse | undefined;
   /** Hooks run after each response is handed to the transaction (the dialog layer watches 2xx here). */
   readonly afterSend: Array<(res: SipResponse) => void> = [];
+  /** Headers the stack adds to a 2xx, whoever sends it (Session-Expires and Require: timer, RFC 4028 §9). */
+  readonly on2xx: Array<[string, string]> = [];
 
   constructor(
     private readonly host: ResponseHost,
@@ -68,6 +70,7 @@ export class ServerResponse {
     }
     res.append('server', this.host.userAgent);
     res.addHeaders(opts.headers);
+    if (status >= 200 && status < 300) for (const [k, v] of this.on2xx) res.append(k, v);
     if (opts.body !== undefined) res.setBody(opts.body, opts.contentType ?? (res.contentType ? undefined : 'application/sdp'));
     this.status = status;
     this.last = res;

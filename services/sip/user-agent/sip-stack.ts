@@ -18,6 +18,7 @@ import {
   type TransportKind,
 } from '../transport/index.js';
 import { ALLOW, Dialog, dialogKey, type DialogHost } from '../dialog/dialog.js';
+import { MIN_SE, negotiateAsUas, parseSessionExpires, type UasNegotiation } from '../dialog/session-timer.js';
 import { SipError } from '../dialog/sip-error.js';
 import { targetOf } from '../dialog/target.js';
 import { IncomingRequest } from './incoming-request.js';
@@ -122,7 +123,7 @@ interface Registered {
   fn: RequestHandlerFn;
 }
 
-const SUPPORTED = new Set(['replaces', 'path', 'outbound', '100rel-not']);
+const SUPPORTED = new Set(['replaces', 'path', 'outbound', '100rel-not', 'timer']);
 const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'INFO', 'UPDATE', 'MESSAGE', 'PRACK', 'PUBLISH']);
 
 export class SipStack implements Module, DialogHost, ResponseHost {
@@ -338,6 +339,22 @@ export class SipStack implements Module, DialogHost, ResponseHost {
         return;
       }
     } else if (msg.method === 'INVITE' && tx) {
+      // RFC 4028 §8.1/§9: an interval below Min-SE gets 422 before anything rings; an accepted one goes into the 2xx.
+      let st: UasNegotiation;
+      try {
+        st = negotiateAsUas(msg);
+      } catch (err) {
+        res.send(400, err instanceof Error ? err.message.slice(0, 120) : 'Bad Session-Expires');
+        return;
+      }
+      if (st.kind === 'too-small') {
+        res.send(422, 'Session Interval Too Small', { headers: { 'Min-SE': String(st.minSe) } });
+        return;
+      }
+      if (st.kind === 'timer') {
+        res.on2xx.push(...st.headers);
+        req.sessionTimer = { interval: st.interval, weRefresh: st.refresher === 'uas' };
+      }
       this.inviteContexts.set(tx, { req, res });
       // A CANCEL after the final response changes nothing (§9.2): the context, and the call its listeners hold,
       // need not live as long as the transaction (32 s more in Accepted, RFC 6026).
@@ -472,6 +489,8 @@ export class SipStack implements Module, DialogHost, ResponseHost {
     req.append('cseq', `${1 + Math.floor(Math.random() * 10000)} ${method}`);
     req.append('user-agent', this.userAgent);
     if (method === 'INVITE' || method === 'SUBSCRIBE' || method === 'REFER') req.append('contact', this.contactFor(transport));
+    // §20.5: an INVITE SHOULD say which methods may be used in the dialog (phones then know UPDATE and REFER work).
+    if (method === 'INVITE') req.append('allow', ALLOW);
     req.addHeaders(headers);
     // A caller-provided From without a tag still needs one (§8.1.1.3).
     const from = req.from();
@@ -520,8 +539,10 @@ export class SipStack implements Module, DialogHost, ResponseHost {
       flow: req.source,
       localSdp: opts.localSdp,
       remoteSdp: msg.body.length > 0 ? msg.bodyText : undefined,
+      peerAllowsUpdate: allows(msg, 'UPDATE'),
     });
     this.dialogs.set(d.id, d);
+    if (req.sessionTimer) d.startSessionTimer(req.sessionTimer.interval, req.sessionTimer.weRefresh);
     return new Promise<Dialog>((resolve, reject) => {
       // Once settled, later outcomes are no-ops: do not build their SipError (an Error captures a stack trace, and
       // every call that the caller ends with BYE used to make one here after the ACK had long resolved).
@@ -660,8 +681,19 @@ export class SipStack implements Module, DialogHost, ResponseHost {
       localSdp: opts.localSdp,
       remoteSdp: res.body.length > 0 ? res.bodyText : undefined,
       auth: opts.auth,
+      peerAllowsUpdate: allows(res, 'UPDATE'),
     });
     this.dialogs.set(d.id, d);
+    // RFC 4028 §7.2: a 2xx with Session-Expires starts the session timer; refresher=uac means us.
+    const se = res.get('session-expires');
+    if (se !== undefined) {
+      try {
+        const parsed = parseSessionExpires(se);
+        if (parsed.interval > 0) d.startSessionTimer(Math.max(parsed.interval, MIN_SE), parsed.refresher === 'uac');
+      } catch {
+        this.log.debug('unreadable Session-Expires in a 2xx ignored', { callId: req.callId, value: se });
+      }
+    }
     return d;
   }
 
@@ -828,4 +860,10 @@ function bestFailure(err: unknown): SipError {
 /** A late-2xx handler holding only `holder` (a closure made inside createUac would keep its whole scope alive). */
 function lateAcker(holder: { dialog: Dialog | undefined }): (res: SipResponse) => void {
   return (r) => holder.dialog?.resendAck(r);
+}
+
+/** Whether the peer lists `method` in its Allow header (absent Allow: unknown, taken as no). */
+function allows(msg: SipMessage, method: string): boolean {
+  for (const m of msg.getAll('allow')) if (m.trim().toUpperCase() === method) return true;
+  return false;
 }

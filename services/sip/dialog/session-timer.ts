@@ -1,0 +1,120 @@
+// Session timers (RFC 4028): Session-Expires / Min-SE negotiation for INVITE and UPDATE, and the per-dialog timer
+// that refreshes the session (when we are the refresher) or ends it with BYE (when the peer stops refreshing).
+import { type Clock, type TimerHandle } from '../../shared/index.js';
+import { SipParseError, type SipRequest, type SipResponse } from '../message/index.js';
+
+/** RFC 4028 §4: "the minimum allowed value ... is 90 seconds"; Relais accepts any interval from there. */
+export const MIN_SE = 90;
+
+export type Refresher = 'uac' | 'uas';
+
+export interface SessionExpires {
+  /** Delta-seconds. */
+  interval: number;
+  refresher?: Refresher | undefined;
+}
+
+/** Session-Expires = delta-seconds *(SEMI se-params), se-params = refresher-param / generic-param (§4). */
+export function parseSessionExpires(value: string): SessionExpires {
+  const parts = value.split(';');
+  const delta = parts[0]!.trim();
+  if (!/^\d{1,10}$/.test(delta)) throw new SipParseError(`Session-Expires "${value.slice(0, 40)}" is not a number of seconds`);
+  const out: SessionExpires = { interval: Number(delta) };
+  for (const p of parts.slice(1)) {
+    const [k, v] = p.split('=').map((s) => s.trim().toLowerCase());
+    if (k === 'refresher') {
+      if (v !== 'uac' && v !== 'uas') throw new SipParseError(`Session-Expires refresher "${v ?? ''}" is neither uac nor uas`);
+      out.refresher = v;
+    }
+  }
+  return out;
+}
+
+export function formatSessionExpires(se: SessionExpires): string {
+  return se.refresher ? `${se.interval};refresher=${se.refresher}` : String(se.interval);
+}
+
+/** Whether a message lists the option tag `timer` in Supported or Require (compact "k" included). */
+export function supportsTimer(msg: SipRequest | SipResponse): boolean {
+  for (const name of ['supported', 'require']) {
+    for (const tag of msg.getAll(name)) if (tag.trim().toLowerCase() === 'timer') return true;
+  }
+  return false;
+}
+
+/** What a UAS answers to an INVITE or UPDATE about session timers. */
+export type UasNegotiation =
+  /** No Session-Expires in the request: no session timer (Relais does not impose one). */
+  | { kind: 'none' }
+  /** §8.1: the interval is below our Min-SE: 422 with `Min-SE: 90`. */
+  | { kind: 'too-small'; minSe: number }
+  | {
+      kind: 'timer';
+      interval: number;
+      /** Refresher as seen from this transaction (uac = the peer that sent the request). */
+      refresher: Refresher;
+      /** Headers for the 2xx: Session-Expires, and Require: timer when the UAC supports it (§9). */
+      headers: Array<[string, string]>;
+    };
+
+/**
+ * RFC 4028 §9 for a UAS: the response carries the request's interval (never below Min-SE) and a refresher: the
+ * one the request asked for, else the UAC when it supports timers (phones keep their own session alive), else us.
+ * Throws SipParseError for a malformed Session-Expires (the caller answers 400).
+ */
+export function negotiateAsUas(req: SipRequest, minSe = MIN_SE): UasNegotiation {
+  const raw = req.get('session-expires');
+  if (raw === undefined) return { kind: 'none' };
+  const se = parseSessionExpires(raw);
+  if (se.interval < minSe) return { kind: 'too-small', minSe };
+  const uacSupports = supportsTimer(req);
+  // "If the UAC did not support the session timer ... the UAS MUST set the refresher to uas" (§9).
+  const refresher: Refresher = !uacSupports ? 'uas' : (se.refresher ?? 'uac');
+  const headers: Array<[string, string]> = [['Session-Expires', formatSessionExpires({ interval: se.interval, refresher })]];
+  if (uacSupports) headers.push(['Require', 'timer']);
+  return { kind: 'timer', interval: se.interval, refresher, headers };
+}
+
+export interface SessionTimerHooks {
+  /** We are the refresher and half the interval has passed: send a refresh (UPDATE or re-INVITE). */
+  refresh(): void;
+  /** The peer is the refresher and no refresh came in time: end the session (BYE). */
+  expire(): void;
+}
+
+/**
+ * One dialog's session timer (§10). When we refresh, the refresh goes out at half the interval; when the peer
+ * does, the session ends at the interval minus min(32 s, interval / 3) without one.
+ */
+export class SessionTimer {
+  private handle: TimerHandle | undefined;
+  interval = 0;
+  weRefresh = false;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly hooks: SessionTimerHooks,
+  ) {}
+
+  /** (Re)starts the timer after a successful INVITE/UPDATE transaction. */
+  arm(interval: number, weRefresh: boolean): void {
+    this.stop();
+    this.interval = interval;
+    this.weRefresh = weRefresh;
+    const ms = weRefresh ? (interval * 1000) / 2 : (interval - Math.min(32, interval / 3)) * 1000;
+    this.handle = this.clock.setTimeout(() => {
+      this.handle = undefined;
+      if (this.weRefresh) this.hooks.refresh();
+      else this.hooks.expire();
+    }, ms);
+  }
+
+  get running(): boolean {
+    return this.handle !== undefined;
+  }
+
+  stop(): void {
+    this.clock.clearTimeout(this.handle);
+    this.handle = undefined;
+  }
+}
