@@ -58,20 +58,28 @@ let portBlock: number | undefined;
 let portCursor = 0;
 
 function claimPortBlock(): number | undefined {
-  fs.mkdirSync(PORT_LOCK_DIR, { recursive: true });
+  const b = claimSlot(PORT_LOCK_DIR, Math.floor((PORT_HIGH - PORT_LOW + 1) / PORT_BLOCK), 13);
+  return b === undefined ? undefined : PORT_LOW + b * PORT_BLOCK;
+}
+
+/**
+ * Claims one of `count` numbered slots with an exclusive lock file in `dir` (released when the process exits);
+ * test files run as separate processes, so no two hold the same slot. Undefined when all are taken.
+ */
+function claimSlot(dir: string, count: number, spread: number): number | undefined {
+  fs.mkdirSync(dir, { recursive: true });
   hookExit();
-  const blocks = Math.floor((PORT_HIGH - PORT_LOW + 1) / PORT_BLOCK);
-  const first = (process.pid * 13) % blocks;
-  for (let i = 0; i < blocks; i++) {
-    const b = (first + i) % blocks;
-    const file = path.join(PORT_LOCK_DIR, String(b));
+  const first = (process.pid * spread) % count;
+  for (let i = 0; i < count; i++) {
+    const slot = (first + i) % count;
+    const file = path.join(dir, String(slot));
     try {
       fs.closeSync(fs.openSync(file, 'wx'));
     } catch {
       continue;
     }
     claimed.push(file);
-    return PORT_LOW + b * PORT_BLOCK;
+    return slot;
   }
   return undefined;
 }
@@ -121,9 +129,8 @@ function hookExit(): void {
   });
 }
 
-// RTP ranges stay in 20000-32767, below the kernel's ephemeral range (32768-60999), so a port from
-// freePort() (ephemeral) never falls inside a test's RTP range. Test files run as separate processes, so a
-// slot is claimed with an exclusive lock file (released when the process exits): no two files share ports.
+// RTP ranges stay in 20000-32700: above freePort()'s 7000-9999 and below the kernel's ephemeral range
+// (32768-60999), so no other port of a test falls inside one. Each test process claims its own slot (claimSlot).
 const RTP_LOW = 20000;
 const RTP_HIGH = 32700;
 const SLOT = 200;
@@ -135,18 +142,8 @@ let exitHook = false;
 /** A range of up to 200 RTP ports that no other test process of this run holds. */
 export function rtpRange(size = 100): { min: number; max: number } {
   if (size > SLOT) throw new Error(`rtpRange: ${size} ports asked, at most ${SLOT}`);
-  fs.mkdirSync(LOCK_DIR, { recursive: true });
-  hookExit();
-  const first = (process.pid * 7) % SLOTS;
-  for (let i = 0; i < SLOTS; i++) {
-    const slot = (first + i) % SLOTS;
-    const file = path.join(LOCK_DIR, String(slot));
-    try {
-      fs.closeSync(fs.openSync(file, 'wx'));
-    } catch {
-      continue;
-    }
-    claimed.push(file);
+  const slot = claimSlot(LOCK_DIR, SLOTS, 7);
+  if (slot !== undefined) {
     const min = RTP_LOW + slot * SLOT;
     return { min, max: min + size - 1 };
   }

@@ -39,11 +39,11 @@ export class NonInviteServerTransaction extends ServerTransaction<NonInviteServe
     }
     // Completed only resends the final response: the layer's response cache does that for Timer J's 64*T1 without
     // keeping this object (see ResponseCache), and the transaction is over for everything else.
-    if (sent && this.ctx.retainFinal?.(this.key, sent.bytes, sent.target)) {
+    if (this.ctx.retainFinal?.(this.key, sent.bytes, sent.target)) {
       this.transition('Terminated');
       return;
     }
-    this.lastResponse = sent?.bytes.toString('latin1');
+    this.lastResponse = sent.bytes.toString('latin1');
     this.startEndTimer('timerJ', 64 * this.ctx.timers.T1);
   }
 

@@ -44,8 +44,8 @@ export abstract class ServerTransaction<S extends string = string> extends Trans
     return bytes;
   }
 
-  /** Sends a final response that the layer's response cache (or Timer J here) keeps; false if not sent. */
-  protected transmitFinal(res: SipResponse): { bytes: Buffer; target: Target } | undefined {
+  /** Sends a final response and returns its bytes and destination, for the layer's response cache (or Timer J here). */
+  protected transmitFinal(res: SipResponse): { bytes: Buffer; target: Target } {
     this.lastStatus = res.status;
     const bytes = res.serialize();
     const target = this.ctx.transport.responseTarget(res, this.source);

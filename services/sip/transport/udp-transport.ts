@@ -21,7 +21,15 @@ export class UdpTransport implements SipTransport {
     this.outbox = [];
     const socket = this.socket;
     if (!socket) return;
-    for (let i = 0; i < out.length; i += 3) socket.send(out[i] as Buffer, out[i + 1] as number, out[i + 2] as string);
+    for (let i = 0; i < out.length; i += 3) {
+      try {
+        socket.send(out[i] as Buffer, out[i + 1] as number, out[i + 2] as string);
+      } catch (err) {
+        // Node throws at once for arguments it refuses; one bad datagram must not stop the others (or the process).
+        this.sendErrors++;
+        this.log.debug('udp send refused', { to: `${String(out[i + 2])}:${String(out[i + 1])}`, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
   };
   /** The bound port, read once after bind: socket.address() is a getsockname() syscall, and every Via/Contact asks. */
   private boundPort: number | undefined;
@@ -43,7 +51,7 @@ export class UdpTransport implements SipTransport {
     // turn of the loop); their errors come here.
     socket.on('error', (err) => {
       this.sendErrors++;
-      this.log.debug('udp socket error', { error: err.message });
+      this.log.warn('udp socket error', { error: err.message });
     });
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
@@ -69,6 +77,11 @@ export class UdpTransport implements SipTransport {
     const socket = this.socket;
     const source: Source = { transport: 'udp', address: target.address, port: target.port };
     if (!socket) return Promise.reject(new Error('UDP transport is not listening'));
+    if (!(Number.isInteger(target.port) && target.port > 0 && target.port < 65536)) {
+      // A Via or Contact naming port 0 (or none that fits): refuse here, where the caller sees it.
+      this.sendErrors++;
+      return Promise.reject(new Error(`cannot send UDP to port ${target.port}`));
+    }
     this.sent++;
     // Datagrams wait for the end of this turn of the event loop (setImmediate runs once every message read in this
     // poll has been handled), then leave back to back: a peer woken by the first finds the others already queued,

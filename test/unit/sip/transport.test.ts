@@ -119,3 +119,30 @@ test('§18.2.2 response targets: open connection, then received + rport, then re
     port: 5070,
   });
 });
+
+test('UDP: datagrams of one event-loop turn leave together, in order; a port no datagram can go to is refused at once', async () => {
+  const udp = new UdpTransport('127.0.0.1', 0, silentLogger);
+  await udp.listen({ onMessage: () => {}, onFramingError: () => {} });
+  const dgram = await import('node:dgram');
+  const peer = dgram.createSocket('udp4');
+  await new Promise<void>((r) => peer.bind(0, '127.0.0.1', () => r()));
+  const got: string[] = [];
+  const all = new Promise<void>((resolve) => {
+    peer.on('message', (m) => {
+      got.push(m.toString());
+      if (got.length === 3) resolve();
+    });
+  });
+  try {
+    const to = { transport: 'udp' as const, address: '127.0.0.1', port: peer.address().port };
+    await assert.rejects(udp.send(Buffer.from('x'), { ...to, port: 0 }), /cannot send UDP to port 0/);
+    await assert.rejects(udp.send(Buffer.from('x'), { ...to, port: 70000 }), /cannot send UDP to port 70000/);
+    for (const m of ['one', 'two', 'three']) await udp.send(Buffer.from(m), to);
+    await all;
+    assert.deepEqual(got, ['one', 'two', 'three']);
+    assert.equal(udp.stats()['sendErrors'], 2);
+  } finally {
+    peer.close();
+    await udp.close();
+  }
+});
