@@ -7,7 +7,7 @@ import { CallModule } from './call/index.js';
 import { createMediaEngine, type MediaEngine } from './media/index.js';
 import { registerRtpengineBackend } from './media/rtpengine/index.js';
 import { PromptLibrary, SoundLibrary } from './media/sounds/index.js';
-import { PresenceServer, Registrar, SipStack, TrunkService } from './sip/index.js';
+import { AuthGuard, PresenceServer, Registrar, SipStack, TrunkService } from './sip/index.js';
 import { Store } from './storage/index.js';
 import type { Directory } from './directory/index.js';
 import { bootstrapSite, consoleUrl } from './site/index.js';
@@ -85,12 +85,18 @@ export class Relais {
     const sip = this.sip;
     const dir = this.directory;
     // The registrar loads its bindings before the stack listens; presence and trunks need the stack running.
-    this.registrar = new Registrar({ db: store.db, extensions: dir.extensions, clock: this.clock, logger: this.log, domain: config.domain });
+    const guard = new AuthGuard({ clock: this.clock, maxFailures: config.sipBan.maxFailures, banMs: config.sipBan.banMinutes * 60_000 });
+    guard.on('banned', (address, until, user) =>
+      this.log.warn('address banned after repeated failed SIP authentication', { address, lastUser: user, until: new Date(until).toISOString() }),
+    );
+    this.registrar = new Registrar({ db: store.db, extensions: dir.extensions, clock: this.clock, logger: this.log, domain: config.domain, guard });
     this.registrar.attach(sip);
+    sip.transport.setSourceFilter(guard.enabled ? (address) => guard.isBanned(address) : undefined);
     this.modules.push(this.registrar, sip);
     this.presence = new PresenceServer({
       extensions: dir.extensions,
       digest: this.registrar.digest,
+      guard,
       clock: this.clock,
       logger: this.log,
       domain: config.domain,

@@ -1,5 +1,5 @@
 // The narrow view of the SIP layer call control needs (SipStack, registrar, presence, trunks), so it can be driven by fakes in tests.
-import type { DigestServer, SipRequest, SipResponse } from '../sip/index.js';
+import type { AuthGuard, DigestServer, SipRequest, SipResponse } from '../sip/index.js';
 
 export interface CallSource {
   transport: 'udp' | 'tcp';
@@ -77,6 +77,8 @@ export interface CallRegistrar {
   lookup(extensionNumber: string): CallBinding[];
   /** Shared with the registrar, so INVITE challenges use the same nonces and realm. */
   readonly digest: DigestServer;
+  /** Shared with the registrar: wrong passwords on INVITE count towards banning the address too. */
+  readonly guard?: AuthGuard;
 }
 
 export type BlfState = 'idle' | 'early' | 'confirmed';

@@ -23,6 +23,8 @@ export interface Config {
   calls: CallSettings;
   /** rtpengine backend settings beyond its ng address (used with --media rtpengine). */
   rtpengineMedia: RtpengineMediaSettings;
+  /** Password-guessing protection: --sip-ban-after failures within a minute ban an address (0 = off) for --sip-ban-minutes. */
+  sipBan: { maxFailures: number; banMinutes: number };
 }
 
 /** Call-control knobs: --ring-timeout, --rtp-timeout, --record-calls, --vm-silence, --vm-max. */
@@ -74,6 +76,8 @@ const OPTIONS: OptionSpec[] = [
   { flag: '--rtpengine-dtmf', env: 'RELAIS_RTPENGINE_DTMF', key: 'rtpengineDtmf' },
   { flag: '--rtpengine-recording-dir', env: 'RELAIS_RTPENGINE_RECORDING_DIR', key: 'rtpengineRecordingDir' },
   { flag: '--rtpengine-inject-dtmf', env: 'RELAIS_RTPENGINE_INJECT_DTMF', key: 'rtpengineInjectDtmf' },
+  { flag: '--sip-ban-after', env: 'RELAIS_SIP_BAN_AFTER', key: 'sipBanAfter' },
+  { flag: '--sip-ban-minutes', env: 'RELAIS_SIP_BAN_MINUTES', key: 'sipBanMinutes' },
 ];
 
 export const CONFIG_HELP = OPTIONS.map((o) => `  ${o.flag.padEnd(26)} (env ${o.env})`).join('\n');
@@ -225,7 +229,21 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     injectDtmf: inject ? parseBoolean(inject.value, inject.name) : false,
   };
 
+  const count = (key: string, def: number, min: number, max: number, what: string): number => {
+    const v = get(key);
+    if (!v) return def;
+    if (!/^\d+$/.test(v.value) || Number(v.value) < min || Number(v.value) > max) {
+      throw new ConfigError(`${v.name}: "${v.value}" must be ${what} from ${min} to ${max}`, v.name);
+    }
+    return Number(v.value);
+  };
+  const sipBan = {
+    maxFailures: count('sipBanAfter', 10, 0, 10_000, 'a number of failed authentications (0 = off)'),
+    banMinutes: count('sipBanMinutes', 10, 1, 10_080, 'a number of minutes'),
+  };
+
   return {
+    sipBan,
     bind,
     sipPort,
     httpPort,

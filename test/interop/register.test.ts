@@ -103,3 +103,41 @@ test('a binding survives a restart of Relais (SQLite)', async () => {
   assert.equal(query.code, 0, describeSipp(query));
   assert.match(query.messages, new RegExp(`Contact: <sip:303@127\\.0\\.0\\.1:${port};transport=UDP>;expires=3[56]\\d\\d`));
 });
+
+test('password guessing: after --sip-ban-after wrong passwords an address is ignored, other addresses still register', async () => {
+  const dir = tempDir('register-ban-');
+  const guarded = await startRelais({
+    dataDir: path.join(dir, 'data'),
+    args: ['--site', site, '--domain', DOMAIN, '--sip-ban-after', '3', '--sip-ban-minutes', '1'],
+  });
+  try {
+    const attempt = (localAddress: string, password: string, calls = 1) =>
+      runSipp({
+        scenario: 'register-digest.xml',
+        target: `127.0.0.1:${guarded.sipPort}`,
+        localAddress,
+        calls,
+        keys: { user: '303', domain: DOMAIN, expires: '600' },
+        auth: { username: '303', password },
+        timeoutS: 4,
+      });
+    const guessing = await attempt('127.0.0.2', 'not-the-password', 3);
+    assert.equal(guessing.successful, 0, describeSipp(guessing));
+    assert.match(guessing.messages, /SIP\/2.0 401/);
+    // Banned now: even the right password from 127.0.0.2 gets no answer at all.
+    const banned = await attempt('127.0.0.2', 'secret-303');
+    assert.equal(banned.successful, 0, describeSipp(banned));
+    assert.doesNotMatch(banned.messages, /SIP\/2.0 (401|200)/);
+    // The phones of the office are not affected.
+    const phone = await attempt('127.0.0.1', 'secret-303');
+    assert.equal(phone.code, 0, describeSipp(phone));
+    const health = (await (await fetch(`${guarded.url}/healthz`)).json()) as {
+      modules: { registrar: { detail: { bans: Array<{ address: string }> } }; sip: { detail: { transport: { blocked: number } } } };
+    };
+    assert.deepEqual(health.modules.registrar.detail.bans.map((b) => b.address), ['127.0.0.2']);
+    assert.ok(health.modules.sip.detail.transport.blocked >= 1);
+    assert.match(guarded.output(), /address banned after repeated failed SIP authentication.*127\.0\.0\.2/);
+  } finally {
+    await guarded.stop();
+  }
+});

@@ -19,4 +19,5 @@ export {
   type VerifyInput,
   type DigestServerOptions,
 } from './digest-server.js';
+export { AuthGuard, type AuthGuardOptions, type AuthGuardEvents } from './auth-guard.js';
 export { DigestClient, parseChallenge, type DigestClientCredentials, type ParsedChallenge, type AuthorizeInput } from './digest-client.js';

@@ -1,7 +1,7 @@
 // Notifier for SUBSCRIBE/NOTIFY (RFC 6665): BLF via the dialog package (RFC 4235), MWI via message-summary (RFC 3842).
 import { randomToken, TypedEmitter, errorMessage, type Clock, type Logger, type Module, type ModuleHealth } from '../../shared/index.js';
 import type { ExtensionRepository } from '../../directory/index.js';
-import type { DigestServer } from '../auth/index.js';
+import type { AuthGuard, DigestServer } from '../auth/index.js';
 import { SipParseError, type SipRequest, type SipResponse } from '../message/index.js';
 import type { BindingSource } from '../registrar/index.js';
 import { aggregateState, DIALOG_INFO_TYPE, formatDialogInfo, type DialogEntry, type DialogInfoDetail, type BlfState } from './dialog-info.js';
@@ -41,6 +41,8 @@ export interface PresenceOptions {
   extensions: ExtensionRepository;
   /** Shared with the registrar: same realm and nonces. */
   digest: DigestServer;
+  /** Wrong passwords on SUBSCRIBE count towards banning the address (shared with the registrar). */
+  guard?: AuthGuard;
   clock: Clock;
   logger: Logger;
   domain: string;
@@ -242,6 +244,7 @@ export class PresenceServer extends TypedEmitter<PresenceEvents> implements Modu
       });
       if (!verdict.ok) {
         if (verdict.reason === 'malformed') return { status: 400, reason: 'Bad Authorization header', headers: {} };
+        if (verdict.reason === 'wrong-password' || verdict.reason === 'unknown-user') this.opts.guard?.failure(source.address, verdict.username);
         const fromUser = req.from().uri.user;
         const ext = fromUser ? (this.opts.extensions.findBySipUsername(fromUser) ?? this.opts.extensions.findByNumber(fromUser)) : undefined;
         return { status: 401, headers: { 'WWW-Authenticate': this.opts.digest.challenge(ext?.digestAlgorithm ?? 'MD5', verdict.stale) } };

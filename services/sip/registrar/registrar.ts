@@ -2,7 +2,7 @@
 import type { Clock, Logger, Module, ModuleHealth, TimerHandle } from '../../shared/index.js';
 import { TypedEmitter } from '../../shared/index.js';
 import type { Extension, ExtensionRepository } from '../../directory/index.js';
-import { DigestServer, type DigestAccount } from '../auth/index.js';
+import { AuthGuard, DigestServer, type DigestAccount } from '../auth/index.js';
 import { SipParseError, detach, unquoteParam, type NameAddr, type SipRequest } from '../message/index.js';
 import type { Binding, BindingSource } from './binding.js';
 import { BindingStore } from './binding-store.js';
@@ -40,6 +40,8 @@ export interface RegistrarOptions {
   flushDelayMs?: number;
   /** Shared digest server (the call layer challenges INVITEs with the same nonces); one is made when absent. */
   digest?: DigestServer;
+  /** Password-guessing guard (wrong passwords and unknown users per source address); one with defaults when absent. */
+  guard?: AuthGuard;
 }
 
 /** What the transport layer should answer; the glue in attach() turns it into a response. */
@@ -82,6 +84,8 @@ const ACCOUNT_CACHE_MS = 5000;
 export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
   readonly name = 'registrar';
   readonly digest: DigestServer;
+  /** Bans addresses that keep failing authentication (the SIP transport drops what they send). */
+  readonly guard: AuthGuard;
   private readonly store: BindingStore;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -112,6 +116,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
     this.defaultExpires = opts.defaultExpires ?? 3600;
     this.sweepIntervalMs = opts.sweepIntervalMs ?? 1000;
     this.digest = opts.digest ?? new DigestServer({ realm: opts.domain, clock: opts.clock });
+    this.guard = opts.guard ?? new AuthGuard({ clock: opts.clock });
     const flushDelayMs = opts.flushDelayMs ?? 200;
     // Write-behind: one SQLite transaction per 200 ms instead of one write per REGISTER (measured: the upsert was
     // the registrar's largest cost under load). stop() writes what is left.
@@ -158,6 +163,8 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
         registeredExtensions: [...this.store.extensionIds()].length,
         unwritten: this.store.pendingCount(),
         ...this.counters,
+        bans: this.guard.bans(),
+        bansTotal: this.guard.stats().bansTotal,
       },
     };
   }
@@ -237,6 +244,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
     if (!verdict.ok) {
       if (verdict.reason !== 'missing' && verdict.reason !== 'stale') {
         this.log.info('REGISTER refused', { reason: verdict.reason, detail: verdict.detail, from: `${source.address}:${source.port}` });
+        if (verdict.reason === 'wrong-password' || verdict.reason === 'unknown-user') this.guard.failure(source.address, verdict.username);
       }
       if (verdict.reason === 'malformed') {
         this.counters.rejected++;

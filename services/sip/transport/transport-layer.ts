@@ -19,6 +19,8 @@ export interface TransportCounters {
   parseErrors: number;
   badRequestsAnswered: number;
   dropped: number;
+  /** Messages from banned addresses, dropped unread. */
+  blocked: number;
 }
 
 /** First non-internal IPv4 address: what a wildcard bind advertises in Via/Contact. */
@@ -38,7 +40,8 @@ function isKeepAlive(buf: Buffer): boolean {
 export class TransportLayer implements TransportSink {
   private readonly transports = new Map<TransportKind, SipTransport>();
   private handler: MessageHandler = () => {};
-  readonly counters: TransportCounters = { received: 0, parseErrors: 0, badRequestsAnswered: 0, dropped: 0 };
+  readonly counters: TransportCounters = { received: 0, parseErrors: 0, badRequestsAnswered: 0, dropped: 0, blocked: 0 };
+  private blocked: ((address: string) => boolean) | undefined;
   /** Address written in Via sent-by and Contact. */
   readonly advertisedAddress: string;
 
@@ -87,7 +90,16 @@ export class TransportLayer implements TransportSink {
 
   // ---- receiving -----------------------------------------------------------------------------------------------
 
+  /** Messages from addresses this says are blocked are dropped unread (AuthGuard bans). */
+  setSourceFilter(blocked: ((address: string) => boolean) | undefined): void {
+    this.blocked = blocked;
+  }
+
   onMessage(buf: Buffer, source: Source): void {
+    if (this.blocked?.(source.address)) {
+      this.counters.blocked++;
+      return;
+    }
     if (buf.length <= 8 && isKeepAlive(buf)) return;
     this.counters.received++;
     let msg: SipMessage;

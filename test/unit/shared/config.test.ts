@@ -82,7 +82,14 @@ const bad: [string[], Record<string, string>, RegExp][] = [
   [[], { RELAIS_RTPENGINE_DTMF: '9999' }, /RELAIS_RTPENGINE_DTMF: "9999" must be HOST:PORT or off/],
   [['--rtpengine-dtmf', 'h:70000'], {}, /--rtpengine-dtmf: "h:70000" must be HOST:PORT or off/],
   [['--rtpengine-inject-dtmf', 'maybe'], {}, /--rtpengine-inject-dtmf: "maybe" must be 1 or 0/],
+  [['--sip-ban-after', 'many'], {}, /--sip-ban-after: "many" must be a number of failed authentications \(0 = off\) from 0 to 10000/],
+  [[], { RELAIS_SIP_BAN_MINUTES: '0' }, /RELAIS_SIP_BAN_MINUTES: "0" must be a number of minutes from 1 to 10080/],
 ];
+
+test('SIP ban settings: 10 failures and 10 minutes by default, 0 turns the guard off', () => {
+  assert.deepEqual(loadConfig([], {}).sipBan, { maxFailures: 10, banMinutes: 10 });
+  assert.deepEqual(loadConfig(['--sip-ban-after', '0'], { RELAIS_SIP_BAN_MINUTES: '60' }).sipBan, { maxFailures: 0, banMinutes: 60 });
+});
 
 for (const [argv, env, re] of bad) {
   test(`rejects ${JSON.stringify(argv)} ${JSON.stringify(env)}`, () => {
