@@ -138,6 +138,7 @@ export class Relais {
       dataDir: config.dataDir,
       clock: this.clock,
       logger: this.log,
+      sipGuard: this.registrar.guard,
     });
     this.modules.push(this.api);
 

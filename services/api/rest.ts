@@ -4,10 +4,12 @@ import type { CallModule } from '../call/index.js';
 import type { ExtensionRepository, NumberRepository, UserRepository } from '../directory/index.js';
 import type { SoundLibrary } from '../media/sounds/index.js';
 import type { Clock, Logger } from '../shared/index.js';
+import type { AuthGuard } from '../sip/index.js';
 import type { ApiServer } from './app.js';
 import { Authenticator, type ApiState, type SessionLimits } from './auth.js';
 import { callRoutes } from './routes/calls.js';
 import { sessionRoutes } from './routes/session.js';
+import { sipBanRoutes } from './routes/sip-bans.js';
 import { soundRoutes } from './routes/sounds.js';
 import { voicemailRoutes } from './routes/voicemails.js';
 
@@ -23,6 +25,8 @@ export interface RestApiDeps {
   sessions?: Partial<SessionLimits>;
   maxFailedLogins?: number;
   maxUploadBytes?: number;
+  /** SIP password-guessing bans (listed and lifted by administrators). */
+  sipGuard?: AuthGuard;
 }
 
 /** Registers /api/* on the server's router (before it starts); returns the authenticator (sessions, throttle). */
@@ -39,6 +43,7 @@ export function mountRestApi(api: ApiServer, deps: RestApiDeps): Authenticator {
   callRoutes(router, auth, deps.calls, deps.dataDir);
   voicemailRoutes(router, { auth, calls: deps.calls, extensions: deps.extensions, numbers: deps.numbers, dataDir: deps.dataDir, logger: deps.logger });
   soundRoutes(router, { auth, library: deps.sounds, ...(deps.maxUploadBytes !== undefined ? { maxUploadBytes: deps.maxUploadBytes } : {}) });
+  if (deps.sipGuard) sipBanRoutes(router, auth, deps.sipGuard);
   api.router.use(router.routes(), router.allowedMethods());
   return auth;
 }

@@ -137,6 +137,22 @@ test('password guessing: after --sip-ban-after wrong passwords an address is ign
     assert.deepEqual(health.modules.registrar.detail.bans.map((b) => b.address), ['127.0.0.2']);
     assert.ok(health.modules.sip.detail.transport.blocked >= 1);
     assert.match(guarded.output(), /address banned after repeated failed SIP authentication.*127\.0\.0\.2/);
+    // An administrator lists and lifts the ban; the phone then registers.
+    const admin = { authorization: `Basic ${Buffer.from('admin:test-admin-pw').toString('base64')}` };
+    const list = (await (await fetch(`${guarded.url}/api/sip/bans`, { headers: admin })).json()) as { bans: Array<{ address: string }>; banAfter: number };
+    assert.deepEqual([list.bans.map((b) => b.address), list.banAfter], [['127.0.0.2'], 3]);
+    assert.equal((await fetch(`${guarded.url}/api/sip/bans`)).status, 401);
+    const badAddress = await fetch(`${guarded.url}/api/sip/bans/not-an-ip`, { method: 'DELETE', headers: admin });
+    assert.equal(badAddress.status, 400);
+    assert.deepEqual(((await badAddress.json()) as { error: unknown }).error, {
+      code: 'api.address_invalid',
+      message: '"not-an-ip" is not an IP address',
+      field: 'address',
+    });
+    assert.equal((await fetch(`${guarded.url}/api/sip/bans/127.0.0.2`, { method: 'DELETE', headers: admin })).status, 204);
+    assert.equal((await fetch(`${guarded.url}/api/sip/bans/127.0.0.2`, { method: 'DELETE', headers: admin })).status, 404);
+    const lifted = await attempt('127.0.0.2', 'secret-303');
+    assert.equal(lifted.code, 0, describeSipp(lifted));
   } finally {
     await guarded.stop();
   }
