@@ -99,11 +99,11 @@ interface RunningRelais {
 }
 
 async function startRelais(dataDir: string): Promise<RunningRelais> {
-  // Relais refuses a SIP or HTTP port inside its RTP range (42000-43999, passed below): draw again when it is.
+  // Relais refuses a SIP or HTTP port inside its RTP range (40000-49999, passed below: 5 000 calls of two endpoints with RTP and RTCP): draw again when it is.
   const outsideRtp = async (): Promise<number> => {
     for (;;) {
       const p = await freePort();
-      if (p < 42000 || p > 43999) return p;
+      if (p < 40000 || p > 49999) return p;
     }
   };
   const sipPort = await outsideRtp();
@@ -113,7 +113,7 @@ async function startRelais(dataDir: string): Promise<RunningRelais> {
   const child = spawn(
     process.execPath,
     [...nodeArgs, CLI, 'serve', '--bind', '127.0.0.1', '--sip-port', String(sipPort), '--http-port', String(httpPort),
-      '--rtp-ports', '42000-43999', '--data-dir', dataDir, '--domain', DOMAIN, '--log-level', 'warn'],
+      '--rtp-ports', '40000-49999', '--data-dir', dataDir, '--domain', DOMAIN, '--log-level', 'warn'],
     { env: { ...process.env, RELAIS_ADMIN_PASSWORD: 'bench-admin-pw' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   children.add(child);
