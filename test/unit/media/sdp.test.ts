@@ -64,3 +64,34 @@ test('DTMF digits are checked', () => {
   assert.equal(checkDtmfDigits('12*#ab'), '12*#AB');
   assert.throws(() => checkDtmfDigits('12x'), /"x" is not a DTMF digit/);
 });
+
+test('SDP scan: the first m=audio only (after a video stream too), its own c=, a=rtcp, session direction, LF line ends, port/count, TTL', () => {
+  const sdp = [
+    'v=0',
+    'o=carrier 3800000000123 42 IN IP4 198.51.100.1',
+    's=call',
+    'c=IN IP4 198.51.100.1/127',
+    'a=sendonly',
+    't=0 0',
+    'm=video 5000 RTP/AVP 97',
+    'a=rtpmap:97 H264/90000',
+    'c=IN IP4 203.0.113.99',
+    'm=audio 6000/2 RTP/AVP 8 101',
+    'c=IN IP4 203.0.113.7',
+    'a=rtpmap:101 telephone-event/8000',
+    'a=rtcp:6111 IN IP4 203.0.113.7',
+    'junk line without equals',
+    'm=audio 7000 RTP/AVP 0',
+    'c=IN IP4 192.0.2.200',
+    'a=recvonly',
+  ].join('\n');
+  const r = parseRemoteSdp(sdp);
+  assert.deepEqual(
+    [r.address, r.port, r.rtcpPort, r.payloads.map((p) => `${p.pt}:${p.name}`), r.telephoneEventPt, r.direction, r.sessionId, r.sessionVersion],
+    ['203.0.113.7', 6000, 6111, ['8:PCMA', '101:TELEPHONE-EVENT'], 101, 'sendonly', '3800000000123', 42],
+  );
+  // Without its own c=, the audio stream uses the session's (TTL cut off).
+  assert.equal(parseRemoteSdp(sdp.replace('c=IN IP4 203.0.113.7\n', '')).address, '198.51.100.1');
+  assert.throws(() => parseRemoteSdp('v=0\nm=audio 7000 RTP/AVP 0\n'), /SDP has no c= connection address for audio/);
+  assert.throws(() => parseRemoteSdp('v=0\nc=IN IP4 1.2.3.4\nm=audio x RTP/AVP 0\n'), /m=audio port "NaN" is not valid/);
+});
