@@ -5,6 +5,11 @@ import { SipParseError, type SipRequest, type SipResponse } from '../message/ind
 
 /** RFC 4028 §4: "the minimum allowed value ... is 90 seconds"; Relais accepts any interval from there. */
 export const MIN_SE = 90;
+/**
+ * Longest interval Relais keeps (one day): a UAS may lower the interval it is offered (§9), and a timer beyond
+ * 2^31 ms would fire at once in Node.
+ */
+export const MAX_SE = 86_400;
 
 export type Refresher = 'uac' | 'uas';
 
@@ -67,12 +72,13 @@ export function negotiateAsUas(req: SipRequest, minSe = MIN_SE): UasNegotiation 
   if (raw === undefined) return { kind: 'none' };
   const se = parseSessionExpires(raw);
   if (se.interval < minSe) return { kind: 'too-small', minSe };
+  const interval = Math.min(se.interval, MAX_SE);
   const uacSupports = supportsTimer(req);
   // "If the UAC did not support the session timer ... the UAS MUST set the refresher to uas" (§9).
   const refresher: Refresher = !uacSupports ? 'uas' : (se.refresher ?? 'uac');
-  const headers: Array<[string, string]> = [['Session-Expires', formatSessionExpires({ interval: se.interval, refresher })]];
+  const headers: Array<[string, string]> = [['Session-Expires', formatSessionExpires({ interval, refresher })]];
   if (uacSupports) headers.push(['Require', 'timer']);
-  return { kind: 'timer', interval: se.interval, refresher, headers };
+  return { kind: 'timer', interval, refresher, headers };
 }
 
 export interface SessionTimerHooks {
@@ -97,8 +103,9 @@ export class SessionTimer {
   ) {}
 
   /** (Re)starts the timer after a successful INVITE/UPDATE transaction. */
-  arm(interval: number, weRefresh: boolean): void {
+  arm(requested: number, weRefresh: boolean): void {
     this.stop();
+    const interval = Math.min(Math.max(requested, 1), MAX_SE);
     this.interval = interval;
     this.weRefresh = weRefresh;
     const ms = weRefresh ? (interval * 1000) / 2 : (interval - Math.min(32, interval / 3)) * 1000;

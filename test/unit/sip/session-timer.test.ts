@@ -163,3 +163,8 @@ test('422 below Min-SE, 400 for an unreadable Session-Expires, Require: timer ac
     await stop();
   }
 });
+
+test('an interval above one day is lowered to 86 400 s (§9 lets the UAS lower it; a longer Node timer would fire at once)', () => {
+  const st = negotiateAsUas(invite([['Session-Expires', '9999999999'], ['Supported', 'timer']]));
+  assert.deepEqual(st.kind === 'timer' && [st.interval, st.headers[0]], [86_400, ['Session-Expires', '86400;refresher=uac']]);
+});
