@@ -468,7 +468,7 @@ export class Dialog extends TypedEmitter<DialogEvents> {
     } catch (err) {
       if (err instanceof SipError && err.status === 491) {
         // Glare with the peer's own re-INVITE: that one refreshes the session too; try again shortly otherwise.
-        t.arm(Math.max(t.interval / 10, 2), true);
+        t.retry(Math.max(t.interval / 10, 2));
         return;
       }
       this.host.log.info('session refresh failed', { callId: this.callId, error: err instanceof Error ? err.message : String(err) });
@@ -492,7 +492,7 @@ export class Dialog extends TypedEmitter<DialogEvents> {
       return;
     }
     if (res.status === 491) {
-      t.arm(Math.max(t.interval / 10, 2), true);
+      t.retry(Math.max(t.interval / 10, 2));
       return;
     }
     this.host.log.info('session refresh refused: ending the call', { callId: this.callId, status: res.status });

@@ -116,6 +116,15 @@ export class SessionTimer {
     }, ms);
   }
 
+  /** Tries our refresh again in `seconds` (after glare), keeping the interval and the roles. */
+  retry(seconds: number): void {
+    this.stop();
+    this.handle = this.clock.setTimeout(() => {
+      this.handle = undefined;
+      this.hooks.refresh();
+    }, seconds * 1000);
+  }
+
   get running(): boolean {
     return this.handle !== undefined;
   }

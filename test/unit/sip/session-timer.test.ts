@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { ManualClock, silentLogger } from '../../../services/shared/index.js';
 import {
   SipRequest,
+  SessionTimer,
   SipStack,
   negotiateAsUas,
   parseSessionExpires,
@@ -167,4 +168,17 @@ test('422 below Min-SE, 400 for an unreadable Session-Expires, Require: timer ac
 test('an interval above one day is lowered to 86 400 s (§9 lets the UAS lower it; a longer Node timer would fire at once)', () => {
   const st = negotiateAsUas(invite([['Session-Expires', '9999999999'], ['Supported', 'timer']]));
   assert.deepEqual(st.kind === 'timer' && [st.interval, st.headers[0]], [86_400, ['Session-Expires', '86400;refresher=uac']]);
+});
+
+test('session timer retry after glare keeps the negotiated interval (a shorter one would be refused with 422)', () => {
+  const clock = new ManualClock();
+  let refreshes = 0;
+  const t = new SessionTimer(clock, { refresh: () => refreshes++, expire: () => assert.fail('no expiry when we refresh') });
+  t.arm(120, true);
+  clock.advance(60_000);
+  assert.equal(refreshes, 1);
+  t.retry(12);
+  assert.deepEqual([t.interval, t.weRefresh, t.running], [120, true, true]);
+  clock.advance(12_000);
+  assert.equal(refreshes, 2);
 });
