@@ -266,7 +266,7 @@ export class CallService implements Module {
     }
     if (verdict.reason !== 'missing' && verdict.reason !== 'stale') {
       this.log.info('INVITE refused', { reason: verdict.reason, detail: verdict.detail, from: `${req.source.address}:${req.source.port}` });
-      if (verdict.reason === 'wrong-password' || verdict.reason === 'unknown-user') this.opts.registrar.guard?.failure(req.source.address, verdict.username);
+      this.opts.registrar.guard?.check(req.source.address, verdict);
     }
     this.counters.challenged++;
     const fromUser = req.msg.from().uri.user;

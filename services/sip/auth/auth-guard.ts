@@ -1,6 +1,7 @@
 // Password guessing protection: an address that fails digest authentication too often is ignored for a while
 // (what FreePBX users get from fail2ban and 3CX users from its IP blacklist), with nothing to install.
 import { TypedEmitter, type Clock } from '../../shared/index.js';
+import type { DigestVerdict } from './digest-server.js';
 
 export interface AuthGuardOptions {
   clock: Clock;
@@ -54,6 +55,15 @@ export class AuthGuard extends TypedEmitter<AuthGuardEvents> {
     return this.maxFailures > 0;
   }
 
+  /**
+   * Counts a digest verdict from `address`: only a wrong password or an unknown user is a failure (a missing or stale
+   * credential is a challenge, a malformed one a 400). True when it bans the address.
+   */
+  check(address: string, verdict: DigestVerdict): boolean {
+    if (verdict.ok || (verdict.reason !== 'wrong-password' && verdict.reason !== 'unknown-user')) return false;
+    return this.failure(address, verdict.username);
+  }
+
   /** Records a failed authentication; true when this failure bans the address. */
   failure(address: string, user?: string): boolean {
     if (!this.enabled || this.isBanned(address)) return false;
@@ -102,6 +112,11 @@ export class AuthGuard extends TypedEmitter<AuthGuardEvents> {
 
   stats(): { banned: number; bansTotal: number; tracked: number } {
     return { banned: this.bans().length, bansTotal: this.bansTotal, tracked: this.tallies.size };
+  }
+
+  /** Bans since start (lifted or not). */
+  get total(): number {
+    return this.bansTotal;
   }
 
   private prune(now: number): void {

@@ -13,7 +13,7 @@ import { type IncomingRequest } from '../user-agent/incoming-request.js';
 import { type ServerResponse } from '../user-agent/server-response.js';
 import { SipError } from './sip-error.js';
 import { targetOf } from './target.js';
-import { MIN_SE, SessionTimer, formatSessionExpires, negotiateAsUas, parseSessionExpires, type UasNegotiation } from './session-timer.js';
+import { MIN_SE, SessionTimer, acceptSessionTimer, formatSessionExpires, parseSessionExpires } from './session-timer.js';
 
 export type DialogRole = 'uas' | 'uac';
 export type DialogState = 'confirmed' | 'terminated';
@@ -392,20 +392,12 @@ export class Dialog extends TypedEmitter<DialogEvents> {
       }
       this.incomingInvite = true;
     }
-    let st: UasNegotiation;
-    try {
-      st = negotiateAsUas(msg);
-    } catch (err) {
+    const st = acceptSessionTimer(msg, res);
+    if (!st) {
+      // Answered 400 or 422: the re-INVITE is over.
       if (msg.method === 'INVITE') this.incomingInvite = false;
-      res.send(400, err instanceof Error ? err.message.slice(0, 120) : 'Bad Session-Expires');
       return;
     }
-    if (st.kind === 'too-small') {
-      if (msg.method === 'INVITE') this.incomingInvite = false;
-      res.send(422, 'Session Interval Too Small', { headers: { 'Min-SE': String(st.minSe) } });
-      return;
-    }
-    if (st.kind === 'timer') res.on2xx.push(...st.headers);
     this.refreshTarget(msg);
     const offer = msg.body.length > 0 ? msg.bodyText : undefined;
     res.afterSend.push((sent) => {

@@ -81,6 +81,36 @@ export function negotiateAsUas(req: SipRequest, minSe = MIN_SE): UasNegotiation 
   return { kind: 'timer', interval, refresher, headers };
 }
 
+/** The part of a server response the negotiation answers with. */
+export interface SessionTimerAnswer {
+  send(status: number, reason?: string, opts?: { headers?: Record<string, string> }): unknown;
+  /** Headers added to whichever 2xx answers the request. */
+  readonly on2xx: Array<[string, string]>;
+}
+
+export type AcceptedSessionTimer = Exclude<UasNegotiation, { kind: 'too-small' }>;
+
+/**
+ * negotiateAsUas() for an INVITE or UPDATE that a UAS is about to handle, answered where it must be: a malformed
+ * Session-Expires gets 400, an interval below Min-SE gets 422 with Min-SE (§8.1), and both return undefined (the
+ * request is answered). An accepted timer has its headers queued on the 2xx.
+ */
+export function acceptSessionTimer(req: SipRequest, res: SessionTimerAnswer): AcceptedSessionTimer | undefined {
+  let st: UasNegotiation;
+  try {
+    st = negotiateAsUas(req);
+  } catch (err) {
+    res.send(400, err instanceof Error ? err.message.slice(0, 120) : 'Bad Session-Expires');
+    return undefined;
+  }
+  if (st.kind === 'too-small') {
+    res.send(422, 'Session Interval Too Small', { headers: { 'Min-SE': String(st.minSe) } });
+    return undefined;
+  }
+  if (st.kind === 'timer') res.on2xx.push(...st.headers);
+  return st;
+}
+
 export interface SessionTimerHooks {
   /** We are the refresher and half the interval has passed: send a refresh (UPDATE or re-INVITE). */
   refresh(): void;

@@ -244,7 +244,7 @@ export class PresenceServer extends TypedEmitter<PresenceEvents> implements Modu
       });
       if (!verdict.ok) {
         if (verdict.reason === 'malformed') return { status: 400, reason: 'Bad Authorization header', headers: {} };
-        if (verdict.reason === 'wrong-password' || verdict.reason === 'unknown-user') this.opts.guard?.failure(source.address, verdict.username);
+        this.opts.guard?.check(source.address, verdict);
         const fromUser = req.from().uri.user;
         const ext = fromUser ? (this.opts.extensions.findBySipUsername(fromUser) ?? this.opts.extensions.findByNumber(fromUser)) : undefined;
         return { status: 401, headers: { 'WWW-Authenticate': this.opts.digest.challenge(ext?.digestAlgorithm ?? 'MD5', verdict.stale) } };

@@ -164,7 +164,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
         unwritten: this.store.pendingCount(),
         ...this.counters,
         bans: this.guard.bans(),
-        bansTotal: this.guard.stats().bansTotal,
+        bansTotal: this.guard.total,
       },
     };
   }
@@ -244,7 +244,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
     if (!verdict.ok) {
       if (verdict.reason !== 'missing' && verdict.reason !== 'stale') {
         this.log.info('REGISTER refused', { reason: verdict.reason, detail: verdict.detail, from: `${source.address}:${source.port}` });
-        if (verdict.reason === 'wrong-password' || verdict.reason === 'unknown-user') this.guard.failure(source.address, verdict.username);
+        this.guard.check(source.address, verdict);
       }
       if (verdict.reason === 'malformed') {
         this.counters.rejected++;

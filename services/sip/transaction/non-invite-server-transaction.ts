@@ -29,7 +29,7 @@ export class NonInviteServerTransaction extends ServerTransaction<NonInviteServe
     }
     // §17.2.2: "When the server transaction enters the "Completed" state, it MUST set Timer J to fire in 64*T1
     // seconds for unreliable transports, and zero seconds for reliable transports."
-    const sent = this.transmitFinal(res);
+    const sent = this.transmitOnce(res);
     this.transition('Completed');
     this.releaseRequest();
     this.ctx.onAnswered?.(this);

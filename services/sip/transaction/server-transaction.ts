@@ -34,18 +34,16 @@ export abstract class ServerTransaction<S extends string = string> extends Trans
   /** A retransmission of the request (or an ACK) matched this transaction; true when absorbed here. */
   abstract receiveRequest(req: SipRequest): boolean;
 
-  /** Sends a response and keeps it for retransmissions; returns its bytes. */
-  protected transmit(res: SipResponse): Buffer {
-    this.lastStatus = res.status;
-    const bytes = res.serialize();
-    this.lastResponse = bytes.toString('latin1');
-    this.responseTarget = this.ctx.transport.responseTarget(res, this.source);
-    this.send(bytes);
-    return bytes;
+  /** Sends a response and keeps it here for retransmissions. */
+  protected transmit(res: SipResponse): void {
+    this.lastResponse = this.transmitOnce(res).bytes.toString('latin1');
   }
 
-  /** Sends a final response and returns its bytes and destination, for the layer's response cache (or Timer J here). */
-  protected transmitFinal(res: SipResponse): { bytes: Buffer; target: Target } {
+  /**
+   * Sends a response without keeping it; returns its bytes and destination (a final response that the layer's
+   * response cache keeps instead).
+   */
+  protected transmitOnce(res: SipResponse): { bytes: Buffer; target: Target } {
     this.lastStatus = res.status;
     const bytes = res.serialize();
     const target = this.ctx.transport.responseTarget(res, this.source);

@@ -18,7 +18,7 @@ import {
   type TransportKind,
 } from '../transport/index.js';
 import { ALLOW, Dialog, dialogKey, type DialogHost } from '../dialog/dialog.js';
-import { MIN_SE, negotiateAsUas, parseSessionExpires, type UasNegotiation } from '../dialog/session-timer.js';
+import { MIN_SE, acceptSessionTimer, parseSessionExpires } from '../dialog/session-timer.js';
 import { SipError } from '../dialog/sip-error.js';
 import { targetOf } from '../dialog/target.js';
 import { IncomingRequest } from './incoming-request.js';
@@ -340,21 +340,9 @@ export class SipStack implements Module, DialogHost, ResponseHost {
       }
     } else if (msg.method === 'INVITE' && tx) {
       // RFC 4028 §8.1/§9: an interval below Min-SE gets 422 before anything rings; an accepted one goes into the 2xx.
-      let st: UasNegotiation;
-      try {
-        st = negotiateAsUas(msg);
-      } catch (err) {
-        res.send(400, err instanceof Error ? err.message.slice(0, 120) : 'Bad Session-Expires');
-        return;
-      }
-      if (st.kind === 'too-small') {
-        res.send(422, 'Session Interval Too Small', { headers: { 'Min-SE': String(st.minSe) } });
-        return;
-      }
-      if (st.kind === 'timer') {
-        res.on2xx.push(...st.headers);
-        req.sessionTimer = { interval: st.interval, weRefresh: st.refresher === 'uas' };
-      }
+      const st = acceptSessionTimer(msg, res);
+      if (!st) return;
+      if (st.kind === 'timer') req.sessionTimer = { interval: st.interval, weRefresh: st.refresher === 'uas' };
       this.inviteContexts.set(tx, { req, res });
       // A CANCEL after the final response changes nothing (§9.2): the context, and the call its listeners hold,
       // need not live as long as the transaction (32 s more in Accepted, RFC 6026).

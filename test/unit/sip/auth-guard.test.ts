@@ -47,3 +47,15 @@ test('auth guard: an administrator lifts a ban; maxFailures 0 turns the guard of
   assert.equal(off.enabled, false);
   assert.equal(off.isBanned('198.51.100.2'), false);
 });
+
+test('auth guard: only wrong passwords and unknown users count; challenges, stale nonces and bad headers do not', () => {
+  const guard = new AuthGuard({ clock: new ManualClock(), maxFailures: 2 });
+  const fail = (reason: 'missing' | 'stale' | 'malformed' | 'replay' | 'wrong-password' | 'unknown-user') =>
+    guard.check('192.0.2.9', { ok: false, reason, detail: '', username: '100', stale: false });
+  assert.equal(guard.check('192.0.2.9', { ok: true, username: '100', algorithm: 'MD5' }), false);
+  for (const r of ['missing', 'stale', 'malformed', 'replay'] as const) assert.equal(fail(r), false);
+  assert.equal(guard.stats().tracked, 0);
+  assert.equal(fail('unknown-user'), false);
+  assert.equal(fail('wrong-password'), true);
+  assert.equal(guard.total, 1);
+});
