@@ -12,7 +12,8 @@ import { Session } from 'node:inspector/promises';
 import { Logger } from '../../services/shared/index.js';
 import { Store } from '../../services/storage/index.js';
 import { Directory, computeHa1 } from '../../services/directory/index.js';
-import { DigestClient, Registrar, SipStack, type SipTransport, type Source, type TransportSink } from '../../services/sip/index.js';
+import { DigestClient, Registrar, SipStack, type Source } from '../../services/sip/index.js';
+import { memoryTransport } from '../helpers/memory-transport.js';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: string): string => {
@@ -37,29 +38,16 @@ store.transaction(() => {
   dir.settings.set('sip.realm', DOMAIN);
 });
 
-let sink: TransportSink | undefined;
 let lastSent: Buffer | undefined;
 let sent = 0;
-const fake: SipTransport = {
-  kind: 'udp',
-  reliable: false,
-  listen: async (s) => {
-    sink = s;
-  },
-  port: () => 5060,
-  send: (buf, target) => {
-    sent++;
-    lastSent = buf;
-    return Promise.resolve({ transport: 'udp', address: target.address, port: target.port });
-  },
-  hasConnection: () => false,
-  close: async () => {},
-  stats: () => ({}),
-};
+const wire = memoryTransport('udp', (buf) => {
+  sent++;
+  lastSent = buf;
+});
 
 const log = new Logger('warn');
 const sip = new SipStack({ bind: '127.0.0.1', port: 5060, domain: DOMAIN, logger: log, transports: [] });
-sip.transport.add(fake);
+sip.transport.add(wire.transport);
 const registrar = new Registrar({ db: store.db, extensions: dir.extensions, clock: sip.clock, logger: log, domain: DOMAIN });
 registrar.attach(sip);
 await registrar.start();
@@ -97,7 +85,7 @@ function registration(): void {
   const first = registerMsg(user, callNo, 1, `z9hG4bK-${callNo}-1`);
   clientNs += process.hrtime.bigint() - c0;
   let s0 = process.hrtime.bigint();
-  sink!.onMessage(first, SRC);
+  wire.deliver(first, SRC);
   serverNs += process.hrtime.bigint() - s0;
   const challenge = lastSent!.toString('latin1');
   c0 = process.hrtime.bigint();
@@ -109,7 +97,7 @@ function registration(): void {
   const second = registerMsg(user, callNo, 2, `z9hG4bK-${callNo}-2`, auth);
   clientNs += process.hrtime.bigint() - c0;
   s0 = process.hrtime.bigint();
-  sink!.onMessage(second, SRC);
+  wire.deliver(second, SRC);
   serverNs += process.hrtime.bigint() - s0;
   const ok = lastSent!.toString('latin1', 0, 12);
   if (ok !== 'SIP/2.0 200 ') throw new Error(`expected 200, got ${lastSent!.toString('latin1').slice(0, 200)}`);

@@ -1,14 +1,13 @@
 // Test doubles for the transaction layer: an in-memory transport and a probe transaction user.
 import { silentLogger } from '../../../services/shared/index.js';
+import { memoryTransport } from '../../helpers/memory-transport.js';
 import {
   OutgoingRequestForTests,
   TransportLayer,
   type SipRequest,
   type SipResponse,
-  type SipTransport,
   type Source,
   type Target,
-  type TransportSink,
 } from '../../../services/sip/index.js';
 
 /** An in-memory UDP transport (and, with withTcp, a reliable TCP one) under a real TransportLayer. */
@@ -19,30 +18,16 @@ export function fakeNetwork(withTcp = false): {
   flush(): Promise<void>;
 } {
   const sent: Array<{ buf: Buffer; target: Target }> = [];
-  let sink: TransportSink | undefined;
-  const udp: SipTransport = {
-    kind: 'udp',
-    reliable: false,
-    listen: async (s) => {
-      sink = s;
-    },
-    port: () => 5060,
-    send: (buf, target) => {
-      sent.push({ buf, target });
-      return Promise.resolve({ transport: 'udp', address: target.address, port: target.port });
-    },
-    hasConnection: () => false,
-    close: async () => {},
-    stats: () => ({}),
-  };
+  const keep = (buf: Buffer, target: Target): void => void sent.push({ buf, target });
+  const udp = memoryTransport('udp', keep);
   const layer = new TransportLayer('192.0.2.1', silentLogger);
-  layer.add(udp);
-  if (withTcp) layer.add({ ...udp, kind: 'tcp', reliable: true, listen: async () => {} });
+  layer.add(udp.transport);
+  if (withTcp) layer.add(memoryTransport('tcp', keep).transport);
   void layer.listen();
   return {
     layer,
     sent,
-    deliver: (buf, source) => sink!.onMessage(buf, source),
+    deliver: udp.deliver,
     flush: () => new Promise((r) => setImmediate(r)),
   };
 }
