@@ -2,8 +2,8 @@
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 async function tryPort(port: number): Promise<number | undefined> {
   const tcp = net.createServer();
@@ -49,11 +49,14 @@ export async function udpTcpFree(port: number): Promise<boolean> {
 // of Relais and baresip (10000-20000), so that nothing else takes them: a port the kernel
 // hands out (bind to 0, outgoing connections) can be taken by another process between the check and the bind of
 // the program under test (seen: SIPp "Unable to bind main socket, errno = 98"). Each test process claims its own
-// block of 400 ports with a lock file, as for RTP below, and hands them out in turn.
+// block of 100 ports with a lock file, as for RTP below, and hands them out in turn.
 const PORT_LOW = 7000;
 const PORT_HIGH = 9999;
-const PORT_BLOCK = 400;
-const PORT_LOCK_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/.tmp/port-blocks');
+const PORT_BLOCK = 100;
+// The locks live in one machine-wide folder, not in the checkout, so that test runs of several checkouts at once
+// (a developer's worktrees) share out the same ports without racing for them.
+const LOCKS = process.env.RELAIS_TEST_LOCK_DIR ?? path.join(os.tmpdir(), 'relais-test-locks');
+const PORT_LOCK_DIR = path.join(LOCKS, 'port-blocks');
 let portBlock: number | undefined;
 let portCursor = 0;
 
@@ -62,9 +65,22 @@ function claimPortBlock(): number | undefined {
   return b === undefined ? undefined : PORT_LOW + b * PORT_BLOCK;
 }
 
+/** Whether the process that wrote this lock file is gone (killed before its exit hook ran). */
+function staleLock(file: string): boolean {
+  const pid = Number(fs.readFileSync(file, 'utf8'));
+  if (!Number.isInteger(pid) || pid <= 0) return false; // being written right now
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 /**
- * Claims one of `count` numbered slots with an exclusive lock file in `dir` (released when the process exits);
- * test files run as separate processes, so no two hold the same slot. Undefined when all are taken.
+ * Claims one of `count` numbered slots with an exclusive lock file holding our pid in `dir` (released when the
+ * process exits, taken over when its process died); test files run as separate processes, so no two hold the same
+ * slot. Undefined when all are taken.
  */
 function claimSlot(dir: string, count: number, spread: number): number | undefined {
   fs.mkdirSync(dir, { recursive: true });
@@ -74,9 +90,16 @@ function claimSlot(dir: string, count: number, spread: number): number | undefin
     const slot = (first + i) % count;
     const file = path.join(dir, String(slot));
     try {
-      fs.closeSync(fs.openSync(file, 'wx'));
+      const fd = fs.openSync(file, 'wx');
+      fs.writeSync(fd, String(process.pid));
+      fs.closeSync(fd);
     } catch {
-      continue;
+      try {
+        if (!staleLock(file)) continue;
+        fs.writeFileSync(file, String(process.pid));
+      } catch {
+        continue;
+      }
     }
     claimed.push(file);
     return slot;
@@ -135,7 +158,7 @@ const RTP_LOW = 20000;
 const RTP_HIGH = 32700;
 const SLOT = 200;
 const SLOTS = Math.floor((RTP_HIGH - RTP_LOW) / SLOT);
-const LOCK_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/.tmp/rtp-slots');
+const LOCK_DIR = path.join(LOCKS, 'rtp-slots');
 const claimed: string[] = [];
 let exitHook = false;
 
