@@ -1,0 +1,33 @@
+// Queues (ACD) and callbacks: the engine, its strategies and callback rules (docs/queues.md).
+export * from './model.js';
+export { STRATEGIES, pickAgents, type Candidate, type PickInput } from './strategies.js';
+export {
+  QueueEngine,
+  type AgentLiveState,
+  type AgentRinger,
+  type RingRequest,
+  type RingResult,
+  type RingHandle,
+  type EnqueueInput,
+  type Enqueued,
+  type QueueEngineOptions,
+  type QueueView,
+  type ParticipantView,
+  type WaitingView,
+} from './queue-engine.js';
+export {
+  CALLBACK_STATUSES,
+  CALLBACK_LINKS,
+  PENDING_STATUSES,
+  lostCallQualifies,
+  nextBusinessTime,
+  nextAttemptAt,
+  normalizeNumber,
+  sameNumber,
+  isWithheld,
+  neglectable,
+  checkCallbackNumber,
+  type CallbackStatus,
+  type CallbackLink,
+  type LostReason,
+} from './callback-rules.js';

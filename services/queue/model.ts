@@ -1,0 +1,125 @@
+// The queue engine's vocabulary: a queue as the engine runs it, its participants, waiting entries, outcomes and events.
+import type { Condition } from '../directory/scenario-model.js';
+import type { QueueTimeoutAction, ClosureAction } from '../directory/queues.js';
+
+/** docs/queues.md "Strategies". */
+export type Strategy = 'as_listed' | 'simultaneous' | 'longest_idle' | 'random' | 'round_robin' | 'fewest_calls';
+
+/** Who is called first when a callback's turn comes (docs/queues.md "Callbacks"). */
+export type CallbackOrder = 'agent_first' | 'caller_first';
+
+/** Automatic callback rules of a queue: which lost calls become Scheduled callbacks (docs/queues.md). */
+export interface LostCallRules {
+  afterAbandon: boolean;
+  afterTimeout: boolean;
+  afterNoAgent: boolean;
+  /** A caller who hung up sooner than this is not a lost call (seconds). */
+  minWaitSeconds: number;
+  /** Dial callbacks only inside the queue's opening hours. */
+  businessHoursOnly: boolean;
+  /** Dialling attempts before a callback is `failed`. */
+  maxAttempts: number;
+  /** Minutes between two attempts. */
+  retryDelayMinutes: number;
+}
+
+export const DEFAULT_LOST_CALL_RULES: LostCallRules = {
+  afterAbandon: false,
+  afterTimeout: false,
+  afterNoAgent: false,
+  minWaitSeconds: 10,
+  businessHoursOnly: true,
+  maxAttempts: 3,
+  retryDelayMinutes: 10,
+};
+
+export interface Participant {
+  userId: number;
+  /** Place in the participant list (as_listed order). */
+  position: number;
+  loggedIn: boolean;
+  paused: boolean;
+  pauseReason: string | null;
+  /** Wall-clock ms when the participant last received (was put through to) a call of this queue. */
+  lastReceivedAt: number | null;
+  /** Queue calls taken from this queue (fewest_calls). */
+  callsTaken: number;
+}
+
+/** A queue as the engine runs it: its settings and its participants in list order. */
+export interface QueueConfig {
+  id: number;
+  name: string;
+  shortNumber: string;
+  strategy: Strategy;
+  /** Seconds each ring lasts. */
+  ringTime: number;
+  /** Seconds a caller may wait. */
+  maxWait: number;
+  /** Seconds after a call during which the participant gets no queue call. */
+  wrapUp: number;
+  timeoutAction: QueueTimeoutAction;
+  timeoutSoundId: number | null;
+  mohSoundId: number | null;
+  announcePosition: boolean;
+  openingHours: Condition[] | null;
+  closed: boolean;
+  exceptionalClosure: boolean;
+  closureAction: ClosureAction | null;
+  /** Unanswered rings in a row that pause a participant (0 = never). */
+  autoPauseAfter: number;
+  callbackOrder: CallbackOrder;
+  lostCallRules: LostCallRules;
+  /** Seconds within which an answer counts for the service level. */
+  serviceLevelSeconds: number;
+  participants: Participant[];
+}
+
+export type EntryKind = 'call' | 'callback';
+
+/** A caller waiting in a queue: a live call, or a callback keeping its place (virtual queueing). */
+export interface QueueEntry {
+  readonly id: string;
+  readonly kind: EntryKind;
+  readonly queueId: number;
+  /** The call's id (kind `call`) or the origin call of a callback. */
+  readonly callId: string | null;
+  readonly callbackId: number | null;
+  readonly caller: string;
+  readonly language: string | null;
+  /** Wall-clock ms of arrival: the fair order across queues. */
+  readonly arrivedAt: number;
+  readonly priority: number;
+  /** Not offered to agents before this wall-clock ms (a callback's delay). */
+  readonly notBefore: number;
+  readonly seq: number;
+}
+
+export type QueueAvailability = 'open' | 'closed' | 'exceptional_closure';
+
+/** How a caller's stay in a queue ended (the `distribute` action's result). */
+export type QueueOutcome =
+  | { type: 'closed' }
+  | { type: 'exceptional_closure'; action: ClosureAction | null }
+  | { type: 'answered'; userId: number; waitMs: number }
+  | { type: 'timeout'; reason: 'max_wait' | 'no_agent'; action: QueueTimeoutAction; soundId: number | null; waitMs: number }
+  | { type: 'abandoned'; waitMs: number }
+  /** Relais stopped while the caller waited. */
+  | { type: 'shutdown'; waitMs: number };
+
+/** A participant's state in one queue, as the API shows it. */
+export type AgentState = 'logged_out' | 'unregistered' | 'paused' | 'in_call' | 'ringing' | 'wrap_up' | 'free';
+
+export type QueueEvent =
+  | { type: 'queue.joined'; at: number; queueId: number; entryId: string; kind: EntryKind; caller: string; callId: string | null; position: number }
+  | { type: 'queue.ringing'; at: number; queueId: number; entryId: string; userIds: number[] }
+  | { type: 'queue.answered'; at: number; queueId: number; entryId: string; kind: EntryKind; caller: string; callId: string | null; callbackId: number | null; userId: number; waitMs: number }
+  | { type: 'queue.left'; at: number; queueId: number; entryId: string; kind: EntryKind; caller: string; callId: string | null; callbackId: number | null; outcome: QueueOutcome['type']; reason: string | null; waitMs: number }
+  | { type: 'queue.call_ended'; at: number; queueId: number; entryId: string; userId: number; talkMs: number }
+  | { type: 'queue.config'; at: number; queueId: number; availability: QueueAvailability }
+  | { type: 'agent.login'; at: number; queueId: number; userId: number; loggedIn: boolean }
+  | { type: 'agent.pause'; at: number; queueId: number; userId: number; paused: boolean; reason: string | null }
+  | { type: 'agent.state'; at: number; queueId: number; userId: number; state: AgentState }
+  | { type: 'agent.no_answer'; at: number; queueId: number; userId: number; unanswered: number };
+
+export type QueueEventType = QueueEvent['type'];
