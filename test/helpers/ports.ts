@@ -49,10 +49,10 @@ export async function udpTcpFree(port: number): Promise<boolean> {
 // of Relais and baresip (10000-20000), so that nothing else takes them: a port the kernel
 // hands out (bind to 0, outgoing connections) can be taken by another process between the check and the bind of
 // the program under test (seen: SIPp "Unable to bind main socket, errno = 98"). Each test process claims its own
-// block of 100 ports with a lock file, as for RTP below, and hands them out in turn.
+// block of 200 ports with a lock file, as for RTP below, and hands them out in turn.
 const PORT_LOW = 7000;
 const PORT_HIGH = 9999;
-const PORT_BLOCK = 100;
+const PORT_BLOCK = 200;
 // The locks live in one machine-wide folder, not in the checkout, so that test runs of several checkouts at once
 // (a developer's worktrees) share out the same ports without racing for them.
 const LOCKS = process.env.RELAIS_TEST_LOCK_DIR ?? path.join(os.tmpdir(), 'relais-test-locks');
