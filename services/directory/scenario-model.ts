@@ -1,6 +1,7 @@
 // The scenario language (SPEC §1, §7): actions stored as JSON in scenarios.actions, with their validation.
 // The stored form is the site-file form (snake_case keys), so a scenario reads the same in YAML, JSON and SQL.
 import { Checker, isObj, type Obj, type Path } from './checker.js';
+import { isRealDate, matchCondition, neverMatches, weekdayOf } from '../scenario/calendar/index.js';
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -17,6 +18,8 @@ export interface Condition {
   period?: { from: string; to: string };
   weekdays?: Weekday[];
   times?: string[];
+  /** true: only on a holiday of the site's calendar; false: only on other days (docs/scenarios.md). */
+  holiday?: boolean;
 }
 
 interface ActionBase {
@@ -123,21 +126,26 @@ const DIAL_RE = /^\+?[0-9*#]{1,32}$/;
 const KEY_RE = /^[0-9*#]$/;
 
 export function checkCondition(c: Checker, v: unknown, path: Path): Condition | undefined {
-  const o = c.obj(v, path, ['dates', 'period', 'weekdays', 'times']);
+  const o = c.obj(v, path, ['dates', 'period', 'weekdays', 'times', 'holiday']);
   if (!o) return undefined;
+  const before = c.issues.length;
   const out: Condition = {};
   const dates = c.strList(o, 'dates', path, { pattern: DATE_RE, hint: 'a date is YYYY-MM-DD' });
-  if (dates) out.dates = dates;
+  if (dates) {
+    dates.forEach((d, i) => {
+      if (!isRealDate(d)) c.fail([...path, 'dates', i], `${d} is not a day of the calendar`);
+    });
+    out.dates = dates;
+  }
   if (o.period !== undefined) {
     const p = c.obj(o.period, [...path, 'period'], ['from', 'to']);
     if (p) {
       const hint = 'YYYY-MM-DD or YYYY-MM-DDTHH:MM';
       const from = c.str(p, 'from', [...path, 'period'], { required: true, pattern: DATETIME_RE, hint });
       const to = c.str(p, 'to', [...path, 'period'], { required: true, pattern: DATETIME_RE, hint });
-      if (from && to) {
-        if (from > to) c.fail([...path, 'period'], `period starts (${from}) after it ends (${to})`);
-        else out.period = { from, to };
-      }
+      if (from && !isRealDate(from.slice(0, 10))) c.fail([...path, 'period', 'from'], `${from.slice(0, 10)} is not a day of the calendar`);
+      else if (to && !isRealDate(to.slice(0, 10))) c.fail([...path, 'period', 'to'], `${to.slice(0, 10)} is not a day of the calendar`);
+      else if (from && to) out.period = { from, to };
     }
   }
   const wd = o.weekdays;
@@ -155,6 +163,16 @@ export function checkCondition(c: Checker, v: unknown, path: Path): Condition | 
   }
   const times = c.strList(o, 'times', path, { pattern: TIME_RANGE_RE, hint: 'a time range is HH:MM-HH:MM, e.g. 09:00-12:30' });
   if (times) out.times = times;
+  const holiday = c.bool(o, 'holiday', path);
+  if (holiday !== undefined) out.holiday = holiday;
+  // A condition that can never match is a mistake (SPEC §7 point 8): refuse it, naming the field.
+  if (c.issues.length === before) {
+    const never = neverMatches(out);
+    if (never) c.fail([...path, never.field], `this condition can never match: ${never.reason}`);
+    else if (out.dates && out.weekdays && !out.dates.some((d) => out.weekdays!.includes(weekdayOf(d)))) {
+      c.fail([...path, 'weekdays'], 'this condition can never match: none of its dates falls on one of its weekdays');
+    }
+  }
   return out;
 }
 
@@ -369,65 +387,13 @@ export function validateActions(v: unknown): { actions: ScenarioAction[]; issues
   return { actions, issues: c.issues, refs };
 }
 
-/** True when the IANA time zone name is known to this runtime (e.g. Europe/Paris). */
-export function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-interface LocalTime {
-  day: string;
-  hm: string;
-  weekday: Weekday;
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** Wall-clock date, time and weekday of an instant in a time zone (the process's own zone without one). */
-function localTime(at: Date, timeZone: string | undefined): LocalTime {
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  if (timeZone === undefined) {
-    return {
-      day: `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`,
-      hm: `${pad(at.getHours())}:${pad(at.getMinutes())}`,
-      weekday: WEEKDAYS[(at.getDay() + 6) % 7]!,
-    };
-  }
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', weekday: 'short' });
-    formatters.set(timeZone, f);
-  }
-  const parts: Record<string, string> = {};
-  for (const p of f.formatToParts(at)) parts[p.type] = p.value;
-  return { day: `${parts.year}-${parts.month}-${parts.day}`, hm: `${parts.hour}:${parts.minute}`, weekday: parts.weekday!.toLowerCase().slice(0, 3) as Weekday };
-}
+export { isTimeZone } from '../scenario/calendar/index.js';
 
 /**
- * Does the condition match at this instant? Wall-clock time in timeZone (the site's `timezone` setting),
- * or the process's local time without one. Used by the interpreter and queue opening hours.
+ * Does the condition match at this instant, on the wall clock of timeZone (the process's own zone without one)?
+ * Without a holiday calendar no day is a holiday; the interpreter and queues use the site's ConditionEvaluator
+ * (services/scenario/calendar), which adds the holidays and the manual override.
  */
 export function conditionMatches(cond: Condition | undefined, at: Date, timeZone?: string): boolean {
-  if (!cond) return true;
-  const { day, hm, weekday } = localTime(at, timeZone);
-  if (cond.dates && !cond.dates.includes(day)) return false;
-  if (cond.period) {
-    const stamp = `${day}T${hm}`;
-    const from = cond.period.from.length === 10 ? `${cond.period.from}T00:00` : cond.period.from;
-    const to = cond.period.to.length === 10 ? `${cond.period.to}T23:59` : cond.period.to;
-    if (stamp < from || stamp > to) return false;
-  }
-  if (cond.weekdays && !cond.weekdays.includes(weekday)) return false;
-  if (cond.times) {
-    const inRange = cond.times.some((r) => {
-      const [a, b] = r.split('-') as [string, string];
-      return a <= b ? hm >= a && hm < b : hm >= a || hm < b;
-    });
-    if (!inRange) return false;
-  }
-  return true;
+  return matchCondition(cond, at, { timeZone });
 }

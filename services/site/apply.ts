@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import type { Store } from '../storage/index.js';
 import { errorMessage } from '../shared/index.js';
 import { Directory, type OfflineAction, type QueueTimeoutAction, type ClosureAction } from '../directory/index.js';
+import { CalendarRepository } from '../scenario/calendar/index.js';
 import { parseSiteFileLocated, SiteFileError, SITE_FILE_VERSION, type LineLocator, type SiteFile, type SiteIssue, type SettingValue } from './site-file.js';
 
 const SETTINGS_PREFIX = 'site.';
@@ -71,6 +72,7 @@ export function applySite(store: Store, realm: string, site: SiteFile, source?: 
     dir.settings.deletePrefix(SETTINGS_PREFIX);
     for (const [k, v] of Object.entries(site.settings)) dir.settings.setJson(SETTINGS_PREFIX + k, v);
     dir.settings.set(SITE_APPLIED_KEY, new Date().toISOString());
+    new CalendarRepository(store.db).replaceHolidays(site.holidays.map((h) => ({ date: h.date, name: h.name ?? '' })));
 
     // sounds
     const soundNames = new Set(site.sounds.map((s) => s.name));
@@ -259,8 +261,9 @@ export function readSite(store: Store, realm: string): SiteFile {
   const trunks = dir.trunks.list();
   const scenarios = dir.scenarios.list();
   const exts = dir.extensions.list();
-  const site: SiteFile = { version: SITE_FILE_VERSION, settings: {}, users: [], extensions: [], sounds: [], trunks: [], scenarios: [], queues: [], numbers: [], phones: [] };
+  const site: SiteFile = { version: SITE_FILE_VERSION, settings: {}, holidays: [], users: [], extensions: [], sounds: [], trunks: [], scenarios: [], queues: [], numbers: [], phones: [] };
   for (const { key, value } of dir.settings.list(SETTINGS_PREFIX)) site.settings[key.slice(SETTINGS_PREFIX.length)] = JSON.parse(value) as SettingValue;
+  for (const h of new CalendarRepository(store.db).customHolidays()) site.holidays.push(h.name ? { date: h.date, name: h.name } : { date: h.date });
   for (const u of users) {
     const hash = (store.db.prepare('SELECT password_hash FROM users WHERE id = ?').get(u.id) as { password_hash: string | null }).password_hash;
     const o: SiteFile['users'][number] = { username: u.username };
@@ -360,7 +363,7 @@ export function readSite(store: Store, realm: string): SiteFile {
 export function exportSiteText(store: Store, realm: string): string {
   const site = readSite(store, realm);
   const body: Record<string, unknown> = { version: site.version };
-  for (const k of ['settings', 'users', 'extensions', 'sounds', 'trunks', 'scenarios', 'queues', 'numbers', 'phones'] as const) {
+  for (const k of ['settings', 'holidays', 'users', 'extensions', 'sounds', 'trunks', 'scenarios', 'queues', 'numbers', 'phones'] as const) {
     const v = site[k];
     if (Array.isArray(v) ? v.length > 0 : Object.keys(v).length > 0) body[k] = v;
   }

@@ -43,6 +43,7 @@ import {
   type PhoneVendor,
   type ScenarioAction,
 } from '../directory/index.js';
+import { HOLIDAY_COUNTRIES, isRealDate } from '../scenario/calendar/index.js';
 
 export const SITE_FILE_VERSION = 1;
 
@@ -159,9 +160,16 @@ export interface SitePhone {
   settings?: Record<string, SettingValue>;
 }
 
+/** One of the site's own holidays (added to the public holidays of the `holidays` setting's country). */
+export interface SiteHoliday {
+  date: string;
+  name?: string;
+}
+
 export interface SiteFile {
   version: number;
   settings: Record<string, SettingValue>;
+  holidays: SiteHoliday[];
   users: SiteUser[];
   extensions: SiteExtension[];
   sounds: SiteSound[];
@@ -172,7 +180,7 @@ export interface SiteFile {
   phones: SitePhone[];
 }
 
-export const SITE_SECTIONS = ['version', 'settings', 'users', 'extensions', 'sounds', 'trunks', 'scenarios', 'queues', 'numbers', 'phones'] as const;
+export const SITE_SECTIONS = ['version', 'settings', 'holidays', 'users', 'extensions', 'sounds', 'trunks', 'scenarios', 'queues', 'numbers', 'phones'] as const;
 
 /** The fields of each kind of item (docs/site-file.md documents every one; a test checks). */
 export const SITE_FIELDS = {
@@ -185,6 +193,7 @@ export const SITE_FIELDS = {
   queues: ['name', 'short_number', 'strategy', 'ring_time', 'max_wait', 'wrap_up', 'timeout_action', 'timeout_sound', 'music_on_hold', 'announce_position', 'opening_hours', 'closed', 'exceptional_closure', 'closure_action', 'members'],
   numbers: ['did', 'name', 'trunk', 'mode', 'forward_to', 'record', 'ring_mode', 'behaviour', 'offline_action', 'unavailable_action', 'welcome_sound', 'scenario', 'users'],
   phones: ['mac', 'vendor', 'model', 'extension', 'label', 'settings'],
+  holidays: ['date', 'name'],
 } as const;
 
 export interface SiteIssue {
@@ -210,7 +219,7 @@ export class SiteFileError extends RelaisError {
   }
 }
 
-const NAME_KEYS = { users: 'username', extensions: 'number', sounds: 'name', trunks: 'name', scenarios: 'name', queues: 'name', numbers: 'did', phones: 'mac' } as const;
+const NAME_KEYS = { holidays: 'date', users: 'username', extensions: 'number', sounds: 'name', trunks: 'name', scenarios: 'name', queues: 'name', numbers: 'did', phones: 'mac' } as const;
 
 function lineOf(doc: Document, lc: LineCounter, path: Path): number | undefined {
   for (let n = path.length; n >= 0; n--) {
@@ -313,7 +322,7 @@ function checkSite(c: Checker, raw: unknown, extraUsers: readonly string[]): Sit
   if (version !== undefined && version > SITE_FILE_VERSION) {
     c.fail(['version'], `site file version ${version} is newer than this firmware reads (${SITE_FILE_VERSION})`);
   }
-  const site: SiteFile = { version: SITE_FILE_VERSION, settings: {}, users: [], extensions: [], sounds: [], trunks: [], scenarios: [], queues: [], numbers: [], phones: [] };
+  const site: SiteFile = { version: SITE_FILE_VERSION, settings: {}, holidays: [], users: [], extensions: [], sounds: [], trunks: [], scenarios: [], queues: [], numbers: [], phones: [] };
   const refs: ActionRefs = emptyRefs();
 
   // settings: a flat mapping of scalars
@@ -325,11 +334,23 @@ function checkSite(c: Checker, raw: unknown, extraUsers: readonly string[]): Sit
         else if (k === 'language' && !(LANGUAGES as readonly unknown[]).includes(v)) c.fail(['settings', k], `unknown value ${JSON.stringify(v)}`, `expected one of ${LANGUAGES.join(', ')}`);
         else if (k === 'country' && !(COUNTRIES as readonly unknown[]).includes(v)) c.fail(['settings', k], `unknown value ${JSON.stringify(v)}`, `expected one of ${COUNTRIES.join(', ')} (tones)`);
         else if (k === 'timezone' && (typeof v !== 'string' || !isTimeZone(v))) c.fail(['settings', k], `unknown time zone ${JSON.stringify(v)}`, 'an IANA name such as Europe/Paris');
+        else if (k === 'holidays' && !([...HOLIDAY_COUNTRIES, 'none'] as readonly unknown[]).includes(v)) c.fail(['settings', k], `unknown value ${JSON.stringify(v)}`, `expected one of ${HOLIDAY_COUNTRIES.join(', ')}, none (public holidays)`);
         else if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) site.settings[k] = v;
         else c.fail(['settings', k], 'a setting is text, a number, true or false');
       }
     }
   }
+
+  c.list(top, 'holidays', []).forEach((v, i) => {
+    const p = ['holidays', i];
+    const o = c.obj(v, p, SITE_FIELDS.holidays);
+    if (!o) return;
+    const date = c.str(o, 'date', p, { required: true, pattern: /^\d{4}-\d{2}-\d{2}$/, hint: 'a date is YYYY-MM-DD' });
+    if (date !== undefined && !isRealDate(date)) c.fail([...p, 'date'], `${date} is not a day of the calendar`);
+    const h: SiteHoliday = { date: date ?? '' };
+    set(h, 'name', c.str(o, 'name', p));
+    if (date !== undefined) site.holidays.push(h);
+  });
 
   c.list(top, 'users', []).forEach((v, i) => {
     const p = ['users', i];

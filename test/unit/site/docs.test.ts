@@ -35,6 +35,7 @@ test('every field of every kind of item is documented in its section', () => {
     queues: '## `queues[]`',
     numbers: '## `numbers[]`',
     phones: '## `phones[]`',
+    holidays: '## `holidays[]`',
   };
   for (const [kind, fields] of Object.entries(SITE_FIELDS)) {
     const text = section(headings[kind as keyof typeof SITE_FIELDS]);
