@@ -2,11 +2,12 @@
 // The `relais` command: serve (default), and the site / user / backup commands.
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig, CONFIG_HELP, ConfigError, RelaisError, errorMessage, silentLogger, type Config } from './shared/index.js';
+import { loadConfig, CONFIG_HELP, ConfigError, RelaisError, errorMessage, parseNetwork, silentLogger, type Config } from './shared/index.js';
 import { Store } from './storage/index.js';
 import { Directory, SettingsRepository, generateSecret } from './directory/index.js';
 import { importSiteText, exportSiteText, bootstrapSite, parseSiteFile, keptAdmins, REALM_SETTING } from './site/index.js';
 import { createBackup, restoreBackup } from './backup/index.js';
+import { BanRepository } from './sip/auth/ban-repository.js';
 
 const USAGE = `usage: relais <command> [arguments] [options]
 
@@ -21,6 +22,11 @@ commands:
                                 set a user's password (generated and printed when none is given;
                                 --password - reads it from the first line of stdin)
   user list                     list users, roles, rights and extensions
+  bans list                     SIP address bans and extension locks in force (reason, time left)
+  bans lift ADDRESS [--user NAME]
+                                lift the ban of ADDRESS and the extension locks there
+                                (--user: only that extension's lock); a running Relais applies it
+                                within 2 s
   backup FILE                   write database, sounds, recordings and voicemail to FILE (tar.gz)
   restore FILE                  verify FILE completely, then replace the data with it (stop Relais first)
   help                          this text
@@ -260,6 +266,43 @@ function userCmd(argv: string[]): void {
   }
 }
 
+function bansCmd(argv: string[]): void {
+  const [sub, ...rest] = argv;
+  if (sub === 'list') {
+    const p = parse(rest, {});
+    expectArgs(p, { min: 0, max: 0 }, 'bans list [options]');
+    withStore(p.config, (store) => {
+      const now = Date.now();
+      const rows = new BanRepository(store.db).active(now).map((b) => [
+        b.address,
+        b.kind === 'extension' ? `extension ${b.user ?? ''}` : 'address',
+        b.reason,
+        String(b.offence),
+        `${Math.ceil((b.until - now) / 1000)} s`,
+      ]);
+      if (rows.length === 0) return out('no bans');
+      const head = ['ADDRESS', 'WHAT', 'REASON', 'OFFENCE', 'LEFT'];
+      const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+      for (const r of [head, ...rows]) out(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(width[i]!))).join('  ').trimEnd());
+    });
+  } else if (sub === 'lift') {
+    const p = parse(rest, { '--user': 'value' });
+    expectArgs(p, { min: 1, max: 1 }, 'bans lift ADDRESS [--user NAME] [options]');
+    const net = parseNetwork(p.positional[0]!);
+    if (!net || net.prefix !== (net.family === 'ipv4' ? 32 : 128)) throw new ConfigError(`"${p.positional[0]!}" is not an IP address`);
+    const user = p.flags.get('--user');
+    withStore(p.config, (store) => {
+      const repo = new BanRepository(store.db);
+      const n = repo.remove(net.address, typeof user === 'string' ? user : undefined);
+      if (n === 0) throw new RelaisError('ban.not_found', `${net.address}${typeof user === 'string' ? ` (extension ${user})` : ''} is not banned`);
+      repo.addEvent({ at: Date.now(), type: 'sip.lifted', address: net.address, user: typeof user === 'string' ? user : undefined, detail: { by: 'cli' } });
+      out(`lifted ${n} ban${n === 1 ? '' : 's'} of ${net.address}${runningPid(p.config.dataDir) ? ' (the running Relais applies it within 2 s)' : ''}`);
+    });
+  } else {
+    throw new ConfigError(`usage: relais bans list|lift ADDRESS ... (unknown "${sub ?? ''}")`);
+  }
+}
+
 async function backupCmd(argv: string[]): Promise<void> {
   const p = parse(argv, {});
   expectArgs(p, { min: 1, max: 1 }, 'backup FILE [options]');
@@ -289,6 +332,8 @@ async function main(): Promise<void> {
       return exportCmd(rest);
     case 'user':
       return userCmd(rest);
+    case 'bans':
+      return bansCmd(rest);
     case 'backup':
       return backupCmd(rest);
     case 'restore':

@@ -7,7 +7,7 @@ import { CallModule } from './call/index.js';
 import { createMediaEngine, type MediaEngine } from './media/index.js';
 import { registerRtpengineBackend } from './media/rtpengine/index.js';
 import { PromptLibrary, SoundLibrary } from './media/sounds/index.js';
-import { AuthGuard, PresenceServer, Registrar, SipStack, TrunkService } from './sip/index.js';
+import { AuthGuard, BanKeeper, BanRepository, PresenceServer, Registrar, SipStack, TrunkService } from './sip/index.js';
 import { Store } from './storage/index.js';
 import type { Directory } from './directory/index.js';
 import { bootstrapSite, consoleUrl } from './site/index.js';
@@ -85,14 +85,19 @@ export class Relais {
     const sip = this.sip;
     const dir = this.directory;
     // The registrar loads its bindings before the stack listens; presence and trunks need the stack running.
-    const guard = new AuthGuard({ clock: this.clock, maxFailures: config.sipBan.maxFailures, banMs: config.sipBan.banMinutes * 60_000 });
-    guard.on('banned', (address, until, user) =>
-      this.log.warn('address banned after repeated failed SIP authentication', { address, lastUser: user, until: new Date(until).toISOString() }),
-    );
+    const guard = new AuthGuard({
+      clock: this.clock,
+      maxFailures: config.sipBan.maxFailures,
+      banMs: config.sipBan.banMinutes * 60_000,
+      ...(config.sipBan.allowList ? { allowList: config.sipBan.allowList } : {}),
+      ...(config.sipBan.allowedMaxFailures !== undefined ? { allowedMaxFailures: config.sipBan.allowedMaxFailures } : {}),
+    });
+    const banRepo = new BanRepository(store.db);
+    const bans = new BanKeeper({ guard, repo: banRepo, clock: this.clock, logger: this.log });
     this.registrar = new Registrar({ db: store.db, extensions: dir.extensions, clock: this.clock, logger: this.log, domain: config.domain, guard });
     this.registrar.attach(sip);
-    sip.transport.setSourceFilter(guard.enabled ? (address) => guard.isBanned(address) : undefined);
-    this.modules.push(this.registrar, sip);
+    if (guard.enabled) sip.transport.setGuard(guard);
+    this.modules.push(bans, this.registrar, sip);
     this.presence = new PresenceServer({
       extensions: dir.extensions,
       digest: this.registrar.digest,
@@ -139,6 +144,7 @@ export class Relais {
       clock: this.clock,
       logger: this.log,
       sipGuard: this.registrar.guard,
+      sipBans: banRepo,
     });
     this.modules.push(this.api);
 

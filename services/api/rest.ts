@@ -4,7 +4,7 @@ import type { CallModule } from '../call/index.js';
 import type { ExtensionRepository, NumberRepository, UserRepository } from '../directory/index.js';
 import type { SoundLibrary } from '../media/sounds/index.js';
 import type { Clock, Logger } from '../shared/index.js';
-import type { AuthGuard } from '../sip/index.js';
+import type { AuthGuard, BanRepository } from '../sip/index.js';
 import type { ApiServer } from './app.js';
 import { Authenticator, type ApiState, type SessionLimits } from './auth.js';
 import { callRoutes } from './routes/calls.js';
@@ -27,6 +27,8 @@ export interface RestApiDeps {
   maxUploadBytes?: number;
   /** SIP password-guessing bans (listed and lifted by administrators). */
   sipGuard?: AuthGuard;
+  /** Where bans and security events are recorded (listed at /api/sip/security-events). */
+  sipBans?: BanRepository;
 }
 
 /** Registers /api/* on the server's router (before it starts); returns the authenticator (sessions, throttle). */
@@ -43,7 +45,7 @@ export function mountRestApi(api: ApiServer, deps: RestApiDeps): Authenticator {
   callRoutes(router, auth, deps.calls, deps.dataDir);
   voicemailRoutes(router, { auth, calls: deps.calls, extensions: deps.extensions, numbers: deps.numbers, dataDir: deps.dataDir, logger: deps.logger });
   soundRoutes(router, { auth, library: deps.sounds, ...(deps.maxUploadBytes !== undefined ? { maxUploadBytes: deps.maxUploadBytes } : {}) });
-  if (deps.sipGuard) sipBanRoutes(router, auth, deps.sipGuard);
+  if (deps.sipGuard) sipBanRoutes(router, auth, deps.sipGuard, deps.sipBans);
   api.router.use(router.routes(), router.allowedMethods());
   return auth;
 }

@@ -250,7 +250,7 @@ export class CallService implements Module {
       if (!accounts.has(u)) accounts.set(u, this.opts.extensions.findBySipUsername(u));
       return accounts.get(u);
     };
-    const verdict = digest.verify({
+    const checked = digest.verify({
       authorization: req.msg.getAll('proxy-authorization'),
       method: 'INVITE',
       requestUri: req.msg.uri,
@@ -259,6 +259,8 @@ export class CallService implements Module {
         return ext ? { ha1Md5: ext.ha1Md5, ha1Sha256: ext.ha1Sha256, algorithms: ext.digestAlgorithm } : undefined;
       },
     });
+    const guard = this.opts.registrar.guard;
+    const verdict = guard ? guard.judge(req.source.address, checked) : checked;
     if (verdict.ok) return find(verdict.username);
     if (verdict.reason === 'malformed') {
       res.send(400, 'Bad Proxy-Authorization header');
@@ -266,13 +268,10 @@ export class CallService implements Module {
     }
     if (verdict.reason !== 'missing' && verdict.reason !== 'stale') {
       this.log.info('INVITE refused', { reason: verdict.reason, detail: verdict.detail, from: `${req.source.address}:${req.source.port}` });
-      this.opts.registrar.guard?.check(req.source.address, verdict);
     }
     this.counters.challenged++;
-    const fromUser = req.msg.from().uri.user;
-    const claimed = fromUser ? (this.opts.extensions.findBySipUsername(fromUser) ?? this.opts.extensions.findByNumber(fromUser)) : undefined;
     res.send(407, 'Proxy Authentication Required', {
-      headers: { 'Proxy-Authenticate': digest.challenge(claimed?.digestAlgorithm ?? 'MD5', verdict.stale) },
+      headers: { 'Proxy-Authenticate': digest.challengeFor(req.msg.from().uri.user, verdict.stale) },
     });
     return undefined;
   }

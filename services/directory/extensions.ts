@@ -113,6 +113,14 @@ export class ExtensionRepository extends TableRepository<ExtensionRow, Extension
     return this.findOne('sip_username', username);
   }
 
+  /** How many extensions use each digest algorithm setting (unknown users are challenged like a random one of them). */
+  digestAlgorithmCounts(): Array<{ algorithm: DigestAlgorithm; count: number }> {
+    return prepared(this.db, 'SELECT digest_algorithm AS algorithm, COUNT(*) AS count FROM extensions GROUP BY digest_algorithm ORDER BY digest_algorithm').all() as Array<{
+      algorithm: DigestAlgorithm;
+      count: number;
+    }>;
+  }
+
   listByUser(userId: number): Extension[] {
     return (prepared(this.db, 'SELECT * FROM extensions WHERE user_id = ? ORDER BY number').all(userId) as ExtensionRow[]).map(toExtension);
   }

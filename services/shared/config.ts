@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { ConfigError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
+import { parseNetwork } from './network.js';
 
 export type MediaBackend = 'builtin' | 'rtpengine';
 
@@ -24,7 +25,19 @@ export interface Config {
   /** rtpengine backend settings beyond its ng address (used with --media rtpengine). */
   rtpengineMedia: RtpengineMediaSettings;
   /** Password-guessing protection: --sip-ban-after failures within a minute ban an address (0 = off) for --sip-ban-minutes. */
-  sipBan: { maxFailures: number; banMinutes: number };
+  sipBan: SipBanSettings;
+}
+
+/** Password-guessing and scanner protection (docs/security.md). */
+export interface SipBanSettings {
+  /** Failures within a minute that ban an outside address (0 = protection off). */
+  maxFailures: number;
+  /** First ban length; each repeat doubles it. */
+  banMinutes: number;
+  /** Addresses/networks with the higher threshold; undefined = the box's LAN subnets. */
+  allowList: string[] | undefined;
+  /** Their threshold (default 5 × maxFailures). */
+  allowedMaxFailures: number | undefined;
 }
 
 /** Call-control knobs: --ring-timeout, --rtp-timeout, --record-calls, --vm-silence, --vm-max. */
@@ -78,6 +91,8 @@ const OPTIONS: OptionSpec[] = [
   { flag: '--rtpengine-inject-dtmf', env: 'RELAIS_RTPENGINE_INJECT_DTMF', key: 'rtpengineInjectDtmf' },
   { flag: '--sip-ban-after', env: 'RELAIS_SIP_BAN_AFTER', key: 'sipBanAfter' },
   { flag: '--sip-ban-minutes', env: 'RELAIS_SIP_BAN_MINUTES', key: 'sipBanMinutes' },
+  { flag: '--sip-allow', env: 'RELAIS_SIP_ALLOW', key: 'sipAllow' },
+  { flag: '--sip-allow-ban-after', env: 'RELAIS_SIP_ALLOW_BAN_AFTER', key: 'sipAllowBanAfter' },
 ];
 
 export const CONFIG_HELP = OPTIONS.map((o) => `  ${o.flag.padEnd(26)} (env ${o.env})`).join('\n');
@@ -237,9 +252,19 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     }
     return Number(v.value);
   };
-  const sipBan = {
+  const allow = get('sipAllow');
+  let allowList: string[] | undefined;
+  if (allow && allow.value !== 'lan') {
+    allowList = allow.value === 'none' ? [] : allow.value.split(',').map((e) => e.trim()).filter((e) => e !== '');
+    for (const entry of allowList) {
+      if (!parseNetwork(entry)) throw new ConfigError(`${allow.name}: "${entry}" is not an IP address or a CIDR network (or say lan / none)`, allow.name);
+    }
+  }
+  const sipBan: SipBanSettings = {
     maxFailures: count('sipBanAfter', 10, 0, 10_000, 'a number of failed authentications (0 = off)'),
     banMinutes: count('sipBanMinutes', 10, 1, 10_080, 'a number of minutes'),
+    allowList,
+    allowedMaxFailures: get('sipAllowBanAfter') ? count('sipAllowBanAfter', 50, 1, 100_000, 'a number of failed authentications') : undefined,
   };
 
   return {

@@ -136,7 +136,7 @@ test('password guessing: after --sip-ban-after wrong passwords an address is ign
     };
     assert.deepEqual(health.modules.registrar.detail.bans.map((b) => b.address), ['127.0.0.2']);
     assert.ok(health.modules.sip.detail.transport.blocked >= 1);
-    assert.match(guarded.output(), /address banned after repeated failed SIP authentication.*127\.0\.0\.2/);
+    assert.match(guarded.output(), /security: address banned.*127\.0\.0\.2/);
     // An administrator lists and lifts the ban; the phone then registers.
     const admin = { authorization: `Basic ${Buffer.from('admin:test-admin-pw').toString('base64')}` };
     const list = (await (await fetch(`${guarded.url}/api/sip/bans`, { headers: admin })).json()) as { bans: Array<{ address: string }>; banAfter: number };

@@ -21,7 +21,8 @@ export type DigestFailure =
   | 'uri-mismatch' // digest uri differs from the request URI
   | 'wrong-password' // response does not match
   | 'stale' // right password, nonce too old or forgotten → re-challenge with stale=true
-  | 'replay'; // nonce-count reused
+  | 'replay' // nonce-count reused
+  | 'locked'; // right or wrong, this extension is locked at this address for now (AuthGuard): answered as a wrong password
 
 export type DigestVerdict =
   | { ok: true; username: string; algorithm: DigestAlgorithm }
@@ -82,6 +83,22 @@ export class DigestServer {
     });
     this.allowNoQop = opts.allowNoQop ?? true;
     this.strictUri = opts.strictUri ?? false;
+  }
+
+  /** Which algorithms to offer someone claiming `username` (set by the registrar; MD5 until then). */
+  private choiceFor: (username: string | undefined) => AlgorithmChoice = () => 'MD5';
+
+  setChoiceProvider(choiceFor: (username: string | undefined) => AlgorithmChoice): void {
+    this.choiceFor = choiceFor;
+  }
+
+  /**
+   * The challenge for a request claiming `username` (To user of a REGISTER, From user of an INVITE or SUBSCRIBE):
+   * the algorithms of that extension, and for a name that is no extension the algorithms of a real one picked by
+   * the name, so that the answer does not tell which names exist.
+   */
+  challengeFor(username: string | undefined, stale = false): string[] {
+    return this.challenge(this.choiceFor(username), stale);
   }
 
   /**

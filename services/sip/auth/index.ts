@@ -19,5 +19,7 @@ export {
   type VerifyInput,
   type DigestServerOptions,
 } from './digest-server.js';
-export { AuthGuard, type AuthGuardOptions, type AuthGuardEvents } from './auth-guard.js';
+export { AuthGuard, isScannerAgent, type AuthGuardOptions, type AuthGuardEvents, type Ban, type BanView, type BanReason, type AddressClass } from './auth-guard.js';
+export { BanRepository, type SecurityEvent } from './ban-repository.js';
+export { BanKeeper, type BanKeeperOptions } from './ban-keeper.js';
 export { DigestClient, parseChallenge, type DigestClientCredentials, type ParsedChallenge, type AuthorizeInput } from './digest-client.js';

@@ -233,7 +233,7 @@ export class PresenceServer extends TypedEmitter<PresenceEvents> implements Modu
     // Out-of-dialog: authenticate the subscriber (the phone of an extension).
     let subscriber = '';
     if (this.opts.authenticate ?? true) {
-      const verdict = this.opts.digest.verify({
+      const checked = this.opts.digest.verify({
         authorization: req.getAll('authorization'),
         method: 'SUBSCRIBE',
         requestUri: req.uri,
@@ -242,12 +242,10 @@ export class PresenceServer extends TypedEmitter<PresenceEvents> implements Modu
           return ext ? { ha1Md5: ext.ha1Md5, ha1Sha256: ext.ha1Sha256, algorithms: ext.digestAlgorithm } : undefined;
         },
       });
+      const verdict = this.opts.guard ? this.opts.guard.judge(source.address, checked) : checked;
       if (!verdict.ok) {
         if (verdict.reason === 'malformed') return { status: 400, reason: 'Bad Authorization header', headers: {} };
-        this.opts.guard?.check(source.address, verdict);
-        const fromUser = req.from().uri.user;
-        const ext = fromUser ? (this.opts.extensions.findBySipUsername(fromUser) ?? this.opts.extensions.findByNumber(fromUser)) : undefined;
-        return { status: 401, headers: { 'WWW-Authenticate': this.opts.digest.challenge(ext?.digestAlgorithm ?? 'MD5', verdict.stale) } };
+        return { status: 401, headers: { 'WWW-Authenticate': this.opts.digest.challengeFor(req.from().uri.user, verdict.stale) } };
       }
       subscriber = this.opts.extensions.findBySipUsername(verdict.username)?.number ?? verdict.username;
     } else {

@@ -1,8 +1,9 @@
 // The registrar (RFC 3261 §10.3): authenticates REGISTER, keeps bindings per extension, answers lookups for calls.
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Clock, Logger, Module, ModuleHealth, TimerHandle } from '../../shared/index.js';
 import { TypedEmitter } from '../../shared/index.js';
 import type { Extension, ExtensionRepository } from '../../directory/index.js';
-import { AuthGuard, DigestServer, type DigestAccount } from '../auth/index.js';
+import { AuthGuard, DigestServer, type AlgorithmChoice, type DigestAccount } from '../auth/index.js';
 import { SipParseError, detach, unquoteParam, type NameAddr, type SipRequest } from '../message/index.js';
 import type { Binding, BindingSource } from './binding.js';
 import { BindingStore } from './binding-store.js';
@@ -101,6 +102,10 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
   /** By SIP username: a REGISTER costs two lookups (challenge, credentials); a short cache keeps them off SQLite. */
   private readonly accounts = new Map<string, CachedAccount>();
   private counters = { registers: 0, challenges: 0, rejected: 0 };
+  private algorithmMix: { at: number; counts: Array<{ algorithm: AlgorithmChoice; count: number }> } | undefined;
+  private phoneHosts: { at: number; set: Set<string> } | undefined;
+  /** Key of the hash that picks the algorithms shown for unknown names (stable within a run). */
+  private readonly nameKey = randomBytes(16);
   /** The Date header of 200s, formatted once per second. */
   private dateSecond = -1;
   private dateHeader = '';
@@ -117,6 +122,8 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
     this.sweepIntervalMs = opts.sweepIntervalMs ?? 1000;
     this.digest = opts.digest ?? new DigestServer({ realm: opts.domain, clock: opts.clock });
     this.guard = opts.guard ?? new AuthGuard({ clock: opts.clock });
+    this.guard.setPhoneHosts((address) => this.hostsPhones(address));
+    this.digest.setChoiceProvider((username) => this.challengeChoice(username));
     const flushDelayMs = opts.flushDelayMs ?? 200;
     // Write-behind: one SQLite transaction per 200 ms instead of one write per REGISTER (measured: the upsert was
     // the registrar's largest cost under load). stop() writes what is left.
@@ -163,7 +170,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
         registeredExtensions: [...this.store.extensionIds()].length,
         unwritten: this.store.pendingCount(),
         ...this.counters,
-        bans: this.guard.bans(),
+        bans: this.guard.bans().map((b) => ({ kind: b.kind, address: b.address, reason: b.reason, secondsLeft: b.secondsLeft })),
         bansTotal: this.guard.total,
       },
     };
@@ -235,23 +242,26 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
     const toUser = to.uri.user;
     // Step 3 (authentication) comes before revealing whether the AOR exists.
     const target = toUser === undefined ? undefined : this.account(toUser, true);
-    const verdict = this.digest.verify({
-      authorization: req.getAll('authorization'),
-      method: 'REGISTER',
-      requestUri: req.uri,
-      account: (u) => this.account(u, false)?.account,
-    });
+    const verdict = this.guard.judge(
+      source.address,
+      this.digest.verify({
+        authorization: req.getAll('authorization'),
+        method: 'REGISTER',
+        requestUri: req.uri,
+        account: (u) => this.account(u, false)?.account,
+      }),
+    );
     if (!verdict.ok) {
       if (verdict.reason !== 'missing' && verdict.reason !== 'stale') {
         this.log.info('REGISTER refused', { reason: verdict.reason, detail: verdict.detail, from: `${source.address}:${source.port}` });
-        this.guard.check(source.address, verdict);
       }
       if (verdict.reason === 'malformed') {
         this.counters.rejected++;
         return { status: 400, reason: 'Bad Authorization header', headers: [] };
       }
       this.counters.challenges++;
-      const choice = target?.account.algorithms ?? 'MD5';
+      // The same challenge whether the To user exists or not (no enumeration): see challengeChoice.
+      const choice = target?.account.algorithms ?? this.challengeChoice(toUser);
       return {
         status: 401,
         headers: this.digest.challenge(choice, verdict.stale).map((v): [string, string] => ['WWW-Authenticate', v]),
@@ -375,6 +385,41 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
     this.counters.rejected++;
     // §10.3 step 7: "If not, the update MUST be aborted and the request fails."
     return { status: 500, reason: 'CSeq out of order for this Call-ID', headers: [['Retry-After', '1']] };
+  }
+
+  /**
+   * The digest algorithms offered to someone claiming `name`: its extension's, and for a name that is no extension
+   * those of a real extension picked by a keyed hash of the name, in the proportions the site uses (an all-MD5
+   * site answers MD5 to everyone), so that the challenge does not tell which names exist.
+   */
+  challengeChoice(name: string | undefined): AlgorithmChoice {
+    const known = name === undefined || name === '' ? undefined : this.account(name, true);
+    if (known) return known.account.algorithms;
+    const now = this.clock.monotonic();
+    if (!this.algorithmMix || now - this.algorithmMix.at >= ACCOUNT_CACHE_MS) {
+      this.algorithmMix = { at: now, counts: this.extensions.digestAlgorithmCounts() };
+    }
+    const counts = this.algorithmMix.counts;
+    if (counts.length === 0) return 'MD5';
+    if (counts.length === 1) return counts[0]!.algorithm;
+    const total = counts.reduce((n, c) => n + c.count, 0);
+    let pick = createHmac('sha256', this.nameKey).update(name ?? '').digest().readUInt32BE(0) % total;
+    for (const c of counts) {
+      if (pick < c.count) return c.algorithm;
+      pick -= c.count;
+    }
+    return 'MD5';
+  }
+
+  /** Whether registered phones are behind `address` (the AuthGuard then locks a failing extension, not the address). */
+  hostsPhones(address: string): boolean {
+    const now = this.clock.monotonic();
+    if (!this.phoneHosts || now - this.phoneHosts.at >= 1000) {
+      const set = new Set<string>();
+      for (const id of this.store.extensionIds()) for (const b of this.store.get(id)) set.add(b.source.address);
+      this.phoneHosts = { at: now, set };
+    }
+    return this.phoneHosts.set.has(address);
   }
 
   /** Account by SIP username (digest) or, with byNumber, by extension number or SIP username (the To user). */

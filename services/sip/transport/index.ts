@@ -3,4 +3,5 @@ export { type Source, type Target, type TransportKind } from './source.js';
 export { type SipTransport, type TransportSink } from './sip-transport.js';
 export { UdpTransport } from './udp-transport.js';
 export { TcpTransport, type TcpTransportOptions } from './tcp-transport.js';
-export { TransportLayer, type MessageHandler, type TransportCounters } from './transport-layer.js';
+export { AddressList, normalizeAddress, parseNetwork, ownAddresses, lanSubnets } from './address-list.js';
+export { TransportLayer, type MessageHandler, type TransportCounters, type SourceGuard } from './transport-layer.js';

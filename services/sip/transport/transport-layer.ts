@@ -14,6 +14,14 @@ import { type Source, type Target, type TransportKind } from './source.js';
 
 export type MessageHandler = (msg: SipMessage, source: Source) => void;
 
+/** What the transport layer asks about a source (the AuthGuard answers; docs/security.md). */
+export interface SourceGuard {
+  /** Whether everything from this address is to be dropped unread. */
+  isBanned(address: string): boolean;
+  /** Looks at a request's User-Agent; true when the request is to be dropped (a scanner, banned now). */
+  screen(address: string, userAgent: string | undefined): boolean;
+}
+
 export interface TransportCounters {
   received: number;
   parseErrors: number;
@@ -21,6 +29,8 @@ export interface TransportCounters {
   dropped: number;
   /** Messages from banned addresses, dropped unread. */
   blocked: number;
+  /** Requests from scanners (by User-Agent), dropped. */
+  scanners: number;
 }
 
 /** First non-internal IPv4 address: what a wildcard bind advertises in Via/Contact. */
@@ -40,8 +50,8 @@ function isKeepAlive(buf: Buffer): boolean {
 export class TransportLayer implements TransportSink {
   private readonly transports = new Map<TransportKind, SipTransport>();
   private handler: MessageHandler = () => {};
-  readonly counters: TransportCounters = { received: 0, parseErrors: 0, badRequestsAnswered: 0, dropped: 0, blocked: 0 };
-  private blocked: ((address: string) => boolean) | undefined;
+  readonly counters: TransportCounters = { received: 0, parseErrors: 0, badRequestsAnswered: 0, dropped: 0, blocked: 0, scanners: 0 };
+  private guard: SourceGuard | undefined;
   /** Address written in Via sent-by and Contact. */
   readonly advertisedAddress: string;
 
@@ -90,13 +100,14 @@ export class TransportLayer implements TransportSink {
 
   // ---- receiving -----------------------------------------------------------------------------------------------
 
-  /** Messages from addresses this says are blocked are dropped unread (AuthGuard bans). */
-  setSourceFilter(blocked: ((address: string) => boolean) | undefined): void {
-    this.blocked = blocked;
+  /** Messages from banned addresses are dropped unread, scanners' requests dropped after parsing (AuthGuard). */
+  setGuard(guard: SourceGuard | undefined): void {
+    this.guard = guard;
   }
 
   onMessage(buf: Buffer, source: Source): void {
-    if (this.blocked?.(source.address)) {
+    const guard = this.guard;
+    if (guard?.isBanned(source.address)) {
       this.counters.blocked++;
       return;
     }
@@ -110,6 +121,10 @@ export class TransportLayer implements TransportSink {
       return;
     }
     if (msg instanceof SipRequest) {
+      if (guard?.screen(source.address, msg.get('user-agent'))) {
+        this.counters.scanners++;
+        return;
+      }
       try {
         this.stampVia(msg, source);
       } catch (err) {

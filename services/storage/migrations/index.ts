@@ -2,6 +2,7 @@
 import type { Migration } from '../migration.js';
 import { migration as initial } from './202611251630-initial.js';
 import { migration as directoryIndexes } from './202611251700-directory-indexes.js';
+import { migration as sipBans } from './202612071500-sip-bans.js';
 import { migration as holidays } from './202612071600-holidays.js';
 
-export const MIGRATIONS: readonly Migration[] = [initial, directoryIndexes, holidays];
+export const MIGRATIONS: readonly Migration[] = [initial, directoryIndexes, sipBans, holidays];

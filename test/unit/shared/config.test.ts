@@ -84,11 +84,22 @@ const bad: [string[], Record<string, string>, RegExp][] = [
   [['--rtpengine-inject-dtmf', 'maybe'], {}, /--rtpengine-inject-dtmf: "maybe" must be 1 or 0/],
   [['--sip-ban-after', 'many'], {}, /--sip-ban-after: "many" must be a number of failed authentications \(0 = off\) from 0 to 10000/],
   [[], { RELAIS_SIP_BAN_MINUTES: '0' }, /RELAIS_SIP_BAN_MINUTES: "0" must be a number of minutes from 1 to 10080/],
+  [['--sip-allow', '10.0.0.0/8,office'], {}, /--sip-allow: "office" is not an IP address or a CIDR network \(or say lan \/ none\)/],
+  [['--sip-allow-ban-after', '0'], {}, /--sip-allow-ban-after: "0" must be a number of failed authentications from 1 to 100000/],
 ];
 
-test('SIP ban settings: 10 failures and 10 minutes by default, 0 turns the guard off', () => {
-  assert.deepEqual(loadConfig([], {}).sipBan, { maxFailures: 10, banMinutes: 10 });
-  assert.deepEqual(loadConfig(['--sip-ban-after', '0'], { RELAIS_SIP_BAN_MINUTES: '60' }).sipBan, { maxFailures: 0, banMinutes: 60 });
+test('SIP ban settings: 10 failures and 10 minutes by default, 0 turns the guard off; allow-list LAN by default', () => {
+  const none = { allowList: undefined, allowedMaxFailures: undefined };
+  assert.deepEqual(loadConfig([], {}).sipBan, { maxFailures: 10, banMinutes: 10, ...none });
+  assert.deepEqual(loadConfig(['--sip-ban-after', '0'], { RELAIS_SIP_BAN_MINUTES: '60' }).sipBan, { maxFailures: 0, banMinutes: 60, ...none });
+  assert.deepEqual(loadConfig(['--sip-allow', '192.168.0.0/16, 2001:db8::/32', '--sip-allow-ban-after', '40'], {}).sipBan, {
+    maxFailures: 10,
+    banMinutes: 10,
+    allowList: ['192.168.0.0/16', '2001:db8::/32'],
+    allowedMaxFailures: 40,
+  });
+  assert.deepEqual(loadConfig([], { RELAIS_SIP_ALLOW: 'none' }).sipBan.allowList, []);
+  assert.equal(loadConfig(['--sip-allow', 'lan'], {}).sipBan.allowList, undefined);
 });
 
 for (const [argv, env, re] of bad) {

@@ -1,0 +1,23 @@
+// IP address text: normalizing what sockets report and parsing address/CIDR entries of settings.
+import net from 'node:net';
+
+/** "::ffff:192.0.2.1" (an IPv4 peer on a dual-stack socket) → "192.0.2.1"; "[2001:db8::1]" → "2001:db8::1". */
+export function normalizeAddress(address: string): string {
+  const a = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+  return a.length > 7 && a.slice(0, 7).toLowerCase() === '::ffff:' && net.isIPv4(a.slice(7)) ? a.slice(7) : a.toLowerCase();
+}
+
+/** Parses "192.0.2.1", "192.0.2.0/24", "2001:db8::1", "[2001:db8::1]", "2001:db8::/32"; undefined when it is none. */
+export function parseNetwork(entry: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
+  const s = entry.trim();
+  const slash = s.indexOf('/');
+  const host = normalizeAddress(slash < 0 ? s : s.slice(0, slash));
+  const family = net.isIPv4(host) ? 'ipv4' : net.isIPv6(host) ? 'ipv6' : undefined;
+  if (!family) return undefined;
+  const max = family === 'ipv4' ? 32 : 128;
+  if (slash < 0) return { address: host, prefix: max, family };
+  const bits = s.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) return undefined;
+  return { address: host, prefix: Number(bits), family };
+}
+
