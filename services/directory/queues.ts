@@ -5,8 +5,37 @@ import type { Database } from '../storage/index.js';
 import { RelaisError } from '../shared/index.js';
 import { conditionMatches, type Condition } from './scenario-model.js';
 
-export type QueueStrategy = 'as_listed' | 'simultaneous' | 'longest_idle' | 'random';
-export const QUEUE_STRATEGIES: readonly QueueStrategy[] = ['as_listed', 'simultaneous', 'longest_idle', 'random'];
+export type QueueStrategy = 'as_listed' | 'simultaneous' | 'longest_idle' | 'random' | 'round_robin' | 'fewest_calls';
+export const QUEUE_STRATEGIES: readonly QueueStrategy[] = ['as_listed', 'simultaneous', 'longest_idle', 'random', 'round_robin', 'fewest_calls'];
+
+/** Who is called first when a callback's turn comes (docs/queues.md "Callbacks"). */
+export type CallbackOrder = 'agent_first' | 'caller_first';
+export const CALLBACK_ORDERS: readonly CallbackOrder[] = ['agent_first', 'caller_first'];
+
+/** Automatic callback rules of a queue: which lost calls become Scheduled callbacks (docs/queues.md). */
+export interface LostCallRules {
+  afterAbandon: boolean;
+  afterTimeout: boolean;
+  afterNoAgent: boolean;
+  /** A caller who hung up sooner than this is not a lost call (seconds). */
+  minWaitSeconds: number;
+  /** Dial callbacks only inside the queue's opening hours. */
+  businessHoursOnly: boolean;
+  /** Dialling attempts before a callback is `failed`. */
+  maxAttempts: number;
+  /** Minutes between two attempts. */
+  retryDelayMinutes: number;
+}
+
+export const DEFAULT_LOST_CALL_RULES: Readonly<LostCallRules> = Object.freeze({
+  afterAbandon: false,
+  afterTimeout: false,
+  afterNoAgent: false,
+  minWaitSeconds: 10,
+  businessHoursOnly: true,
+  maxAttempts: 3,
+  retryDelayMinutes: 10,
+});
 
 /** SPEC §3 timeout handling: end the call (default), transfer to an internal number, or to another queue. */
 export type QueueTimeoutAction = { type: 'hangup' } | { type: 'transfer'; to: string } | { type: 'queue'; queue: string };
@@ -36,6 +65,12 @@ export interface Queue {
   closed: boolean;
   exceptionalClosure: boolean;
   closureAction: ClosureAction | null;
+  /** Unanswered rings in a row that pause a participant (0 = never). */
+  autoPauseAfter: number;
+  callbackOrder: CallbackOrder;
+  lostCallRules: LostCallRules;
+  /** Seconds within which an answer counts for the service level. */
+  serviceLevel: number;
 }
 
 export type QueueInput = Partial<Omit<Queue, 'id' | 'name' | 'shortNumber'>> & { name: string; shortNumber: string };
@@ -46,7 +81,9 @@ export interface QueueMember {
   position: number;
   loggedIn: boolean;
   paused: boolean;
+  pauseReason: string | null;
   lastCallAt: number | null;
+  callsTaken: number;
 }
 
 interface Row {
@@ -65,6 +102,10 @@ interface Row {
   closed: number;
   exceptional_closure: number;
   closure_action: string | null;
+  auto_pause_after: number;
+  callback_order: CallbackOrder;
+  lost_call_rules: string | null;
+  service_level: number;
 }
 
 interface MemberRow {
@@ -73,7 +114,9 @@ interface MemberRow {
   position: number;
   logged_in: number;
   paused: number;
+  pause_reason: string | null;
   last_call_at: number | null;
+  calls_taken: number;
 }
 
 function toQueue(r: Row): Queue {
@@ -93,11 +136,18 @@ function toQueue(r: Row): Queue {
     closed: r.closed === 1,
     exceptionalClosure: r.exceptional_closure === 1,
     closureAction: r.closure_action === null ? null : (JSON.parse(r.closure_action) as ClosureAction),
+    autoPauseAfter: r.auto_pause_after,
+    callbackOrder: r.callback_order,
+    lostCallRules: r.lost_call_rules === null ? { ...DEFAULT_LOST_CALL_RULES } : { ...DEFAULT_LOST_CALL_RULES, ...(JSON.parse(r.lost_call_rules) as Partial<LostCallRules>) },
+    serviceLevel: r.service_level,
   };
 }
 
 function toMember(r: MemberRow): QueueMember {
-  return { queueId: r.queue_id, userId: r.user_id, position: r.position, loggedIn: r.logged_in === 1, paused: r.paused === 1, lastCallAt: r.last_call_at };
+  return {
+    queueId: r.queue_id, userId: r.user_id, position: r.position, loggedIn: r.logged_in === 1, paused: r.paused === 1, pauseReason: r.pause_reason,
+    lastCallAt: r.last_call_at, callsTaken: r.calls_taken,
+  };
 }
 
 /**
@@ -143,13 +193,17 @@ export class QueueRepository extends TableRepository<Row, Queue> {
     range(q.ringTime, 'ringTime', 5, 600);
     range(q.maxWait, 'maxWait', 10, 86400);
     range(q.wrapUp, 'wrapUp', 0, 3600);
+    range(q.serviceLevel, 'serviceLevel', 1, 3600);
+    if (!Number.isInteger(q.autoPauseAfter) || q.autoPauseAfter < 0 || q.autoPauseAfter > 100) throw new RelaisError('queue.value_invalid', `autoPauseAfter ${q.autoPauseAfter} must be 0-100 rings`, { field: 'autoPauseAfter' });
+    if (!CALLBACK_ORDERS.includes(q.callbackOrder)) throw new RelaisError('queue.value_invalid', `callbackOrder "${q.callbackOrder}" is not one of ${CALLBACK_ORDERS.join(', ')}`, { field: 'callbackOrder' });
+    checkLostCallRules(q.lostCallRules);
   }
 
   private values(q: Omit<Queue, 'id'>): unknown[] {
     return [
       q.name, q.shortNumber, q.strategy, q.ringTime, q.maxWait, q.wrapUp, JSON.stringify(q.timeoutAction), q.timeoutSoundId, q.mohSoundId,
       q.announcePosition ? 1 : 0, q.openingHours === null ? null : JSON.stringify(q.openingHours), q.closed ? 1 : 0, q.exceptionalClosure ? 1 : 0,
-      q.closureAction === null ? null : JSON.stringify(q.closureAction),
+      q.closureAction === null ? null : JSON.stringify(q.closureAction), q.autoPauseAfter, q.callbackOrder, JSON.stringify(q.lostCallRules), q.serviceLevel,
     ];
   }
 
@@ -170,12 +224,17 @@ export class QueueRepository extends TableRepository<Row, Queue> {
       closed: input.closed ?? false,
       exceptionalClosure: input.exceptionalClosure ?? false,
       closureAction: input.closureAction ?? null,
+      autoPauseAfter: input.autoPauseAfter ?? 0,
+      callbackOrder: input.callbackOrder ?? 'agent_first',
+      lostCallRules: { ...DEFAULT_LOST_CALL_RULES, ...input.lostCallRules },
+      serviceLevel: input.serviceLevel ?? 20,
     };
     this.check(q);
     if (this.findByName(q.name)) throw new RelaisError('queue.exists', `queue "${q.name}" already exists`, { field: 'name', status: 409 });
     if (this.findByShortNumber(q.shortNumber)) throw new RelaisError('queue.exists', `short number ${q.shortNumber} is already used by a queue`, { field: 'shortNumber', status: 409 });
     const info = prepared(this.db, `INSERT INTO queues (name, short_number, strategy, ring_time, max_wait, wrap_up, timeout_action, timeout_sound_id, moh_sound_id,
-                  announce_position, opening_hours, closed, exceptional_closure, closure_action) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+                  announce_position, opening_hours, closed, exceptional_closure, closure_action, auto_pause_after, callback_order, lost_call_rules, service_level)
+                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(...this.values(q));
     return this.require(Number(info.lastInsertRowid));
   }
@@ -189,7 +248,7 @@ export class QueueRepository extends TableRepository<Row, Queue> {
     if (byShort && byShort.id !== id) throw new RelaisError('queue.exists', `short number ${q.shortNumber} is already used by a queue`, { field: 'shortNumber', status: 409 });
     prepared(this.db, `UPDATE queues SET name = ?, short_number = ?, strategy = ?, ring_time = ?, max_wait = ?, wrap_up = ?, timeout_action = ?,
                   timeout_sound_id = ?, moh_sound_id = ?, announce_position = ?, opening_hours = ?, closed = ?, exceptional_closure = ?,
-                  closure_action = ? WHERE id = ?`)
+                  closure_action = ?, auto_pause_after = ?, callback_order = ?, lost_call_rules = ?, service_level = ? WHERE id = ?`)
       .run(...this.values(q), id);
     return this.require(id);
   }
@@ -244,12 +303,26 @@ export class QueueRepository extends TableRepository<Row, Queue> {
     this.setFlag(queueId, userId, 'logged_in', loggedIn);
   }
 
-  setPaused(queueId: number, userId: number, paused: boolean): void {
+  setPaused(queueId: number, userId: number, paused: boolean, reason: string | null = null): void {
     this.setFlag(queueId, userId, 'paused', paused);
+    prepared(this.db, 'UPDATE queue_members SET pause_reason = ? WHERE queue_id = ? AND user_id = ?').run(paused ? reason : null, queueId, userId);
   }
 
   /** Longest idle counts from when the participant *received* a queue call (SPEC §7). */
   markCalled(queueId: number, userId: number, at: number): void {
-    prepared(this.db, 'UPDATE queue_members SET last_call_at = ? WHERE queue_id = ? AND user_id = ?').run(at, queueId, userId);
+    prepared(this.db, 'UPDATE queue_members SET last_call_at = ?, calls_taken = calls_taken + 1 WHERE queue_id = ? AND user_id = ?').run(at, queueId, userId);
   }
+}
+
+function checkLostCallRules(r: LostCallRules): void {
+  for (const k of ['afterAbandon', 'afterTimeout', 'afterNoAgent', 'businessHoursOnly'] as const) {
+    if (typeof r[k] !== 'boolean') throw new RelaisError('queue.value_invalid', `lostCallRules.${k} must be true or false`, { field: `lostCallRules.${k}` });
+  }
+  const int = (k: 'minWaitSeconds' | 'maxAttempts' | 'retryDelayMinutes', min: number, max: number): void => {
+    const v = r[k];
+    if (!Number.isInteger(v) || v < min || v > max) throw new RelaisError('queue.value_invalid', `lostCallRules.${k} ${String(v)} must be ${min}-${max}`, { field: `lostCallRules.${k}` });
+  };
+  int('minWaitSeconds', 0, 3600);
+  int('maxAttempts', 1, 20);
+  int('retryDelayMinutes', 1, 1440);
 }

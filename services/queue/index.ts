@@ -31,3 +31,25 @@ export {
   type CallbackLink,
   type LostReason,
 } from './callback-rules.js';
+export {
+  CallbackRepository,
+  QueueCallRepository,
+  QueueEventRepository,
+  type Callback,
+  type CallbackSource,
+  type NewCallback,
+  type CallbackFilter,
+  type QueueStats,
+  type AgentStats,
+  type QueueHistoryEvent,
+} from './repositories.js';
+export {
+  QueueService,
+  toConfig,
+  type QueueServiceOptions,
+  type QueueServiceEvent,
+  type CallbackEvent,
+  type CallbackEventType,
+  type CallbackInput,
+  type CallbackCreated,
+} from './queue-service.js';

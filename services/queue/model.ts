@@ -2,36 +2,13 @@
 import type { Condition } from '../directory/scenario-model.js';
 import type { QueueTimeoutAction, ClosureAction } from '../directory/queues.js';
 
+import type { QueueStrategy, CallbackOrder, LostCallRules } from '../directory/queues.js';
+
+export { DEFAULT_LOST_CALL_RULES } from '../directory/queues.js';
+export type { CallbackOrder, LostCallRules };
+
 /** docs/queues.md "Strategies". */
-export type Strategy = 'as_listed' | 'simultaneous' | 'longest_idle' | 'random' | 'round_robin' | 'fewest_calls';
-
-/** Who is called first when a callback's turn comes (docs/queues.md "Callbacks"). */
-export type CallbackOrder = 'agent_first' | 'caller_first';
-
-/** Automatic callback rules of a queue: which lost calls become Scheduled callbacks (docs/queues.md). */
-export interface LostCallRules {
-  afterAbandon: boolean;
-  afterTimeout: boolean;
-  afterNoAgent: boolean;
-  /** A caller who hung up sooner than this is not a lost call (seconds). */
-  minWaitSeconds: number;
-  /** Dial callbacks only inside the queue's opening hours. */
-  businessHoursOnly: boolean;
-  /** Dialling attempts before a callback is `failed`. */
-  maxAttempts: number;
-  /** Minutes between two attempts. */
-  retryDelayMinutes: number;
-}
-
-export const DEFAULT_LOST_CALL_RULES: LostCallRules = {
-  afterAbandon: false,
-  afterTimeout: false,
-  afterNoAgent: false,
-  minWaitSeconds: 10,
-  businessHoursOnly: true,
-  maxAttempts: 3,
-  retryDelayMinutes: 10,
-};
+export type Strategy = QueueStrategy;
 
 export interface Participant {
   userId: number;

@@ -1,7 +1,7 @@
 // Allocation strategies: which free participants ring next for one caller (docs/queues.md "Strategies").
 import type { Strategy } from './model.js';
 
-export const STRATEGIES: readonly Strategy[] = ['as_listed', 'simultaneous', 'longest_idle', 'random', 'round_robin', 'fewest_calls'];
+export { QUEUE_STRATEGIES as STRATEGIES } from '../directory/queues.js';
 
 export interface Candidate {
   userId: number;

@@ -3,9 +3,9 @@
 import { stringify } from 'yaml';
 import type { Store } from '../storage/index.js';
 import { errorMessage } from '../shared/index.js';
-import { Directory, type OfflineAction, type QueueTimeoutAction, type ClosureAction } from '../directory/index.js';
+import { Directory, DEFAULT_LOST_CALL_RULES, type OfflineAction, type QueueTimeoutAction, type ClosureAction, type LostCallRules } from '../directory/index.js';
 import { CalendarRepository } from '../scenario/calendar/index.js';
-import { parseSiteFileLocated, SiteFileError, SITE_FILE_VERSION, type LineLocator, type SiteFile, type SiteIssue, type SettingValue } from './site-file.js';
+import { parseSiteFileLocated, SiteFileError, SITE_FILE_VERSION, type LineLocator, type SiteFile, type SiteIssue, type SettingValue, type SiteLostCallRules } from './site-file.js';
 
 const SETTINGS_PREFIX = 'site.';
 /** Set by every import: once a site was applied, an empty directory means the admin emptied it, not a new box. */
@@ -192,6 +192,10 @@ export function applySite(store: Store, realm: string, site: SiteFile, source?: 
           closed: q.closed ?? false,
           exceptionalClosure: q.exceptional_closure ?? false,
           closureAction: q.closure_action ?? (null as ClosureAction | null),
+          autoPauseAfter: q.auto_pause_after ?? 0,
+          callbackOrder: q.callback_order ?? ('agent_first' as const),
+          serviceLevel: q.service_level ?? 20,
+          lostCallRules: lostCallRulesFromSite(q.lost_call_rules),
         };
         const cur = dir.queues.findByName(q.name);
         const id = cur ? dir.queues.update(cur.id, v).id : dir.queues.create(v).id;
@@ -325,6 +329,11 @@ export function readSite(store: Store, realm: string): SiteFile {
     if (q.closed) o.closed = true;
     if (q.exceptionalClosure) o.exceptional_closure = true;
     put(o, 'closure_action', q.closureAction);
+    if (q.autoPauseAfter !== 0) o.auto_pause_after = q.autoPauseAfter;
+    if (q.callbackOrder !== 'agent_first') o.callback_order = q.callbackOrder;
+    if (q.serviceLevel !== 20) o.service_level = q.serviceLevel;
+    const rules = lostCallRulesToSite(q.lostCallRules);
+    if (rules) o.lost_call_rules = rules;
     o.members = dir.queues.members(q.id).map((m) => userName.get(m.userId)!);
     site.queues.push(o);
   }
@@ -371,4 +380,31 @@ export function exportSiteText(store: Store, realm: string): string {
     '# Relais site file (docs/site-file.md). It holds SIP secrets and password hashes: keep it private.\n' +
     stringify(body, { lineWidth: 0, aliasDuplicateObjects: false })
   );
+}
+
+const RULE_KEYS = [
+  ['after_abandon', 'afterAbandon'],
+  ['after_timeout', 'afterTimeout'],
+  ['after_no_agent', 'afterNoAgent'],
+  ['min_wait', 'minWaitSeconds'],
+  ['business_hours_only', 'businessHoursOnly'],
+  ['max_attempts', 'maxAttempts'],
+  ['retry_delay', 'retryDelayMinutes'],
+] as const;
+
+function lostCallRulesFromSite(r: SiteLostCallRules | undefined): LostCallRules {
+  const out: LostCallRules = { ...DEFAULT_LOST_CALL_RULES };
+  if (!r) return out;
+  for (const [site, key] of RULE_KEYS) {
+    const v = r[site];
+    if (v !== undefined) (out as unknown as Record<string, unknown>)[key] = v;
+  }
+  return out;
+}
+
+/** Only the rules that differ from the defaults, or undefined when none does (export stays short). */
+function lostCallRulesToSite(r: LostCallRules): SiteLostCallRules | undefined {
+  const out: Record<string, unknown> = {};
+  for (const [site, key] of RULE_KEYS) if (r[key] !== DEFAULT_LOST_CALL_RULES[key]) out[site] = r[key];
+  return Object.keys(out).length ? (out as SiteLostCallRules) : undefined;
 }

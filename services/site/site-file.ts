@@ -16,6 +16,8 @@ import {
   BEHAVIOURS,
   OFFLINE_ACTION_TYPES,
   QUEUE_STRATEGIES,
+  CALLBACK_ORDERS,
+  type CallbackOrder,
   QUEUE_TIMEOUT_TYPES,
   CLOSURE_TYPES,
   SOUND_KINDS,
@@ -131,8 +133,24 @@ export interface SiteQueue {
   closed?: boolean;
   exceptional_closure?: boolean;
   closure_action?: ClosureAction;
+  auto_pause_after?: number;
+  callback_order?: CallbackOrder;
+  service_level?: number;
+  lost_call_rules?: SiteLostCallRules;
   members?: string[];
 }
+
+/** `queues[].lost_call_rules` (docs/queues.md "Callbacks"). */
+export interface SiteLostCallRules {
+  after_abandon?: boolean;
+  after_timeout?: boolean;
+  after_no_agent?: boolean;
+  min_wait?: number;
+  business_hours_only?: boolean;
+  max_attempts?: number;
+  retry_delay?: number;
+}
+export const LOST_CALL_RULE_FIELDS = ['after_abandon', 'after_timeout', 'after_no_agent', 'min_wait', 'business_hours_only', 'max_attempts', 'retry_delay'] as const;
 
 export interface SiteNumber {
   did: string;
@@ -190,7 +208,7 @@ export const SITE_FIELDS = {
   trunks: ['name', 'host', 'port', 'transport', 'register', 'username', 'auth_username', 'secret', 'realm', 'from_domain', 'caller_id', 'allowed_ips', 'expires', 'enabled', 'routes'],
   routes: ['name', 'pattern', 'strip', 'prepend', 'priority'],
   scenarios: ['name', 'actions'],
-  queues: ['name', 'short_number', 'strategy', 'ring_time', 'max_wait', 'wrap_up', 'timeout_action', 'timeout_sound', 'music_on_hold', 'announce_position', 'opening_hours', 'closed', 'exceptional_closure', 'closure_action', 'members'],
+  queues: ['name', 'short_number', 'strategy', 'ring_time', 'max_wait', 'wrap_up', 'timeout_action', 'timeout_sound', 'music_on_hold', 'announce_position', 'opening_hours', 'closed', 'exceptional_closure', 'closure_action', 'auto_pause_after', 'callback_order', 'service_level', 'lost_call_rules', 'members'],
   numbers: ['did', 'name', 'trunk', 'mode', 'forward_to', 'record', 'ring_mode', 'behaviour', 'offline_action', 'unavailable_action', 'welcome_sound', 'scenario', 'users'],
   phones: ['mac', 'vendor', 'model', 'extension', 'label', 'settings'],
   holidays: ['date', 'name'],
@@ -528,6 +546,21 @@ function checkSite(c: Checker, raw: unknown, extraUsers: readonly string[]): Sit
             refs.sounds.push({ name: snd, path: [...cp, 'sound'] });
           }
         }
+      }
+    }
+    set(q, 'auto_pause_after', c.int(o, 'auto_pause_after', p, { min: 0, max: 100 }));
+    set(q, 'callback_order', c.enm(o, 'callback_order', p, CALLBACK_ORDERS));
+    set(q, 'service_level', c.int(o, 'service_level', p, { min: 1, max: 3600 }));
+    if (o.lost_call_rules !== undefined) {
+      const rp = [...p, 'lost_call_rules'];
+      const ro = c.obj(o.lost_call_rules, rp, [...LOST_CALL_RULE_FIELDS]);
+      if (ro) {
+        const r: SiteLostCallRules = {};
+        for (const k of ['after_abandon', 'after_timeout', 'after_no_agent', 'business_hours_only'] as const) set(r, k, c.bool(ro, k, rp));
+        set(r, 'min_wait', c.int(ro, 'min_wait', rp, { min: 0, max: 3600 }));
+        set(r, 'max_attempts', c.int(ro, 'max_attempts', rp, { min: 1, max: 20 }));
+        set(r, 'retry_delay', c.int(ro, 'retry_delay', rp, { min: 1, max: 1440 }));
+        q.lost_call_rules = r;
       }
     }
     const members = c.strList(o, 'members', p);
