@@ -1,5 +1,7 @@
 // Call history repository: the calls row of each call and its call_events timeline (SQL owned here).
+import type { TypedEmitter } from '../shared/index.js';
 import type { Database } from '../storage/index.js';
+import type { CallEvents } from './call.js';
 
 export type CallDirection = 'inbound' | 'outbound' | 'internal';
 export type CallStatus = 'ringing' | 'answered' | 'ended' | 'voicemail';
@@ -143,6 +145,42 @@ export class CallHistory {
     })();
   }
 
+  /** Writes the calls row and call_events timeline of every call from call control's typed observer. */
+  follow(observer: TypedEmitter<CallEvents>, clock: { now(): number }): void {
+    // A row that cannot be written is reported, never thrown into call control (the emitter would rethrow it).
+    const on = <K extends keyof CallEvents & string>(event: K, fn: (...args: CallEvents[K]) => void): void => {
+      observer.on(event, (...args: CallEvents[K]) => {
+        try {
+          fn(...args);
+        } catch (err) {
+          this.onError(err);
+        }
+      });
+    };
+    on('call.started', (c, d) => {
+      this.create({ id: c.id, direction: c.direction, caller: c.caller.number, callee: c.callee.number, startedAt: c.startedAt, numberId: c.numberId ?? null });
+      this.event(c.id, c.startedAt, 'call.started', { dialled: d.dialled, sipCallId: d.sipCallId });
+    });
+    on('call.ringing', (c) => this.event(c.id, clock.now(), 'call.ringing', {}));
+    on('call.answered', (c, d) => {
+      const at = c.answeredAt ?? clock.now();
+      this.answered(c.id, at, d.by.userId ?? null);
+      this.event(c.id, at, 'call.answered', { by: d.by.number });
+    });
+    on('call.hangup', (c) => {
+      const at = c.endedAt ?? clock.now();
+      this.ended(c.id, at, c.cause ?? 'unknown');
+      this.event(c.id, at, 'call.ended', { cause: c.cause ?? 'unknown' });
+    });
+    on('call.hold', (c, h) => this.event(c.id, clock.now(), h.on ? 'call.hold' : 'call.resume', { party: h.party }));
+    on('call.transferred', (c, t) => this.event(c.id, clock.now(), 'call.transferred', { kind: t.kind, from: t.from, to: t.to }));
+    on('call.dtmf', (c, d) => this.event(c.id, clock.now(), 'call.dtmf', { party: d.party, digit: d.digit, method: d.method }));
+    on('call.recording', (c, r) => {
+      this.setRecording(c.id, r.file);
+      this.event(c.id, clock.now(), 'call.recording', { file: r.file });
+    });
+  }
+
   create(c: { id: string; direction: CallDirection; caller: string; callee: string; startedAt: number; numberId?: number | null }): void {
     this.write(() => this.st.create.run(c.id, c.direction, c.caller, c.callee, c.numberId ?? null, c.startedAt, 'ringing'));
   }
@@ -166,6 +204,16 @@ export class CallHistory {
   event(callId: string, at: number, type: string, data: Record<string, unknown> = {}): void {
     const json = JSON.stringify(data);
     this.write(() => this.st.event.run(callId, at, type, json));
+  }
+
+  /** When each user last answered a call (the ring engine's longest idle survives a restart). */
+  lastAnsweredByUser(): Map<number, number> {
+    this.flush();
+    const rows = this.db.prepare('SELECT answered_by AS u, max(answered_at) AS at FROM calls WHERE answered_by IS NOT NULL AND answered_at IS NOT NULL GROUP BY answered_by').all() as {
+      u: number;
+      at: number;
+    }[];
+    return new Map(rows.map((r) => [r.u, r.at]));
   }
 
   get(id: string): CallRecord | undefined {

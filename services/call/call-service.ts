@@ -1,37 +1,21 @@
-// B2BUA call control: authenticates INVITEs, rings the callee's contacts, bridges media, hold, transfer, recording, history.
+// Call flow: authenticates INVITEs, resolves the target, rings it through the ring engine, bridges media, hold, recording, hangup.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Clock, Logger, Module, ModuleHealth, TimerHandle } from '../shared/index.js';
+import type { Clock, Logger, Module, ModuleHealth } from '../shared/index.js';
 import { TypedEmitter, errorMessage, newId } from '../shared/index.js';
 import type { Database } from '../storage/index.js';
 import type { Extension, ExtensionRepository } from '../directory/index.js';
 import { parseRemoteSdp, type MediaEndpoint, type MediaEngine } from '../media/index.js';
-import { NameAddr, SipUri, reasonPhrase, type SipResponse } from '../sip/index.js';
-import { Call, Leg, type CallInfo, type Party } from './call.js';
+import type { SipResponse } from '../sip/index.js';
+import { Call, Leg, type CallEvents, type CallInfo, type Party } from './call.js';
 import { CallHistory, type CallDirection } from './call-history.js';
-import type {
-  CallBinding,
-  CallDialog,
-  CallIncomingRequest,
-  CallPresence,
-  CallRegistrar,
-  CallServerResponse,
-  CallSipHost,
-  CallTrunks,
-  CallUacOptions,
-  OutboundRoute,
-} from './sip-host.js';
-import { statusOf } from './sip-host.js';
+import { FeatureCodes, type FeatureHandler } from './feature-codes.js';
+import { RingEngine, partyOfExtension, type RingMode, type RingResult, type RingTarget } from './ring-engine.js';
+import { resolveDestination } from './target-resolver.js';
+import { CallTransfer, type CallControl } from './transfer.js';
+import type { CallDialog, CallIncomingRequest, CallInboundNumber, CallPresence, CallRegistrar, CallServerResponse, CallSipHost, CallTrunks } from './sip-host.js';
 
-export type CallEvents = {
-  'call.ringing': [CallInfo];
-  'call.answered': [CallInfo];
-  'call.ended': [CallInfo];
-  'call.hold': [CallInfo, { party: string; on: boolean }];
-  'call.transferred': [CallInfo, { from: string; to: string; kind: 'blind' | 'attended' }];
-  'call.dtmf': [CallInfo, { party: string; digit: string; method: string }];
-  'call.recording': [CallInfo, { file: string }];
-};
+export type { CallEvents } from './call.js';
 
 /** A call to an extension that nobody took: what voicemail needs to take it over. */
 export interface UnansweredCall {
@@ -44,21 +28,26 @@ export interface UnansweredCall {
   reason: 'no-answer' | 'unavailable' | 'busy' | 'dnd';
 }
 
-/** A caller dialling a feature code (e.g. *97): the handler answers or rejects the INVITE itself. */
-export interface FeatureCall {
-  call: Call;
-  req: CallIncomingRequest;
-  res: CallServerResponse;
-  callerEndpoint: MediaEndpoint;
-  caller: Extension;
-  code: string;
-}
-
 export interface VoicemailHandler {
   /** Takes an unanswered call (answers it, records a message). Resolves when the call is over. */
   deposit(u: UnansweredCall): Promise<void>;
-  /** Handles a feature code; returns false when the code is not its own. */
-  feature(f: FeatureCall): Promise<boolean>;
+}
+
+/** An INVITE being handled: the caller's leg (answered or not yet) and what ended it early. */
+export interface CallSetup {
+  call: Call;
+  req: CallIncomingRequest;
+  res: CallServerResponse;
+  callerLeg: Leg;
+  /** The caller's SDP offer ('' for a late-offer INVITE). */
+  offer: string;
+  /** The caller CANCELled (or the call ended) meanwhile. */
+  cancelled(): boolean;
+}
+
+/** Takes over inbound calls to numbers (the scenario interpreter); call control hangs up once it resolves. */
+export interface InboundCallHandler {
+  handle(setup: CallSetup, number: CallInboundNumber): Promise<void>;
 }
 
 export interface CallServiceOptions {
@@ -76,6 +65,8 @@ export interface CallServiceOptions {
   presence?: CallPresence | undefined;
   trunks?: CallTrunks | undefined;
   voicemail?: VoicemailHandler | undefined;
+  /** Star codes (*97…): modules register on it; a fresh registry when absent. */
+  featureCodes?: FeatureCodes | undefined;
   /** How long contacts ring before the call goes to voicemail / 480 (default 20 s). */
   ringTimeoutMs?: number;
   /** No RTP for this long tears the call down (default: the engine's). */
@@ -90,9 +81,9 @@ export interface CallServiceOptions {
   historyBatchMs?: number;
   /** Whether a call is recorded (number's record flag, site setting). */
   shouldRecord?: (call: CallInfo) => boolean;
+  /** Random source of the ring engine's random mode (tests). */
+  random?: () => number;
 }
-
-const SIPFRAG = 'message/sipfrag;version=2.0';
 
 /** 488 when the caller's SDP is the problem (RFC 3261 §21.4.26), 503 when the media engine cannot serve (ports, worker). */
 export function mediaFailureStatus(err: unknown): number {
@@ -107,40 +98,20 @@ export async function applyLateAnswer(ep: MediaEndpoint, dialog: CallDialog): Pr
   await ep.setRemoteSdp(answer);
 }
 
-/** RFC 3891 §6.1: Replaces: call-id;to-tag=...;from-tag=... */
-export function parseReplaces(value: string): { callId: string; toTag?: string | undefined; fromTag?: string | undefined } | undefined {
-  const parts = value.split(';').map((s) => s.trim());
-  const callId = parts[0];
-  if (!callId) return undefined;
-  const out: { callId: string; toTag?: string; fromTag?: string } = { callId };
-  for (const p of parts.slice(1)) {
-    const [k, v] = p.split('=');
-    if (k?.toLowerCase() === 'to-tag' && v) out.toTag = v;
-    if (k?.toLowerCase() === 'from-tag' && v) out.fromTag = v;
-  }
-  return out;
-}
-
-/** Final status for a caller when every contact failed (RFC 3261 §16.7 step 6, simplified for a PBX). */
-export function pickFailureStatus(statuses: number[], timedOut: boolean): number {
-  if (statuses.some((s) => s === 486 || s === 600)) return 486;
-  if (statuses.includes(603)) return 603;
-  if (timedOut) return 480;
-  return 480;
-}
-
-type ForkResult =
-  | { ok: true; dialog: CallDialog; binding: CallBinding | undefined }
-  | { ok: false; status: number; timedOut: boolean; cancelled: boolean; dnd?: boolean };
-
-export class CallService implements Module {
+export class CallService implements Module, CallControl {
   readonly name = 'calls';
   /** Typed events for watchers (history, LEDs, console, queue). */
   readonly observer = new TypedEmitter<CallEvents>();
   readonly history: CallHistory;
+  /** Star codes: voicemail's *97, queue log-in/out, the day/night override… */
+  readonly featureCodes: FeatureCodes;
+  /** Rings targets with one winner (calls to extensions, scenarios, queues). */
+  readonly ringEngine: RingEngine;
+  readonly ringTimeoutMs: number;
+  readonly log: Logger;
   private readonly calls = new Map<string, Call>();
-  private readonly log: Logger;
-  private readonly ringTimeoutMs: number;
+  private readonly transfer: CallTransfer;
+  private inbound: InboundCallHandler | undefined;
   private running = false;
   private counters = { invites: 0, answered: 0, failed: 0, challenged: 0, overload: 0 };
   /** INVITEs being handled (ringing, or being answered); over maxPendingSetups new ones get 503. */
@@ -153,8 +124,25 @@ export class CallService implements Module {
       batchMs: opts.historyBatchMs ?? 0,
       onError: (err) => this.log.warn('call history row not written', { error: errorMessage(err) }),
     });
+    this.history.follow(this.observer, opts.clock);
     this.ringTimeoutMs = opts.ringTimeoutMs ?? 20_000;
     this.maxPendingSetups = opts.maxPendingSetups ?? 300;
+    this.featureCodes = opts.featureCodes ?? new FeatureCodes();
+    this.ringEngine = new RingEngine({
+      sip: opts.sip,
+      registrar: opts.registrar,
+      extensions: opts.extensions,
+      trunks: opts.trunks,
+      clock: opts.clock,
+      domain: opts.domain,
+      isBusy: (ext) => this.inCall(ext),
+      ...(opts.isDnd ? { isDnd: opts.isDnd } : {}),
+      release: (d) => this.release(d),
+      event: (call, type, data) => this.event(call, type, data),
+      ...(opts.random ? { random: opts.random } : {}),
+    });
+    for (const [userId, at] of this.history.lastAnsweredByUser()) this.ringEngine.noteAnswered(userId, at);
+    this.transfer = new CallTransfer(this);
   }
 
   async start(): Promise<void> {
@@ -180,9 +168,14 @@ export class CallService implements Module {
     return { status: this.running ? 'ok' : 'down', detail: { active: this.calls.size, media: this.opts.media ? 'engine' : 'pass-through', ...this.counters } };
   }
 
-  /** Sets who takes unanswered calls and feature codes (voicemail is built after the service: it shares its history). */
+  /** Sets who takes unanswered calls (voicemail is built after the service: it shares its history). */
   useVoicemail(v: VoicemailHandler): void {
     this.opts.voicemail = v;
+  }
+
+  /** Sets who takes inbound calls to numbers (the scenario interpreter); without one a number rings its first user. */
+  useInboundHandler(h: InboundCallHandler | undefined): void {
+    this.inbound = h;
   }
 
   /** Calls in progress. */
@@ -190,8 +183,34 @@ export class CallService implements Module {
     return [...this.calls.values()].map((c) => c.info());
   }
 
+  /** A call in progress (the scenario interpreter, voicedrop). */
+  get(callId: string): Call | undefined {
+    return this.calls.get(callId);
+  }
+
+  liveCalls(): Iterable<Call> {
+    return this.calls.values();
+  }
+
   get media(): MediaEngine | undefined {
     return this.opts.media;
+  }
+
+  get sip(): CallSipHost {
+    return this.opts.sip;
+  }
+
+  get clock(): Clock {
+    return this.opts.clock;
+  }
+
+  /** Whether one of the extension's phones is in an answered call (ring engine: "free" targets). */
+  private inCall(ext: Extension): boolean {
+    for (const c of this.calls.values()) {
+      if (c.state !== 'answered') continue;
+      for (const leg of c.legs) if (leg.party.extensionId === ext.id) return true;
+    }
+    return false;
   }
 
   /** Records a call in progress to dataDir/recordings (both directions, stereo: caller left, callee right). */
@@ -210,8 +229,6 @@ export class CallService implements Module {
       return undefined;
     }
     call.recording = rel;
-    this.history.setRecording(call.id, rel);
-    this.event(call, 'call.recording', { file: rel });
     this.observer.emit('call.recording', call.info(), { file: rel });
     return rel;
   }
@@ -276,10 +293,6 @@ export class CallService implements Module {
     return undefined;
   }
 
-  private partyOfExtension(ext: Extension): Party {
-    return { number: ext.number, displayName: ext.displayName || ext.number, extensionId: ext.id, userId: ext.userId, isExtension: true };
-  }
-
   private async handleInvite(req: CallIncomingRequest, res: CallServerResponse): Promise<void> {
     const trunk = this.opts.trunks?.matchInbound(req);
     let callerExt: Extension | undefined;
@@ -290,38 +303,37 @@ export class CallService implements Module {
     } else {
       callerExt = this.authenticate(req, res);
       if (!callerExt) return;
-      caller = this.partyOfExtension(callerExt);
+      caller = partyOfExtension(callerExt);
     }
     // SipUri.user is already percent-decoded (%2A97 → *97).
     const dialled = trunk?.dialled ?? req.msg.ruri.user ?? '';
     const replaces = req.msg.get('replaces');
     if (replaces) {
-      await this.onReplacesInvite(req, res, replaces, caller);
+      await this.transfer.onReplacesInvite(req, res, replaces, caller);
       return;
     }
 
-    // A DID rings its extension of the same number, else the first extension of its assigned users (the
-    // scenario interpreter takes over numbers once it exists).
-    let target = this.opts.extensions.findByNumber(dialled);
-    if (!target && trunk?.number) {
-      const users = trunk.number.userIds;
-      target = this.opts.extensions.list().find((e) => e.userId !== null && users.includes(e.userId));
-    }
-    let route: OutboundRoute | undefined;
-    if (!target && callerExt && !dialled.startsWith('*')) route = this.opts.trunks?.routeOutbound(dialled, callerExt.number);
-    if (!target && !route && !dialled.startsWith('*')) {
+    let dest = resolveDestination(
+      { extensions: this.opts.extensions, features: this.featureCodes, routable: (n, c) => this.opts.trunks?.routeOutbound(n, c) !== undefined },
+      dialled,
+      trunk,
+      callerExt,
+    );
+    // With a scenario handler, every call to a number goes through it, even when the DID is also an extension's.
+    if (dest.kind === 'extension' && trunk?.number && this.inbound) dest = { kind: 'number', number: trunk.number, fallback: dest.extension };
+    if (dest.kind === 'unknown' && !dialled.startsWith('*')) {
       res.send(404, 'Not Found');
       return;
     }
-    const direction: CallDirection = trunk ? 'inbound' : route ? 'outbound' : 'internal';
-    const callee: Party = target ? this.partyOfExtension(target) : { number: dialled, displayName: dialled, isExtension: false };
+    const target = dest.kind === 'extension' ? dest.extension : dest.kind === 'number' && !this.inbound ? dest.fallback : undefined;
+    const direction: CallDirection = trunk ? 'inbound' : dest.kind === 'external' ? 'outbound' : 'internal';
+    const callee: Party = target ? partyOfExtension(target) : { number: dialled, displayName: dialled, isExtension: false };
     const call = new Call(newId(), direction, caller, callee, this.opts.clock.now());
     if (trunk?.number) call.inboundNumber = trunk.number;
     const callerLeg = new Leg('caller', caller);
     call.legs.push(callerLeg);
     this.calls.set(call.id, call);
-    this.history.create({ id: call.id, direction, caller: caller.number, callee: callee.number, startedAt: call.startedAt, numberId: trunk?.number?.id ?? null });
-    this.event(call, 'call.started', { dialled, sipCallId: req.msg.callId });
+    this.observer.emit('call.started', call.info(), { dialled, sipCallId: req.msg.callId });
 
     let cancelled = false;
     req.on('cancel', () => {
@@ -349,49 +361,109 @@ export class CallService implements Module {
       }
     }
     if (cancelled) return this.cleanupCancelled(call, res);
+    const setup: CallSetup = { call, req, res, callerLeg, offer, cancelled: () => cancelled || call.state === 'ended' };
 
-    if (dialled.startsWith('*')) {
-      const ep = callerLeg.endpoint;
-      if (!callerExt || !ep || !this.opts.voicemail) {
-        this.finishUnanswered(call, res, 404, 'unknown-feature', 'Not Found');
-        return;
-      }
-      call.state = 'voicemail';
-      let handled = false;
+    if (dest.kind === 'unknown' || dest.kind === 'feature') {
+      await this.runFeature(setup, callerExt, dialled, dest.kind === 'feature' ? dest.handler : undefined, dest.kind === 'feature' ? dest.digits : '');
+      return;
+    }
+    if (dest.kind === 'number' && this.inbound) {
       try {
-        handled = await this.opts.voicemail.feature({ call, req, res, callerEndpoint: ep, caller: callerExt, code: dialled });
+        await this.inbound.handle(setup, dest.number);
       } finally {
-        if (!handled) this.finishUnanswered(call, res, 404, 'unknown-feature', 'Not Found');
-        else await this.hangup(call, 'feature-done');
+        if (!res.sent) this.finishUnanswered(call, res, 480, 'scenario-ended', 'Temporarily Unavailable');
+        else await this.hangup(call, call.cause ?? 'scenario-ended');
       }
       return;
     }
 
-    const calleeLeg = new Leg('callee', callee);
-    let calleeOffer = offer;
+    if (target) this.blf(target.number, 'early', call, 'recipient', caller.number);
+    if (callerExt) this.blf(callerExt.number, 'early', call, 'initiator', callee.number);
+    const dnd = target !== undefined && this.opts.isDnd?.(target) === true;
+    if (dnd) this.event(call, 'call.dnd', { extension: target?.number });
+    const ringTarget: RingTarget = target ? { kind: 'extension', number: target.number } : { kind: 'external', number: dialled };
+    const fork: ConnectResult = dnd
+      ? { ok: false, status: 486, reason: 'busy', timedOut: false, cancelled: false }
+      : await this.connect(setup, { targets: [ringTarget], mode: 'simultaneous', ringTimeMs: this.ringTimeoutMs, callerExtension: callerExt?.number });
+    if (fork.ok || setup.cancelled()) return;
+    if (fork.cancelled) return this.cleanupCancelled(call, res);
+    const reason = dnd ? 'dnd' : fork.status === 486 ? 'busy' : fork.timedOut ? 'no-answer' : 'unavailable';
+    if (target) this.blf(target.number, 'idle', call);
+    if (target?.voicemailEnabled && this.opts.voicemail && callerLeg.endpoint && reason !== 'busy') {
+      await this.toVoicemail(setup, target, reason);
+      return;
+    }
+    this.finishUnanswered(call, res, fork.status, reason);
+  }
+
+  /** Hands an unanswered call to voicemail (greeting, recording); the call ends when it is done. */
+  async toVoicemail(s: CallSetup, target: Extension, reason: UnansweredCall['reason']): Promise<void> {
+    const ep = s.callerLeg.endpoint;
+    if (!this.opts.voicemail || !ep) return;
+    s.call.state = 'voicemail';
+    this.history.setStatus(s.call.id, 'voicemail');
+    this.event(s.call, 'call.voicemail', { reason, extension: target.number });
+    try {
+      await this.opts.voicemail.deposit({ call: s.call, req: s.req, res: s.res, callerEndpoint: ep, target, reason });
+    } finally {
+      await this.hangup(s.call, `voicemail:${reason}`);
+    }
+  }
+
+  /** A star code: the registered handler answers it; unknown codes (or from a trunk) get 404. */
+  private async runFeature(s: CallSetup, callerExt: Extension | undefined, code: string, handler: FeatureHandler | undefined, digits: string): Promise<void> {
+    const ep = s.callerLeg.endpoint;
+    if (!callerExt || !ep || !handler) {
+      this.finishUnanswered(s.call, s.res, 404, 'unknown-feature', 'Not Found');
+      return;
+    }
+    s.call.state = 'voicemail';
+    this.event(s.call, 'call.feature', { code });
+    try {
+      await handler({ call: s.call, req: s.req, res: s.res, callerEndpoint: ep, caller: callerExt, code, digits });
+    } catch (err) {
+      this.log.warn('feature code failed', { call: s.call.id, code, error: errorMessage(err) });
+    } finally {
+      if (!s.res.sent) this.finishUnanswered(s.call, s.res, 480, 'feature-unanswered', 'Temporarily Unavailable');
+      else await this.hangup(s.call, 'feature-done');
+    }
+  }
+
+  /**
+   * Rings targets for a caller and bridges the winner. A caller not answered yet hears the callees' 180/183 and is
+   * answered when one answers; a caller already answered (an IVR took it) is bridged as is. On failure the callee
+   * media is closed and the caller left as it was (its handling goes on: voicemail, a scenario's next action).
+   */
+  async connect(
+    s: CallSetup,
+    r: { targets: RingTarget[]; mode: RingMode; ringTimeMs?: number | undefined; callerExtension?: string | undefined; caller?: Party | undefined },
+  ): Promise<ConnectResult> {
+    const { call, res, callerLeg } = s;
+    const media = this.opts.media;
+    const calleeLeg = new Leg('callee', call.callee);
+    let calleeOffer = s.offer;
     if (media) {
       try {
         calleeLeg.endpoint = await media.openEndpoint({ callId: call.id, ...this.rtpTimeout() });
       } catch (err) {
         this.log.warn('no media endpoint for the callee', { call: call.id, error: errorMessage(err) });
-        this.finishUnanswered(call, res, 503, 'media-unavailable', 'Service Unavailable');
-        return;
+        return { ok: false, status: 503, reason: 'unavailable', timedOut: false, cancelled: false };
       }
       calleeOffer = calleeLeg.endpoint.localSdp;
     }
+    const callerAnswered = (): boolean => callerLeg.dialog !== undefined;
     let ringing = false;
     let earlyMedia: Promise<void> | undefined;
     const markRinging = (): void => {
       if (ringing) return;
       ringing = true;
-      this.event(call, 'call.ringing', {});
       this.observer.emit('call.ringing', call.info());
     };
     // 180 → 180 (the phone plays its own ringback); 183 with SDP (a provider's announcement or ringback) → early
     // media: the callee's answer applied to its endpoint, bridged, and our 183 with our answer to the caller.
-    const onProgress = (r: SipResponse): void => {
-      if (res.sent || cancelled) return;
-      const sdp = r.body.length > 0 && (r.contentType ?? 'application/sdp').startsWith('application/sdp') ? r.bodyText : undefined;
+    const onProgress = (p: SipResponse): void => {
+      if (res.sent || s.cancelled() || callerAnswered()) return;
+      const sdp = p.body.length > 0 && (p.contentType ?? 'application/sdp').startsWith('application/sdp') ? p.bodyText : undefined;
       if (sdp && !earlyMedia) {
         const callerEp = callerLeg.endpoint;
         const calleeEp = calleeLeg.endpoint;
@@ -400,7 +472,7 @@ export class CallService implements Module {
             await calleeEp.setRemoteSdp(sdp);
             await callerEp.bridge(calleeEp);
           }
-          if (res.sent || cancelled) return;
+          if (res.sent || s.cancelled()) return;
           res.send(183, 'Session Progress', { body: callerEp ? callerEp.localSdp : sdp, contentType: 'application/sdp' });
           this.event(call, 'call.early_media', {});
         })().catch((err: unknown) => this.log.info('early media refused', { call: call.id, error: errorMessage(err) }));
@@ -411,63 +483,106 @@ export class CallService implements Module {
       res.send(180, 'Ringing');
       markRinging();
     };
-    if (target) this.blf(target.number, 'early', call, 'recipient', caller.number);
-    if (callerExt) this.blf(callerExt.number, 'early', call, 'initiator', callee.number);
-
-    const dnd = target !== undefined && this.opts.isDnd?.(target) === true;
-    if (dnd) this.event(call, 'call.dnd', { extension: target?.number });
-    const fork: ForkResult = dnd
-      ? { ok: false, status: 486, timedOut: false, cancelled: false, dnd: true }
-      : target
-      ? await this.ringExtension(call, target.number, calleeOffer, caller, onProgress)
-      : await this.ringRoute(call, route!, calleeOffer, caller, onProgress);
+    const tried = new Set<string>();
+    const fork: RingResult = await this.ringEngine.ring({
+      call,
+      caller: r.caller ?? call.caller,
+      callerExtension: r.callerExtension,
+      targets: r.targets,
+      mode: r.mode,
+      ringTimeMs: r.ringTimeMs,
+      offer: calleeOffer,
+      onProgress,
+      onTry: (t) => {
+        for (const e of t.extensions) {
+          if (e.number === call.callee.number) continue; // already lit by the caller of connect
+          tried.add(e.number);
+          this.blf(e.number, 'early', call, 'recipient', call.caller.number);
+        }
+      },
+    });
     await earlyMedia; // its answer must not land after the final one
-    if (cancelled || call.state === 'ended') {
+    const winner = fork.ok ? fork.target.extensions.map((e) => e.number) : [];
+    for (const n of tried) if (!winner.includes(n)) this.blf(n, 'idle', call);
+    if (s.cancelled()) {
       if (fork.ok) this.release(fork.dialog);
       await calleeLeg.endpoint?.close();
-      return this.cleanupCancelled(call, res);
+      if (!res.sent) this.cleanupCancelled(call, res);
+      return { ok: false, status: 487, reason: 'cancelled', timedOut: false, cancelled: true };
     }
     if (!fork.ok) {
       await calleeLeg.endpoint?.close();
-      const reason = fork.dnd ? 'dnd' : fork.status === 486 ? 'busy' : fork.timedOut ? 'no-answer' : 'unavailable';
-      if (target) this.blf(target.number, 'idle', call);
-      if (target?.voicemailEnabled && this.opts.voicemail && callerLeg.endpoint && reason !== 'busy') {
-        call.state = 'voicemail';
-        this.history.setStatus(call.id, 'voicemail');
-        this.event(call, 'call.voicemail', { reason });
-        try {
-          await this.opts.voicemail.deposit({ call, req, res, callerEndpoint: callerLeg.endpoint, target, reason });
-        } finally {
-          await this.hangup(call, `voicemail:${reason}`);
-        }
-        return;
-      }
-      this.finishUnanswered(call, res, fork.status, reason);
-      return;
+      return fork;
     }
 
     // Answered: apply the callee's answer, then answer the caller with our own SDP (or the callee's, pass-through).
-    calleeLeg.dialog = fork.dialog;
-    call.legs.push(calleeLeg);
+    const answeredLeg = new Leg('callee', fork.target.party);
+    answeredLeg.endpoint = calleeLeg.endpoint;
+    answeredLeg.dialog = fork.dialog;
+    call.callee = fork.target.party;
+    call.legs.push(answeredLeg);
     try {
       let callerSdp = fork.dialog.remoteSdp ?? '';
-      if (media && calleeLeg.endpoint && callerLeg.endpoint) {
-        await calleeLeg.endpoint.setRemoteSdp(fork.dialog.remoteSdp ?? '');
-        await callerLeg.endpoint.bridge(calleeLeg.endpoint);
+      if (media && answeredLeg.endpoint && callerLeg.endpoint) {
+        await answeredLeg.endpoint.setRemoteSdp(fork.dialog.remoteSdp ?? '');
+        callerLeg.endpoint.stopPlay();
+        await callerLeg.endpoint.bridge(answeredLeg.endpoint);
         callerSdp = callerLeg.endpoint.localSdp;
       }
-      callerLeg.dialog = await this.opts.sip.createUas(req, res, { localSdp: callerSdp });
-      if (!offer && callerLeg.endpoint) await applyLateAnswer(callerLeg.endpoint, callerLeg.dialog);
+      if (!callerAnswered()) {
+        callerLeg.dialog = await this.opts.sip.createUas(s.req, res, { localSdp: callerSdp });
+        if (!s.offer && callerLeg.endpoint) await applyLateAnswer(callerLeg.endpoint, callerLeg.dialog);
+      }
     } catch (err) {
       this.log.info('caller leg could not be answered', { call: call.id, error: errorMessage(err) });
-      await this.hangup(call, cancelled ? 'cancelled' : 'answer-failed');
-      return;
+      await this.hangup(call, s.cancelled() ? 'cancelled' : 'answer-failed');
+      return { ok: false, status: 500, reason: 'cancelled', timedOut: false, cancelled: true };
     }
     if (this.isEnded(call)) {
       this.release(callerLeg.dialog);
-      return;
+      return { ok: false, status: 487, reason: 'cancelled', timedOut: false, cancelled: true };
     }
-    this.answered(call, calleeLeg);
+    this.answered(call, answeredLeg);
+    return { ok: true, party: fork.target.party };
+  }
+
+  /**
+   * Answers the caller with Relais's own media (an IVR, a message, voicemail): our SDP in the 200, the caller's leg
+   * wired (BYE, re-INVITE, DTMF). False when the caller left meanwhile.
+   */
+  async answerCaller(s: CallSetup): Promise<boolean> {
+    const { call, callerLeg } = s;
+    if (callerLeg.dialog) return true;
+    const ep = callerLeg.endpoint;
+    if (!ep || s.cancelled()) return false;
+    try {
+      callerLeg.dialog = await this.opts.sip.createUas(s.req, s.res, { localSdp: ep.localSdp });
+      if (!s.offer) await applyLateAnswer(ep, callerLeg.dialog);
+    } catch (err) {
+      this.log.info('caller could not be answered', { call: call.id, error: errorMessage(err) });
+      return false;
+    }
+    if (this.isEnded(call)) {
+      this.release(callerLeg.dialog);
+      return false;
+    }
+    call.answeredAt ??= this.opts.clock.now();
+    this.wireLeg(call, callerLeg);
+    this.event(call, 'call.answered_by_relais', {});
+    return true;
+  }
+
+  /** 183 Session Progress with our SDP: the caller hears what the endpoint plays before any answer (RFC 3960). */
+  earlyMedia(s: CallSetup): boolean {
+    const ep = s.callerLeg.endpoint;
+    if (!ep || s.res.sent || s.cancelled()) return false;
+    s.res.send(183, 'Session Progress', { body: ep.localSdp, contentType: 'application/sdp' });
+    return true;
+  }
+
+  /** Refuses a caller not answered yet (486 busy, 603 decline, 480…) and ends the call. */
+  reject(s: CallSetup, status: number, cause: string, reason?: string): void {
+    this.finishUnanswered(s.call, s.res, status, cause, reason);
   }
 
   /** Re-reads the state after an await (TypeScript keeps the narrowing from before it). */
@@ -475,7 +590,7 @@ export class CallService implements Module {
     return call.state === 'ended';
   }
 
-  private rtpTimeout(): { rtpTimeoutMs?: number } {
+  rtpTimeout(): { rtpTimeoutMs?: number } {
     return this.opts.rtpTimeoutMs !== undefined ? { rtpTimeoutMs: this.opts.rtpTimeoutMs } : {};
   }
 
@@ -495,15 +610,16 @@ export class CallService implements Module {
     this.counters.answered++;
     call.state = 'answered';
     call.answeredAt = this.opts.clock.now();
-    this.history.answered(call.id, call.answeredAt, answeredLeg.party.userId ?? null);
-    this.event(call, 'call.answered', { by: answeredLeg.party.number });
-    for (const leg of call.legs) this.wireLeg(call, leg);
+    const uid = answeredLeg.party.userId;
+    if (uid !== null && uid !== undefined) this.ringEngine.noteAnswered(uid, call.answeredAt);
+    for (const leg of call.legs) if (!leg.wired) this.wireLeg(call, leg);
     for (const leg of call.legs) if (leg.party.isExtension) this.blf(leg.party.number, 'confirmed', call);
-    this.observer.emit('call.answered', call.info());
+    this.observer.emit('call.answered', call.info(), { by: answeredLeg.party });
     if (this.opts.shouldRecord?.(call.info())) this.startRecording(call.id);
   }
 
-  private wireLeg(call: Call, leg: Leg): void {
+  wireLeg(call: Call, leg: Leg): void {
+    leg.wired = true;
     const d = leg.dialog;
     if (d) {
       d.on('destroy', (reason) => {
@@ -512,7 +628,7 @@ export class CallService implements Module {
         if (call.legs.includes(leg)) this.safe(this.hangup(call, cause, leg), 'hangup');
       });
       d.on('modify', (req, res) => this.safe(this.onModify(call, leg, req, res), 're-INVITE', res));
-      d.on('refer', (req, res) => this.safe(this.onRefer(call, leg, req, res), 'REFER', res));
+      d.on('refer', (req, res) => this.safe(this.transfer.onRefer(call, leg, req, res), 'REFER', res));
       d.on('info', (req, res) => this.onInfo(call, leg, req, res));
     }
     const ep = leg.endpoint;
@@ -520,10 +636,7 @@ export class CallService implements Module {
       ep.on('rtpTimeout', () => {
         if (call.legs.includes(leg)) this.safe(this.hangup(call, 'rtp-timeout'), 'hangup');
       });
-      ep.on('dtmf', (digit, info) => {
-        this.event(call, 'call.dtmf', { party: leg.party.number, digit, method: info.method });
-        this.observer.emit('call.dtmf', call.info(), { party: leg.party.number, digit, method: info.method });
-      });
+      ep.on('dtmf', (digit, info) => this.observer.emit('call.dtmf', call.info(), { party: leg.party.number, digit, method: info.method }));
       ep.on('error', (err) => this.log.warn('media error', { call: call.id, error: err.message }));
     }
   }
@@ -547,8 +660,7 @@ export class CallService implements Module {
     if (call.caller.isExtension) lamps.add(call.caller.number);
     for (const n of lamps) this.blf(n, 'idle', call);
     // History first: the BYEs are out, so anyone looking at the call now must see it ended.
-    this.history.ended(call.id, call.endedAt, cause);
-    this.event(call, 'call.ended', { cause });
+    this.observer.emit('call.hangup', call.info());
     for (const ep of endpoints) {
       try {
         if (call.recording && ep === call.legs[0]?.endpoint) await ep.stopRecord();
@@ -570,7 +682,7 @@ export class CallService implements Module {
   }
 
   /** Sends BYE (idempotent in the stack); a failed BYE is logged, never an unhandled rejection. */
-  private release(d: CallDialog | undefined): void {
+  release(d: CallDialog | undefined): void {
     if (!d) return;
     try {
       void Promise.resolve(d.destroy()).catch((err: unknown) => this.log.debug('BYE failed', { dialog: d.callId, error: errorMessage(err) }));
@@ -579,90 +691,12 @@ export class CallService implements Module {
     }
   }
 
-  // ---------------------------------------------------------------- ringing
-
-  /** Forks to every registered contact of an extension; first 2xx wins, the others are CANCELled. */
-  private ringExtension(call: Call, number: string, sdp: string, caller: Party, onProgress: (r: SipResponse) => void): Promise<ForkResult> {
-    const contacts = this.opts.registrar.lookup(number);
-    if (contacts.length === 0) return Promise.resolve({ ok: false, status: 480, timedOut: false, cancelled: false });
-    const from = `"${caller.displayName.replace(/"/g, '')}" <sip:${caller.number}@${this.opts.domain}>`;
-    const attempts = contacts.map((b) => ({
-      uri: b.contact,
-      binding: b as CallBinding | undefined,
-      opts: {
-        localSdp: sdp,
-        headers: { From: from, To: `<sip:${number}@${this.opts.domain}>` },
-        target: {
-          address: b.source.address,
-          port: b.source.port,
-          transport: b.source.transport,
-          ...(b.source.connectionId ? { connectionId: b.source.connectionId } : {}),
-        },
-      } as CallUacOptions,
-    }));
-    return this.fork(call, attempts, onProgress);
+  later(fn: () => void, ms: number): void {
+    this.opts.clock.setTimeout(fn, ms);
   }
 
-  private ringRoute(call: Call, route: OutboundRoute, sdp: string, caller: Party, onProgress: (r: SipResponse) => void): Promise<ForkResult> {
-    const presented = route.callerId ?? caller.number;
-    const fromDomain = route.fromDomain ?? this.opts.domain;
-    // The provider shows the number we present; the extension's name only goes out with a presentable number.
-    const display = presented === 'anonymous' ? 'Anonymous' : caller.displayName.replace(/"/g, '');
-    const opts: CallUacOptions = { localSdp: sdp, headers: { From: `"${display}" <sip:${presented}@${fromDomain}>` } };
-    if (route.target) opts.target = route.target;
-    if (route.auth) opts.auth = route.auth;
-    this.event(call, 'call.outbound', { trunk: route.trunkName });
-    return this.fork(call, [{ uri: route.uri, binding: undefined, opts }], onProgress);
-  }
-
-  private fork(call: Call, attempts: { uri: string; binding: CallBinding | undefined; opts: CallUacOptions }[], onProgress: (r: SipResponse) => void): Promise<ForkResult> {
-    return new Promise((resolve) => {
-      let pending = attempts.length;
-      let settled = false;
-      let timedOut = false;
-      const statuses: number[] = [];
-      const controllers = attempts.map(() => new AbortController());
-      for (const c of controllers) call.attempts.add(c);
-      const done = (r: ForkResult): void => {
-        settled = true;
-        this.opts.clock.clearTimeout(timer);
-        for (const c of controllers) call.attempts.delete(c);
-        resolve(r);
-      };
-      const timer: TimerHandle = this.opts.clock.setTimeout(() => {
-        timedOut = true;
-        for (const c of controllers) c.abort();
-      }, this.ringTimeoutMs);
-      attempts.forEach((a, i) => {
-        const ctl = controllers[i]!;
-        const opts: CallUacOptions = {
-          ...a.opts,
-          signal: ctl.signal,
-          onProvisional: (r) => {
-            if (r.status === 180 || r.status === 183) onProgress(r);
-          },
-        };
-        this.opts.sip.createUac(a.uri, opts).then(
-          (dialog) => {
-            if (settled) {
-              // RFC 3261 §16.7 step 10: a late 2xx from another branch is ACKed and BYEd.
-              this.release(dialog);
-              return;
-            }
-            controllers.forEach((c, j) => j !== i && c.abort());
-            done({ ok: true, dialog, binding: a.binding });
-          },
-          (err: unknown) => {
-            const status = statusOf(err);
-            if (!ctl.signal.aborted || timedOut) statuses.push(status);
-            if (--pending === 0 && !settled) {
-              const cancelled = controllers.every((c) => c.signal.aborted) && !timedOut;
-              done({ ok: false, status: pickFailureStatus(statuses, timedOut), timedOut, cancelled });
-            }
-          },
-        );
-      });
-    });
+  emitTransferred(call: Call, t: { from: string; to: string; kind: 'blind' | 'attended' }): void {
+    this.observer.emit('call.transferred', call.info(), t);
   }
 
   // ---------------------------------------------------------------- in-dialog requests
@@ -697,7 +731,6 @@ export class CallService implements Module {
     res.send(200, 'OK', { body: answer, contentType: 'application/sdp' });
     if (held !== leg.held) {
       leg.held = held;
-      this.event(call, held ? 'call.hold' : 'call.resume', { party: leg.party.number });
       this.observer.emit('call.hold', call.info(), { party: leg.party.number, on: held });
       const otherEp = other?.endpoint;
       const moh = typeof this.opts.mohFile === 'function' ? this.opts.mohFile() : this.opts.mohFile;
@@ -714,158 +747,9 @@ export class CallService implements Module {
     res.send(200, 'OK');
   }
 
-  private notifyRefer(dialog: CallDialog | undefined, status: number, reason: string, final: boolean): void {
-    if (!dialog) return;
-    dialog
-      .request('NOTIFY', {
-        headers: { Event: 'refer', 'Subscription-State': final ? 'terminated;reason=noresource' : 'active;expires=60' },
-        body: `SIP/2.0 ${status} ${reason}\r\n`,
-        contentType: SIPFRAG,
-      })
-      .catch((err: unknown) => this.log.debug('refer NOTIFY failed', { dialog: dialog.callId, error: errorMessage(err) }));
-  }
-
-  /**
-   * REFER (RFC 3515) from one party: blind transfer of the other party to Refer-To, or — when Refer-To carries
-   * Replaces (RFC 3891) naming another call of the same transferor — attended transfer: the two remote parties
-   * are bridged to each other and the transferor's legs are released.
-   */
-  private async onRefer(call: Call, leg: Leg, req: CallIncomingRequest, res: CallServerResponse): Promise<void> {
-    const referTo = req.msg.get('refer-to');
-    const transferee = call.other(leg);
-    if (!referTo || !transferee) {
-      res.send(400, 'Missing Refer-To');
-      return;
-    }
-    let target: SipUri;
-    try {
-      target = NameAddr.parse(referTo, 'Refer-To').uri;
-    } catch {
-      res.send(400, 'Bad Refer-To');
-      return;
-    }
-    const media = this.opts.media;
-    if (!media || !transferee.endpoint) {
-      res.send(501, 'Transfer needs the media engine');
-      return;
-    }
-    const replacesKey = Object.keys(target.headers).find((k) => k.toLowerCase() === 'replaces');
-    const replacesRaw = replacesKey ? target.headers[replacesKey] : undefined;
-    res.send(202, 'Accepted');
-    this.notifyRefer(leg.dialog, 100, 'Trying', false);
-    if (replacesRaw) {
-      await this.attendedByRefer(call, leg, transferee, replacesRaw);
-      return;
-    }
-    const number = target.user ?? '';
-    const ext = this.opts.extensions.findByNumber(number);
-    if (!ext) {
-      this.notifyRefer(leg.dialog, 404, 'Not Found', true);
-      return;
-    }
-    this.event(call, 'call.transfer', { kind: 'blind', by: leg.party.number, to: number });
-    const newLeg = new Leg(leg.role, this.partyOfExtension(ext));
-    newLeg.endpoint = await media.openEndpoint({ callId: call.id, ...this.rtpTimeout() });
-    this.blf(ext.number, 'early', call, 'recipient', transferee.party.number);
-    const fork = await this.ringExtension(call, ext.number, newLeg.endpoint.localSdp, transferee.party, () => undefined);
-    if (!fork.ok || call.state === 'ended') {
-      if (fork.ok) this.release(fork.dialog);
-      await newLeg.endpoint.close();
-      this.blf(ext.number, 'idle', call);
-      if (call.state !== 'ended') this.notifyRefer(leg.dialog, fork.ok ? 487 : fork.status, reasonPhrase(fork.ok ? 487 : fork.status), true);
-      return;
-    }
-    newLeg.dialog = fork.dialog;
-    await newLeg.endpoint.setRemoteSdp(fork.dialog.remoteSdp ?? '');
-    await this.replaceLeg(call, leg, newLeg, transferee);
-    this.notifyRefer(leg.dialog, 200, 'OK', true);
-    this.event(call, 'call.transferred', { kind: 'blind', from: leg.party.number, to: ext.number });
-    this.observer.emit('call.transferred', call.info(), { from: leg.party.number, to: ext.number, kind: 'blind' });
-    // RFC 5589 §6.1: the transferor hangs up after the final NOTIFY; we release it ourselves if it does not.
-    const old = leg.dialog;
-    this.opts.clock.setTimeout(() => this.release(old), 2000);
-  }
-
-  /** Puts `next` in place of `gone` in the call, bridged to `keep`; releases gone's media (its dialog is left to the caller). */
-  private async replaceLeg(call: Call, gone: Leg, next: Leg, keep: Leg): Promise<void> {
-    const i = call.legs.indexOf(gone);
-    if (i >= 0) call.legs[i] = next;
-    if (keep.endpoint && next.endpoint) await keep.endpoint.bridge(next.endpoint);
-    if (gone.endpoint && gone.endpoint !== keep.endpoint) {
-      if (call.recording && call.legs[0] === next) await gone.endpoint.stopRecord().catch(() => undefined);
-      await gone.endpoint.close().catch(() => undefined);
-    }
-    if (gone.party.isExtension) this.blf(gone.party.number, 'idle', call);
-    this.wireLeg(call, next);
-    if (next.party.isExtension) this.blf(next.party.number, 'confirmed', call);
-    if (next.role === 'callee') call.callee = next.party;
-  }
-
-  /** Finds the active call and leg whose dialog has this Call-ID (Replaces target). */
-  private findLegByDialog(callId: string): { call: Call; leg: Leg } | undefined {
-    for (const call of this.calls.values()) {
-      for (const leg of call.legs) if (leg.dialog?.callId === callId) return { call, leg };
-    }
-    return undefined;
-  }
-
-  private async attendedByRefer(call: Call, leg: Leg, transferee: Leg, replaces: string): Promise<void> {
-    const r = parseReplaces(replaces);
-    const found = r ? this.findLegByDialog(r.callId) : undefined;
-    if (!found || found.call === call) {
-      this.notifyRefer(leg.dialog, 481, 'Call/Transaction Does Not Exist', true);
-      return;
-    }
-    const other = found.call.other(found.leg);
-    if (!other?.endpoint || !transferee.endpoint) {
-      this.notifyRefer(leg.dialog, 488, 'Not Acceptable Here', true);
-      return;
-    }
-    // The other call's far party joins this call in place of the transferor; that call ends without touching it.
-    found.call.legs = found.call.legs.filter((l) => l !== other);
-    await this.replaceLeg(call, leg, other, transferee);
-    this.notifyRefer(leg.dialog, 200, 'OK', true);
-    this.event(call, 'call.transferred', { kind: 'attended', from: leg.party.number, to: other.party.number });
-    this.observer.emit('call.transferred', call.info(), { from: leg.party.number, to: other.party.number, kind: 'attended' });
-    await this.hangup(found.call, 'transferred');
-    const old = leg.dialog;
-    this.opts.clock.setTimeout(() => this.release(old), 2000);
-  }
-
-  /** INVITE with Replaces (RFC 3891 §3): the new caller takes the place of the named leg. */
-  private async onReplacesInvite(req: CallIncomingRequest, res: CallServerResponse, value: string, caller: Party): Promise<void> {
-    const r = parseReplaces(value);
-    const found = r ? this.findLegByDialog(r.callId) : undefined;
-    if (!found || found.call.state !== 'answered') {
-      res.send(481, 'Call/Transaction Does Not Exist');
-      return;
-    }
-    const { call, leg } = found;
-    const keep = call.other(leg);
-    const media = this.opts.media;
-    if (!keep?.endpoint || !media) {
-      res.send(488, 'Not Acceptable Here');
-      return;
-    }
-    const newLeg = new Leg(leg.role, caller);
-    try {
-      newLeg.endpoint = await media.openEndpoint({ callId: call.id, remoteSdp: req.msg.bodyText, ...this.rtpTimeout() });
-      newLeg.dialog = await this.opts.sip.createUas(req, res, { localSdp: newLeg.endpoint.localSdp });
-    } catch (err) {
-      await newLeg.endpoint?.close();
-      if (!res.sent) res.send(488, 'Not Acceptable Here');
-      this.log.info('INVITE/Replaces failed', { call: call.id, error: errorMessage(err) });
-      return;
-    }
-    await this.replaceLeg(call, leg, newLeg, keep);
-    this.release(leg.dialog);
-    this.event(call, 'call.transferred', { kind: 'attended', from: leg.party.number, to: caller.number });
-    this.observer.emit('call.transferred', call.info(), { from: leg.party.number, to: caller.number, kind: 'attended' });
-  }
-
   // ---------------------------------------------------------------- history, BLF
 
-  private event(call: Call, type: string, data: Record<string, unknown>): void {
+  event(call: Call, type: string, data: Record<string, unknown>): void {
     try {
       this.history.event(call.id, this.opts.clock.now(), type, data);
     } catch (err) {
@@ -873,7 +757,7 @@ export class CallService implements Module {
     }
   }
 
-  private blf(ext: string, state: 'idle' | 'early' | 'confirmed', call: Call, direction?: 'initiator' | 'recipient', remote?: string): void {
+  blf(ext: string, state: 'idle' | 'early' | 'confirmed', call: Call, direction?: 'initiator' | 'recipient', remote?: string): void {
     try {
       this.opts.presence?.setDialogState(ext, state, {
         callId: call.id,
@@ -885,3 +769,7 @@ export class CallService implements Module {
     }
   }
 }
+
+/** What connect() gives: the party that answered (bridged to the caller), or why nobody did. */
+export type ConnectResult = { ok: true; party: Party } | { ok: false; status: number; reason: RingFailureReasonOf; timedOut: boolean; cancelled: boolean };
+type RingFailureReasonOf = Extract<RingResult, { ok: false }>['reason'];

@@ -3,6 +3,7 @@ import type { MediaEndpoint } from '../media/index.js';
 import type { CallDialog } from './sip-host.js';
 import type { CallDirection } from './call-history.js';
 
+
 /** Who is on a leg: an extension of this site, or a remote party reached through a trunk. */
 export interface Party {
   /** Extension number, or the external number. */
@@ -22,6 +23,8 @@ export class Leg {
   endpoint: MediaEndpoint | undefined;
   /** This leg's party sent a=sendonly/inactive (RFC 3264 §8.4 hold). */
   held = false;
+  /** Its dialog and endpoint events are wired to the call (BYE, re-INVITE, DTMF…). */
+  wired = false;
 
   constructor(
     readonly role: LegRole,
@@ -45,9 +48,29 @@ export interface CallInfo {
   recording?: string | undefined;
   /** Inbound number (DID) of a trunk call. */
   did?: string | undefined;
-  /** The DID's record switch (SPEC §7: recording follows the number's switch). */
+  /** The DID's record switch (recording follows the number's switch, docs/calls.md). */
   recordNumber?: boolean | undefined;
+  /** The inbound number's id (calls.number_id). */
+  numberId?: number | undefined;
 }
+
+/**
+ * What watchers (history, LEDs, console, queues, scenarios) hear of calls: one typed event per change. The call
+ * history is one of these watchers (CallHistory.follow), so nothing writes a second, string-typed copy.
+ */
+export type CallEvents = {
+  'call.started': [CallInfo, { dialled: string; sipCallId: string }];
+  'call.ringing': [CallInfo];
+  'call.answered': [CallInfo, { by: Party }];
+  /** The legs are released (BYEs out); media may still be closing. */
+  'call.hangup': [CallInfo];
+  /** Everything is closed (the recording file is complete). */
+  'call.ended': [CallInfo];
+  'call.hold': [CallInfo, { party: string; on: boolean }];
+  'call.transferred': [CallInfo, { from: string; to: string; kind: 'blind' | 'attended' }];
+  'call.dtmf': [CallInfo, { party: string; digit: string; method: string }];
+  'call.recording': [CallInfo, { file: string }];
+};
 
 export class Call {
   state: CallState = 'ringing';
@@ -89,6 +112,7 @@ export class Call {
       recording: this.recording,
       did: this.inboundNumber?.did,
       recordNumber: this.inboundNumber?.record,
+      numberId: this.inboundNumber?.id,
     };
   }
 }

@@ -1,6 +1,33 @@
 // Call control: B2BUA calls between extensions and trunks (legs, bridge, hold, transfer, recording), history, voicemail.
-export { CallService, parseReplaces, pickFailureStatus, type CallEvents, type CallServiceOptions, type UnansweredCall, type FeatureCall, type VoicemailHandler } from './call-service.js';
-export { Call, Leg, type CallInfo, type CallState, type Party, type LegRole } from './call.js';
+export {
+  CallService,
+  applyLateAnswer,
+  mediaFailureStatus,
+  type CallServiceOptions,
+  type CallSetup,
+  type ConnectResult,
+  type InboundCallHandler,
+  type UnansweredCall,
+  type VoicemailHandler,
+} from './call-service.js';
+export { Call, Leg, type CallEvents, type CallInfo, type CallState, type Party, type LegRole } from './call.js';
+export { FeatureCodes, type FeatureCall, type FeatureHandler, type FeatureCodeEntry } from './feature-codes.js';
+export {
+  RingEngine,
+  RING_MODES,
+  DEFAULT_RING_TIME_MS,
+  pickFailureStatus,
+  partyOfExtension,
+  type RingMode,
+  type RingTarget,
+  type ResolvedTarget,
+  type RingRequest,
+  type RingResult,
+  type RingFailureReason,
+  type RingEngineDeps,
+} from './ring-engine.js';
+export { parseReplaces, CallTransfer } from './transfer.js';
+export { resolveDestination, type Destination } from './target-resolver.js';
 export { CallHistory, VoicemailRepository, type CallRecord, type CallEventRecord, type CallDirection, type CallStatus, type VoicemailRecord } from './call-history.js';
 export { Voicemail, pcmRms, soundMs, type VoicemailOptions, type VoicemailPrompts, type RecordingEnd } from './voicemail.js';
 export type {

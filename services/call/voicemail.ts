@@ -7,7 +7,8 @@ import type { Extension, ExtensionRepository } from '../directory/index.js';
 import type { MediaEndpoint, PlayItem } from '../media/index.js';
 import { VoicemailRepository } from './call-history.js';
 import type { CallHistory } from './call-history.js';
-import { applyLateAnswer, type FeatureCall, type UnansweredCall, type VoicemailHandler } from './call-service.js';
+import { applyLateAnswer, type UnansweredCall, type VoicemailHandler } from './call-service.js';
+import type { FeatureCall, FeatureCodes } from './feature-codes.js';
 import type { CallDialog, CallPresence, CallSipHost } from './sip-host.js';
 
 /** The prompts voicemail speaks (PromptLibrary from media/sounds fits). */
@@ -249,11 +250,16 @@ export class Voicemail implements VoicemailHandler {
     });
   }
 
-  async feature(f: FeatureCall): Promise<boolean> {
-    if (f.code !== this.listenCode) return false;
+  /** Claims the listen code (*97) on the feature-code registry. */
+  registerCodes(codes: FeatureCodes): () => void {
+    return codes.register(this.listenCode, (f) => this.listen(f), 'voicemail: listen to your messages (PIN if set)');
+  }
+
+  /** *97: the caller's own mailbox, PIN first when one is set. */
+  async listen(f: FeatureCall): Promise<void> {
     const ep = f.callerEndpoint;
     const answered = await this.answer(f, ep);
-    if (!answered) return true;
+    if (!answered) return;
     const { gone, hungUp } = answered;
     this.opts.history.answered(f.call.id, this.opts.clock.now(), null);
     this.opts.history.event(f.call.id, this.opts.clock.now(), 'voicemail.listen', { extension: f.caller.number });
@@ -271,7 +277,7 @@ export class Voicemail implements VoicemailHandler {
       if (!ok) {
         this.opts.history.event(f.call.id, this.opts.clock.now(), 'voicemail.pin_refused', { extension: ext.number });
         if (!gone.value) await ep.play(this.prompt('goodbye'));
-        return true;
+        return;
       }
     }
     const fresh = this.repo.list(ext.id, { onlyNew: true });
@@ -289,6 +295,5 @@ export class Voicemail implements VoicemailHandler {
       this.publishMailbox(ext);
     }
     if (!gone.value && fresh.length > 0) await ep.play([...this.prompt('no-more-messages'), ...this.prompt('goodbye')]);
-    return true;
   }
 }

@@ -75,6 +75,7 @@ export class CallModule implements Module {
       silenceMs: s.voicemailSilenceMs,
     });
     this.calls.useVoicemail(this.voicemail);
+    this.voicemail.registerCodes(this.calls.featureCodes);
   }
 
   async start(): Promise<void> {

@@ -13,6 +13,7 @@ export {
   type B2buaTarget,
   type B2buaResult,
 } from './sip-stack.js';
+export { forkInvite, type ForkBranch, type ForkOptions, type ForkOutcome } from './fork.js';
 export { IncomingRequest, type IncomingRequestEvents } from './incoming-request.js';
 export { ServerResponse, type SendOptions } from './server-response.js';
 /** The promise adapter over a client transaction (exported for transaction-level tests). */

@@ -23,6 +23,7 @@ import { SipError } from '../dialog/sip-error.js';
 import { targetOf } from '../dialog/target.js';
 import { IncomingRequest } from './incoming-request.js';
 import { OutgoingRequest } from './outgoing-request.js';
+import { forkInvite } from './fork.js';
 import { ServerResponse, type ResponseHost } from './server-response.js';
 
 export interface SipStackOptions {
@@ -704,43 +705,39 @@ export class SipStack implements Module, DialogHost, ResponseHost {
             return d.remoteSdp;
           }
         : undefined;
-    const aborts = targets.map(() => new AbortController());
-    const onCancel = (): void => aborts.forEach((a) => a.abort());
+    const cancel = new AbortController();
+    const onCancel = (): void => cancel.abort();
     req.on('cancel', onCancel);
-    let winner = -1;
-    const legs = targets.map((t, i) =>
-      this.createUac(t.uri, {
-        localSdp: offer,
-        headers: opts.headers,
-        target: t.target,
-        auth: opts.auth,
-        signal: aborts[i]!.signal,
-        ...(ackSdp ? { ackSdp } : {}),
+    const outcome = await forkInvite<Dialog>(
+      targets.map((t) => (ctl) =>
+        this.createUac(t.uri, {
+          localSdp: offer,
+          headers: opts.headers,
+          target: t.target,
+          auth: opts.auth,
+          signal: ctl.signal,
+          ...(ackSdp ? { ackSdp } : {}),
+          onProvisional: ctl.onProvisional,
+        }),
+      ),
+      {
+        signal: cancel.signal,
+        release: (d) => void d.destroy(),
         onProvisional: (p) => {
           opts.onProvisional?.(p);
           if (opts.passProvisional === false || res.sent || req.canceled) return;
           const sdp = opts.localSdpA === undefined && p.body.length > 0 && p.contentType?.startsWith('application/sdp') ? p.bodyText : undefined;
           res.send(p.status, p.reason, sdp !== undefined ? { body: sdp } : {});
         },
-      }).then((d) => {
-        if (winner >= 0 && winner !== i) {
-          void d.destroy();
-          throw new SipError(487, 'another leg answered');
-        }
-        winner = i;
-        aborts.forEach((a, k) => k !== i && a.abort());
-        return d;
-      }),
+      },
     );
-    let uac: Dialog;
-    try {
-      uac = await firstFulfilled(legs);
-    } catch (err) {
+    if (!outcome.ok) {
       req.off('cancel', onCancel);
-      const e = bestFailure(err);
+      const e = bestFailure(outcome.cancelled || outcome.failures.length === 0 ? [new SipError(487, 'Request Terminated')] : outcome.failures);
       if (opts.passFailure !== false && !res.sent && !req.canceled) res.send(e.status === 487 ? 487 : e.status, e.reason);
       throw e;
     }
+    const uac = outcome.dialog;
     req.off('cancel', onCancel);
     if (lateUas) {
       const uas = await lateUas;
@@ -825,22 +822,9 @@ export function buildCancel(inv: SipRequest): SipRequest {
   return c;
 }
 
-function firstFulfilled<T>(ps: Promise<T>[]): Promise<T> {
-  return new Promise((resolve, reject) => {
-    let failed = 0;
-    const errors: unknown[] = [];
-    ps.forEach((p, i) =>
-      p.then(resolve, (err: unknown) => {
-        errors[i] = err;
-        if (++failed === ps.length) reject(errors.length === 1 ? errors[0] : errors);
-      }),
-    );
-  });
-}
-
 /** One failure for A out of the legs' failures: busy beats unavailable beats the rest (cf. §16.7 step 6). */
-function bestFailure(err: unknown): SipError {
-  const list = (Array.isArray(err) ? err : [err]).map((e) => (e instanceof SipError ? e : new SipError(500, e instanceof Error ? e.message.slice(0, 80) : 'Server Internal Error')));
+function bestFailure(errs: unknown[]): SipError {
+  const list = errs.map((e) => (e instanceof SipError ? e : new SipError(500, e instanceof Error ? e.message.slice(0, 80) : 'Server Internal Error')));
   const rank = (s: number): number => (s >= 600 ? 0 : s === 486 ? 1 : s === 487 ? 2 : s === 480 ? 4 : s === 408 ? 5 : 3);
   return list.sort((a, b) => rank(a.status) - rank(b.status))[0]!;
 }

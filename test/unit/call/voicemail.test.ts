@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Store } from '../../../services/storage/index.js';
 import { ExtensionRepository } from '../../../services/directory/index.js';
 import { SystemClock, silentLogger } from '../../../services/shared/index.js';
-import { Call, CallHistory, Leg, Voicemail, VoicemailRepository, pcmRms, soundMs } from '../../../services/call/index.js';
+import { Call, CallHistory, FeatureCodes, Leg, Voicemail, VoicemailRepository, pcmRms, soundMs } from '../../../services/call/index.js';
 import type { PlayItem, RecordOptions } from '../../../services/media/index.js';
 import { FakeEndpoint, FakePresence, FakeReq, FakeRes, FakeSip, makeInvite } from './fakes.js';
 
@@ -131,14 +131,18 @@ test('*97: right PIN plays the new messages in order and marks them old; MWI fol
   t.history.create({ id: call.id, direction: 'internal', caller: '402', callee: '*97', startedAt: call.startedAt });
   const leg = new Leg('caller', call.caller);
   call.legs.push(leg);
-  const handled = await t.vm.feature({ call, req: new FakeReq(makeInvite('402', '*97')), res: new FakeRes(), callerEndpoint: ep, caller: bob, code: '*97' });
-  assert.equal(handled, true);
+  // *97 reaches voicemail through the feature-code registry.
+  const codes = new FeatureCodes();
+  t.vm.registerCodes(codes);
+  const found = codes.match('*97');
+  assert.ok(found);
+  await found.handler({ call, req: new FakeReq(makeInvite('402', '*97')), res: new FakeRes(), callerEndpoint: ep, caller: bob, code: '*97', digits: '' });
   const files = ep.played.flat().filter((i): i is { file: string } => 'file' in i).map((i) => path.basename(i.file));
   assert.deepEqual(files.slice(0, 4), ['enter-pin.wav', 'you-have.wav', 'number-2.wav', 'new-messages.wav']);
   assert.ok(files.indexOf('a.wav') < files.indexOf('b.wav'), 'oldest first');
   assert.deepEqual(repo.counts(bob.id), { newMessages: 0, oldMessages: 2 });
   assert.deepEqual(t.presence.mailboxes.at(-1), { ext: '402', newMessages: 0, oldMessages: 2 });
-  assert.equal(await t.vm.feature({ call, req: new FakeReq(makeInvite('402', '*98')), res: new FakeRes(), callerEndpoint: ep, caller: bob, code: '*98' }), false);
+  assert.equal(codes.match('*98'), undefined);
   t.store.close();
 });
 
