@@ -271,6 +271,7 @@ export class CallService implements Module, CallControl {
       authorization: req.msg.getAll('proxy-authorization'),
       method: 'INVITE',
       requestUri: req.msg.uri,
+      source: req.source.address,
       account: (u) => {
         const ext = find(u);
         return ext ? { ha1Md5: ext.ha1Md5, ha1Sha256: ext.ha1Sha256, algorithms: ext.digestAlgorithm } : undefined;
@@ -288,7 +289,7 @@ export class CallService implements Module, CallControl {
     }
     this.counters.challenged++;
     res.send(407, 'Proxy Authentication Required', {
-      headers: { 'Proxy-Authenticate': digest.challengeFor(req.msg.from().uri.user, verdict.stale) },
+      headers: { 'Proxy-Authenticate': digest.challengeFor(req.msg.from().uri.user, verdict.stale, req.source.address) },
     });
     return undefined;
   }

@@ -63,6 +63,20 @@ test('SIPp: malformed requests over UDP and TCP get 400 with a reason, then a go
   }
 });
 
+test('SIPp: a request of SIP/7.0 gets 505 Version Not Supported over UDP and TCP (RFC 4475 §3.3.14), it used to be dropped', async () => {
+  const r = await startRelais();
+  try {
+    for (const transport of ['u1', 't1'] as const) {
+      const res = await runSipp({ scenario: 'badvers.xml', target: `127.0.0.1:${r.sipPort}`, service: 't.watson', calls: 1, transport, timeoutS: 10 });
+      assert.equal(res.code, 0, describeSipp(res));
+      assert.match(res.messages, /SIP\/2\.0 505 /);
+    }
+    await healthy(r);
+  } finally {
+    await r.stop();
+  }
+});
+
 test('raw garbage over UDP and TCP is dropped (or answered 400) and relais stays healthy', async () => {
   const r = await startRelais();
   try {

@@ -36,6 +36,8 @@ export interface VerifyInput {
   requestUri?: string | undefined;
   /** Account lookup by digest username; undefined = unknown user. */
   account: (username: string) => DigestAccount | undefined;
+  /** The client's address: nonces issued to it are only good from it (pass the same to challenge()). */
+  source?: string | undefined;
 }
 
 export interface DigestServerOptions {
@@ -55,10 +57,21 @@ export interface DigestServerOptions {
 
 const CHALLENGE_UNQUOTED = new Set(['algorithm', 'stale']);
 
-/** `expected` is lower-case hex (our hash); the client's `given` may be in either case. */
+/** Stand-in HA1s hashed for unknown users (see verify). */
+const DUMMY_HA1: Record<DigestAlgorithm, string> = { MD5: digestHash('MD5', 'relais:unknown'), 'SHA-256': digestHash('SHA-256', 'relais:unknown') };
+
+/**
+ * `expected` is lower-case hex (our hash); the client's `given` may be in either case. Constant time in the
+ * content; a `given` of another length is compared against itself so that it costs the same.
+ */
 function safeEqualHex(expected: string, given: string): boolean {
-  if (expected.length !== given.length) return false;
-  return timingSafeEqual(Buffer.from(expected, 'latin1'), Buffer.from(given.toLowerCase(), 'latin1'));
+  const a = Buffer.from(expected, 'latin1');
+  const b = Buffer.from(given.toLowerCase(), 'latin1');
+  if (a.length !== b.length) {
+    timingSafeEqual(a, a);
+    return false;
+  }
+  return timingSafeEqual(a, b);
 }
 
 /** Strips a SIP URI down for a tolerant comparison (some phones differ in case or port notation). */
@@ -97,16 +110,16 @@ export class DigestServer {
    * the algorithms of that extension, and for a name that is no extension the algorithms of a real one picked by
    * the name, so that the answer does not tell which names exist.
    */
-  challengeFor(username: string | undefined, stale = false): string[] {
-    return this.challenge(this.choiceFor(username), stale);
+  challengeFor(username: string | undefined, stale = false, source?: string): string[] {
+    return this.challenge(this.choiceFor(username), stale, source);
   }
 
   /**
    * WWW-Authenticate values for a 401 (or Proxy-Authenticate for a 407), one per algorithm, preferred first
    * (RFC 8760 §2.4). One nonce serves all of them.
    */
-  challenge(choice: AlgorithmChoice = 'MD5', stale = false): string[] {
-    const nonce = this.nonces.issue();
+  challenge(choice: AlgorithmChoice = 'MD5', stale = false, source?: string): string[] {
+    const nonce = this.nonces.issue(source);
     return algorithmsOf(choice).map((algorithm) => {
       const params: [string, string][] = [
         ['realm', this.realm],
@@ -161,7 +174,11 @@ export class DigestServer {
       return this.fail('uri-mismatch', `digest uri "${uri}" is not the Request-URI "${input.requestUri}"`, username);
     }
     const account = input.account(username);
-    if (!account) return this.fail('unknown-user', `no account "${username}"`, username);
+    if (!account) {
+      // The same work as for a wrong password, so the time taken does not tell which names exist.
+      safeEqualHex(computeResponse({ algorithm, ha1: DUMMY_HA1[algorithm], method: input.method, uri, nonce, qop, nc, cnonce, ha2: this.ha2(algorithm, input.method, uri) }), response);
+      return this.fail('unknown-user', `no account "${username}"`, username);
+    }
     if (!algorithmsOf(account.algorithms).includes(algorithm)) {
       return this.fail('algorithm', `account "${username}" does not use ${algorithm}`, username);
     }
@@ -169,7 +186,7 @@ export class DigestServer {
     if (!ha1) return this.fail('algorithm', `account "${username}" has no ${algorithm} hash`, username);
     const expected = computeResponse({ algorithm, ha1, method: input.method, uri, nonce, qop, nc, cnonce, ha2: this.ha2(algorithm, input.method, uri) });
     if (!safeEqualHex(expected, response)) return this.fail('wrong-password', `wrong digest response for "${username}"`, username);
-    const check = this.nonces.check(nonce, qop === undefined ? undefined : nc);
+    const check = this.nonces.check(nonce, qop === undefined ? undefined : nc, input.source);
     switch (check.status) {
       case 'ok':
         return { ok: true, username, algorithm };

@@ -71,7 +71,11 @@ export class NonceService {
     this.maxTracked = opts.maxTracked ?? 65_536;
   }
 
-  issue(): string {
+  /**
+   * A fresh nonce; with `source` (the client's address) it is bound to it: the same nonce coming back from
+   * another address reads as foreign, so a nonce sniffed on the LAN is worthless elsewhere.
+   */
+  issue(source?: string): string {
     const raw = Buffer.allocUnsafe(RAW_BYTES);
     raw.writeUIntBE(Math.floor(this.clock.now()), 0, TS_BYTES);
     if (this.poolOffset + RAND_BYTES > this.pool.length) {
@@ -80,34 +84,35 @@ export class NonceService {
     }
     this.pool.copy(raw, TS_BYTES, this.poolOffset, this.poolOffset + RAND_BYTES);
     this.poolOffset += RAND_BYTES;
-    this.mac(raw.subarray(0, TS_BYTES + RAND_BYTES)).copy(raw, TS_BYTES + RAND_BYTES);
+    this.mac(raw.subarray(0, TS_BYTES + RAND_BYTES), source).copy(raw, TS_BYTES + RAND_BYTES);
     return raw.toString('base64url');
   }
 
-  /** Issue time of a nonce we issued, or undefined when it is not ours. */
-  issuedAt(nonce: string): number | undefined {
+  /** Issue time of a nonce we issued (to `source`, when it was bound), or undefined when it is not ours. */
+  issuedAt(nonce: string, source?: string): number | undefined {
     if (nonce.length !== Math.ceil((RAW_BYTES * 4) / 3)) return undefined;
     const raw = Buffer.from(nonce, 'base64url');
     if (raw.length !== RAW_BYTES) return undefined;
-    const expected = this.mac(raw.subarray(0, TS_BYTES + RAND_BYTES));
+    const expected = this.mac(raw.subarray(0, TS_BYTES + RAND_BYTES), source);
     if (!timingSafeEqual(expected, raw.subarray(TS_BYTES + RAND_BYTES))) return undefined;
     return raw.readUIntBE(0, TS_BYTES);
   }
 
   /**
-   * Checks a nonce and, when nc is given (qop present), records it. Call only after the digest response proved
-   * the client knows the password, so that forged requests cannot fill the window.
+   * Checks a nonce and records its nonce-count: each nc is good once (a window of 32 below the highest seen for
+   * requests that overtake each other); credentials without qop carry no nc and use the nonce once (as nc 1).
+   * Call only after the digest response proved the client knows the password, so that forged requests cannot
+   * fill the window.
    */
-  check(nonce: string, nc: string | undefined): NonceCheck {
-    const issued = this.issuedAt(nonce);
+  check(nonce: string, nc: string | undefined, source?: string): NonceCheck {
+    const issued = this.issuedAt(nonce, source);
     if (issued === undefined) return { status: 'foreign' };
     const age = this.clock.now() - issued;
     if (age > this.lifetimeMs || age < -60_000) {
       this.tracked.delete(nonce);
       return { status: 'stale' };
     }
-    if (nc === undefined) return { status: 'ok' };
-    const count = /^[0-9a-fA-F]{8}$/.test(nc) ? parseInt(nc, 16) : NaN;
+    const count = nc === undefined ? 1 : /^[0-9a-fA-F]{8}$/.test(nc) ? parseInt(nc, 16) : NaN;
     if (!(count > 0)) return { status: 'replay' };
     let st = this.tracked.get(nonce);
     if (!st) {
@@ -167,9 +172,10 @@ export class NonceService {
    * half of an HMAC object per nonce, and every REGISTER issues one nonce and checks one). The data part always
    * has the same 12 bytes, so no length-extension applies; forging needs the key.
    */
-  private mac(data: Buffer): Buffer {
+  private mac(data: Buffer, source?: string): Buffer {
     data.copy(this.macInput, 0, 0, TS_BYTES + RAND_BYTES);
-    const h = oneShot ? oneShot('sha256', this.macInput, 'buffer') : createHash('sha256').update(this.macInput).digest();
+    const input = source === undefined ? this.macInput : Buffer.concat([this.macInput, Buffer.from(`\n${source}`, 'latin1')]);
+    const h = oneShot ? oneShot('sha256', input, 'buffer') : createHash('sha256').update(input).digest();
     return h.subarray(0, MAC_BYTES);
   }
 }

@@ -74,12 +74,12 @@ export function parseMessage(buf: Buffer): SipMessage {
   return msg;
 }
 
-function parseStartLine(line: string): SipMessage {
+function parseStartLine(line: string, strictVersion = true): SipMessage {
   if (line.startsWith('SIP/')) {
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
     const sp1 = line.indexOf(' ');
     if (sp1 < 0) throw new SipParseError('status line has no status code');
-    checkVersion(line.slice(0, sp1));
+    if (strictVersion) checkVersion(line.slice(0, sp1));
     const codeEnd = line.indexOf(' ', sp1 + 1);
     const code = line.slice(sp1 + 1, codeEnd < 0 ? line.length : codeEnd);
     if (code.length !== 3 || !/^[1-6][0-9][0-9]$/.test(code)) throw new SipParseError(`status code "${code.slice(0, 20)}" is not three digits`);
@@ -96,7 +96,7 @@ function parseStartLine(line: string): SipMessage {
   if (!isToken(method)) throw new SipParseError(`method "${method.slice(0, 30)}" is not a token`);
   const uri = line.slice(sp1 + 1, sp2);
   if (uri === '' || uri.charCodeAt(0) === 60) throw new SipParseError('Request-URI must not be empty or enclosed in <>');
-  checkVersion(line.slice(sp2 + 1));
+  if (strictVersion) checkVersion(line.slice(sp2 + 1));
   return new SipRequest(method, uri);
 }
 
@@ -231,7 +231,8 @@ export function parseLenient(buf: Buffer): SipMessage | undefined {
     const end = findHeaderEnd(buf, start);
     const head = buf.toString('utf8', start, end ? end.headEnd : buf.length);
     const lines = head.split(/\r?\n/);
-    const msg = parseStartLine(lines[0]!);
+    // Any version: a request of SIP/7.0 is answered 505 (RFC 4475 §3.3.14), which needs its headers.
+    const msg = parseStartLine(lines[0]!, false);
     for (let i = 1; i < lines.length; i++) {
       const line = lines[i]!;
       const c0 = line.charCodeAt(0);

@@ -237,6 +237,7 @@ export class PresenceServer extends TypedEmitter<PresenceEvents> implements Modu
         authorization: req.getAll('authorization'),
         method: 'SUBSCRIBE',
         requestUri: req.uri,
+        source: source.address,
         account: (u) => {
           const ext = this.opts.extensions.findBySipUsername(u);
           return ext ? { ha1Md5: ext.ha1Md5, ha1Sha256: ext.ha1Sha256, algorithms: ext.digestAlgorithm } : undefined;
@@ -245,7 +246,7 @@ export class PresenceServer extends TypedEmitter<PresenceEvents> implements Modu
       const verdict = this.opts.guard ? this.opts.guard.judge(source.address, checked) : checked;
       if (!verdict.ok) {
         if (verdict.reason === 'malformed') return { status: 400, reason: 'Bad Authorization header', headers: {} };
-        return { status: 401, headers: { 'WWW-Authenticate': this.opts.digest.challengeFor(req.from().uri.user, verdict.stale) } };
+        return { status: 401, headers: { 'WWW-Authenticate': this.opts.digest.challengeFor(req.from().uri.user, verdict.stale, source.address) } };
       }
       subscriber = this.opts.extensions.findBySipUsername(verdict.username)?.number ?? verdict.username;
     } else {

@@ -249,6 +249,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
         method: 'REGISTER',
         requestUri: req.uri,
         account: (u) => this.account(u, false)?.account,
+        source: source.address,
       }),
     );
     if (!verdict.ok) {
@@ -264,7 +265,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
       const choice = target?.account.algorithms ?? this.challengeChoice(toUser);
       return {
         status: 401,
-        headers: this.digest.challenge(choice, verdict.stale).map((v): [string, string] => ['WWW-Authenticate', v]),
+        headers: this.digest.challenge(choice, verdict.stale, source.address).map((v): [string, string] => ['WWW-Authenticate', v]),
       };
     }
     // Step 4: the authenticated user may only change the bindings of its own extension.

@@ -169,15 +169,23 @@ export class TransportLayer implements TransportSink {
         // Only what addresses the reply must be sound: Via routes it, Call-ID and CSeq let the client match it.
         // From/To are copied verbatim even when they are what is malformed.
         if (!res.has('call-id') || !res.has('cseq') || !res.has('from') || !res.has('to')) throw new Error('not answerable');
-        const sourceVia = res.via();
-        if (sourceVia.host !== source.address || sourceVia.rport === null) {
+        let sourceVia;
+        try {
+          sourceVia = res.via();
+        } catch {
+          // A Via of another SIP version (SIP/7.0/UDP) or otherwise unreadable, copied verbatim: the answer goes
+          // back where the request came from (as rport would), over the same connection for TCP.
+          sourceVia = undefined;
+        }
+        if (sourceVia && (sourceVia.host !== source.address || sourceVia.rport === null)) {
           sourceVia.params['received'] = source.address;
           if (sourceVia.rport === null) sourceVia.params['rport'] = String(source.port);
           res.setTopVia(sourceVia);
         }
         this.counters.badRequestsAnswered++;
         this.log.debug('malformed request answered', { status: e.sipStatus, reason: e.reason, from: `${source.address}:${source.port}` });
-        void this.sendResponse(res, source).catch(() => {});
+        const back: Target = { transport: source.transport, address: source.address, port: source.port, ...(source.connectionId ? { connectionId: source.connectionId } : {}) };
+        void (sourceVia ? this.sendResponse(res, source) : this.sendRaw(res.serialize(), back)).catch(() => {});
         return;
       } catch {
         /* not enough to build a response: drop below */

@@ -186,3 +186,43 @@ test('client: ignores other realms and unknown algorithms; undefined when nothin
   assert.doesNotMatch(noQop, /qop|nc=/);
   assert.equal(parseAuthHeader(noQop).params.get('response'), computeResponse({ algorithm: 'MD5', ha1: computeHa1('MD5', 'u', 'mine', 'p'), method: 'REGISTER', uri: 'sip:x', nonce: 'n' }));
 });
+
+test('nonces are bound to the source they were issued to: from another address they read as stale, never ok', () => {
+  const { server, lookup } = setup();
+  const uri = 'sip:relais.test';
+  const challenges = server.challenge('MD5', false, '192.0.2.10');
+  const client = new DigestClient({ username: '1000', password: 'pw1000' });
+  const a1 = client.authorize({ challenges, method: 'REGISTER', uri })!;
+  const elsewhere = server.verify({ authorization: [a1], method: 'REGISTER', requestUri: uri, account: lookup, source: '198.51.100.9' });
+  assert.equal(!elsewhere.ok && elsewhere.reason, 'stale');
+  const unbound = server.verify({ authorization: [a1], method: 'REGISTER', requestUri: uri, account: lookup });
+  assert.equal(!unbound.ok && unbound.reason, 'stale', 'a bound nonce is not good without its source either');
+  const a2 = client.authorize({ challenges, method: 'REGISTER', uri })!;
+  assert.equal(server.verify({ authorization: [a2], method: 'REGISTER', requestUri: uri, account: lookup, source: '192.0.2.10' }).ok, true);
+});
+
+test('nonce counts are single-use; credentials without qop use their nonce once', () => {
+  const clock = new ManualClock();
+  const nonces = new NonceService({ clock });
+  const n = nonces.issue('192.0.2.1');
+  assert.equal(nonces.check(n, '00000001', '192.0.2.1').status, 'ok');
+  assert.equal(nonces.check(n, '00000001', '192.0.2.1').status, 'replay');
+  assert.equal(nonces.check(n, '00000002', '192.0.2.1').status, 'ok');
+  const old = nonces.issue();
+  assert.equal(nonces.check(old, undefined).status, 'ok');
+  assert.equal(nonces.check(old, undefined).status, 'replay', 'RFC 2069-style: the second use is refused (stale challenge)');
+});
+
+test('unknown user and wrong password: the same verdict class and the same work (a stand-in hash for unknown users)', () => {
+  const { server, lookup } = setup();
+  const uri = 'sip:relais.test';
+  const challenges = server.challenge('MD5');
+  const wrong = server.verify({ authorization: [new DigestClient({ username: '1000', password: 'x' }).authorize({ challenges, method: 'REGISTER', uri })!], method: 'REGISTER', requestUri: uri, account: lookup });
+  const unknown = server.verify({ authorization: [new DigestClient({ username: '7777', password: 'x' }).authorize({ challenges, method: 'REGISTER', uri })!], method: 'REGISTER', requestUri: uri, account: lookup });
+  assert.deepEqual([!wrong.ok && wrong.stale, !unknown.ok && unknown.stale], [false, false]);
+  assert.deepEqual([!wrong.ok && wrong.reason, !unknown.ok && unknown.reason], ['wrong-password', 'unknown-user']);
+  // A response of the wrong length is refused without an early exit in the comparison.
+  const short = new DigestClient({ username: '1000', password: 'pw1000' }).authorize({ challenges, method: 'REGISTER', uri })!.replace(/response="[0-9a-f]+"/, 'response="abc"');
+  const s = server.verify({ authorization: [short], method: 'REGISTER', requestUri: uri, account: lookup });
+  assert.equal(!s.ok && s.reason, 'wrong-password');
+});

@@ -219,3 +219,26 @@ test('write-behind: many REGISTERs reach SQLite in one flush, 200 ms later; stop
   assert.equal(count(), 1);
   store.close();
 });
+
+test('no enumeration: an unknown name gets the same 401 as a wrong password, with the algorithms of a real extension', async () => {
+  const { registrar, store } = await setup();
+  const uri = `sip:${DOMAIN}`;
+  const answer = (user: string, password: string): RegisterOutcome => {
+    const first = registrar.handleRegister(register({ user }), SRC);
+    const auth = new DigestClient({ username: user, password }).authorize({ challenges: header(first, 'WWW-Authenticate'), method: 'REGISTER', uri })!;
+    return registrar.handleRegister(register({ user, auth, cseq: 2 }), SRC);
+  };
+  const shape = (o: RegisterOutcome) => [o.status, o.reason, header(o, 'WWW-Authenticate').map((h) => h.replace(/nonce="[^"]+"/, 'nonce="…"'))];
+  assert.deepEqual(shape(answer('9999', 'guess')), shape(answer('1000', 'guess')));
+  // Site of two MD5 extensions and one MD5+SHA-256: names that exist nowhere are offered one of those two sets,
+  // stable per name, and both sets occur.
+  const offered = new Set<string>();
+  for (let i = 0; i < 40; i++) {
+    const name = `ghost${i}`;
+    const a = header(registrar.handleRegister(register({ user: name }), SRC), 'WWW-Authenticate').length;
+    assert.equal(header(registrar.handleRegister(register({ user: name }), SRC), 'WWW-Authenticate').length, a, 'stable per name');
+    offered.add(String(a));
+  }
+  assert.deepEqual([...offered].sort(), ['1', '2']);
+  store.close();
+});
