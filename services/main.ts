@@ -7,7 +7,7 @@ import { CallModule } from './call/index.js';
 import { createMediaEngine, type MediaEngine } from './media/index.js';
 import { registerRtpengineBackend } from './media/rtpengine/index.js';
 import { PromptLibrary, SoundLibrary } from './media/sounds/index.js';
-import { AuthGuard, BanKeeper, BanRepository, PresenceServer, Registrar, SipStack, TrunkService } from './sip/index.js';
+import { AuthGuard, BanKeeper, BanRepository, FloodControl, PresenceServer, Registrar, SipStack, TrunkService } from './sip/index.js';
 import { Store } from './storage/index.js';
 import type { Directory } from './directory/index.js';
 import { bootstrapSite, consoleUrl } from './site/index.js';
@@ -97,6 +97,16 @@ export class Relais {
     this.registrar = new Registrar({ db: store.db, extensions: dir.extensions, clock: this.clock, logger: this.log, domain: config.domain, guard });
     this.registrar.attach(sip);
     if (guard.enabled) sip.transport.setGuard(guard);
+    // Flood control before parsing: the box itself is exempt, registered phones and trunk providers get 10x.
+    const flood = new FloodControl({
+      clock: this.clock,
+      ratePerSource: config.sipFloodRate,
+      tierOf: (address) =>
+        guard.classify(address) === 'own' ? 'exempt' : this.registrar?.hostsPhones(address) || this.trunks?.isPeerAddress(address) ? 'trusted' : 'normal',
+      onFlood: (address) => guard.flood(address),
+    });
+    guard.on('lifted', (ban) => flood.forget(ban.address));
+    if (flood.enabled) sip.transport.setFloodControl(flood);
     this.modules.push(bans, this.registrar, sip);
     this.presence = new PresenceServer({
       extensions: dir.extensions,

@@ -26,6 +26,8 @@ export interface Config {
   rtpengineMedia: RtpengineMediaSettings;
   /** Password-guessing protection: --sip-ban-after failures within a minute ban an address (0 = off) for --sip-ban-minutes. */
   sipBan: SipBanSettings;
+  /** SIP messages per second a source may send before parsing (registered phones 10x); 0 = no flood control. */
+  sipFloodRate: number;
 }
 
 /** Password-guessing and scanner protection (docs/security.md). */
@@ -92,6 +94,7 @@ const OPTIONS: OptionSpec[] = [
   { flag: '--sip-ban-after', env: 'RELAIS_SIP_BAN_AFTER', key: 'sipBanAfter' },
   { flag: '--sip-ban-minutes', env: 'RELAIS_SIP_BAN_MINUTES', key: 'sipBanMinutes' },
   { flag: '--sip-allow', env: 'RELAIS_SIP_ALLOW', key: 'sipAllow' },
+  { flag: '--sip-flood-rate', env: 'RELAIS_SIP_FLOOD_RATE', key: 'sipFloodRate' },
   { flag: '--sip-allow-ban-after', env: 'RELAIS_SIP_ALLOW_BAN_AFTER', key: 'sipAllowBanAfter' },
 ];
 
@@ -267,8 +270,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     allowedMaxFailures: get('sipAllowBanAfter') ? count('sipAllowBanAfter', 50, 1, 100_000, 'a number of failed authentications') : undefined,
   };
 
+  const sipFloodRate = count('sipFloodRate', 200, 0, 1_000_000, 'a number of SIP messages per second (0 = off)');
+
   return {
     sipBan,
+    sipFloodRate,
     bind,
     sipPort,
     httpPort,

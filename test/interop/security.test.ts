@@ -142,3 +142,25 @@ test('an unknown-user guesser on 127.0.0.2 and a scanner on 127.0.0.3 are banned
   const lifted = await register('402', 'secret-402', { localAddress: '127.0.0.2' });
   assert.equal(lifted.code, 0, describeSipp(lifted));
 });
+
+test('flood control: an OPTIONS flood from 127.0.0.4 is dropped before parsing and banned, a phone on 127.0.0.1 registers meanwhile', async () => {
+  const flooder = await startSipp({ scenario: 'flood-options.xml', target: target(), localAddress: '127.0.0.4', service: '402', calls: 8000, rate: 4000, timeoutS: 15 });
+  try {
+    let flooded = 0;
+    const deadline = Date.now() + 15_000;
+    while (!(await bans()).some((b) => b.address === '127.0.0.4')) {
+      assert.ok(Date.now() < deadline, 'the flooder was not banned');
+      const phone = await register('402', 'secret-402');
+      assert.equal(phone.code, 0, `the phone during the flood: ${describeSipp(phone)}`);
+    }
+    const ban = (await bans()).find((b) => b.address === '127.0.0.4')!;
+    assert.deepEqual([ban.kind, ban.reason], ['address', 'flood']);
+    const health = (await (await fetch(`${relais.url}/healthz`, { headers: ADMIN })).json()) as { modules: { sip: { detail: { transport: { flooded: number; flood: { floods: number } } } } } };
+    flooded = health.modules.sip.detail.transport.flooded;
+    assert.ok(flooded > 0 && health.modules.sip.detail.transport.flood.floods >= 1, JSON.stringify(health.modules.sip.detail.transport));
+    const phone = await register('402', 'secret-402');
+    assert.equal(phone.code, 0, describeSipp(phone));
+  } finally {
+    flooder.kill();
+  }
+});

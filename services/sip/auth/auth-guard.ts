@@ -315,6 +315,8 @@ export class AuthGuard extends TypedEmitter<AuthGuardEvents> implements SourceGu
     const a = normalizeAddress(address);
     const cls = this.classify(a);
     if (cls === 'own' || this.isBanned(a)) return false;
+    // A flood from behind an address with working phones is only rate-limited (the office behind one NAT).
+    if (reason === 'flood' && this.hostsPhones(a)) return false;
     if (cls === 'allowed' && !this.count(`a${a}`, this.allowedMaxFailures)) return false;
     this.impose({ kind: 'address', address: a, user, reason });
     return true;

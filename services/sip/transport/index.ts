@@ -4,4 +4,5 @@ export { type SipTransport, type TransportSink } from './sip-transport.js';
 export { UdpTransport } from './udp-transport.js';
 export { TcpTransport, type TcpTransportOptions } from './tcp-transport.js';
 export { AddressList, normalizeAddress, parseNetwork, ownAddresses, lanSubnets } from './address-list.js';
+export { FloodControl, type FloodControlOptions, type FloodTier } from './flood-control.js';
 export { TransportLayer, type MessageHandler, type TransportCounters, type SourceGuard } from './transport-layer.js';

@@ -11,6 +11,7 @@ import {
 } from '../message/index.js';
 import { type SipTransport, type TransportSink } from './sip-transport.js';
 import { type Source, type Target, type TransportKind } from './source.js';
+import type { FloodControl } from './flood-control.js';
 
 export type MessageHandler = (msg: SipMessage, source: Source) => void;
 
@@ -31,6 +32,8 @@ export interface TransportCounters {
   blocked: number;
   /** Requests from scanners (by User-Agent), dropped. */
   scanners: number;
+  /** Messages over a source's flood budget (or the shared one), dropped unread and unanswered. */
+  flooded: number;
 }
 
 /** First non-internal IPv4 address: what a wildcard bind advertises in Via/Contact. */
@@ -50,8 +53,9 @@ function isKeepAlive(buf: Buffer): boolean {
 export class TransportLayer implements TransportSink {
   private readonly transports = new Map<TransportKind, SipTransport>();
   private handler: MessageHandler = () => {};
-  readonly counters: TransportCounters = { received: 0, parseErrors: 0, badRequestsAnswered: 0, dropped: 0, blocked: 0, scanners: 0 };
+  readonly counters: TransportCounters = { received: 0, parseErrors: 0, badRequestsAnswered: 0, dropped: 0, blocked: 0, scanners: 0, flooded: 0 };
   private guard: SourceGuard | undefined;
+  private flood: FloodControl | undefined;
   /** Address written in Via sent-by and Contact. */
   readonly advertisedAddress: string;
 
@@ -92,12 +96,6 @@ export class TransportLayer implements TransportSink {
     return false;
   }
 
-  stats(): Record<string, unknown> {
-    const out: Record<string, unknown> = { ...this.counters };
-    for (const [k, t] of this.transports) out[k] = t.stats();
-    return out;
-  }
-
   // ---- receiving -----------------------------------------------------------------------------------------------
 
   /** Messages from banned addresses are dropped unread, scanners' requests dropped after parsing (AuthGuard). */
@@ -105,10 +103,26 @@ export class TransportLayer implements TransportSink {
     this.guard = guard;
   }
 
+  /** Per-source rate limits checked before parsing (docs/security.md); undefined = none. */
+  setFloodControl(flood: FloodControl | undefined): void {
+    this.flood = flood;
+  }
+
+  stats(): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...this.counters };
+    for (const [k, t] of this.transports) out[k] = t.stats();
+    if (this.flood) out['flood'] = { ...this.flood.counters, sources: this.flood.tracked };
+    return out;
+  }
+
   onMessage(buf: Buffer, source: Source): void {
     const guard = this.guard;
     if (guard?.isBanned(source.address)) {
       this.counters.blocked++;
+      return;
+    }
+    if (this.flood && !this.flood.admit(source.address)) {
+      this.counters.flooded++;
       return;
     }
     if (buf.length <= 8 && isKeepAlive(buf)) return;

@@ -199,6 +199,15 @@ export class TrunkService extends TypedEmitter<TrunkEvents> implements Module {
     return this.entries.find((e) => e.trunk.name === name)?.registration;
   }
 
+  /** Whether `address` is one of the enabled trunks' providers (allowed_ips or registration address): flood budget. */
+  isPeerAddress(address: string): boolean {
+    for (const e of this.entries) {
+      if (!e.trunk.enabled) continue;
+      if (e.addresses.includes(address) || e.rules.some((r) => r.list.has(address))) return true;
+    }
+    return false;
+  }
+
   /**
    * The trunk an inbound request came from. An IP-authenticated peer is recognised by its source (allowed_ips);
    * a registered trunk by the provider's address plus either its SIP port or a Request-URI naming the contact we
