@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { CallSettings, Clock, Logger, Module, ModuleHealth } from '../shared/index.js';
 import type { Database } from '../storage/index.js';
-import { SettingsRepository, type ExtensionRepository } from '../directory/index.js';
+import { SettingsRepository, SoundRepository, UserRepository, type ExtensionRepository } from '../directory/index.js';
 import type { MediaEngine } from '../media/index.js';
 import { CallService } from './call-service.js';
 import { Voicemail, type VoicemailPrompts } from './voicemail.js';
@@ -35,8 +35,8 @@ export class CallModule implements Module {
     const s = parts.settings;
     const siteSettings = new SettingsRepository(parts.db);
     const language = siteSettings.get('site.language')?.replace(/^"|"$/g, '') ?? 'en';
-    const dndQuery = parts.db.prepare('SELECT dnd FROM users WHERE id = ?');
-    const mohQuery = parts.db.prepare("SELECT file FROM sounds WHERE kind = 'moh' ORDER BY id LIMIT 1");
+    const users = new UserRepository(parts.db);
+    const sounds = new SoundRepository(parts.db);
     this.calls = new CallService({
       sip: parts.sip,
       registrar: parts.registrar,
@@ -52,12 +52,12 @@ export class CallModule implements Module {
       ringTimeoutMs: s.ringTimeoutMs,
       historyBatchMs: 50,
       ...(s.rtpTimeoutMs !== undefined ? { rtpTimeoutMs: s.rtpTimeoutMs } : {}),
-      isDnd: (ext) => ext.userId !== null && (dndQuery.get(ext.userId) as { dnd: number } | undefined)?.dnd === 1,
+      isDnd: (ext) => ext.userId !== null && users.isDnd(ext.userId),
       shouldRecord: (call) => s.record === 'all' || call.recordNumber === true,
       mohFile: () => {
         // The site's first music-on-hold sound (uploaded through the console or the site file), if any.
-        const row = mohQuery.get() as { file: string } | undefined;
-        return row ? path.join(parts.dataDir, 'sounds', row.file) : undefined;
+        const moh = sounds.firstOfKind('moh');
+        return moh ? path.join(parts.dataDir, 'sounds', moh.file) : undefined;
       },
     });
     this.voicemail = new Voicemail({

@@ -105,6 +105,11 @@ export class ExtensionRepository extends TableRepository<ExtensionRow, Extension
 
 
 
+  /** Frees every SIP username at once ('~id' placeholders) so a site import can move them between extensions. */
+  releaseSipUsernames(): void {
+    prepared(this.db, "UPDATE extensions SET sip_username = '~' || id").run();
+  }
+
   findByNumber(number: string): Extension | undefined {
     return this.findOne('number', number);
   }

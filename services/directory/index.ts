@@ -43,6 +43,7 @@ export {
 } from './numbers.js';
 export {
   TrunkRepository,
+  trunkWithDefaults,
   routeMatches,
   applyRoute,
   ROUTE_PATTERN_RE,
@@ -54,6 +55,7 @@ export {
 } from './trunks.js';
 export {
   QueueRepository,
+  queueWithDefaults,
   queueState,
   QUEUE_STRATEGIES,
   QUEUE_TIMEOUT_TYPES,

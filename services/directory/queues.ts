@@ -163,6 +163,33 @@ export function queueState(q: Pick<Queue, 'closed' | 'exceptionalClosure' | 'ope
   return 'open';
 }
 
+/**
+ * A queue with every setting the input leaves out at its default: as listed, 20 s ring, 5 min
+ * wait, 10 s wrap-up, timeout ends the call… The one place these defaults are written (API and site file use it).
+ */
+export function queueWithDefaults(input: QueueInput): Omit<Queue, 'id'> {
+  return {
+    name: input.name,
+    shortNumber: input.shortNumber,
+    strategy: input.strategy ?? 'as_listed',
+    ringTime: input.ringTime ?? 20,
+    maxWait: input.maxWait ?? 300,
+    wrapUp: input.wrapUp ?? 10,
+    timeoutAction: input.timeoutAction ?? { type: 'hangup' },
+    timeoutSoundId: input.timeoutSoundId ?? null,
+    mohSoundId: input.mohSoundId ?? null,
+    announcePosition: input.announcePosition ?? false,
+    openingHours: input.openingHours ?? null,
+    closed: input.closed ?? false,
+    exceptionalClosure: input.exceptionalClosure ?? false,
+    closureAction: input.closureAction ?? null,
+    autoPauseAfter: input.autoPauseAfter ?? 0,
+    callbackOrder: input.callbackOrder ?? 'agent_first',
+    lostCallRules: { ...DEFAULT_LOST_CALL_RULES, ...input.lostCallRules },
+    serviceLevel: input.serviceLevel ?? 20,
+  };
+}
+
 export class QueueRepository extends TableRepository<Row, Queue> {
   constructor(db: Database) {
     super(db, { table: 'queues', what: 'queue' });
@@ -208,27 +235,13 @@ export class QueueRepository extends TableRepository<Row, Queue> {
   }
 
   /** New queues get SPEC §7's defaults: as listed, 20 s ring, 5 min wait, 10 s wrap-up, ringing tone, timeout ends the call. */
+  /** Frees every short number at once ('~id' placeholders) so a site import can swap them between queues. */
+  releaseShortNumbers(): void {
+    prepared(this.db, "UPDATE queues SET short_number = '~' || id").run();
+  }
+
   create(input: QueueInput): Queue {
-    const q: Omit<Queue, 'id'> = {
-      name: input.name,
-      shortNumber: input.shortNumber,
-      strategy: input.strategy ?? 'as_listed',
-      ringTime: input.ringTime ?? 20,
-      maxWait: input.maxWait ?? 300,
-      wrapUp: input.wrapUp ?? 10,
-      timeoutAction: input.timeoutAction ?? { type: 'hangup' },
-      timeoutSoundId: input.timeoutSoundId ?? null,
-      mohSoundId: input.mohSoundId ?? null,
-      announcePosition: input.announcePosition ?? false,
-      openingHours: input.openingHours ?? null,
-      closed: input.closed ?? false,
-      exceptionalClosure: input.exceptionalClosure ?? false,
-      closureAction: input.closureAction ?? null,
-      autoPauseAfter: input.autoPauseAfter ?? 0,
-      callbackOrder: input.callbackOrder ?? 'agent_first',
-      lostCallRules: { ...DEFAULT_LOST_CALL_RULES, ...input.lostCallRules },
-      serviceLevel: input.serviceLevel ?? 20,
-    };
+    const q = queueWithDefaults(input);
     this.check(q);
     if (this.findByName(q.name)) throw new RelaisError('queue.exists', `queue "${q.name}" already exists`, { field: 'name', status: 409 });
     if (this.findByShortNumber(q.shortNumber)) throw new RelaisError('queue.exists', `short number ${q.shortNumber} is already used by a queue`, { field: 'shortNumber', status: 409 });

@@ -50,6 +50,12 @@ export class SoundRepository extends TableRepository<Row, Sound> {
 
 
 
+  /** The site's first sound of a kind (music on hold: the one calls play when a party holds). */
+  firstOfKind(kind: SoundKind): Sound | undefined {
+    const r = prepared(this.db, 'SELECT * FROM sounds WHERE kind = ? ORDER BY id LIMIT 1').get(kind) as Row | undefined;
+    return r ? toSound(r) : undefined;
+  }
+
   findByName(name: string): Sound | undefined {
     return this.findOne('name', name);
   }

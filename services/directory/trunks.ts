@@ -118,6 +118,26 @@ function toRoute(r: RouteRow): OutboundRoute {
   return { id: r.id, name: r.name, pattern: r.pattern, strip: r.strip, prepend: r.prepend, trunkId: r.trunk_id, priority: r.priority };
 }
 
+/** A trunk with every setting the input leaves out at its default (port 5060, UDP, registering, 600 s): the one place they are written. */
+export function trunkWithDefaults(input: TrunkInput): Omit<Trunk, 'id'> {
+  return {
+    name: input.name,
+    host: input.host,
+    port: input.port ?? 5060,
+    transport: input.transport ?? 'udp',
+    register: input.register ?? true,
+    username: input.username ?? null,
+    authUsername: input.authUsername ?? null,
+    secret: input.secret ?? null,
+    realm: input.realm ?? null,
+    fromDomain: input.fromDomain ?? null,
+    callerId: input.callerId ?? null,
+    allowedIps: input.allowedIps ?? [],
+    expires: input.expires ?? 600,
+    enabled: input.enabled ?? true,
+  };
+}
+
 export class TrunkRepository extends TableRepository<TrunkRow, Trunk> {
   constructor(db: Database) {
     super(db, { table: 'trunks', what: 'trunk' });
@@ -148,22 +168,7 @@ export class TrunkRepository extends TableRepository<TrunkRow, Trunk> {
   }
 
   create(input: TrunkInput): Trunk {
-    const t: Omit<Trunk, 'id'> = {
-      name: input.name,
-      host: input.host,
-      port: input.port ?? 5060,
-      transport: input.transport ?? 'udp',
-      register: input.register ?? true,
-      username: input.username ?? null,
-      authUsername: input.authUsername ?? null,
-      secret: input.secret ?? null,
-      realm: input.realm ?? null,
-      fromDomain: input.fromDomain ?? null,
-      callerId: input.callerId ?? null,
-      allowedIps: input.allowedIps ?? [],
-      expires: input.expires ?? 600,
-      enabled: input.enabled ?? true,
-    };
+    const t = trunkWithDefaults(input);
     this.check(t);
     if (this.findByName(t.name)) throw new RelaisError('trunk.exists', `trunk "${t.name}" already exists`, { field: 'name', status: 409 });
     const info = prepared(this.db, `INSERT INTO trunks (name, host, port, transport, register, username, auth_username, secret, realm, from_domain,

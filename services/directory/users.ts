@@ -140,6 +140,11 @@ export class UserRepository extends TableRepository<UserRow, User> {
 
 
 
+  /** Do-not-disturb of a user (its phones do not ring), read per call so a change applies at once. */
+  isDnd(id: number): boolean {
+    return (prepared(this.db, 'SELECT dnd FROM users WHERE id = ?').get(id) as { dnd: number } | undefined)?.dnd === 1;
+  }
+
   findByUsername(username: string): User | undefined {
     return this.findOne('username', username);
   }
@@ -202,6 +207,17 @@ export class UserRepository extends TableRepository<UserRow, User> {
     checkPassword(password);
     const info = prepared(this.db, 'UPDATE users SET password_hash = ? WHERE id = ?').run(hashPassword(password), id);
     if (info.changes === 0) throw new NotFoundError('user', id);
+  }
+
+  /** Stores an already hashed password (a site file carrying password_hash). */
+  setPasswordHash(id: number, hash: string): void {
+    const info = prepared(this.db, 'UPDATE users SET password_hash = ? WHERE id = ?').run(hash, id);
+    if (info.changes === 0) throw new NotFoundError('user', id);
+  }
+
+  /** The stored password hash (site file export), null when the user has none. */
+  passwordHash(id: number): string | null {
+    return (prepared(this.db, 'SELECT password_hash FROM users WHERE id = ?').get(id) as { password_hash: string | null } | undefined)?.password_hash ?? null;
   }
 
   /** The user when username and password match, else undefined (same answer for unknown user and wrong password). */

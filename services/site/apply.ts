@@ -3,7 +3,7 @@
 import { stringify } from 'yaml';
 import type { Store } from '../storage/index.js';
 import { errorMessage } from '../shared/index.js';
-import { Directory, DEFAULT_LOST_CALL_RULES, type OfflineAction, type QueueTimeoutAction, type ClosureAction, type LostCallRules } from '../directory/index.js';
+import { Directory, DEFAULT_LOST_CALL_RULES, queueWithDefaults, trunkWithDefaults, type OfflineAction, type LostCallRules } from '../directory/index.js';
 import { CalendarRepository } from '../scenario/calendar/index.js';
 import { parseSiteFileLocated, SiteFileError, SITE_FILE_VERSION, type LineLocator, type SiteFile, type SiteIssue, type SettingValue, type SiteLostCallRules } from './site-file.js';
 
@@ -96,7 +96,7 @@ export function applySite(store: Store, realm: string, site: SiteFile, source?: 
         const cur = dir.users.findByUsername(u.username);
         const id = cur ? dir.users.update(cur.id, v).id : dir.users.create({ username: u.username, ...v }, { assignToAllNumbers: false }).id;
         if (u.password !== undefined) dir.users.setPassword(id, u.password);
-        else if (u.password_hash !== undefined) store.db.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(u.password_hash, id);
+        else if (u.password_hash !== undefined) dir.users.setPasswordHash(id, u.password_hash);
       }),
     );
     const userId = (name: string): number => dir.users.findByUsername(name)!.id;
@@ -105,7 +105,7 @@ export function applySite(store: Store, realm: string, site: SiteFile, source?: 
     const extNumbers = new Set(site.extensions.map((e) => e.number));
     for (const e of dir.extensions.list()) if (!extNumbers.has(e.number)) dir.extensions.delete(e.id);
     // SIP usernames may move between extensions: free them first (HA1 is recomputed by every update below).
-    store.db.prepare("UPDATE extensions SET sip_username = '~' || id").run();
+    dir.extensions.releaseSipUsernames();
     site.extensions.forEach((e, i) =>
       at(`extensions[${i}]`, () => {
         const v = {
@@ -136,21 +136,22 @@ export function applySite(store: Store, realm: string, site: SiteFile, source?: 
         const v = {
           name: t.name,
           host: t.host,
-          port: t.port ?? 5060,
-          transport: t.transport ?? ('udp' as const),
-          register: t.register ?? true,
-          username: t.username ?? null,
-          authUsername: t.auth_username ?? null,
-          secret: t.secret ?? null,
-          realm: t.realm ?? null,
-          fromDomain: t.from_domain ?? null,
-          callerId: t.caller_id ?? null,
-          allowedIps: t.allowed_ips ?? [],
-          expires: t.expires ?? 600,
-          enabled: t.enabled ?? true,
+          port: t.port,
+          transport: t.transport,
+          register: t.register,
+          username: t.username,
+          authUsername: t.auth_username,
+          secret: t.secret,
+          realm: t.realm,
+          fromDomain: t.from_domain,
+          callerId: t.caller_id,
+          allowedIps: t.allowed_ips,
+          expires: t.expires,
+          enabled: t.enabled,
         };
         const cur = dir.trunks.findByName(t.name);
-        const id = cur ? dir.trunks.update(cur.id, v).id : dir.trunks.create(v).id;
+        // What the file leaves out is the default (trunkWithDefaults), for a new trunk and a kept one alike.
+        const id = cur ? dir.trunks.update(cur.id, trunkWithDefaults(v)).id : dir.trunks.create(v).id;
         (t.routes ?? []).forEach((r, j) =>
           at(`trunks[${i}].routes[${j}]`, () =>
             dir.trunks.createRoute({ name: r.name, pattern: r.pattern, strip: r.strip ?? 0, prepend: r.prepend ?? '', priority: r.priority ?? 0, trunkId: id }),
@@ -174,31 +175,32 @@ export function applySite(store: Store, realm: string, site: SiteFile, source?: 
     const queueNames = new Set(site.queues.map((q) => q.name));
     for (const q of dir.queues.list()) if (!queueNames.has(q.name)) dir.queues.delete(q.id);
     // Short numbers may move between queues (a swap): free them all first; every kept queue gets its own back below.
-    store.db.prepare("UPDATE queues SET short_number = '~' || id").run();
+    dir.queues.releaseShortNumbers();
     site.queues.forEach((q, i) =>
       at(`queues[${i}]`, () => {
         const v = {
           name: q.name,
           shortNumber: q.short_number,
-          strategy: q.strategy ?? ('as_listed' as const),
-          ringTime: q.ring_time ?? 20,
-          maxWait: q.max_wait ?? 300,
-          wrapUp: q.wrap_up ?? 10,
-          timeoutAction: q.timeout_action ?? ({ type: 'hangup' } as QueueTimeoutAction),
+          strategy: q.strategy,
+          ringTime: q.ring_time,
+          maxWait: q.max_wait,
+          wrapUp: q.wrap_up,
+          timeoutAction: q.timeout_action,
           timeoutSoundId: soundId(q.timeout_sound),
           mohSoundId: soundId(q.music_on_hold),
-          announcePosition: q.announce_position ?? false,
-          openingHours: q.opening_hours ?? null,
-          closed: q.closed ?? false,
-          exceptionalClosure: q.exceptional_closure ?? false,
-          closureAction: q.closure_action ?? (null as ClosureAction | null),
-          autoPauseAfter: q.auto_pause_after ?? 0,
-          callbackOrder: q.callback_order ?? ('agent_first' as const),
-          serviceLevel: q.service_level ?? 20,
+          announcePosition: q.announce_position,
+          openingHours: q.opening_hours,
+          closed: q.closed,
+          exceptionalClosure: q.exceptional_closure,
+          closureAction: q.closure_action,
+          autoPauseAfter: q.auto_pause_after,
+          callbackOrder: q.callback_order,
+          serviceLevel: q.service_level,
           lostCallRules: lostCallRulesFromSite(q.lost_call_rules),
         };
         const cur = dir.queues.findByName(q.name);
-        const id = cur ? dir.queues.update(cur.id, v).id : dir.queues.create(v).id;
+        // What the file leaves out is the default (queueWithDefaults), for a new queue and a kept one alike.
+        const id = cur ? dir.queues.update(cur.id, queueWithDefaults(v)).id : dir.queues.create(v).id;
         dir.queues.setMembers(id, (q.members ?? []).map((m) => ({ userId: userId(m) })));
       }),
     );
@@ -269,7 +271,7 @@ export function readSite(store: Store, realm: string): SiteFile {
   for (const { key, value } of dir.settings.list(SETTINGS_PREFIX)) site.settings[key.slice(SETTINGS_PREFIX.length)] = JSON.parse(value) as SettingValue;
   for (const h of new CalendarRepository(store.db).customHolidays()) site.holidays.push(h.name ? { date: h.date, name: h.name } : { date: h.date });
   for (const u of users) {
-    const hash = (store.db.prepare('SELECT password_hash FROM users WHERE id = ?').get(u.id) as { password_hash: string | null }).password_hash;
+    const hash = dir.users.passwordHash(u.id);
     const o: SiteFile['users'][number] = { username: u.username };
     if (u.name) o.name = u.name;
     put(o, 'email', u.email);

@@ -1,6 +1,12 @@
 // Notifier for SUBSCRIBE/NOTIFY (RFC 6665): BLF via the dialog package (RFC 4235), MWI via message-summary (RFC 3842).
 import { randomToken, TypedEmitter, errorMessage, type Clock, type Logger, type Module, type ModuleHealth } from '../../shared/index.js';
-import type { ExtensionRepository } from '../../directory/index.js';
+import type { Extension } from '../../directory/index.js';
+
+/** What presence reads of the extensions (ExtensionRepository fits). */
+export interface PresenceLookup {
+  findByNumber(number: string): Extension | undefined;
+  findBySipUsername(username: string): Extension | undefined;
+}
 import type { AuthGuard, DigestServer } from '../auth/index.js';
 import { SipParseError, type SipRequest, type SipResponse } from '../message/index.js';
 import type { BindingSource } from '../registrar/index.js';
@@ -38,7 +44,7 @@ export interface PresenceSipHost {
 export type DialogStateProvider = (entity: string) => BlfState | DialogEntry[] | undefined;
 
 export interface PresenceOptions {
-  extensions: ExtensionRepository;
+  extensions: PresenceLookup;
   /** Shared with the registrar: same realm and nonces. */
   digest: DigestServer;
   /** Wrong passwords on SUBSCRIBE count towards banning the address (shared with the registrar). */

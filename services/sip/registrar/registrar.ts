@@ -2,7 +2,14 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Clock, Logger, Module, ModuleHealth, TimerHandle } from '../../shared/index.js';
 import { TypedEmitter } from '../../shared/index.js';
-import type { Extension, ExtensionRepository } from '../../directory/index.js';
+import type { DigestAlgorithm, Extension } from '../../directory/index.js';
+
+/** What the registrar reads of the extensions (ExtensionRepository fits; tests pass a fake). */
+export interface RegistrarLookup {
+  findByNumber(number: string): Extension | undefined;
+  findBySipUsername(username: string): Extension | undefined;
+  digestAlgorithmCounts(): Array<{ algorithm: DigestAlgorithm; count: number }>;
+}
 import { AuthGuard, DigestServer, type AlgorithmChoice, type DigestAccount } from '../auth/index.js';
 import { SipParseError, detach, unquoteParam, type NameAddr, type SipRequest } from '../message/index.js';
 import type { Binding, BindingSource } from './binding.js';
@@ -21,7 +28,7 @@ export interface RegistrarEvents {
 
 export interface RegistrarOptions {
   db: Database;
-  extensions: ExtensionRepository;
+  extensions: RegistrarLookup;
   clock: Clock;
   logger: Logger;
   /** Digest realm and domain of the addresses-of-record (config.domain). */
@@ -90,7 +97,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
   private readonly store: BindingStore;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly extensions: ExtensionRepository;
+  private readonly extensions: RegistrarLookup;
   private readonly domain: string;
   readonly minExpires: number;
   readonly maxExpires: number;

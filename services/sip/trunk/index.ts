@@ -2,6 +2,7 @@
 export {
   TrunkService,
   type TrunkServiceOptions,
+  type TrunkLookups,
   type TrunkSipHost,
   type TrunkStatus,
   type InboundMatch,

@@ -2,7 +2,14 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import { TypedEmitter, errorMessage, type Clock, type Logger, type Module, type ModuleHealth } from '../../shared/index.js';
-import type { ExtensionRepository, InboundNumber, NumberRepository, Trunk, TrunkRepository } from '../../directory/index.js';
+import type { Extension, InboundNumber, Trunk, TrunkRepository } from '../../directory/index.js';
+
+/** What the trunk layer reads of the directory (the repositories fit; narrow so tests and other callers can fake it). */
+export interface TrunkLookups {
+  trunks: { list(): Trunk[]; routeFor: TrunkRepository['routeFor'] };
+  numbers: { list(): InboundNumber[]; findByDid(did: string): InboundNumber | undefined };
+  extensions: { findByNumber(number: string): Extension | undefined };
+}
 import type { SipRequest, SipResponse } from '../message/index.js';
 import type { BindingSource } from '../registrar/index.js';
 import { parseAddressRule, ruleMatches, type AddressRule } from './ip-match.js';
@@ -16,9 +23,9 @@ export interface TrunkSipHost {
 }
 
 export interface TrunkServiceOptions {
-  trunks: TrunkRepository;
-  numbers: NumberRepository;
-  extensions: ExtensionRepository;
+  trunks: TrunkLookups['trunks'];
+  numbers: TrunkLookups['numbers'];
+  extensions: TrunkLookups['extensions'];
   clock: Clock;
   logger: Logger;
   /** Host name → addresses (default: DNS lookup); tests and loopback setups inject their own. */
