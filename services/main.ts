@@ -9,6 +9,9 @@ import { registerRtpengineBackend } from './media/rtpengine/index.js';
 import { PromptLibrary, SoundLibrary } from './media/sounds/index.js';
 import { AuthGuard, BanKeeper, BanRepository, FloodControl, PresenceServer, Registrar, SipStack, TrunkService } from './sip/index.js';
 import { Store } from './storage/index.js';
+import { QueueService, LiveAgents } from './queue/index.js';
+import { CalendarRepository, SiteCalendar } from './scenario/calendar/index.js';
+import type { CallInfo } from './call/index.js';
 import type { Directory } from './directory/index.js';
 import { bootstrapSite, consoleUrl } from './site/index.js';
 import {
@@ -45,6 +48,8 @@ export class Relais {
   trunks: TrunkService | undefined;
   /** B2BUA calls, hold/transfer/recording, call history, voicemail and *97. */
   calls: CallModule | undefined;
+  /** Queues (ACD) and callbacks. */
+  queues: QueueService | undefined;
   /** Status LEDs (Linux LED class on the Pi, simulated elsewhere). */
   board: StatusLeds | undefined;
   private started: Module[] = [];
@@ -138,6 +143,27 @@ export class Relais {
     });
     this.modules.push(this.calls);
 
+    // Queues: participants' state from the registrar and live calls (asked at each decision), opening hours on the
+    // site calendar (zone, holidays, override). Ringing participants is plugged in by the call wiring.
+    const callModule = this.calls;
+    const registrarRef = this.registrar;
+    this.queues = new QueueService({
+      db: store.db,
+      queues: dir.queues,
+      clock: this.clock,
+      logger: this.log.child({ module: 'queues' }),
+      live: new LiveAgents({
+        extensionsOf: (userId) => dir.extensions.listByUser(userId).map((e) => e.number),
+        isRegistered: (n) => registrarRef.isRegistered(n),
+        usersInCalls: () => usersInCalls(callModule.calls.active()),
+      }),
+      conditions: new SiteCalendar(new CalendarRepository(store.db), this.clock),
+    });
+    const wake = (): void => this.queues?.engine.agentChanged();
+    for (const ev of ['registered', 'unregistered', 'expired'] as const) this.registrar.on(ev, wake);
+    for (const ev of ['call.ringing', 'call.answered', 'call.ended'] as const) this.calls.calls.observer.on(ev, wake);
+    this.modules.push(this.queues);
+
     this.api = new ApiServer({
       bind: config.bind,
       port: config.httpPort,
@@ -155,6 +181,8 @@ export class Relais {
       logger: this.log,
       sipGuard: this.registrar.guard,
       sipBans: banRepo,
+      queueService: this.queues,
+      queues: dir.queues,
     });
     this.modules.push(this.api);
 
@@ -214,5 +242,14 @@ export class Relais {
       this.log.info('relais stopped');
     })();
     return this.stopping;
+  }
+}
+
+/** Users on either side of the calls in progress. */
+function* usersInCalls(calls: readonly CallInfo[]): Iterable<number> {
+  for (const c of calls) {
+    if (c.state === 'ended') continue;
+    if (typeof c.caller.userId === 'number') yield c.caller.userId;
+    if (typeof c.callee.userId === 'number') yield c.callee.userId;
   }
 }

@@ -1,13 +1,16 @@
 // The REST surface under /api: authentication first, then one router file per resource.
 import Router from '@koa/router';
 import type { CallModule } from '../call/index.js';
-import type { ExtensionRepository, NumberRepository, UserRepository } from '../directory/index.js';
+import type { ExtensionRepository, NumberRepository, QueueRepository, UserRepository } from '../directory/index.js';
+import type { QueueService } from '../queue/index.js';
 import type { SoundLibrary } from '../media/sounds/index.js';
 import type { Clock, Logger } from '../shared/index.js';
 import type { AuthGuard, BanRepository } from '../sip/index.js';
 import type { ApiServer } from './app.js';
 import { Authenticator, type ApiState, type SessionLimits } from './auth.js';
 import { callRoutes } from './routes/calls.js';
+import { callbackRoutes } from './routes/callbacks.js';
+import { queueRoutes } from './routes/queues.js';
 import { sessionRoutes } from './routes/session.js';
 import { sipBanRoutes } from './routes/sip-bans.js';
 import { soundRoutes } from './routes/sounds.js';
@@ -29,6 +32,9 @@ export interface RestApiDeps {
   sipGuard?: AuthGuard;
   /** Where bans and security events are recorded (listed at /api/sip/security-events). */
   sipBans?: BanRepository;
+  /** Queues and callbacks (/api/queues, /api/callbacks). */
+  queueService?: QueueService;
+  queues?: QueueRepository;
 }
 
 /** Registers /api/* on the server's router (before it starts); returns the authenticator (sessions, throttle). */
@@ -46,6 +52,10 @@ export function mountRestApi(api: ApiServer, deps: RestApiDeps): Authenticator {
   voicemailRoutes(router, { auth, calls: deps.calls, extensions: deps.extensions, numbers: deps.numbers, dataDir: deps.dataDir, logger: deps.logger });
   soundRoutes(router, { auth, library: deps.sounds, ...(deps.maxUploadBytes !== undefined ? { maxUploadBytes: deps.maxUploadBytes } : {}) });
   if (deps.sipGuard) sipBanRoutes(router, auth, deps.sipGuard, deps.sipBans);
+  if (deps.queueService && deps.queues) {
+    queueRoutes(router, { auth, service: deps.queueService, queues: deps.queues, users: deps.users, clock: deps.clock });
+    callbackRoutes(router, { auth, service: deps.queueService, queues: deps.queues });
+  }
   api.router.use(router.routes(), router.allowedMethods());
   return auth;
 }

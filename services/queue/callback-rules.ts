@@ -1,7 +1,7 @@
 // Callback rules as pure functions: which lost calls become callbacks, when they are dialled (business hours,
 // retries), which number is "the same caller" (dedupe, Neglected). docs/queues.md "Callbacks".
 import { conditionMatches, type Condition } from '../directory/scenario-model.js';
-import type { LostCallRules } from './model.js';
+import type { ConditionJudge, LostCallRules } from './model.js';
 
 export type CallbackStatus = 'scheduled' | 'dialling' | 'done' | 'failed' | 'cancelled' | 'neglected';
 export const CALLBACK_STATUSES: readonly CallbackStatus[] = ['scheduled', 'dialling', 'done', 'failed', 'cancelled', 'neglected'];
@@ -37,9 +37,10 @@ const MINUTE = 60_000;
  * The first instant at or after `t` inside the opening hours (any condition matching), searched minute by minute
  * for two weeks; `t` itself when there are no opening hours or none is found.
  */
-export function nextBusinessTime(t: number, hours: readonly Condition[] | null, timeZone?: string): number {
+export function nextBusinessTime(t: number, hours: readonly Condition[] | null, judge: ConditionJudge | string | undefined = undefined): number {
   if (hours === null || hours.length === 0) return t;
-  const open = (x: number): boolean => hours.some((c) => conditionMatches(c, new Date(x), timeZone));
+  const j: ConditionJudge = typeof judge === 'object' ? judge : { matches: (c, at) => conditionMatches(c, at, judge) };
+  const open = (x: number): boolean => hours.some((c) => j.matches(c, new Date(x)));
   if (open(t)) return t;
   let x = Math.ceil(t / MINUTE) * MINUTE;
   const end = t + SEARCH_DAYS * 24 * 60 * MINUTE;
@@ -57,10 +58,10 @@ export function nextBusinessTime(t: number, hours: readonly Condition[] | null, 
 }
 
 /** When the next attempt is due after a failed one, or null when the attempts are used up. */
-export function nextAttemptAt(attemptsMade: number, rules: Pick<LostCallRules, 'maxAttempts' | 'retryDelayMinutes' | 'businessHoursOnly'>, now: number, hours: readonly Condition[] | null, timeZone?: string): number | null {
+export function nextAttemptAt(attemptsMade: number, rules: Pick<LostCallRules, 'maxAttempts' | 'retryDelayMinutes' | 'businessHoursOnly'>, now: number, hours: readonly Condition[] | null, judge?: ConditionJudge | string): number | null {
   if (attemptsMade >= rules.maxAttempts) return null;
   const t = now + rules.retryDelayMinutes * MINUTE;
-  return rules.businessHoursOnly ? nextBusinessTime(t, hours, timeZone) : t;
+  return rules.businessHoursOnly ? nextBusinessTime(t, hours, judge) : t;
 }
 
 /** Digits of a number (and a leading +), without spaces, dots or a SIP URI around it. */

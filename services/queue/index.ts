@@ -3,6 +3,7 @@ export * from './model.js';
 export { STRATEGIES, pickAgents, type Candidate, type PickInput } from './strategies.js';
 export {
   QueueEngine,
+  ROUND_PAUSE_MS,
   type AgentLiveState,
   type AgentRinger,
   type RingRequest,
@@ -53,3 +54,4 @@ export {
   type CallbackInput,
   type CallbackCreated,
 } from './queue-service.js';
+export { LiveAgents, type LiveAgentSources } from './live-agents.js';

@@ -100,3 +100,8 @@ export type QueueEvent =
   | { type: 'agent.no_answer'; at: number; queueId: number; userId: number; unanswered: number };
 
 export type QueueEventType = QueueEvent['type'];
+
+/** Judges opening hours' conditions (the site calendar: its time zone, holidays and day/night override). */
+export interface ConditionJudge {
+  matches(cond: Condition, at: Date): boolean;
+}

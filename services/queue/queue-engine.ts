@@ -3,7 +3,7 @@
 import { TypedEmitter, type Clock, type TimerHandle } from '../shared/index.js';
 import { conditionMatches } from '../directory/scenario-model.js';
 import { pickAgents, type Candidate } from './strategies.js';
-import type { AgentState, EntryKind, Participant, QueueAvailability, QueueConfig, QueueEntry, QueueEvent, QueueOutcome } from './model.js';
+import type { AgentState, ConditionJudge, EntryKind, Participant, QueueAvailability, QueueConfig, QueueEntry, QueueEvent, QueueOutcome } from './model.js';
 
 /** What the engine needs to know about a participant's phones and calls, asked at each decision (never cached). */
 export interface AgentLiveState {
@@ -59,8 +59,8 @@ export interface QueueEngineOptions {
   ringer: AgentRinger;
   /** [0, 1); default Math.random. */
   random?: () => number;
-  /** The site's time zone for opening hours. */
-  timeZone?: () => string | undefined;
+  /** Judges opening hours; default: the conditions alone in the box's time zone. */
+  conditions?: ConditionJudge;
 }
 
 export interface ParticipantView {
@@ -107,6 +107,9 @@ interface EntryRuntime {
   ringGuard: TimerHandle | undefined;
   maxWaitTimer: TimerHandle | undefined;
   notBeforeTimer: TimerHandle | undefined;
+  /** Monotonic ms before which a new round of rings does not start (every free participant was tried). */
+  roundPauseUntil: number;
+  roundTimer: TimerHandle | undefined;
   connectedTo: number | null;
   connectedMono: number;
   resolve: (o: QueueOutcome) => void;
@@ -126,6 +129,11 @@ const RING_GUARD_MS = 5_000;
 /** A connected entry whose agent shows no live call for this long has ended (reconciliation). */
 const STALE_CONNECTED_MS = 3_000;
 const RECENT = 20;
+/**
+ * Pause between two rounds of rings for one caller, when every free participant was rung without an answer: a
+ * participant whose phone fails at once is not rung again in a tight loop.
+ */
+export const ROUND_PAUSE_MS = 3_000;
 
 export class QueueEngine {
   readonly observer = new TypedEmitter<{ event: [QueueEvent] }>();
@@ -133,7 +141,7 @@ export class QueueEngine {
   private readonly live: AgentLiveState;
   private readonly ringer: AgentRinger;
   private readonly random: () => number;
-  private readonly timeZone: () => string | undefined;
+  private readonly conditions: ConditionJudge;
   private queues = new Map<number, QueueConfig>();
   private readonly entries = new Map<string, EntryRuntime>();
   /** Waiting and ringing entries in fair order (arrival, then priority, then seq). */
@@ -154,7 +162,7 @@ export class QueueEngine {
     this.live = opts.live;
     this.ringer = opts.ringer;
     this.random = opts.random ?? Math.random;
-    this.timeZone = opts.timeZone ?? (() => undefined);
+    this.conditions = opts.conditions ?? { matches: (c, at) => conditionMatches(c, at) };
   }
 
   // ---- configuration -------------------------------------------------------------------------------------------
@@ -194,7 +202,7 @@ export class QueueEngine {
     if (!q) return 'closed';
     if (q.exceptionalClosure) return 'exceptional_closure';
     if (q.closed) return 'closed';
-    if (q.openingHours !== null && !q.openingHours.some((c) => conditionMatches(c, new Date(at), this.timeZone()))) return 'closed';
+    if (q.openingHours !== null && !q.openingHours.some((c) => this.conditions.matches(c, new Date(at)))) return 'closed';
     return 'open';
   }
 
@@ -232,7 +240,7 @@ export class QueueEngine {
     const outcome = new Promise<QueueOutcome>((r) => (resolve = r));
     const es: EntryRuntime = {
       entry, status: 'waiting', joinedMono: this.clock.monotonic(), tried: new Set(), ring: null, ringingUsers: [], ringGuard: undefined,
-      maxWaitTimer: undefined, notBeforeTimer: undefined, connectedTo: null, connectedMono: 0, resolve,
+      maxWaitTimer: undefined, notBeforeTimer: undefined, roundPauseUntil: 0, roundTimer: undefined, connectedTo: null, connectedMono: 0, resolve,
     };
     this.entries.set(entry.id, es);
     this.insertInOrder(es);
@@ -479,6 +487,7 @@ export class QueueEngine {
     this.stopRinging(es);
     this.clock.clearTimeout(es.maxWaitTimer);
     this.clock.clearTimeout(es.notBeforeTimer);
+    this.clock.clearTimeout(es.roundTimer);
     this.entries.delete(es.entry.id);
     this.removeFromOrder(es);
     const e = es.entry;
@@ -562,8 +571,21 @@ export class QueueEngine {
         exhausted.add(e.queueId);
         continue;
       }
-      const picks = pickAgents(q.strategy, { free, tried: es.tried, lastPosition: this.lastPosition.get(q.id) ?? -1, random: this.random });
-      if (picks.length === 0) continue;
+      let picks = pickAgents(q.strategy, { free, tried: es.tried, lastPosition: this.lastPosition.get(q.id) ?? -1, random: this.random });
+      if (picks.length === 0) {
+        // Every free participant was tried in this round: a new round after a pause.
+        const mono = this.clock.monotonic();
+        if (es.roundPauseUntil === 0) {
+          es.roundPauseUntil = mono + ROUND_PAUSE_MS;
+          es.roundTimer = this.clock.setTimeout(() => this.reconcile(), ROUND_PAUSE_MS);
+          continue;
+        }
+        if (mono < es.roundPauseUntil) continue;
+        es.roundPauseUntil = 0;
+        es.tried.clear();
+        picks = pickAgents(q.strategy, { free, tried: es.tried, lastPosition: this.lastPosition.get(q.id) ?? -1, random: this.random });
+        if (picks.length === 0) continue;
+      }
       for (const u of picks) taken.add(u);
       this.startRinging(es, q, picks);
     }
@@ -633,6 +655,7 @@ export class QueueEngine {
     es.connectedMono = this.clock.monotonic();
     this.clock.clearTimeout(es.maxWaitTimer);
     this.clock.clearTimeout(es.notBeforeTimer);
+    this.clock.clearTimeout(es.roundTimer);
     this.removeFromOrder(es);
     const a = this.agent(userId);
     a.connectedEntry = es.entry.id;

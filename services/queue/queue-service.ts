@@ -5,7 +5,7 @@ import type { Database } from '../storage/index.js';
 import type { QueueRepository, Queue, QueueMember } from '../directory/index.js';
 import { TypedEmitter, RelaisError, type Clock, type Logger, type Module, type ModuleHealth, type TimerHandle, errorMessage } from '../shared/index.js';
 import { QueueEngine, type AgentLiveState, type AgentRinger, type EnqueueInput, type Enqueued } from './queue-engine.js';
-import type { QueueConfig, QueueEvent } from './model.js';
+import type { ConditionJudge, QueueConfig, QueueEvent } from './model.js';
 import { lostCallQualifies, nextBusinessTime, nextAttemptAt, sameNumber, isWithheld, neglectable, checkCallbackNumber, type CallbackLink, type LostReason } from './callback-rules.js';
 import { CallbackRepository, QueueCallRepository, QueueEventRepository, type Callback, type CallbackSource, type QueueCallOutcome, type QueueStats, type AgentStats } from './repositories.js';
 
@@ -25,8 +25,10 @@ export interface QueueServiceOptions {
   clock: Clock;
   logger: Logger;
   live: AgentLiveState;
-  ringer: AgentRinger;
-  timeZone?: () => string | undefined;
+  /** Rings participants; replaceable later with useRinger() (the call wiring plugs in once calls are up). */
+  ringer?: AgentRinger;
+  /** Judges opening hours (the site calendar); default the conditions alone in the box's zone. */
+  conditions?: ConditionJudge;
   random?: () => number;
   /** How often a change made by another process (`relais import`) is looked for; 0 = never. */
   pollMs?: number;
@@ -54,6 +56,9 @@ export interface CallbackCreated {
   created: boolean;
 }
 
+/** Until calls are wired: every ring fails at once (the engine pauses between rounds, so this never spins). */
+const NO_RINGER: AgentRinger = { ring: (req) => ({ result: Promise.resolve({ unanswered: req.userIds }), cancel: () => undefined }) };
+
 export class QueueService implements Module {
   readonly name = 'queues';
   readonly observer = new TypedEmitter<{ event: [QueueServiceEvent] }>();
@@ -65,11 +70,12 @@ export class QueueService implements Module {
   private readonly queues: QueueRepository;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly timeZone: () => string | undefined;
+  private readonly conditions: ConditionJudge | undefined;
   private readonly pollMs: number;
   /** callback id → its waiting entry in the engine (virtual queueing). */
   private readonly callbackEntries = new Map<number, string>();
   private pollTimer: TimerHandle | undefined;
+  private ringer: AgentRinger;
   private dataVersion = -1;
   private running = false;
 
@@ -78,13 +84,19 @@ export class QueueService implements Module {
     this.queues = opts.queues;
     this.clock = opts.clock;
     this.log = opts.logger;
-    this.timeZone = opts.timeZone ?? (() => undefined);
+    this.conditions = opts.conditions;
     this.pollMs = opts.pollMs ?? 2_000;
     this.callbacks = new CallbackRepository(opts.db);
     this.calls = new QueueCallRepository(opts.db);
     this.history = new QueueEventRepository(opts.db);
-    this.engine = new QueueEngine({ clock: opts.clock, live: opts.live, ringer: opts.ringer, random: opts.random, timeZone: this.timeZone });
+    this.ringer = opts.ringer ?? NO_RINGER;
+    this.engine = new QueueEngine({ clock: opts.clock, live: opts.live, ringer: { ring: (req) => this.ringer.ring(req) }, random: opts.random, ...(opts.conditions ? { conditions: opts.conditions } : {}) });
     this.engine.observer.on('event', (e) => this.onEngineEvent(e));
+  }
+
+  /** The ringer that puts queue calls through to participants' phones. */
+  useRinger(ringer: AgentRinger): void {
+    this.ringer = ringer;
   }
 
   // ---- module --------------------------------------------------------------------------------------------------
@@ -178,7 +190,7 @@ export class QueueService implements Module {
     }
     const q = queueId === null ? undefined : this.engine.queue(queueId);
     let dueAt = input.dueAt ?? now + (input.delayMinutes ?? 0) * 60_000;
-    if (q && q.lostCallRules.businessHoursOnly) dueAt = nextBusinessTime(dueAt, q.openingHours, this.timeZone());
+    if (q && q.lostCallRules.businessHoursOnly) dueAt = nextBusinessTime(dueAt, q.openingHours, this.conditions);
     const cb = this.callbacks.insert(
       {
         number, dueAt, queueId, originCallId: input.originCallId ?? null, linkType: input.linkType ?? null, source: input.source ?? 'manual', createdBy: input.createdBy ?? null,
@@ -266,7 +278,7 @@ export class QueueService implements Module {
     }
     const q = cur.queueId === null ? undefined : this.engine.queue(cur.queueId);
     const rules = q?.lostCallRules ?? { maxAttempts: 3, retryDelayMinutes: 10, businessHoursOnly: false };
-    const next = nextAttemptAt(attempts, rules, now, q?.openingHours ?? null, this.timeZone());
+    const next = nextAttemptAt(attempts, rules, now, q?.openingHours ?? null, this.conditions);
     if (next === null) {
       const cb = this.callbacks.update(id, { status: 'failed', attempts, lastResult: result }, now);
       this.callbackEvent('callback.failed', cb);

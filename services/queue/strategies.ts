@@ -14,7 +14,7 @@ export interface Candidate {
 export interface PickInput {
   /** Free participants only, in list order. */
   free: readonly Candidate[];
-  /** Participants already rung for this caller without an answer (skipped until every free one was tried). */
+  /** Participants already rung for this caller in this round without an answer (skipped). */
   tried: ReadonlySet<number>;
   /** round_robin memory: the list position of the participant rung last in this queue (-1: none yet). */
   lastPosition: number;
@@ -23,15 +23,14 @@ export interface PickInput {
 }
 
 /**
- * The participants to ring now, or [] when none is free. Every strategy but `simultaneous` rings one participant
- * for the ring time, then the engine asks again with that one in `tried`.
+ * The participants to ring now, or [] when every free one was already tried in this round (the engine then starts a
+ * new round after a pause). Every strategy but `simultaneous` rings one participant for the ring time, then the
+ * engine asks again with that one in `tried`.
  */
 export function pickAgents(strategy: Strategy, input: PickInput): number[] {
-  if (input.free.length === 0) return [];
-  if (strategy === 'simultaneous') return input.free.map((c) => c.userId);
-  let pool = input.free.filter((c) => !input.tried.has(c.userId));
-  // Everyone free was tried once for this caller: a new round.
-  if (pool.length === 0) pool = input.free.slice();
+  const pool = input.tried.size === 0 ? input.free : input.free.filter((c) => !input.tried.has(c.userId));
+  if (pool.length === 0) return [];
+  if (strategy === 'simultaneous') return pool.map((c) => c.userId);
   const one = pickOne(strategy, pool, input);
   return [one.userId];
 }

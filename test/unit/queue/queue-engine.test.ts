@@ -1,7 +1,8 @@
 // The queue engine on an injected clock: strategies, wrap-up, fair order across queues, timeouts, exactly one winner.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pickAgents, type Candidate } from '../../../services/queue/index.js';
+import { pickAgents, ROUND_PAUSE_MS, type Candidate } from '../../../services/queue/index.js';
+import { conditionMatches } from '../../../services/directory/index.js';
 import { queueConfig, setup, flush, seeded } from './fakes.js';
 
 const A = 1, B = 2, C = 3, D = 4;
@@ -27,8 +28,9 @@ test('as listed: from the top of the list each time; after the ring time the nex
   assert.deepEqual(ringer.rung()[3], [C]);
   ringer.current(second.entryId!)!.settle({ unanswered: [C] });
   await flush();
+  assert.equal(ringer.rings.length, 4, 'everyone free was tried: a pause before the next round');
+  clock.advance(ROUND_PAUSE_MS);
   assert.deepEqual(ringer.rung()[4], [A]);
-  clock.advance(1);
 });
 
 test('the engine gives up on a ringer that never answers after ring time + guard, then rings the next', async () => {
@@ -75,11 +77,12 @@ test('wrap-up blocks the next queue call until it has run out', async () => {
   assert.deepEqual(ringer.current(e2.entryId!)!.req.userIds, [B], 'A in wrap-up: B rings');
   ringer.current(e2.entryId!)!.settle({ unanswered: [B] });
   await flush();
-  // Only B is free, and it was tried: a new round rings B again; A still in wrap-up.
+  // Only B is free, and it was tried: after the round pause B rings again; A still in wrap-up.
+  clock.advance(ROUND_PAUSE_MS);
   assert.deepEqual(ringer.current(e2.entryId!)!.req.userIds, [B]);
   ringer.current(e2.entryId!)!.settle({ unanswered: [B] });
   await flush();
-  clock.advance(29_000);
+  clock.advance(29_000 - ROUND_PAUSE_MS);
   assert.equal(engine.agentState(q.id, A), 'wrap_up');
   clock.advance(1_000);
   assert.equal(engine.agentState(q.id, A), 'free', 'wrap-up over');
@@ -254,9 +257,9 @@ test('callers already waiting time out when the last participant logs out', asyn
 test('closed, opening hours and exceptional closure', async () => {
   const q = queueConfig({ members: [A], openingHours: [{ weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'], times: ['08:00-18:00'] }] });
   const { engine, clock } = setup([q]);
-  // ManualClock starts Wed 2026-11-25 09:00 UTC.
+  // ManualClock starts Wed 2026-11-25 09:00 UTC; the site calendar is judged in UTC.
   const tz = 'UTC';
-  const e0 = new (await import('../../../services/queue/index.js')).QueueEngine({ clock, live: { isRegistered: () => true, isInCall: () => false }, ringer: { ring: () => ({ result: new Promise(() => undefined), cancel: () => undefined }) }, timeZone: () => tz });
+  const e0 = new (await import('../../../services/queue/index.js')).QueueEngine({ clock, live: { isRegistered: () => true, isInCall: () => false }, ringer: { ring: () => ({ result: new Promise(() => undefined), cancel: () => undefined }) }, conditions: { matches: (c, at) => conditionMatches(c, at, tz) } });
   e0.configure([q]);
   assert.equal(e0.availability(q.id), 'open');
   assert.equal(e0.availability(q.id, Date.UTC(2026, 10, 25, 19, 0)), 'closed');
@@ -271,12 +274,13 @@ test('closed, opening hours and exceptional closure', async () => {
 
 test('automatic pause after N unanswered rings in a row, with reason no_answer', async () => {
   const q = queueConfig({ members: [A, B], autoPauseAfter: 2 });
-  const { engine, ringer, events } = setup([q]);
+  const { engine, ringer, events, clock } = setup([q]);
   const e = engine.enqueue({ queueId: q.id, caller: '1', callId: 'c1' });
   ringer.current(e.entryId!)!.settle({ unanswered: [A] });
   await flush();
   ringer.current(e.entryId!)!.settle({ unanswered: [B] });
   await flush();
+  clock.advance(ROUND_PAUSE_MS);
   ringer.current(e.entryId!)!.settle({ unanswered: [A] });
   await flush();
   assert.equal(engine.agentState(q.id, A), 'paused');
@@ -352,4 +356,16 @@ test('events: join, ringing, answered, call ended, agent states', async () => {
   engine.entryEnded(e.entryId!);
   const types = events.map((x) => (x.type === 'agent.state' ? `state:${x.state}` : x.type));
   assert.deepEqual(types, ['state:free', 'queue.joined', 'queue.ringing', 'state:ringing', 'queue.answered', 'state:in_call', 'queue.call_ended', 'state:free']);
+});
+
+test('a participant whose phone fails at once is not rung in a tight loop: one ring per round pause', async () => {
+  const q = queueConfig({ members: [A], strategy: 'simultaneous' });
+  const { engine, ringer, clock } = setup([q]);
+  const e = engine.enqueue({ queueId: q.id, caller: '1', callId: 'c1' });
+  for (let i = 0; i < 3; i++) {
+    ringer.current(e.entryId!)!.settle({ unanswered: [A] });
+    await flush();
+    clock.advance(ROUND_PAUSE_MS);
+  }
+  assert.equal(ringer.rings.length, 4);
 });

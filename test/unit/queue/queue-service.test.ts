@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { Store } from '../../../services/storage/index.js';
-import { Directory } from '../../../services/directory/index.js';
+import { Directory, conditionMatches } from '../../../services/directory/index.js';
 import { ManualClock, Logger } from '../../../services/shared/index.js';
 import { QueueService, type QueueServiceEvent } from '../../../services/queue/index.js';
 import { FakeLive, FakeRinger, flush } from './fakes.js';
@@ -17,7 +17,7 @@ function world(file = ':memory:', clock = new ManualClock()) {
 }
 
 function service(w: ReturnType<typeof world>, live = new FakeLive(), ringer = new FakeRinger()) {
-  const svc = new QueueService({ db: w.store.db, queues: w.dir.queues, clock: w.clock, logger: new Logger('silent'), live, ringer, timeZone: () => 'UTC', pollMs: 0 });
+  const svc = new QueueService({ db: w.store.db, queues: w.dir.queues, clock: w.clock, logger: new Logger('silent'), live, ringer, conditions: { matches: (c, at) => conditionMatches(c, at, 'UTC') }, pollMs: 0 });
   const events: QueueServiceEvent[] = [];
   svc.observer.on('event', (e) => events.push(e));
   return { svc, live, ringer, events };
