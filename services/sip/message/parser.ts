@@ -6,8 +6,14 @@ import { isToken, isTokenChar, parseDecimal } from './syntax.js';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const LFLF = Buffer.from('\n\n');
-/** Largest body accepted; anything bigger is not a PBX signalling message. */
-export const MAX_BODY = 1 << 20;
+/**
+ * Largest body accepted (64 KiB: SDP, dialog-info and multipart bodies of a PBX are a few KiB); anything bigger is
+ * not a signalling message, and on TCP it bounds what one connection can make us buffer.
+ */
+export const MAX_BODY = 1 << 16;
+/** Largest header block (start line and headers) and most header lines: 513 Message Too Large beyond. */
+export const MAX_HEADER_BYTES = 1 << 16;
+export const MAX_HEADERS = 256;
 
 function skipLeadingCrlf(buf: Buffer, start: number): number {
   // §7.5: implementations SHOULD ignore any CRLF appearing before the start-line.
@@ -50,6 +56,7 @@ export function parseMessage(buf: Buffer): SipMessage {
     head = buf.toString('utf8', start, e);
     bodyStart = buf.length;
   }
+  if (head.length > MAX_HEADER_BYTES) throw new SipParseError(`header block larger than ${MAX_HEADER_BYTES / 1024} KiB`, 513);
   let eol = head.indexOf('\n');
   if (eol < 0) eol = head.length;
   const msg = parseStartLine(head.slice(0, eol > 0 && head.charCodeAt(eol - 1) === 13 ? eol - 1 : eol));
@@ -68,7 +75,7 @@ export function parseMessage(buf: Buffer): SipMessage {
   else if (contentLength > available) {
     throw new SipParseError(`Content-Length ${contentLength} is larger than the ${available} body bytes received`);
   }
-  if (contentLength > MAX_BODY) throw new SipParseError(`body of ${contentLength} bytes is too large`);
+  if (contentLength > MAX_BODY) throw new SipParseError(`body of ${contentLength} bytes is larger than ${MAX_BODY / 1024} KiB`, 513);
   if (contentLength > 0) msg.body = buf.subarray(bodyStart, bodyStart + contentLength);
   validate(msg);
   return msg;
@@ -142,6 +149,7 @@ function parseHeaderBlock(msg: SipMessage, head: string, pos: number): void {
     while (vs < end && isWsCode(head.charCodeAt(vs))) vs++;
     while (end > vs && isWsCode(head.charCodeAt(end - 1))) end--;
     last = { name: normalizeHeaderName(head.slice(start, ne)), value: head.slice(vs, end) };
+    if (msg.headers.length >= MAX_HEADERS) throw new SipParseError(`more than ${MAX_HEADERS} header lines`, 513);
     msg.headers.push(last);
   }
 }
@@ -196,7 +204,7 @@ export function frameStream(buf: Buffer, offset: number): FrameResult {
   if (start > offset) return { kind: 'keepalive', length: start - offset };
   const end = findHeaderEnd(buf, start);
   if (!end) {
-    if (buf.length - start > 65536) throw new SipParseError('header block larger than 64 KiB');
+    if (buf.length - start > MAX_HEADER_BYTES) throw new SipParseError(`header block larger than ${MAX_HEADER_BYTES / 1024} KiB`, 513);
     return { kind: 'incomplete' };
   }
   const head = buf.toString('latin1', start, end.headEnd);

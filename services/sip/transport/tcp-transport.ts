@@ -11,6 +11,8 @@ interface Connection {
   key: string;
   buf: Buffer;
   source: Source;
+  /** performance.now() when the unfinished message in `buf` began (undefined: nothing pending). */
+  partialSince: number | undefined;
 }
 
 export interface TcpTransportOptions {
@@ -18,6 +20,10 @@ export interface TcpTransportOptions {
   idleMs?: number;
   connectTimeoutMs?: number;
   maxConnections?: number;
+  /** Connections accepted from one address at most (default 256: an office behind one NAT). */
+  maxConnectionsPerAddress?: number;
+  /** A message must be complete within this long of its first byte (default 30 s): no slow-drip hold of buffers. */
+  partialTimeoutMs?: number;
 }
 
 export class TcpTransport implements SipTransport {
@@ -30,6 +36,8 @@ export class TcpTransport implements SipTransport {
   private readonly pending = new Map<string, Promise<Connection>>();
   private accepted = 0;
   private framingErrors = 0;
+  private refused = 0;
+  private readonly perAddress = new Map<string, number>();
   /** The bound port, read once after listen (server.address() is a getsockname() syscall). */
   private boundPort: number | undefined;
 
@@ -43,7 +51,9 @@ export class TcpTransport implements SipTransport {
   listen(sink: TransportSink): Promise<void> {
     this.sink = sink;
     const server = net.createServer((socket) => {
-      if (this.byId.size >= (this.opts.maxConnections ?? 10_000)) {
+      const from = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+      if (this.byId.size >= (this.opts.maxConnections ?? 10_000) || (this.perAddress.get(from) ?? 0) >= (this.opts.maxConnectionsPerAddress ?? 256)) {
+        this.refused++;
         socket.destroy();
         return;
       }
@@ -72,15 +82,19 @@ export class TcpTransport implements SipTransport {
     const port = socket.remotePort ?? 0;
     const id = newId();
     const key = `${address}:${port}`;
-    const conn: Connection = { id, socket, key, buf: Buffer.alloc(0), source: { transport: 'tcp', address, port, connectionId: id } };
+    const conn: Connection = { id, socket, key, buf: Buffer.alloc(0), source: { transport: 'tcp', address, port, connectionId: id }, partialSince: undefined };
     this.byId.set(id, conn);
     this.byKey.set(key, conn);
+    this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
     socket.setNoDelay(true);
     socket.setTimeout(this.opts.idleMs ?? 3_600_000);
     socket.on('timeout', () => socket.destroy());
     socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
     socket.on('error', (err) => this.log.debug('tcp connection error', { peer: key, error: err.message }));
     socket.on('close', () => {
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left <= 0) this.perAddress.delete(address);
+      else this.perAddress.set(address, left);
       this.byId.delete(id);
       if (this.byKey.get(key) === conn) this.byKey.delete(key);
     });
@@ -111,6 +125,23 @@ export class TcpTransport implements SipTransport {
       offset += frame.length;
     }
     conn.buf = offset >= conn.buf.length ? Buffer.alloc(0) : Buffer.from(conn.buf.subarray(offset));
+    // What is buffered is bounded by framing (64 KiB of headers + a 64 KiB body); the time it may stay is bounded
+    // here: an unfinished message gets partialTimeoutMs, then the connection closes.
+    const limit = this.opts.partialTimeoutMs ?? 30_000;
+    if (conn.buf.length === 0) {
+      if (conn.partialSince !== undefined) {
+        conn.partialSince = undefined;
+        conn.socket.setTimeout(this.opts.idleMs ?? 3_600_000);
+      }
+    } else if (conn.partialSince === undefined) {
+      conn.partialSince = performance.now();
+      conn.socket.setTimeout(limit);
+    } else if (performance.now() - conn.partialSince > limit) {
+      this.framingErrors++;
+      this.sink?.onFramingError(`message not complete within ${limit / 1000} s`, conn.buf, conn.source);
+      conn.buf = Buffer.alloc(0);
+      conn.socket.destroy();
+    }
   }
 
   private connect(address: string, port: number): Promise<Connection> {
@@ -164,6 +195,6 @@ export class TcpTransport implements SipTransport {
   }
 
   stats(): Record<string, number> {
-    return { connections: this.byId.size, accepted: this.accepted, framingErrors: this.framingErrors };
+    return { connections: this.byId.size, accepted: this.accepted, refused: this.refused, framingErrors: this.framingErrors };
   }
 }
