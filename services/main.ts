@@ -2,7 +2,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { detectBoard, StatusLeds } from '../board/index.js';
-import { ApiServer, mountRestApi } from './api/index.js';
+import { ApiServer, ApiTokenRepository, FirstRunSetup, PENDING_RESTORE, mountRestApi } from './api/index.js';
+import { AuditLog } from './audit/index.js';
+import { restoreBackup } from './backup/index.js';
+import { EventBus, publishCalls, publishRegistrations, publishTrunks, registrationView, trunkStatusViews } from './events/index.js';
+import { LogRing, SystemMonitor } from './system/index.js';
 import { CallModule } from './call/index.js';
 import { createMediaEngine, type MediaEngine } from './media/index.js';
 import { registerRtpengineBackend } from './media/rtpengine/index.js';
@@ -52,6 +56,10 @@ export class Relais {
   queues: QueueService | undefined;
   /** Status LEDs (Linux LED class on the Pi, simulated elsewhere). */
   board: StatusLeds | undefined;
+  /** Live events for the console (calls, registrations, trunks, config changes, alerts); modules publish here. */
+  readonly bus: EventBus;
+  /** The last log lines (the console's logs page). */
+  readonly logRing = new LogRing();
   private started: Module[] = [];
   private stopping: Promise<void> | undefined;
 
@@ -60,12 +68,25 @@ export class Relais {
     private readonly opts: RelaisOptions = {},
   ) {
     this.clock = opts.clock ?? new SystemClock();
-    this.log = opts.logger ?? new Logger(config.logLevel);
+    this.log = opts.logger ?? new Logger(config.logLevel, {}, this.logRing);
+    this.bus = new EventBus({ clock: this.clock });
   }
 
   async start(): Promise<void> {
     const { config } = this;
     fs.mkdirSync(config.dataDir, { recursive: true });
+    // A backup uploaded through the console is restored here, before the database is opened.
+    const pendingRestore = path.join(config.dataDir, PENDING_RESTORE);
+    if (fs.existsSync(pendingRestore)) {
+      try {
+        const r = await restoreBackup(config.dataDir, pendingRestore);
+        this.log.info('backup restored', { createdAt: r.manifest.createdAt, schema: r.schemaVersion });
+      } catch (err) {
+        this.log.error('the uploaded backup was not restored; the data is unchanged', { error: errorMessage(err) });
+      } finally {
+        fs.rmSync(pendingRestore, { force: true });
+      }
+    }
     const store = Store.open(path.join(config.dataDir, 'relais.db'));
     this.store = store;
     const print = this.opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -142,6 +163,11 @@ export class Relais {
       settings: config.calls,
     });
     this.modules.push(this.calls);
+    publishCalls(this.bus, this.calls.calls.observer, () => this.calls!.calls.active());
+    publishRegistrations(this.bus, this.registrar);
+    publishTrunks(this.bus, this.trunks);
+    const monitor = new SystemMonitor({ clock: this.clock, logger: this.log, bus: this.bus, dataDir: config.dataDir });
+    this.modules.push(monitor);
 
     // Queues: participants' state from the registrar and live calls (asked at each decision), opening hours on the
     // site calendar (zone, holidays, override). Ringing participants is plugged in by the call wiring.
@@ -164,6 +190,9 @@ export class Relais {
     for (const ev of ['call.ringing', 'call.answered', 'call.ended'] as const) this.calls.calls.observer.on(ev, wake);
     this.modules.push(this.queues);
 
+    const setup = new FirstRunSetup(dir.settings, dir.users);
+    const trunks = this.trunks;
+    const registrar = this.registrar;
     this.api = new ApiServer({
       bind: config.bind,
       port: config.httpPort,
@@ -183,12 +212,30 @@ export class Relais {
       sipBans: banRepo,
       queueService: this.queues,
       queues: dir.queues,
+      console: {
+        bus: this.bus,
+        audit: new AuditLog(store.db, this.clock),
+        tokens: new ApiTokenRepository(store.db, this.clock),
+        setup,
+        settings: dir.settings,
+        trunks: dir.trunks,
+        trunkStatus: () => trunkStatusViews(trunks),
+        reloadTrunks: () => trunks.reload(),
+        registrations: (id) => registrar.contactsOf(id).map((b) => {
+          const v = registrationView(b);
+          return { address: v.address, userAgent: v.userAgent, expiresAt: v.expiresAt };
+        }),
+        credentialsChanged: () => registrar.invalidateAccounts(),
+        health: () => monitor.samples(),
+        logTail: (n) => this.logRing.tail(n),
+        version: relaisVersion(),
+        startedAt: this.clock.now(),
+      },
     });
     this.modules.push(this.api);
 
     // LEDs only observe: a snapshot read once a second (health of the other modules, phones, calls).
     const calls = this.calls;
-    const registrar = this.registrar;
     this.board = new StatusLeds(detectBoard(), this.clock, () => {
       const { board: _leds, ...modules } = this.health();
       const activity = calls.activity();
@@ -220,6 +267,8 @@ export class Relais {
       dataDir: config.dataDir,
     });
     print(`Console: ${consoleUrl(config.bind, this.api.port())}`);
+    const token = setup.setupToken();
+    if (token) print(`First-run setup (choose the admin password in the browser): ${consoleUrl(config.bind, this.api.port()).replace(/\/$/, '')}/setup?token=${token}`);
   }
 
   health(): Record<string, ModuleHealth> {
@@ -252,4 +301,16 @@ function* usersInCalls(calls: readonly CallInfo[]): Iterable<number> {
     if (typeof c.caller.userId === 'number') yield c.caller.userId;
     if (typeof c.callee.userId === 'number') yield c.callee.userId;
   }
+}
+
+/** The version in package.json (the firmware's version). */
+function relaisVersion(): string {
+  for (const p of ['../package.json', '../../package.json']) {
+    try {
+      return (JSON.parse(fs.readFileSync(new URL(p, import.meta.url), 'utf8')) as { version: string }).version;
+    } catch {
+      /* try the next place */
+    }
+  }
+  return 'unknown';
 }

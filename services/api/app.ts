@@ -1,8 +1,13 @@
 // The HTTP API (koa): JSON error middleware, /healthz, and the routes each module registers.
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { RelaisError, overallStatus, type Logger, type Module, type ModuleHealth } from '../shared/index.js';
+import { serveConsole } from './static.js';
+
+/** Takes over an HTTP Upgrade request (WebSocket) for one path. */
+export type UpgradeHandler = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 export interface ApiOptions {
   bind: string;
@@ -10,6 +15,8 @@ export interface ApiOptions {
   logger: Logger;
   /** Health of every module, read at request time. */
   health: () => Record<string, ModuleHealth>;
+  /** The built web console served at "/" (default web-ui/dist of this checkout); false serves none. */
+  webRoot?: string | false;
 }
 
 export class ApiServer implements Module {
@@ -17,6 +24,7 @@ export class ApiServer implements Module {
   readonly app = new Koa();
   readonly router = new Router();
   private server: http.Server | undefined;
+  private readonly upgrades = new Map<string, UpgradeHandler>();
   private readonly log: Logger;
 
   constructor(private readonly opts: ApiOptions) {
@@ -49,6 +57,11 @@ export class ApiServer implements Module {
     });
   }
 
+  /** Routes HTTP Upgrade requests for `pathname` (e.g. /api/events) to a handler; others are refused. */
+  onUpgrade(pathname: string, handler: UpgradeHandler): void {
+    this.upgrades.set(pathname, handler);
+  }
+
   async start(): Promise<void> {
     // Whatever no route answered (unknown path, wrong method) still gets a JSON error a client can read.
     this.app.use(async (ctx, next) => {
@@ -64,7 +77,17 @@ export class ApiServer implements Module {
       ctx.status = status;
     });
     this.app.use(this.router.routes()).use(this.router.allowedMethods());
+    if (this.opts.webRoot !== false) this.app.use(this.opts.webRoot === undefined ? serveConsole() : serveConsole(this.opts.webRoot));
     const server = http.createServer(this.app.callback());
+    server.on('upgrade', (req, socket, head) => {
+      const pathname = new URL(req.url ?? '/', 'http://relais').pathname;
+      const handler = this.upgrades.get(pathname);
+      if (!handler) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      handler(req, socket, head);
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.opts.port, this.opts.bind, () => {

@@ -1,16 +1,25 @@
 // API authentication: login sessions (random token as cookie or bearer), HTTP Basic for scripts, rights, login throttling.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
 import { RelaisError, type Clock, type Logger } from '../shared/index.js';
 import type { Right, User, UserRepository } from '../directory/index.js';
+import { API_TOKEN_PREFIX, type ApiTokenRepository } from './api-tokens.js';
 
 export const SESSION_COOKIE = 'relais_session';
+/** Header a console page sends with every change, carrying its session's CSRF token (synchronizer token pattern). */
+export const CSRF_HEADER = 'x-csrf-token';
+
+/** How the caller proved who he is. */
+export type AuthVia = 'cookie' | 'bearer' | 'token' | 'basic';
 
 /** What a route knows about the caller once authenticated. */
 export interface ApiState {
   user?: User;
   /** The session token when the caller came with one (cookie or bearer), for logout. */
   sessionToken?: string;
+  via?: AuthVia;
+  /** Set by a route for the audit log: what was changed, beyond method and path. */
+  audit?: { action?: string; resource?: string; target?: string | number | null; detail?: Record<string, unknown>; user?: User };
 }
 
 export type ApiContext = Koa.ParameterizedContext<ApiState>;
@@ -20,6 +29,8 @@ export interface Session {
   userId: number;
   createdAt: number;
   lastSeenAt: number;
+  /** Sent back in the X-CSRF-Token header by console pages for every change made with the cookie. */
+  csrf: string;
 }
 
 export interface SessionLimits {
@@ -37,6 +48,7 @@ export interface SessionLimits {
  */
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
+  private readonly endListeners = new Set<(s: Session) => void>();
   readonly limits: SessionLimits;
 
   constructor(
@@ -55,7 +67,7 @@ export class SessionStore {
       this.sessions.delete(oldest);
     }
     // 32 random bytes: guessing is hopeless, so lookups need not be constant-time.
-    const s: Session = { token: randomBytes(32).toString('base64url'), userId, createdAt: now, lastSeenAt: now };
+    const s: Session = { token: randomBytes(32).toString('base64url'), userId, createdAt: now, lastSeenAt: now, csrf: randomBytes(24).toString('base64url') };
     this.sessions.set(s.token, s);
     return s;
   }
@@ -80,7 +92,40 @@ export class SessionStore {
   }
 
   delete(token: string): boolean {
-    return this.sessions.delete(token);
+    const s = this.sessions.get(token);
+    if (!s) return false;
+    this.sessions.delete(token);
+    this.ended(s);
+    return true;
+  }
+
+  /** Called when a session is ended on purpose (logout, logout everywhere): its event sockets close at once. */
+  onEnd(listener: (s: Session) => void): () => void {
+    this.endListeners.add(listener);
+    return () => this.endListeners.delete(listener);
+  }
+
+  private ended(s: Session): void {
+    for (const l of this.endListeners) l(s);
+  }
+
+  /** Whether a session is still open, without counting this as a use (the event socket's periodic check). */
+  isLive(token: string): boolean {
+    const s = this.sessions.get(token);
+    return s !== undefined && !this.expired(s, this.clock.now());
+  }
+
+  /** Ends every session of a user but `except` (logout everywhere); how many ended. */
+  deleteForUser(userId: number, except?: string): number {
+    let n = 0;
+    for (const [token, s] of this.sessions) {
+      if (s.userId === userId && token !== except) {
+        this.sessions.delete(token);
+        this.ended(s);
+        n++;
+      }
+    }
+    return n;
   }
 
   size(): number {
@@ -159,6 +204,8 @@ export interface AuthOptions {
   basicCacheMs?: number;
   /** Logins, failures and throttling are logged (the technician's trail of who got in and who tried). */
   logger?: Logger;
+  /** API tokens (Bearer rls_…) for scripts. */
+  tokens?: ApiTokenRepository;
 }
 
 /** Resolves who is calling (session cookie, bearer token or HTTP Basic) and checks rights. */
@@ -168,6 +215,10 @@ export class Authenticator {
   private readonly basicCache = new Map<string, { userId: number; until: number }>();
   private readonly basicCacheMs: number;
   private readonly basicPending = new Map<string, Promise<User>>();
+
+  get users(): UserRepository {
+    return this.opts.users;
+  }
 
   constructor(private readonly opts: AuthOptions) {
     this.sessions = new SessionStore(opts.clock, opts.sessions);
@@ -218,8 +269,23 @@ export class Authenticator {
     };
   }
 
+  /** Koa middleware: 403 unless the authenticated user is an administrator. */
+  requireAdmin(): Koa.Middleware<ApiState> {
+    return async (ctx, next) => {
+      const user = ctx.state.user ?? (await this.authenticate(ctx));
+      ctx.state.user = user;
+      if (user.role !== 'admin') throw new RelaisError('auth.forbidden', `user "${user.username}" is not an administrator`, { status: 403 });
+      await next();
+    };
+  }
+
   hasRight(user: User, right: Right): boolean {
     return this.opts.users.hasRight(user, right);
+  }
+
+  /** Who is calling (the same checks as required(), for requests outside the router such as the event socket). */
+  identify(ctx: ApiContext): Promise<User> {
+    return this.authenticate(ctx);
   }
 
   private async authenticate(ctx: ApiContext): Promise<User> {
@@ -228,10 +294,17 @@ export class Authenticator {
     if (header) {
       const m = /^(\S+)\s+(\S+)\s*$/.exec(header);
       const scheme = m?.[1]?.toLowerCase();
-      if (scheme === 'bearer') {
-        userId = this.fromSession(ctx, m![2]!);
+      if (scheme === 'bearer' && m![2]!.startsWith(API_TOKEN_PREFIX)) {
+        const token = this.opts.tokens?.verify(m![2]!);
+        if (!token) throw unauthorized(ctx, 'the API token is unknown, expired or was revoked');
+        ctx.state.via = 'token';
+        userId = token.userId;
+      } else if (scheme === 'bearer') {
+        ctx.state.via = 'bearer';
+        userId = this.fromSession(ctx, m![2]!).userId;
       } else if (scheme === 'basic') {
         checkOrigin(ctx); // browsers replay remembered Basic credentials on other sites' requests
+        ctx.state.via = 'basic';
         userId = await this.fromBasic(ctx, m![2]!);
       } else {
         throw unauthorized(ctx, 'the Authorization header must be "Bearer <token>" or "Basic <base64 user:password>"');
@@ -240,7 +313,10 @@ export class Authenticator {
       const token = ctx.cookies.get(SESSION_COOKIE);
       if (!token) throw unauthorized(ctx, 'log in first: POST /api/session, or send HTTP Basic credentials');
       checkOrigin(ctx);
-      userId = this.fromSession(ctx, token);
+      const session = this.fromSession(ctx, token);
+      checkCsrf(ctx, session);
+      ctx.state.via = 'cookie';
+      userId = session.userId;
     }
     // Read the user on every request: a changed role or a deleted user takes effect at once.
     const user = this.opts.users.get(userId);
@@ -248,11 +324,11 @@ export class Authenticator {
     return user;
   }
 
-  private fromSession(ctx: ApiContext, token: string): number {
+  private fromSession(ctx: ApiContext, token: string): Session {
     const s = this.sessions.get(token);
     if (!s) throw unauthorized(ctx, 'the session has expired or was logged out; log in again');
     ctx.state.sessionToken = token;
-    return s.userId;
+    return s;
   }
 
   private async fromBasic(ctx: ApiContext, b64: string): Promise<number> {
@@ -310,6 +386,24 @@ function checkOrigin(ctx: ApiContext): void {
     throw new RelaisError('auth.cross_origin', `a request from ${origin} may not change this appliance; use the console at ${ctx.protocol}://${ctx.host}`, {
       status: 403,
     });
+  }
+}
+
+/** Methods that change nothing (RFC 9110 §9.2.1): the only ones a cookie alone may make. */
+export function isSafeMethod(method: string): boolean {
+  return method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
+}
+
+/**
+ * Cross-site request forgery, second line after SameSite=Strict: a change made with the session cookie must carry
+ * the session's own token in X-CSRF-Token, which only a page of this appliance can read (GET /api/session).
+ */
+function checkCsrf(ctx: ApiContext, session: Session): void {
+  if (isSafeMethod(ctx.method)) return;
+  const sent = Buffer.from(ctx.get(CSRF_HEADER));
+  const expected = Buffer.from(session.csrf);
+  if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) {
+    throw new RelaisError('auth.csrf', `a change made with the session cookie needs the ${CSRF_HEADER} header from GET /api/session`, { status: 403, field: CSRF_HEADER });
   }
 }
 

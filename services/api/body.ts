@@ -78,7 +78,7 @@ type FieldType = 'string' | 'boolean' | 'number';
 type Spec = Record<string, { type: FieldType; required?: boolean; maxLength?: number }>;
 type Typed<S extends Spec> = { [K in keyof S]?: S[K]['type'] extends 'string' ? string : S[K]['type'] extends 'boolean' ? boolean : number };
 
-/** Checks a JSON object against a field list: unknown fields, missing ones and wrong types are 400s naming the field. */
+/** Checks a JSON object against a field list (older routes; new ones use zod schemas through validate.ts): unknown fields, missing ones and wrong types are 400s naming the field. */
 export function fields<S extends Spec>(body: JsonObject, spec: S): Typed<S> {
   for (const k of Object.keys(body)) {
     if (!Object.hasOwn(spec, k)) throw new RelaisError('api.field_unknown', `unknown field "${k}"; expected ${Object.keys(spec).join(', ')}`, { field: k });

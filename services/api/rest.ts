@@ -1,20 +1,51 @@
-// The REST surface under /api: authentication first, then one router file per resource.
+// The REST surface under /api: authentication first, then one router file per resource; the event socket; the audit trail.
 import Router from '@koa/router';
+import type { AuditLog } from '../audit/index.js';
 import type { CallModule } from '../call/index.js';
-import type { ExtensionRepository, NumberRepository, QueueRepository, UserRepository } from '../directory/index.js';
+import type { ExtensionRepository, NumberRepository, QueueRepository, SettingsRepository, TrunkRepository, UserRepository } from '../directory/index.js';
 import type { QueueService } from '../queue/index.js';
+import type { EventBus, TrunkStatusView } from '../events/index.js';
 import type { SoundLibrary } from '../media/sounds/index.js';
 import type { Clock, Logger } from '../shared/index.js';
 import type { AuthGuard, BanRepository } from '../sip/index.js';
+import type { HealthSample } from '../system/index.js';
 import type { ApiServer } from './app.js';
+import type { ApiTokenRepository } from './api-tokens.js';
+import { auditTrail } from './audit-trail.js';
 import { Authenticator, type ApiState, type SessionLimits } from './auth.js';
+import { EVENTS_PATH, EventSocketServer } from './events-socket.js';
+import { auditRoutes } from './routes/audit.js';
 import { callRoutes } from './routes/calls.js';
 import { callbackRoutes } from './routes/callbacks.js';
 import { queueRoutes } from './routes/queues.js';
+import { extensionRoutes } from './routes/extensions.js';
 import { sessionRoutes } from './routes/session.js';
+import { settingsRoutes } from './routes/settings.js';
 import { sipBanRoutes } from './routes/sip-bans.js';
 import { soundRoutes } from './routes/sounds.js';
+import { systemRoutes } from './routes/system.js';
+import { trunkRoutes } from './routes/trunks.js';
+import { userRoutes } from './routes/users.js';
 import { voicemailRoutes } from './routes/voicemails.js';
+import type { FirstRunSetup } from './setup.js';
+
+/** What the console's own resources need (users, extensions, settings, system, trunks, events, audit). */
+export interface ConsoleDeps {
+  bus: EventBus;
+  audit: AuditLog;
+  tokens: ApiTokenRepository;
+  setup: FirstRunSetup;
+  settings: SettingsRepository;
+  trunks: TrunkRepository;
+  trunkStatus: () => TrunkStatusView[];
+  reloadTrunks: () => Promise<void>;
+  registrations: (extensionId: number) => { address: string; userAgent: string | null; expiresAt: number }[];
+  credentialsChanged: () => void;
+  health: () => HealthSample[];
+  logTail: (lines: number) => string[];
+  version: string;
+  startedAt: number;
+}
 
 export interface RestApiDeps {
   users: UserRepository;
@@ -35,19 +66,30 @@ export interface RestApiDeps {
   /** Queues and callbacks (/api/queues, /api/callbacks). */
   queueService?: QueueService;
   queues?: QueueRepository;
+  console?: ConsoleDeps;
+}
+
+export interface RestApi {
+  auth: Authenticator;
+  events: EventSocketServer | undefined;
+  /** The router of /api, for modules that add their own resources (routes/<resource>.ts). */
+  router: Router<ApiState>;
 }
 
 /** Registers /api/* on the server's router (before it starts); returns the authenticator (sessions, throttle). */
-export function mountRestApi(api: ApiServer, deps: RestApiDeps): Authenticator {
+export function mountRestApi(api: ApiServer, deps: RestApiDeps): RestApi {
+  const c = deps.console;
   const auth = new Authenticator({
     users: deps.users,
     clock: deps.clock,
     logger: deps.logger.child({ module: 'api' }),
     ...(deps.sessions ? { sessions: deps.sessions } : {}),
     ...(deps.maxFailedLogins !== undefined ? { maxFailedLogins: deps.maxFailedLogins } : {}),
+    ...(c ? { tokens: c.tokens } : {}),
   });
+  if (c) api.app.use(auditTrail(c.audit, c.bus, deps.logger));
   const router = new Router<ApiState>({ prefix: '/api' });
-  sessionRoutes(router, auth);
+  sessionRoutes(router, { auth, setup: c?.setup, tokens: c?.tokens });
   callRoutes(router, auth, deps.calls, deps.dataDir);
   voicemailRoutes(router, { auth, calls: deps.calls, extensions: deps.extensions, numbers: deps.numbers, dataDir: deps.dataDir, logger: deps.logger });
   soundRoutes(router, { auth, library: deps.sounds, ...(deps.maxUploadBytes !== undefined ? { maxUploadBytes: deps.maxUploadBytes } : {}) });
@@ -56,6 +98,21 @@ export function mountRestApi(api: ApiServer, deps: RestApiDeps): Authenticator {
     queueRoutes(router, { auth, service: deps.queueService, queues: deps.queues, users: deps.users, clock: deps.clock });
     callbackRoutes(router, { auth, service: deps.queueService, queues: deps.queues });
   }
+  let events: EventSocketServer | undefined;
+  if (c) {
+    const endAccess = (userId: number): void => {
+      auth.sessions.deleteForUser(userId);
+      c.tokens.deleteForUser(userId);
+    };
+    userRoutes(router, { auth, users: deps.users, endAccess });
+    extensionRoutes(router, { auth, extensions: deps.extensions, users: deps.users, registrations: c.registrations, credentialsChanged: c.credentialsChanged });
+    settingsRoutes(router, auth, c.settings);
+    systemRoutes(router, { auth, dataDir: deps.dataDir, version: c.version, startedAt: c.startedAt, now: () => deps.clock.now(), health: c.health, logTail: c.logTail });
+    trunkRoutes(router, { auth, trunks: c.trunks, status: c.trunkStatus, reload: c.reloadTrunks });
+    auditRoutes(router, auth, c.audit);
+    events = new EventSocketServer({ bus: c.bus, auth, users: deps.users, app: api.app, clock: deps.clock, logger: deps.logger });
+    api.onUpgrade(EVENTS_PATH, events.handleUpgrade);
+  }
   api.router.use(router.routes(), router.allowedMethods());
-  return auth;
+  return { auth, events, router };
 }

@@ -89,6 +89,8 @@ export function bootstrapSite(store: Store, config: Pick<Config, 'domain' | 'sit
     if (config.adminPassword === undefined) {
       result.generatedAdminPassword = password;
       print(`First-run admin password for user "${FIRST_ADMIN}": ${password}`);
+      // Until someone chooses a password, the console offers first-run setup (with the token printed at start).
+      directory.settings.setJson('console.setup_pending', FIRST_ADMIN);
     } else opts.log.info('first-run admin created with RELAIS_ADMIN_PASSWORD', { user: FIRST_ADMIN });
   }
   return result;

@@ -64,7 +64,10 @@ test('login: session token as HttpOnly cookie and in the body, bearer works, log
   assert.ok((me.json.expiresAt as number) > Date.now());
   assert.equal((await call(`${url}/calls`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
 
-  const out = await fetch(`${url}/session`, { method: 'DELETE', headers: { cookie: cookieHeader } });
+  // A change made with the cookie needs the session's CSRF token (docs/api.md).
+  assertError(await call(`${url}/session`, { method: 'DELETE', headers: { cookie: cookieHeader } }), 403, 'auth.csrf');
+  assert.equal(me.json.csrfToken, ok.json.csrfToken);
+  const out = await fetch(`${url}/session`, { method: 'DELETE', headers: { cookie: cookieHeader, 'x-csrf-token': ok.json.csrfToken as string } });
   assert.equal(out.status, 204);
   assertError(await call(`${url}/session`, { headers: { cookie: cookieHeader } }), 401, 'auth.required');
   assertError(await call(`${url}/calls`, { headers: { authorization: `Bearer ${token}` } }), 401, 'auth.required');

@@ -6,7 +6,9 @@ import type { CallModule, VoicemailRecord } from '../../call/index.js';
 import type { Extension, ExtensionRepository, InboundNumber, NumberRepository, User } from '../../directory/index.js';
 import { RelaisError, type Logger } from '../../shared/index.js';
 import type { ApiContext, ApiState, Authenticator } from '../auth.js';
-import { boolParam, fields, idParam, queryParams, readJsonObject } from '../body.js';
+import { z } from 'zod';
+import { boolParam, idParam, queryParams } from '../body.js';
+import { readInput } from '../validate.js';
 import { sendWav } from '../files.js';
 
 export interface VoicemailRouteDeps {
@@ -118,7 +120,7 @@ export function voicemailRoutes(router: Router<ApiState>, deps: VoicemailRouteDe
   router.patch('/voicemails/:id', auth.required(), async (ctx) => {
     queryParams(ctx, []);
     const { v, box } = find(ctx);
-    const body = fields(await readJsonObject(ctx), { heard: { type: 'boolean', required: true } });
+    const body = await readInput(ctx, z.strictObject({ heard: z.boolean() }));
     if (body.heard) repo.markOld(v.id);
     else repo.markNew(v.id);
     publish(box);

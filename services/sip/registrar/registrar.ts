@@ -217,6 +217,13 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
     return this.lookup(extensionNumber).length > 0;
   }
 
+  /** Every live binding (the console's list of registered phones). */
+  allBindings(): Binding[] {
+    const out: Binding[] = [];
+    for (const id of this.store.extensionIds()) out.push(...this.store.get(id));
+    return out;
+  }
+
   /** Number of live bindings (for the "phones registered" LED and the dashboard). */
   bindingCount(): number {
     return this.store.count();

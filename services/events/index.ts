@@ -1,0 +1,16 @@
+// Live events: the typed bus modules publish on, and the publishers of calls, registrations and trunks.
+export {
+  EventBus,
+  EVENT_AUDIENCE,
+  type EventBusOptions,
+  type EventListener,
+  type RelaisEvent,
+  type RelaisEventMap,
+  type RelaisEventType,
+  type SnapshotSource,
+  type CallView,
+  type CallPartyView,
+  type RegistrationView,
+  type TrunkStatusView,
+} from './event-bus.js';
+export { publishCalls, publishRegistrations, publishTrunks, callView, registrationView, trunkStatusViews, type RegistrationSource, type TrunkStatusSource } from './sources.js';

@@ -1,0 +1,129 @@
+// System health for the dashboard (CPU, memory, temperature, disk, uptime via systeminformation), sampled on a timer
+// into a short history for the charts; crossing a threshold raises a system alert on the event bus.
+import os from 'node:os';
+import si from 'systeminformation';
+import type { EventBus } from '../events/index.js';
+import { errorMessage, type Clock, type Logger, type Module, type ModuleHealth, type TimerHandle } from '../shared/index.js';
+
+export interface HealthSample {
+  at: number;
+  /** CPU busy, percent of all cores. */
+  cpu: number;
+  memUsed: number;
+  memTotal: number;
+  /** Main CPU temperature in °C, null when the board does not tell. */
+  temperature: number | null;
+  /** The data directory's file system. */
+  diskUsed: number;
+  diskTotal: number;
+  uptimeS: number;
+}
+
+export interface SystemMonitorOptions {
+  clock: Clock;
+  logger: Logger;
+  bus?: EventBus | undefined;
+  dataDir: string;
+  /** Sampling period (default 5 s); the history keeps `historySize` samples (default 120: ten minutes). */
+  periodMs?: number;
+  historySize?: number;
+}
+
+const DISK_ALERT = 0.9;
+const TEMP_ALERT = 80;
+
+export class SystemMonitor implements Module {
+  readonly name = 'system';
+  private readonly history: HealthSample[] = [];
+  private timer: TimerHandle | undefined;
+  private running = false;
+  private disk = { used: 0, total: 0, at: -Infinity };
+  private alerts = new Set<string>();
+  private readonly log: Logger;
+
+  constructor(private readonly opts: SystemMonitorOptions) {
+    this.log = opts.logger.child({ module: 'system' });
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    this.opts.bus?.addSnapshotSource({ key: 'system', audience: null, read: () => this.samples() });
+    void this.tick();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.opts.clock.clearTimeout(this.timer);
+  }
+
+  health(): ModuleHealth {
+    return { status: this.running ? 'ok' : 'down' };
+  }
+
+  samples(): HealthSample[] {
+    return [...this.history];
+  }
+
+  latest(): HealthSample | undefined {
+    return this.history.at(-1);
+  }
+
+  /** Takes one sample now (the timer does it every period). */
+  async sample(): Promise<HealthSample> {
+    const now = this.opts.clock.now();
+    const [load, mem, temp] = await Promise.all([si.currentLoad(), si.mem(), si.cpuTemperature().catch(() => ({ main: null }))]);
+    // The disk changes slowly and `df` costs a process: once a minute.
+    if (now - this.disk.at > 60_000) {
+      try {
+        const fss = await si.fsSize();
+        const mine = fss
+          .filter((f) => this.opts.dataDir.startsWith(f.mount))
+          .sort((a, b) => b.mount.length - a.mount.length)[0] ?? fss[0];
+        this.disk = { used: mine?.used ?? 0, total: mine?.size ?? 0, at: now };
+      } catch (err) {
+        this.log.debug('disk size not read', { error: errorMessage(err) });
+        this.disk.at = now;
+      }
+    }
+    const temperature = typeof temp.main === 'number' && Number.isFinite(temp.main) && temp.main > 0 ? Math.round(temp.main * 10) / 10 : null;
+    const s: HealthSample = {
+      at: now,
+      cpu: Math.round((load.currentLoad || 0) * 10) / 10,
+      memUsed: mem.active,
+      memTotal: mem.total,
+      temperature,
+      diskUsed: this.disk.used,
+      diskTotal: this.disk.total,
+      uptimeS: Math.round(os.uptime()),
+    };
+    this.history.push(s);
+    if (this.history.length > (this.opts.historySize ?? 120)) this.history.shift();
+    this.checkAlerts(s);
+    return s;
+  }
+
+  private async tick(): Promise<void> {
+    if (!this.running) return;
+    try {
+      const s = await this.sample();
+      this.opts.bus?.publish('system.health', s);
+    } catch (err) {
+      this.log.warn('system health not sampled', { error: errorMessage(err) });
+    }
+    if (this.running) this.timer = this.opts.clock.setTimeout(() => void this.tick(), this.opts.periodMs ?? 5000);
+  }
+
+  private checkAlerts(s: HealthSample): void {
+    this.alert('disk.full', s.diskTotal > 0 && s.diskUsed / s.diskTotal > DISK_ALERT, 'critical', `the disk is ${Math.round((100 * s.diskUsed) / s.diskTotal)} % full: recordings and voicemail may stop being saved`);
+    this.alert('temperature.high', s.temperature !== null && s.temperature > TEMP_ALERT, 'warning', `the processor is at ${s.temperature} °C: check the box's ventilation`);
+  }
+
+  /** Raises an alert once when its condition starts, again only after it cleared. */
+  private alert(code: string, on: boolean, level: 'warning' | 'critical', message: string): void {
+    if (on && !this.alerts.has(code)) {
+      this.alerts.add(code);
+      this.log.warn('system alert', { code, message });
+      this.opts.bus?.publish('system.alert', { level, code, message });
+    } else if (!on) this.alerts.delete(code);
+  }
+}
