@@ -11,6 +11,7 @@ import { CallModule } from './call/index.js';
 import { createMediaEngine, type MediaEngine } from './media/index.js';
 import { registerRtpengineBackend } from './media/rtpengine/index.js';
 import { PromptLibrary, SoundLibrary } from './media/sounds/index.js';
+import { ProvisioningModule, ProvisioningService } from './provisioning/index.js';
 import { AuthGuard, BanKeeper, BanRepository, FloodControl, PresenceServer, Registrar, SipStack, TrunkService } from './sip/index.js';
 import { Store } from './storage/index.js';
 import { QueueService, LiveAgents } from './queue/index.js';
@@ -19,6 +20,7 @@ import type { CallInfo } from './call/index.js';
 import type { Directory } from './directory/index.js';
 import { bootstrapSite, consoleUrl } from './site/index.js';
 import {
+  BoxCertificate,
   SystemClock,
   Logger,
   errorMessage,
@@ -60,6 +62,11 @@ export class Relais {
   readonly bus: EventBus;
   /** The last log lines (the console's logs page). */
   readonly logRing = new LogRing();
+  /** Desk-phone provisioning: inventory, config files, TFTP, SIP plug-and-play, check-sync. */
+  provisioning: ProvisioningService | undefined;
+  provisioningModule: ProvisioningModule | undefined;
+  /** The box's TLS certificate (HTTPS console and provisioning; later SIP TLS). */
+  certificate: BoxCertificate | undefined;
   private started: Module[] = [];
   private stopping: Promise<void> | undefined;
 
@@ -193,12 +200,40 @@ export class Relais {
     const setup = new FirstRunSetup(dir.settings, dir.users);
     const trunks = this.trunks;
     const registrar = this.registrar;
+    this.certificate = new BoxCertificate({ dir: path.join(config.dataDir, 'tls'), commonName: config.domain });
+    const certificate = this.certificate;
     this.api = new ApiServer({
       bind: config.bind,
       port: config.httpPort,
       logger: this.log,
       health: () => this.health(),
+      ...(config.httpsPort !== undefined ? { https: { port: config.httpsPort, certificate } } : {}),
     });
+    const api = this.api;
+    this.provisioning = new ProvisioningService({
+      db: store.db,
+      directory: dir,
+      clock: this.clock,
+      logger: this.log,
+      domain: config.domain,
+      dataDir: config.dataDir,
+      sipPort: config.sipPort,
+      advertisedHost: () => sip.transport.advertisedAddress,
+      ports: () => ({ http: api.port(), https: api.httpsPort() }),
+      registrations: (id) => registrar.contactsOf(id).map((b) => ({ address: b.source.address, port: b.source.port, userAgent: b.userAgent, expiresAt: b.expiresAt })),
+    });
+    this.provisioningModule = new ProvisioningModule({
+      service: this.provisioning,
+      sip,
+      registrar,
+      presence: this.presence,
+      bind: config.bind,
+      sipPort: config.sipPort,
+      tftpPort: config.tftpPort,
+      clock: this.clock,
+      logger: this.log,
+    });
+    this.modules.push(this.provisioningModule);
     mountRestApi(this.api, {
       users: dir.users,
       extensions: dir.extensions,
@@ -231,6 +266,8 @@ export class Relais {
         version: relaisVersion(),
         startedAt: this.clock.now(),
       },
+      provisioning: { service: this.provisioning, module: this.provisioningModule, realm: config.domain },
+      certificate,
     });
     this.modules.push(this.api);
 

@@ -1,9 +1,10 @@
 // The HTTP API (koa): JSON error middleware, /healthz, and the routes each module registers.
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
+import https from 'node:https';
 import Koa from 'koa';
 import Router from '@koa/router';
-import { RelaisError, overallStatus, type Logger, type Module, type ModuleHealth } from '../shared/index.js';
+import { RelaisError, errorMessage, overallStatus, type BoxCertificate, type Logger, type Module, type ModuleHealth } from '../shared/index.js';
 import { serveConsole } from './static.js';
 
 /** Takes over an HTTP Upgrade request (WebSocket) for one path. */
@@ -17,6 +18,8 @@ export interface ApiOptions {
   health: () => Record<string, ModuleHealth>;
   /** The built web console served at "/" (default web-ui/dist of this checkout); false serves none. */
   webRoot?: string | false;
+  /** The same app over HTTPS with the box's certificate (made at first start); port 0 = any free port. */
+  https?: { port: number; certificate: BoxCertificate };
 }
 
 export class ApiServer implements Module {
@@ -25,6 +28,18 @@ export class ApiServer implements Module {
   readonly router = new Router();
   private server: http.Server | undefined;
   private readonly upgrades = new Map<string, UpgradeHandler>();
+  private readonly upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const pathname = new URL(req.url ?? '/', 'http://relais').pathname;
+    const handler = this.upgrades.get(pathname);
+    if (!handler) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    handler(req, socket, head);
+  };
+  private httpsServer: https.Server | undefined;
+  /** Why HTTPS is not served (certificate or port trouble): the console still works over HTTP. */
+  private httpsError: string | undefined;
   private readonly log: Logger;
 
   constructor(private readonly opts: ApiOptions) {
@@ -79,15 +94,7 @@ export class ApiServer implements Module {
     this.app.use(this.router.routes()).use(this.router.allowedMethods());
     if (this.opts.webRoot !== false) this.app.use(this.opts.webRoot === undefined ? serveConsole() : serveConsole(this.opts.webRoot));
     const server = http.createServer(this.app.callback());
-    server.on('upgrade', (req, socket, head) => {
-      const pathname = new URL(req.url ?? '/', 'http://relais').pathname;
-      const handler = this.upgrades.get(pathname);
-      if (!handler) {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-        return;
-      }
-      handler(req, socket, head);
-    });
+    server.on('upgrade', this.upgrade);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.opts.port, this.opts.bind, () => {
@@ -97,6 +104,43 @@ export class ApiServer implements Module {
     });
     this.server = server;
     this.log.info('console listening', { bind: this.opts.bind, port: this.port() });
+    if (this.opts.https) await this.startHttps(this.opts.https);
+  }
+
+  private async startHttps(o: { port: number; certificate: BoxCertificate }): Promise<void> {
+    try {
+      await o.certificate.ensure();
+      const server = https.createServer(o.certificate.pem(), this.app.callback());
+      // The console's WebSocket over wss:// like over ws://.
+      server.on('upgrade', this.upgrade);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(o.port, this.opts.bind, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      // An uploaded or regenerated certificate serves the next connection; open ones keep theirs.
+      o.certificate.onChange(() => {
+        try {
+          server.setSecureContext(o.certificate.pem());
+        } catch (err) {
+          this.log.error('new certificate not loaded by the HTTPS server', { error: errorMessage(err) });
+        }
+      });
+      this.httpsServer = server;
+      this.httpsError = undefined;
+      this.log.info('console listening over HTTPS', { bind: this.opts.bind, port: this.httpsPort() });
+    } catch (err) {
+      this.httpsError = `HTTPS not served on ${this.opts.bind}:${o.port}: ${errorMessage(err)}`;
+      this.log.warn('https not started', { error: this.httpsError });
+    }
+  }
+
+  /** The bound HTTPS port, undefined when HTTPS is off or failed. */
+  httpsPort(): number | undefined {
+    const addr = this.httpsServer?.address();
+    return typeof addr === 'object' && addr ? addr.port : undefined;
   }
 
   port(): number {
@@ -105,6 +149,12 @@ export class ApiServer implements Module {
   }
 
   async stop(): Promise<void> {
+    const secure = this.httpsServer;
+    this.httpsServer = undefined;
+    if (secure) {
+      secure.closeAllConnections();
+      await new Promise<void>((resolve) => secure.close(() => resolve()));
+    }
     const server = this.server;
     this.server = undefined;
     if (!server) return;
@@ -113,6 +163,8 @@ export class ApiServer implements Module {
   }
 
   health(): ModuleHealth {
-    return { status: this.server ? 'ok' : 'down' };
+    if (!this.server) return { status: 'down' };
+    if (this.httpsError) return { status: 'degraded', detail: { https: this.httpsError } };
+    return this.opts.https ? { status: 'ok', detail: { httpsPort: this.httpsPort() } } : { status: 'ok' };
   }
 }

@@ -6,7 +6,8 @@ import type { ExtensionRepository, NumberRepository, QueueRepository, SettingsRe
 import type { QueueService } from '../queue/index.js';
 import type { EventBus, TrunkStatusView } from '../events/index.js';
 import type { SoundLibrary } from '../media/sounds/index.js';
-import type { Clock, Logger } from '../shared/index.js';
+import type { ProvisioningModule, ProvisioningService } from '../provisioning/index.js';
+import type { BoxCertificate, Clock, Logger } from '../shared/index.js';
 import type { AuthGuard, BanRepository } from '../sip/index.js';
 import type { HealthSample } from '../system/index.js';
 import type { ApiServer } from './app.js';
@@ -19,6 +20,9 @@ import { callRoutes } from './routes/calls.js';
 import { callbackRoutes } from './routes/callbacks.js';
 import { queueRoutes } from './routes/queues.js';
 import { extensionRoutes } from './routes/extensions.js';
+import { phoneRoutes } from './routes/phones.js';
+import { provisioningFileRoutes } from './routes/provisioning.js';
+import { tlsRoutes } from './routes/tls.js';
 import { sessionRoutes } from './routes/session.js';
 import { settingsRoutes } from './routes/settings.js';
 import { sipBanRoutes } from './routes/sip-bans.js';
@@ -67,6 +71,10 @@ export interface RestApiDeps {
   queueService?: QueueService;
   queues?: QueueRepository;
   console?: ConsoleDeps;
+  /** Desk-phone provisioning: /provisioning/<file> for phones, /api/phones for people. */
+  provisioning?: { service: ProvisioningService; module: ProvisioningModule; realm: string };
+  /** The box's TLS certificate (/api/tls/certificate). */
+  certificate?: BoxCertificate;
 }
 
 export interface RestApi {
@@ -113,6 +121,13 @@ export function mountRestApi(api: ApiServer, deps: RestApiDeps): RestApi {
     events = new EventSocketServer({ bus: c.bus, auth, users: deps.users, app: api.app, clock: deps.clock, logger: deps.logger });
     api.onUpgrade(EVENTS_PATH, events.handleUpgrade);
   }
+  if (deps.provisioning) {
+    phoneRoutes(router, { auth, service: deps.provisioning.service, module: deps.provisioning.module });
+    const files = new Router<ApiState>();
+    provisioningFileRoutes(files, { service: deps.provisioning.service, clock: deps.clock, realm: deps.provisioning.realm });
+    api.router.use(files.routes(), files.allowedMethods());
+  }
+  if (deps.certificate) tlsRoutes(router, auth, deps.certificate);
   api.router.use(router.routes(), router.allowedMethods());
   return { auth, events, router };
 }

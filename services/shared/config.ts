@@ -10,6 +10,10 @@ export interface Config {
   bind: string;
   sipPort: number;
   httpPort: number;
+  /** Console and phone provisioning over HTTPS with the box's certificate; undefined = off, 0 = any free port. */
+  httpsPort: number | undefined;
+  /** Read-only TFTP for phones' config files; undefined = off, 0 = any free port. */
+  tftpPort: number | undefined;
   rtpPortMin: number;
   rtpPortMax: number;
   dataDir: string;
@@ -76,6 +80,8 @@ const OPTIONS: OptionSpec[] = [
   { flag: '--bind', env: 'RELAIS_BIND', key: 'bind' },
   { flag: '--sip-port', env: 'RELAIS_SIP_PORT', key: 'sipPort' },
   { flag: '--http-port', env: 'RELAIS_HTTP_PORT', key: 'httpPort' },
+  { flag: '--https-port', env: 'RELAIS_HTTPS_PORT', key: 'httpsPort' },
+  { flag: '--tftp-port', env: 'RELAIS_TFTP_PORT', key: 'tftpPort' },
   { flag: '--rtp-ports', env: 'RELAIS_RTP_PORTS', key: 'rtpPorts' },
   { flag: '--data-dir', env: 'RELAIS_DATA_DIR', key: 'dataDir' },
   { flag: '--log-level', env: 'RELAIS_LOG_LEVEL', key: 'logLevel' },
@@ -119,6 +125,14 @@ function parsePort(value: string, name: string): number {
   const n = Number(value);
   if (n < 1 || n > 65535) throw new ConfigError(`${name}: ${n} is out of range (1-65535)`, name);
   return n;
+}
+
+/** A port, 0 for any free port, or "off". */
+function parseOptionalPort(value: string, name: string): number | undefined {
+  if (value === 'off') return undefined;
+  if (value === '0') return 0;
+  if (!/^\d+$/.test(value)) throw new ConfigError(`${name}: "${value}" is not a port number (1-65535, 0 for any free port, or off)`, name);
+  return parsePort(value, name);
 }
 
 function parseHostPort(value: string, name: string): { host: string; port: number } {
@@ -183,6 +197,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     throw new ConfigError(`SIP port ${sipPort} lies inside the RTP range ${rtpPortMin}-${rtpPortMax}`, '--rtp-ports');
   }
   if (httpPort === sipPort) throw new ConfigError(`HTTP port and SIP port are both ${sipPort}`, '--http-port');
+  const hs = get('httpsPort');
+  const httpsPort = hs ? parseOptionalPort(hs.value, hs.name) : 8443;
+  if (httpsPort !== undefined && httpsPort !== 0 && (httpsPort === httpPort || httpsPort === sipPort)) {
+    throw new ConfigError(`HTTPS port ${httpsPort} is already the ${httpsPort === httpPort ? 'HTTP' : 'SIP'} port`, '--https-port');
+  }
+  const tf = get('tftpPort');
+  const tftpPort = tf ? parseOptionalPort(tf.value, tf.name) : 69;
 
   const dd = get('dataDir');
   const dataDir = path.resolve(cwd, dd ? dd.value : 'var');
@@ -278,6 +299,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     bind,
     sipPort,
     httpPort,
+    httpsPort,
+    tftpPort,
     rtpPortMin,
     rtpPortMax,
     dataDir,

@@ -7,3 +7,4 @@ export { randomToken, newId } from './ids.js';
 export { loadConfig, CONFIG_HELP, type Config, type SipBanSettings, type MediaBackend, type CallSettings, type RtpengineMediaSettings } from './config.js';
 export { normalizeAddress, parseNetwork } from './network.js';
 export { type Module, type ModuleHealth, type HealthStatus, overallStatus } from './module.js';
+export { BoxCertificate, validateCertificatePair, lanAddresses, type CertificateInfo, type BoxCertificateOptions } from './box-certificate.js';

@@ -49,6 +49,9 @@ export async function startRelais(opts: StartOptions = {}): Promise<RelaisProces
       '--http-port', String(httpPort),
       '--rtp-ports', `${rtp.min}-${rtp.max}`,
       '--data-dir', dataDir,
+      // HTTPS (a certificate to make) and TFTP (port 69) only where a test asks for them with its own flags.
+      '--https-port', 'off',
+      '--tftp-port', 'off',
       ...(opts.args ?? []),
     ],
     { env: { ...process.env, RELAIS_ADMIN_PASSWORD: 'test-admin-pw', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },

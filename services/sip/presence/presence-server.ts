@@ -40,6 +40,12 @@ export interface PresenceSipHost {
   }): Promise<SipResponse>;
 }
 
+/**
+ * An event package served by another module (e.g. provisioning's ua-profile): it answers the SUBSCRIBE itself,
+ * with `after` sending its NOTIFY once the response is out.
+ */
+export type EventPackageHandler = (req: SipRequest, source: BindingSource) => HandleResult;
+
 /** Initial state of entities nobody has set yet (e.g. the queue module for *41/*42 login codes). */
 export type DialogStateProvider = (entity: string) => BlfState | DialogEntry[] | undefined;
 
@@ -106,6 +112,7 @@ export class PresenceServer extends TypedEmitter<PresenceEvents> implements Modu
   private readonly dialogs = new Map<string, Map<string, DialogEntry>>();
   private readonly mailboxes = new Map<string, MailboxState>();
   private readonly providers: Array<{ match: (entity: string) => boolean; provider: DialogStateProvider }> = [];
+  private readonly packages = new Map<string, EventPackageHandler>();
   private running = false;
   private counters = { subscribes: 0, notifies: 0, notifyFailures: 0 };
 
@@ -197,6 +204,11 @@ export class PresenceServer extends TypedEmitter<PresenceEvents> implements Modu
     this.providers.push({ match: fn, provider });
   }
 
+  /** Serves SUBSCRIBEs of another event package (RFC 6665 §7.2) through `handler`; listed in Allow-Events. */
+  addEventPackage(name: string, handler: EventPackageHandler): void {
+    this.packages.set(name.toLowerCase(), handler);
+  }
+
   subscriptionCount(event?: EventPackageName): number {
     if (!event) return this.subs.size;
     let n = 0;
@@ -221,9 +233,11 @@ export class PresenceServer extends TypedEmitter<PresenceEvents> implements Modu
   handleSubscribe(req: SipRequest, source: BindingSource): HandleResult {
     const eventHeader = req.get('event');
     const event = (eventHeader ?? '').split(';')[0]!.trim().toLowerCase();
+    const other = this.packages.get(event);
+    if (other) return other(req, source);
     if (event !== 'dialog' && event !== 'message-summary') {
       // RFC 6665 §4.2.1.1: unknown package → 489 with Allow-Events.
-      return { status: 489, headers: { 'Allow-Events': ALLOW_EVENTS } };
+      return { status: 489, headers: { 'Allow-Events': [ALLOW_EVENTS, ...this.packages.keys()].join(', ') } };
     }
     const accept = req.getAll('accept');
     if (accept.length > 0 && !accept.some((a) => a.split(';')[0]!.trim().toLowerCase() === PACKAGES[event] || a.trim() === '*/*')) {

@@ -24,6 +24,20 @@ export interface RegistrarEvents {
   unregistered: [Binding];
   /** A contact that was not refreshed in time. */
   expired: [Binding];
+  /** Every answered REGISTER, for observers (the phone inventory): who sent it and what it got. */
+  attempt: [RegisterAttempt];
+}
+
+export interface RegisterAttempt {
+  source: BindingSource;
+  userAgent: string | undefined;
+  /** +sip.instance of the first Contact (phones put their MAC there). */
+  instance: string | undefined;
+  /** User part of the To (the account the phone registers). */
+  username: string | undefined;
+  status: number;
+  /** Why: 'ok', 'challenge' (401 asking for credentials), or the digest failure (wrong-password, unknown-user…). */
+  cause: string;
 }
 
 export interface RegistrarOptions {
@@ -57,6 +71,8 @@ export interface RegisterOutcome {
   status: number;
   reason?: string | undefined;
   headers: Array<[string, string]>;
+  /** For observers: 'challenge' on a 401 asking for credentials, the digest failure on a refused one. */
+  cause?: string;
 }
 
 /** The part of SipStack the registrar needs (kept narrow so tests can drive it without sockets). */
@@ -194,7 +210,21 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
         else headers[k] = Array.isArray(cur) ? [...cur, v] : [cur, v];
       }
       res.send(out.status, out.reason, { headers });
+      if (this.listenerCount('attempt') > 0) this.emitAttempt(req.msg, req.source, out);
     });
+  }
+
+  private emitAttempt(msg: SipRequest, source: BindingSource, out: RegisterOutcome): void {
+    let instance: string | undefined;
+    let username: string | undefined;
+    try {
+      instance = unquoteParam(msg.contacts()[0]?.params['+sip.instance']);
+      username = msg.to().uri.user;
+    } catch {
+      /* a malformed REGISTER already got its 400; what could be read is enough */
+    }
+    const cause = out.cause ?? (out.status >= 200 && out.status < 300 ? 'ok' : String(out.status));
+    this.emit('attempt', { source, userAgent: msg.get('user-agent'), instance, username, status: out.status, cause });
   }
 
   /** Live contacts of an extension, best first (q, then most recently registered). */
@@ -279,6 +309,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
       const choice = target?.account.algorithms ?? this.challengeChoice(toUser);
       return {
         status: 401,
+        cause: verdict.reason === 'missing' || verdict.reason === 'stale' ? 'challenge' : verdict.reason,
         headers: this.digest.challenge(choice, verdict.stale, source.address).map((v): [string, string] => ['WWW-Authenticate', v]),
       };
     }

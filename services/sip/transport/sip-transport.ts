@@ -20,4 +20,6 @@ export interface SipTransport {
   hasConnection(connectionId: string): boolean;
   close(): Promise<void>;
   stats(): Record<string, number>;
+  /** Datagram transports: join or leave a multicast group on interface `iface` (SIP plug-and-play); false if not. */
+  setMulticast?(group: string, iface: string, join: boolean): boolean;
 }

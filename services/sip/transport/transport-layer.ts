@@ -96,6 +96,11 @@ export class TransportLayer implements TransportSink {
     return false;
   }
 
+  /** See SipTransport.setMulticast: only the UDP transport bound to 0.0.0.0 can. */
+  setMulticast(group: string, iface: string, join: boolean): boolean {
+    return this.transports.get('udp')?.setMulticast?.(group, iface, join) ?? false;
+  }
+
   // ---- receiving -----------------------------------------------------------------------------------------------
 
   /** Messages from banned addresses are dropped unread, scanners' requests dropped after parsing (AuthGuard). */

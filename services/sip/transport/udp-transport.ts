@@ -98,6 +98,22 @@ export class UdpTransport implements SipTransport {
     return false;
   }
 
+  /**
+   * Joins (or leaves) a multicast group: a socket bound to 0.0.0.0 then also receives what is sent to the group on
+   * its port (224.0.1.75:5060 for SIP plug-and-play). A socket bound to one address never sees group traffic.
+   */
+  setMulticast(group: string, iface: string, join: boolean): boolean {
+    if (!this.socket || this.bind !== '0.0.0.0') return false;
+    try {
+      if (join) this.socket.addMembership(group, iface);
+      else this.socket.dropMembership(group, iface);
+      return true;
+    } catch (err) {
+      this.log.warn('multicast membership change failed', { group, iface, join, error: err instanceof Error ? err.message : String(err) });
+      return false;
+    }
+  }
+
   close(): Promise<void> {
     this.flush();
     const s = this.socket;

@@ -4,7 +4,8 @@ import { migration as initial } from './202611251630-initial.js';
 import { migration as directoryIndexes } from './202611251700-directory-indexes.js';
 import { migration as queueEngine } from './202612071100-queue-engine.js';
 import { migration as console } from './202612071200-console.js';
+import { migration as phoneInventory } from './202612071300-phone-inventory.js';
 import { migration as sipBans } from './202612071500-sip-bans.js';
 import { migration as holidays } from './202612071600-holidays.js';
 
-export const MIGRATIONS: readonly Migration[] = [initial, directoryIndexes, queueEngine, console, sipBans, holidays];
+export const MIGRATIONS: readonly Migration[] = [initial, directoryIndexes, queueEngine, console, phoneInventory, sipBans, holidays];

@@ -1,0 +1,148 @@
+// /api/phones: the phone inventory (seen, assigned, status), assignment, device credentials, generated config,
+// check-sync, provisioning settings and the phone firmware cache (right "phones"; the config file: administrators).
+import type Router from '@koa/router';
+import type { ProvisioningModule, ProvisioningService } from '../../provisioning/index.js';
+import { RelaisError } from '../../shared/index.js';
+import type { ApiContext, ApiState, Authenticator } from '../auth.js';
+import { fields, intParam, parseMultipart, queryParams, readBody, readJsonObject } from '../body.js';
+
+export interface PhoneRouteDeps {
+  auth: Authenticator;
+  service: ProvisioningService;
+  module: ProvisioningModule;
+  /** Largest phone firmware upload (default 256 MB). */
+  maxFirmwareBytes?: number;
+}
+
+function macParam(ctx: ApiContext, service: ProvisioningService): string {
+  return service.requireMac(ctx.params['mac'] ?? '');
+}
+
+export function phoneRoutes(router: Router<ApiState>, deps: PhoneRouteDeps): void {
+  const { service } = deps;
+  const phones = deps.auth.requireRight('phones');
+  const admin = deps.auth.requireAdmin();
+  const maxFirmware = deps.maxFirmwareBytes ?? 256 * 1024 * 1024;
+
+  router.get('/phones', phones, (ctx) => {
+    queryParams(ctx, []);
+    ctx.body = { phones: service.list(), settings: service.settings(), urls: { bootstrap: service.bootstrapUrl(ctx.hostname), provisioning: service.provisioningUrl(ctx.hostname) } };
+  });
+
+  router.get('/phones/settings', phones, (ctx) => {
+    queryParams(ctx, []);
+    ctx.body = service.settings();
+  });
+
+  router.put('/phones/settings', phones, async (ctx) => {
+    const body = fields(await readJsonObject(ctx), {
+      pnp: { type: 'boolean' },
+      autoAssign: { type: 'boolean' },
+      overrideCode: { type: 'string', maxLength: 16 },
+      ntpServer: { type: 'string', maxLength: 253 },
+      blfExtensions: { type: 'boolean' },
+    });
+    const patch = { ...body, ...(body.overrideCode === '' ? { overrideCode: null } : {}) };
+    ctx.body = service.updateSettings(patch);
+    await deps.module.pnp.applySettings();
+  });
+
+  router.get('/phones/fetches', phones, (ctx) => {
+    const q = queryParams(ctx, ['mac', 'limit']);
+    const mac = q['mac'] === undefined ? undefined : service.requireMac(q['mac']);
+    ctx.body = { fetches: service.inventory.fetches(mac, intParam(q['limit'], 'limit', 1, 2000) ?? 100) };
+  });
+
+  // ---- firmware cache: one file per model
+
+  router.get('/phones/firmware', phones, (ctx) => {
+    queryParams(ctx, []);
+    ctx.body = { firmware: service.inventory.firmwareList().map((f) => ({ ...f, url: `${service.bootstrapUrl(ctx.hostname)}${f.fileName}` })) };
+  });
+
+  router.put('/phones/firmware/:model', phones, async (ctx) => {
+    const model = ctx.params['model'] ?? '';
+    const type = ctx.get('content-type');
+    let vendor: string | undefined;
+    let data: Buffer;
+    let fileName = '';
+    if (/^multipart\/form-data\b/i.test(type)) {
+      queryParams(ctx, []);
+      const form = parseMultipart(await readBody(ctx, maxFirmware + 65536, 'the firmware upload'), type);
+      for (const k of form.fields.keys()) if (k !== 'vendor') throw new RelaisError('api.field_unknown', `unknown form field "${k}"; expected file, vendor`, { field: k });
+      vendor = form.fields.get('vendor');
+      const file = form.files[0];
+      if (!file || form.files.length > 1) throw new RelaisError('api.field_missing', 'send exactly one file (form field "file")', { field: 'file' });
+      data = file.data;
+      fileName = file.filename;
+    } else {
+      const q = queryParams(ctx, ['vendor', 'filename']);
+      vendor = q['vendor'];
+      fileName = q['filename'] ?? '';
+      data = await readBody(ctx, maxFirmware, 'the firmware upload');
+    }
+    if (!vendor) throw new RelaisError('api.field_missing', 'give the vendor (query ?vendor= or form field "vendor")', { field: 'vendor' });
+    const rec = service.putFirmware({ vendor, model, fileName, data });
+    ctx.status = 201;
+    ctx.body = { ...rec, url: `${service.bootstrapUrl(ctx.hostname)}${rec.fileName}` };
+  });
+
+  router.delete('/phones/firmware/:model', phones, (ctx) => {
+    queryParams(ctx, []);
+    service.deleteFirmware(ctx.params['model'] ?? '');
+    ctx.status = 204;
+  });
+
+  // ---- one phone
+
+  router.get('/phones/:mac', phones, (ctx) => {
+    queryParams(ctx, []);
+    const mac = macParam(ctx, service);
+    const entry = service.get(mac);
+    ctx.body = entry.known ? { ...entry, device: { ...service.deviceCredentials(mac), url: `http://${ctx.host}/provisioning/auth/` } } : entry;
+  });
+
+  router.put('/phones/:mac', phones, async (ctx) => {
+    const mac = macParam(ctx, service);
+    const raw = await readJsonObject(ctx);
+    const extension = raw['extension'];
+    if (extension !== null && typeof extension !== 'string') throw new RelaisError('api.field_type', 'field "extension" must be an extension number or null', { field: 'extension' });
+    const rest = { ...raw };
+    delete rest['extension'];
+    const body = fields(rest, { vendor: { type: 'string', maxLength: 20 }, model: { type: 'string', maxLength: 40 }, label: { type: 'string', maxLength: 100 } });
+    ctx.body = service.assign(mac, { extension, vendor: body.vendor, model: body.model, label: body.label });
+  });
+
+  router.post('/phones/:mac/assign-next', phones, (ctx) => {
+    queryParams(ctx, []);
+    const mac = macParam(ctx, service);
+    const ext = service.nextFreeExtension();
+    if (!ext) throw new RelaisError('phone.no_free_extension', 'every extension already has a phone: create an extension first', { status: 409 });
+    ctx.body = service.assign(mac, { extension: ext.number });
+  });
+
+  router.delete('/phones/:mac', phones, (ctx) => {
+    queryParams(ctx, []);
+    service.remove(macParam(ctx, service));
+    ctx.status = 204;
+  });
+
+  router.get('/phones/:mac/config', admin, (ctx) => {
+    queryParams(ctx, []);
+    const c = service.configFor(macParam(ctx, service));
+    ctx.set('Content-Disposition', `attachment; filename="${c.file}"`);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.type = c.contentType;
+    ctx.body = c.body;
+  });
+
+  router.post('/phones/:mac/check-sync', phones, async (ctx) => {
+    const q = queryParams(ctx, ['reboot']);
+    const mac = macParam(ctx, service);
+    const reboot = q['reboot'] === 'true' || q['reboot'] === '1';
+    if (q['reboot'] !== undefined && !['true', 'false', '1', '0'].includes(q['reboot'])) {
+      throw new RelaisError('api.param_invalid', 'query parameter "reboot" must be true or false', { field: 'reboot' });
+    }
+    ctx.body = await deps.module.checkSync(mac, reboot);
+  });
+}
