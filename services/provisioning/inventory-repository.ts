@@ -133,6 +133,13 @@ export class InventoryRepository {
     return r && toRecord(r);
   }
 
+  /** MACs of the phones assigned to the extension with this SIP user name (one indexed query: REGISTER path). */
+  macsOfSipUser(username: string): string[] {
+    return (
+      this.sql('SELECT p.mac AS mac FROM phones p JOIN extensions e ON e.id = p.extension_id WHERE e.sip_username = ?').all(username) as { mac: string }[]
+    ).map((r) => r.mac);
+  }
+
   /** Records a sighting; returns true when the MAC was new. Known facts are kept when the sighting lacks them. */
   saw(s: Sighting): boolean {
     const existed = this.sql('SELECT 1 FROM phone_inventory WHERE mac = ?').get(s.mac) !== undefined;

@@ -262,22 +262,20 @@ export class ProvisioningService extends TypedEmitter<ProvisioningEvents> {
 
   /** A REGISTER (seen by the registrar's observer): a vendor phone becomes known; a known phone's result is kept. */
   observeRegister(e: { address: string; userAgent: string | undefined; instance: string | undefined; username: string | undefined; status: number; cause: string }): void {
+    // Half of all REGISTERs are the first, unauthenticated try: nothing to learn from them (and this runs per REGISTER).
+    if (e.cause === 'challenge') return;
     const vendor = vendorFromUserAgent(e.userAgent);
     let mac = macFromInstance(e.instance) ?? macFromText(e.userAgent);
-    if (!mac) {
-      // No MAC on the wire: the phone that fetched its file from this address, or the only phone of the account.
-      mac = this.inventory.findByIp(e.address)?.mac;
-      if (!mac && e.username) {
-        const ext = this.opts.directory.extensions.findBySipUsername(e.username);
-        const phones = ext ? this.opts.directory.phones.list().filter((p) => p.extensionId === ext.id) : [];
-        if (phones.length === 1) mac = phones[0]!.mac;
-      }
+    if (!mac && e.username) {
+      // No MAC on the wire: the only phone of the account, else the phone that fetched its file from this address.
+      const macs = this.inventory.macsOfSipUser(e.username);
+      mac = macs.length === 1 ? macs[0] : macs.length > 1 ? macs.find((m) => this.inventory.get(m)?.ip === e.address) : undefined;
     }
+    if (!mac && vendor) mac = this.inventory.findByIp(e.address)?.mac;
     if (!mac) return;
     const known = this.opts.directory.phones.findByMac(mac) !== undefined || this.inventory.get(mac) !== undefined;
     if (!known && !vendor) return;
     this.saw(mac, 'register', { ip: e.address, userAgent: e.userAgent, vendor });
-    if (e.cause === 'challenge') return;
     this.inventory.recordRegistration(mac, this.opts.clock.now(), e.status, e.cause);
   }
 

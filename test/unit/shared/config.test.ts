@@ -107,3 +107,16 @@ for (const [argv, env, re] of bad) {
     assert.throws(() => loadConfig(argv, env), (err: unknown) => err instanceof ConfigError && re.test(err.message));
   });
 }
+
+test('--https-port and --tftp-port: a port, 0 for any free port, or off; defaults 8443 and 69', () => {
+  const d = loadConfig([], {});
+  assert.equal(d.httpsPort, 8443);
+  assert.equal(d.tftpPort, 69);
+  const c = loadConfig(['--https-port', 'off', '--tftp-port=0'], {});
+  assert.equal(c.httpsPort, undefined);
+  assert.equal(c.tftpPort, 0);
+  assert.equal(loadConfig([], { RELAIS_HTTPS_PORT: '9443', RELAIS_TFTP_PORT: 'off' }).httpsPort, 9443);
+  assert.equal(loadConfig([], { RELAIS_TFTP_PORT: 'off' }).tftpPort, undefined);
+  assert.throws(() => loadConfig(['--https-port', 'x'], {}), /--https-port: "x" is not a port number/);
+  assert.throws(() => loadConfig(['--https-port', '8080'], {}), /HTTPS port 8080 is already the HTTP port/);
+});

@@ -12,7 +12,7 @@ S = "${WORKDIR}/git"
 inherit systemd useradd
 
 DEPENDS = "nodejs-native python3-native"
-RDEPENDS:${PN} = "nodejs ffmpeg espeak-ng sox"
+RDEPENDS:${PN} = "nodejs ffmpeg espeak-ng sox openssl-bin"
 
 USERADD_PACKAGES = "${PN}"
 USERADD_PARAM:${PN} = "--system --home-dir /data/relais --no-create-home --shell /bin/false --user-group relais"
