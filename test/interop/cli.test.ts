@@ -102,7 +102,7 @@ test('import, export round trip and a broken file refused with path and line, da
   assert.equal(r.status, 1);
   const lines = r.stderr.trim().split('\n');
   assert.equal(lines.length, 2, r.stderr);
-  assert.match(lines[0]!, /^relais: .*broken\.yaml: queues\[1\]\.strategy: unknown value "roundrobbin" \(line \d+\); expected one of as_listed, simultaneous, longest_idle, random$/);
+  assert.match(lines[0]!, /^relais: .*broken\.yaml: queues\[1\]\.strategy: unknown value "roundrobbin" \(line \d+\); expected one of as_listed, simultaneous, longest_idle, random, round_robin, fewest_calls$/);
   assert.match(lines[1]!, /broken\.yaml: queues\[1\]\.members\[1\]: user "juliette" is not defined in users \(line \d+\)$/);
   assert.equal(ok(['export', ...dd]), first, 'the failed import changed nothing');
 
