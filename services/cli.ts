@@ -127,9 +127,26 @@ async function serve(argv: string[]): Promise<void> {
   const config = loadConfig(argv);
   // Loaded only to serve: the data commands start fast and need none of the SIP/media stack.
   const { Relais } = await import('./main.js');
-  const relais = new Relais(config);
   let stopping = false;
   const pidFile = path.join(config.dataDir, PID_FILE);
+  // A factory reset (board button) restarts Relais inside this process: stop, then start anew on the same settings.
+  const restart = (reason: string): void => {
+    if (stopping) return;
+    relais.log.warn('restarting', { reason });
+    const old = relais;
+    void old
+      .stop()
+      .then(async () => {
+        relais = new Relais(config, { restart });
+        await relais.start();
+        fs.writeFileSync(pidFile, `${process.pid}\n`);
+      })
+      .catch((err: unknown) => {
+        old.log.error('restart failed', { error: errorMessage(err) });
+        process.exit(1);
+      });
+  };
+  let relais = new Relais(config, { restart });
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;

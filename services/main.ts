@@ -1,12 +1,13 @@
 // Composition root: reads config, opens the store, wires modules, starts them in order, stops them in reverse.
 import fs from 'node:fs';
 import path from 'node:path';
-import { detectBoard, StatusLeds } from '../board/index.js';
+import { BoardController, FactoryReset, openBoard, type SimBoard } from '../board/index.js';
 import { ApiServer, ApiTokenRepository, FirstRunSetup, PENDING_RESTORE, mountRestApi } from './api/index.js';
 import { AuditLog } from './audit/index.js';
 import { restoreBackup } from './backup/index.js';
 import { EventBus, publishCalls, publishRegistrations, publishTrunks, registrationView, trunkStatusViews } from './events/index.js';
 import { LogRing, SystemMonitor } from './system/index.js';
+import { HealthCheck, SystemdNotifier, diskProbe, moduleProbe, storeWritableProbe, temperatureProbe, throttlingProbe } from './health/index.js';
 import { CallModule } from './call/index.js';
 import { createMediaEngine, type MediaEngine } from './media/index.js';
 import { registerRtpengineBackend } from './media/rtpengine/index.js';
@@ -19,6 +20,7 @@ import { CalendarRepository, SiteCalendar } from './scenario/calendar/index.js';
 import type { CallInfo } from './call/index.js';
 import type { Directory } from './directory/index.js';
 import { bootstrapSite, consoleUrl } from './site/index.js';
+import { RaucDbus, UpdateAgent, commandReboot } from './update/index.js';
 import {
   BoxCertificate,
   SystemClock,
@@ -31,11 +33,21 @@ import {
   type ModuleHealth,
 } from './shared/index.js';
 
+/** The version of this build (package.json), for a box whose running slot RAUC knows no version of. */
+const PACKAGE_VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** How often the health check runs on its own (LEDs, good-boot confirmation, update agent). */
+const HEALTH_EVERY_MS = 10_000;
+/** From the confirmed factory reset to the restart into first run. */
+const RESET_RESTART_DELAY_MS = 1000;
+
 export interface RelaisOptions {
   clock?: Clock;
   logger?: Logger;
   /** Lines a person must see once (first-run admin password, console address); stdout by default. */
   print?: (line: string) => void;
+  /** Stops this Relais and starts a new one on the same settings (serve does; a factory reset needs it). */
+  restart?: (reason: string) => void;
 }
 
 export class Relais {
@@ -56,8 +68,6 @@ export class Relais {
   calls: CallModule | undefined;
   /** Queues (ACD) and callbacks. */
   queues: QueueService | undefined;
-  /** Status LEDs (Linux LED class on the Pi, simulated elsewhere). */
-  board: StatusLeds | undefined;
   /** Live events for the console (calls, registrations, trunks, config changes, alerts); modules publish here. */
   readonly bus: EventBus;
   /** The last log lines (the console's logs page). */
@@ -67,6 +77,16 @@ export class Relais {
   provisioningModule: ProvisioningModule | undefined;
   /** The box's TLS certificate (HTTPS console and provisioning; later SIP TLS). */
   certificate: BoxCertificate | undefined;
+  /** Status LEDs and the reset button (Linux LED class and gpio-keys on the Pi, simulated elsewhere). */
+  board: BoardController | undefined;
+  /** The simulated board when no GPIO is present (the API presses its button). */
+  simBoard: SimBoard | undefined;
+  /** The one health check: /healthz, LEDs, console, update agent. */
+  healthCheck: HealthCheck | undefined;
+  /** Firmware updates through RAUC (undefined when --rauc is off or RAUC does not answer). */
+  updates: UpdateAgent | undefined;
+  /** READY=1 and WATCHDOG=1 to systemd (Type=notify). */
+  readonly notifier: SystemdNotifier;
   private started: Module[] = [];
   private stopping: Promise<void> | undefined;
 
@@ -77,11 +97,16 @@ export class Relais {
     this.clock = opts.clock ?? new SystemClock();
     this.log = opts.logger ?? new Logger(config.logLevel, {}, this.logRing);
     this.bus = new EventBus({ clock: this.clock });
+    this.notifier = new SystemdNotifier({ clock: this.clock, logger: this.log });
   }
 
   async start(): Promise<void> {
     const { config } = this;
     fs.mkdirSync(config.dataDir, { recursive: true });
+    // A factory reset confirmed on the button is applied here, before anything opens the data (board/factory-reset.ts).
+    const reset = new FactoryReset(config.dataDir);
+    const resetBackup = reset.applyPending(new Date(this.clock.now()).toISOString());
+    if (resetBackup) this.log.warn('factory reset: the data dir starts empty; the old data is kept until this boot proves good', { backup: resetBackup });
     // A backup uploaded through the console is restored here, before the database is opened.
     const pendingRestore = path.join(config.dataDir, PENDING_RESTORE);
     if (fs.existsSync(pendingRestore)) {
@@ -94,7 +119,16 @@ export class Relais {
         fs.rmSync(pendingRestore, { force: true });
       }
     }
-    const store = Store.open(path.join(config.dataDir, 'relais.db'));
+    // The update agent comes first: if this boot is a new firmware's trial and the store cannot open (a schema
+    // migration failed), the slot is marked bad and the box reboots back to the firmware that worked.
+    this.updates = await this.startUpdateAgent();
+    let store: Store;
+    try {
+      store = Store.open(path.join(config.dataDir, 'relais.db'));
+    } catch (err) {
+      await this.failedStart(`the database could not be opened: ${errorMessage(err)}`);
+      throw err;
+    }
     this.store = store;
     const print = this.opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
     try {
@@ -202,11 +236,58 @@ export class Relais {
     const registrar = this.registrar;
     this.certificate = new BoxCertificate({ dir: path.join(config.dataDir, 'tls'), commonName: config.domain });
     const certificate = this.certificate;
+
+    const media = this.media;
+    const started = (m: { health(): ModuleHealth }): ModuleHealth | undefined => (this.started.includes(m as Module) ? m.health() : undefined);
+    this.healthCheck = new HealthCheck({
+      clock: this.clock,
+      modules: () => this.health(),
+      probes: {
+        sip: moduleProbe('SIP listening', () => started(sip)),
+        store: storeWritableProbe(() => this.store?.db, this.clock),
+        media: moduleProbe('media engine', () => started(media)),
+        disk: diskProbe(config.dataDir),
+        temperature: temperatureProbe(),
+        throttling: throttlingProbe(),
+      },
+    });
+    const healthCheck = this.healthCheck;
+
+    // LEDs only observe: a snapshot read once a second (the last health report, phones, calls).
+    const calls = this.calls;
+    const opened = openBoard(config.appliance.board, { onButtonError: (err) => this.log.warn('reset button unreadable', { error: err.message }) });
+    this.simBoard = opened.sim;
+    this.board = new BoardController({
+      definition: opened.definition,
+      leds: opened.leds,
+      button: opened.button,
+      clock: this.clock,
+      logger: this.log,
+      snapshot: () => {
+        const activity = calls.activity();
+        const { board: _leds, ...modules } = this.health();
+        return {
+          health: healthCheck.latest()?.status ?? overallStatus(Object.values(modules).map((m) => m.status)),
+          registeredPhones: registrar.bindingCount(),
+          activeCalls: activity.active,
+          ringingCalls: activity.ringing,
+          updating: ['receiving', 'checking', 'installing', 'installed', 'rebooting', 'confirming'].includes(this.updates?.currentState() ?? 'idle'),
+          error: false,
+        };
+      },
+      factoryReset: () => {
+        reset.request(new Date(this.clock.now()));
+        // A moment of the "resetting" pattern, and time for the request that released the button to be answered.
+        const restart = this.opts.restart;
+        if (restart) this.clock.setTimeout(() => restart('factory reset'), RESET_RESTART_DELAY_MS);
+        else this.log.error('factory reset requested: restart Relais to apply it (this process cannot restart itself)');
+      },
+    });
     this.api = new ApiServer({
       bind: config.bind,
       port: config.httpPort,
       logger: this.log,
-      health: () => this.health(),
+      health: () => this.healthCheck!.run(),
       ...(config.httpsPort !== undefined ? { https: { port: config.httpsPort, certificate } } : {}),
     });
     const api = this.api;
@@ -268,23 +349,10 @@ export class Relais {
       },
       provisioning: { service: this.provisioning, module: this.provisioningModule, realm: config.domain },
       certificate,
+      appliance: { board: this.board, simBoard: this.simBoard, updates: this.updates },
     });
     this.modules.push(this.api);
 
-    // LEDs only observe: a snapshot read once a second (health of the other modules, phones, calls).
-    const calls = this.calls;
-    this.board = new StatusLeds(detectBoard(), this.clock, () => {
-      const { board: _leds, ...modules } = this.health();
-      const activity = calls.activity();
-      return {
-        health: overallStatus(Object.values(modules).map((m) => m.status)),
-        registeredPhones: registrar.bindingCount(),
-        activeCalls: activity.active,
-        ringingCalls: activity.ringing,
-        updating: false,
-        error: false,
-      };
-    });
     this.modules.push(this.board);
 
     for (const m of this.modules) {
@@ -293,6 +361,7 @@ export class Relais {
         this.started.push(m);
       } catch (err) {
         this.log.error('module failed to start', { module: m.name, error: errorMessage(err) });
+        await this.failedStart(`module ${m.name} failed to start: ${errorMessage(err)}`);
         await this.stop();
         throw err;
       }
@@ -306,6 +375,49 @@ export class Relais {
     print(`Console: ${consoleUrl(config.bind, this.api.port())}`);
     const token = setup.setupToken();
     if (token) print(`First-run setup (choose the admin password in the browser): ${consoleUrl(config.bind, this.api.port()).replace(/\/$/, '')}/setup?token=${token}`);
+
+    // The first passing health check proves the boot good: a factory-reset backup is no longer needed.
+    const stopWatching = healthCheck.onReport((report) => {
+      if (report.status === 'down') return;
+      stopWatching();
+      if (reset.confirmGoodBoot()) this.log.info('factory reset: first boot is healthy; the backup of the old data was removed');
+    });
+    const updates = this.updates;
+    if (updates) healthCheck.onReport((report) => updates.healthReport(report.status));
+    healthCheck.watch(HEALTH_EVERY_MS);
+    await this.notifier.ready(`SIP on ${config.bind}:${config.sipPort}, console on port ${this.api.port()}`);
+  }
+
+  /** The RAUC update agent when --rauc is on and the service answers; without it the box runs, without updates. */
+  private async startUpdateAgent(): Promise<UpdateAgent | undefined> {
+    const { appliance } = this.config;
+    if (appliance.rauc === 'off') return undefined;
+    const address = appliance.rauc === 'system' ? 'system' : appliance.rauc.address;
+    try {
+      const agent = new UpdateAgent({
+        rauc: await RaucDbus.connect(address),
+        clock: this.clock,
+        logger: this.log,
+        dataDir: this.config.dataDir,
+        reboot: commandReboot(appliance.rebootCommand),
+        confirmMs: appliance.updateConfirmMs,
+        fallbackVersion: appliance.firmwareVersion ?? PACKAGE_VERSION,
+      });
+      await agent.start();
+      return agent;
+    } catch (err) {
+      this.log.warn('firmware updates unavailable: RAUC does not answer on D-Bus', { address, error: errorMessage(err) });
+      return undefined;
+    }
+  }
+
+  /** A start that fails on a new firmware's trial boot rolls the firmware back (marks the slot bad, reboots). */
+  private async failedStart(reason: string): Promise<void> {
+    try {
+      if (await this.updates?.startupFailed(reason)) this.log.error('rolled back to the previous firmware', { reason });
+    } catch (err) {
+      this.log.error('rollback after a failed start did not complete', { error: errorMessage(err) });
+    }
   }
 
   health(): Record<string, ModuleHealth> {
@@ -317,6 +429,9 @@ export class Relais {
   /** Stops started modules in reverse order; safe to call twice. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.healthCheck?.unwatch();
+      this.updates?.stop();
+      await this.notifier.stopping();
       for (const m of [...this.started].reverse()) {
         try {
           await m.stop();

@@ -4,7 +4,8 @@ import type { Duplex } from 'node:stream';
 import https from 'node:https';
 import Koa from 'koa';
 import Router from '@koa/router';
-import { RelaisError, errorMessage, overallStatus, type BoxCertificate, type Logger, type Module, type ModuleHealth } from '../shared/index.js';
+import type { HealthReport } from '../health/index.js';
+import { RelaisError, errorMessage, type BoxCertificate, type Logger, type Module, type ModuleHealth } from '../shared/index.js';
 import { serveConsole } from './static.js';
 
 /** Takes over an HTTP Upgrade request (WebSocket) for one path. */
@@ -14,8 +15,8 @@ export interface ApiOptions {
   bind: string;
   port: number;
   logger: Logger;
-  /** Health of every module, read at request time. */
-  health: () => Record<string, ModuleHealth>;
+  /** The appliance's health check (services/health), run at request time (a report a few seconds old is reused). */
+  health: () => Promise<HealthReport>;
   /** The built web console served at "/" (default web-ui/dist of this checkout); false serves none. */
   webRoot?: string | false;
   /** The same app over HTTPS with the box's certificate (made at first start); port 0 = any free port. */
@@ -64,11 +65,11 @@ export class ApiServer implements Module {
         }
       }
     });
-    this.router.get('/healthz', (ctx) => {
-      const modules = this.opts.health();
-      const status = overallStatus(Object.values(modules).map((m) => m.status));
-      ctx.status = status === 'down' ? 503 : 200;
-      ctx.body = { status, modules };
+    // The whole report (checks and modules); publicHealth(report) is the status-only view for anonymous callers.
+    this.router.get('/healthz', async (ctx) => {
+      const report = await this.opts.health();
+      ctx.status = report.status === 'down' ? 503 : 200;
+      ctx.body = report;
     });
   }
 

@@ -27,6 +27,7 @@ import { sessionRoutes } from './routes/session.js';
 import { settingsRoutes } from './routes/settings.js';
 import { sipBanRoutes } from './routes/sip-bans.js';
 import { soundRoutes } from './routes/sounds.js';
+import { applianceRoutes, type ApplianceRouteDeps } from './routes/appliance.js';
 import { systemRoutes } from './routes/system.js';
 import { trunkRoutes } from './routes/trunks.js';
 import { userRoutes } from './routes/users.js';
@@ -70,6 +71,8 @@ export interface RestApiDeps {
   /** Queues and callbacks (/api/queues, /api/callbacks). */
   queueService?: QueueService;
   queues?: QueueRepository;
+  /** Board and firmware updates under /api/system (administrators). */
+  appliance?: Omit<ApplianceRouteDeps, 'auth'>;
   console?: ConsoleDeps;
   /** Desk-phone provisioning: /provisioning/<file> for phones, /api/phones for people. */
   provisioning?: { service: ProvisioningService; module: ProvisioningModule; realm: string };
@@ -128,6 +131,7 @@ export function mountRestApi(api: ApiServer, deps: RestApiDeps): RestApi {
     api.router.use(files.routes(), files.allowedMethods());
   }
   if (deps.certificate) tlsRoutes(router, auth, deps.certificate);
+  if (deps.appliance) applianceRoutes(router, { auth, ...deps.appliance });
   api.router.use(router.routes(), router.allowedMethods());
   return { auth, events, router };
 }

@@ -32,6 +32,8 @@ export interface Config {
   sipBan: SipBanSettings;
   /** SIP messages per second a source may send before parsing (registered phones 10x); 0 = no flood control. */
   sipFloodRate: number;
+  /** The board and its firmware updates (docs/appliance.md, docs/firmware.md). */
+  appliance: ApplianceSettings;
 }
 
 /** Password-guessing and scanner protection (docs/security.md). */
@@ -44,6 +46,20 @@ export interface SipBanSettings {
   allowList: string[] | undefined;
   /** Their threshold (default 5 × maxFailures). */
   allowedMaxFailures: number | undefined;
+}
+
+/** --board, --rauc, --reboot-command, --update-confirm-seconds, --firmware-version. */
+export interface ApplianceSettings {
+  /** Which board definition drives the LEDs and the button; auto reads the device tree, else the simulated board. */
+  board: 'auto' | 'rpi4' | 'cm4-hat' | 'sim';
+  /** Where RAUC's D-Bus service is: off (no update agent), system (the system bus), or a D-Bus address. */
+  rauc: 'off' | 'system' | { address: string };
+  /** Command that reboots the box into the other slot (split on spaces; no shell). */
+  rebootCommand: string[];
+  /** After an update, the health check must pass within this long or the slot is marked bad and the box reboots back. */
+  updateConfirmMs: number;
+  /** The running firmware's version when RAUC does not know it (a factory-flashed slot); default: package version. */
+  firmwareVersion: string | undefined;
 }
 
 /** Call-control knobs: --ring-timeout, --rtp-timeout, --record-calls, --vm-silence, --vm-max. */
@@ -102,6 +118,11 @@ const OPTIONS: OptionSpec[] = [
   { flag: '--sip-allow', env: 'RELAIS_SIP_ALLOW', key: 'sipAllow' },
   { flag: '--sip-flood-rate', env: 'RELAIS_SIP_FLOOD_RATE', key: 'sipFloodRate' },
   { flag: '--sip-allow-ban-after', env: 'RELAIS_SIP_ALLOW_BAN_AFTER', key: 'sipAllowBanAfter' },
+  { flag: '--board', env: 'RELAIS_BOARD', key: 'board' },
+  { flag: '--rauc', env: 'RELAIS_RAUC', key: 'rauc' },
+  { flag: '--reboot-command', env: 'RELAIS_REBOOT_COMMAND', key: 'rebootCommand' },
+  { flag: '--update-confirm-seconds', env: 'RELAIS_UPDATE_CONFIRM_SECONDS', key: 'updateConfirmSeconds' },
+  { flag: '--firmware-version', env: 'RELAIS_FIRMWARE_VERSION', key: 'firmwareVersion' },
 ];
 
 export const CONFIG_HELP = OPTIONS.map((o) => `  ${o.flag.padEnd(26)} (env ${o.env})`).join('\n');
@@ -292,8 +313,29 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   };
 
   const sipFloodRate = count('sipFloodRate', 200, 0, 1_000_000, 'a number of SIP messages per second (0 = off)');
+  const bd = get('board');
+  const boards = ['auto', 'rpi4', 'cm4-hat', 'sim'] as const;
+  if (bd && !(boards as readonly string[]).includes(bd.value)) throw new ConfigError(`${bd.name}: unknown board "${bd.value}" (one of ${boards.join(', ')})`, bd.name);
+  const ra = get('rauc');
+  let rauc: ApplianceSettings['rauc'] = 'off';
+  if (ra) {
+    if (ra.value === 'off' || ra.value === 'system') rauc = ra.value;
+    else if (/^(unix|tcp):[a-z]+=/.test(ra.value)) rauc = { address: ra.value };
+    else throw new ConfigError(`${ra.name}: "${ra.value}" must be off, system or a D-Bus address such as unix:path=/run/rauc-bus`, ra.name);
+  }
+  const rb = get('rebootCommand');
+  const fv = get('firmwareVersion');
+  if (fv && !/^\d+(\.\d+){0,2}([-+][0-9A-Za-z.-]+)?$/.test(fv.value)) throw new ConfigError(`${fv.name}: "${fv.value}" is not a version such as 1.4.2`, fv.name);
+  const appliance: ApplianceSettings = {
+    board: (bd?.value ?? 'auto') as ApplianceSettings['board'],
+    rauc,
+    rebootCommand: (rb?.value ?? 'systemctl reboot').split(/\s+/).filter(Boolean),
+    updateConfirmMs: count('updateConfirmSeconds', 300, 1, 86_400, 'a number of seconds') * 1000,
+    firmwareVersion: fv?.value,
+  };
 
   return {
+    appliance,
     sipBan,
     sipFloodRate,
     bind,

@@ -12,7 +12,12 @@ test('relais serve answers /healthz on free ports and stops cleanly on SIGTERM',
     assert.equal(body.modules.storage?.status, 'ok');
     assert.equal(body.modules.api?.status, 'ok');
     // No LED class on a test machine: the simulated board drives the LEDs.
-    assert.deepEqual(body.modules.board, { status: 'ok', detail: { driver: 'sim' } });
+    assert.deepEqual(body.modules.board, { status: 'ok', detail: { board: 'sim', driver: 'sim', button: 'sim' } });
+    // The one health check: SIP, store, media, disk, temperature, throttling.
+    const checks = (body as unknown as { checks: Record<string, { status: string }> }).checks;
+    assert.deepEqual(Object.keys(checks), ['sip', 'store', 'media', 'disk', 'temperature', 'throttling']);
+    assert.equal(checks.sip?.status, 'ok');
+    assert.equal(checks.store?.status, 'ok');
   } finally {
     const code = await r.stop();
     assert.equal(code, 0, r.output());

@@ -7,14 +7,9 @@ import type { ApiState, Authenticator } from '../auth.js';
 import { intParam, queryParams } from '../body.js';
 
 export function sipBanRoutes(router: Router<ApiState>, auth: Authenticator, guard: AuthGuard, repo?: BanRepository): void {
-  const admin = auth.required();
-  const onlyAdmins = async (ctx: { state: ApiState }, next: () => Promise<unknown>): Promise<void> => {
-    const user = ctx.state.user!;
-    if (user.role !== 'admin') throw new RelaisError('auth.forbidden', `user "${user.username}" is not an administrator`, { status: 403 });
-    await next();
-  };
+  const admin = auth.requireAdmin();
 
-  router.get('/sip/bans', admin, onlyAdmins, (ctx) => {
+  router.get('/sip/bans', admin, (ctx) => {
     queryParams(ctx, []);
     ctx.body = {
       bans: guard.bans().map((b) => ({ ...b, until: new Date(b.until).toISOString() })),
@@ -27,7 +22,7 @@ export function sipBanRoutes(router: Router<ApiState>, auth: Authenticator, guar
   });
 
   // DELETE /sip/bans/ADDRESS lifts the address ban and the extension locks there; ?user=NAME only that lock.
-  router.delete('/sip/bans/:address', admin, onlyAdmins, (ctx) => {
+  router.delete('/sip/bans/:address', admin, (ctx) => {
     const { user } = queryParams(ctx, ['user']);
     const address = ctx.params.address ?? '';
     const net = parseNetwork(address);
@@ -41,7 +36,7 @@ export function sipBanRoutes(router: Router<ApiState>, auth: Authenticator, guar
   });
 
   if (repo) {
-    router.get('/sip/security-events', admin, onlyAdmins, (ctx) => {
+    router.get('/sip/security-events', admin, (ctx) => {
       const q = queryParams(ctx, ['limit']);
       ctx.body = { events: repo.events(intParam(q.limit, 'limit', 1, 1000) ?? 100).map((e) => ({ ...e, at: new Date(e.at).toISOString() })) };
     });

@@ -5,7 +5,9 @@ import { migration as directoryIndexes } from './202611251700-directory-indexes.
 import { migration as queueEngine } from './202612071100-queue-engine.js';
 import { migration as console } from './202612071200-console.js';
 import { migration as phoneInventory } from './202612071300-phone-inventory.js';
+import { migration as healthProbe } from './202612071400-health-probe.js';
+import { migration as firmwareUpdates } from './202612071401-firmware-updates.js';
 import { migration as sipBans } from './202612071500-sip-bans.js';
 import { migration as holidays } from './202612071600-holidays.js';
 
-export const MIGRATIONS: readonly Migration[] = [initial, directoryIndexes, queueEngine, console, phoneInventory, sipBans, holidays];
+export const MIGRATIONS: readonly Migration[] = [initial, directoryIndexes, queueEngine, console, phoneInventory, healthProbe, firmwareUpdates, sipBans, holidays];

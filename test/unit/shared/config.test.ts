@@ -86,7 +86,18 @@ const bad: [string[], Record<string, string>, RegExp][] = [
   [[], { RELAIS_SIP_BAN_MINUTES: '0' }, /RELAIS_SIP_BAN_MINUTES: "0" must be a number of minutes from 1 to 10080/],
   [['--sip-allow', '10.0.0.0/8,office'], {}, /--sip-allow: "office" is not an IP address or a CIDR network \(or say lan \/ none\)/],
   [['--sip-allow-ban-after', '0'], {}, /--sip-allow-ban-after: "0" must be a number of failed authentications from 1 to 100000/],
+  [['--board', 'rpi5'], {}, /--board: unknown board "rpi5" \(one of auto, rpi4, cm4-hat, sim\)/],
+  [[], { RELAIS_RAUC: 'maybe' }, /RELAIS_RAUC: "maybe" must be off, system or a D-Bus address/],
+  [['--update-confirm-seconds', '0'], {}, /--update-confirm-seconds: "0" must be a number of seconds from 1 to 86400/],
+  [['--firmware-version', 'latest'], {}, /--firmware-version: "latest" is not a version/],
 ];
+
+test('appliance settings: board auto, no update agent, systemctl reboot, 5 minutes to prove an update good', () => {
+  assert.deepEqual(loadConfig([], {}).appliance, { board: 'auto', rauc: 'off', rebootCommand: ['systemctl', 'reboot'], updateConfirmMs: 300_000, firmwareVersion: undefined });
+  const c = loadConfig(['--board', 'cm4-hat', '--rauc', 'unix:path=/run/bus', '--reboot-command', '/bin/touch /tmp/rebooted', '--firmware-version', '1.2.0'], { RELAIS_UPDATE_CONFIRM_SECONDS: '30' });
+  assert.deepEqual(c.appliance, { board: 'cm4-hat', rauc: { address: 'unix:path=/run/bus' }, rebootCommand: ['/bin/touch', '/tmp/rebooted'], updateConfirmMs: 30_000, firmwareVersion: '1.2.0' });
+  assert.equal(loadConfig(['--rauc', 'system'], {}).appliance.rauc, 'system');
+});
 
 test('SIP ban settings: 10 failures and 10 minutes by default, 0 turns the guard off; allow-list LAN by default', () => {
   const none = { allowList: undefined, allowedMaxFailures: undefined };

@@ -12,7 +12,7 @@ S = "${WORKDIR}/git"
 inherit systemd useradd
 
 DEPENDS = "nodejs-native python3-native"
-RDEPENDS:${PN} = "nodejs ffmpeg espeak-ng sox openssl-bin"
+RDEPENDS:${PN} = "nodejs ffmpeg espeak-ng sox openssl-bin rauc systemd polkit"
 
 USERADD_PACKAGES = "${PN}"
 USERADD_PARAM:${PN} = "--system --home-dir /data/relais --no-create-home --shell /bin/false --user-group relais"
@@ -36,7 +36,8 @@ do_compile() {
 
 do_install() {
     install -d ${D}/usr/lib/relais ${D}${bindir} ${D}${sysconfdir}/relais ${D}${systemd_system_unitdir}
-    cp -R --no-preserve=ownership ${S}/dist ${S}/node_modules ${S}/package.json ${D}/usr/lib/relais/
+    # -L: node_modules/usocket is a link to the stub in scripts/npm-stubs (package.json overrides).
+    cp -RL --no-preserve=ownership ${S}/dist ${S}/node_modules ${S}/package.json ${D}/usr/lib/relais/
     install -d ${D}/usr/lib/relais/services/site ${D}/usr/lib/relais/docs
     install -m 0644 ${S}/services/site/default-site.yaml ${D}/usr/lib/relais/services/site/
     install -m 0644 ${S}/docs/*.md ${D}/usr/lib/relais/docs/
@@ -45,7 +46,11 @@ do_install() {
     chmod 0755 ${D}${bindir}/relais
     install -m 0644 ${S}/firmware/systemd/relais.service ${D}${systemd_system_unitdir}/
     install -m 0640 ${S}/firmware/systemd/relais.env ${D}${sysconfdir}/relais/relais.env
+    # The update agent talks to RAUC on the system bus and reboots the box: allowed for user relais only.
+    install -d ${D}${datadir}/dbus-1/system.d ${D}${datadir}/polkit-1/rules.d
+    install -m 0644 ${S}/firmware/dbus/relais-rauc.conf ${D}${datadir}/dbus-1/system.d/
+    install -m 0644 ${S}/firmware/polkit/50-relais-reboot.rules ${D}${datadir}/polkit-1/rules.d/
 }
 
-FILES:${PN} = "/usr/lib/relais ${bindir}/relais ${sysconfdir}/relais ${systemd_system_unitdir}/relais.service"
+FILES:${PN} = "/usr/lib/relais ${bindir}/relais ${sysconfdir}/relais ${systemd_system_unitdir}/relais.service ${datadir}/dbus-1/system.d ${datadir}/polkit-1/rules.d"
 INSANE_SKIP:${PN} = "already-stripped file-rdeps"

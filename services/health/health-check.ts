@@ -1,0 +1,109 @@
+// The appliance's one health check: SIP listening, store writable, media engine alive, disk space, temperature,
+// throttling, and every module's own status. /healthz, the LEDs, the console and the update agent all read it.
+import { overallStatus, type Clock, type HealthStatus, type ModuleHealth, type TimerHandle } from '../shared/index.js';
+
+/** One named check: its status and, for administrators, what was measured (docs/appliance.md "Health"). */
+export interface CheckResult {
+  status: HealthStatus;
+  message: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface HealthReport {
+  status: HealthStatus;
+  /** Wall-clock time of the run (ISO 8601). */
+  checkedAt: string;
+  checks: Record<string, CheckResult>;
+  modules: Record<string, ModuleHealth>;
+}
+
+/** What anyone may see: the status alone (the detail of checks and modules is for administrators). */
+export function publicHealth(report: HealthReport): { status: HealthStatus; checkedAt: string } {
+  return { status: report.status, checkedAt: report.checkedAt };
+}
+
+/** A probe answers one check; it must never throw (a throw counts as down). */
+export type HealthProbe = () => CheckResult | Promise<CheckResult>;
+
+export interface HealthCheckOptions {
+  clock: Clock;
+  /** Named probes in display order (sip, store, media, disk, temperature, throttling). */
+  probes: Record<string, HealthProbe>;
+  /** Every module's own health, read at run time. */
+  modules: () => Record<string, ModuleHealth>;
+  /** A report younger than this is reused by run() (default 2 s): /healthz under load costs one probe run. */
+  maxAgeMs?: number;
+}
+
+export class HealthCheck {
+  private last: HealthReport | undefined;
+  private lastAt = -Infinity;
+  private inFlight: Promise<HealthReport> | undefined;
+  private readonly maxAgeMs: number;
+  private readonly listeners = new Set<(report: HealthReport) => void>();
+  private timer: TimerHandle | undefined;
+  private watching = false;
+
+  constructor(private readonly opts: HealthCheckOptions) {
+    this.maxAgeMs = opts.maxAgeMs ?? 2000;
+  }
+
+  /** Runs every probe (or reuses a report younger than maxAgeMs; concurrent callers share one run). */
+  run(opts: { fresh?: boolean } = {}): Promise<HealthReport> {
+    if (!opts.fresh && this.last && this.opts.clock.monotonic() - this.lastAt < this.maxAgeMs) return Promise.resolve(this.last);
+    this.inFlight ??= this.runProbes().finally(() => (this.inFlight = undefined));
+    return this.inFlight;
+  }
+
+  /** The last report without running anything (LEDs read this every second); undefined before the first run. */
+  latest(): HealthReport | undefined {
+    return this.last;
+  }
+
+  /** Called after every run (LEDs, console, update agent). */
+  onReport(listener: (report: HealthReport) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Runs the check every `everyMs` until unwatch() (the LEDs and the update agent follow the reports). */
+  watch(everyMs: number): void {
+    this.watching = true;
+    const tick = (): void => {
+      if (!this.watching) return;
+      void this.run({ fresh: true }).finally(() => {
+        if (this.watching) this.timer = this.opts.clock.setTimeout(tick, everyMs);
+      });
+    };
+    tick();
+  }
+
+  unwatch(): void {
+    this.watching = false;
+    this.opts.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private async runProbes(): Promise<HealthReport> {
+    const checks: Record<string, CheckResult> = {};
+    await Promise.all(
+      Object.entries(this.opts.probes).map(async ([name, probe]) => {
+        try {
+          checks[name] = await probe();
+        } catch (err) {
+          checks[name] = { status: 'down', message: `check failed: ${(err as Error).message}` };
+        }
+      }),
+    );
+    // Keep the declared order (Promise.all filled the object in completion order).
+    const ordered: Record<string, CheckResult> = {};
+    for (const name of Object.keys(this.opts.probes)) ordered[name] = checks[name]!;
+    const modules = this.opts.modules();
+    const status = overallStatus([...Object.values(ordered).map((c) => c.status), ...Object.values(modules).map((m) => m.status)]);
+    const report: HealthReport = { status, checkedAt: new Date(this.opts.clock.now()).toISOString(), checks: ordered, modules };
+    this.last = report;
+    this.lastAt = this.opts.clock.monotonic();
+    for (const l of this.listeners) l(report);
+    return report;
+  }
+}

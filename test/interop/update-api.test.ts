@@ -1,0 +1,87 @@
+// POST /api/system/update against a running Relais and a real RAUC service (private bus, file-backed slots).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
+import { foreignKey, makeBundle, raucAvailable, startRauc, type RaucFixture } from '../helpers/rauc.js';
+import { ADMIN, assertError, basic, call } from './api-support.js';
+
+const missing = raucAvailable();
+let rauc: RaucFixture;
+let relais: RelaisProcess;
+let work: string;
+const auth = basic(ADMIN);
+
+before(async () => {
+  if (missing) return;
+  rauc = await startRauc();
+  work = tempDir('update-api-');
+  relais = await startRelais({
+    args: ['--rauc', rauc.address, '--firmware-version', '1.0.0', '--reboot-command', `touch ${path.join(work, 'rebooted')}`, '--update-confirm-seconds', '60'],
+  });
+});
+after(async () => {
+  await relais?.stop();
+  await rauc?.stop();
+});
+
+function upload(bundle: Buffer | string, query = ''): Promise<Response> {
+  const body = typeof bundle === 'string' ? fs.readFileSync(bundle) : bundle;
+  return fetch(`${relais.url}/api/system/update${query}`, { method: 'POST', body, headers: { authorization: auth, 'content-type': 'application/octet-stream' } });
+}
+
+test('status: administrators only; the running version and both slots', { skip: missing }, async () => {
+  assertError(await call(`${relais.url}/api/system/update`), 401, 'auth.required');
+  const r = await call(`${relais.url}/api/system/update`, { headers: { authorization: auth } });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  assert.equal(r.json.state, 'idle');
+  assert.equal(r.json.currentVersion, '1.0.0');
+  assert.equal(r.json.compatible, 'relais-test');
+  assert.equal((r.json.slots as unknown[]).length, 2);
+});
+
+test('bad bundles are refused with a clear error: another key, empty body, JSON instead of a bundle', { skip: missing }, async () => {
+  const foreign = makeBundle(work, '2.0.0', foreignKey(work));
+  const res = await upload(foreign);
+  const body = (await res.json()) as { error: { code: string; message: string; field: string } };
+  assert.equal(res.status, 400, JSON.stringify(body));
+  assert.equal(body.error.code, 'update.signature_invalid');
+  assert.equal(body.error.field, 'bundle');
+  assert.match(body.error.message, /not signed by a key this box trusts/);
+  assertError(await call(`${relais.url}/api/system/update`, { method: 'POST', body: Buffer.alloc(0), headers: { authorization: auth, 'content-type': 'application/octet-stream' } }), 400, 'update.bundle_missing', 'bundle');
+  assertError(await call(`${relais.url}/api/system/update`, { method: 'POST', body: '{}', headers: { authorization: auth, 'content-type': 'application/json' } }), 415, 'api.content_type');
+  assertError(await call(`${relais.url}/api/system/update?force=1`, { method: 'POST', body: 'x', headers: { authorization: auth, 'content-type': 'application/octet-stream' } }), 400, 'api.param_unknown', 'force');
+  const older = await upload(makeBundle(work, '0.5.0'));
+  assert.equal(older.status, 409);
+  assert.equal(((await older.json()) as { error: { code: string } }).error.code, 'update.not_newer');
+  assert.equal(relais.child.exitCode, null);
+});
+
+test('upload a signed bundle: NDJSON progress (upload, then RAUC), installed into the other slot, reboot command run', { skip: missing }, async () => {
+  const bundle = makeBundle(work, '2.1.0', { size: 480 * 1024 });
+  const res = await upload(bundle, '?follow=true');
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /application\/x-ndjson/);
+  const events = (await res.text())
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; phase?: string; percent?: number; version?: string; slot?: string; error?: unknown });
+  const uploads = events.filter((e) => e.event === 'update.progress' && e.phase === 'upload');
+  const installs = events.filter((e) => e.event === 'update.progress' && e.phase === 'install');
+  assert.ok(uploads.length >= 2 && uploads.at(-1)!.percent === 100, `upload progress: ${JSON.stringify(uploads)}`);
+  assert.ok(installs.length >= 2 && installs.at(-1)!.percent === 100, `install progress: ${JSON.stringify(installs)}`);
+  assert.deepEqual(events.find((e) => e.event === 'update.installed'), { event: 'update.installed', version: '2.1.0', slot: 'rootfs.1' });
+  assert.deepEqual(events.at(-1), { event: 'update.done', version: '2.1.0' });
+  assert.equal(rauc.status().boot_primary, 'rootfs.1');
+  // The agent reboots a moment later (the reboot command here only leaves a file).
+  const deadline = Date.now() + 15_000;
+  while (!fs.existsSync(path.join(work, 'rebooted'))) {
+    if (Date.now() > deadline) assert.fail('the reboot command did not run');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const st = await call(`${relais.url}/api/system/update`, { headers: { authorization: auth } });
+  assert.equal(st.json.state, 'rebooting');
+  // Nothing more is accepted until the box has rebooted.
+  assertError(await call(`${relais.url}/api/system/update`, { method: 'POST', body: fs.readFileSync(bundle), headers: { authorization: auth, 'content-type': 'application/octet-stream' } }), 409, 'update.busy');
+});
