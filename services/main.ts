@@ -5,7 +5,7 @@ import { BoardController, FactoryReset, openBoard, type SimBoard } from '../boar
 import { ApiServer, ApiTokenRepository, FirstRunSetup, PENDING_RESTORE, mountRestApi } from './api/index.js';
 import { AuditLog } from './audit/index.js';
 import { restoreBackup } from './backup/index.js';
-import { EventBus, publishCalls, publishRegistrations, publishTrunks, registrationView, trunkStatusViews } from './events/index.js';
+import { EventBus, publishBoard, publishUpdates, publishCalls, publishRegistrations, publishTrunks, registrationView, trunkStatusViews } from './events/index.js';
 import { LogRing, SystemMonitor } from './system/index.js';
 import { HealthCheck, SystemdNotifier, diskProbe, moduleProbe, storeWritableProbe, temperatureProbe, throttlingProbe } from './health/index.js';
 import { CallModule } from './call/index.js';
@@ -283,6 +283,9 @@ export class Relais {
         else this.log.error('factory reset requested: restart Relais to apply it (this process cannot restart itself)');
       },
     });
+    // The console's event stream mirrors the front panel and follows firmware updates (administrators).
+    publishBoard(this.bus, this.board);
+    if (this.updates) publishUpdates(this.bus, this.updates);
     this.api = new ApiServer({
       bind: config.bind,
       port: config.httpPort,

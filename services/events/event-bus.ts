@@ -60,6 +60,14 @@ export interface RelaisEventMap {
   'queue.changed': { queue: string; detail: Record<string, unknown> };
   'agent.changed': { user: string; queue: string | null; state: string };
   'callback.changed': { id: number; state: string };
+  /** Front panel: an LED changed pattern (board/). */
+  'board.led': { led: string; pattern: string };
+  /** The reset button did something: announce-ip, confirming, factory-reset, cancelled. */
+  'board.button': { action: string; heldMs: number; addresses?: string[] };
+  /** Firmware update (services/update): progress of the upload, then of RAUC's install. */
+  'update.progress': { phase: 'upload' | 'install'; percent: number; message: string };
+  /** Firmware update state changes and outcomes (installed, failed, confirmed, rolled-back). */
+  'update.state': { state: string; version?: string; slot?: string; error?: { code: string; message: string } };
 }
 
 export type RelaisEventType = keyof RelaisEventMap;
@@ -91,6 +99,10 @@ export const EVENT_AUDIENCE: { [K in RelaisEventType]: Right | 'admin' | null } 
   'queue.changed': 'queues',
   'agent.changed': 'queues',
   'callback.changed': 'callbacks',
+  'board.led': 'admin',
+  'board.button': 'admin',
+  'update.progress': 'admin',
+  'update.state': 'admin',
 };
 
 /** A part of the live state a new (or reconnecting) subscriber gets before the deltas: calls, registrations, trunks … */

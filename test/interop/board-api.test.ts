@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startRelais, type RelaisProcess } from '../helpers/relais-process.js';
+import WebSocket from 'ws';
 import { ADMIN, assertError, basic, call, jsonInit } from './api-support.js';
 
 let relais: RelaisProcess;
@@ -45,7 +46,12 @@ test('GET /api/system/board: administrators see the simulated board, its LEDs an
   assertError(await call(`${relais.url}/api/system/board/button`, jsonInit('POST', { action: 'hold' }, auth)), 400, 'api.field_invalid', 'action');
 });
 
-test('a short press on the simulated button announces the IP (blink code on the LEDs)', async () => {
+test('a short press on the simulated button announces the IP (blink code on the LEDs, events on /api/events)', async () => {
+  // The console's event stream: the board in the snapshot, then button and LED events (administrators).
+  const ws = new WebSocket(`ws://127.0.0.1:${relais.httpPort}/api/events`, { headers: { authorization: auth } });
+  const messages: { type: string; data?: Record<string, unknown>; snapshot?: Record<string, unknown> }[] = [];
+  ws.on('message', (d) => messages.push(JSON.parse(d.toString()) as never));
+  await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
   assert.equal((await call(`${relais.url}/api/system/board/button`, jsonInit('POST', { action: 'press' }, auth))).status, 200);
   // A person's short press lasts a few hundred ms (shorter than 50 ms is contact bounce).
   await new Promise((r) => setTimeout(r, 300));
@@ -53,6 +59,15 @@ test('a short press on the simulated button announces the IP (blink code on the 
   assert.equal(released.status, 200);
   await waitBoard((b) => b.button.lastAction?.action === 'announce-ip', 'announce-ip recorded');
   assert.match(relais.output(), /reset button: console address/);
+  const deadline = Date.now() + 10_000;
+  while (!messages.some((m) => m.type === 'board.led' && m.data?.led === 'update' && m.data?.pattern === 'on')) {
+    if (Date.now() > deadline) assert.fail(`no blink code on /api/events: ${JSON.stringify(messages.map((m) => m.type))}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal((messages[0]?.snapshot?.board as { board?: string } | undefined)?.board, 'sim');
+  assert.ok(messages.some((m) => m.type === 'board.button' && m.data?.action === 'announce-ip'));
+  assert.ok(messages.some((m) => m.type === 'board.button' && m.data?.action === 'ip-announced' && Array.isArray(m.data?.addresses)));
+  ws.close();
 });
 
 test('a 10 s press and release resets the box to first run; the backup of the old data goes after the first good boot', async () => {

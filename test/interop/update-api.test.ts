@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
 import { foreignKey, makeBundle, raucAvailable, startRauc, type RaucFixture } from '../helpers/rauc.js';
+import WebSocket from 'ws';
 import { ADMIN, assertError, basic, call } from './api-support.js';
 
 const missing = raucAvailable();
@@ -60,6 +61,10 @@ test('bad bundles are refused with a clear error: another key, empty body, JSON 
 
 test('upload a signed bundle: NDJSON progress (upload, then RAUC), installed into the other slot, reboot command run', { skip: missing }, async () => {
   const bundle = makeBundle(work, '2.1.0', { size: 480 * 1024 });
+  const ws = new WebSocket(`ws://127.0.0.1:${relais.httpPort}/api/events`, { headers: { authorization: auth } });
+  const live: { type: string; data?: Record<string, unknown> }[] = [];
+  ws.on('message', (d) => live.push(JSON.parse(d.toString()) as never));
+  await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
   const res = await upload(bundle, '?follow=true');
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /application\/x-ndjson/);
@@ -74,6 +79,10 @@ test('upload a signed bundle: NDJSON progress (upload, then RAUC), installed int
   assert.deepEqual(events.find((e) => e.event === 'update.installed'), { event: 'update.installed', version: '2.1.0', slot: 'rootfs.1' });
   assert.deepEqual(events.at(-1), { event: 'update.done', version: '2.1.0' });
   assert.equal(rauc.status().boot_primary, 'rootfs.1');
+  // The same progress reaches the console's event stream.
+  assert.ok(live.some((m) => m.type === 'update.progress' && m.data?.phase === 'install'), JSON.stringify(live.map((m) => m.type)));
+  assert.ok(live.some((m) => m.type === 'update.state' && m.data?.state === 'installed' && m.data?.version === '2.1.0'));
+  ws.close();
   // The agent reboots a moment later (the reboot command here only leaves a file).
   const deadline = Date.now() + 15_000;
   while (!fs.existsSync(path.join(work, 'rebooted'))) {
