@@ -20,7 +20,7 @@ import { CalendarRepository, SiteCalendar } from './scenario/calendar/index.js';
 import type { CallInfo } from './call/index.js';
 import type { Directory } from './directory/index.js';
 import { bootstrapSite, consoleUrl } from './site/index.js';
-import { RaucDbus, UpdateAgent, commandReboot } from './update/index.js';
+import { RaucDbus, UpdateAgent, UpdateHistory, commandReboot } from './update/index.js';
 import {
   BoxCertificate,
   SystemClock,
@@ -137,6 +137,7 @@ export class Relais {
       store.close();
       throw err;
     }
+    this.updates?.attachHistory(new UpdateHistory(store.db));
     this.modules.push({
       name: 'storage',
       start: async () => {},

@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { RelaisError, TypedEmitter, errorMessage, type Clock, type Logger, type TimerHandle } from '../shared/index.js';
 import type { Rauc, SlotStatus } from './rauc-client.js';
+import type { UpdateHistory, UpdateRecord } from './update-history.js';
 import { compareVersions } from './version.js';
 
 export type UpdateState = 'idle' | 'receiving' | 'checking' | 'installing' | 'installed' | 'rebooting' | 'confirming' | 'failed';
@@ -30,6 +31,8 @@ export interface UpdateStatus {
   progress: { phase: 'upload' | 'install'; percent: number; message: string } | undefined;
   error: UpdateError | undefined;
   slots: SlotStatus[];
+  /** The last updates of this box, newest first (empty until the store is open). */
+  history: UpdateRecord[];
 }
 
 export interface UpdateEvents {
@@ -106,6 +109,7 @@ export class UpdateAgent {
   private busy = false;
   private readonly log: Logger;
   private readonly dir: string;
+  private history: UpdateHistory | undefined;
 
   constructor(private readonly opts: UpdateAgentOptions) {
     this.log = opts.logger.child({ module: 'update' });
@@ -159,6 +163,7 @@ export class UpdateAgent {
         this.current = awaiting.version;
         this.setState('idle');
         this.log.info('new firmware confirmed: slot marked good', { version: awaiting.version, slot: awaiting.slot });
+        this.record((h, at) => h.finished(awaiting.version, 'confirmed', at, { slot: awaiting.slot }));
         this.observer.emit('update.confirmed', awaiting.version, awaiting.slot);
       } catch (err) {
         this.fail({ code: 'update.mark_failed', message: `could not mark ${awaiting.slot} good: ${errorMessage(err)}` });
@@ -171,6 +176,19 @@ export class UpdateAgent {
     if (!this.awaiting) return false;
     await this.rollBack(reason);
     return true;
+  }
+
+  /** The history table, once the store is open (the agent starts before it, for a rollback on a failed migration). */
+  attachHistory(history: UpdateHistory): void {
+    this.history = history;
+  }
+
+  private record(fn: (h: UpdateHistory, at: number) => void): void {
+    try {
+      if (this.history) fn(this.history, this.opts.clock.now());
+    } catch (err) {
+      this.log.warn('firmware history not written', { error: errorMessage(err) });
+    }
   }
 
   /** The state now (the LEDs' "update in progress"). */
@@ -260,6 +278,7 @@ export class UpdateAgent {
 
   private async install(file: string, info: { compatible: string; version: string }): Promise<void> {
     this.setState('installing');
+    this.record((h, at) => h.started(info.version, info.compatible, at));
     this.log.info('installing firmware', { version: info.version, bundle: path.basename(file) });
     try {
       const { result, lastError } = await this.opts.rauc.install(file, (p) => this.progressed('install', p.percent, p.message));
@@ -268,11 +287,13 @@ export class UpdateAgent {
       const slot = target?.name ?? 'other';
       this.writePending({ version: info.version, slot, bootId: (this.opts.bootId ?? readBootId)(), installedAt: new Date(this.opts.clock.now()).toISOString() });
       this.setState('installed');
+      this.record((h, at) => h.finished(info.version, 'installed', at, { slot }));
       this.observer.emit('update.installed', info.version, slot);
       this.log.info('firmware installed; rebooting into it', { version: info.version, slot });
       this.opts.clock.setTimeout(() => void this.rebootNow(), this.opts.rebootDelayMs ?? 3000);
     } catch (err) {
       const e = err instanceof RelaisError ? err : new RelaisError('update.install_failed', `RAUC could not install the bundle: ${errorMessage(err)}`);
+      this.record((h, at) => h.finished(info.version, 'failed', at, { message: e.message }));
       this.fail({ code: e.code, message: e.message });
       throw e;
     } finally {
@@ -304,6 +325,7 @@ export class UpdateAgent {
     }
     this.clearPending();
     this.fail({ code: 'update.rolled_back', message: `firmware ${awaiting.version} was rolled back: ${reason}` });
+    this.record((h, at) => h.finished(awaiting.version, 'rolled-back', at, { slot: awaiting.slot, message: reason }));
     this.observer.emit('update.rolled-back', awaiting.version, awaiting.slot, reason);
     await this.rebootNow();
   }
@@ -351,6 +373,7 @@ export class UpdateAgent {
       progress: this.progress,
       error: this.error,
       slots,
+      history: this.history ? safe(() => this.history!.recent(), []) : [],
     };
   }
 
@@ -375,6 +398,14 @@ export class UpdateAgent {
   stop(): void {
     this.opts.clock.clearTimeout(this.confirmTimer);
     this.opts.rauc.close();
+  }
+}
+
+function safe<T>(fn: () => T, fallback: T): T {
+  try {
+    return fn();
+  } catch {
+    return fallback;
   }
 }
 

@@ -91,6 +91,9 @@ test('upload a signed bundle: NDJSON progress (upload, then RAUC), installed int
   }
   const st = await call(`${relais.url}/api/system/update`, { headers: { authorization: auth } });
   assert.equal(st.json.state, 'rebooting');
+  // The box's firmware history: refused bundles never got this far.
+  const history = st.json.history as { version: string; state: string; slot: string }[];
+  assert.deepEqual(history.map((h) => [h.version, h.state, h.slot]), [['2.1.0', 'installed', 'rootfs.1']]);
   // Nothing more is accepted until the box has rebooted.
   assertError(await call(`${relais.url}/api/system/update`, { method: 'POST', body: fs.readFileSync(bundle), headers: { authorization: auth, 'content-type': 'application/octet-stream' } }), 409, 'update.busy');
 });
