@@ -1,0 +1,108 @@
+// System: version, network, uptime; backup download and restore upload with progress; the log tail; the audit log.
+import { html, nothing, type TemplateResult } from 'lit';
+import { PageElement } from '../components/page.js';
+import { fieldErrors, formError } from '../components/form-field.js';
+import { BACKUP_URL, cancelRestore, getLogs, getSystem, listAudit, uploadRestore, type AuditEntry, type SystemInfo } from '../data/system.js';
+import { formatDateTime, formatDuration, t } from '../i18n.js';
+
+export class PageSystem extends PageElement {
+  static override properties = { ...PageElement.properties, info: { state: true }, logs: { state: true }, audit: { state: true }, progress: { state: true }, errors: { state: true } };
+  declare info: SystemInfo | undefined;
+  declare logs: string[];
+  declare audit: AuditEntry[];
+  declare progress: number | null;
+  declare errors: Record<string, string>;
+
+  constructor() {
+    super();
+    this.logs = [];
+    this.audit = [];
+    this.progress = null;
+    this.errors = {};
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.load();
+  }
+
+  private async load(): Promise<void> {
+    const [info, logs, audit] = await Promise.all([getSystem(), getLogs(100), listAudit({ limit: 50 })]);
+    this.info = info;
+    this.logs = logs;
+    this.audit = audit.entries;
+  }
+
+  private async restore(e: Event): Promise<void> {
+    e.preventDefault();
+    const file = ((e.target as HTMLFormElement).querySelector('#backupfile') as HTMLInputElement).files?.[0];
+    if (!file) return;
+    this.errors = {};
+    this.progress = 0;
+    try {
+      await uploadRestore(file, (f) => (this.progress = f));
+      await this.load();
+    } catch (err) {
+      this.errors = fieldErrors(err, { file: 'backupfile' });
+    } finally {
+      this.progress = null;
+    }
+  }
+
+  override render(): TemplateResult {
+    const i = this.info;
+    if (!i) return html`<p>${t('loading')}</p>`;
+    return html`<h1>${t('systemTitle')}</h1>
+      <div class="grid">
+        <section class="card" aria-labelledby="sys-h">
+          <h2 id="sys-h">${t('systemTitle')}</h2>
+          <table>
+            <tbody>
+              <tr><th scope="row">${t('version')}</th><td>${i.version}</td></tr>
+              <tr><th scope="row">${t('hostname')}</th><td>${i.hostname}</td></tr>
+              <tr><th scope="row">${t('uptime')}</th><td>${formatDuration(i.uptimeS * 1000)}</td></tr>
+              <tr><th scope="row">${t('network')}</th><td>${i.network.map((n) => html`<div>${n.name}: ${n.cidr ?? n.address}</div>`)}</td></tr>
+            </tbody>
+          </table>
+        </section>
+        <section class="card" aria-labelledby="backup-h">
+          <h2 id="backup-h">${t('backupTitle')}</h2>
+          <p><a class="button" href=${BACKUP_URL} download>${t('backupDownload')}</a></p>
+          ${i.restorePending
+            ? html`<p class="notice">${t('restorePending')}</p>
+                <button class="secondary" @click=${() => void cancelRestore().then(() => this.load())}>${t('restoreCancel')}</button>`
+            : nothing}
+          <form class="inline" @submit=${(e: Event) => void this.restore(e)}>
+            <div class="field">
+              <label for="backupfile">${t('restoreUpload')}</label>
+              <input id="backupfile" type="file" accept=".gz,.tar.gz,application/gzip" required aria-invalid=${this.errors.backupfile ? 'true' : 'false'} />
+              ${this.errors.backupfile ? html`<span class="error" role="alert">${this.errors.backupfile}</span>` : nothing}
+            </div>
+            <button type="submit" ?disabled=${this.progress !== null}>${t('upload')}</button>
+          </form>
+          ${this.progress !== null
+            ? html`<label for="restore-progress">${t('uploading', { percent: Math.round(this.progress * 100) })}</label>
+                <progress id="restore-progress" max="100" value=${Math.round(this.progress * 100)}></progress>`
+            : nothing}
+          ${formError(this.errors)}
+        </section>
+      </div>
+      <section class="card" aria-labelledby="audit-h">
+        <h2 id="audit-h">${t('auditTitle')}</h2>
+        <table>
+          <thead>
+            <tr><th scope="col">${t('when')}</th><th scope="col">${t('who')}</th><th scope="col">${t('what')}</th><th scope="col">${t('address')}</th></tr>
+          </thead>
+          <tbody>
+            ${this.audit.map((a) => html`<tr><td>${formatDateTime(a.at)}</td><td>${a.username ?? '—'}</td><td>${a.action}${a.target ? ` (${a.target})` : ''}</td><td>${a.source}</td></tr>`)}
+          </tbody>
+        </table>
+      </section>
+      <section class="card" aria-labelledby="logs-h">
+        <h2 id="logs-h">${t('logsTitle')} <button class="secondary" @click=${() => void this.load()}>${t('refresh')}</button></h2>
+        <pre tabindex="0" style="max-height:24rem;overflow:auto;font-size:0.8rem;background:#f4f6f8;padding:0.5rem" aria-label=${t('logsTitle')}>${this.logs.join('\n')}</pre>
+      </section>`;
+  }
+}
+
+customElements.define('page-system', PageSystem);
