@@ -54,6 +54,15 @@ export function formatDuration(ms: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
 
+/** Days, hours and minutes (a box's uptime). */
+export function formatUptime(seconds: number): string {
+  const d = Math.floor(seconds / 86400);
+  const h = Math.floor((seconds % 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const unit = { fr: ['j', 'h', 'min'], en: ['d', 'h', 'min'], es: ['d', 'h', 'min'] }[current];
+  return d > 0 ? `${d} ${unit[0]} ${h} ${unit[1]}` : h > 0 ? `${h} ${unit[1]} ${m} ${unit[2]}` : `${m} ${unit[2]}`;
+}
+
 export function formatBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let i = 0;

@@ -7,7 +7,7 @@ export function sparkline(values: number[], max: number, label: string): SVGTemp
   const pts = values.slice(-60);
   const step = pts.length > 1 ? w / (pts.length - 1) : w;
   const points = pts.map((v, i) => `${(i * step).toFixed(1)},${(h - (Math.min(v, max) / (max || 1)) * (h - 2) - 1).toFixed(1)}`).join(' ');
-  return svg`<svg width=${w} height=${h} viewBox="0 0 ${w} ${h}" role="img" aria-label=${label}>
+  return svg`<svg width=${w} height=${h} style="max-width:100%;height:auto" viewBox="0 0 ${w} ${h}" role="img" aria-label=${label}>
     <rect x="0" y="0" width=${w} height=${h} fill="#f4f6f8"></rect>
     <polyline points=${points} fill="none" stroke="#1d4f91" stroke-width="2"></polyline>
   </svg>`;

@@ -20,7 +20,7 @@ export const pageStyles = css`
     border-radius: 8px;
     padding: 1rem;
     margin-bottom: 1rem;
-    overflow-x: auto;
+    min-width: 0;
   }
   .grid {
     display: grid;
@@ -38,10 +38,12 @@ export const pageStyles = css`
     padding: 0.45rem 0.5rem;
     border-bottom: 1px solid #e3e8ee;
     vertical-align: middle;
+    overflow-wrap: anywhere;
   }
   th {
     font-weight: 600;
     color: #3a4655;
+    overflow-wrap: normal;
   }
   .empty {
     color: #4a5666;

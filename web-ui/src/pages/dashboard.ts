@@ -5,7 +5,7 @@ import { sparkline } from '../components/sparkline.js';
 import { live, type LiveCall, type LiveState } from '../data/live.js';
 import { hasRight } from '../data/session.js';
 import type { HealthSample } from '../data/system.js';
-import { formatBytes, formatDuration, t } from '../i18n.js';
+import { formatBytes, formatDuration, formatUptime, t } from '../i18n.js';
 
 function party(p: LiveCall['caller']): string {
   return p.displayName && p.displayName !== p.number ? `${p.displayName} (${p.number})` : p.number;
@@ -80,8 +80,7 @@ export class PageDashboard extends PageElement {
     const last = samples.at(-1);
     const row = (label: string, value: string, chart: TemplateResult | typeof nothing): TemplateResult => html`<tr>
       <th scope="row">${label}</th>
-      <td>${value}</td>
-      <td>${chart}</td>
+      <td>${value}${chart === nothing ? nothing : html`<div class="chart">${chart}</div>`}</td>
     </tr>`;
     const temps = samples.map((s) => s.temperature).filter((x): x is number => x !== null);
     return html`<section class="card" aria-labelledby="health-h">
@@ -94,7 +93,7 @@ export class PageDashboard extends PageElement {
               ${row(t('memory'), `${formatBytes(last.memUsed)} / ${formatBytes(last.memTotal)}`, sparkline(samples.map((s) => s.memUsed), last.memTotal, t('memory')))}
               ${row(t('temperature'), last.temperature === null ? t('notAvailable') : `${last.temperature} °C`, temps.length ? sparkline(temps, 100, t('temperature')) : nothing)}
               ${row(t('disk'), last.diskTotal ? `${formatBytes(last.diskUsed)} / ${formatBytes(last.diskTotal)} (${Math.round((100 * last.diskUsed) / last.diskTotal)} %)` : t('notAvailable'), nothing)}
-              ${row(t('uptime'), formatDuration(last.uptimeS * 1000), nothing)}
+              ${row(t('uptime'), formatUptime(last.uptimeS), nothing)}
             </tbody>
           </table>`}
     </section>`;

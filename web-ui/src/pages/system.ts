@@ -3,7 +3,7 @@ import { html, nothing, type TemplateResult } from 'lit';
 import { PageElement } from '../components/page.js';
 import { fieldErrors, formError } from '../components/form-field.js';
 import { BACKUP_URL, cancelRestore, getLogs, getSystem, listAudit, uploadRestore, type AuditEntry, type SystemInfo } from '../data/system.js';
-import { formatDateTime, formatDuration, t } from '../i18n.js';
+import { formatDateTime, formatUptime, t } from '../i18n.js';
 
 export class PageSystem extends PageElement {
   static override properties = { ...PageElement.properties, info: { state: true }, logs: { state: true }, audit: { state: true }, progress: { state: true }, errors: { state: true } };
@@ -60,7 +60,7 @@ export class PageSystem extends PageElement {
             <tbody>
               <tr><th scope="row">${t('version')}</th><td>${i.version}</td></tr>
               <tr><th scope="row">${t('hostname')}</th><td>${i.hostname}</td></tr>
-              <tr><th scope="row">${t('uptime')}</th><td>${formatDuration(i.uptimeS * 1000)}</td></tr>
+              <tr><th scope="row">${t('uptime')}</th><td>${formatUptime(i.uptimeS)}</td></tr>
               <tr><th scope="row">${t('network')}</th><td>${i.network.map((n) => html`<div>${n.name}: ${n.cidr ?? n.address}</div>`)}</td></tr>
             </tbody>
           </table>
