@@ -175,6 +175,12 @@ test('settings, system and trunks pages render, in French too, and at a phone\'s
   await nav('Trunks');
   await page.getByText('No trunk yet').first().waitFor();
   await accessible('08-trunks');
+  await nav('Queues');
+  await page.getByText('No queue yet.').waitFor();
+  await accessible('08b-queues');
+  await nav('Callbacks');
+  await page.getByText('No callback to make.').waitFor();
+  await accessible('08c-callbacks');
   await nav('System');
   await page.getByRole('link', { name: 'Download a backup' }).waitFor();
   await accessible('09-system');
@@ -203,7 +209,7 @@ test('a user without a right: the module is hidden and its API answers 403; logo
   await login('dora', 'dora-password');
   const links = await page.getByRole('navigation').getByRole('link').allTextContents();
   assert.ok(links.includes('Calls & voicemail'), links.join(', '));
-  for (const hidden of ['Sounds', 'Users & extensions', 'System', 'Trunks', 'Scenarios']) assert.ok(!links.includes(hidden), `${hidden} hidden: ${links.join(', ')}`);
+  for (const hidden of ['Sounds', 'Users & extensions', 'System', 'Trunks', 'Scenarios', 'Queues', 'Callbacks']) assert.ok(!links.includes(hidden), `${hidden} hidden: ${links.join(', ')}`);
   const status = await page.evaluate(async () => (await fetch('/api/sounds')).status);
   assert.equal(status, 403);
   await accessible('13-dashboard-limited-user');

@@ -23,8 +23,8 @@ const PAGES: PageDef[] = [
   { path: '/trunks', title: 'navTrunks', right: 'trunks', tag: 'page-trunks', load: () => import('./pages/trunks.js') },
   { path: '/numbers', title: 'navNumbers', right: 'numbers', tag: 'page-coming', load: () => import('./pages/coming.js') },
   { path: '/scenarios', title: 'navScenarios', right: 'scenarios', tag: 'page-coming', load: () => import('./pages/coming.js') },
-  { path: '/queues', title: 'navQueues', right: null, tag: 'page-coming', load: () => import('./pages/coming.js') },
-  { path: '/callbacks', title: 'navCallbacks', right: 'callbacks', tag: 'page-coming', load: () => import('./pages/coming.js') },
+  { path: '/queues', title: 'navQueues', right: 'queues', tag: 'page-queues', load: () => import('./pages/queues.js') },
+  { path: '/callbacks', title: 'navCallbacks', right: 'callbacks', tag: 'page-callbacks', load: () => import('./pages/callbacks.js') },
   { path: '/phones', title: 'navPhones', right: 'phones', tag: 'page-coming', load: () => import('./pages/coming.js') },
   { path: '/wallboard', title: 'navWallboard', right: null, tag: 'page-coming', load: () => import('./pages/coming.js') },
   { path: '/settings', title: 'navSettings', right: null, tag: 'page-settings', load: () => import('./pages/settings.js') },
@@ -349,6 +349,10 @@ function pageElement(page: PageDef, user: SessionUser): TemplateResult {
       return html`<page-trunks .user=${user} .lang=${language()}></page-trunks>`;
     case 'page-settings':
       return html`<page-settings .user=${user} .lang=${language()}></page-settings>`;
+    case 'page-queues':
+      return html`<page-queues .user=${user} .lang=${language()}></page-queues>`;
+    case 'page-callbacks':
+      return html`<page-callbacks .user=${user} .lang=${language()}></page-callbacks>`;
     case 'page-system':
       return html`<page-system .user=${user} .lang=${language()}></page-system>`;
     default:
