@@ -195,7 +195,7 @@ function importCmd(argv: string[]): void {
     for (const snd of new Directory(store.db, p.config.domain).sounds.list()) {
       if (!fs.existsSync(path.join(p.config.dataDir, 'sounds', snd.file))) out(`note: sound "${snd.name}" has no audio yet: upload it in the console or copy it to ${path.join(p.config.dataDir, 'sounds', snd.file)}`);
     }
-    if (runningPid(p.config.dataDir)) out('note: Relais is running on this data dir; restart it so every module reads the new site');
+    if (runningPid(p.config.dataDir)) out('note: Relais is running on this data dir: it applies the new site to its next calls (no restart needed)');
   } finally {
     store.close();
   }

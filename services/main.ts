@@ -14,9 +14,11 @@ import { registerRtpengineBackend } from './media/rtpengine/index.js';
 import { PromptLibrary, SoundLibrary } from './media/sounds/index.js';
 import { ProvisioningModule, ProvisioningService } from './provisioning/index.js';
 import { AuthGuard, BanKeeper, BanRepository, FloodControl, PresenceServer, Registrar, SipStack, TrunkService } from './sip/index.js';
-import { Store } from './storage/index.js';
+import { ChangeWatcher, Store } from './storage/index.js';
 import { QueueService, LiveAgents } from './queue/index.js';
-import { CalendarRepository, SiteCalendar } from './scenario/calendar/index.js';
+import { attachOverrideLamps, CalendarRepository, SiteCalendar } from './scenario/calendar/index.js';
+import { BlocklistRepository, callerScreenMiddleware, InboxRepository, JobRepository } from './scenario/inbox/index.js';
+import { SiteEditor } from './scenario/config/index.js';
 import type { CallInfo } from './call/index.js';
 import type { Directory } from './directory/index.js';
 import { bootstrapSite, consoleUrl } from './site/index.js';
@@ -68,6 +70,12 @@ export class Relais {
   calls: CallModule | undefined;
   /** Queues (ACD) and callbacks. */
   queues: QueueService | undefined;
+  /** The site's calendar: time zone, holidays, day/night/holiday override (conditions' ConditionEvaluator). */
+  calendar: SiteCalendar | undefined;
+  /** Notices configuration changes (API, `relais import` on the running box) so the next call uses them. */
+  changes: ChangeWatcher | undefined;
+  /** Blocked callers: declined before call control (or sent to their scenario). */
+  blocklist: BlocklistRepository | undefined;
   /** Live events for the console (calls, registrations, trunks, config changes, alerts); modules publish here. */
   readonly bus: EventBus;
   /** The last log lines (the console's logs page). */
@@ -189,6 +197,24 @@ export class Relais {
     this.trunks = new TrunkService({ trunks: dir.trunks, numbers: dir.numbers, extensions: dir.extensions, clock: this.clock, logger: this.log });
     this.trunks.attach(sip);
     this.modules.push(this.presence, this.trunks);
+
+    // Scenario configuration: calendar (override lamps on *60-*63), blocklist screen ahead of call control, and the
+    // change watcher that makes edits and imports apply to the next call without a restart.
+    this.calendar = new SiteCalendar(new CalendarRepository(store.db), this.clock);
+    attachOverrideLamps(this.presence, this.calendar);
+    this.blocklist = new BlocklistRepository(store.db, () => this.clock.now());
+    const trunks = this.trunks;
+    sip.use('INVITE', callerScreenMiddleware({ screen: this.blocklist, matchInbound: (req) => trunks.matchInbound(req), logger: this.log.child({ module: 'screen' }) }));
+    const calendar = this.calendar;
+    this.changes = new ChangeWatcher(store.db, this.clock, 200, this.log.child({ module: 'config-watch' }));
+    const registrarForChanges = this.registrar;
+    this.changes.on('changed', () => {
+      calendar.refresh();
+      // Extensions' secrets may have changed (an import): phones authenticate against the stored ones.
+      registrarForChanges.invalidateAccounts();
+      void trunks.reload().catch((err: unknown) => this.log.warn('trunk reload failed', { error: errorMessage(err) }));
+    });
+    this.modules.push(this.changes);
     this.calls = new CallModule({
       db: store.db,
       extensions: dir.extensions,
@@ -225,7 +251,7 @@ export class Relais {
         isRegistered: (n) => registrarRef.isRegistered(n),
         usersInCalls: () => usersInCalls(callModule.calls.active()),
       }),
-      conditions: new SiteCalendar(new CalendarRepository(store.db), this.clock),
+      conditions: this.calendar,
     });
     const wake = (): void => this.queues?.engine.agentChanged();
     for (const ev of ['registered', 'unregistered', 'expired'] as const) this.registrar.on(ev, wake);
@@ -233,7 +259,6 @@ export class Relais {
     this.modules.push(this.queues);
 
     const setup = new FirstRunSetup(dir.settings, dir.users);
-    const trunks = this.trunks;
     const registrar = this.registrar;
     this.certificate = new BoxCertificate({ dir: path.join(config.dataDir, 'tls'), commonName: config.domain });
     const certificate = this.certificate;
@@ -354,6 +379,13 @@ export class Relais {
       provisioning: { service: this.provisioning, module: this.provisioningModule, realm: config.domain },
       certificate,
       appliance: { board: this.board, simBoard: this.simBoard, updates: this.updates },
+      scenarioConfig: {
+        editor: new SiteEditor({ store, realm: config.domain, changed: () => this.changes?.touch() }),
+        calendar: this.calendar,
+        inbox: new InboxRepository(store.db),
+        jobs: new JobRepository(store.db, () => this.clock.now()),
+        blocklist: this.blocklist,
+      },
     });
     this.modules.push(this.api);
 

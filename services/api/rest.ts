@@ -51,6 +51,8 @@ export interface ConsoleDeps {
   version: string;
   startedAt: number;
 }
+import { scenarioConfigRoutes, type ScenarioConfigDeps } from './routes/scenario-config.js';
+import { inboxRoutes, type InboxDeps } from './routes/inbox.js';
 
 export interface RestApiDeps {
   users: UserRepository;
@@ -78,6 +80,8 @@ export interface RestApiDeps {
   provisioning?: { service: ProvisioningService; module: ProvisioningModule; realm: string };
   /** The box's TLS certificate (/api/tls/certificate). */
   certificate?: BoxCertificate;
+  /** Scenarios, numbers, holidays, override, services, inbox, jobs and blocklist (docs/scenarios.md). */
+  scenarioConfig?: Omit<ScenarioConfigDeps, 'users'> & Omit<InboxDeps, 'users'>;
 }
 
 export interface RestApi {
@@ -132,6 +136,10 @@ export function mountRestApi(api: ApiServer, deps: RestApiDeps): RestApi {
   }
   if (deps.certificate) tlsRoutes(router, auth, deps.certificate);
   if (deps.appliance) applianceRoutes(router, { auth, ...deps.appliance });
+  if (deps.scenarioConfig) {
+    scenarioConfigRoutes(router, auth, { ...deps.scenarioConfig, users: deps.users });
+    inboxRoutes(router, auth, { ...deps.scenarioConfig, users: deps.users });
+  }
   api.router.use(router.routes(), router.allowedMethods());
   return { auth, events, router };
 }

@@ -78,3 +78,4 @@ export { PhoneRepository, PHONE_VENDORS, normaliseMac, type Phone, type PhoneInp
 export { SettingsRepository } from './settings.js';
 export { Checker, formatPath, isObj, type Issue, type Path, type Obj } from './checker.js';
 export * from './scenario-model.js';
+export { findGotoLoops, type LoopIssue } from './scenario-graph.js';

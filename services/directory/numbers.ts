@@ -9,8 +9,8 @@ export const NUMBER_MODES: readonly NumberMode[] = ['receive', 'forward', 'rejec
 export type RingMode = 'random' | 'longest_idle' | 'simultaneous';
 export const RING_MODES: readonly RingMode[] = ['random', 'longest_idle', 'simultaneous'];
 /** The ready-made answering behaviours of SPEC §2 (each generates the number's scenario). */
-export type Behaviour = 'smart_answering' | 'forward_only' | 'forward_then_smart';
-export const BEHAVIOURS: readonly Behaviour[] = ['smart_answering', 'forward_only', 'forward_then_smart'];
+export type Behaviour = 'smart_answering' | 'custom_smart_answering' | 'forward_only' | 'forward_then_smart';
+export const BEHAVIOURS: readonly Behaviour[] = ['smart_answering', 'custom_smart_answering', 'forward_only', 'forward_then_smart'];
 
 /** SPEC §4: what happens with no agent online (all six) or when calls are not accepted (all but forward). */
 export type OfflineAction =

@@ -193,7 +193,8 @@ function checkSoundRef(c: Checker, o: Obj, path: Path, refs: ActionRefs, require
   return out;
 }
 
-function checkName(c: Checker, v: unknown, p: Path): LocalisedName | undefined {
+/** A name, or names per language (fr, en, es), as menu options and services have. */
+export function checkName(c: Checker, v: unknown, p: Path): LocalisedName | undefined {
   if (isObj(v)) {
     const o = c.obj(v, p, LANGUAGES);
     if (!o) return undefined;

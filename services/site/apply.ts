@@ -6,6 +6,7 @@ import { errorMessage } from '../shared/index.js';
 import { Directory, DEFAULT_LOST_CALL_RULES, queueWithDefaults, trunkWithDefaults, type OfflineAction, type LostCallRules } from '../directory/index.js';
 import { CalendarRepository } from '../scenario/calendar/index.js';
 import { parseSiteFileLocated, SiteFileError, SITE_FILE_VERSION, type LineLocator, type SiteFile, type SiteIssue, type SettingValue, type SiteLostCallRules } from './site-file.js';
+import { ServiceCatalogRepository } from '../scenario/behaviours/service-catalog.js';
 
 const SETTINGS_PREFIX = 'site.';
 /** Set by every import: once a site was applied, an empty directory means the admin emptied it, not a new box. */
@@ -72,6 +73,7 @@ export function applySite(store: Store, realm: string, site: SiteFile, source?: 
     dir.settings.deletePrefix(SETTINGS_PREFIX);
     for (const [k, v] of Object.entries(site.settings)) dir.settings.setJson(SETTINGS_PREFIX + k, v);
     dir.settings.set(SITE_APPLIED_KEY, new Date().toISOString());
+    new ServiceCatalogRepository(store.db).replace(site.service_categories);
     new CalendarRepository(store.db).replaceHolidays(site.holidays.map((h) => ({ date: h.date, name: h.name ?? '' })));
 
     // sounds
@@ -267,7 +269,7 @@ export function readSite(store: Store, realm: string): SiteFile {
   const trunks = dir.trunks.list();
   const scenarios = dir.scenarios.list();
   const exts = dir.extensions.list();
-  const site: SiteFile = { version: SITE_FILE_VERSION, settings: {}, holidays: [], users: [], extensions: [], sounds: [], trunks: [], scenarios: [], queues: [], numbers: [], phones: [] };
+  const site: SiteFile = { version: SITE_FILE_VERSION, settings: {}, holidays: [], service_categories: new ServiceCatalogRepository(store.db).list(), users: [], extensions: [], sounds: [], trunks: [], scenarios: [], queues: [], numbers: [], phones: [] };
   for (const { key, value } of dir.settings.list(SETTINGS_PREFIX)) site.settings[key.slice(SETTINGS_PREFIX.length)] = JSON.parse(value) as SettingValue;
   for (const h of new CalendarRepository(store.db).customHolidays()) site.holidays.push(h.name ? { date: h.date, name: h.name } : { date: h.date });
   for (const u of users) {
@@ -374,7 +376,7 @@ export function readSite(store: Store, realm: string): SiteFile {
 export function exportSiteText(store: Store, realm: string): string {
   const site = readSite(store, realm);
   const body: Record<string, unknown> = { version: site.version };
-  for (const k of ['settings', 'holidays', 'users', 'extensions', 'sounds', 'trunks', 'scenarios', 'queues', 'numbers', 'phones'] as const) {
+  for (const k of ['settings', 'holidays', 'service_categories', 'users', 'extensions', 'sounds', 'trunks', 'scenarios', 'queues', 'numbers', 'phones'] as const) {
     const v = site[k];
     if (Array.isArray(v) ? v.length > 0 : Object.keys(v).length > 0) body[k] = v;
   }

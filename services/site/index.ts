@@ -20,6 +20,7 @@ export {
   type SiteScenario,
   type SiteQueue,
   type SiteNumber,
+  type SiteHoliday,
   type SitePhone,
   type SettingValue,
   type ParseSiteOptions,

@@ -8,6 +8,7 @@ import {
   emptyRefs,
   checkActions,
   checkCondition,
+  findGotoLoops,
   ROLES,
   RIGHTS,
   DIGEST_ALGORITHMS,
@@ -46,6 +47,7 @@ import {
   type ScenarioAction,
 } from '../directory/index.js';
 import { HOLIDAY_COUNTRIES, isRealDate } from '../scenario/calendar/index.js';
+import { checkCatalog, type CatalogCategory } from '../scenario/behaviours/service-catalog.js';
 
 export const SITE_FILE_VERSION = 1;
 
@@ -188,6 +190,8 @@ export interface SiteFile {
   version: number;
   settings: Record<string, SettingValue>;
   holidays: SiteHoliday[];
+  /** Smart answering's services, by category, with names per language (SPEC §2). */
+  service_categories: CatalogCategory[];
   users: SiteUser[];
   extensions: SiteExtension[];
   sounds: SiteSound[];
@@ -198,7 +202,7 @@ export interface SiteFile {
   phones: SitePhone[];
 }
 
-export const SITE_SECTIONS = ['version', 'settings', 'holidays', 'users', 'extensions', 'sounds', 'trunks', 'scenarios', 'queues', 'numbers', 'phones'] as const;
+export const SITE_SECTIONS = ['version', 'settings', 'holidays', 'service_categories', 'users', 'extensions', 'sounds', 'trunks', 'scenarios', 'queues', 'numbers', 'phones'] as const;
 
 /** The fields of each kind of item (docs/site-file.md documents every one; a test checks). */
 export const SITE_FIELDS = {
@@ -212,6 +216,7 @@ export const SITE_FIELDS = {
   numbers: ['did', 'name', 'trunk', 'mode', 'forward_to', 'record', 'ring_mode', 'behaviour', 'offline_action', 'unavailable_action', 'welcome_sound', 'scenario', 'users'],
   phones: ['mac', 'vendor', 'model', 'extension', 'label', 'settings'],
   holidays: ['date', 'name'],
+  service_categories: ['name', 'services'],
 } as const;
 
 export interface SiteIssue {
@@ -340,7 +345,7 @@ function checkSite(c: Checker, raw: unknown, extraUsers: readonly string[]): Sit
   if (version !== undefined && version > SITE_FILE_VERSION) {
     c.fail(['version'], `site file version ${version} is newer than this firmware reads (${SITE_FILE_VERSION})`);
   }
-  const site: SiteFile = { version: SITE_FILE_VERSION, settings: {}, holidays: [], users: [], extensions: [], sounds: [], trunks: [], scenarios: [], queues: [], numbers: [], phones: [] };
+  const site: SiteFile = { version: SITE_FILE_VERSION, settings: {}, holidays: [], service_categories: [], users: [], extensions: [], sounds: [], trunks: [], scenarios: [], queues: [], numbers: [], phones: [] };
   const refs: ActionRefs = emptyRefs();
 
   // settings: a flat mapping of scalars
@@ -369,6 +374,8 @@ function checkSite(c: Checker, raw: unknown, extraUsers: readonly string[]): Sit
     set(h, 'name', c.str(o, 'name', p));
     if (date !== undefined) site.holidays.push(h);
   });
+
+  site.service_categories = checkCatalog(c, top.service_categories, ['service_categories']);
 
   c.list(top, 'users', []).forEach((v, i) => {
     const p = ['users', i];
@@ -686,5 +693,6 @@ function checkSite(c: Checker, raw: unknown, extraUsers: readonly string[]): Sit
   check([...refs.scenarios, ...scenarioRefs], names.scenarios, 'scenario', 'scenarios');
   check([...refs.extensions, ...extRefs], names.extensions, 'extension', 'extensions');
   check(trunkRefs, names.trunks, 'trunk', 'trunks');
+  for (const loop of findGotoLoops(site.scenarios, (i) => ['scenarios', i])) c.fail(loop.path, loop.message);
   return site;
 }

@@ -2,3 +2,4 @@
 export { Store, type OpenStoreOptions, type Database } from './store.js';
 export { type Migration } from './migration.js';
 export { MIGRATIONS } from './migrations/index.js';
+export { ChangeWatcher, type ChangeWatcherEvents } from './change-watcher.js';

@@ -9,5 +9,6 @@ import { migration as healthProbe } from './202612071400-health-probe.js';
 import { migration as firmwareUpdates } from './202612071401-firmware-updates.js';
 import { migration as sipBans } from './202612071500-sip-bans.js';
 import { migration as holidays } from './202612071600-holidays.js';
+import { migration as inbox } from './202612071601-inbox.js';
 
-export const MIGRATIONS: readonly Migration[] = [initial, directoryIndexes, queueEngine, console, phoneInventory, healthProbe, firmwareUpdates, sipBans, holidays];
+export const MIGRATIONS: readonly Migration[] = [initial, directoryIndexes, queueEngine, console, phoneInventory, healthProbe, firmwareUpdates, sipBans, holidays, inbox];

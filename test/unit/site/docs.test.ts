@@ -36,6 +36,7 @@ test('every field of every kind of item is documented in its section', () => {
     numbers: '## `numbers[]`',
     phones: '## `phones[]`',
     holidays: '## `holidays[]`',
+    service_categories: '## `service_categories[]`',
   };
   for (const [kind, fields] of Object.entries(SITE_FIELDS)) {
     const text = section(headings[kind as keyof typeof SITE_FIELDS]);
