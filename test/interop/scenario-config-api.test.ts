@@ -254,7 +254,7 @@ test('override lamp: a phone subscribed to *60 gets a confirmed NOTIFY when the 
     auth: { username: '201', password: 'secret-201' },
     timeoutS: 25,
   });
-  await until(async () => (await subs()) > before, 'the *60 subscription is active');
+  await until(async () => (await subs()) > before, 'the *60 subscription is active', 30_000);
   assert.equal((await send('PUT', '/override', { mode: 'day' }, CAROL)).status, 200);
   assert.equal((await send('PUT', '/override', { mode: 'auto' }, CAROL)).status, 200);
   const w = await watcher.done;
@@ -270,7 +270,7 @@ test('inbox, jobs and blocklist: a real call is marked spam, made a job, its cal
   await until(async () => {
     inbox = (await get('/inbox?status=new', ERIN)).json.calls as typeof inbox;
     return inbox.some((c) => c.caller === '0611223344');
-  }, 'the call is in the inbox');
+  }, 'the call is in the inbox', 30_000);
   const c = inbox.find((x) => x.caller === '0611223344')!;
   assert.equal(c.status, 'new');
   assert.equal(c.blocked, false);
@@ -339,7 +339,7 @@ test('relais import on the running box changes the next call without a restart (
     const r = spawnSync(process.execPath, [CLI, 'import', file, '--data-dir', relais.dataDir], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, RELAIS_ADMIN_PASSWORD: '' } });
     assert.equal(r.status, 0, `${r.stderr}${r.stdout}`);
     assert.match(r.stdout, /no restart needed/);
-    await until(async () => (await externalReloads()) > before, 'the running Relais noticed the import');
+    await until(async () => (await externalReloads()) > before, 'the running Relais noticed the import', 30_000);
   };
   assert.notEqual((await providerCalls('0611000001')).status, 404);
   // The number is removed: the next call to it is refused as unknown.
