@@ -332,6 +332,10 @@ export class Relais {
       ports: () => ({ http: api.port(), https: api.httpsPort() }),
       registrations: (id) => registrar.contactsOf(id).map((b) => ({ address: b.source.address, port: b.source.port, userAgent: b.userAgent, expiresAt: b.expiresAt })),
     });
+    // The console's phone page follows these live.
+    this.provisioning.on('seen', (e) => this.bus.publish('phone.seen', { mac: e.mac, via: e.via, vendor: e.vendor ?? null }));
+    this.provisioning.on('assigned', (e) => this.bus.publish('phone.assigned', e));
+    this.provisioning.on('fetched', (e) => this.bus.publish('phone.fetched', { mac: e.mac, ip: e.ip, via: e.via, file: e.file, status: e.status, secrets: e.secrets }));
     this.provisioningModule = new ProvisioningModule({
       service: this.provisioning,
       sip,

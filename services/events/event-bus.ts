@@ -68,6 +68,10 @@ export interface RelaisEventMap {
   'update.progress': { phase: 'upload' | 'install'; percent: number; message: string };
   /** Firmware update state changes and outcomes (installed, failed, confirmed, rolled-back). */
   'update.state': { state: string; version?: string; slot?: string; error?: { code: string; message: string } };
+  /** Desk phones (docs/provisioning.md): a MAC seen for the first time, given an extension, a file request. */
+  'phone.seen': { mac: string; via: string; vendor: string | null };
+  'phone.assigned': { mac: string; extension: string };
+  'phone.fetched': { mac: string | null; ip: string; via: string; file: string; status: number; secrets: boolean };
 }
 
 export type RelaisEventType = keyof RelaisEventMap;
@@ -97,6 +101,9 @@ export const EVENT_AUDIENCE: { [K in RelaisEventType]: Right | 'admin' | null } 
   'system.health': null,
   'voicemail.new': null,
   'queue.changed': 'queues',
+  'phone.seen': 'phones',
+  'phone.assigned': 'phones',
+  'phone.fetched': 'phones',
   'agent.changed': 'queues',
   'callback.changed': 'callbacks',
   'board.led': 'admin',

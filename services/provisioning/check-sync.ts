@@ -1,18 +1,12 @@
 // Asks a registered phone to fetch its configuration again (and maybe reboot): an out-of-dialog NOTIFY with the
 // vendor's check-sync event, sent to the contact it registered, through the SIP stack.
 import { RelaisError, type Clock } from '../shared/index.js';
-import type { SipResponse } from '../sip/index.js';
+import type { PresenceSipHost, SipResponse } from '../sip/index.js';
 import type { ProvisioningService } from './provisioning-service.js';
 import { VENDORS } from './vendors/index.js';
 
-export interface CheckSyncSipHost {
-  request(opts: {
-    method: string;
-    uri: string;
-    headers?: Record<string, string | string[]>;
-    target?: { transport: 'udp' | 'tcp'; address: string; port: number; connectionId?: string | undefined };
-  }): Promise<SipResponse>;
-}
+/** Out-of-dialog requests, as the presence server sends its NOTIFYs. */
+export type CheckSyncSipHost = Pick<PresenceSipHost, 'request'>;
 
 export interface RegisteredContact {
   aor: string;

@@ -3,7 +3,7 @@
 // Phones multicast the SUBSCRIBE to 224.0.1.75:5060 at boot; some send it to a configured server directly.
 import dgram from 'node:dgram';
 import { randomToken, errorMessage, type Clock, type Logger, type TimerHandle } from '../shared/index.js';
-import type { HandleResult, SipRequest, SipResponse } from '../sip/index.js';
+import type { HandleResult, PresenceSipHost, SipRequest } from '../sip/index.js';
 import { normaliseMac } from '../directory/index.js';
 import type { ProvisioningService } from './provisioning-service.js';
 import { vendorFromUserAgent } from './vendors/index.js';
@@ -13,15 +13,9 @@ export const PNP_GROUP = '224.0.1.75';
 
 type Source = { transport: 'udp' | 'tcp'; address: string; port: number; connectionId?: string | undefined };
 
+/** The part of SipStack plug-and-play needs: out-of-dialog requests as presence sends them, and the transport. */
 export interface PnpSipHost {
-  request(opts: {
-    method: string;
-    uri: string;
-    headers?: Record<string, string | string[]>;
-    body?: string;
-    contentType?: string;
-    target?: Source;
-  }): Promise<SipResponse>;
+  request: PresenceSipHost['request'];
   readonly transport: {
     readonly advertisedAddress: string;
     onMessage(buf: Buffer, source: Source): void;

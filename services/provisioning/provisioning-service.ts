@@ -553,6 +553,7 @@ export class ProvisioningService extends TypedEmitter<ProvisioningEvents> {
     const fields = { vendor, extensionId, model: input.model ?? existing?.model ?? rec?.model ?? null, label: input.label ?? existing?.label ?? null };
     if (existing) this.opts.directory.phones.update(existing.id, fields);
     else this.opts.directory.phones.create({ mac: m, ...fields });
+    if (input.extension !== null && existing?.extensionId !== extensionId) this.emit('assigned', { mac: m, extension: input.extension });
     return this.get(m);
   }
 

@@ -1,10 +1,35 @@
 // /api/phones: the phone inventory (seen, assigned, status), assignment, device credentials, generated config,
 // check-sync, provisioning settings and the phone firmware cache (right "phones"; the config file: administrators).
 import type Router from '@koa/router';
+import { z } from 'zod';
+import { PHONE_VENDORS } from '../../directory/index.js';
 import type { ProvisioningModule, ProvisioningService } from '../../provisioning/index.js';
 import { RelaisError } from '../../shared/index.js';
 import type { ApiContext, ApiState, Authenticator } from '../auth.js';
-import { fields, intParam, parseMultipart, queryParams, readBody, readJsonObject } from '../body.js';
+import { parseMultipart, queryParams, readBody } from '../body.js';
+import { readInput, readQuery } from '../validate.js';
+
+const settingsSchema = z
+  .strictObject({
+    pnp: z.boolean(),
+    autoAssign: z.boolean(),
+    overrideCode: z.string().max(16),
+    ntpServer: z.string().max(253),
+    blfExtensions: z.boolean(),
+  })
+  .partial();
+
+const assignSchema = z.strictObject({
+  extension: z.string().max(8).nullable(),
+  vendor: z.enum(PHONE_VENDORS).optional(),
+  model: z.string().max(40).optional(),
+  label: z.string().max(100).optional(),
+});
+
+const fetchesQuery = z.strictObject({
+  mac: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(2000).default(100),
+});
 
 export interface PhoneRouteDeps {
   auth: Authenticator;
@@ -35,22 +60,16 @@ export function phoneRoutes(router: Router<ApiState>, deps: PhoneRouteDeps): voi
   });
 
   router.put('/phones/settings', phones, async (ctx) => {
-    const body = fields(await readJsonObject(ctx), {
-      pnp: { type: 'boolean' },
-      autoAssign: { type: 'boolean' },
-      overrideCode: { type: 'string', maxLength: 16 },
-      ntpServer: { type: 'string', maxLength: 253 },
-      blfExtensions: { type: 'boolean' },
-    });
+    const body = await readInput(ctx, settingsSchema);
     const patch = { ...body, ...(body.overrideCode === '' ? { overrideCode: null } : {}) };
     ctx.body = service.updateSettings(patch);
     await deps.module.pnp.applySettings();
   });
 
   router.get('/phones/fetches', phones, (ctx) => {
-    const q = queryParams(ctx, ['mac', 'limit']);
-    const mac = q['mac'] === undefined ? undefined : service.requireMac(q['mac']);
-    ctx.body = { fetches: service.inventory.fetches(mac, intParam(q['limit'], 'limit', 1, 2000) ?? 100) };
+    const q = readQuery(ctx, fetchesQuery);
+    const mac = q.mac === undefined ? undefined : service.requireMac(q.mac);
+    ctx.body = { fetches: service.inventory.fetches(mac, q.limit) };
   });
 
   // ---- firmware cache: one file per model
@@ -104,13 +123,8 @@ export function phoneRoutes(router: Router<ApiState>, deps: PhoneRouteDeps): voi
 
   router.put('/phones/:mac', phones, async (ctx) => {
     const mac = macParam(ctx, service);
-    const raw = await readJsonObject(ctx);
-    const extension = raw['extension'];
-    if (extension !== null && typeof extension !== 'string') throw new RelaisError('api.field_type', 'field "extension" must be an extension number or null', { field: 'extension' });
-    const rest = { ...raw };
-    delete rest['extension'];
-    const body = fields(rest, { vendor: { type: 'string', maxLength: 20 }, model: { type: 'string', maxLength: 40 }, label: { type: 'string', maxLength: 100 } });
-    ctx.body = service.assign(mac, { extension, vendor: body.vendor, model: body.model, label: body.label });
+    const body = await readInput(ctx, assignSchema);
+    ctx.body = service.assign(mac, { extension: body.extension, vendor: body.vendor, model: body.model, label: body.label });
   });
 
   router.post('/phones/:mac/assign-next', phones, (ctx) => {
@@ -137,12 +151,8 @@ export function phoneRoutes(router: Router<ApiState>, deps: PhoneRouteDeps): voi
   });
 
   router.post('/phones/:mac/check-sync', phones, async (ctx) => {
-    const q = queryParams(ctx, ['reboot']);
+    const q = readQuery(ctx, z.strictObject({ reboot: z.enum(['true', 'false', '1', '0']).optional() }));
     const mac = macParam(ctx, service);
-    const reboot = q['reboot'] === 'true' || q['reboot'] === '1';
-    if (q['reboot'] !== undefined && !['true', 'false', '1', '0'].includes(q['reboot'])) {
-      throw new RelaisError('api.param_invalid', 'query parameter "reboot" must be true or false', { field: 'reboot' });
-    }
-    ctx.body = await deps.module.checkSync(mac, reboot);
+    ctx.body = await deps.module.checkSync(mac, q.reboot === 'true' || q.reboot === '1');
   });
 }

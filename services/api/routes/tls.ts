@@ -4,7 +4,9 @@ import type Router from '@koa/router';
 import type { BoxCertificate } from '../../shared/index.js';
 import { RelaisError } from '../../shared/index.js';
 import type { ApiState, Authenticator } from '../auth.js';
-import { fields, queryParams, readJsonObject } from '../body.js';
+import { z } from 'zod';
+import { queryParams, readJsonObject } from '../body.js';
+import { parse } from '../validate.js';
 
 export function tlsRoutes(router: Router<ApiState>, auth: Authenticator, certificate: BoxCertificate): void {
   const admin = auth.requireAdmin();
@@ -16,8 +18,11 @@ export function tlsRoutes(router: Router<ApiState>, auth: Authenticator, certifi
   });
 
   router.put('/tls/certificate', admin, async (ctx) => {
-    const body = fields(await readJsonObject(ctx), { certificate: { type: 'string', required: true }, key: { type: 'string', required: true } });
-    ctx.body = certificate.replace(body.certificate!, body.key!);
+    // parse, not readInput: the private key must not reach the audit log.
+    const body = parse(z.strictObject({ certificate: z.string(), key: z.string() }), await readJsonObject(ctx));
+    const info = certificate.replace(body.certificate, body.key);
+    ctx.state.audit = { detail: { subject: info.subject, fingerprint256: info.fingerprint256 }, ...ctx.state.audit };
+    ctx.body = info;
   });
 
   router.post('/tls/certificate/regenerate', admin, async (ctx) => {
