@@ -123,6 +123,10 @@ export class InventoryRepository {
     return r && toRecord(r);
   }
 
+  count(): number {
+    return (this.sql('SELECT count(*) AS n FROM phone_inventory').get() as { n: number }).n;
+  }
+
   list(): InventoryRecord[] {
     return (this.sql('SELECT * FROM phone_inventory ORDER BY mac').all() as Row[]).map(toRecord);
   }

@@ -80,13 +80,11 @@ export class ProvisioningModule implements Module {
   }
 
   health(): ModuleHealth {
-    const phones = this.opts.service.list();
-    const byStatus: Record<string, number> = {};
-    for (const p of phones) byStatus[p.status] = (byStatus[p.status] ?? 0) + 1;
+    // Read every second by the LEDs: counts only (the statuses are GET /api/phones' work).
     return {
       status: !this.running ? 'down' : this.tftpError ? 'degraded' : 'ok',
       detail: {
-        phones: byStatus,
+        phones: this.opts.service.counts(),
         tftp: this.tftp ? (this.tftpError ?? { port: this.tftp.port(), ...this.tftp.stats() }) : 'off',
         pnp: { multicast: this.pnp.listening(), ...this.pnp.counters },
       },

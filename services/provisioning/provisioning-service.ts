@@ -27,6 +27,8 @@ export interface ProvisioningSettings {
   ntpServer: string;
   /** Add a BLF key per other extension when a phone has no keys of its own. */
   blfExtensions: boolean;
+  /** Secrets only with the phone's device credentials, HTTPS alone is not enough (a LAN host may know a MAC). */
+  requireCredentials: boolean;
 }
 
 export const SETTING_KEYS = {
@@ -35,6 +37,7 @@ export const SETTING_KEYS = {
   overrideCode: 'phones_override_code',
   ntpServer: 'phones_ntp_server',
   blfExtensions: 'phones_blf_extensions',
+  requireCredentials: 'phones_require_credentials',
 } as const;
 
 /** Documented default of the day/night override key (docs/provisioning.md). */
@@ -175,6 +178,7 @@ export class ProvisioningService extends TypedEmitter<ProvisioningEvents> {
       overrideCode: override === undefined ? DEFAULT_OVERRIDE_CODE : override === false || override === '' || override === 'off' ? null : String(override),
       ntpServer: String(s.site<string>(SETTING_KEYS.ntpServer) ?? DEFAULT_NTP),
       blfExtensions: bool(SETTING_KEYS.blfExtensions, true),
+      requireCredentials: bool(SETTING_KEYS.requireCredentials, false),
     };
   }
 
@@ -343,7 +347,7 @@ export class ProvisioningService extends TypedEmitter<ProvisioningEvents> {
   }
 
   private render(profile: VendorProfile, template: string, phone: Phone | undefined, req: FileRequest, name: string): FileResult {
-    const secretsAllowed = req.via === 'https' || req.authenticated === true;
+    const secretsAllowed = req.authenticated === true || (req.via === 'https' && !this.settings().requireCredentials);
     const view = this.view(profile, phone, { secrets: secretsAllowed, host: req.host });
     const source = this.templates.get(profile.vendor, template);
     const body = renderTemplate(source.compiled, profile.view(view.view), profile.escape);
@@ -462,6 +466,11 @@ export class ProvisioningService extends TypedEmitter<ProvisioningEvents> {
     const p = this.opts.directory.phones.findByMac(m);
     if (!p) throw new RelaisError('phone.not_found', `phone ${m} is not assigned (see GET /api/phones for phones seen)`, { status: 404 });
     return p;
+  }
+
+  /** Phones assigned in the directory and MACs seen on the network (cheap: for /healthz). */
+  counts(): { assigned: number; seen: number } {
+    return { assigned: this.opts.directory.phones.list().filter((p) => p.extensionId !== null).length, seen: this.inventory.count() };
   }
 
   list(): PhoneInventoryEntry[] {

@@ -16,6 +16,7 @@ const settingsSchema = z
     overrideCode: z.string().max(16),
     ntpServer: z.string().max(253),
     blfExtensions: z.boolean(),
+    requireCredentials: z.boolean(),
   })
   .partial();
 

@@ -114,3 +114,15 @@ test('settings: override code checked, off removes the key', () => {
   }
   assert.ok(o.service.get(MACS.yealink).keys.some((k) => k.value === '*30'));
 });
+
+test('requireCredentials: HTTPS alone no longer gets the password; the device credentials do', () => {
+  o.service.updateSettings({ requireCredentials: true });
+  try {
+    const https = o.service.serve({ name: `spa${MACS.cisco}.cfg`, via: 'https', ip: '192.0.2.90' });
+    assert.ok(https.status === 200 && !https.secrets && !https.body.toString().includes('secret-201'));
+    const auth = o.service.serve({ name: `spa${MACS.cisco}.cfg`, via: 'https', ip: '192.0.2.90', authenticated: true });
+    assert.ok(auth.status === 200 && auth.secrets && auth.body.toString().includes('secret-201'));
+  } finally {
+    o.service.updateSettings({ requireCredentials: false });
+  }
+});
