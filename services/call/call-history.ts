@@ -89,6 +89,7 @@ export class CallHistory {
     ended: Statement;
     recording: Statement;
     event: Statement;
+    path: Statement;
   };
 
   constructor(
@@ -104,6 +105,7 @@ export class CallHistory {
       ended: db.prepare("UPDATE calls SET status = 'ended', ended_at = ?, cause = ? WHERE id = ? AND ended_at IS NULL"),
       recording: db.prepare('UPDATE calls SET recording = ? WHERE id = ?'),
       event: db.prepare('INSERT INTO call_events (call_id, at, type, data) VALUES (?, ?, ?, ?)'),
+      path: db.prepare('UPDATE calls SET path = ?, variables = ? WHERE id = ?'),
     };
   }
 
@@ -206,6 +208,21 @@ export class CallHistory {
     this.write(() => this.st.event.run(callId, at, type, json));
   }
 
+  /** The steps an inbound call took through its number's scenario, and what the caller keyed in (call inbox). */
+  setPath(id: string, steps: readonly object[], variables: Record<string, string>): void {
+    const p = JSON.stringify(steps);
+    const v = JSON.stringify(variables);
+    this.write(() => this.st.path.run(p, v, id));
+  }
+
+  /** The call's path and collected digits; undefined when it ran no scenario. */
+  path(id: string): { path: Record<string, unknown>[]; variables: Record<string, string> } | undefined {
+    this.flush();
+    const r = this.db.prepare('SELECT path, variables FROM calls WHERE id = ?').get(id) as { path: string | null; variables: string | null } | undefined;
+    if (!r?.path) return undefined;
+    return { path: JSON.parse(r.path) as Record<string, unknown>[], variables: r.variables ? (JSON.parse(r.variables) as Record<string, string>) : {} };
+  }
+
   /** When each user last answered a call (the ring engine's longest idle survives a restart). */
   lastAnsweredByUser(): Map<number, number> {
     this.flush();
@@ -287,6 +304,14 @@ export class VoicemailRepository {
     const r = this.db
       .prepare('INSERT INTO voicemails (extension_id, call_id, caller, file, duration_ms, is_new, created_at) VALUES (?, ?, ?, ?, ?, 1, ?)')
       .run(v.extensionId, v.callId, v.caller, v.file, v.durationMs, v.createdAt);
+    return this.get(Number(r.lastInsertRowid))!;
+  }
+
+  /** A message left in an inbound number's own mailbox (a scenario's voicemail without a mailbox). */
+  addToNumber(v: { numberId: number; callId: string | null; caller: string; file: string; durationMs: number; createdAt: number }): VoicemailRecord {
+    const r = this.db
+      .prepare('INSERT INTO voicemails (number_id, call_id, caller, file, duration_ms, is_new, created_at) VALUES (?, ?, ?, ?, ?, 1, ?)')
+      .run(v.numberId, v.callId, v.caller, v.file, v.durationMs, v.createdAt);
     return this.get(Number(r.lastInsertRowid))!;
   }
 

@@ -24,8 +24,13 @@ export interface UnansweredCall {
   res: CallServerResponse;
   /** The caller's media endpoint (opened on the INVITE's offer), not yet answered. */
   callerEndpoint: MediaEndpoint;
-  target: Extension;
-  reason: 'no-answer' | 'unavailable' | 'busy' | 'dnd';
+  /** The mailbox: an extension's, or an inbound number's own (`number`) when the scenario names none. */
+  target: Extension | { number: string; numberId: number };
+  reason: 'no-answer' | 'unavailable' | 'busy' | 'dnd' | 'scenario';
+  /** A sound file played instead of the standard "leave a message after the tone". */
+  greetingFile?: string | undefined;
+  /** Longest message for this deposit (else the configured maximum). */
+  maxLengthMs?: number | undefined;
 }
 
 export interface VoicemailHandler {
@@ -398,14 +403,22 @@ export class CallService implements Module, CallControl {
   }
 
   /** Hands an unanswered call to voicemail (greeting, recording); the call ends when it is done. */
-  async toVoicemail(s: CallSetup, target: Extension, reason: UnansweredCall['reason']): Promise<void> {
+  async toVoicemail(
+    s: CallSetup,
+    target: UnansweredCall['target'],
+    reason: UnansweredCall['reason'],
+    extra: Pick<UnansweredCall, 'greetingFile' | 'maxLengthMs'> = {},
+  ): Promise<void> {
     const ep = s.callerLeg.endpoint;
-    if (!this.opts.voicemail || !ep) return;
+    if (!this.opts.voicemail || !ep) {
+      this.finishUnanswered(s.call, s.res, 480, 'no-voicemail', 'Temporarily Unavailable');
+      return;
+    }
     s.call.state = 'voicemail';
     this.history.setStatus(s.call.id, 'voicemail');
-    this.event(s.call, 'call.voicemail', { reason, extension: target.number });
+    this.event(s.call, 'call.voicemail', { reason, mailbox: target.number });
     try {
-      await this.opts.voicemail.deposit({ call: s.call, req: s.req, res: s.res, callerEndpoint: ep, target, reason });
+      await this.opts.voicemail.deposit({ call: s.call, req: s.req, res: s.res, callerEndpoint: ep, target, reason, ...extra });
     } finally {
       await this.hangup(s.call, `voicemail:${reason}`);
     }
@@ -570,6 +583,7 @@ export class CallService implements Module, CallControl {
     call.answeredAt ??= this.opts.clock.now();
     this.wireLeg(call, callerLeg);
     this.event(call, 'call.answered_by_relais', {});
+    if (this.opts.shouldRecord?.(call.info())) this.startRecording(call.id);
     return true;
   }
 

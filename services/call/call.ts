@@ -83,8 +83,8 @@ export class Call {
   legs: Leg[] = [];
   /** The DID an inbound trunk call came in on (its record flag applies). */
   inboundNumber: { id: number; did: string; record: boolean } | undefined;
-  /** Pending UAC attempts (forks, transfer targets): aborted when the call ends. */
-  readonly attempts = new Set<AbortController>();
+  /** Pending work (forks, transfer targets, a scenario waiting for keys): aborted on CANCEL and when the call ends. */
+  readonly attempts = new Set<{ abort(): void }>();
 
   constructor(
     readonly id: string,

@@ -122,8 +122,10 @@ export class Voicemail implements VoicemailHandler {
     ep: MediaEndpoint,
   ): Promise<{ dialog: CallDialog; gone: { value: boolean }; hungUp: Promise<void> } | undefined> {
     let dialog: CallDialog;
+    const existing = u.call.legs[0]?.dialog;
     try {
-      dialog = await this.opts.sip.createUas(u.req, u.res, { localSdp: ep.localSdp });
+      // A caller a scenario already answered keeps its dialog; anyone else is answered here.
+      dialog = existing ?? (await this.opts.sip.createUas(u.req, u.res, { localSdp: ep.localSdp }));
     } catch (err) {
       // The caller hung up as we answered (CANCEL crossing our 200, no ACK): nothing to do.
       this.log.info('voicemail could not answer', { call: u.req.msg.callId, error: errorMessage(err) });
@@ -131,7 +133,7 @@ export class Voicemail implements VoicemailHandler {
     }
     const leg = u.call.legs[0];
     if (leg) leg.dialog = dialog;
-    if (u.req.msg.body.length === 0) await applyLateAnswer(ep, dialog);
+    if (!existing && u.req.msg.body.length === 0) await applyLateAnswer(ep, dialog);
     const gone = { value: false };
     const hungUp = new Promise<void>((resolve) =>
       dialog.on('destroy', () => {
@@ -151,31 +153,35 @@ export class Voicemail implements VoicemailHandler {
     if (!answered) return;
     const { gone, hungUp } = answered;
     u.call.answeredAt = this.opts.clock.now();
-    this.opts.history.event(u.call.id, this.opts.clock.now(), 'voicemail.answered', { extension: u.target.number, reason: u.reason });
-    await ep.play([...this.prompt('leave-message-after-tone'), { tone: 'beep' }]);
+    const box = u.target.number;
+    const ext = 'id' in u.target ? u.target : undefined;
+    this.opts.history.event(u.call.id, this.opts.clock.now(), 'voicemail.answered', { extension: box, reason: u.reason });
+    await ep.play([...(u.greetingFile ? [{ file: u.greetingFile }] : this.prompt('leave-message-after-tone')), { tone: 'beep' }]);
     if (gone.value) return;
 
-    const rel = path.join('voicemail', u.target.number, `${u.call.id}.wav`);
+    const rel = path.join('voicemail', box, `${u.call.id}.wav`);
     const abs = path.join(this.opts.dataDir, rel);
     fs.mkdirSync(path.dirname(abs), { recursive: true });
     ep.record(abs, { direction: 'in' });
     const started = this.opts.clock.now();
-    const end = await this.waitRecordingEnd(abs, hungUp);
+    const end = await this.waitRecordingEnd(abs, hungUp, u.maxLengthMs ?? this.maxLengthMs);
     await ep.stopRecord();
     const pcm = this.readPcm(abs);
     const durationMs = Math.round(pcm.length / 16);
     const heard = soundMs(pcm, this.threshold);
-    this.log.info('voicemail recorded', { call: u.call.id, extension: u.target.number, end, durationMs, soundMs: heard, wallMs: this.opts.clock.now() - started });
+    this.log.info('voicemail recorded', { call: u.call.id, extension: box, end, durationMs, soundMs: heard, wallMs: this.opts.clock.now() - started });
     if (heard < this.minSoundMs) {
       fs.rmSync(abs, { force: true });
-      this.opts.history.event(u.call.id, this.opts.clock.now(), 'voicemail.empty', { extension: u.target.number });
+      this.opts.history.event(u.call.id, this.opts.clock.now(), 'voicemail.empty', { extension: box });
       return;
     }
     this.opts.history.flush(); // the voicemails row refers to the calls row
-    const v = this.repo.add({ extensionId: u.target.id, callId: u.call.id, caller: u.call.caller.number, file: rel, durationMs, createdAt: this.opts.clock.now() });
-    this.opts.history.event(u.call.id, this.opts.clock.now(), 'voicemail.stored', { extension: u.target.number, id: v.id, durationMs, end });
-    this.publishMailbox(u.target);
-    this.onDeposited?.({ extension: u.target.number, id: v.id, file: rel, durationMs, caller: u.call.caller.number });
+    const v = ext
+      ? this.repo.add({ extensionId: ext.id, callId: u.call.id, caller: u.call.caller.number, file: rel, durationMs, createdAt: this.opts.clock.now() })
+      : this.repo.addToNumber({ numberId: (u.target as { numberId: number }).numberId, callId: u.call.id, caller: u.call.caller.number, file: rel, durationMs, createdAt: this.opts.clock.now() });
+    this.opts.history.event(u.call.id, this.opts.clock.now(), 'voicemail.stored', { extension: box, id: v.id, durationMs, end });
+    if (ext) this.publishMailbox(ext);
+    this.onDeposited?.({ extension: box, id: v.id, file: rel, durationMs, caller: u.call.caller.number });
     if (!gone.value) await ep.play([...this.prompt('message-recorded'), ...this.prompt('goodbye')]);
   }
 
@@ -189,7 +195,7 @@ export class Voicemail implements VoicemailHandler {
   }
 
   /** Watches the growing WAV (the worker appends as it records): silence for silenceMs after sound, max length, or hangup. */
-  private waitRecordingEnd(file: string, hungUp: Promise<void>): Promise<RecordingEnd> {
+  private waitRecordingEnd(file: string, hungUp: Promise<void>, maxLengthMs: number): Promise<RecordingEnd> {
     return new Promise((resolve) => {
       const clock = this.opts.clock;
       let done = false;
@@ -200,7 +206,7 @@ export class Voicemail implements VoicemailHandler {
         clock.clearTimeout(poll);
         resolve(why);
       };
-      const maxTimer = clock.setTimeout(() => finish('max-length'), this.maxLengthMs);
+      const maxTimer = clock.setTimeout(() => finish('max-length'), maxLengthMs);
       void hungUp.then(() => finish('hangup'));
       const tailBytes = Math.floor(this.silenceMs * 16);
       let poll: TimerHandle | undefined;
