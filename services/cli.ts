@@ -2,12 +2,14 @@
 // The `relais` command: serve (default), and the site / user / backup commands.
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig, CONFIG_HELP, ConfigError, RelaisError, errorMessage, parseNetwork, silentLogger, type Config } from './shared/index.js';
+import { loadConfig, CONFIG_HELP, ConfigError, RelaisError, SystemClock, errorMessage, parseNetwork, silentLogger, type Config } from './shared/index.js';
 import { Store } from './storage/index.js';
 import { Directory, SettingsRepository, generateSecret } from './directory/index.js';
 import { importSiteText, exportSiteText, bootstrapSite, parseSiteFile, keptAdmins, REALM_SETTING } from './site/index.js';
 import { createBackup, restoreBackup } from './backup/index.js';
 import { BanRepository } from './sip/auth/ban-repository.js';
+import { BindingStore } from './sip/registrar/binding-store.js';
+import { CalendarRepository, NoQueues, ScenarioInterpreter, SiteCalendar, directorySource, onlineCheck, simulate, type SimulateResult } from './scenario/index.js';
 
 const USAGE = `usage: relais <command> [arguments] [options]
 
@@ -27,6 +29,9 @@ commands:
                                 lift the ban of ADDRESS and the extension locks there
                                 (--user: only that extension's lock); a running Relais applies it
                                 within 2 s
+  simulate --number DID [--from CALLER] [--at TIME] [--digits 1,2] [--online USER,...] [--no-answer] [--json]
+                                run a pretend call to a number through the scenario interpreter and
+                                print the path it takes (TIME: YYYY-MM-DDTHH:MM site time, or ISO with Z)
   backup FILE                   write database, sounds, recordings and voicemail to FILE (tar.gz)
   restore FILE                  verify FILE completely, then replace the data with it (stop Relais first)
   help                          this text
@@ -338,6 +343,63 @@ async function restoreCmd(argv: string[]): Promise<void> {
   out(`restored ${p.positional[0]!} from ${r.manifest.createdAt} into ${p.config.dataDir}${upgraded}`);
 }
 
+/** How one step reads in the terminal: its type, its own fields, then what happened. */
+function describeStep(st: Record<string, unknown>): string {
+  const { type, skipped, reason, result, ...rest } = st;
+  const fields = Object.entries(rest)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  const tail = skipped ? ` — skipped (${String(reason)})` : `${result !== undefined ? ` → ${String(result)}` : ''}${reason !== undefined ? ` (${String(reason)})` : ''}`;
+  return `${String(type)}${fields ? ` ${fields}` : ''}${tail}`;
+}
+
+async function simulateCmd(argv: string[]): Promise<void> {
+  const p = parse(argv, { '--number': 'value', '--from': 'value', '--at': 'value', '--digits': 'value', '--online': 'value', '--no-answer': 'switch', '--json': 'switch' });
+  expectArgs(p, { min: 0, max: 0 }, 'simulate --number DID [--from CALLER] [--at TIME] [--digits 1,2] [--online USER,...] [--no-answer] [--json]');
+  const flag = (name: string): string | undefined => {
+    const v = p.flags.get(name);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const number = flag('--number');
+  if (!number) throw new ConfigError('simulate needs --number DID', '--number');
+  const listOf = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(',').map((x) => x.trim()).filter((x) => x !== ''));
+  const digits = listOf(flag('--digits'));
+  for (const d of digits ?? []) if (!/^[0-9*#]{1,32}$/.test(d)) throw new ConfigError(`--digits: "${d}" is not 1-32 of 0-9 * #`, '--digits');
+  // The same interpreter as live calls, on the box's data; "online now" is what the registrar last stored.
+  // The store stays open across the awaits of the run (withStore closes at once).
+  const store = Store.open(path.join(p.config.dataDir, 'relais.db'), { readonly: true });
+  let result: SimulateResult;
+  try {
+    result = await (async (): Promise<SimulateResult> => {
+      const dir = new Directory(store.db, p.config.domain);
+      const calendar = new SiteCalendar(new CalendarRepository(store.db), new SystemClock());
+      const registered = BindingStore.registeredNumbers(store.db, Date.now());
+      const interpreter = new ScenarioInterpreter({
+        source: directorySource(dir),
+        conditions: calendar,
+        queues: new NoQueues(),
+        isOnline: onlineCheck(dir, (n) => registered.has(n)),
+        logger: silentLogger,
+      });
+      return simulate(
+        { dir, interpreter, onlineNow: onlineCheck(dir, (n) => registered.has(n)), timeZone: () => calendar.timeZone(), now: Date.now },
+        { number, from: flag('--from'), at: flag('--at'), digits, online: listOf(flag('--online')), noAnswer: p.flags.has('--no-answer') },
+      );
+    })();
+  } finally {
+    store.close();
+  }
+  if (p.flags.has('--json')) {
+    out(JSON.stringify(result, null, 2));
+    return;
+  }
+  out(`call to ${result.number} from ${result.from} at ${result.at} (online: ${result.online.join(', ') || 'nobody'})`);
+  result.path.forEach((st, i) => out(`${String(i + 1).padStart(2)}. ${describeStep(st)}`));
+  if (Object.keys(result.variables).length > 0) out(`collected: ${Object.entries(result.variables).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  out(`outcome: ${result.outcome}`);
+}
+
 async function main(): Promise<void> {
   const [command = 'serve', ...rest] = process.argv.slice(2);
   switch (command) {
@@ -351,6 +413,8 @@ async function main(): Promise<void> {
       return userCmd(rest);
     case 'bans':
       return bansCmd(rest);
+    case 'simulate':
+      return simulateCmd(rest);
     case 'backup':
       return backupCmd(rest);
     case 'restore':

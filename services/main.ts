@@ -19,6 +19,7 @@ import { QueueService, LiveAgents } from './queue/index.js';
 import { attachOverrideLamps, CalendarRepository, SiteCalendar } from './scenario/calendar/index.js';
 import { BlocklistRepository, callerScreenMiddleware, InboxRepository, JobRepository } from './scenario/inbox/index.js';
 import { SiteEditor } from './scenario/config/index.js';
+import { ScenarioModule } from './scenario/index.js';
 import type { CallInfo } from './call/index.js';
 import type { Directory } from './directory/index.js';
 import { bootstrapSite, consoleUrl } from './site/index.js';
@@ -76,6 +77,8 @@ export class Relais {
   changes: ChangeWatcher | undefined;
   /** Blocked callers: declined before call control (or sent to their scenario). */
   blocklist: BlocklistRepository | undefined;
+  /** The scenario interpreter (inbound numbers) and the simulator. */
+  scenarios: ScenarioModule | undefined;
   /** Live events for the console (calls, registrations, trunks, config changes, alerts); modules publish here. */
   readonly bus: EventBus;
   /** The last log lines (the console's logs page). */
@@ -258,6 +261,22 @@ export class Relais {
     for (const ev of ['call.ringing', 'call.answered', 'call.ended'] as const) this.calls.calls.observer.on(ev, wake);
     this.modules.push(this.queues);
 
+    // Scenarios: every inbound call to a number runs through the interpreter (docs/calls.md "Scenario interpreter").
+    const soundLibrary = new SoundLibrary({ dataDir: config.dataDir, db: store.db, clock: this.clock });
+    const siteCalendar = this.calendar;
+    this.scenarios = new ScenarioModule({
+      calls: this.calls.calls,
+      dir,
+      registered: (n) => registrarRef.isRegistered(n),
+      conditions: siteCalendar,
+      timeZone: () => siteCalendar.timeZone(),
+      clock: this.clock,
+      logger: this.log,
+      dataDir: config.dataDir,
+      prompts: new PromptLibrary(),
+      say: (lang, text) => soundLibrary.tts(lang, text),
+    });
+
     const setup = new FirstRunSetup(dir.settings, dir.users);
     const registrar = this.registrar;
     this.certificate = new BoxCertificate({ dir: path.join(config.dataDir, 'tls'), commonName: config.domain });
@@ -353,7 +372,8 @@ export class Relais {
       extensions: dir.extensions,
       numbers: dir.numbers,
       calls: this.calls,
-      sounds: new SoundLibrary({ dataDir: config.dataDir, db: store.db, clock: this.clock }),
+      sounds: soundLibrary,
+      scenarios: this.scenarios,
       dataDir: config.dataDir,
       clock: this.clock,
       logger: this.log,

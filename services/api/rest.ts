@@ -1,6 +1,8 @@
 // The REST surface under /api: authentication first, then one router file per resource; the event socket; the audit trail.
 import Router from '@koa/router';
 import type { AuditLog } from '../audit/index.js';
+import type { ScenarioModule } from '../scenario/index.js';
+import { simulateRoutes } from './routes/simulate.js';
 import type { CallModule } from '../call/index.js';
 import type { ExtensionRepository, NumberRepository, QueueRepository, SettingsRepository, TrunkRepository, UserRepository } from '../directory/index.js';
 import type { QueueService } from '../queue/index.js';
@@ -75,6 +77,8 @@ export interface RestApiDeps {
   queues?: QueueRepository;
   /** Board and firmware updates under /api/system (administrators). */
   appliance?: Omit<ApplianceRouteDeps, 'auth'>;
+  /** The scenario interpreter's simulator (/api/simulate). */
+  scenarios?: ScenarioModule | undefined;
   console?: ConsoleDeps;
   /** Desk-phone provisioning: /provisioning/<file> for phones, /api/phones for people. */
   provisioning?: { service: ProvisioningService; module: ProvisioningModule; realm: string };
@@ -140,6 +144,7 @@ export function mountRestApi(api: ApiServer, deps: RestApiDeps): RestApi {
     scenarioConfigRoutes(router, auth, { ...deps.scenarioConfig, users: deps.users });
     inboxRoutes(router, auth, { ...deps.scenarioConfig, users: deps.users });
   }
+  if (deps.scenarios) simulateRoutes(router, auth, deps.scenarios);
   api.router.use(router.routes(), router.allowedMethods());
   return { auth, events, router };
 }

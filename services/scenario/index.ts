@@ -20,3 +20,4 @@ export { LiveCallPort, speechFrom, type SpeechSources, type LivePortDeps } from 
 export { ScenarioCalls, type ScenarioCallsDeps } from './scenario-calls.js';
 export { directorySource, onlineCheck } from './source.js';
 export { simulate, parseAt, type SimulateInput, type SimulateResult, type SimulatorDeps } from './simulator.js';
+export { ScenarioModule, type ScenarioModuleParts } from './wiring.js';

@@ -44,7 +44,9 @@ export function callRoutes(router: Router<ApiState>, auth: Authenticator, calls:
     const id = callId(ctx.params.id);
     const call = calls.history.get(id);
     if (!call) throw new RelaisError('call.not_found', `call ${id} does not exist`, { status: 404 });
-    ctx.body = { call: publicCall(call), events: calls.history.events(id) };
+    // An inbound call to a number has the path it took through the number's handling (docs/calls.md).
+    const path = calls.history.path(id);
+    ctx.body = { call: publicCall(call), events: calls.history.events(id), ...(path ? { path: path.path, variables: path.variables } : {}) };
   });
 
   router.get('/calls/:id/recording', history, async (ctx) => {

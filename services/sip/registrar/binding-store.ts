@@ -68,6 +68,15 @@ export class BindingStore {
     this.deleteOneStmt = db.prepare('DELETE FROM registrations WHERE extension_id = ? AND contact = ?');
   }
 
+  /**
+   * Extension numbers with an unexpired binding as stored (read-only: what a command-line tool sees of a running
+   * box; the registrar's write-behind may be up to a flush interval behind).
+   */
+  static registeredNumbers(db: Database, now: number): Set<string> {
+    const rows = db.prepare('SELECT DISTINCT e.number AS number FROM registrations r JOIN extensions e ON e.id = r.extension_id WHERE r.expires_at > ?').all(now) as { number: string }[];
+    return new Set(rows.map((r) => r.number));
+  }
+
   /** Loads the live bindings after a restart and drops the ones that expired while Relais was down. */
   load(now: number): { loaded: number; expired: Binding[] } {
     this.byExtension.clear();
