@@ -100,7 +100,7 @@ export class CallHistory {
     this.onError = opts.onError ?? (() => undefined);
     this.st = {
       create: db.prepare('INSERT INTO calls (id, direction, caller, callee, number_id, started_at, status) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      answered: db.prepare("UPDATE calls SET status = 'answered', answered_at = ?, answered_by = ? WHERE id = ?"),
+      answered: db.prepare("UPDATE calls SET status = 'answered', answered_at = ?, answered_by = ?, callee = coalesce(?, callee) WHERE id = ?"),
       status: db.prepare('UPDATE calls SET status = ? WHERE id = ?'),
       ended: db.prepare("UPDATE calls SET status = 'ended', ended_at = ?, cause = ? WHERE id = ? AND ended_at IS NULL"),
       recording: db.prepare('UPDATE calls SET recording = ? WHERE id = ?'),
@@ -166,7 +166,7 @@ export class CallHistory {
     on('call.ringing', (c) => this.event(c.id, clock.now(), 'call.ringing', {}));
     on('call.answered', (c, d) => {
       const at = c.answeredAt ?? clock.now();
-      this.answered(c.id, at, d.by.userId ?? null);
+      this.answered(c.id, at, d.by.userId ?? null, d.by.number);
       this.event(c.id, at, 'call.answered', { by: d.by.number });
     });
     on('call.hangup', (c) => {
@@ -187,8 +187,9 @@ export class CallHistory {
     this.write(() => this.st.create.run(c.id, c.direction, c.caller, c.callee, c.numberId ?? null, c.startedAt, 'ringing'));
   }
 
-  answered(id: string, at: number, answeredBy: number | null): void {
-    this.write(() => this.st.answered.run(at, answeredBy, id));
+  /** Answered by `answeredBy` (a user, or null); `callee` names who answered when it is not who was dialled (a number's user). */
+  answered(id: string, at: number, answeredBy: number | null, callee?: string): void {
+    this.write(() => this.st.answered.run(at, answeredBy, callee ?? null, id));
   }
 
   setStatus(id: string, status: CallStatus): void {
