@@ -176,10 +176,12 @@ export class CallHistory {
     });
     on('call.hold', (c, h) => this.event(c.id, clock.now(), h.on ? 'call.hold' : 'call.resume', { party: h.party }));
     on('call.transferred', (c, t) => this.event(c.id, clock.now(), 'call.transferred', { kind: t.kind, from: t.from, to: t.to }));
-    on('call.dtmf', (c, d) => this.event(c.id, clock.now(), 'call.dtmf', { party: d.party, digit: d.digit, method: d.method }));
+    // Digits keyed during a bridged call (bank PINs, card numbers through the trunk) are not history: call.dtmf is
+    // never written. A scenario that asks for digits (detect_dtmf, collect_digits) keeps what it asked for itself.
     on('call.recording', (c, r) => {
       this.setRecording(c.id, r.file);
-      this.event(c.id, clock.now(), 'call.recording', { file: r.file });
+      // The file is in calls.recording (downloaded through the API); events carry no file paths.
+      this.event(c.id, clock.now(), 'call.recording', {});
     });
   }
 

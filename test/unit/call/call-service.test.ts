@@ -383,9 +383,11 @@ test('SIP INFO DTMF (application/dtmf-relay) is reported like RFC 4733 digits', 
   const res = new FakeRes();
   const msg = SipRequest.create({ method: 'INFO', uri: 'sip:102@relais.test', headers: { 'Call-ID': 'x', CSeq: '4 INFO', From: '<sip:101@relais.test>;tag=a', To: '<sip:102@relais.test>;tag=b' }, body: 'Signal=5\r\nDuration=160\r\n', contentType: 'application/dtmf-relay' });
   callerDialog.emit('info', new FakeReq(msg), res);
-  const [, d] = await dtmf;
+  const [info, d] = await dtmf;
   assert.deepEqual(d, { party: '101', digit: '5', method: 'info' });
   assert.equal(res.final, 200);
+  ctx.calls.history.flush();
+  assert.deepEqual(ctx.calls.history.events(info.id).filter((e) => e.type === 'call.dtmf'), [], 'digits of a bridged call are not stored');
 });
 
 test('early media: a 183 with SDP is applied and bridged at once, the caller gets our 183 before the 200', async () => {
