@@ -337,6 +337,7 @@ export class Relais {
       logger: this.log,
       health: () => this.healthCheck!.run(),
       ...(config.httpsPort !== undefined ? { https: { port: config.httpsPort, certificate } } : {}),
+      hostNames: [config.domain, ...config.httpHosts],
     });
     const api = this.api;
     this.provisioning = new ProvisioningService({

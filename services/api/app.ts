@@ -1,5 +1,7 @@
 // The HTTP API (koa): JSON error middleware, /healthz, and the routes each module registers.
 import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
 import type { Duplex } from 'node:stream';
 import https from 'node:https';
 import Koa from 'koa';
@@ -21,6 +23,25 @@ export interface ApiOptions {
   webRoot?: string | false;
   /** The same app over HTTPS with the box's certificate (made at first start); port 0 = any free port. */
   https?: { port: number; certificate: BoxCertificate };
+  /**
+   * Host names the console answers to besides IP addresses, localhost and the box's own names (DNS rebinding: a
+   * page of another site whose name was re-pointed at the box sends that name in Host and is refused).
+   */
+  hostNames?: readonly string[];
+}
+
+/** Names a request's Host may carry: localhost, the box's host name (and .local), plus the configured ones. */
+export function allowedHostNames(extra: readonly string[] = []): Set<string> {
+  const host = os.hostname().toLowerCase();
+  return new Set(['localhost', host, `${host}.local`, ...extra.map((n) => n.toLowerCase())]);
+}
+
+/** The host part of a Host header ("[::1]:8080" → "::1", "box.local:80" → "box.local"). */
+function hostOf(header: string): string {
+  const h = header.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']') < 0 ? h.length : h.indexOf(']'));
+  const colon = h.lastIndexOf(':');
+  return (colon >= 0 && h.indexOf(':') === colon ? h.slice(0, colon) : h).replace(/\.$/, '');
 }
 
 export class ApiServer implements Module {
@@ -32,6 +53,10 @@ export class ApiServer implements Module {
   private readonly upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     const pathname = new URL(req.url ?? '/', 'http://relais').pathname;
     const handler = this.upgrades.get(pathname);
+    if (this.unknownHost(req.headers.host) !== undefined) {
+      socket.end('HTTP/1.1 421 Misdirected Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     if (!handler) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
@@ -42,11 +67,29 @@ export class ApiServer implements Module {
   /** Why HTTPS is not served (certificate or port trouble): the console still works over HTTP. */
   private httpsError: string | undefined;
   private readonly log: Logger;
+  private readonly hostNames: Set<string>;
+
+  /**
+   * DNS rebinding: an IP address in Host is always fine (no name to re-point); a name must be one of ours. The
+   * unknown name, or undefined when the request may proceed (no Host at all: not a browser).
+   */
+  private unknownHost(header: string | undefined): string | undefined {
+    if (!header) return undefined;
+    const h = hostOf(header);
+    return net.isIP(h) === 0 && !this.hostNames.has(h) ? h : undefined;
+  }
 
   constructor(private readonly opts: ApiOptions) {
     this.log = opts.logger.child({ module: 'api' });
+    this.hostNames = allowedHostNames(opts.hostNames);
     this.app.use(async (ctx, next) => {
       try {
+        const unknown = this.unknownHost(ctx.get('host'));
+        if (unknown !== undefined) {
+          throw new RelaisError('http.host_unknown', `this appliance does not answer to the name "${unknown.slice(0, 80)}"; use its address, or add the name with --http-hosts`, {
+            status: 421,
+          });
+        }
         await next();
       } catch (err) {
         if (err instanceof RelaisError) {

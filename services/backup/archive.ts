@@ -115,6 +115,8 @@ export async function createBackup(dataDir: string, file: string): Promise<Backu
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     // Only the files listed in the manifest: a file that appears while archiving is left for the next backup.
     await tar.c({ gzip: true, file: partial, cwd: stage, follow: true, portable: true, noDirRecurse: true }, [MANIFEST, ...Object.keys(files)]);
+    // The archive carries the database (password hashes, SIP secrets): owner only.
+    fs.chmodSync(partial, 0o600);
     fs.renameSync(partial, file);
     return { file, manifest, bytes: fs.statSync(file).size };
   } catch (err) {

@@ -34,6 +34,8 @@ export interface Config {
   sipFloodRate: number;
   /** The board and its firmware updates (docs/appliance.md, docs/firmware.md). */
   appliance: ApplianceSettings;
+  /** Host names the console answers to besides addresses, localhost, the box's name and the domain (DNS rebinding). */
+  httpHosts: string[];
 }
 
 /** Password-guessing and scanner protection (docs/security.md). */
@@ -117,6 +119,7 @@ const OPTIONS: OptionSpec[] = [
   { flag: '--sip-ban-minutes', env: 'RELAIS_SIP_BAN_MINUTES', key: 'sipBanMinutes' },
   { flag: '--sip-allow', env: 'RELAIS_SIP_ALLOW', key: 'sipAllow' },
   { flag: '--sip-flood-rate', env: 'RELAIS_SIP_FLOOD_RATE', key: 'sipFloodRate' },
+  { flag: '--http-hosts', env: 'RELAIS_HTTP_HOSTS', key: 'httpHosts' },
   { flag: '--sip-allow-ban-after', env: 'RELAIS_SIP_ALLOW_BAN_AFTER', key: 'sipAllowBanAfter' },
   { flag: '--board', env: 'RELAIS_BOARD', key: 'board' },
   { flag: '--rauc', env: 'RELAIS_RAUC', key: 'rauc' },
@@ -334,10 +337,17 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     firmwareVersion: fv?.value,
   };
 
+  const hostsOpt = get('httpHosts');
+  const httpHosts = hostsOpt ? hostsOpt.value.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '') : [];
+  for (const h of httpHosts) {
+    if (!/^[a-z0-9]([a-z0-9-]{0,62})(\.[a-z0-9]([a-z0-9-]{0,62}))*$/.test(h)) throw new ConfigError(`${hostsOpt!.name}: "${h}" is not a host name`, hostsOpt!.name);
+  }
+
   return {
     appliance,
     sipBan,
     sipFloodRate,
+    httpHosts,
     bind,
     sipPort,
     httpPort,

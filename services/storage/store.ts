@@ -22,7 +22,21 @@ export class Store {
   }
 
   static open(file: string, opts: OpenStoreOptions = {}): Store {
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      // The database holds password hashes and SIP secrets: owner only, from its first byte (SQLite gives the WAL
+      // and shared-memory files the database file's permissions).
+      if (!opts.readonly) {
+        fs.closeSync(fs.openSync(file, 'a', 0o600));
+        for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+          try {
+            if ((fs.statSync(f).mode & 0o077) !== 0) fs.chmodSync(f, 0o600);
+          } catch {
+            /* not there (yet) */
+          }
+        }
+      }
+    }
     const db = new BetterSqlite3(file, { readonly: opts.readonly ?? false });
     try {
       if (!opts.readonly) db.pragma('journal_mode = WAL');

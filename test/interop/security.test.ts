@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { CLI, startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
 import { runSipp, startSipp, describeSipp, type SippProcess } from '../helpers/sipp.js';
@@ -163,4 +164,16 @@ test('flood control: an OPTIONS flood from 127.0.0.4 is dropped before parsing a
   } finally {
     flooder.kill();
   }
+});
+
+test('DNS rebinding: a Host name that is not the box is refused (421), addresses, localhost and the box name are served', () => {
+  const status = (host: string): string => {
+    const r = spawnSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-H', `Host: ${host}`, `${relais.url}/healthz`], { encoding: 'utf8', timeout: 10_000 });
+    return r.stdout;
+  };
+  assert.equal(status('rebind.attacker.example'), '421');
+  assert.equal(status(`rebind.attacker.example:${relais.httpPort}`), '421');
+  for (const ok of [`127.0.0.1:${relais.httpPort}`, `localhost:${relais.httpPort}`, '[::1]', `${os.hostname()}:${relais.httpPort}`, '192.0.2.7']) assert.equal(status(ok), '200', ok);
+  const body = spawnSync('curl', ['-s', '-H', 'Host: rebind.attacker.example', `${relais.url}/api/session`], { encoding: 'utf8' }).stdout;
+  assert.equal((JSON.parse(body) as { error: { code: string } }).error.code, 'http.host_unknown');
 });

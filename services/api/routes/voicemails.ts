@@ -84,13 +84,16 @@ export function voicemailRoutes(router: Router<ApiState>, deps: VoicemailRouteDe
     let boxes: Box[];
     if (q.extension !== undefined) {
       const ext = extensions.findByNumber(q.extension);
-      if (!ext) throw new RelaisError('extension.not_found', `extension "${q.extension}" does not exist`, { status: 404, field: 'extension' });
-      if (!mayRead(user, { ext })) throw new RelaisError('auth.forbidden', `extension ${ext.number} is not yours; its messages need the "history" right`, { status: 403 });
+      // The same answer for a mailbox that does not exist and one the caller may not read: no probing of numbers.
+      if (!ext || !mayRead(user, { ext })) {
+        throw new RelaisError('extension.not_found', `no mailbox of extension "${q.extension}" that you may read (your own, or every one with the "history" right)`, { status: 404, field: 'extension' });
+      }
       boxes = [{ ext }];
     } else if (q.number !== undefined) {
       const number = numbers.findByDid(q.number);
-      if (!number) throw new RelaisError('number.not_found', `number "${q.number}" does not exist`, { status: 404, field: 'number' });
-      if (!mayRead(user, { number })) throw new RelaisError('auth.forbidden', `number ${number.did} is not assigned to you; its messages need the "history" right`, { status: 403 });
+      if (!number || !mayRead(user, { number })) {
+        throw new RelaisError('number.not_found', `no mailbox of number "${q.number}" that you may read (assigned to you, or every one with the "history" right)`, { status: 404, field: 'number' });
+      }
       boxes = [{ number }];
     } else {
       boxes = [...extensions.list().map((ext) => ({ ext })), ...numbers.list().map((number) => ({ number }))].filter((b) => mayRead(user, b));

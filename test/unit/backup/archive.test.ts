@@ -56,6 +56,7 @@ test('backup manifest lists schema version and every file with size and SHA-256'
   assert.deepEqual(Object.keys(r.manifest.files), ['relais.db', 'sounds/a.wav']);
   assert.equal(r.manifest.files['sounds/a.wav']!.sha256, createHash('sha256').update('sound-a').digest('hex'));
   assert.ok(!fs.existsSync(`${file}.partial`));
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600, 'the archive holds the secrets: owner only');
   await assert.rejects(createBackup(tempDir('empty-'), file), /no database at .*nothing to back up/);
 });
 

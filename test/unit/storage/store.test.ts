@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { Store, MIGRATIONS } from '../../../services/storage/index.js';
 import { tempDir } from '../../helpers/relais-process.js';
@@ -51,4 +52,19 @@ test('a database from newer firmware is refused with a clear error', () => {
   s.db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES ('299912312359', 'future', 0)").run();
   s.close();
   assert.throws(() => Store.open(file), /newer than this firmware knows/);
+});
+
+test('relais.db and its WAL are created owner-only (0600); an older database readable by others is tightened', () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'relais.db');
+  const store = Store.open(file);
+  try {
+    store.db.prepare("INSERT INTO settings (key, value) VALUES ('k', 'v')").run();
+    for (const f of [file, `${file}-wal`]) assert.equal(fs.statSync(f).mode & 0o777, 0o600, f);
+  } finally {
+    store.close();
+  }
+  fs.chmodSync(file, 0o644);
+  Store.open(file).close();
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
 });
