@@ -215,7 +215,7 @@ export interface FuzzReport {
   answered: number;
   crashes: number;
   okToInvalid: number;
-  /** Messages over 10 ms on a first try, and those still over 10 ms when run again alone (real slowness, not GC). */
+  /** Messages over 10 ms on a first try, and those still over 10 ms at best of ten runs alone (real slowness, not GC). */
   over10ms: number;
   over10msAgain: number;
   maxMs: number;
@@ -269,8 +269,9 @@ export async function runFuzz(opts: { messages: number; seed: number }): Promise
       }
       if (d.ms > 10) {
         report.over10ms++;
+        // Again, alone, ten times: on a busy machine one try can lose the CPU for tens of ms (or meet a GC).
         let best = Infinity;
-        for (let k = 0; k < 3; k++) best = Math.min(best, (await harness.deliver(bytes)).ms);
+        for (let k = 0; k < 10; k++) best = Math.min(best, (await harness.deliver(bytes)).ms);
         if (best > 10) {
           report.over10msAgain++;
           note(`slow: ${best.toFixed(1)} ms`, c);

@@ -123,12 +123,17 @@ function checkVersion(v: string): void {
 function parseHeaderBlock(msg: SipMessage, head: string, pos: number): void {
   let last: { name: string; value: string } | undefined;
   const n = head.length;
+  // Next CR at or after the current line (found once per CR, so the scan stays linear on bare-LF messages).
+  let cr = head.indexOf('\r', pos);
   while (pos < n) {
     let eol = head.indexOf('\n', pos);
     if (eol < 0) eol = n;
     let end = eol > pos && head.charCodeAt(eol - 1) === 13 ? eol - 1 : eol;
     const start = pos;
     pos = eol + 1;
+    if (cr >= 0 && cr < start) cr = head.indexOf('\r', start);
+    // §7.3.1: CR only as part of a line end. A bare CR inside a value would end up in a header we send back.
+    if (cr >= 0 && cr < end) throw new SipParseError('header line contains a bare CR');
     if (end === start) continue;
     const c0 = head.charCodeAt(start);
     if (c0 === 32 || c0 === 9) {

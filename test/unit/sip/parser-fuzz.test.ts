@@ -72,6 +72,20 @@ test('limits: more than 256 header lines, a header block over 64 KiB, a body ove
   assert.ok(parseMessage(Buffer.from(OPTIONS_HEAD + 'X-A: 1\r\n'.repeat(MAX_HEADERS - 6) + '\r\n')));
 });
 
+test('a bare CR inside a header value is refused (found by the fuzz: echoed in Unsupported it threw when sending the 420)', async () => {
+  const text = OPTIONS_HEAD + 'Require: nothingA\rB\r\n\r\n';
+  assert.equal(parseError(text).reason, 'header line contains a bare CR');
+  const harness = await FuzzHarness.create();
+  try {
+    const d = await harness.deliver(Buffer.from(text));
+    assert.deepEqual([d.errors, d.statuses], [[], [400]]);
+    // Bare-LF messages still parse.
+    assert.ok(parseMessage(Buffer.from(OPTIONS_HEAD.replace(/\r\n/g, '\n') + '\n')));
+  } finally {
+    await harness.stop();
+  }
+});
+
 test('TCP limits: an unfinished message is dropped after partialTimeoutMs, connections per address are capped', async () => {
   const framing: string[] = [];
   const tcp = new TcpTransport('127.0.0.1', 0, silentLogger, { partialTimeoutMs: 150, maxConnectionsPerAddress: 2 });
