@@ -25,7 +25,7 @@ const PAGES: PageDef[] = [
   { path: '/scenarios', title: 'navScenarios', right: 'scenarios', tag: 'page-coming', load: () => import('./pages/coming.js') },
   { path: '/queues', title: 'navQueues', right: 'queues', tag: 'page-queues', load: () => import('./pages/queues.js') },
   { path: '/callbacks', title: 'navCallbacks', right: 'callbacks', tag: 'page-callbacks', load: () => import('./pages/callbacks.js') },
-  { path: '/phones', title: 'navPhones', right: 'phones', tag: 'page-coming', load: () => import('./pages/coming.js') },
+  { path: '/phones', title: 'navPhones', right: 'phones', tag: 'page-phones', load: () => import('./pages/phones.js') },
   { path: '/wallboard', title: 'navWallboard', right: null, tag: 'page-coming', load: () => import('./pages/coming.js') },
   { path: '/settings', title: 'navSettings', right: null, tag: 'page-settings', load: () => import('./pages/settings.js') },
   { path: '/system', title: 'navSystem', right: 'admin', tag: 'page-system', load: () => import('./pages/system.js') },
@@ -353,6 +353,8 @@ function pageElement(page: PageDef, user: SessionUser): TemplateResult {
       return html`<page-queues .user=${user} .lang=${language()}></page-queues>`;
     case 'page-callbacks':
       return html`<page-callbacks .user=${user} .lang=${language()}></page-callbacks>`;
+    case 'page-phones':
+      return html`<page-phones .user=${user} .lang=${language()}></page-phones>`;
     case 'page-system':
       return html`<page-system .user=${user} .lang=${language()}></page-system>`;
     default:
