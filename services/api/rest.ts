@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import type { AuditLog } from '../audit/index.js';
 import type { ScenarioModule } from '../scenario/index.js';
 import { simulateRoutes } from './routes/simulate.js';
+import { voicedropRoutes } from './routes/voicedrop.js';
 import type { CallModule } from '../call/index.js';
 import type { ExtensionRepository, NumberRepository, QueueRepository, SettingsRepository, TrunkRepository, UserRepository } from '../directory/index.js';
 import type { QueueService } from '../queue/index.js';
@@ -110,6 +111,7 @@ export function mountRestApi(api: ApiServer, deps: RestApiDeps): RestApi {
   const router = new Router<ApiState>({ prefix: '/api' });
   sessionRoutes(router, { auth, setup: c?.setup, tokens: c?.tokens });
   callRoutes(router, auth, deps.calls, deps.dataDir);
+  voicedropRoutes(router, { auth, calls: deps.calls, numbers: deps.numbers, sounds: deps.sounds });
   voicemailRoutes(router, { auth, calls: deps.calls, extensions: deps.extensions, numbers: deps.numbers, dataDir: deps.dataDir, logger: deps.logger });
   soundRoutes(router, { auth, library: deps.sounds, ...(deps.maxUploadBytes !== undefined ? { maxUploadBytes: deps.maxUploadBytes } : {}) });
   if (deps.sipGuard) sipBanRoutes(router, auth, deps.sipGuard, deps.sipBans);

@@ -595,6 +595,35 @@ export class CallService implements Module, CallControl {
     return true;
   }
 
+  /**
+   * Voicedrop (docs/calls.md): in an answered call, the far party hears `file` while the agent's own leg (`agent`,
+   * the extension that drops it) is released at once; the call ends when the message has played. False when the
+   * call is not in progress, not answered, or has no such agent leg.
+   */
+  async voicedrop(callId: string, agentNumber: string, file: string): Promise<boolean> {
+    const call = this.calls.get(callId);
+    if (!call || call.state !== 'answered') return false;
+    const agent = call.legs.find((l) => l.party.isExtension && l.party.number === agentNumber);
+    const far = agent ? call.other(agent) : undefined;
+    const ep = far?.endpoint;
+    if (!agent || !far || !ep) return false;
+    this.event(call, 'call.voicedrop', { by: agentNumber, to: far.party.number });
+    await ep.unbridge().catch(() => undefined);
+    // The agent leaves now: its leg is dropped from the call (so its BYE does not end the message) and released.
+    call.legs = call.legs.filter((l) => l !== agent);
+    this.release(agent.dialog);
+    if (agent.party.isExtension) this.blf(agent.party.number, 'idle', call);
+    if (agent.endpoint && agent.endpoint !== ep) {
+      if (call.recording) await agent.endpoint.stopRecord().catch(() => undefined);
+      await agent.endpoint.close().catch(() => undefined);
+    }
+    void ep
+      .play([{ file }])
+      .catch((err: unknown) => this.log.info('voicedrop play failed', { call: call.id, error: errorMessage(err) }))
+      .finally(() => this.safe(this.hangup(call, 'voicedrop'), 'hangup'));
+    return true;
+  }
+
   /** Refuses a caller not answered yet (486 busy, 603 decline, 480…) and ends the call. */
   reject(s: CallSetup, status: number, cause: string, reason?: string): void {
     this.finishUnanswered(s.call, s.res, status, cause, reason);

@@ -83,6 +83,8 @@ export class Call {
   legs: Leg[] = [];
   /** The DID an inbound trunk call came in on (its record flag applies). */
   inboundNumber: { id: number; did: string; record: boolean } | undefined;
+  /** The caller ID presented on a trunk for an outbound call (a DID: its number's voicedrop message applies). */
+  presentedAs: string | undefined;
   /** Pending work (forks, transfer targets, a scenario waiting for keys): aborted on CANCEL and when the call ends. */
   readonly attempts = new Set<{ abort(): void }>();
 

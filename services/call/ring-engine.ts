@@ -178,6 +178,7 @@ export class RingEngine {
       if (route.target) opts.target = route.target;
       if (route.auth) opts.auth = route.auth;
       this.deps.event?.(req.call, 'call.outbound', { trunk: route.trunkName });
+      req.call.presentedAs = presented;
       return [{ target: r, binding: undefined, uri: route.uri, opts }];
     }
     const from = `"${req.caller.displayName.replace(/"/g, '')}" <sip:${req.caller.number}@${this.deps.domain}>`;

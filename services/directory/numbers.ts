@@ -88,6 +88,15 @@ export class NumberRepository extends TableRepository<Row, InboundNumber> {
 
 
 
+  /** The number's default voicedrop message (a sound id), null when it has none (docs/calls.md "Voicedrop"). */
+  voicedropSound(id: number): number | null {
+    return (prepared(this.db, 'SELECT voicedrop_sound_id AS s FROM numbers WHERE id = ?').get(id) as { s: number | null } | undefined)?.s ?? null;
+  }
+
+  setVoicedropSound(id: number, soundId: number | null): void {
+    prepared(this.db, 'UPDATE numbers SET voicedrop_sound_id = ? WHERE id = ?').run(soundId, id);
+  }
+
   findByDid(did: string): InboundNumber | undefined {
     return this.findOne('did', did);
   }

@@ -228,8 +228,8 @@ export function applySite(store: Store, realm: string, site: SiteFile, source?: 
           userIds: (n.users ?? site.users.map((u) => u.username)).map(userId),
         };
         const cur = dir.numbers.findByDid(n.did);
-        if (cur) dir.numbers.update(cur.id, v);
-        else dir.numbers.create(v);
+        const id = cur ? dir.numbers.update(cur.id, v).id : dir.numbers.create(v).id;
+        dir.numbers.setVoicedropSound(id, soundId(n.voicedrop_sound));
       }),
     );
 
@@ -355,6 +355,8 @@ export function readSite(store: Store, realm: string): SiteFile {
     o.offline_action = n.offlineAction;
     o.unavailable_action = n.unavailableAction;
     put(o, 'welcome_sound', n.welcomeSoundId === null ? null : soundName.get(n.welcomeSoundId));
+    const vd = dir.numbers.voicedropSound(n.id);
+    put(o, 'voicedrop_sound', vd === null ? null : soundName.get(vd));
     put(o, 'scenario', n.scenarioId === null ? null : scenarioName.get(n.scenarioId));
     // Absent = every user (what import does with no list): keeps big sites' files short.
     if (n.userIds.length !== users.length) o.users = n.userIds.map((id) => userName.get(id)!).filter((x) => x !== undefined);

@@ -166,6 +166,8 @@ export interface SiteNumber {
   offline_action?: OfflineAction;
   unavailable_action?: OfflineAction;
   welcome_sound?: string;
+  /** The sound an agent drops into its outbound call with POST /api/calls/:id/voicedrop. */
+  voicedrop_sound?: string;
   scenario?: string;
   /** Assigned users; absent = every user of the site (SPEC §4). */
   users?: string[];
@@ -213,7 +215,7 @@ export const SITE_FIELDS = {
   routes: ['name', 'pattern', 'strip', 'prepend', 'priority'],
   scenarios: ['name', 'actions'],
   queues: ['name', 'short_number', 'strategy', 'ring_time', 'max_wait', 'wrap_up', 'timeout_action', 'timeout_sound', 'music_on_hold', 'announce_position', 'opening_hours', 'closed', 'exceptional_closure', 'closure_action', 'auto_pause_after', 'callback_order', 'service_level', 'lost_call_rules', 'members'],
-  numbers: ['did', 'name', 'trunk', 'mode', 'forward_to', 'record', 'ring_mode', 'behaviour', 'offline_action', 'unavailable_action', 'welcome_sound', 'scenario', 'users'],
+  numbers: ['did', 'name', 'trunk', 'mode', 'forward_to', 'record', 'ring_mode', 'behaviour', 'offline_action', 'unavailable_action', 'welcome_sound', 'voicedrop_sound', 'scenario', 'users'],
   phones: ['mac', 'vendor', 'model', 'extension', 'label', 'settings'],
   holidays: ['date', 'name'],
   service_categories: ['name', 'services'],
@@ -604,6 +606,11 @@ function checkSite(c: Checker, raw: unknown, extraUsers: readonly string[]): Sit
     if (ws !== undefined) {
       n.welcome_sound = ws;
       refs.sounds.push({ name: ws, path: [...p, 'welcome_sound'] });
+    }
+    const vd = c.str(o, 'voicedrop_sound', p);
+    if (vd !== undefined) {
+      n.voicedrop_sound = vd;
+      refs.sounds.push({ name: vd, path: [...p, 'voicedrop_sound'] });
     }
     const sc = c.str(o, 'scenario', p);
     if (sc !== undefined) {

@@ -3,6 +3,7 @@ import type { Migration } from '../migration.js';
 import { migration as initial } from './202611251630-initial.js';
 import { migration as directoryIndexes } from './202611251700-directory-indexes.js';
 import { migration as callPath } from './202612071000-call-path.js';
+import { migration as voicedrop } from './202612071001-voicedrop.js';
 import { migration as queueEngine } from './202612071100-queue-engine.js';
 import { migration as console } from './202612071200-console.js';
 import { migration as phoneInventory } from './202612071300-phone-inventory.js';
@@ -12,4 +13,4 @@ import { migration as sipBans } from './202612071500-sip-bans.js';
 import { migration as holidays } from './202612071600-holidays.js';
 import { migration as inbox } from './202612071601-inbox.js';
 
-export const MIGRATIONS: readonly Migration[] = [initial, directoryIndexes, callPath, queueEngine, console, phoneInventory, healthProbe, firmwareUpdates, sipBans, holidays, inbox];
+export const MIGRATIONS: readonly Migration[] = [initial, directoryIndexes, callPath, voicedrop, queueEngine, console, phoneInventory, healthProbe, firmwareUpdates, sipBans, holidays, inbox];

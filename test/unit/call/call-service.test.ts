@@ -532,3 +532,25 @@ test('overload: INVITEs beyond maxPendingSetups get 503 Retry-After at once', as
   assert.equal(svc.health().detail!.overload, 1);
   await svc.stop();
 });
+
+test('voicedrop: the far party hears the message alone, the agent is released at once, the call ends after it', async () => {
+  const { res, done } = await authedInvite('101', '0612345678', 'secret-101');
+  await until(() => ctx.sip.uacs.length === 1, 'INVITE to the provider');
+  const farDialog = ctx.sip.uacs[0]!.answer();
+  await done;
+  assert.equal(res.final, 200);
+  const call = ctx.calls.active()[0]!;
+  assert.equal(ctx.calls.get(call.id)!.presentedAs, '+33100000000', 'the DID presented: its voicedrop message applies');
+  const eps = ctx.media.endpoints as FakeEndpoint[];
+  const agentDialog = ctx.sip.uasDialogs.at(-1)!;
+  const ended = ctx.calls.observer.waitFor('call.ended', 1000);
+  assert.equal(await ctx.calls.voicedrop(call.id, '999', '/tmp/x.wav'), false, 'not a party of the call');
+  assert.equal(await ctx.calls.voicedrop(call.id, '101', '/sounds/drop.wav'), true);
+  assert.equal(agentDialog.byeSent, 1, 'the agent leaves at once');
+  assert.ok(eps[0]!.closed, "the agent's media is closed");
+  assert.deepEqual(eps[1]!.played.at(-1), [{ file: '/sounds/drop.wav' }], 'the far party hears the message');
+  const [end] = await ended;
+  assert.equal(end.cause, 'voicedrop');
+  assert.equal(farDialog.byeSent, 1, 'then the far party gets BYE');
+  assert.ok(ctx.calls.history.events(call.id).some((e) => e.type === 'call.voicedrop'));
+});

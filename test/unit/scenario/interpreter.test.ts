@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Store } from '../../../services/storage/index.js';
 import { Directory } from '../../../services/directory/index.js';
 import { silentLogger } from '../../../services/shared/index.js';
-import { importSiteText } from '../../../services/site/index.js';
+import { exportSiteText, importSiteText } from '../../../services/site/index.js';
 import type { RingTarget } from '../../../services/call/index.js';
 import {
   NoQueues,
@@ -64,7 +64,7 @@ numbers:
   - { did: "+33100000003", mode: forward, forward_to: "0699999999" }
   - { did: "+33100000004", mode: reject, unavailable_action: { type: message, sound: bye } }
   - { did: "+33100000005", users: [cat], offline_action: { type: ringing } }
-  - { did: "+33100000006", users: [cat], offline_action: { type: forward, to: "0611111111" } }
+  - { did: "+33100000006", users: [cat], offline_action: { type: forward, to: "0611111111" }, voicedrop_sound: bye }
 sounds:
   - { name: bye, file: bye.wav }
 `;
@@ -317,5 +317,13 @@ test('simulator: same interpreter, --online decides who answers, --digits the ke
   await assert.rejects(simulate(deps, { number: '+999' }), /not one of the site's numbers/);
   await assert.rejects(simulate(deps, { number: '+33100000001', online: ['zoe'] }), /zoe/);
   assert.throws(() => parseAt('tomorrow', undefined, 0), /YYYY-MM-DDTHH:MM/);
+  store.close();
+});
+
+test('voicedrop_sound: a number setting of the site file, stored and exported again', () => {
+  const { store, dir } = setup();
+  const n = dir.numbers.findByDid('+33100000006')!;
+  assert.equal(dir.numbers.voicedropSound(n.id), dir.sounds.findByName('bye')!.id);
+  assert.match(exportSiteText(store, REALM), /voicedrop_sound: bye/);
   store.close();
 });
