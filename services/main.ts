@@ -5,7 +5,7 @@ import { BoardController, FactoryReset, openBoard, type SimBoard } from '../boar
 import { ApiServer, ApiTokenRepository, FirstRunSetup, PENDING_RESTORE, mountRestApi } from './api/index.js';
 import { AuditLog } from './audit/index.js';
 import { restoreBackup } from './backup/index.js';
-import { EventBus, publishBoard, publishUpdates, publishCalls, publishRegistrations, publishTrunks, registrationView, trunkStatusViews } from './events/index.js';
+import { EventBus, publishBoard, publishHealth, publishUpdates, publishCalls, publishRegistrations, publishTrunks, registrationView, trunkStatusViews } from './events/index.js';
 import { LogRing, SystemMonitor } from './system/index.js';
 import { HealthCheck, SystemdNotifier, diskProbe, moduleProbe, storeWritableProbe, temperatureProbe, throttlingProbe } from './health/index.js';
 import { CallModule } from './call/index.js';
@@ -330,6 +330,7 @@ export class Relais {
     });
     // The console's event stream mirrors the front panel and follows firmware updates (administrators).
     publishBoard(this.bus, this.board);
+    publishHealth(this.bus, healthCheck);
     if (this.updates) publishUpdates(this.bus, this.updates);
     this.api = new ApiServer({
       bind: config.bind,

@@ -1,5 +1,6 @@
 // Publishers of the board (LEDs, button) and of firmware updates on the event bus, with their snapshots (admins).
 import type { BoardController } from '../../board/index.js';
+import type { HealthCheck } from '../health/index.js';
 import type { UpdateAgent } from '../update/index.js';
 import type { EventBus } from './event-bus.js';
 
@@ -19,4 +20,24 @@ export function publishUpdates(bus: EventBus, agent: UpdateAgent): void {
   o.on('update.confirmed', (version, slot) => bus.publish('update.state', { state: 'confirmed', version, slot }));
   o.on('update.rolled-back', (version, slot, reason) => bus.publish('update.state', { state: 'rolled-back', version, slot, error: { code: 'update.rolled_back', message: reason } }));
   bus.addSnapshotSource({ key: 'update', audience: 'admin', read: () => ({ state: agent.currentState() }) });
+}
+
+/**
+ * The health check on the console: a `system.alert` when the overall status changes (ok → degraded → down and
+ * back), naming the checks that are not ok; the last report is the `healthCheck` snapshot (administrators).
+ */
+export function publishHealth(bus: EventBus, health: HealthCheck): void {
+  let last: string | undefined;
+  health.onReport((report) => {
+    if (report.status === last) return;
+    const first = last === undefined;
+    last = report.status;
+    if (first && report.status === 'ok') return;
+    const failing = Object.entries(report.checks)
+      .filter(([, c]) => c.status !== 'ok')
+      .map(([, c]) => c.message);
+    const level = report.status === 'down' ? 'critical' : report.status === 'degraded' ? 'warning' : 'info';
+    bus.publish('system.alert', { level, code: `health.${report.status}`, message: failing.length ? failing.join('; ') : `health: ${report.status}` });
+  });
+  bus.addSnapshotSource({ key: 'healthCheck', audience: 'admin', read: () => health.latest() ?? null });
 }

@@ -13,5 +13,5 @@ export {
   type RegistrationView,
   type TrunkStatusView,
 } from './event-bus.js';
-export { publishBoard, publishUpdates } from './appliance-sources.js';
+export { publishBoard, publishHealth, publishUpdates } from './appliance-sources.js';
 export { publishCalls, publishRegistrations, publishTrunks, callView, registrationView, trunkStatusViews, type RegistrationSource, type TrunkStatusSource } from './sources.js';

@@ -100,3 +100,26 @@ test('without NOTIFY_SOCKET the notifier does nothing; a watchdog meant for anot
   const other = new SystemdNotifier({ clock: new ManualClock(), logger: silentLogger, env: { NOTIFY_SOCKET: '/x', WATCHDOG_USEC: '1000000', WATCHDOG_PID: '1' }, pid: 2, send });
   assert.equal(other.pingEveryMs, undefined);
 });
+
+test('the console hears about health changes: system.alert on each change of the overall status', async () => {
+  const { EventBus, publishHealth } = await import('../../../services/events/index.js');
+  const clock = new ManualClock();
+  let temp = 50;
+  const check = new HealthCheck({ clock, modules: () => ({}), probes: { temperature: temperatureProbe(async () => temp) } });
+  const bus = new EventBus({ clock });
+  publishHealth(bus, check);
+  const alerts: unknown[] = [];
+  bus.subscribe((e) => e.type === 'system.alert' && alerts.push(e.data));
+  await check.run({ fresh: true });
+  assert.deepEqual(alerts, [], 'a healthy start is no news');
+  temp = 83;
+  await check.run({ fresh: true });
+  await check.run({ fresh: true });
+  temp = 40;
+  await check.run({ fresh: true });
+  assert.deepEqual(alerts, [
+    { level: 'warning', code: 'health.degraded', message: 'temperature: 83 °C, too hot' },
+    { level: 'info', code: 'health.ok', message: 'health: ok' },
+  ]);
+  assert.equal((bus.snapshot(() => true).healthCheck as { status: string }).status, 'ok');
+});
