@@ -7,7 +7,7 @@ import { AuditLog } from './audit/index.js';
 import { restoreBackup } from './backup/index.js';
 import { EventBus, publishBoard, publishHealth, publishUpdates, publishCalls, publishRegistrations, publishTrunks, registrationView, trunkStatusViews } from './events/index.js';
 import { LogRing, SystemMonitor } from './system/index.js';
-import { HealthCheck, SystemdNotifier, diskProbe, moduleProbe, storeWritableProbe, temperatureProbe, throttlingProbe } from './health/index.js';
+import { HealthCheck, SystemdNotifier, cachedProbe, diskProbe, moduleProbe, storeWritableProbe, temperatureProbe, throttlingProbe } from './health/index.js';
 import { CallModule } from './call/index.js';
 import { createMediaEngine, type MediaEngine } from './media/index.js';
 import { registerRtpengineBackend } from './media/rtpengine/index.js';
@@ -41,6 +41,8 @@ const PACKAGE_VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json'
 
 /** How often the health check runs on its own (LEDs, good-boot confirmation, update agent). */
 const HEALTH_EVERY_MS = 10_000;
+/** Temperature and throttling are measured at most this often. */
+const SLOW_PROBE_EVERY_MS = 30_000;
 /** From the confirmed factory reset to the restart into first run. */
 const RESET_RESTART_DELAY_MS = 1000;
 
@@ -292,8 +294,9 @@ export class Relais {
         store: storeWritableProbe(() => this.store?.db, this.clock),
         media: moduleProbe('media engine', () => started(media)),
         disk: diskProbe(config.dataDir),
-        temperature: temperatureProbe(),
-        throttling: throttlingProbe(),
+        // Both run commands or read sensors: at most every 30 s (they change slowly), so /healthz stays cheap.
+        temperature: cachedProbe(temperatureProbe(), this.clock, SLOW_PROBE_EVERY_MS),
+        throttling: cachedProbe(throttlingProbe(), this.clock, SLOW_PROBE_EVERY_MS),
       },
     });
     const healthCheck = this.healthCheck;

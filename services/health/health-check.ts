@@ -33,6 +33,17 @@ export interface HealthCheckOptions {
   modules: () => Record<string, ModuleHealth>;
   /** A report younger than this is reused by run() (default 2 s): /healthz under load costs one probe run. */
   maxAgeMs?: number;
+  /** A probe that has not answered after this long counts as degraded (default 3 s): /healthz always answers. */
+  probeTimeoutMs?: number;
+}
+
+/** Wraps a slow probe (a command, a sensor) so that it runs at most every `maxAgeMs`; callers in between get its last result. */
+export function cachedProbe(probe: HealthProbe, clock: Clock, maxAgeMs: number): HealthProbe {
+  let last: { at: number; result: Promise<CheckResult> } | undefined;
+  return () => {
+    if (!last || clock.monotonic() - last.at >= maxAgeMs) last = { at: clock.monotonic(), result: Promise.resolve().then(probe) };
+    return last.result;
+  };
 }
 
 export class HealthCheck {
@@ -88,10 +99,17 @@ export class HealthCheck {
     const checks: Record<string, CheckResult> = {};
     await Promise.all(
       Object.entries(this.opts.probes).map(async ([name, probe]) => {
+        const timeoutMs = this.opts.probeTimeoutMs ?? 3000;
+        let timer: TimerHandle | undefined;
+        const timedOut = new Promise<CheckResult>((resolve) => {
+          timer = this.opts.clock.setTimeout(() => resolve({ status: 'degraded', message: `${name}: no answer within ${timeoutMs / 1000} s` }), timeoutMs);
+        });
         try {
-          checks[name] = await probe();
+          checks[name] = await Promise.race([Promise.resolve().then(probe), timedOut]);
         } catch (err) {
           checks[name] = { status: 'down', message: `check failed: ${(err as Error).message}` };
+        } finally {
+          this.opts.clock.clearTimeout(timer);
         }
       }),
     );

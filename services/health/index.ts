@@ -1,5 +1,5 @@
 // Health: the one health check of the appliance (used by /healthz, LEDs, console, update agent) and the systemd watchdog.
-export { HealthCheck, publicHealth, type HealthReport, type CheckResult, type HealthProbe, type HealthCheckOptions } from './health-check.js';
+export { HealthCheck, cachedProbe, publicHealth, type HealthReport, type CheckResult, type HealthProbe, type HealthCheckOptions } from './health-check.js';
 export {
   moduleProbe,
   storeWritableProbe,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HealthCheck, SystemdNotifier, diskProbe, moduleProbe, storeWritableProbe, temperatureProbe, throttlingProbe } from '../../../services/health/index.js';
+import { HealthCheck, SystemdNotifier, cachedProbe, diskProbe, moduleProbe, storeWritableProbe, temperatureProbe, throttlingProbe } from '../../../services/health/index.js';
 import { ManualClock, SystemClock, silentLogger } from '../../../services/shared/index.js';
 import { Store } from '../../../services/storage/index.js';
 import { startNotifySocket } from '../../helpers/notify-socket.js';
@@ -122,4 +122,27 @@ test('the console hears about health changes: system.alert on each change of the
     { level: 'info', code: 'health.ok', message: 'health: ok' },
   ]);
   assert.equal((bus.snapshot(() => true).healthCheck as { status: string }).status, 'ok');
+});
+
+test('a probe that hangs counts as degraded after the timeout; slow probes are cached', async () => {
+  const clock = new ManualClock();
+  let calls = 0;
+  const check = new HealthCheck({
+    clock,
+    modules: () => ({}),
+    probeTimeoutMs: 3000,
+    probes: { hang: () => new Promise(() => {}), slow: cachedProbe(async () => (calls++, { status: 'ok', message: 'slow: ok' }), clock, 30_000) },
+  });
+  const pending = check.run();
+  await new Promise((r) => setImmediate(r));
+  clock.advance(3000);
+  const report = await pending;
+  assert.deepEqual(report.checks.hang, { status: 'degraded', message: 'hang: no answer within 3 s' });
+  assert.equal(report.status, 'degraded');
+  assert.equal(clock.pendingTimers(), 0);
+  const again = check.run({ fresh: true });
+  await new Promise((r) => setImmediate(r));
+  clock.advance(3000);
+  await again;
+  assert.equal(calls, 1, 'the cached probe ran once within 30 s');
 });
