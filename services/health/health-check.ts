@@ -59,11 +59,22 @@ export class HealthCheck {
     this.maxAgeMs = opts.maxAgeMs ?? 2000;
   }
 
-  /** Runs every probe (or reuses a report younger than maxAgeMs; concurrent callers share one run). */
-  run(opts: { fresh?: boolean } = {}): Promise<HealthReport> {
-    if (!opts.fresh && this.last && this.opts.clock.monotonic() - this.lastAt < this.maxAgeMs) return Promise.resolve(this.last);
-    this.inFlight ??= this.runProbes().finally(() => (this.inFlight = undefined));
-    return this.inFlight;
+  /**
+   * Runs every probe (or reuses probe results younger than maxAgeMs; concurrent callers share one run). The
+   * modules' own status and detail are always read at call time (tests and the console count live things there).
+   */
+  async run(opts: { fresh?: boolean } = {}): Promise<HealthReport> {
+    let checks: Record<string, CheckResult>;
+    if (!opts.fresh && this.last && this.opts.clock.monotonic() - this.lastAt < this.maxAgeMs) checks = this.last.checks;
+    else {
+      this.inFlight ??= this.runProbes().finally(() => (this.inFlight = undefined));
+      checks = (await this.inFlight).checks;
+    }
+    const modules = this.opts.modules();
+    const status = overallStatus([...Object.values(checks).map((c) => c.status), ...Object.values(modules).map((m) => m.status)]);
+    const report: HealthReport = { status, checkedAt: this.last?.checkedAt ?? new Date(this.opts.clock.now()).toISOString(), checks, modules };
+    this.last = report;
+    return report;
   }
 
   /** The last report without running anything (LEDs read this every second); undefined before the first run. */
