@@ -20,6 +20,7 @@ import { attachOverrideLamps, CalendarRepository, SiteCalendar } from './scenari
 import { BlocklistRepository, callerScreenMiddleware, InboxRepository, JobRepository } from './scenario/inbox/index.js';
 import { SiteEditor } from './scenario/config/index.js';
 import { ScenarioModule } from './scenario/index.js';
+import { registerOverrideCodes } from './scenario/calendar/override-wiring.js';
 import type { CallInfo } from './call/index.js';
 import type { Directory } from './directory/index.js';
 import { bootstrapSite, consoleUrl } from './site/index.js';
@@ -236,6 +237,26 @@ export class Relais {
       settings: config.calls,
     });
     this.modules.push(this.calls);
+    // *60 day, *61 night, *62 holiday, *63 automatic: administrators and users with the scenarios right.
+    const overridePrompts = new PromptLibrary();
+    registerOverrideCodes({
+      features: this.calls.calls.featureCodes,
+      sip,
+      calendar,
+      mayOverride: (userId) => {
+        const user = userId === null ? undefined : dir.users.get(userId);
+        return user !== undefined && dir.users.hasRight(user, 'scenarios');
+      },
+      prompt: (key) => {
+        const lang = dir.settings.site<string>('language') ?? 'en';
+        try {
+          return overridePrompts.path(['fr', 'en', 'es'].includes(lang) ? lang : 'en', key);
+        } catch {
+          return undefined;
+        }
+      },
+      logger: this.log.child({ module: 'calendar' }),
+    });
     publishCalls(this.bus, this.calls.calls.observer, () => this.calls!.calls.active());
     publishRegistrations(this.bus, this.registrar);
     publishTrunks(this.bus, this.trunks);

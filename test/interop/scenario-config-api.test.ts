@@ -42,6 +42,7 @@ function siteYaml(opts: { allowed?: string; withNumber?: boolean } = {}): string
     '  - { username: alice, name: Alice }',
     'extensions:',
     '  - { number: "201", user: alice, secret: secret-201, digest_algorithm: MD5, voicemail: false }',
+    '  - { number: "202", user: carol, secret: secret-202, digest_algorithm: MD5, voicemail: false }',
     'trunks:',
     '  - name: provider',
     `    host: ${PROVIDER}`,
@@ -260,6 +261,57 @@ test('override lamp: a phone subscribed to *60 gets a confirmed NOTIFY when the 
   const w = await watcher.done;
   assert.equal(w.code, 0, `watcher: ${describeSipp(w)}\n${relais.output().slice(-2000)}`);
   assert.match(w.messages, /entity="sip:\*60@[^"]*">\r\n  <dialog id="override-60">\r\n    <state>confirmed<\/state>/);
+  await until(async () => (await subs()) <= before, 'the *60 subscription is gone', 30_000);
+});
+
+test('override feature code: a phone dials *61 (night), hears the confirmation, the *61 lamp lights; no right → 403', async () => {
+  const subs = async (): Promise<number> => {
+    const h = (await (await fetch(`${relais.url}/healthz`)).json()) as { modules: Record<string, { detail?: { subscriptions?: number } }> };
+    return h.modules['presence']?.detail?.subscriptions ?? -1;
+  };
+  const before = await subs();
+  const watcher = await startSipp({
+    scenario: 'subscribe-blf-call.xml',
+    target: `127.0.0.1:${relais.sipPort}`,
+    keys: { user: '201', target: '*61', domain: '127.0.0.1' },
+    auth: { username: '201', password: 'secret-201' },
+    timeoutS: 30,
+  });
+  try {
+    await until(async () => (await subs()) > before, 'the *61 subscription is active', 30_000);
+  } catch (err) {
+    watcher.kill();
+    assert.fail(`${String(err)}: ${describeSipp(await watcher.done)}`);
+  }
+  // Alice (no scenarios right) may not switch the office.
+  const refused = await runSipp({
+    scenario: 'call-uac-reject.xml',
+    target: `127.0.0.1:${relais.sipPort}`,
+    service: '*60',
+    keys: { domain: '127.0.0.1', caller: '201', caller_name: 'Alice' },
+    auth: { username: '201', password: 'secret-201' },
+    timeoutS: 20,
+  });
+  assert.equal(refused.code, 0, describeSipp(refused));
+  assert.match(refused.messages, /SIP\/2\.0 403 Forbidden/);
+  assert.equal(((await get('/override', CAROL)).json.override as { mode: string }).mode, 'auto');
+  // Carol (scenarios right) dials *61 from extension 202: answered, confirmation played, Relais hangs up.
+  const r = await runSipp({
+    scenario: 'call-uac-wait-bye.xml',
+    target: `127.0.0.1:${relais.sipPort}`,
+    service: '*61',
+    keys: { domain: '127.0.0.1', caller: '202', caller_name: 'Carol' },
+    auth: { username: '202', password: 'secret-202' },
+    timeoutS: 20,
+  });
+  assert.equal(r.code, 0, `carol: ${describeSipp(r)}\n${relais.output().slice(-2000)}`);
+  const o = (await get('/override', CAROL)).json.override as { mode: string; by: string };
+  assert.deepEqual([o.mode, o.by], ['night', 'phone:202']);
+  // Back to automatic (through the API this time): the lamp goes off and the watcher ends.
+  assert.equal((await send('PUT', '/override', { mode: 'auto' }, CAROL)).status, 200);
+  const w = await watcher.done;
+  assert.equal(w.code, 0, `watcher: ${describeSipp(w)}`);
+  assert.match(w.messages, /entity="sip:\*61@[^"]*">\r\n  <dialog id="override-61">\r\n    <state>confirmed<\/state>/);
 });
 
 test('inbox, jobs and blocklist: a real call is marked spam, made a job, its caller blocked; the next call from it gets 603', async () => {

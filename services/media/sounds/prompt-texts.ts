@@ -55,6 +55,11 @@ export const PROMPT_TEXTS = {
   // Queue agent feature codes
   'logged-in': { fr: 'Vous êtes connecté à la file.', en: 'You are logged in to the queue.', es: 'Ha iniciado sesión en la cola.' },
   'logged-out': { fr: 'Vous êtes déconnecté de la file.', en: 'You are logged out of the queue.', es: 'Ha cerrado sesión en la cola.' },
+  // Day / night / holiday override feature codes (*60-*63, docs/scenarios.md)
+  'override-day': { fr: 'Mode jour activé.', en: 'Day mode is on.', es: 'Modo día activado.' },
+  'override-night': { fr: 'Mode nuit activé.', en: 'Night mode is on.', es: 'Modo noche activado.' },
+  'override-holiday': { fr: 'Mode jour férié activé.', en: 'Holiday mode is on.', es: 'Modo festivo activado.' },
+  'override-auto': { fr: 'Retour au calendrier automatique.', en: 'Back to the automatic calendar.', es: 'Vuelta al calendario automático.' },
 } as const satisfies Record<string, Record<Language, string>>;
 
 export type PromptKey = keyof typeof PROMPT_TEXTS;

@@ -5,4 +5,4 @@ export { easterSunday, nthWeekday, publicHolidays, HolidayCalendar, HOLIDAY_COUN
 export { matchCondition, neverMatches, inTimeRange, OVERRIDE_MODES, type CalendarCondition, type ConditionContext, type OverrideMode } from './condition.js';
 export { CalendarRepository, type OverrideState } from './calendar-repository.js';
 export { SiteCalendar, holidayCountryOf, type ConditionEvaluator, type SiteCalendarEvents } from './site-calendar.js';
-export { OVERRIDE_CODES, lampLit, attachOverrideLamps, type OverrideLampHost } from './override-codes.js';
+export { OVERRIDE_CODES, lampLit, attachOverrideLamps, overrideFeatureHandler, type OverrideLampHost, type OverrideFeatureCall, type OverrideFeatureDeps } from './override-codes.js';

@@ -30,3 +30,38 @@ export function attachOverrideLamps(presence: OverrideLampHost, calendar: SiteCa
     for (const code of codes) presence.setDialogState(code, lampLit(code, state.mode) ? 'confirmed' : 'idle', { id: `override-${code.slice(1)}` });
   });
 }
+
+/** What the feature handler needs from call control (services/call FeatureCall and the SIP stack). */
+export interface OverrideFeatureCall {
+  caller: { number: string; userId: number | null };
+  callerEndpoint: { localSdp: string; play(items: { file: string }[] | { silenceMs: number }[]): Promise<unknown> };
+  code: string;
+}
+
+export interface OverrideFeatureDeps {
+  calendar: SiteCalendar;
+  /** May this phone's user switch the office (administrators and users with the `scenarios` right)? */
+  mayOverride(userId: number | null): boolean;
+  /** Answers the call (200 + ACK); false when the caller hung up first. */
+  answer(f: OverrideFeatureCall): Promise<boolean>;
+  /** Refuses the call with a SIP status (403 for someone without the right). */
+  refuse(f: OverrideFeatureCall, status: number, reason: string): void;
+  /** The confirmation prompt's file for a mode, in the site's language (undefined when prompts are missing). */
+  confirmation(mode: OverrideMode): string | undefined;
+}
+
+/**
+ * The handler of *60-*63: switches the override (persisted, lamps follow), answers and says the new mode, then call
+ * control hangs up. A phone whose user lacks the right gets 403 and nothing changes.
+ */
+export function overrideFeatureHandler(deps: OverrideFeatureDeps): (f: OverrideFeatureCall) => Promise<void> {
+  return async (f) => {
+    const mode = OVERRIDE_CODES[f.code];
+    if (mode === undefined) return deps.refuse(f, 404, 'Not Found');
+    if (!deps.mayOverride(f.caller.userId)) return deps.refuse(f, 403, 'Forbidden');
+    deps.calendar.setOverride(mode, `phone:${f.caller.number}`);
+    if (!(await deps.answer(f))) return;
+    const file = deps.confirmation(mode);
+    await f.callerEndpoint.play(file ? [{ file }] : [{ silenceMs: 500 }]);
+  };
+}

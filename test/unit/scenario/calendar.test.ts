@@ -260,3 +260,41 @@ test('SiteCalendar: zone, country and own dates read live from storage; the over
     store.close();
   }
 });
+
+test('override codes: *60-*63 switch the mode for a user with the right (403 otherwise); lamps follow', async () => {
+  const { overrideFeatureHandler, lampLit, attachOverrideLamps, OVERRIDE_CODES } = await import('../../../services/scenario/calendar/index.js');
+  const store = Store.open(':memory:');
+  try {
+    const cal = new SiteCalendar(new CalendarRepository(store.db), new ManualClock());
+    const lamps: string[] = [];
+    attachOverrideLamps(
+      { addStateProvider: () => undefined, setDialogState: (entity, state) => void lamps.push(`${entity}=${state}`) },
+      cal,
+    );
+    const refused: number[] = [];
+    const played: string[] = [];
+    const handler = overrideFeatureHandler({
+      calendar: cal,
+      mayOverride: (userId) => userId === 1,
+      answer: async () => true,
+      refuse: (_f, status) => void refused.push(status),
+      confirmation: (mode) => `override-${mode}.wav`,
+    });
+    const dial = (code: string, userId: number | null) =>
+      handler({ caller: { number: '101', userId }, code, callerEndpoint: { localSdp: '', play: async (items) => void played.push(JSON.stringify(items)) } });
+    await dial('*61', 2);
+    assert.deepEqual(refused, [403]);
+    assert.equal(cal.override().mode, 'auto');
+    await dial('*61', 1);
+    assert.deepEqual([cal.override().mode, cal.override().by], ['night', 'phone:101']);
+    assert.deepEqual(played, ['[{"file":"override-night.wav"}]']);
+    assert.deepEqual(lamps, ['*60=idle', '*61=confirmed', '*62=idle', '*63=confirmed']);
+    await dial('*63', 1);
+    assert.equal(cal.override().mode, 'auto');
+    assert.deepEqual(Object.keys(OVERRIDE_CODES), ['*60', '*61', '*62', '*63']);
+    assert.equal(lampLit('*62', 'holiday'), true);
+    assert.equal(lampLit('*63', 'auto'), false);
+  } finally {
+    store.close();
+  }
+});
