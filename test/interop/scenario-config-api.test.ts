@@ -26,7 +26,7 @@ let providerPort: number;
 let dir: string;
 let api: string;
 
-function siteYaml(opts: { allowed?: string; withNumber?: boolean } = {}): string {
+function siteYaml(opts: { allowed?: string; withNumber?: boolean; reject?: boolean } = {}): string {
   return [
     'version: 1',
     'settings:',
@@ -56,7 +56,9 @@ function siteYaml(opts: { allowed?: string; withNumber?: boolean } = {}): string
     '    actions:',
     '      - { type: call_user, user: alice, ring_time: 5 }',
     '      - { type: voicemail, mailbox: "201" }',
-    ...(opts.withNumber === false ? [] : ['numbers:', `  - { did: "${DID}", name: Main, trunk: provider, scenario: main, users: [alice] }`]),
+    ...(opts.withNumber === false
+      ? []
+      : ['numbers:', `  - { did: "${DID}", name: Main, trunk: provider, scenario: main, users: [alice]${opts.reject ? ', mode: reject, unavailable_action: { type: busy }' : ''} }`]),
     '',
   ].join('\n');
 }
@@ -91,7 +93,8 @@ async function providerCalls(caller: string): Promise<{ status: number; r: SippR
     timeoutS: 20,
   });
   assert.equal(r.code, 0, `provider: ${describeSipp(r)}\n${relais.output().slice(-2000)}`);
-  const m = /SIP\/2\.0 (603|404|407|480|486) /.exec(r.messages);
+  // The first final response is the INVITE's (a BYE's 200 comes after it).
+  const m = /SIP\/2\.0 (603|404|407|480|486|200) /.exec(r.messages);
   assert.ok(m, `a final answer in ${r.messages.slice(-1500)}`);
   return { status: Number(m[1]), r };
 }
@@ -394,6 +397,11 @@ test('relais import on the running box changes the next call without a restart (
     await until(async () => (await externalReloads()) > before, 'the running Relais noticed the import', 30_000);
   };
   assert.notEqual((await providerCalls('0611000001')).status, 404);
+  // The number stops accepting calls: the next call gets its unavailable answer (busy: 486, never answered).
+  await importSite(siteYaml({ reject: true }));
+  const busy = await providerCalls('0611000005');
+  assert.equal(busy.status, 486);
+  assert.doesNotMatch(busy.r.messages, /SIP\/2\.0 200 /);
   // The number is removed: the next call to it is refused as unknown.
   await importSite(siteYaml({ withNumber: false }));
   assert.equal((await providerCalls('0611000002')).status, 404);
