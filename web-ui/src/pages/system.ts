@@ -1,20 +1,30 @@
-// System: version, network, uptime; backup download and restore upload with progress; the log tail; the audit log.
+// System: version, network, uptime; the board (LEDs, reset button) and firmware updates; backup download and restore
+// upload with progress; the log tail; the audit log.
 import { html, nothing, type TemplateResult } from 'lit';
 import { PageElement } from '../components/page.js';
 import { fieldErrors, formError } from '../components/form-field.js';
 import { BACKUP_URL, cancelRestore, getLogs, getSystem, listAudit, uploadRestore, type AuditEntry, type SystemInfo } from '../data/system.js';
-import { formatDateTime, formatUptime, t } from '../i18n.js';
+import { getBoard, getUpdate, pressButton, uploadBundle, type BoardState, type LedName, type UpdateStatus } from '../data/appliance.js';
+import { formatDateTime, formatUptime, t, type MessageKey } from '../i18n.js';
+
+const LEDS: [LedName, MessageKey][] = [['power', 'ledPower'], ['phones', 'ledPhones'], ['calls', 'ledCalls'], ['update', 'ledUpdate'], ['error', 'ledError']];
 
 export class PageSystem extends PageElement {
-  static override properties = { ...PageElement.properties, info: { state: true }, logs: { state: true }, audit: { state: true }, progress: { state: true }, errors: { state: true } };
+  static override properties = { ...PageElement.properties, board: { state: true }, firmware: { state: true }, fwProgress: { state: true }, fwErrors: { state: true }, info: { state: true }, logs: { state: true }, audit: { state: true }, progress: { state: true }, errors: { state: true } };
   declare info: SystemInfo | undefined;
   declare logs: string[];
   declare audit: AuditEntry[];
   declare progress: number | null;
   declare errors: Record<string, string>;
+  declare board: BoardState | undefined;
+  declare firmware: UpdateStatus | undefined;
+  declare fwProgress: number | null;
+  declare fwErrors: Record<string, string>;
 
   constructor() {
     super();
+    this.fwProgress = null;
+    this.fwErrors = {};
     this.logs = [];
     this.audit = [];
     this.progress = null;
@@ -31,6 +41,93 @@ export class PageSystem extends PageElement {
     this.info = info;
     this.logs = logs;
     this.audit = audit.entries;
+    await this.loadAppliance();
+  }
+
+  private async loadAppliance(): Promise<void> {
+    const [board, update] = await Promise.all([getBoard().catch(() => undefined), getUpdate().catch(() => undefined)]);
+    this.board = board;
+    this.firmware = update;
+  }
+
+  private async button(action: 'press' | 'release' | 'announce-ip'): Promise<void> {
+    await pressButton(action);
+    await this.loadAppliance();
+  }
+
+  private async install(e: Event): Promise<void> {
+    e.preventDefault();
+    const form = e.target as HTMLFormElement;
+    const file = (form.querySelector('#bundlefile') as HTMLInputElement).files?.[0];
+    if (!file) return;
+    const allow = (form.querySelector('#allowdowngrade') as HTMLInputElement).checked;
+    this.fwErrors = {};
+    this.fwProgress = 0;
+    try {
+      await uploadBundle(file, allow, (f) => (this.fwProgress = f));
+    } catch (err) {
+      this.fwErrors = fieldErrors(err, { bundle: 'bundlefile' });
+    } finally {
+      this.fwProgress = null;
+      await this.loadAppliance();
+    }
+  }
+
+  private renderBoard(): TemplateResult | typeof nothing {
+    const b = this.board;
+    if (!b) return nothing;
+    return html`<section class="card" aria-labelledby="board-h">
+      <h2 id="board-h">${t('boardTitle')}: ${b.simulated ? t('boardSimulated') : b.title}</h2>
+      <table>
+        <tbody>
+          ${LEDS.map(([led, key]) => html`<tr><th scope="row">${t(key)}</th><td data-led=${led}>${b.leds[led]}</td></tr>`)}
+          <tr><th scope="row">${t('boardButton')}</th><td>${b.button.phase}${b.button.lastAction ? ` (${b.button.lastAction.action}, ${formatDateTime(Date.parse(b.button.lastAction.at))})` : ''}</td></tr>
+        </tbody>
+      </table>
+      <p>
+        <button class="secondary" @click=${() => void this.button('announce-ip')}>${t('boardShowIp')}</button>
+        ${b.simulated
+          ? html`<button class="secondary" @click=${() => void this.button('press')}>${t('boardPress')}</button>
+              <button class="secondary" @click=${() => void this.button('release')}>${t('boardRelease')}</button>`
+          : nothing}
+        <button class="secondary" @click=${() => void this.loadAppliance()}>${t('refresh')}</button>
+      </p>
+    </section>`;
+  }
+
+  private renderFirmware(): TemplateResult {
+    const u = this.firmware;
+    if (!u) return html`<section class="card" aria-labelledby="fw-h"><h2 id="fw-h">${t('firmwareTitle')}</h2><p>${t('firmwareUnavailable')}</p></section>`;
+    return html`<section class="card" aria-labelledby="fw-h">
+      <h2 id="fw-h">${t('firmwareTitle')}</h2>
+      <table>
+        <tbody>
+          <tr><th scope="row">${t('version')}</th><td>${u.currentVersion} (${u.compatible}, ${u.bootSlot})</td></tr>
+          <tr><th scope="row">${t('firmwareState')}</th><td>${u.state}${u.progress ? ` — ${u.progress.percent} % ${u.progress.message}` : ''}${u.error ? html`<div class="error" role="alert">${u.error.message}</div>` : nothing}</td></tr>
+          <tr><th scope="row">${t('firmwareSlots')}</th><td>${u.slots.map((s) => html`<div>${s.name} (${s.bootname ?? ''}): ${s.state}, ${s.bootStatus ?? ''} ${s.bundleVersion ?? ''}</div>`)}</td></tr>
+        </tbody>
+      </table>
+      <form class="inline" @submit=${(e: Event) => void this.install(e)}>
+        <div class="field">
+          <label for="bundlefile">${t('firmwareUpload')}</label>
+          <input id="bundlefile" type="file" accept=".raucb" required aria-invalid=${this.fwErrors.bundlefile ? 'true' : 'false'} />
+          ${this.fwErrors.bundlefile ? html`<span class="error" role="alert">${this.fwErrors.bundlefile}</span>` : nothing}
+        </div>
+        <div class="field">
+          <label><input id="allowdowngrade" type="checkbox" /> ${t('firmwareAllowDowngrade')}</label>
+        </div>
+        <button type="submit" ?disabled=${this.fwProgress !== null}>${t('upload')}</button>
+      </form>
+      ${this.fwProgress !== null
+        ? html`<label for="fw-progress">${t('uploading', { percent: Math.round(this.fwProgress * 100) })}</label>
+            <progress id="fw-progress" max="100" value=${Math.round(this.fwProgress * 100)}></progress>`
+        : nothing}
+      ${formError(this.fwErrors)}
+      ${u.history.length
+        ? html`<h3>${t('firmwareHistory')}</h3>
+            <ul>${u.history.map((h) => html`<li>${formatDateTime(h.startedAt)}: ${h.version} → ${h.slot ?? '—'}, ${h.state}${h.message ? ` (${h.message})` : ''}</li>`)}</ul>`
+        : nothing}
+    </section>`;
   }
 
   private async restore(e: Event): Promise<void> {
@@ -86,6 +183,7 @@ export class PageSystem extends PageElement {
             : nothing}
           ${formError(this.errors)}
         </section>
+        ${this.renderBoard()} ${this.renderFirmware()}
       </div>
       <section class="card" aria-labelledby="audit-h">
         <h2 id="audit-h">${t('auditTitle')}</h2>
