@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import https from 'node:https';
 import Koa from 'koa';
 import Router from '@koa/router';
-import type { HealthReport } from '../health/index.js';
+import { publicHealth, type HealthReport } from '../health/index.js';
 import { RelaisError, errorMessage, type BoxCertificate, type Logger, type Module, type ModuleHealth } from '../shared/index.js';
 import { serveConsole } from './static.js';
 
@@ -112,8 +112,16 @@ export class ApiServer implements Module {
     this.router.get('/healthz', async (ctx) => {
       const report = await this.opts.health();
       ctx.status = report.status === 'down' ? 503 : 200;
-      ctx.body = report;
+      // Bans with addresses, thread ids, trunks and counts are for administrators; anyone gets up/degraded/down.
+      ctx.body = (await this.healthDetailAllowed(ctx)) ? report : publicHealth(report);
     });
+  }
+
+  /** Whether a /healthz caller sees the detail (set by the REST API: an administrator's credentials). */
+  private healthDetailAllowed: (ctx: Koa.Context) => Promise<boolean> = () => Promise.resolve(false);
+
+  setHealthDetailAccess(allowed: (ctx: Koa.Context) => Promise<boolean>): void {
+    this.healthDetailAllowed = allowed;
   }
 
   /** Routes HTTP Upgrade requests for `pathname` (e.g. /api/events) to a handler; others are refused. */

@@ -16,7 +16,7 @@ import type { HealthSample } from '../system/index.js';
 import type { ApiServer } from './app.js';
 import type { ApiTokenRepository } from './api-tokens.js';
 import { auditTrail } from './audit-trail.js';
-import { Authenticator, type ApiState, type SessionLimits } from './auth.js';
+import { Authenticator, SESSION_COOKIE, type ApiContext, type ApiState, type SessionLimits } from './auth.js';
 import { EVENTS_PATH, EventSocketServer } from './events-socket.js';
 import { auditRoutes } from './routes/audit.js';
 import { callRoutes } from './routes/calls.js';
@@ -108,6 +108,15 @@ export function mountRestApi(api: ApiServer, deps: RestApiDeps): RestApi {
     ...(c ? { tokens: c.tokens } : {}),
   });
   if (c) api.app.use(auditTrail(c.audit, c.bus, deps.logger));
+  // /healthz shows its detail to administrators only (docs/security.md); a failed check there is just the summary.
+  api.setHealthDetailAccess(async (ctx) => {
+    if (!ctx.get('authorization') && !ctx.cookies.get(SESSION_COOKIE)) return false;
+    try {
+      return (await auth.identify(ctx as unknown as ApiContext)).role === 'admin';
+    } catch {
+      return false;
+    }
+  });
   const router = new Router<ApiState>({ prefix: '/api' });
   sessionRoutes(router, { auth, setup: c?.setup, tokens: c?.tokens });
   callRoutes(router, auth, deps.calls, deps.dataDir);

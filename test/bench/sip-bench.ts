@@ -256,7 +256,7 @@ async function main(): Promise<void> {
         relaisResult = runKit(test, { port: relais.sipPort, pid: relais.pid }, test === 'cps' ? CPS_CALLEE : undefined);
       }
       // Counters after the run (messages sent/received, bindings, challenges): a sanity check on the figures.
-      health = await (await fetch(`http://127.0.0.1:${relais.httpPort}/healthz`)).json();
+      health = await (await fetch(`http://127.0.0.1:${relais.httpPort}/healthz`, { headers: { authorization: `Basic ${Buffer.from('admin:bench-admin-pw').toString('base64')}` } })).json();
       if (HEAP_SNAPSHOT) {
         process.kill(relais.pid, 'SIGUSR2');
         await new Promise((r) => setTimeout(r, 5000));

@@ -9,6 +9,9 @@ import { freePort, rtpRange } from './ports.js';
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const CLI = path.join(PROJECT_ROOT, 'dist/services/cli.js');
 
+/** HTTP Basic of the admin every test Relais gets (RELAIS_ADMIN_PASSWORD below): /healthz detail needs it. */
+export const ADMIN_AUTH = { authorization: `Basic ${Buffer.from('admin:test-admin-pw').toString('base64')}` };
+
 export function tempDir(prefix = 'relais-test-'): string {
   const base = path.join(PROJECT_ROOT, 'test/.tmp');
   fs.mkdirSync(base, { recursive: true });

@@ -40,7 +40,7 @@ test('GET /api/system/board: administrators see the simulated board, its LEDs an
   assert.equal(b.simulated, true);
   assert.deepEqual(Object.keys(b.leds).sort(), ['calls', 'error', 'phones', 'power', 'update']);
   assert.equal(b.button.phase, 'idle');
-  const health = await call(`${relais.url}/healthz`);
+  const health = await call(`${relais.url}/healthz`, { headers: { authorization: auth } });
   assert.equal(health.status, 200);
   assert.equal((health.json.checks as Record<string, { status: string }>).store?.status, 'ok');
   assertError(await call(`${relais.url}/api/system/board/button`, jsonInit('POST', { action: 'hold' }, auth)), 400, 'api.field_invalid', 'action');

@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
+import { startRelais, tempDir, type RelaisProcess, ADMIN_AUTH } from '../helpers/relais-process.js';
 import { runSipp, startSipp, describeSipp, type SippOptions, type SippProcess } from '../helpers/sipp.js';
 import { freePort } from '../helpers/ports.js';
 import { ext, writeSite } from './call-site.js';
@@ -70,7 +70,7 @@ type CallRow = { status: string; cause: string | null; caller: string; callee: s
 
 /** Calls the B2BUA has answered so far (health counter), to wait for a call to be up before acting on it. */
 async function answeredCalls(): Promise<number> {
-  const h = (await (await fetch(`${relais.url}/healthz`)).json()) as { modules: Record<string, { detail?: { answered?: number } }> };
+  const h = (await (await fetch(`${relais.url}/healthz`, { headers: ADMIN_AUTH })).json()) as { modules: Record<string, { detail?: { answered?: number } }> };
   return h.modules.calls?.detail?.answered ?? 0;
 }
 
@@ -192,7 +192,7 @@ test('BLF: a watcher of 202 is notified early (ringing), confirmed (answered), t
   // Subscribed once the presence module counts the subscription (bounded poll on /healthz).
   const deadline = Date.now() + 5000;
   for (;;) {
-    const h = (await (await fetch(`${relais.url}/healthz`)).json()) as { modules: Record<string, { detail?: { subscriptions?: number } }> };
+    const h = (await (await fetch(`${relais.url}/healthz`, { headers: ADMIN_AUTH })).json()) as { modules: Record<string, { detail?: { subscriptions?: number } }> };
     if ((h.modules.presence?.detail?.subscriptions ?? 0) > 0) break;
     assert.ok(Date.now() < deadline, 'the BLF subscription was not established');
     await new Promise((r) => setTimeout(r, 50));

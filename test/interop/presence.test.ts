@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
+import { startRelais, tempDir, type RelaisProcess, ADMIN_AUTH } from '../helpers/relais-process.js';
 import { runSipp, startSipp, describeSipp } from '../helpers/sipp.js';
 import { freePort } from '../helpers/ports.js';
 import { ext, writeSite } from './call-site.js';
@@ -47,7 +47,7 @@ test('SUBSCRIBE message-summary (MWI of 401): NOTIFY with Messages-Waiting and t
 });
 
 async function subscriptions(): Promise<number> {
-  const h = (await (await fetch(`${relais.url}/healthz`)).json()) as { modules: Record<string, { detail?: { subscriptions?: number } }> };
+  const h = (await (await fetch(`${relais.url}/healthz`, { headers: ADMIN_AUTH })).json()) as { modules: Record<string, { detail?: { subscriptions?: number } }> };
   return h.modules['presence']?.detail?.subscriptions ?? -1;
 }
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
+import { startRelais, tempDir, type RelaisProcess, ADMIN_AUTH } from '../helpers/relais-process.js';
 import { freePort } from '../helpers/ports.js';
 import { runSipp, describeSipp } from '../helpers/sipp.js';
 import { BaresipPhone } from '../helpers/baresip.js';
@@ -84,7 +84,7 @@ before(async () => {
   );
   tftpPort = await freePort();
   relais = await startRelais({ dataDir: path.join(dir, 'data'), args: ['--site', site, '--domain', DOMAIN, '--https-port', '0', '--tftp-port', String(tftpPort)] });
-  const health = (await (await fetch(`${relais.url}/healthz`)).json()) as { modules: Record<string, { status: string; detail?: Record<string, unknown> }> };
+  const health = (await (await fetch(`${relais.url}/healthz`, { headers: ADMIN_AUTH })).json()) as { modules: Record<string, { status: string; detail?: Record<string, unknown> }> };
   httpsPort = Number(health.modules['api']?.detail?.['httpsPort']);
   assert.ok(httpsPort > 0, JSON.stringify(health.modules['api']));
   assert.equal(health.modules['provisioning']?.status, 'ok', JSON.stringify(health.modules['provisioning']));
@@ -205,7 +205,7 @@ test('plug-and-play off: the ua-profile SUBSCRIBE is refused (489) and the group
     const r = await runSipp({ scenario: 'pnp-subscribe.xml', target: `127.0.0.1:${relais.sipPort}`, keys: { mac: '001565cc0003', host: '127.0.0.1' }, timeoutS: 5 });
     assert.notEqual(r.code, 0);
     assert.match(r.messages, /SIP\/2\.0 489/);
-    const h = (await (await fetch(`${relais.url}/healthz`)).json()) as { modules: Record<string, { detail?: { pnp?: { multicast?: string } } }> };
+    const h = (await (await fetch(`${relais.url}/healthz`, { headers: ADMIN_AUTH })).json()) as { modules: Record<string, { detail?: { pnp?: { multicast?: string } } }> };
     assert.equal(h.modules['provisioning']?.detail?.pnp?.multicast, 'off');
   } finally {
     await api('PUT', '/api/phones/settings', { pnp: true });

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
+import { startRelais, tempDir, type RelaisProcess, ADMIN_AUTH } from '../helpers/relais-process.js';
 import { runSipp, describeSipp } from '../helpers/sipp.js';
 import { freePort } from '../helpers/ports.js';
 import { ext, writeSite } from './call-site.js';
@@ -30,7 +30,7 @@ interface Health {
 }
 
 async function bindings(r: RelaisProcess): Promise<number> {
-  const res = await fetch(`${r.url}/healthz`);
+  const res = await fetch(`${r.url}/healthz`, { headers: ADMIN_AUTH });
   const body = (await res.json()) as Health & { modules?: Health };
   const reg = body.registrar ?? body.modules?.registrar;
   assert.ok(reg, `healthz lists the registrar: ${JSON.stringify(body)}`);
@@ -141,7 +141,7 @@ test('password guessing: after --sip-ban-after wrong passwords an address is ign
     // The phones of the office are not affected.
     const phone = await attempt('127.0.0.1', 'secret-303');
     assert.equal(phone.code, 0, describeSipp(phone));
-    const health = (await (await fetch(`${guarded.url}/healthz`)).json()) as {
+    const health = (await (await fetch(`${guarded.url}/healthz`, { headers: ADMIN_AUTH })).json()) as {
       modules: { registrar: { detail: { bans: Array<{ address: string }> } }; sip: { detail: { transport: { blocked: number } } } };
     };
     assert.deepEqual(health.modules.registrar.detail.bans.map((b) => b.address), ['127.0.0.2']);

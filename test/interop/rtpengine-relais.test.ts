@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { CLI, startRelais, tempDir } from '../helpers/relais-process.js';
+import { CLI, startRelais, tempDir, ADMIN_AUTH } from '../helpers/relais-process.js';
 import { freePort } from '../helpers/ports.js';
 import { startRtpengine, type RtpengineDaemon } from './rtpengine-daemon.js';
 
@@ -20,7 +20,7 @@ test('relais serve --media rtpengine reports the rtpengine backend healthy', asy
     env: { RELAIS_RTPENGINE_DTMF: `${daemon.dtmf.host}:${daemon.dtmf.port}`, RELAIS_RTPENGINE_RECORDING_DIR: daemon.recordingDir },
   });
   try {
-    const body = (await (await fetch(`${r.url}/healthz`)).json()) as { modules: Record<string, { status: string; detail?: { backend?: string } }> };
+    const body = (await (await fetch(`${r.url}/healthz`, { headers: ADMIN_AUTH })).json()) as { modules: Record<string, { status: string; detail?: { backend?: string } }> };
     const media = Object.values(body.modules).find((m) => m.detail?.backend === 'rtpengine');
     assert.ok(media, `a media module with the rtpengine backend in ${JSON.stringify(body.modules)}`);
     assert.equal(media.status, 'ok');

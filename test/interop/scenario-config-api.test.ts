@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CLI, startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
+import { CLI, startRelais, tempDir, type RelaisProcess, ADMIN_AUTH } from '../helpers/relais-process.js';
 import { runSipp, startSipp, describeSipp, type SippResult } from '../helpers/sipp.js';
 import { freePort } from '../helpers/ports.js';
 import { assertError, basic, call, jsonInit } from './api-support.js';
@@ -100,7 +100,7 @@ async function providerCalls(caller: string): Promise<{ status: number; r: SippR
 }
 
 async function externalReloads(): Promise<number> {
-  const h = (await (await fetch(`${relais.url}/healthz`)).json()) as { modules: Record<string, { detail?: { reloads?: { external?: number } } }> };
+  const h = (await (await fetch(`${relais.url}/healthz`, { headers: ADMIN_AUTH })).json()) as { modules: Record<string, { detail?: { reloads?: { external?: number } } }> };
   return h.modules['config-watch']?.detail?.reloads?.external ?? -1;
 }
 
@@ -247,7 +247,7 @@ test('holidays, services and the override: read, change, 400 naming the field', 
 
 test('override lamp: a phone subscribed to *60 gets a confirmed NOTIFY when the office is switched to day, then idle', async () => {
   const subs = async (): Promise<number> => {
-    const h = (await (await fetch(`${relais.url}/healthz`)).json()) as { modules: Record<string, { detail?: { subscriptions?: number } }> };
+    const h = (await (await fetch(`${relais.url}/healthz`, { headers: ADMIN_AUTH })).json()) as { modules: Record<string, { detail?: { subscriptions?: number } }> };
     return h.modules['presence']?.detail?.subscriptions ?? -1;
   };
   const before = await subs();

@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { startRelais, type RelaisProcess } from '../helpers/relais-process.js';
+import { startRelais, type RelaisProcess, ADMIN_AUTH } from '../helpers/relais-process.js';
 import { describeSipp, runSipp } from '../helpers/sipp.js';
 
 async function healthy(r: RelaisProcess): Promise<void> {
-  const res = await fetch(`${r.url}/healthz`);
+  const res = await fetch(`${r.url}/healthz`, { headers: ADMIN_AUTH });
   assert.equal(res.status, 200);
   const body = (await res.json()) as { modules: Record<string, { status: string }> };
   assert.equal(body.modules['sip']?.status, 'ok');

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRelais } from '../helpers/relais-process.js';
+import { startRelais, ADMIN_AUTH } from '../helpers/relais-process.js';
 
 test('relais serve answers /healthz on free ports and stops cleanly on SIGTERM', async () => {
   const r = await startRelais();
   try {
-    const res = await fetch(`${r.url}/healthz`);
+    const res = await fetch(`${r.url}/healthz`, { headers: ADMIN_AUTH });
     assert.equal(res.status, 200);
     const body = (await res.json()) as { status: string; modules: Record<string, { status: string; detail?: unknown }> };
     assert.equal(body.status, 'ok');
@@ -18,6 +18,11 @@ test('relais serve answers /healthz on free ports and stops cleanly on SIGTERM',
     assert.deepEqual(Object.keys(checks), ['sip', 'store', 'media', 'disk', 'temperature', 'throttling']);
     assert.equal(checks.sip?.status, 'ok');
     assert.equal(checks.store?.status, 'ok');
+    // Without an administrator's login: the status alone (no bans, addresses, trunks or counts).
+    const anonymous = (await (await fetch(`${r.url}/healthz`)).json()) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(anonymous).sort(), ['checkedAt', 'status']);
+    const wrong = { authorization: `Basic ${Buffer.from('admin:not-the-password').toString('base64')}` };
+    assert.deepEqual(Object.keys((await (await fetch(`${r.url}/healthz`, { headers: wrong })).json()) as object).sort(), ['checkedAt', 'status']);
   } finally {
     const code = await r.stop();
     assert.equal(code, 0, r.output());

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
+import { startRelais, tempDir, type RelaisProcess, ADMIN_AUTH } from '../helpers/relais-process.js';
 import { runSipp, startSipp, describeSipp, type SippProcess } from '../helpers/sipp.js';
 import { freePort } from '../helpers/ports.js';
 import { queryDb, until } from './call-support.js';
@@ -64,7 +64,7 @@ interface Health {
 }
 
 async function health(r: RelaisProcess): Promise<Health> {
-  return (await (await fetch(`${r.url}/healthz`)).json()) as Health;
+  return (await (await fetch(`${r.url}/healthz`, { headers: ADMIN_AUTH })).json()) as Health;
 }
 
 before(async () => {

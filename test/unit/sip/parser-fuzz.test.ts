@@ -21,12 +21,12 @@ test('fuzz: 3000 mutated messages: no crash, no 2xx to what the parser rejects, 
         const d = await harness.deliver(bytes);
         assert.deepEqual(d.errors, [], 'nothing logged as a failure');
         if (!valid) assert.ok(!d.statuses.some((s) => s >= 200 && s < 300), `2xx to an invalid message: ${d.statuses.join(',')}`);
-        if (d.ms > 50) {
-          // Timings are the bench's business; only a message that is slow every time (an algorithm gone quadratic)
-          // fails here.
+        if (d.ms > 100) {
+          // Timings are the bench's business (a loaded machine takes the CPU away for tens of ms); only a message
+          // that is slow ten times in a row (an algorithm gone quadratic: seconds, not milliseconds) fails here.
           let best = Infinity;
-          for (let k = 0; k < 3; k++) best = Math.min(best, (await harness.deliver(bytes)).ms);
-          assert.ok(best <= 50, `${best.toFixed(1)} ms for one message`);
+          for (let k = 0; k < 10 && best > 100; k++) best = Math.min(best, (await harness.deliver(bytes)).ms);
+          assert.ok(best <= 100, `${best.toFixed(1)} ms for one message, ten times`);
         }
       }),
       { numRuns: 3000 },
