@@ -269,7 +269,7 @@ test('override lamp: a phone subscribed to *60 gets a confirmed NOTIFY when the 
 
 test('override feature code: a phone dials *61 (night), hears the confirmation, the *61 lamp lights; no right → 403', async () => {
   const subs = async (): Promise<number> => {
-    const h = (await (await fetch(`${relais.url}/healthz`)).json()) as { modules: Record<string, { detail?: { subscriptions?: number } }> };
+    const h = (await (await fetch(`${relais.url}/healthz`, { headers: ADMIN_AUTH })).json()) as { modules: Record<string, { detail?: { subscriptions?: number } }> };
     return h.modules['presence']?.detail?.subscriptions ?? -1;
   };
   const before = await subs();
