@@ -15,7 +15,7 @@ import { PromptLibrary, SoundLibrary } from './media/sounds/index.js';
 import { ProvisioningModule, ProvisioningService } from './provisioning/index.js';
 import { AuthGuard, BanKeeper, BanRepository, FloodControl, PresenceServer, Registrar, SipStack, TrunkService } from './sip/index.js';
 import { ChangeWatcher, Store } from './storage/index.js';
-import { QueueService, LiveAgents } from './queue/index.js';
+import { QueueService, QueueCalls, LiveAgents, soundPath } from './queue/index.js';
 import { attachOverrideLamps, CalendarRepository, SiteCalendar } from './scenario/calendar/index.js';
 import { BlocklistRepository, callerScreenMiddleware, InboxRepository, JobRepository } from './scenario/inbox/index.js';
 import { SiteEditor } from './scenario/config/index.js';
@@ -82,6 +82,8 @@ export class Relais {
   blocklist: BlocklistRepository | undefined;
   /** The scenario interpreter (inbound numbers) and the simulator. */
   scenarios: ScenarioModule | undefined;
+  /** The queues' `distribute` gateway on live calls (scenarios hand calls to it). */
+  queueCalls: QueueCalls | undefined;
   /** Live events for the console (calls, registrations, trunks, config changes, alerts); modules publish here. */
   readonly bus: EventBus;
   /** The last log lines (the console's logs page). */
@@ -283,6 +285,26 @@ export class Relais {
     for (const ev of ['registered', 'unregistered', 'expired'] as const) this.registrar.on(ev, wake);
     for (const ev of ['call.ringing', 'call.answered', 'call.ended'] as const) this.calls.calls.observer.on(ev, wake);
     this.modules.push(this.queues);
+    // Queues on live calls: the ringer, short numbers, *41/*42/*43 codes and their lamps, Neglected.
+    this.queueCalls = new QueueCalls({
+      service: this.queues,
+      calls: this.calls.calls,
+      extensions: dir.extensions,
+      soundFile: (id) => {
+        const snd = dir.sounds.get(id);
+        return snd ? soundPath(config.dataDir, snd.file) : undefined;
+      },
+      soundIdByName: (name) => dir.sounds.findByName(name)?.id,
+      prompts: new PromptLibrary(),
+      setting: (key) => {
+        const v = dir.settings.site(key);
+        return v === undefined ? undefined : String(v);
+      },
+      presence: this.presence,
+      clock: this.clock,
+      logger: this.log.child({ module: 'queues' }),
+    });
+    this.queueCalls.attach();
 
     // Scenarios: every inbound call to a number runs through the interpreter (docs/calls.md "Scenario interpreter").
     const soundLibrary = new SoundLibrary({ dataDir: config.dataDir, db: store.db, clock: this.clock });

@@ -117,6 +117,7 @@ export class CallService implements Module, CallControl {
   private readonly calls = new Map<string, Call>();
   private readonly transfer: CallTransfer;
   private inbound: InboundCallHandler | undefined;
+  private internalNumbers: ((dialled: string) => FeatureHandler | undefined) | undefined;
   private running = false;
   private counters = { invites: 0, answered: 0, failed: 0, challenged: 0, overload: 0 };
   /** INVITEs being handled (ringing, or being answered); over maxPendingSetups new ones get 503. */
@@ -181,6 +182,14 @@ export class CallService implements Module, CallControl {
   /** Sets who takes inbound calls to numbers (the scenario interpreter); without one a number rings its first user. */
   useInboundHandler(h: InboundCallHandler | undefined): void {
     this.inbound = h;
+  }
+
+  /**
+   * Numbers served by a module rather than an extension (a queue's short number): an extension dialling one gets
+   * the handler, as for a feature code (docs/calls.md "What a dialled number reaches").
+   */
+  useInternalNumbers(lookup: ((dialled: string) => FeatureHandler | undefined) | undefined): void {
+    this.internalNumbers = lookup;
   }
 
   /** Calls in progress. */
@@ -320,7 +329,12 @@ export class CallService implements Module, CallControl {
     }
 
     let dest = resolveDestination(
-      { extensions: this.opts.extensions, features: this.featureCodes, routable: (n, c) => this.opts.trunks?.routeOutbound(n, c) !== undefined },
+      {
+        extensions: this.opts.extensions,
+        features: this.featureCodes,
+        routable: (n, c) => this.opts.trunks?.routeOutbound(n, c) !== undefined,
+        internal: (n) => this.internalNumbers?.(n),
+      },
       dialled,
       trunk,
       callerExt,
@@ -450,7 +464,7 @@ export class CallService implements Module, CallControl {
    */
   async connect(
     s: CallSetup,
-    r: { targets: RingTarget[]; mode: RingMode; ringTimeMs?: number | undefined; callerExtension?: string | undefined; caller?: Party | undefined },
+    r: { targets: RingTarget[]; mode: RingMode; ringTimeMs?: number | undefined; callerExtension?: string | undefined; caller?: Party | undefined; signal?: AbortSignal | undefined },
   ): Promise<ConnectResult> {
     const { call, res, callerLeg } = s;
     const media = this.opts.media;
@@ -507,6 +521,7 @@ export class CallService implements Module, CallControl {
       ringTimeMs: r.ringTimeMs,
       offer: calleeOffer,
       onProgress,
+      signal: r.signal,
       onTry: (t) => {
         for (const e of t.extensions) {
           if (e.number === call.callee.number) continue; // already lit by the caller of connect

@@ -19,11 +19,14 @@ export interface TargetLookups {
   features: FeatureCodes;
   /** Whether an outbound route takes this number for this caller. */
   routable(number: string, callerExtension: string): boolean;
+  /** Numbers a module serves (a queue's short number), for extensions only. */
+  internal?: ((dialled: string) => import('./feature-codes.js').FeatureHandler | undefined) | undefined;
 }
 
 /**
  * Order (docs/calls.md "What a dialled number reaches"): a star code from an extension → the feature-code
- * registry; a number equal to an extension → that extension; a DID matched on a trunk → the number; from an
+ * registry; a number equal to an extension → that extension; from an extension, a number a module serves (a
+ * queue's short number) → its handler; a DID matched on a trunk → the number; from an
  * extension, anything an outbound route takes → external; else unknown (404).
  */
 export function resolveDestination(l: TargetLookups, dialled: string, trunk: CallInboundMatch | undefined, callerExt: Extension | undefined): Destination {
@@ -33,6 +36,8 @@ export function resolveDestination(l: TargetLookups, dialled: string, trunk: Cal
   }
   const ext = l.extensions.findByNumber(dialled);
   if (ext) return { kind: 'extension', extension: ext };
+  const served = callerExt && !trunk ? l.internal?.(dialled) : undefined;
+  if (served) return { kind: 'feature', handler: served, digits: dialled };
   if (trunk?.number) {
     const users = trunk.number.userIds;
     // Without a scenario handler, the number rings the first extension of its assigned users.

@@ -55,3 +55,4 @@ export {
   type CallbackCreated,
 } from './queue-service.js';
 export { LiveAgents, type LiveAgentSources } from './live-agents.js';
+export { QueueCalls, soundPath, type DistributeResult, type DistributeOptions, type QueueCallsDeps } from './queue-calls.js';

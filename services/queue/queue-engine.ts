@@ -191,6 +191,11 @@ export class QueueEngine {
     return this.queues.get(queueId);
   }
 
+  queueByName(name: string): QueueConfig | undefined {
+    for (const q of this.queues.values()) if (q.name === name) return q;
+    return undefined;
+  }
+
   queueByShortNumber(short: string): QueueConfig | undefined {
     for (const q of this.queues.values()) if (q.shortNumber === short) return q;
     return undefined;

@@ -55,11 +55,16 @@ export const PROMPT_TEXTS = {
   // Queue agent feature codes
   'logged-in': { fr: 'Vous êtes connecté à la file.', en: 'You are logged in to the queue.', es: 'Ha iniciado sesión en la cola.' },
   'logged-out': { fr: 'Vous êtes déconnecté de la file.', en: 'You are logged out of the queue.', es: 'Ha cerrado sesión en la cola.' },
+  'agent-paused': { fr: 'Vous êtes en pause.', en: 'You are paused.', es: 'Está en pausa.' },
+  'agent-available': { fr: 'Vous êtes de nouveau disponible.', en: 'You are available again.', es: 'Vuelve a estar disponible.' },
   // Day / night / holiday override feature codes (*60-*63, docs/scenarios.md)
   'override-day': { fr: 'Mode jour activé.', en: 'Day mode is on.', es: 'Modo día activado.' },
   'override-night': { fr: 'Mode nuit activé.', en: 'Night mode is on.', es: 'Modo noche activado.' },
   'override-holiday': { fr: 'Mode jour férié activé.', en: 'Holiday mode is on.', es: 'Modo festivo activado.' },
   'override-auto': { fr: 'Retour au calendrier automatique.', en: 'Back to the automatic calendar.', es: 'Vuelta al calendario automático.' },
+  // Queue callers
+  'queue-position': { fr: 'Votre position dans la file d’attente est', en: 'Your position in the queue is', es: 'Su posición en la cola es' },
+  'queue-wait': { fr: 'Temps d’attente estimé, en minutes :', en: 'Estimated waiting time, in minutes:', es: 'Tiempo de espera estimado, en minutos:' },
 } as const satisfies Record<string, Record<Language, string>>;
 
 export type PromptKey = keyof typeof PROMPT_TEXTS;

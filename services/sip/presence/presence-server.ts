@@ -46,8 +46,11 @@ export interface PresenceSipHost {
  */
 export type EventPackageHandler = (req: SipRequest, source: BindingSource) => HandleResult;
 
-/** Initial state of entities nobody has set yet (e.g. the queue module for *41/*42 login codes). */
-export type DialogStateProvider = (entity: string) => BlfState | DialogEntry[] | undefined;
+/**
+ * Initial state of entities nobody has set yet (e.g. the queue module for *41/*42 login codes). `subscriber` is the
+ * watching extension when the state depends on who watches (a login lamp shows the watcher's own login).
+ */
+export type DialogStateProvider = (entity: string, subscriber?: string) => BlfState | DialogEntry[] | undefined;
 
 export interface PresenceOptions {
   extensions: PresenceLookup;
@@ -207,6 +210,11 @@ export class PresenceServer extends TypedEmitter<PresenceEvents> implements Modu
   /** Serves SUBSCRIBEs of another event package (RFC 6665 §7.2) through `handler`; listed in Allow-Events. */
   addEventPackage(name: string, handler: EventPackageHandler): void {
     this.packages.set(name.toLowerCase(), handler);
+  }
+
+  /** A provider's state changed: its subscribers get a NOTIFY with their current state. */
+  refreshEntity(entity: string): void {
+    this.notifyEntity('dialog', entityOf(entity));
   }
 
   subscriptionCount(event?: EventPackageName): number {
@@ -383,12 +391,12 @@ export class PresenceServer extends TypedEmitter<PresenceEvents> implements Modu
     for (const sub of set) this.sendNotify(sub);
   }
 
-  private currentDialogs(entity: string): DialogEntry[] {
+  private currentDialogs(entity: string, subscriber?: string): DialogEntry[] {
     const calls = this.dialogs.get(entity);
     if (calls) return [...calls.values()];
     for (const p of this.providers) {
       if (!p.match(entity)) continue;
-      const v = p.provider(entity);
+      const v = p.provider(entity, subscriber);
       if (v === undefined) continue;
       if (typeof v === 'string') return v === 'idle' ? [] : [{ state: v }];
       return v;
@@ -399,7 +407,7 @@ export class PresenceServer extends TypedEmitter<PresenceEvents> implements Modu
   private body(sub: Subscription): { body: string; contentType: string } {
     if (sub.event === 'dialog') {
       return {
-        body: formatDialogInfo({ entity: `sip:${sub.entity}@${this.opts.domain}`, version: sub.version++, dialogs: this.currentDialogs(sub.entity) }),
+        body: formatDialogInfo({ entity: `sip:${sub.entity}@${this.opts.domain}`, version: sub.version++, dialogs: this.currentDialogs(sub.entity, sub.subscriber) }),
         contentType: DIALOG_INFO_TYPE,
       };
     }
