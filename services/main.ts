@@ -15,7 +15,7 @@ import { PromptLibrary, SoundLibrary } from './media/sounds/index.js';
 import { ProvisioningModule, ProvisioningService } from './provisioning/index.js';
 import { AuthGuard, BanKeeper, BanRepository, FloodControl, PresenceServer, Registrar, SipStack, TrunkService } from './sip/index.js';
 import { ChangeWatcher, Store } from './storage/index.js';
-import { QueueService, QueueCalls, LiveAgents, soundPath } from './queue/index.js';
+import { QueueService, QueueCalls, LiveAgents, publishQueues, soundPath } from './queue/index.js';
 import { attachOverrideLamps, CalendarRepository, SiteCalendar } from './scenario/calendar/index.js';
 import { BlocklistRepository, callerScreenMiddleware, InboxRepository, JobRepository } from './scenario/inbox/index.js';
 import { SiteEditor } from './scenario/config/index.js';
@@ -305,6 +305,7 @@ export class Relais {
       logger: this.log.child({ module: 'queues' }),
     });
     this.queueCalls.attach();
+    publishQueues(this.bus, this.queues, (id) => dir.users.get(id)?.username ?? null);
 
     // Scenarios: every inbound call to a number runs through the interpreter (docs/calls.md "Scenario interpreter").
     const soundLibrary = new SoundLibrary({ dataDir: config.dataDir, db: store.db, clock: this.clock });

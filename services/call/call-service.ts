@@ -576,6 +576,81 @@ export class CallService implements Module, CallControl {
   }
 
   /**
+   * A call placed by Relais itself (a queue callback): rings `first` until one answers (it hears the ringing tone
+   * meanwhile), then `second`, and bridges the two. `onFirst` is told as soon as the first side answered. The call
+   * is in the history and ends like any other (BYE from either side).
+   */
+  async originate(o: {
+    first: RingTarget[];
+    second: RingTarget[];
+    /** Who each side sees calling. */
+    firstCaller: Party;
+    secondCaller: Party;
+    ringTimeMs?: number | undefined;
+    /** The extension whose outbound routes an external target uses. */
+    callerExtension?: string | undefined;
+    onFirst?: ((party: Party) => void) | undefined;
+    signal?: AbortSignal | undefined;
+  }): Promise<{ ok: true; callId: string; first: Party; second: Party } | { ok: false; stage: 'first' | 'second'; status: number; callId: string | null }> {
+    const media = this.opts.media;
+    if (!media) return { ok: false, stage: 'first', status: 503, callId: null };
+    const call = new Call(newId(), 'outbound', o.firstCaller, o.secondCaller, this.opts.clock.now());
+    this.calls.set(call.id, call);
+    this.observer.emit('call.started', call.info(), { dialled: '', sipCallId: '' });
+    const legA = new Leg('caller', o.firstCaller);
+    try {
+      legA.endpoint = await media.openEndpoint({ callId: call.id, ...this.rtpTimeout() });
+    } catch (err) {
+      this.log.warn('no media endpoint for a placed call', { call: call.id, error: errorMessage(err) });
+      await this.hangup(call, 'media-unavailable');
+      return { ok: false, stage: 'first', status: 503, callId: call.id };
+    }
+    call.legs.push(legA);
+    const first = await this.ringEngine.ring({
+      call, caller: o.firstCaller, targets: o.first, mode: 'simultaneous', ringTimeMs: o.ringTimeMs, offer: legA.endpoint.localSdp, signal: o.signal, callerExtension: o.callerExtension,
+    });
+    if (!first.ok || this.isEnded(call)) {
+      if (first.ok) this.release(first.dialog);
+      await this.hangup(call, first.ok ? 'cancelled' : 'no-answer');
+      return { ok: false, stage: 'first', status: first.ok ? 487 : first.status, callId: call.id };
+    }
+    const a = new Leg('caller', first.target.party);
+    a.endpoint = legA.endpoint;
+    a.dialog = first.dialog;
+    call.legs[0] = a;
+    await a.endpoint.setRemoteSdp(first.dialog.remoteSdp ?? '');
+    this.wireLeg(call, a);
+    o.onFirst?.(first.target.party);
+    void a.endpoint.play([{ tone: 'ringback' }], { loop: true }).catch(() => undefined);
+    const legB = new Leg('callee', o.secondCaller);
+    try {
+      legB.endpoint = await media.openEndpoint({ callId: call.id, ...this.rtpTimeout() });
+    } catch {
+      await this.hangup(call, 'media-unavailable');
+      return { ok: false, stage: 'second', status: 503, callId: call.id };
+    }
+    const second = await this.ringEngine.ring({
+      call, caller: o.secondCaller, targets: o.second, mode: 'simultaneous', ringTimeMs: o.ringTimeMs, offer: legB.endpoint.localSdp, callerExtension: o.callerExtension,
+    });
+    if (!second.ok || this.isEnded(call)) {
+      if (second.ok) this.release(second.dialog);
+      await legB.endpoint.close().catch(() => undefined);
+      await this.hangup(call, second.ok ? 'cancelled' : 'callee-no-answer');
+      return { ok: false, stage: 'second', status: second.ok ? 487 : second.status, callId: call.id };
+    }
+    const b = new Leg('callee', second.target.party);
+    b.endpoint = legB.endpoint;
+    b.dialog = second.dialog;
+    call.callee = second.target.party;
+    call.legs.push(b);
+    await b.endpoint.setRemoteSdp(second.dialog.remoteSdp ?? '');
+    a.endpoint.stopPlay();
+    await a.endpoint.bridge(b.endpoint);
+    this.answered(call, b);
+    return { ok: true, callId: call.id, first: first.target.party, second: second.target.party };
+  }
+
+  /**
    * Answers the caller with Relais's own media (an IVR, a message, voicemail): our SDP in the 200, the caller's leg
    * wired (BYE, re-INVITE, DTMF). False when the caller left meanwhile.
    */

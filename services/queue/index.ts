@@ -56,3 +56,4 @@ export {
 } from './queue-service.js';
 export { LiveAgents, type LiveAgentSources } from './live-agents.js';
 export { QueueCalls, soundPath, type DistributeResult, type DistributeOptions, type QueueCallsDeps } from './queue-calls.js';
+export { publishQueues } from './event-bridge.js';

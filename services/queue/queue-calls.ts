@@ -268,8 +268,9 @@ export class QueueCalls implements AgentRinger {
 
   /** Rings the participants for a waiting caller; the ring engine bridges exactly one winner and CANCELs/BYEs the rest. */
   ring(req: RingRequest): RingHandle {
+    if (req.entry.kind === 'callback') return this.ringCallback(req);
     const s = req.entry.callId === null ? undefined : this.setups.get(req.entry.callId);
-    if (!s || req.entry.kind !== 'call') return { result: Promise.resolve({ unanswered: req.userIds }), cancel: () => undefined };
+    if (!s) return { result: Promise.resolve({ unanswered: req.userIds }), cancel: () => undefined };
     const ctl = new AbortController();
     const result: Promise<RingResult> = this.d.calls
       .connect(s, { targets: req.userIds.map((userId) => ({ kind: 'user', userId })), mode: 'simultaneous', ringTimeMs: req.ringTimeMs, signal: ctl.signal })
@@ -283,6 +284,81 @@ export class QueueCalls implements AgentRinger {
         return { unanswered: req.userIds };
       });
     return { result, cancel: () => ctl.abort() };
+  }
+
+  /**
+   * A callback's turn: a call placed by Relais to the participant(s) then the caller (or the caller first, by the
+   * queue's callback_order). The ring settles when the participant answered; the attempt's result (done, retry,
+   * failed) is recorded when the caller answered or not.
+   */
+  private ringCallback(req: RingRequest): RingHandle {
+    const { service, calls } = this.d;
+    const cbId = req.entry.callbackId;
+    const cb = cbId === null ? undefined : service.callbacks.get(cbId);
+    if (!cb || cbId === null) return { result: Promise.resolve({ unanswered: req.userIds }), cancel: () => undefined };
+    const ctl = new AbortController();
+    const agents: RingTarget[] = req.userIds.map((userId) => ({ kind: 'user', userId }));
+    const customer: RingTarget = this.d.extensions.findByNumber(cb.number) ? { kind: 'extension', number: cb.number } : { kind: 'external', number: cb.number };
+    const agentFirst = req.queue.callbackOrder === 'agent_first';
+    const agentExt = this.d.extensions.listByUser(req.userIds[0]!)[0];
+    const queueParty = { number: req.queue.shortNumber, displayName: `${req.queue.name}: ${cb.number}`, isExtension: false };
+    const customerParty = { number: agentExt?.number ?? req.queue.shortNumber, displayName: req.queue.name, isExtension: false };
+    let settle!: (r: RingResult) => void;
+    const result = new Promise<RingResult>((r) => (settle = r));
+    let agent: number | undefined;
+    const agentAnswered = (userId: number | null | undefined): void => {
+      agent = typeof userId === 'number' && req.userIds.includes(userId) ? userId : req.userIds[0]!;
+      settle({ answered: agent });
+    };
+    void calls
+      .originate({
+        first: agentFirst ? agents : [customer],
+        second: agentFirst ? [customer] : agents,
+        firstCaller: agentFirst ? queueParty : customerParty,
+        secondCaller: agentFirst ? customerParty : queueParty,
+        ringTimeMs: req.ringTimeMs,
+        callerExtension: agentExt?.number,
+        signal: ctl.signal,
+        onFirst: (p) => {
+          if (agentFirst) agentAnswered(p.userId);
+        },
+      })
+      .then(async (r) => {
+        if (agentFirst && r.ok === false && r.stage === 'first') return settle({ unanswered: req.userIds });
+        if (!agentFirst) {
+          if (r.ok) agentAnswered(r.second.userId);
+          else if (r.stage === 'second') {
+            settle({ unanswered: req.userIds });
+            return;
+          } else {
+            // The caller did not answer: the participant was never rung; the attempt counts.
+            settle({ answered: req.userIds[0]! });
+            agent = req.userIds[0]!;
+          }
+        }
+        // Let the engine take the answer first (it marks the callback dialling).
+        await new Promise((resolve) => setImmediate(resolve));
+        service.callbackAttempt(cbId, r.ok ? 'answered' : 'no_answer');
+        if (r.ok) await this.untilCallEnded(r.callId);
+        service.engine.entryEnded(req.entry.id);
+      })
+      .catch((err: unknown) => {
+        this.d.logger.warn('callback call failed', { callback: cbId, error: errorMessage(err) });
+        settle({ unanswered: req.userIds });
+      });
+    return { result, cancel: () => ctl.abort() };
+  }
+
+  private untilCallEnded(callId: string): Promise<void> {
+    if (!this.d.calls.active().some((c) => c.id === callId)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const on = (info: { id: string }): void => {
+        if (info.id !== callId) return;
+        this.d.calls.observer.off('call.hangup', on);
+        resolve();
+      };
+      this.d.calls.observer.on('call.hangup', on);
+    });
   }
 
   // ---- helpers ---------------------------------------------------------------------------------------------------

@@ -529,6 +529,7 @@ export class QueueEngine {
 
   /** Never stuck busy: a connected entry whose participant has no live call any more has ended. */
   private endStaleConnections(): void {
+    if (this.connectedCount() === 0) return;
     const mono = this.clock.monotonic();
     for (const es of [...this.entries.values()]) {
       if (es.status !== 'connected' || es.connectedTo === null) continue;
@@ -537,9 +538,20 @@ export class QueueEngine {
     }
   }
 
+  private connectedCount(): number {
+    return this.entries.size - this.order.length;
+  }
+
   /** SPEC: nobody logged in (and registered) → timeout handling, also for callers already waiting. */
   private timeOutUnstaffed(): void {
     const unstaffed = new Map<number, boolean>();
+    let anyUnstaffed = false;
+    for (const q of this.queues.values()) {
+      const none = !this.anyoneLoggedIn(q);
+      unstaffed.set(q.id, none);
+      anyUnstaffed ||= none;
+    }
+    if (!anyUnstaffed) return;
     for (const es of [...this.order]) {
       if (es.entry.kind !== 'call' || es.status === 'ringing') continue;
       const q = this.queues.get(es.entry.queueId);
@@ -561,7 +573,8 @@ export class QueueEngine {
     const now = this.clock.now();
     const exhausted = new Set<number>();
     const taken = new Set<number>();
-    for (const es of [...this.order]) {
+    // startRinging changes an entry's status only (never the order), so the order is walked in place.
+    for (const es of this.order) {
       if (es.status !== 'waiting') continue;
       const e = es.entry;
       if (e.notBefore > now || exhausted.has(e.queueId)) continue;
@@ -613,11 +626,13 @@ export class QueueEngine {
       handle = { result: Promise.resolve({ unanswered: userIds }), cancel: () => undefined };
     }
     es.ring = handle;
+    // A callback may ring the caller before the participant: twice the ring time.
+    const guardMs = (es.entry.kind === 'callback' ? 2 * ringTimeMs : ringTimeMs) + RING_GUARD_MS;
     es.ringGuard = this.clock.setTimeout(() => {
       if (es.ring !== handle) return;
       handle.cancel();
       this.ringDone(es.entry.id, handle, { unanswered: userIds });
-    }, ringTimeMs + RING_GUARD_MS);
+    }, guardMs);
     handle.result.then(
       (r) => this.ringDone(es.entry.id, handle, r),
       () => this.ringDone(es.entry.id, handle, { unanswered: userIds }),

@@ -177,5 +177,47 @@ test('a caller hanging up while waiting → a Scheduled LostCall callback', asyn
   const r = await call(`${relais.url}/api/callbacks`, { headers: { authorization: basic(ADMIN) } });
   const cb = (r.json.callbacks as { number: string; status: string; linkType: string; queue: string; source: string }[]).find((x) => x.number === '303')!;
   assert.deepEqual([cb.status, cb.linkType, cb.queue, cb.source], ['scheduled', 'LostCall', 'support', 'lost_call']);
-  void jsonInit;
+});
+
+async function callbacks(): Promise<{ id: number; number: string; status: string; linkType: string | null; queue: string | null }[]> {
+  const r = await call(`${relais.url}/api/callbacks`, { headers: { authorization: basic(ADMIN) } });
+  return r.json.callbacks as { id: number; number: string; status: string; linkType: string | null; queue: string | null }[];
+}
+
+test('Neglected: the same caller calls again and is served → the LostCall callback is cancelled as neglected', async () => {
+  await drain();
+  // Keep Ana out of "support" so its callback waits (she takes calls of "race" only).
+  const support = await call(`${relais.url}/api/queues`, { headers: { authorization: basic(ADMIN) } });
+  const supportId = (support.json.queues as { id: number; name: string }[]).find((q) => q.name === 'support')!.id;
+  await call(`${relais.url}/api/queues/${supportId}/pause`, jsonInit('POST', { user: 'ana', reason: 'test' }, basic(ADMIN)));
+  // Ben answers (Ana may still be in her wrap-up, which counts in every queue).
+  await c.dial('901');
+  await b.waitEvent('CALL_INCOMING');
+  await b.accept();
+  await c.established();
+  await until(async () => (await callbacks()).find((x) => x.number === '303' && x.linkType === 'LostCall')?.status === 'neglected', 'LostCall callback neglected');
+  const cc = c.closed();
+  await b.hangup();
+  await cc;
+});
+
+test('a callback: when its turn comes the participant is called, then the caller, and they are bridged', async () => {
+  await drain();
+  const r = await call(`${relais.url}/api/callbacks`, jsonInit('POST', { number: '303', queue: 'race', notes: 'call back' }, basic(ADMIN)));
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  const id = (r.json as { id: number }).id;
+  // Agent first: the free participants ring (simultaneous); one answers; only then Cid's phone rings.
+  const agent = await Promise.race([a, b].map((p) => p.waitEvent('CALL_INCOMING', 15_000).then(() => p)));
+  const cRangEarly = c.waitEvent('CALL_INCOMING', 800).then(() => true, () => false);
+  assert.equal(await cRangEarly, false, 'the caller is not called before an agent answered');
+  await agent.accept();
+  await agent.established();
+  const inc = await c.waitEvent('CALL_INCOMING', 10_000);
+  assert.match(String(inc.param), /sip:/);
+  await c.accept();
+  await c.established();
+  await until(async () => (await callbacks()).find((x) => x.id === id)?.status === 'done', 'callback done');
+  const ac = agent.closed();
+  await c.hangup();
+  await ac;
 });
