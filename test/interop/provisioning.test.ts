@@ -205,8 +205,14 @@ test('plug-and-play off: the ua-profile SUBSCRIBE is refused (489) and the group
     const r = await runSipp({ scenario: 'pnp-subscribe.xml', target: `127.0.0.1:${relais.sipPort}`, keys: { mac: '001565cc0003', host: '127.0.0.1' }, timeoutS: 5 });
     assert.notEqual(r.code, 0);
     assert.match(r.messages, /SIP\/2\.0 489/);
-    const h = (await (await fetch(`${relais.url}/healthz`, { headers: ADMIN_AUTH })).json()) as { modules: Record<string, { detail?: { pnp?: { multicast?: string } } }> };
-    assert.equal(h.modules['provisioning']?.detail?.pnp?.multicast, 'off');
+    // /healthz reuses a report for up to 2 s: wait (bounded) for a fresh one.
+    let multicast: string | undefined;
+    for (let i = 0; i < 50 && multicast !== 'off'; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      const h = (await (await fetch(`${relais.url}/healthz`, { headers: ADMIN_AUTH })).json()) as { modules: Record<string, { detail?: { pnp?: { multicast?: string } } }> };
+      multicast = h.modules['provisioning']?.detail?.pnp?.multicast;
+    }
+    assert.equal(multicast, 'off');
   } finally {
     await api('PUT', '/api/phones/settings', { pnp: true });
   }
