@@ -240,7 +240,7 @@ test('IVR: the provider hears the menu, keys 1 (RFC 4733); escalation ann (offli
   const since = Date.now();
   const ben = await phone('202', 'call-uas-busy.xml');
   const cat = await phone('203', 'call-uas.xml');
-  await providerCalls(IVR, providerScenario('ivr-sales', { digits: '1', promptMs: 500, talkMs: 800, end: 'bye' }));
+  await providerCalls(IVR, providerScenario('ivr-sales', { digits: '1', promptMs: 500, talkMs: 4000, end: 'bye' }));
   const [b, c] = await Promise.all([ben.done, cat.done]);
   assert.equal(b.code, 0, `ben: ${describeSipp(b)}`);
   assert.equal(c.code, 0, `cat: ${describeSipp(c)}`);
@@ -277,7 +277,7 @@ test('IVR: key 2 → voicemail of extension 203 (the caller is already answered)
 
   since = Date.now();
   const cat = await phone('203', 'call-uas.xml');
-  await providerCalls(IVR, providerScenario('ivr-desk', { digits: '3', promptMs: 300, talkMs: 800, end: 'bye' }));
+  await providerCalls(IVR, providerScenario('ivr-desk', { digits: '3', promptMs: 300, talkMs: 4000, end: 'bye' }));
   const c = await cat.done;
   assert.equal(c.code, 0, `cat: ${describeSipp(c)}`);
   ({ path: live } = await lastPath(since));
@@ -319,7 +319,7 @@ test('forward all, and offline forward: the call goes to extension 203, which an
     const since = Date.now();
     const cat = await phone('203', 'call-uas.xml');
     // Offline = no assigned user online: ann stays unregistered.
-    await providerCalls(did, providerScenario(`forward-${did.slice(-1)}`, { promptMs: 200, talkMs: 500, end: 'bye' }));
+    await providerCalls(did, providerScenario(`forward-${did.slice(-1)}`, { promptMs: 200, talkMs: 3000, end: 'bye' }));
     const c = await cat.done;
     assert.equal(c.code, 0, `cat: ${describeSipp(c)}`);
     const { row, path: live } = await lastPath(since);
