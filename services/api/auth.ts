@@ -31,6 +31,11 @@ export interface Session {
   lastSeenAt: number;
   /** Sent back in the X-CSRF-Token header by console pages for every change made with the cookie. */
   csrf: string;
+  /**
+   * The user's identity and credentials when the session began (creation time, password hash, role, rights):
+   * a deleted user, a new user given the same id, a password or rights change all end the session at once.
+   */
+  stamp?: string | undefined;
 }
 
 export interface SessionLimits {
@@ -38,8 +43,10 @@ export interface SessionLimits {
   idleMs: number;
   /** A session ends this long after login whatever its use (default 7 days). */
   maxAgeMs: number;
-  /** Sessions kept at most; the least recently used goes first (default 1000). */
+  /** Sessions kept at most (default 1000); see create() for which goes first. */
   max: number;
+  /** Sessions of one user at most (default 20): its oldest goes first. */
+  perUser: number;
 }
 
 /**
@@ -54,20 +61,38 @@ export class SessionStore {
   constructor(
     private readonly clock: Clock,
     limits: Partial<SessionLimits> = {},
+    /** The user's stamp (see Session.stamp), recorded at login. */
+    private readonly stampOf: (userId: number) => string | undefined = () => undefined,
   ) {
-    this.limits = { idleMs: 8 * 3600_000, maxAgeMs: 7 * 86_400_000, max: 1000, ...limits };
+    this.limits = { idleMs: 8 * 3600_000, maxAgeMs: 7 * 86_400_000, max: 1000, perUser: 20, ...limits };
   }
 
   create(userId: number): Session {
     const now = this.clock.now();
     this.sweep(now);
+    // Full: the user's own least recently used session goes first (one account logging in again and again cannot
+    // log everyone else out), else the least recently used of the user with the most sessions.
+    const mine = [...this.sessions.values()].filter((x) => x.userId === userId);
+    if (mine.length >= this.limits.perUser) this.sessions.delete(mine[0]!.token);
     while (this.sessions.size >= this.limits.max) {
-      const oldest = this.sessions.keys().next().value;
-      if (oldest === undefined) break;
-      this.sessions.delete(oldest);
+      const counts = new Map<number, number>();
+      for (const x of this.sessions.values()) counts.set(x.userId, (counts.get(x.userId) ?? 0) + 1);
+      let top = -1;
+      let most = 0;
+      for (const [u, n] of counts) if (n > most) [top, most] = [u, n];
+      const victim = [...this.sessions.values()].find((x) => x.userId === top);
+      if (!victim) break;
+      this.sessions.delete(victim.token);
     }
     // 32 random bytes: guessing is hopeless, so lookups need not be constant-time.
-    const s: Session = { token: randomBytes(32).toString('base64url'), userId, createdAt: now, lastSeenAt: now, csrf: randomBytes(24).toString('base64url') };
+    const s: Session = {
+      token: randomBytes(32).toString('base64url'),
+      userId,
+      createdAt: now,
+      lastSeenAt: now,
+      csrf: randomBytes(24).toString('base64url'),
+      stamp: this.stampOf(userId),
+    };
     this.sessions.set(s.token, s);
     return s;
   }
@@ -118,6 +143,9 @@ export class SessionStore {
   /** Ends every session of a user but `except` (logout everywhere); how many ended. */
   deleteForUser(userId: number, except?: string): number {
     let n = 0;
+    // The session kept (a user who just changed his own password) takes the user's new stamp.
+    const kept = except === undefined ? undefined : this.sessions.get(except);
+    if (kept && kept.userId === userId) kept.stamp = this.stampOf(userId);
     for (const [token, s] of this.sessions) {
       if (s.userId === userId && token !== except) {
         this.sessions.delete(token);
@@ -212,7 +240,7 @@ export interface AuthOptions {
 export class Authenticator {
   readonly sessions: SessionStore;
   readonly throttle: LoginThrottle;
-  private readonly basicCache = new Map<string, { userId: number; until: number }>();
+  private readonly basicCache = new Map<string, { userId: number; until: number; stamp: string | undefined }>();
   private readonly basicCacheMs: number;
   private readonly basicPending = new Map<string, Promise<User>>();
 
@@ -221,7 +249,7 @@ export class Authenticator {
   }
 
   constructor(private readonly opts: AuthOptions) {
-    this.sessions = new SessionStore(opts.clock, opts.sessions);
+    this.sessions = new SessionStore(opts.clock, opts.sessions, (id) => this.stampOf(id));
     this.throttle = new LoginThrottle(opts.clock, opts.maxFailedLogins ?? 5);
     this.basicCacheMs = opts.basicCacheMs ?? 60_000;
   }
@@ -301,7 +329,9 @@ export class Authenticator {
         userId = token.userId;
       } else if (scheme === 'bearer') {
         ctx.state.via = 'bearer';
-        userId = this.fromSession(ctx, m![2]!).userId;
+        const session = this.fromSession(ctx, m![2]!);
+        this.checkStamp(ctx, session);
+        userId = session.userId;
       } else if (scheme === 'basic') {
         checkOrigin(ctx); // browsers replay remembered Basic credentials on other sites' requests
         ctx.state.via = 'basic';
@@ -314,6 +344,7 @@ export class Authenticator {
       if (!token) throw unauthorized(ctx, 'log in first: POST /api/session, or send HTTP Basic credentials');
       checkOrigin(ctx);
       const session = this.fromSession(ctx, token);
+      this.checkStamp(ctx, session);
       checkCsrf(ctx, session);
       ctx.state.via = 'cookie';
       userId = session.userId;
@@ -322,6 +353,31 @@ export class Authenticator {
     const user = this.opts.users.get(userId);
     if (!user) throw unauthorized(ctx, 'this account no longer exists');
     return user;
+  }
+
+  /**
+   * What identifies a user's credentials now: creation time (a new user given a deleted user's id differs), password
+   * hash, role and rights. Undefined for a user that no longer exists.
+   */
+  stampOf(userId: number): string | undefined {
+    const user = this.opts.users.get(userId);
+    if (!user) return undefined;
+    const hash = this.opts.users.passwordHash(userId) ?? '';
+    return createHash('sha256').update(`${user.createdAt}\n${user.username}\n${hash}\n${user.role}\n${user.rights.join(',')}`).digest('base64url');
+  }
+
+  /** A session outlives neither its user nor a change of that user's password, role or rights. */
+  private checkStamp(ctx: ApiContext, session: Session): void {
+    if (session.stamp === undefined) return;
+    if (this.stampOf(session.userId) === session.stamp) return;
+    this.sessions.delete(session.token);
+    throw unauthorized(ctx, 'this account was changed or removed since the login; log in again');
+  }
+
+  /** Ends every session of a user and forgets its cached Basic logins (an administrator's decision). */
+  endSessionsOf(userId: number): number {
+    for (const [k, v] of this.basicCache) if (v.userId === userId) this.basicCache.delete(k);
+    return this.sessions.deleteForUser(userId);
   }
 
   private fromSession(ctx: ApiContext, token: string): Session {
@@ -338,7 +394,9 @@ export class Authenticator {
     const key = createHash('sha256').update(decoded).digest('base64');
     const now = this.opts.clock.now();
     const hit = this.basicCache.get(key);
-    if (hit && hit.until > now) return hit.userId;
+    // A cached login counts only while the account is the same one, unchanged (password, role, rights).
+    if (hit && hit.until > now && hit.stamp !== undefined && this.stampOf(hit.userId) === hit.stamp) return hit.userId;
+    if (hit) this.basicCache.delete(key);
     // A script firing parallel requests with the same credentials gets one check, not one per request (each would
     // count as a pending failure and the later ones would be throttled).
     let pending = this.basicPending.get(key);
@@ -362,7 +420,7 @@ export class Authenticator {
     }
     for (const [k, v] of this.basicCache) if (v.until <= now) this.basicCache.delete(k);
     if (this.basicCache.size >= 100) this.basicCache.clear();
-    this.basicCache.set(key, { userId: user.id, until: now + this.basicCacheMs });
+    this.basicCache.set(key, { userId: user.id, until: now + this.basicCacheMs, stamp: this.stampOf(user.id) });
     return user.id;
   }
 }

@@ -131,7 +131,7 @@ export function mountRestApi(api: ApiServer, deps: RestApiDeps): RestApi {
   let events: EventSocketServer | undefined;
   if (c) {
     const endAccess = (userId: number): void => {
-      auth.sessions.deleteForUser(userId);
+      auth.endSessionsOf(userId);
       c.tokens.deleteForUser(userId);
     };
     userRoutes(router, { auth, users: deps.users, endAccess });

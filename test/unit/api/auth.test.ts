@@ -155,3 +155,63 @@ test('HTTP Basic: parallel requests with the same credentials share one password
     store.close();
   }
 });
+
+test('a session and a cached Basic login never pass to a new user given a deleted user\'s id (the import scenario), and end with a password change', async () => {
+  const store = Store.open(':memory:');
+  try {
+    const users = new UserRepository(store.db);
+    users.create({ username: 'admin', role: 'admin', password: 'admin-password' });
+    const leaving = users.create({ username: 'leaving', password: 'leaving-password' });
+    const auth = new Authenticator({ users, clock: new ManualClock() });
+    const session = auth.sessions.create(leaving.id);
+    const bearer = (t: string): ApiContext => requestCtx('10.0.0.9', `Bearer ${t}`);
+    const basic = (u: string, p: string): ApiContext => requestCtx('10.0.0.9', `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`);
+    const who = async (ctx: ApiContext): Promise<string | number> => {
+      try {
+        await auth.required()(ctx as never, async () => {});
+        return ctx.state.user!.username;
+      } catch (err) {
+        return err instanceof RelaisError ? err.status : -1;
+      }
+    };
+    assert.equal(await who(bearer(session.token)), 'leaving');
+    assert.equal(await who(basic('leaving', 'leaving-password')), 'leaving');
+    // An import replaces the departing employee with a new administrator: SQLite hands out the same id again.
+    users.delete(leaving.id);
+    const newcomer = users.create({ username: 'newadmin', role: 'admin', password: 'newadmin-password' });
+    assert.equal(newcomer.id, leaving.id, 'the id is reused by the table (INTEGER PRIMARY KEY without AUTOINCREMENT)');
+    assert.equal(await who(bearer(session.token)), 401, 'the old session does not become the new administrator');
+    assert.equal(await who(basic('leaving', 'leaving-password')), 401, 'nor does the cached Basic login');
+    // A password change ends the sessions and cached Basic logins of that user at once.
+    const s2 = auth.sessions.create(newcomer.id);
+    assert.equal(await who(basic('newadmin', 'newadmin-password')), 'newadmin');
+    users.setPassword(newcomer.id, 'changed-password');
+    assert.equal(await who(bearer(s2.token)), 401);
+    assert.equal(await who(basic('newadmin', 'newadmin-password')), 401);
+    // Except the session that changed it (deleteForUser with except takes the new stamp).
+    const s3 = auth.sessions.create(newcomer.id);
+    const s4 = auth.sessions.create(newcomer.id);
+    users.setPassword(newcomer.id, 'changed-again-password');
+    auth.sessions.deleteForUser(newcomer.id, s3.token);
+    assert.equal(await who(bearer(s3.token)), 'newadmin');
+    assert.equal(await who(bearer(s4.token)), 401);
+    // Rights changes too.
+    users.update(newcomer.id, { role: 'user' });
+    assert.equal(await who(bearer(s3.token)), 401);
+  } finally {
+    store.close();
+  }
+});
+
+test('session eviction: one account logging in again and again evicts its own oldest sessions, never everyone else\'s', () => {
+  const store = new SessionStore(new ManualClock(), { max: 10, perUser: 3 });
+  const others = Array.from({ length: 6 }, (_, i) => store.create(100 + i));
+  const mine = Array.from({ length: 50 }, () => store.create(7));
+  for (const s of others) assert.ok(store.get(s.token), 'the other users keep their sessions');
+  assert.equal(mine.filter((s) => store.get(s.token)).length, 3);
+  // Full with many users: the one with the most sessions gives one up.
+  const more = Array.from({ length: 3 }, (_, i) => store.create(200 + i));
+  assert.equal(store.size(), 10);
+  assert.ok(more.every((s) => store.get(s.token)));
+  assert.equal(others.filter((s) => store.get(s.token)).length, 6);
+});
