@@ -15,7 +15,7 @@ import { PromptLibrary, SoundLibrary } from './media/sounds/index.js';
 import { ProvisioningModule, ProvisioningService } from './provisioning/index.js';
 import { AuthGuard, BanKeeper, BanRepository, FloodControl, PresenceServer, Registrar, SipStack, TrunkService } from './sip/index.js';
 import { ChangeWatcher, Store } from './storage/index.js';
-import { QueueService, QueueCalls, LiveAgents, publishQueues, soundPath } from './queue/index.js';
+import { QueueService, QueueCalls, LiveAgents, publishQueues, queueGateway, soundPath } from './queue/index.js';
 import { attachOverrideLamps, CalendarRepository, SiteCalendar } from './scenario/calendar/index.js';
 import { BlocklistRepository, callerScreenMiddleware, InboxRepository, JobRepository } from './scenario/inbox/index.js';
 import { SiteEditor } from './scenario/config/index.js';
@@ -322,6 +322,8 @@ export class Relais {
       prompts: new PromptLibrary(),
       say: (lang, text) => soundLibrary.tts(lang, text),
     });
+    // distribute / callback actions go to the queue engine.
+    this.scenarios.useQueues(queueGateway(this.queues, this.queueCalls));
 
     const setup = new FirstRunSetup(dir.settings, dir.users);
     const registrar = this.registrar;

@@ -57,3 +57,4 @@ export {
 export { LiveAgents, type LiveAgentSources } from './live-agents.js';
 export { QueueCalls, soundPath, type DistributeResult, type DistributeOptions, type QueueCallsDeps } from './queue-calls.js';
 export { publishQueues } from './event-bridge.js';
+export { queueGateway } from './queue-gateway.js';

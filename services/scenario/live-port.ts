@@ -32,6 +32,11 @@ export class LiveCallPort implements CallPort {
   private early = false;
   private ringing = false;
 
+  /** The call under call control (the queue engine's distribute puts it through to an agent itself). */
+  get setup(): CallSetup {
+    return this.s;
+  }
+
   constructor(
     private readonly s: CallSetup,
     private readonly numberBox: { number: string; numberId: number },
