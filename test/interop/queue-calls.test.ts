@@ -190,19 +190,21 @@ test('Neglected: the same caller calls again and is served → the LostCall call
   const support = await call(`${relais.url}/api/queues`, { headers: { authorization: basic(ADMIN) } });
   const supportId = (support.json.queues as { id: number; name: string }[]).find((q) => q.name === 'support')!.id;
   await call(`${relais.url}/api/queues/${supportId}/pause`, jsonInit('POST', { user: 'ana', reason: 'test' }, basic(ADMIN)));
-  // Ben answers (Ana may still be in her wrap-up, which counts in every queue).
+  // Wrap-up counts in every queue: wait until someone of "race" is free, then whoever rings answers.
+  await until(async () => (await queue('race')).participants.some((p) => p.state === 'free'), 'a free agent', 35_000);
   await c.dial('901');
-  await b.waitEvent('CALL_INCOMING');
-  await b.accept();
+  const agent = await Promise.race([a, b].map((p) => p.waitEvent('CALL_INCOMING', 15_000).then(() => p)));
+  await agent.accept();
   await c.established();
   await until(async () => (await callbacks()).find((x) => x.number === '303' && x.linkType === 'LostCall')?.status === 'neglected', 'LostCall callback neglected');
   const cc = c.closed();
-  await b.hangup();
+  await agent.hangup();
   await cc;
 });
 
 test('a callback: when its turn comes the participant is called, then the caller, and they are bridged', async () => {
   await drain();
+  await until(async () => (await queue('race')).participants.some((p) => p.state === 'free'), 'a free agent', 35_000);
   const r = await call(`${relais.url}/api/callbacks`, jsonInit('POST', { number: '303', queue: 'race', notes: 'call back' }, basic(ADMIN)));
   assert.equal(r.status, 201, JSON.stringify(r.json));
   const id = (r.json as { id: number }).id;
