@@ -240,6 +240,8 @@ export interface AuthOptions {
 export class Authenticator {
   readonly sessions: SessionStore;
   readonly throttle: LoginThrottle;
+  /** Failed logins per account (4 x the per-address limit): guesses spread over many addresses still stop. */
+  readonly accountThrottle: LoginThrottle;
   private readonly basicCache = new Map<string, { userId: number; until: number; stamp: string | undefined }>();
   private readonly basicCacheMs: number;
   private readonly basicPending = new Map<string, Promise<User>>();
@@ -251,6 +253,7 @@ export class Authenticator {
   constructor(private readonly opts: AuthOptions) {
     this.sessions = new SessionStore(opts.clock, opts.sessions, (id) => this.stampOf(id));
     this.throttle = new LoginThrottle(opts.clock, opts.maxFailedLogins ?? 5);
+    this.accountThrottle = new LoginThrottle(opts.clock, (opts.maxFailedLogins ?? 5) * 4);
     this.basicCacheMs = opts.basicCacheMs ?? 60_000;
   }
 
@@ -265,14 +268,25 @@ export class Authenticator {
         status: 429,
       });
     }
+    const account = `user:${username.slice(0, 64).toLowerCase()}`;
+    const accountWait = this.accountThrottle.retryAfterMs(account);
+    if (accountWait > 0) {
+      this.opts.logger?.warn('login throttled for the account', { source, username: username.slice(0, 64) });
+      ctx.set('Retry-After', String(Math.ceil(accountWait / 1000)));
+      throw new RelaisError('auth.too_many_attempts', `too many failed logins for this account; try again in ${Math.ceil(accountWait / 1000)} s`, {
+        status: 429,
+      });
+    }
     // Counted as a failure before the (asynchronous) check, so parallel guesses cannot all slip under the limit.
     this.throttle.fail(source);
+    this.accountThrottle.fail(account);
     const user = await this.opts.users.verifyAsync(username, password);
     if (!user) {
       this.opts.logger?.warn('login failed', { source, username: username.slice(0, 64) });
       throw new RelaisError('auth.invalid', 'username or password is wrong', { status: 401 });
     }
     this.throttle.succeed(source);
+    this.accountThrottle.succeed(account);
     this.opts.logger?.info('login', { source, username: user.username });
     return user;
   }

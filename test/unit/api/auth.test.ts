@@ -215,3 +215,25 @@ test('session eviction: one account logging in again and again evicts its own ol
   assert.ok(more.every((s) => store.get(s.token)));
   assert.equal(others.filter((s) => store.get(s.token)).length, 6);
 });
+
+test('login throttling per account too: guesses at one account spread over many addresses stop after 20 a minute', async () => {
+  const store = Store.open(':memory:');
+  try {
+    const users = new UserRepository(store.db);
+    users.create({ username: 'frank', password: 'frank-password' });
+    const auth = new Authenticator({ users, clock: new ManualClock() });
+    const statuses: number[] = [];
+    for (let i = 0; i < 22; i++) {
+      try {
+        await auth.login(fakeCtx(`10.1.0.${i}`), 'frank', `guess-${i}`);
+      } catch (err) {
+        statuses.push(err instanceof RelaisError ? err.status : 0);
+      }
+    }
+    assert.deepEqual([statuses.filter((s) => s === 401).length, statuses.filter((s) => s === 429).length], [20, 2]);
+    // Another account from those addresses is not affected by frank's limit.
+    await assert.rejects(auth.login(fakeCtx('10.1.0.99'), 'grace', 'x'), (e: RelaisError) => e.status === 401);
+  } finally {
+    store.close();
+  }
+});
