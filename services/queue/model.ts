@@ -2,7 +2,7 @@
 import type { Condition } from '../directory/scenario-model.js';
 import type { QueueTimeoutAction, ClosureAction } from '../directory/queues.js';
 
-import type { QueueStrategy, CallbackOrder, LostCallRules } from '../directory/queues.js';
+import type { QueueStrategy, CallbackOrder, LostCallRules, Queue } from '../directory/queues.js';
 
 export { DEFAULT_LOST_CALL_RULES } from '../directory/queues.js';
 export type { CallbackOrder, LostCallRules };
@@ -23,34 +23,12 @@ export interface Participant {
   callsTaken: number;
 }
 
-/** A queue as the engine runs it: its settings and its participants in list order. */
-export interface QueueConfig {
-  id: number;
-  name: string;
-  shortNumber: string;
-  strategy: Strategy;
-  /** Seconds each ring lasts. */
-  ringTime: number;
-  /** Seconds a caller may wait. */
-  maxWait: number;
-  /** Seconds after a call during which the participant gets no queue call. */
-  wrapUp: number;
-  timeoutAction: QueueTimeoutAction;
-  timeoutSoundId: number | null;
-  mohSoundId: number | null;
-  announcePosition: boolean;
-  openingHours: Condition[] | null;
-  closed: boolean;
-  exceptionalClosure: boolean;
-  closureAction: ClosureAction | null;
-  /** Unanswered rings in a row that pause a participant (0 = never). */
-  autoPauseAfter: number;
-  callbackOrder: CallbackOrder;
-  lostCallRules: LostCallRules;
+/** A queue as the engine runs it: the directory's settings (docs/site-file.md) and its participants in list order. */
+export type QueueConfig = Omit<Queue, 'serviceLevel'> & {
   /** Seconds within which an answer counts for the service level. */
   serviceLevelSeconds: number;
   participants: Participant[];
-}
+};
 
 export type EntryKind = 'call' | 'callback';
 
