@@ -1,4 +1,4 @@
-// Inbound numbers (DIDs) with their per-number settings (SPEC §4) and assigned users.
+// Inbound numbers (DIDs) with their per-number settings (docs/product.md §4) and assigned users.
 import { prepared } from './prepared.js';
 import { TableRepository } from './table-repository.js';
 import type { Database } from '../storage/index.js';
@@ -8,11 +8,11 @@ export type NumberMode = 'receive' | 'forward' | 'reject';
 export const NUMBER_MODES: readonly NumberMode[] = ['receive', 'forward', 'reject'];
 export type RingMode = 'random' | 'longest_idle' | 'simultaneous';
 export const RING_MODES: readonly RingMode[] = ['random', 'longest_idle', 'simultaneous'];
-/** The ready-made answering behaviours of SPEC §2 (each generates the number's scenario). */
+/** The ready-made answering behaviours of docs/product.md §2 (each generates the number's scenario). */
 export type Behaviour = 'smart_answering' | 'custom_smart_answering' | 'forward_only' | 'forward_then_smart';
 export const BEHAVIOURS: readonly Behaviour[] = ['smart_answering', 'custom_smart_answering', 'forward_only', 'forward_then_smart'];
 
-/** SPEC §4: what happens with no agent online (all six) or when calls are not accepted (all but forward). */
+/** docs/product.md §4: what happens with no agent online (all six) or when calls are not accepted (all but forward). */
 export type OfflineAction =
   | { type: 'ringing' }
   | { type: 'busy' }
@@ -107,7 +107,7 @@ export class NumberRepository extends TableRepository<Row, InboundNumber> {
     if (!RING_MODES.includes(n.ringMode)) throw new RelaisError('number.ring_mode_invalid', `ring mode "${n.ringMode}" is not one of ${RING_MODES.join(', ')}`, { field: 'ringMode' });
     if (n.behaviour !== null && !BEHAVIOURS.includes(n.behaviour)) throw new RelaisError('number.behaviour_invalid', `behaviour "${n.behaviour}" is not one of ${BEHAVIOURS.join(', ')}`, { field: 'behaviour' });
     if (n.mode === 'forward' && !n.forwardTo) throw new RelaisError('number.forward_to_missing', 'mode "forward" needs a number to forward to', { field: 'forwardTo' });
-    if (n.unavailableAction.type === 'forward') throw new RelaisError('number.unavailable_forward', 'when calls are not accepted they cannot be forwarded (SPEC §4)', { field: 'unavailableAction' });
+    if (n.unavailableAction.type === 'forward') throw new RelaisError('number.unavailable_forward', 'when calls are not accepted they cannot be forwarded', { field: 'unavailableAction' });
   }
 
   create(input: InboundNumberInput): InboundNumber {
@@ -131,7 +131,7 @@ export class NumberRepository extends TableRepository<Row, InboundNumber> {
                   unavailable_action, welcome_sound_id, scenario_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(n.did, n.name, n.trunkId, n.mode, n.forwardTo, n.record ? 1 : 0, n.ringMode, n.behaviour, JSON.stringify(n.offlineAction), JSON.stringify(n.unavailableAction), n.welcomeSoundId, n.scenarioId);
     const id = Number(info.lastInsertRowid);
-    // SPEC §4: a new number is assigned to all users unless told otherwise.
+    // docs/product.md §4: a new number is assigned to all users unless told otherwise.
     if (input.userIds === undefined) prepared(this.db, 'INSERT INTO number_users (number_id, user_id) SELECT ?, id FROM users').run(id);
     else this.setUsers(id, input.userIds);
     return this.require(id);
@@ -156,7 +156,7 @@ export class NumberRepository extends TableRepository<Row, InboundNumber> {
     for (const u of userIds) ins.run(id, u);
   }
 
-  /** SPEC §4: a new user is assigned to all numbers. */
+  /** docs/product.md §4: a new user is assigned to all numbers. */
   assignUserToAll(userId: number): void {
     prepared(this.db, 'INSERT OR IGNORE INTO number_users (number_id, user_id) SELECT id, ? FROM numbers').run(userId);
   }

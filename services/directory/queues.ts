@@ -1,4 +1,4 @@
-// Queues (ACD, SPEC §3) and their participants, with the participants' login/pause/last-call state.
+// Queues (ACD, docs/product.md §3) and their participants, with the participants' login/pause/last-call state.
 import { prepared } from './prepared.js';
 import { TableRepository } from './table-repository.js';
 import type { Database } from '../storage/index.js';
@@ -37,10 +37,10 @@ export const DEFAULT_LOST_CALL_RULES: Readonly<LostCallRules> = Object.freeze({
   retryDelayMinutes: 10,
 });
 
-/** SPEC §3 timeout handling: end the call (default), transfer to an internal number, or to another queue. */
+/** docs/product.md §3 timeout handling: end the call (default), transfer to an internal number, or to another queue. */
 export type QueueTimeoutAction = { type: 'hangup' } | { type: 'transfer'; to: string } | { type: 'queue'; queue: string };
 export const QUEUE_TIMEOUT_TYPES = ['hangup', 'transfer', 'queue'] as const;
-/** SPEC §1 exceptional closure: forward elsewhere, to a mailbox, or a message then hang up. */
+/** docs/product.md §1 exceptional closure: forward elsewhere, to a mailbox, or a message then hang up. */
 export type ClosureAction = { type: 'forward'; to: string } | { type: 'voicemail'; mailbox?: string } | { type: 'message'; sound: string };
 export const CLOSURE_TYPES = ['forward', 'voicemail', 'message'] as const;
 
@@ -151,7 +151,7 @@ function toMember(r: MemberRow): QueueMember {
 }
 
 /**
- * SPEC §7 queue states: `exceptional_closure` (switched by its short number) runs the closure action;
+ * docs/product.md §7 queue states: `exceptional_closure` (switched by its short number) runs the closure action;
  * `closed` (switched closed, or outside opening hours) makes Distribute fall through; else `open`.
  */
 export type QueueState = 'open' | 'closed' | 'exceptional_closure';
@@ -234,7 +234,7 @@ export class QueueRepository extends TableRepository<Row, Queue> {
     ];
   }
 
-  /** New queues get SPEC §7's defaults: as listed, 20 s ring, 5 min wait, 10 s wrap-up, ringing tone, timeout ends the call. */
+  /** New queues get docs/product.md §7's defaults: as listed, 20 s ring, 5 min wait, 10 s wrap-up, ringing tone, timeout ends the call. */
   /** Frees every short number at once ('~id' placeholders) so a site import can swap them between queues. */
   releaseShortNumbers(): void {
     prepared(this.db, "UPDATE queues SET short_number = '~' || id").run();
@@ -279,7 +279,7 @@ export class QueueRepository extends TableRepository<Row, Queue> {
 
   /**
    * Sets the participant list in order; participants already there keep their login, pause and last-call state,
-   * new ones are added logged in (SPEC §7) unless told otherwise.
+   * new ones are added logged in (docs/product.md §7) unless told otherwise.
    */
   setMembers(queueId: number, members: readonly { userId: number; loggedIn?: boolean; paused?: boolean }[]): QueueMember[] {
     this.require(queueId);
@@ -321,7 +321,7 @@ export class QueueRepository extends TableRepository<Row, Queue> {
     prepared(this.db, 'UPDATE queue_members SET pause_reason = ? WHERE queue_id = ? AND user_id = ?').run(paused ? reason : null, queueId, userId);
   }
 
-  /** Longest idle counts from when the participant *received* a queue call (SPEC §7). */
+  /** Longest idle counts from when the participant *received* a queue call (docs/product.md §7). */
   markCalled(queueId: number, userId: number, at: number): void {
     prepared(this.db, 'UPDATE queue_members SET last_call_at = ?, calls_taken = calls_taken + 1 WHERE queue_id = ? AND user_id = ?').run(at, queueId, userId);
   }

@@ -1,4 +1,4 @@
-// Checks across scenarios (SPEC §7 point 8): a chain of goto_scenario that comes back to where it started without
+// Checks across scenarios (docs/product.md §7): a chain of goto_scenario that comes back to where it started without
 // anything on the way that could end the call loops for ever, so it is refused with the path of the goto.
 import type { Path } from './checker.js';
 import type { ScenarioAction } from './scenario-model.js';

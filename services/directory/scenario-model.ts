@@ -1,4 +1,4 @@
-// The scenario language (SPEC §1, §7): actions stored as JSON in scenarios.actions, with their validation.
+// The scenario language (docs/product.md §1, §7): actions stored as JSON in scenarios.actions, with their validation.
 // The stored form is the site-file form (snake_case keys), so a scenario reads the same in YAML, JSON and SQL.
 import { Checker, isObj, type Obj, type Path } from './checker.js';
 import { isRealDate, matchCondition, neverMatches, weekdayOf } from '../scenario/calendar/index.js';
@@ -165,7 +165,7 @@ export function checkCondition(c: Checker, v: unknown, path: Path): Condition | 
   if (times) out.times = times;
   const holiday = c.bool(o, 'holiday', path);
   if (holiday !== undefined) out.holiday = holiday;
-  // A condition that can never match is a mistake (SPEC §7 point 8): refuse it, naming the field.
+  // A condition that can never match is a mistake (docs/product.md §7): refuse it, naming the field.
   if (c.issues.length === before) {
     const never = neverMatches(out);
     if (never) c.fail([...path, never.field], `this condition can never match: ${never.reason}`);

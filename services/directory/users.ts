@@ -10,7 +10,7 @@ export const ROLES: readonly Role[] = ['admin', 'user'];
 
 /**
  * Rights a plain user can be granted (admins have them all). Each opens one console module:
- * scenarios (SPEC §1: see and edit call scenarios), queues (queues and participants), history (call
+ * scenarios (docs/product.md §1: see and edit call scenarios), queues (queues and participants), history (call
  * history and recordings), calls (handle new calls: jobs, spam, close), callbacks, numbers, sounds,
  * phones, trunks, users, settings.
  */
@@ -175,7 +175,7 @@ export class UserRepository extends TableRepository<UserRow, User> {
         this.now(),
       );
     const id = Number(info.lastInsertRowid);
-    // SPEC §4: a new user is assigned to all numbers.
+    // docs/product.md §4: a new user is assigned to all numbers.
     if (assignToAllNumbers) prepared(this.db, 'INSERT OR IGNORE INTO number_users (number_id, user_id) SELECT id, ? FROM numbers').run(id);
     return this.require(id);
   }

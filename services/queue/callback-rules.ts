@@ -8,7 +8,7 @@ export const CALLBACK_STATUSES: readonly CallbackStatus[] = ['scheduled', 'diall
 /** Pending = not finished: a second one for the same number and queue is never created. */
 export const PENDING_STATUSES: readonly CallbackStatus[] = ['scheduled', 'dialling'];
 
-/** The event linking a callback to its origin call (seed 004): a lost call, or the caller's own request. */
+/** The event linking a callback to its origin call (docs/product.md §5): a lost call, or the caller's own request. */
 export type CallbackLink = 'LostCall' | 'CallBack';
 export const CALLBACK_LINKS: readonly CallbackLink[] = ['LostCall', 'CallBack'];
 

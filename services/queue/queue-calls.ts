@@ -174,7 +174,7 @@ export class QueueCalls implements AgentRinger {
       return;
     }
     if (!(await this.d.calls.answerCaller(s))) return;
-    // A queue without music plays the ringing tone (SPEC: ringing tone by default).
+    // A queue without music plays the ringing tone (docs/product.md §3: ringing tone by default).
     const background = (): PlayItem[] => (music ? [{ file: music }] : [{ tone: 'ringback', country: this.country() }]);
     const announce = (): void => {
       if (!this.setups.has(s.call.id) || this.d.service.engine.position(entryId) === 0) return;

@@ -436,7 +436,7 @@ export class QueueEngine {
   }
 
   private anyoneLoggedIn(q: QueueConfig): boolean {
-    // SPEC: logged in and registered; paused still counts as logged in.
+    // docs/product.md §7: logged in and registered; paused still counts as logged in.
     return q.participants.some((p) => p.loggedIn && this.live.isRegistered(p.userId));
   }
 
@@ -542,7 +542,7 @@ export class QueueEngine {
     return this.entries.size - this.order.length;
   }
 
-  /** SPEC: nobody logged in (and registered) → timeout handling, also for callers already waiting. */
+  /** docs/product.md §7: nobody logged in (and registered) → timeout handling, also for callers already waiting. */
   private timeOutUnstaffed(): void {
     const unstaffed = new Map<number, boolean>();
     let anyUnstaffed = false;

@@ -134,7 +134,7 @@ export class CallbackRepository {
     if (prepared(this.db, 'DELETE FROM callbacks WHERE id = ?').run(id).changes === 0) throw new NotFoundError('callback', id);
   }
 
-  /** The LostCall / CallBack event on the origin call's history, pairing it with the callback (seed 004). */
+  /** The LostCall / CallBack event on the origin call's history, pairing it with the callback (docs/product.md §5). */
   linkEvent(callId: string | null, type: CallbackLink, callbackId: number, at: number): void {
     if (callId === null) return;
     prepared(this.db, 'INSERT INTO call_events (call_id, at, type, data) SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM calls WHERE id = ?)').run(

@@ -169,7 +169,7 @@ export interface SiteNumber {
   /** The sound an agent drops into its outbound call with POST /api/calls/:id/voicedrop. */
   voicedrop_sound?: string;
   scenario?: string;
-  /** Assigned users; absent = every user of the site (SPEC §4). */
+  /** Assigned users; absent = every user of the site (docs/product.md §4). */
   users?: string[];
 }
 
@@ -192,7 +192,7 @@ export interface SiteFile {
   version: number;
   settings: Record<string, SettingValue>;
   holidays: SiteHoliday[];
-  /** Smart answering's services, by category, with names per language (SPEC §2). */
+  /** Smart answering's services, by category, with names per language (docs/product.md §2). */
   service_categories: CatalogCategory[];
   users: SiteUser[];
   extensions: SiteExtension[];

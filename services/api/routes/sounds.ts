@@ -17,7 +17,7 @@ export interface SoundRouteDeps {
   maxConcurrentUploads?: number;
 }
 
-/** SPEC §7: uploading hold music shows the office its responsibility. */
+/** docs/product.md §7: uploading hold music shows the office its responsibility. */
 export const MOH_NOTICE =
   'Music on hold is played to callers in public: the office is responsible for its lawful use and for paying any royalties due (e.g. to the collecting society for the music).';
 

@@ -48,7 +48,7 @@ export function voicemailRoutes(router: Router<ApiState>, deps: VoicemailRouteDe
 
   /**
    * Everyone's mailbox with the "history" right (admins have it); else the mailboxes of the extensions assigned to
-   * the user, and of the numbers he is assigned to (SPEC §4: a number's users take its calls).
+   * the user, and of the numbers he is assigned to (docs/product.md §4: a number's users take its calls).
    */
   const mayRead = (user: User, box: Box): boolean =>
     auth.hasRight(user, 'history') ||

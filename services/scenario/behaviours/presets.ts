@@ -1,5 +1,5 @@
-// Answering behaviours (seed 001, SPEC §2): presets that generate an ordinary scenario the admin can open and edit.
-// Nothing runs a behaviour itself: the interpreter runs the scenario it generated (SPEC §7 "One mechanism").
+// Answering behaviours (docs/product.md §2): presets that generate an ordinary scenario the admin can open and edit.
+// Nothing runs a behaviour itself: the interpreter runs the scenario it generated (docs/product.md §7 "One mechanism").
 import { Checker, LANGUAGES, checkName, formatPath, type Language, type LocalisedName, type MenuOption, type Path, type ScenarioAction } from '../../directory/index.js';
 import { RelaisError } from '../../shared/index.js';
 import type { CatalogCategory } from './service-catalog.js';
@@ -17,7 +17,7 @@ export interface CustomOption {
 
 export interface SmartAnsweringSpec {
   type: 'smart_answering';
-  /** Menu languages, in menu order (default fr, en: seed 001). One language skips the language menu. */
+  /** Menu languages, in menu order (default fr, en: docs/product.md §2). One language skips the language menu. */
   languages?: Language[];
 }
 
@@ -37,7 +37,7 @@ export interface ForwardOnlySpec {
 export interface ForwardThenSmartSpec {
   type: 'forward_then_smart';
   to: string;
-  /** Seconds the forward rings before smart answering takes the call (default 15, seed 001). */
+  /** Seconds the forward rings before smart answering takes the call (default 15, docs/product.md §2). */
   ring_time?: number;
   /** The smart answering that follows (default: the default smart answering). */
   then?: SmartAnsweringSpec | CustomSmartAnsweringSpec;
@@ -71,7 +71,7 @@ function languageStep(languages: readonly Language[], then: (l: Language) => Sce
   ];
 }
 
-/** SPEC §2 default smart answering: language → category → service → callback number → message. */
+/** docs/product.md §2 default smart answering: language → category → service → callback number → message. */
 function smartAnswering(spec: SmartAnsweringSpec, catalog: readonly CatalogCategory[]): ScenarioAction[] {
   const languages = spec.languages ?? ['fr', 'en'];
   const out: ScenarioAction[] = [{ type: 'answer' }, { type: 'play', prompt: 'call-recorded' }, ...languageStep(languages, () => [])];
@@ -139,7 +139,7 @@ export function generateScenario(spec: BehaviourSpec, catalog: readonly CatalogC
       return [{ type: 'transfer', to: spec.to, ring_time: 600 }, { type: 'hangup' }];
     case 'forward_then_smart': {
       const then = spec.then ?? { type: 'smart_answering' };
-      // transfer falls through on no answer within ring_time, and at once on busy or failure (SPEC §7).
+      // transfer falls through on no answer within ring_time, and at once on busy or failure (docs/product.md §7).
       return [{ type: 'transfer', to: spec.to, ring_time: spec.ring_time ?? FORWARD_THEN_SMART_RING }, ...(then.type === 'smart_answering' ? smartAnswering(then, catalog) : customSmartAnswering(then))];
     }
   }

@@ -1,4 +1,4 @@
-// The site's services and their categories (SPEC §2, §7): what smart answering offers, with names per language.
+// The site's services and their categories (docs/product.md §2, §7): what smart answering offers, with names per language.
 import type { Database } from 'better-sqlite3';
 import { prepared } from '../../directory/prepared.js';
 import { Checker, checkName, type LocalisedName, type Path } from '../../directory/index.js';

@@ -174,7 +174,7 @@ export class SiteEditor {
   }
 
   /**
-   * Generates the number's scenario from a behaviour (SPEC §2) — a new version of `<did>-answering` when it exists —
+   * Generates the number's scenario from a behaviour (docs/product.md §2) — a new version of `<did>-answering` when it exists —
    * and points the number at it with recording on.
    */
   applyBehaviour(id: number, spec: BehaviourSpec, by: number | null): { number: SiteNumber & { id: number }; scenario: Scenario } {

@@ -1,4 +1,4 @@
-// The blocklist of callers (SPEC §7: blocking is an explicit choice, separate from marking spam) and the screen an
+// The blocklist of callers (docs/product.md §7: blocking is an explicit choice, separate from marking spam) and the screen an
 // inbound call passes before anything else: a blocked caller is declined (603) or sent to a chosen scenario.
 import type { Database } from 'better-sqlite3';
 import { prepared } from '../../directory/prepared.js';

@@ -1,4 +1,4 @@
-// The inbox status of calls (SPEC §2: new, job, spam, closed, deleted), kept in calls.handling.
+// The inbox status of calls (docs/product.md §2: new, job, spam, closed, deleted), kept in calls.handling.
 import type { Database } from 'better-sqlite3';
 import { prepared } from '../../directory/prepared.js';
 import { RelaisError } from '../../shared/index.js';

@@ -1,4 +1,4 @@
-// Jobs: follow-up tickets (SPEC §7: title, caller, linked call, assignee, open/done, notes), often made from a call.
+// Jobs: follow-up tickets (docs/product.md §7: title, caller, linked call, assignee, open/done, notes), often made from a call.
 import type { Database } from 'better-sqlite3';
 import { prepared } from '../../directory/prepared.js';
 import { NotFoundError } from '../../shared/index.js';

@@ -1,4 +1,4 @@
-// The first check of a call coming in from a trunk (SPEC §7, docs/scenarios.md "Blocked callers"): a blocked caller is
+// The first check of a call coming in from a trunk (docs/product.md §7, docs/scenarios.md "Blocked callers"): a blocked caller is
 // refused with 603 Decline, never answered, before any call state exists. A SIP middleware placed before call control.
 import type { IncomingRequest, ServerResponse, NextFunction, InboundMatch } from '../../sip/index.js';
 import type { Logger } from '../../shared/index.js';

@@ -268,7 +268,7 @@ export class TrunkService extends TypedEmitter<TrunkEvents> implements Module {
 
   /**
    * Picks the outbound route for a dialled number (first matching route by priority on an enabled trunk) and the
-   * caller ID: SPEC §7, "only a number's assigned users may present it as caller ID on outbound calls".
+   * caller ID: docs/product.md §7, "only a number's assigned users may present it as caller ID on outbound calls".
    */
   routeOutbound(dialled: string, callerExtension: string): OutboundRouteResult | undefined {
     const found = this.opts.trunks.routeFor(dialled);

@@ -1,4 +1,4 @@
-// The call inbox (SPEC §2): jobs (follow-up tickets), the blocklist of callers, the site's services and categories
+// The call inbox (docs/product.md §2): jobs (follow-up tickets), the blocklist of callers, the site's services and categories
 // for smart answering, and an index to list calls by inbox status (calls.handling: new, job, spam, closed, deleted).
 import type { Migration } from '../migration.js';
 

@@ -74,7 +74,7 @@ test('trunks and outbound routes: pattern matching, priority, strip/prepend', ()
   }
 });
 
-test('queues: SPEC §7 defaults, members keep state across setMembers, login/pause/last call', () => {
+test('queues: docs/product.md §7 defaults, members keep state across setMembers, login/pause/last call', () => {
   const { store, d } = dir();
   try {
     const q = d.queues.create({ name: 'Sales', shortNumber: '99900' });
