@@ -2,7 +2,6 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import type { Database } from 'better-sqlite3';
-import { cpuTemperature } from 'systeminformation';
 import type { Clock, ModuleHealth } from '../shared/index.js';
 import type { CheckResult, HealthProbe } from './health-check.js';
 
@@ -75,10 +74,33 @@ export interface TemperatureLimits {
 
 export const DEFAULT_TEMPERATURE_LIMITS: TemperatureLimits = { degradedAtC: 80, downAtC: 85 };
 
-/** SoC temperature in °C, or null where the machine has no sensor (systeminformation). */
-export async function readCpuTemperature(): Promise<number | null> {
-  const t = await cpuTemperature();
-  return typeof t.main === 'number' ? t.main : null;
+const THERMAL = '/sys/class/thermal';
+
+/**
+ * SoC temperature in °C from the kernel's thermal zones (the Pi's `cpu-thermal` is zone 0), or null where the machine
+ * has no sensor. Read with async file reads: systeminformation's cpuTemperature() runs a shell through execSync,
+ * which stops the event loop (SIP included) for tens of milliseconds on each reading.
+ */
+export async function readCpuTemperature(dir = THERMAL): Promise<number | null> {
+  let zones: string[];
+  try {
+    zones = (await fs.promises.readdir(dir)).filter((z) => z.startsWith('thermal_zone')).sort();
+  } catch {
+    return null;
+  }
+  let fallback: number | null = null;
+  for (const z of zones) {
+    try {
+      const [type, temp] = await Promise.all([fs.promises.readFile(`${dir}/${z}/type`, 'utf8'), fs.promises.readFile(`${dir}/${z}/temp`, 'utf8')]);
+      const c = Number(temp.trim()) / 1000;
+      if (!Number.isFinite(c) || c <= 0) continue;
+      if (/cpu|soc|x86_pkg/i.test(type)) return Math.round(c * 10) / 10;
+      fallback ??= Math.round(c * 10) / 10;
+    } catch {
+      // a zone without a readable temperature: try the next
+    }
+  }
+  return fallback;
 }
 
 export function temperatureProbe(read: () => Promise<number | null> = readCpuTemperature, limits: TemperatureLimits = DEFAULT_TEMPERATURE_LIMITS): HealthProbe {
