@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promptJobs } from '../services/media/sounds/prompt-texts.js';
 import { DEFAULT_PROMPTS_DIR } from '../services/media/sounds/prompts.js';
 import { LANGUAGES, SPEECH_RATE, VOICES, synthesize } from '../services/media/sounds/tts.js';
+import { DEFAULT_MOH_NAME, defaultMohRecipeHash, generateDefaultMoh } from '../services/media/sounds/default-moh.js';
 
 interface Manifest {
   [file: string]: string;
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
     }
   }
   // Files of prompts that no longer exist.
-  for (const rel of Object.keys(old)) if (!(rel in wanted)) fs.rmSync(path.join(dir, rel), { force: true });
+  for (const rel of Object.keys(old)) if (!(rel in wanted) && rel !== DEFAULT_MOH_NAME) fs.rmSync(path.join(dir, rel), { force: true });
 
   const started = Date.now();
   const width = Math.max(2, os.cpus().length * 2);
@@ -57,8 +58,29 @@ async function main(): Promise<void> {
     process.stderr.write(`build-prompts: ${failures.length} prompt(s) failed:\n  ${failures.slice(0, 10).join('\n  ')}\n`);
     process.exit(1);
   }
+  await buildDefaultMoh(dir, old, wanted);
   fs.writeFileSync(manifestFile, JSON.stringify(wanted, null, 1));
   if (todo.length) process.stdout.write(`build-prompts: ${todo.length} prompt(s) generated in ${Date.now() - started} ms into ${dir}\n`);
+}
+
+/**
+ * The default music on hold (docs/queues.md): regenerated when its recipe changes. A failure (no sox on an appliance
+ * build) only warns: calls then hold in silence, as before there was a default.
+ */
+async function buildDefaultMoh(dir: string, old: Manifest, wanted: Manifest): Promise<void> {
+  const hash = defaultMohRecipeHash();
+  const file = path.join(dir, DEFAULT_MOH_NAME);
+  if (old[DEFAULT_MOH_NAME] === hash && fs.existsSync(file)) {
+    wanted[DEFAULT_MOH_NAME] = hash;
+    return;
+  }
+  try {
+    await generateDefaultMoh(file);
+    wanted[DEFAULT_MOH_NAME] = hash;
+    process.stdout.write(`build-prompts: default music on hold generated into ${file}\n`);
+  } catch (err) {
+    process.stderr.write(`build-prompts: WARNING default music on hold not generated (${(err as Error).message}): held calls will hear silence\n`);
+  }
 }
 
 main().catch((err: unknown) => {

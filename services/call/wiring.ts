@@ -4,6 +4,7 @@ import type { CallSettings, Clock, Logger, Module, ModuleHealth } from '../share
 import type { Database } from '../storage/index.js';
 import { SettingsRepository, SoundRepository, UserRepository, type ExtensionRepository } from '../directory/index.js';
 import type { MediaEngine } from '../media/index.js';
+import { defaultMohFile } from '../media/sounds/index.js';
 import { CallService } from './call-service.js';
 import { Voicemail, type VoicemailPrompts } from './voicemail.js';
 import type { CallPresence, CallRegistrar, CallSipHost, CallTrunks } from './sip-host.js';
@@ -55,9 +56,10 @@ export class CallModule implements Module {
       isDnd: (ext) => ext.userId !== null && users.isDnd(ext.userId),
       shouldRecord: (call) => s.record === 'all' || call.recordNumber === true,
       mohFile: () => {
-        // The site's first music-on-hold sound (uploaded through the console or the site file), if any.
+        // The site's first music-on-hold sound (uploaded through the console or the site file), else the box's own
+        // default music built at build time (docs/queues.md): a held party always gets RTP.
         const moh = sounds.firstOfKind('moh');
-        return moh ? path.join(parts.dataDir, 'sounds', moh.file) : undefined;
+        return moh ? path.join(parts.dataDir, 'sounds', moh.file) : defaultMohFile();
       },
     });
     this.voicemail = new Voicemail({
