@@ -13,7 +13,7 @@ import { createMediaEngine, type MediaEngine } from './media/index.js';
 import { registerRtpengineBackend } from './media/rtpengine/index.js';
 import { PromptLibrary, SoundLibrary } from './media/sounds/index.js';
 import { ProvisioningModule, ProvisioningService } from './provisioning/index.js';
-import { AuthGuard, BanKeeper, BanRepository, FloodControl, PresenceServer, Registrar, SipStack, TrunkService } from './sip/index.js';
+import { AuthGuard, BanKeeper, BanRepository, DialogJournal, FloodControl, PresenceServer, Registrar, SipStack, TrunkService } from './sip/index.js';
 import { ChangeWatcher, Store } from './storage/index.js';
 import { QueueService, QueueCalls, LiveAgents, publishQueues, queueGateway, soundPath } from './queue/index.js';
 import { attachOverrideLamps, CalendarRepository, SiteCalendar } from './scenario/calendar/index.js';
@@ -165,7 +165,8 @@ export class Relais {
     this.media = createMediaEngine(config, { logger: this.log });
     this.modules.push(this.media);
 
-    this.sip = new SipStack({ bind: config.bind, port: config.sipPort, domain: config.domain, clock: this.clock, logger: this.log });
+    const journal = new DialogJournal(store.db, (err) => this.log.warn('dialog journal not written', { error: errorMessage(err) }));
+    this.sip = new SipStack({ bind: config.bind, port: config.sipPort, domain: config.domain, clock: this.clock, logger: this.log, journal });
     const sip = this.sip;
     const dir = this.directory;
     // The registrar loads its bindings before the stack listens; presence and trunks need the stack running.

@@ -211,6 +211,24 @@ export class CallHistory {
     this.write(() => this.st.event.run(callId, at, type, json));
   }
 
+  /**
+   * Calls a crash left open (no end: still ringing, answered or in voicemail when the process died) are ended at `at`
+   * with `cause` ('restart') and a call.ended event saying so. Run at start, before any new call. Returns their ids.
+   */
+  closeInterrupted(at: number, cause: string): string[] {
+    this.flush();
+    return this.db.transaction(() => {
+      const open = this.db.prepare('SELECT id FROM calls WHERE ended_at IS NULL').all() as { id: string }[];
+      const end = this.db.prepare("UPDATE calls SET status = 'ended', ended_at = max(?, started_at, coalesce(answered_at, 0)), cause = ? WHERE id = ?");
+      const data = JSON.stringify({ cause, interrupted: true });
+      for (const r of open) {
+        end.run(at, cause, r.id);
+        this.st.event.run(r.id, at, 'call.ended', data);
+      }
+      return open.map((r) => r.id);
+    })();
+  }
+
   /** The steps an inbound call took through its number's scenario, and what the caller keyed in (call inbox). */
   setPath(id: string, steps: readonly object[], variables: Record<string, string>): void {
     const p = JSON.stringify(steps);

@@ -58,6 +58,8 @@ export interface DialogHost {
     opts: { auth?: { username: string; password: string } | undefined; onLate2xx?: (res: SipResponse) => void },
   ): Promise<{ res: SipResponse; req: SipRequest }>;
   forgetDialog(d: Dialog): void;
+  /** Our CSeq or the peer's target moved (the dialog journal keeps what a BYE after a crash needs). */
+  dialogChanged?(d: Dialog): void;
 }
 
 export interface DialogInit {
@@ -152,6 +154,7 @@ export class Dialog extends TypedEmitter<DialogEvents> {
     req.append('to', this.remote.format());
     req.append('call-id', this.callId);
     req.append('cseq', `${seq ?? ++this.localSeq} ${method}`);
+    if (seq === undefined && !this.ended) this.host.dialogChanged?.(this);
     for (const r of this.routeSet) req.append('route', r);
     if (method === 'INVITE' || method === 'UPDATE' || method === 'REFER' || method === 'SUBSCRIBE' || method === 'NOTIFY') {
       req.append('contact', this.host.contactFor(this.flow.transport));
@@ -261,7 +264,10 @@ export class Dialog extends TypedEmitter<DialogEvents> {
     if (m !== 'INVITE' && m !== 'UPDATE' && m !== 'SUBSCRIBE' && m !== 'NOTIFY' && m !== 'REFER') return;
     try {
       const c = msg.contacts()[0];
-      if (c) this.remoteTarget = c.uri;
+      if (c && c.uri.format() !== this.remoteTarget.format()) {
+        this.remoteTarget = c.uri;
+        if (!this.ended) this.host.dialogChanged?.(this);
+      }
     } catch {
       /* keep the old target */
     }

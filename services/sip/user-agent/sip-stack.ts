@@ -18,6 +18,7 @@ import {
   type TransportKind,
 } from '../transport/index.js';
 import { ALLOW, Dialog, dialogKey, type DialogHost } from '../dialog/dialog.js';
+import type { DialogJournal } from '../dialog/dialog-journal.js';
 import { MIN_SE, acceptSessionTimer, parseSessionExpires } from '../dialog/session-timer.js';
 import { SipError } from '../dialog/sip-error.js';
 import { targetOf } from '../dialog/target.js';
@@ -40,6 +41,11 @@ export interface SipStackOptions {
   timers?: TimerConfig;
   transports?: TransportKind[];
   userAgent?: string;
+  /**
+   * Keeps every INVITE dialog on disk while it lasts; start() sends a BYE for the ones a crash left behind
+   * (docs/security.md, "After a crash").
+   */
+  journal?: DialogJournal;
 }
 
 export type NextFunction = (err?: unknown) => void;
@@ -176,6 +182,44 @@ export class SipStack implements Module, DialogHost, ResponseHost {
     }
     this.started = true;
     this.log.info('sip listening', { address: this.opts.bind, port: this.port(), advertise: this.transport.advertisedAddress });
+    this.recoverDialogs();
+  }
+
+  /**
+   * The dialogs a crash left in the journal: their peers (phones, trunks) still think they are in a call. Each gets
+   * a BYE built from what was kept (Call-ID, tags, next CSeq, route set, remote target, flow; RFC 3261 §15.1.1) and
+   * its row is dropped at once: one attempt, as for any BYE (the transaction retransmits over UDP). Returns how
+   * many BYEs went out.
+   */
+  recoverDialogs(): number {
+    const journal = this.opts.journal;
+    if (!journal) return 0;
+    const left = journal.list();
+    for (const j of left) {
+      try {
+        const d = new Dialog(this, {
+          role: j.role,
+          callId: j.callId,
+          localTag: j.localTag,
+          remoteTag: j.remoteTag,
+          local: NameAddr.parse(j.local, 'From'),
+          remote: NameAddr.parse(j.remote, 'To'),
+          localSeq: j.localSeq,
+          remoteSeq: undefined,
+          remoteTarget: SipUri.parse(j.remoteTarget),
+          routeSet: j.routeSet,
+          flow: j.flow,
+          localSdp: undefined,
+          remoteSdp: undefined,
+        });
+        void d.destroy();
+      } catch (err) {
+        this.log.warn('a dialog left by the last run could not be ended', { callId: j.callId, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    journal.clear();
+    if (left.length > 0) this.log.warn('calls interrupted by the last stop: BYE sent to their peers', { dialogs: left.length });
+    return left.length;
   }
 
   private async listenSamePort(): Promise<void> {
@@ -261,6 +305,30 @@ export class SipStack implements Module, DialogHost, ResponseHost {
 
   forgetDialog(d: Dialog): void {
     if (this.dialogs.get(d.id) === d) this.dialogs.delete(d.id);
+    this.opts.journal?.remove(d.id);
+  }
+
+  dialogChanged(d: Dialog): void {
+    this.opts.journal?.update(d.id, d.localSeq, d.remoteTarget.format());
+  }
+
+  /** A new INVITE dialog: kept in the journal until it ends. */
+  private track(d: Dialog): void {
+    this.dialogs.set(d.id, d);
+    this.opts.journal?.put({
+      id: d.id,
+      role: d.role,
+      callId: d.callId,
+      localTag: d.localTag,
+      remoteTag: d.remoteTag,
+      local: d.local.format(),
+      remote: d.remote.format(),
+      localSeq: d.localSeq,
+      remoteTarget: d.remoteTarget.format(),
+      routeSet: d.routeSet,
+      flow: { transport: d.flow.transport, address: d.flow.address, port: d.flow.port },
+      createdAt: this.clock.now(),
+    });
   }
 
   /** Dialogs alive now (diagnostics, tests). */
@@ -530,7 +598,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
       remoteSdp: msg.body.length > 0 ? msg.bodyText : undefined,
       peerAllowsUpdate: allows(msg, 'UPDATE'),
     });
-    this.dialogs.set(d.id, d);
+    this.track(d);
     if (req.sessionTimer) d.startSessionTimer(req.sessionTimer.interval, req.sessionTimer.weRefresh);
     return new Promise<Dialog>((resolve, reject) => {
       // Once settled, later outcomes are no-ops: do not build their SipError (an Error captures a stack trace, and
@@ -672,7 +740,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
       auth: opts.auth,
       peerAllowsUpdate: allows(res, 'UPDATE'),
     });
-    this.dialogs.set(d.id, d);
+    this.track(d);
     // RFC 4028 §7.2: a 2xx with Session-Expires starts the session timer; refresher=uac means us.
     const se = res.get('session-expires');
     if (se !== undefined) {
