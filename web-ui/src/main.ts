@@ -19,6 +19,8 @@ const PAGES: PageDef[] = [
   { path: '/', title: 'navDashboard', right: null, tag: 'page-dashboard', load: () => import('./pages/dashboard.js') },
   { path: '/users', title: 'navUsers', right: 'users', tag: 'page-users', load: () => import('./pages/users.js') },
   { path: '/calls', title: 'navCalls', right: null, tag: 'page-calls', load: () => import('./pages/calls.js') },
+  { path: '/inbox', title: 'navInbox', right: 'calls', tag: 'page-inbox', load: () => import('./pages/inbox.js') },
+  { path: '/jobs', title: 'navJobs', right: 'calls', tag: 'page-jobs', load: () => import('./pages/jobs.js') },
   { path: '/sounds', title: 'navSounds', right: 'sounds', tag: 'page-sounds', load: () => import('./pages/sounds.js') },
   { path: '/trunks', title: 'navTrunks', right: 'trunks', tag: 'page-trunks', load: () => import('./pages/trunks.js') },
   { path: '/numbers', title: 'navNumbers', right: 'numbers', tag: 'page-coming', load: () => import('./pages/coming.js') },
@@ -343,6 +345,10 @@ function pageElement(page: PageDef, user: SessionUser): TemplateResult {
       return html`<page-users .user=${user} .lang=${language()}></page-users>`;
     case 'page-calls':
       return html`<page-calls .user=${user} .lang=${language()}></page-calls>`;
+    case 'page-inbox':
+      return html`<page-inbox .user=${user} .lang=${language()}></page-inbox>`;
+    case 'page-jobs':
+      return html`<page-jobs .user=${user} .lang=${language()}></page-jobs>`;
     case 'page-sounds':
       return html`<page-sounds .user=${user} .lang=${language()}></page-sounds>`;
     case 'page-trunks':

@@ -130,6 +130,11 @@ export const pageStyles = css`
     margin: 0.5rem 0;
     word-break: break-all;
   }
+  .row-actions {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.35rem;
+  }
   .badge {
     display: inline-block;
     padding: 0.1rem 0.5rem;

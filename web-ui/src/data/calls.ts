@@ -21,6 +21,7 @@ export interface Voicemail {
   extension: string | null;
   number: string | null;
   caller: string;
+  callId: string | null;
   durationMs: number;
   heard: boolean;
   createdAt: number;

@@ -2,12 +2,16 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { PageElement } from '../components/page.js';
 import { listCalls, listVoicemails, markHeard, type CallRecord, type Voicemail } from '../data/calls.js';
+import { ApiError } from '../data/api.js';
+import { callBack } from '../data/inbox.js';
 import { live } from '../data/live.js';
 import { hasRight } from '../data/session.js';
 import { formatDateTime, formatDuration, t } from '../i18n.js';
 
 export class PageCalls extends PageElement {
-  static override properties = { ...PageElement.properties, calls: { state: true }, next: { state: true }, voicemails: { state: true } };
+  static override properties = { ...PageElement.properties, calls: { state: true }, next: { state: true }, voicemails: { state: true }, notice: { state: true } };
+  /** What the last "call back" did, or why it failed. */
+  declare notice: { text: string; error: boolean } | null;
   declare calls: CallRecord[] | undefined;
   declare next: string | null;
   declare voicemails: Voicemail[] | undefined;
@@ -15,6 +19,7 @@ export class PageCalls extends PageElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    this.notice = null;
     void this.load();
     this.off = live.subscribe((_s, e) => {
       if (e && (e.type === 'call.ended' || e.type === 'voicemail.new')) void this.load();
@@ -42,17 +47,30 @@ export class PageCalls extends PageElement {
     this.next = r.next ? (new URL(r.next, location.origin).searchParams.get('before') ?? null) : null;
   }
 
+  /** A callback to the call's outside party, linked to its LostCall event when nobody answered. */
+  private async callBack(c: CallRecord): Promise<void> {
+    const number = c.direction === 'outbound' ? c.callee : c.caller;
+    try {
+      await callBack(number, c.id, c.answeredAt ? 'CallBack' : 'LostCall');
+      this.notice = { text: t('callbackCreated', { number }), error: false };
+    } catch (err) {
+      this.notice = { text: err instanceof ApiError ? err.message : String(err), error: true };
+    }
+  }
+
   private history(): TemplateResult | typeof nothing {
     if (!hasRight(this.user, 'history')) return nothing;
     const calls = this.calls ?? [];
+    const callbacks = hasRight(this.user, 'callbacks');
     return html`<section class="card" aria-labelledby="hist-h">
       <h2 id="hist-h">${t('callsTitle')}</h2>
+      ${this.notice ? html`<p class=${this.notice.error ? 'error' : 'success'} role=${this.notice.error ? 'alert' : 'status'}>${this.notice.text}</p>` : nothing}
       ${calls.length === 0
         ? html`<p class="empty">${t('noHistory')}</p>`
         : html`<table>
             <thead>
               <tr>
-                <th scope="col">${t('started')}</th><th scope="col">${t('from')}</th><th scope="col">${t('to')}</th><th scope="col">${t('status')}</th><th scope="col">${t('duration')}</th><th scope="col">${t('recording')}</th>
+                <th scope="col">${t('started')}</th><th scope="col">${t('from')}</th><th scope="col">${t('to')}</th><th scope="col">${t('status')}</th><th scope="col">${t('duration')}</th><th scope="col">${t('recording')}</th>${callbacks ? html`<th scope="col">${t('actions')}</th>` : nothing}
               </tr>
             </thead>
             <tbody>
@@ -69,6 +87,13 @@ export class PageCalls extends PageElement {
                           <a href=${c.recording} download>${t('download')}</a>`
                       : '—'}
                   </td>
+                  ${callbacks
+                    ? html`<td>
+                        ${/[0-9]{2}/.test(c.direction === 'outbound' ? c.callee : c.caller)
+                          ? html`<button class="secondary" aria-label="${t('callBack')} ${c.direction === 'outbound' ? c.callee : c.caller}" @click=${() => void this.callBack(c)}>${t('callBack')}</button>`
+                          : nothing}
+                      </td>`
+                    : nothing}
                 </tr>`,
               )}
             </tbody>

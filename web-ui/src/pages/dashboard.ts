@@ -2,6 +2,8 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { PageElement } from '../components/page.js';
 import { sparkline } from '../components/sparkline.js';
+import { ApiError } from '../data/api.js';
+import { callBack, voicedrop } from '../data/inbox.js';
 import { live, type LiveCall, type LiveState } from '../data/live.js';
 import { hasRight } from '../data/session.js';
 import type { HealthSample } from '../data/system.js';
@@ -12,15 +14,18 @@ function party(p: LiveCall['caller']): string {
 }
 
 export class PageDashboard extends PageElement {
-  static override properties = { ...PageElement.properties, state: { state: true }, now: { state: true } };
+  static override properties = { ...PageElement.properties, state: { state: true }, now: { state: true }, notice: { state: true } };
   declare state: LiveState | undefined;
   declare now: number;
+  /** What the last call action did, or why it failed (shown above the calls). */
+  declare notice: { text: string; error: boolean } | null;
   private off: (() => void) | undefined;
   private tick: ReturnType<typeof setInterval> | undefined;
 
   override connectedCallback(): void {
     super.connectedCallback();
     this.now = Date.now();
+    this.notice = null;
     this.off = live.subscribe((s) => {
       this.state = s;
       this.requestUpdate();
@@ -35,15 +40,42 @@ export class PageDashboard extends PageElement {
     clearInterval(this.tick);
   }
 
+  /** The party outside the office: who a "call back" dials. */
+  private outsideNumber(c: LiveCall): string {
+    return c.direction === 'outbound' ? c.callee.number : c.caller.number;
+  }
+
+  private async callAction(what: () => Promise<unknown>, done: string): Promise<void> {
+    try {
+      await what();
+      this.notice = { text: done, error: false };
+    } catch (err) {
+      this.notice = { text: err instanceof ApiError ? err.message : String(err), error: true };
+    }
+  }
+
+  private actions(c: LiveCall): TemplateResult {
+    const number = this.outsideNumber(c);
+    return html`<div class="row-actions">
+      ${c.direction === 'outbound' && c.state === 'answered'
+        ? html`<button class="secondary" aria-label="${t('voicedrop')} ${party(c.callee)}" @click=${() => void this.callAction(() => voicedrop(c.id), t('voicedropDone', { number: c.callee.number }))}>${t('voicedrop')}</button>`
+        : nothing}
+      ${hasRight(this.user, 'callbacks') && /[0-9]{2}/.test(number)
+        ? html`<button class="secondary" aria-label="${t('callBack')} ${number}" @click=${() => void this.callAction(() => callBack(number, c.id, 'CallBack'), t('callbackCreated', { number }))}>${t('callBack')}</button>`
+        : nothing}
+    </div>`;
+  }
+
   private calls(s: LiveState): TemplateResult {
     const calls = [...s.calls.values()].sort((a, b) => a.startedAt - b.startedAt);
     return html`<section class="card" aria-labelledby="calls-h">
       <h2 id="calls-h">${t('callsInProgress')} <span class="badge">${calls.length}</span></h2>
+      ${this.notice ? html`<p class=${this.notice.error ? 'error' : 'success'} role=${this.notice.error ? 'alert' : 'status'}>${this.notice.text}</p>` : nothing}
       ${calls.length === 0
         ? html`<p class="empty">${t('noCalls')}</p>`
         : html`<table>
             <thead>
-              <tr><th scope="col">${t('from')}</th><th scope="col">${t('to')}</th><th scope="col">${t('state')}</th><th scope="col">${t('duration')}</th></tr>
+              <tr><th scope="col">${t('from')}</th><th scope="col">${t('to')}</th><th scope="col">${t('state')}</th><th scope="col">${t('duration')}</th><th scope="col">${t('actions')}</th></tr>
             </thead>
             <tbody aria-live="polite">
               ${calls.map(
@@ -52,6 +84,7 @@ export class PageDashboard extends PageElement {
                   <td>${party(c.callee)}</td>
                   <td><span class="badge ${c.state === 'answered' ? 'ok' : 'warn'}">${c.state === 'answered' ? t('stateAnswered') : c.state === 'voicemail' ? t('stateVoicemail') : t('stateRinging')}</span></td>
                   <td>${formatDuration(this.now - (c.answeredAt ?? c.startedAt))}</td>
+                  <td>${this.actions(c)}</td>
                 </tr>`,
               )}
             </tbody>
