@@ -327,6 +327,17 @@ export class QueueService implements Module {
     this.observer.emit('event', { type, at, callback: cb });
   }
 
+  /**
+   * A caller hung up in a CallBack offer's confirmation dialog before confirming (docs/queues.md): a lost call of the
+   * queue (history `queue.lost`, reason `callback_unconfirmed`) that the automatic rules may turn into a callback.
+   */
+  offerAbandoned(queueId: number, caller: string, callId: string, arrivedAt: number): void {
+    const now = this.clock.now();
+    const waitMs = Math.max(0, now - arrivedAt);
+    this.history.add({ at: now, type: 'queue.lost', queueId, data: { caller, callId, reason: 'callback_unconfirmed', waitMs } });
+    this.lostCall(queueId, caller, callId, 'abandoned', waitMs, arrivedAt);
+  }
+
   /** A lost call: the queue's automatic rules may turn it into a Scheduled LostCall callback. */
   private lostCall(queueId: number, caller: string, callId: string | null, reason: LostReason, waitMs: number, arrivedAt: number): void {
     const q = this.engine.queue(queueId);

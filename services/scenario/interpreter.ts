@@ -8,6 +8,7 @@ import type { ConditionEvaluator } from './calendar/index.js';
 import type { CallPort, RingOutcome, Utterance } from './call-port.js';
 import { actionFields, type PathStep } from './path.js';
 import type { QueueGateway } from './queue-gateway.js';
+import { confirmCallbackNumber } from './callback-dialog.js';
 
 /** What the interpreter reads; read per call, so a change applies to the next call without a restart. */
 export interface ScenarioSource {
@@ -245,19 +246,8 @@ export class ScenarioInterpreter {
         s.result = out;
         return out === 'closed' && !port.gone() ? 'continue' : 'end';
       }
-      case 'callback': {
-        const number = r.variables.callback_number ?? port.caller;
-        s.number = number;
-        s.result = await this.deps.queues.callback({
-          queue: a.queue,
-          delayMinutes: a.delay_minutes ?? 0,
-          number,
-          did: r.number.did,
-          variables: { ...r.variables },
-          services: [...r.services],
-        });
-        return 'continue';
-      }
+      case 'callback':
+        return this.callback(r, a, s);
       case 'detect_dtmf':
         return this.menu(r, a, s);
       case 'collect_digits': {
@@ -292,6 +282,31 @@ export class ScenarioInterpreter {
         await port.hangup('scenario-hangup');
         return 'end';
     }
+  }
+
+  /**
+   * callback (services/scenario/callback-dialog.ts): the number read back and confirmed (or keyed in when withheld),
+   * then offered to the queue; hanging up before confirming is the queue's lost call, not a callback.
+   */
+  private async callback(r: Run, a: Extract<ScenarioAction, { type: 'callback' }>, s: PathStep): Promise<Flow> {
+    const port = r.port;
+    const d = await confirmCallbackNumber(port, r.language, r.variables.callback_number ?? port.caller);
+    const offer = { queue: a.queue, delayMinutes: a.delay_minutes ?? 0, did: r.number.did, variables: { ...r.variables }, services: [...r.services], port };
+    if (d.number !== undefined) s.number = d.number;
+    if (d.outcome === 'gone') {
+      s.result = 'lost';
+      this.deps.queues.offerAbandoned?.({ ...offer, number: port.caller });
+      this.callerLeft(r);
+      return 'end';
+    }
+    if (d.outcome === 'unconfirmed') {
+      s.result = 'unconfirmed';
+      return 'continue';
+    }
+    if (d.keyedIn) r.variables.callback_number = d.number;
+    s.result = await this.deps.queues.callback({ ...offer, variables: { ...r.variables }, number: d.number });
+    if (s.result === 'accepted') await port.play([{ prompt: 'we-will-call-you-back', language: r.language }]);
+    return 'continue';
   }
 
   /** detect_dtmf: prompt (barge-in), options announced by TTS, a key per attempt; the option's actions, or no_match. */

@@ -22,6 +22,8 @@ export interface CallbackOffer {
   did: string;
   variables: Record<string, string>;
   services: string[];
+  /** The live call (LivePort) when there is one: its id links the callback or lost call to it. */
+  port?: CallPort | undefined;
 }
 
 /**
@@ -33,6 +35,11 @@ export interface CallbackOffer {
 export interface QueueGateway {
   distribute(req: DistributeRequest): Promise<'closed' | 'ended'>;
   callback(offer: CallbackOffer): Promise<'accepted' | 'refused'>;
+  /**
+   * The caller hung up in the offer's confirmation dialog (services/scenario/callback-dialog.ts): a lost call of the
+   * queue, which its automatic rules may turn into a LostCall callback to `number` (the caller ID).
+   */
+  offerAbandoned?(offer: CallbackOffer): void;
 }
 
 /** Until the queue engine is installed: every queue is closed; callback offers are only recorded in the path. */

@@ -36,6 +36,7 @@ export class ScenarioModule {
     const queues: QueueGateway = {
       distribute: (r) => gateway.current.distribute(r),
       callback: (o) => gateway.current.callback(o),
+      offerAbandoned: (o) => gateway.current.offerAbandoned?.(o),
     };
     this.interpreter = new ScenarioInterpreter({
       source: directorySource(parts.dir),

@@ -199,13 +199,16 @@ test('collect_digits: keys until #, stored as a call variable; callback offered 
   const { store, dir } = setup();
   const offers: unknown[] = [];
   const queues: QueueGateway = { distribute: async () => 'closed', callback: async (o) => (offers.push(o), 'accepted') };
-  const port = new FakePort(['2', '0612345678#']);
+  // The callback action reads the number back; 1 confirms (services/scenario/callback-dialog.ts).
+  const port = new FakePort(['2', '0612345678#', '1']);
   const r = await interpreter(dir, { queues }).run(port, dir.numbers.findByDid('+33100000001')!, { at: () => MONDAY });
   assert.deepEqual(types(r.path).slice(3), ['detect_dtmf=key', 'collect_digits=collected', 'callback=accepted', 'play=done', 'end']);
   assert.equal(r.path[4]!.digits, '0612345678');
   assert.equal(r.path[5]!.number, '0612345678');
   assert.deepEqual(r.variables, { callback_number: '0612345678' });
-  assert.deepEqual(offers, [{ queue: undefined, delayMinutes: 5, number: '0612345678', did: '+33100000001', variables: { callback_number: '0612345678' }, services: ['Support'] }]);
+  assert.deepEqual(offers, [{ queue: undefined, delayMinutes: 5, number: '0612345678', did: '+33100000001', variables: { callback_number: '0612345678' }, services: ['Support'], port }]);
+  assert.ok(port.log.includes('play(barge-in) your-number-is | number-0 | number-6 | number-1 | number-2 | number-3 | number-4 | number-5 | number-6 | number-7 | number-8 | confirm-or-reenter'), port.log.join('\n'));
+  assert.ok(port.log.includes('play we-will-call-you-back'), port.log.join('\n'));
   assert.equal(r.path.at(-1)!.reason, 'fell off the end of the scenario');
   assert.equal(port.log.at(-1), 'hangup scenario-end');
   store.close();
