@@ -166,7 +166,17 @@ export class Relais {
     this.modules.push(this.media);
 
     const journal = new DialogJournal(store.db, (err) => this.log.warn('dialog journal not written', { error: errorMessage(err) }));
-    this.sip = new SipStack({ bind: config.bind, port: config.sipPort, domain: config.domain, clock: this.clock, logger: this.log, journal });
+    // One certificate for SIP over TLS, the HTTPS console and provisioning (docs/security.md).
+    this.certificate = new BoxCertificate({ dir: path.join(config.dataDir, 'tls'), commonName: config.domain });
+    this.sip = new SipStack({
+      bind: config.bind,
+      port: config.sipPort,
+      domain: config.domain,
+      clock: this.clock,
+      logger: this.log,
+      journal,
+      ...(config.sipTlsPort !== undefined ? { tls: { port: config.sipTlsPort, certificate: this.certificate } } : {}),
+    });
     const sip = this.sip;
     const dir = this.directory;
     // The registrar loads its bindings before the stack listens; presence and trunks need the stack running.
@@ -328,7 +338,6 @@ export class Relais {
 
     const setup = new FirstRunSetup(dir.settings, dir.users);
     const registrar = this.registrar;
-    this.certificate = new BoxCertificate({ dir: path.join(config.dataDir, 'tls'), commonName: config.domain });
     const certificate = this.certificate;
 
     const media = this.media;

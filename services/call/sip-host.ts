@@ -2,7 +2,7 @@
 import type { AuthGuard, DigestServer, SipRequest, SipResponse } from '../sip/index.js';
 
 export interface CallSource {
-  transport: 'udp' | 'tcp';
+  transport: 'udp' | 'tcp' | 'tls';
   address: string;
   port: number;
   connectionId?: string | undefined;
@@ -44,7 +44,7 @@ export interface CallDialog {
 export interface UacTarget {
   address: string;
   port: number;
-  transport: 'udp' | 'tcp';
+  transport: 'udp' | 'tcp' | 'tls';
   /** The TCP connection a phone registered over (RFC 5626 style reuse): its address:port is not listening. */
   connectionId?: string | undefined;
 }

@@ -11,7 +11,7 @@ export type CheckSyncSipHost = Pick<PresenceSipHost, 'request'>;
 export interface RegisteredContact {
   aor: string;
   contact: string;
-  source: { transport: 'udp' | 'tcp'; address: string; port: number; connectionId?: string | undefined };
+  source: { transport: 'udp' | 'tcp' | 'tls'; address: string; port: number; connectionId?: string | undefined };
 }
 
 export interface CheckSyncResult {

@@ -11,7 +11,7 @@ import { vendorFromUserAgent } from './vendors/index.js';
 /** IANA "SIP" multicast address (RFC 3261 §10.1 reserves it; SIP PnP uses it). */
 export const PNP_GROUP = '224.0.1.75';
 
-type Source = { transport: 'udp' | 'tcp'; address: string; port: number; connectionId?: string | undefined };
+type Source = { transport: 'udp' | 'tcp' | 'tls'; address: string; port: number; connectionId?: string | undefined };
 
 /** The part of SipStack plug-and-play needs: out-of-dialog requests as presence sends them, and the transport. */
 export interface PnpSipHost {
@@ -21,7 +21,7 @@ export interface PnpSipHost {
     onMessage(buf: Buffer, source: Source): void;
     setMulticast(group: string, iface: string, join: boolean): boolean;
   };
-  contactFor(transport: 'udp' | 'tcp'): string;
+  contactFor(transport: 'udp' | 'tcp' | 'tls'): string;
 }
 
 export interface PnpOptions {

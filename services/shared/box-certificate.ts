@@ -92,10 +92,21 @@ export class BoxCertificate {
     return fs.existsSync(this.certPath) && fs.existsSync(this.keyPath);
   }
 
-  /** Generates a self-signed certificate unless one is there (first start). */
-  async ensure(): Promise<void> {
-    if (this.exists()) return;
-    await this.regenerate();
+  private ensuring: Promise<void> | undefined;
+
+  /** Generates a self-signed certificate unless one is there (first start); HTTPS and SIP TLS share one run. */
+  ensure(): Promise<void> {
+    if (this.exists()) return Promise.resolve();
+    this.ensuring ??= this.regenerate().then(
+      () => {
+        this.ensuring = undefined;
+      },
+      (err: unknown) => {
+        this.ensuring = undefined;
+        throw err;
+      },
+    );
+    return this.ensuring;
   }
 
   /** A fresh self-signed certificate (RSA 2048: what every desk phone's TLS stack accepts). */

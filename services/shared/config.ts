@@ -12,6 +12,8 @@ export interface Config {
   httpPort: number;
   /** Console and phone provisioning over HTTPS with the box's certificate; undefined = off, 0 = any free port. */
   httpsPort: number | undefined;
+  /** SIP over TLS with the box's certificate (default 5061); undefined = off, 0 = any free port. */
+  sipTlsPort: number | undefined;
   /** Read-only TFTP for phones' config files; undefined = off, 0 = any free port. */
   tftpPort: number | undefined;
   rtpPortMin: number;
@@ -99,6 +101,7 @@ const OPTIONS: OptionSpec[] = [
   { flag: '--sip-port', env: 'RELAIS_SIP_PORT', key: 'sipPort' },
   { flag: '--http-port', env: 'RELAIS_HTTP_PORT', key: 'httpPort' },
   { flag: '--https-port', env: 'RELAIS_HTTPS_PORT', key: 'httpsPort' },
+  { flag: '--sip-tls-port', env: 'RELAIS_SIP_TLS_PORT', key: 'sipTlsPort' },
   { flag: '--tftp-port', env: 'RELAIS_TFTP_PORT', key: 'tftpPort' },
   { flag: '--rtp-ports', env: 'RELAIS_RTP_PORTS', key: 'rtpPorts' },
   { flag: '--data-dir', env: 'RELAIS_DATA_DIR', key: 'dataDir' },
@@ -226,6 +229,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (httpsPort !== undefined && httpsPort !== 0 && (httpsPort === httpPort || httpsPort === sipPort)) {
     throw new ConfigError(`HTTPS port ${httpsPort} is already the ${httpsPort === httpPort ? 'HTTP' : 'SIP'} port`, '--https-port');
   }
+  const st = get('sipTlsPort');
+  const sipTlsPort = st ? parseOptionalPort(st.value, st.name) : 5061;
+  if (sipTlsPort !== undefined && sipTlsPort !== 0 && [sipPort, httpPort, httpsPort].includes(sipTlsPort)) {
+    throw new ConfigError(`SIP TLS port ${sipTlsPort} is already the ${sipTlsPort === sipPort ? 'SIP' : sipTlsPort === httpPort ? 'HTTP' : 'HTTPS'} port`, st?.name ?? '--sip-tls-port');
+  }
   const tf = get('tftpPort');
   const tftpPort = tf ? parseOptionalPort(tf.value, tf.name) : 69;
 
@@ -352,6 +360,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     sipPort,
     httpPort,
     httpsPort,
+    sipTlsPort,
     tftpPort,
     rtpPortMin,
     rtpPortMax,

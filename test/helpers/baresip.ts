@@ -34,7 +34,9 @@ export interface BaresipAccount {
   /** REGISTER interval in seconds; 0 = no registration (direct calls). */
   regint?: number;
   displayName?: string;
-  transport?: 'udp' | 'tcp';
+  transport?: 'udp' | 'tcp' | 'tls';
+  /** Media encryption (baresip's account parameter mediaenc, e.g. srtp-mand: SDES-SRTP required; needs srtp.so). */
+  mediaenc?: 'srtp' | 'srtp-mand';
 }
 
 export interface BaresipOptions {
@@ -132,6 +134,8 @@ export class BaresipPhone {
       'module_app menu.so',
       'module_app ctrl_tcp.so',
       `ctrl_tcp_listen 127.0.0.1:${ctrlPort}`,
+      // SDES-SRTP is a media-encryption module loaded before the accounts that name it.
+      ...(opts.account.mediaenc ? ['module srtp.so'] : []),
       ...(opts.extraModules ?? []).map((m) => `module_app ${m}`),
       '',
     ].join('\n');
@@ -143,9 +147,10 @@ export class BaresipPhone {
       'answermode=manual',
       `regint=${a.regint ?? 0}`,
       'audio_codecs=PCMU,PCMA',
+      a.mediaenc ? `mediaenc=${a.mediaenc}` : '',
     ].filter(Boolean);
     const display = a.displayName ? `"${a.displayName}" ` : '';
-    const transportParam = a.transport === 'tcp' ? ';transport=tcp' : '';
+    const transportParam = a.transport === 'tcp' || a.transport === 'tls' ? `;transport=${a.transport}` : '';
     // The account is added over ctrl_tcp once connected (uanew), so REGISTER_OK is not missed before we listen.
     fs.writeFileSync(path.join(dir, 'accounts'), '');
     const accountLine = `${display}<${aor}${transportParam}>;${params.join(';')}`;

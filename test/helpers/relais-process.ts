@@ -54,6 +54,7 @@ export async function startRelais(opts: StartOptions = {}): Promise<RelaisProces
       '--data-dir', dataDir,
       // HTTPS (a certificate to make) and TFTP (port 69) only where a test asks for them with its own flags.
       '--https-port', 'off',
+      '--sip-tls-port', 'off',
       '--tftp-port', 'off',
       ...(opts.args ?? []),
     ],

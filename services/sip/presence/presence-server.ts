@@ -36,7 +36,7 @@ export interface PresenceSipHost {
     headers?: Record<string, string | string[]>;
     body?: string;
     contentType?: string;
-    target?: { address: string; port: number; transport: 'udp' | 'tcp'; connectionId?: string | undefined };
+    target?: { address: string; port: number; transport: 'udp' | 'tcp' | 'tls'; connectionId?: string | undefined };
   }): Promise<SipResponse>;
 }
 

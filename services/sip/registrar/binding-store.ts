@@ -25,7 +25,7 @@ function formatReceived(s: BindingSource): string {
 function parseReceived(received: string, transport: string): BindingSource {
   const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(received);
   return {
-    transport: transport === 'tcp' ? 'tcp' : 'udp',
+    transport: transport === 'tcp' || transport === 'tls' ? transport : 'udp',
     address: m ? m[1]! : received,
     port: m ? Number(m[2]) : 5060,
   };

@@ -2,7 +2,7 @@
 
 /** Where the REGISTER came from: what a NATed phone is reached through (RFC 3581 received/rport, the TCP connection). */
 export interface BindingSource {
-  transport: 'udp' | 'tcp';
+  transport: 'udp' | 'tcp' | 'tls';
   address: string;
   port: number;
   /** TCP connection to reuse (RFC 5626 style reuse); lost across restarts. */

@@ -7,7 +7,7 @@ import { type Target, type TransportKind } from '../transport/index.js';
 const HEADER = 4 + 8;
 /** Written where the ring wraps: the reader goes back to offset 0. */
 const WRAP = 0xffffffff;
-const TRANSPORTS: readonly TransportKind[] = ['udp', 'tcp'];
+const TRANSPORTS: readonly TransportKind[] = ['udp', 'tcp', 'tls'];
 
 export interface CachedResponse {
   bytes: Buffer;

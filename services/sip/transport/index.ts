@@ -6,3 +6,4 @@ export { TcpTransport, type TcpTransportOptions } from './tcp-transport.js';
 export { AddressList, normalizeAddress, parseNetwork, ownAddresses, lanSubnets } from './address-list.js';
 export { FloodControl, type FloodControlOptions, type FloodTier } from './flood-control.js';
 export { TransportLayer, type MessageHandler, type TransportCounters, type SourceGuard } from './transport-layer.js';
+export { TlsTransport, type TlsTransportOptions, type TlsCertificateSource } from './tls-transport.js';

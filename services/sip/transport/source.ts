@@ -1,7 +1,7 @@
 // Where a message came from / goes to: the flow a response or a later request reuses.
 
-/** Transports this stack runs; 'tls' and 'ws' plug in behind the same SipTransport seam later. */
-export type TransportKind = 'udp' | 'tcp';
+/** Transports this stack runs; 'ws' plugs in behind the same SipTransport seam later. */
+export type TransportKind = 'udp' | 'tcp' | 'tls';
 
 export interface Source {
   transport: TransportKind;

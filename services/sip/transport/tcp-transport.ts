@@ -1,4 +1,5 @@
-// SIP over TCP (RFC 3261 §18.3): Content-Length framing, connections kept per peer and reused both ways.
+// SIP over TCP (RFC 3261 §18.3): Content-Length framing, connections kept per peer and reused both ways. The TLS
+// transport (tls-transport.ts) is the same stream handling over node:tls sockets.
 import net from 'node:net';
 import { newId, type Logger } from '../../shared/index.js';
 import { frameStream, SipParseError } from '../message/index.js';
@@ -27,7 +28,7 @@ export interface TcpTransportOptions {
 }
 
 export class TcpTransport implements SipTransport {
-  readonly kind = 'tcp' as const;
+  readonly kind: 'tcp' | 'tls' = 'tcp';
   readonly reliable = true;
   private server: net.Server | undefined;
   private sink: TransportSink | undefined;
@@ -44,13 +45,13 @@ export class TcpTransport implements SipTransport {
   constructor(
     private readonly bind: string,
     private readonly requestedPort: number,
-    private readonly log: Logger,
+    protected readonly log: Logger,
     private readonly opts: TcpTransportOptions = {},
   ) {}
 
   listen(sink: TransportSink): Promise<void> {
     this.sink = sink;
-    const server = net.createServer((socket) => {
+    const server = this.createServer((socket) => {
       const from = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
       if (this.byId.size >= (this.opts.maxConnections ?? 10_000) || (this.perAddress.get(from) ?? 0) >= (this.opts.maxConnectionsPerAddress ?? 256)) {
         this.refused++;
@@ -61,7 +62,7 @@ export class TcpTransport implements SipTransport {
       this.adopt(socket);
     });
     this.server = server;
-    server.on('error', (err) => this.log.warn('tcp server error', { error: err.message }));
+    server.on('error', (err) => this.log.warn(`${this.kind} server error`, { error: err.message }));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.requestedPort, this.bind, () => {
@@ -77,12 +78,22 @@ export class TcpTransport implements SipTransport {
     return this.boundPort ?? this.requestedPort;
   }
 
+  /** The listening server; each accepted socket (for TLS: once its handshake is done) goes to `onSocket`. */
+  protected createServer(onSocket: (socket: net.Socket) => void): net.Server {
+    return net.createServer(onSocket);
+  }
+
+  /** An outgoing connection; `connected` fires when it can carry SIP (for TLS: after the handshake). */
+  protected dial(address: string, port: number): { socket: net.Socket; connected: string } {
+    return { socket: net.connect({ host: address, port }), connected: 'connect' };
+  }
+
   private adopt(socket: net.Socket): Connection {
     const address = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     const port = socket.remotePort ?? 0;
     const id = newId();
     const key = `${address}:${port}`;
-    const conn: Connection = { id, socket, key, buf: Buffer.alloc(0), source: { transport: 'tcp', address, port, connectionId: id }, partialSince: undefined };
+    const conn: Connection = { id, socket, key, buf: Buffer.alloc(0), source: { transport: this.kind, address, port, connectionId: id }, partialSince: undefined };
     this.byId.set(id, conn);
     this.byKey.set(key, conn);
     this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
@@ -90,7 +101,7 @@ export class TcpTransport implements SipTransport {
     socket.setTimeout(this.opts.idleMs ?? 3_600_000);
     socket.on('timeout', () => socket.destroy());
     socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
-    socket.on('error', (err) => this.log.debug('tcp connection error', { peer: key, error: err.message }));
+    socket.on('error', (err) => this.log.debug(`${this.kind} connection error`, { peer: key, error: err.message }));
     socket.on('close', () => {
       const left = (this.perAddress.get(address) ?? 1) - 1;
       if (left <= 0) this.perAddress.delete(address);
@@ -149,19 +160,19 @@ export class TcpTransport implements SipTransport {
     const existing = this.pending.get(key);
     if (existing) return existing;
     const p = new Promise<Connection>((resolve, reject) => {
-      const socket = net.connect({ host: address, port });
+      const { socket, connected } = this.dial(address, port);
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new Error(`TCP connect to ${key} timed out`));
+        reject(new Error(`${this.kind.toUpperCase()} connect to ${key} timed out`));
       }, this.opts.connectTimeoutMs ?? 5000);
-      socket.once('connect', () => {
+      socket.once(connected, () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
         resolve(this.adopt(socket));
       });
       socket.once('error', (err) => {
         clearTimeout(timer);
-        reject(new Error(`TCP connect to ${key} failed: ${err.message}`));
+        reject(new Error(`${this.kind.toUpperCase()} connect to ${key} failed: ${err.message}`));
       });
     });
     this.pending.set(key, p);

@@ -247,9 +247,10 @@ export class TransportLayer implements TransportSink {
   /** Where a response goes (§18.2.2 with RFC 3581 §4): the same connection, else received/rport, else sent-by. */
   responseTarget(res: SipResponse, source: Source): Target {
     const via = res.via();
-    const transport = (via.transport.toLowerCase() === 'tcp' ? 'tcp' : source.transport) as TransportKind;
-    if (source.transport === 'tcp' && source.connectionId && this.hasConnection(source.connectionId)) {
-      return { transport: 'tcp', address: source.address, port: source.port, connectionId: source.connectionId };
+    const viaTransport = via.transport.toLowerCase();
+    const transport = (viaTransport === 'tcp' || viaTransport === 'tls' ? viaTransport : source.transport) as TransportKind;
+    if (source.transport !== 'udp' && source.connectionId && this.hasConnection(source.connectionId)) {
+      return { transport: source.transport, address: source.address, port: source.port, connectionId: source.connectionId };
     }
     const address = via.received ?? via.host.replace(/^\[|\]$/g, '');
     const rport = via.rport;

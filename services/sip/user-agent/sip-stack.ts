@@ -11,7 +11,9 @@ import { NameAddr, SipRequest, SipResponse, SipUri, sipToken, type HeaderInit, t
 import { DEFAULT_TIMERS, TransactionLayer, type ServerTransaction, type TimerConfig } from '../transaction/index.js';
 import {
   TcpTransport,
+  TlsTransport,
   TransportLayer,
+  type TlsCertificateSource,
   UdpTransport,
   type Source,
   type Target,
@@ -46,6 +48,8 @@ export interface SipStackOptions {
    * (docs/security.md, "After a crash").
    */
   journal?: DialogJournal;
+  /** SIP over TLS on its own port (5061; 0 = any free port) with the box's certificate; undefined = no TLS. */
+  tls?: { port: number; certificate: TlsCertificateSource };
 }
 
 export type NextFunction = (err?: unknown) => void;
@@ -159,6 +163,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
     const kinds = opts.transports ?? ['udp', 'tcp'];
     if (kinds.includes('udp')) this.transport.add(new UdpTransport(opts.bind, opts.port, this.log));
     if (kinds.includes('tcp')) this.transport.add(new TcpTransport(opts.bind, opts.port, this.log));
+    if (opts.tls) this.transport.add(new TlsTransport(opts.bind, opts.tls.port, this.log, opts.tls.certificate));
     this.transactions = new TransactionLayer(this.transport, this.clock, this.log, this.timers);
     this.transactions.onRequest((req, source, tx) => this.receiveRequest(req, source, tx));
     this.transactions.onStrayResponse((res) => this.receiveStray(res));
@@ -168,7 +173,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
 
   async start(): Promise<void> {
     try {
-      if (this.opts.port === 0 && (this.opts.transports ?? ['udp', 'tcp']).length > 1) {
+      if (this.opts.port === 0 && (this.opts.transports ?? ['udp', 'tcp']).filter((k) => k !== 'tls').length > 1) {
         // One port for both transports: bind UDP first, then TCP on the same number.
         await this.listenSamePort();
       } else {
@@ -177,8 +182,8 @@ export class SipStack implements Module, DialogHost, ResponseHost {
     } catch (err) {
       // Say which port is the problem, and release whatever did bind (UDP may have succeeded before TCP failed).
       await this.transport.close().catch(() => {});
-      const e = err as NodeJS.ErrnoException;
-      throw new Error(`SIP cannot listen on ${this.opts.bind}:${this.opts.port}: ${e.code === 'EADDRINUSE' ? 'the port is already in use' : e.message}`, { cause: err });
+      const e = err as NodeJS.ErrnoException & { port?: number };
+      throw new Error(`SIP cannot listen on ${this.opts.bind}:${e.port ?? this.opts.port}: ${e.code === 'EADDRINUSE' ? 'the port is already in use' : e.message}`, { cause: err });
     }
     this.started = true;
     this.log.info('sip listening', { address: this.opts.bind, port: this.port(), advertise: this.transport.advertisedAddress });
@@ -220,6 +225,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
     journal.clear();
     if (left.length > 0) this.log.warn('calls interrupted by the last stop: BYE sent to their peers', { dialogs: left.length });
     return left.length;
+    this.log.info('sip listening', { address: this.opts.bind, port: this.port(), ...(this.opts.tls ? { tlsPort: this.tlsPort() } : {}), advertise: this.transport.advertisedAddress });
   }
 
   private async listenSamePort(): Promise<void> {
@@ -259,6 +265,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
       status: this.started ? 'ok' : 'down',
       detail: {
         port: this.port(),
+        ...(this.opts.tls ? { tlsPort: this.tlsPort() } : {}),
         dialogs: this.dialogs.size,
         handlerErrors: this.handlerErrors,
         transport: this.transport.stats(),
@@ -270,6 +277,11 @@ export class SipStack implements Module, DialogHost, ResponseHost {
   /** The bound SIP port (UDP; TCP uses the same number). */
   port(): number {
     return this.transport.port('udp') || this.transport.port('tcp');
+  }
+
+  /** The bound SIP over TLS port, undefined when TLS is off. */
+  tlsPort(): number | undefined {
+    return this.opts.tls ? this.transport.port('tls') : undefined;
   }
 
   // ---- middleware -----------------------------------------------------------------------------------------------
@@ -300,7 +312,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
   contactFor(transport: TransportKind, user?: string): string {
     const host = this.transport.advertisedAddress;
     const port = this.transport.port(transport) || this.port();
-    return `<sip:${user ? user + '@' : ''}${host}:${port}${transport === 'tcp' ? ';transport=tcp' : ''}>`;
+    return `<sip:${user ? user + '@' : ''}${host}:${port}${transport === 'udp' ? '' : `;transport=${transport}`}>`;
   }
 
   forgetDialog(d: Dialog): void {

@@ -131,3 +131,11 @@ test('--https-port and --tftp-port: a port, 0 for any free port, or off; default
   assert.throws(() => loadConfig(['--https-port', 'x'], {}), /--https-port: "x" is not a port number/);
   assert.throws(() => loadConfig(['--https-port', '8080'], {}), /HTTPS port 8080 is already the HTTP port/);
 });
+
+test('--sip-tls-port: default 5061, 0 for any free port, off; never one of the other ports', () => {
+  assert.equal(loadConfig([], {}).sipTlsPort, 5061);
+  assert.equal(loadConfig(['--sip-tls-port', 'off'], {}).sipTlsPort, undefined);
+  assert.equal(loadConfig([], { RELAIS_SIP_TLS_PORT: '0' }).sipTlsPort, 0);
+  assert.throws(() => loadConfig(['--sip-tls-port', '5060'], {}), /SIP TLS port 5060 is already the SIP port/);
+  assert.throws(() => loadConfig(['--sip-tls-port', '8443'], {}), /SIP TLS port 8443 is already the HTTPS port/);
+});

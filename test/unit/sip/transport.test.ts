@@ -146,3 +146,44 @@ test('UDP: datagrams of one event-loop turn leave together, in order; a port no 
     await udp.close();
   }
 });
+
+test('TLS: framed like TCP over node:tls, the response goes back on the same connection; sips: and transport=tls URIs target TLS', async () => {
+  const { BoxCertificate } = await import('../../../services/shared/index.js');
+  const { TlsTransport, targetOf, SipUri } = await import('../../../services/sip/index.js');
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const tlsMod = await import('node:tls');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'relais-tls-unit-'));
+  const certificate = new BoxCertificate({ dir, commonName: 'relais.test', altNames: () => ['127.0.0.1'] });
+  const tl = new TransportLayer('127.0.0.1', silentLogger);
+  tl.add(new TlsTransport('127.0.0.1', 0, silentLogger, certificate));
+  const got: Array<{ msg: SipMessage; source: Source }> = [];
+  tl.onReceive((msg, source) => got.push({ msg, source }));
+  await tl.listen();
+  const sock = tlsMod.connect({ host: '127.0.0.1', port: tl.port('tls'), rejectUnauthorized: false });
+  try {
+    await new Promise<void>((r) => sock.once('secureConnect', () => r()));
+    assert.equal(sock.getPeerX509Certificate()?.fingerprint256, certificate.info().fingerprint256);
+    let text = '';
+    sock.on('data', (d: Buffer) => (text += d.toString()));
+    sock.write(options('z9hG4bKtls', 'SIP/2.0/TLS 10.0.0.5:5071;branch=z9hG4bKtls;rport'));
+    while (got.length < 1) await new Promise((r) => setImmediate(r));
+    const { msg, source } = got[0]!;
+    assert.equal(source.transport, 'tls');
+    const res = SipResponse.to(msg as SipRequest, 200);
+    assert.equal(tl.responseTarget(res, source).connectionId, source.connectionId, 'the open TLS connection, not 10.0.0.5:5071');
+    await tl.sendResponse(res, source);
+    while (!text.includes('\r\n\r\n')) await new Promise((r) => setImmediate(r));
+    assert.match(text, /^SIP\/2\.0 200 OK\r\n/);
+    assert.match(text, /Via: SIP\/2\.0\/TLS 10\.0\.0\.5:5071;branch=z9hG4bKtls;rport=\d+;received=127\.0\.0\.1/i);
+  } finally {
+    sock.destroy();
+    await tl.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(targetOf(SipUri.parse('sips:301@10.0.0.9')).transport, 'tls');
+  assert.equal(targetOf(SipUri.parse('sips:301@10.0.0.9')).port, 5061);
+  assert.equal(targetOf(SipUri.parse('sip:301@10.0.0.9:5071;transport=tls')).transport, 'tls');
+  assert.equal(targetOf(SipUri.parse('sip:301@10.0.0.9;transport=tcp')).transport, 'tcp');
+});
