@@ -108,7 +108,7 @@ export class DialogJournal {
       localSeq: r.local_seq,
       remoteTarget: r.remote_target,
       routeSet: parseRouteSet(r.route_set),
-      flow: { transport: r.transport === 'tcp' ? 'tcp' : 'udp', address: r.address, port: r.port },
+      flow: { transport: r.transport === 'tcp' || r.transport === 'tls' ? r.transport : 'udp', address: r.address, port: r.port },
       createdAt: r.created_at,
     }));
   }

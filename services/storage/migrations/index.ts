@@ -13,5 +13,6 @@ import { migration as sipBans } from './202612071500-sip-bans.js';
 import { migration as holidays } from './202612071600-holidays.js';
 import { migration as inbox } from './202612071601-inbox.js';
 import { migration as liveDialogs } from './202612081400-live-dialogs.js';
+import { migration as liveDialogsTls } from './202612081500-live-dialogs-tls.js';
 
-export const MIGRATIONS: readonly Migration[] = [initial, directoryIndexes, callPath, voicedrop, queueEngine, console, phoneInventory, healthProbe, firmwareUpdates, sipBans, holidays, inbox, liveDialogs];
+export const MIGRATIONS: readonly Migration[] = [initial, directoryIndexes, callPath, voicedrop, queueEngine, console, phoneInventory, healthProbe, firmwareUpdates, sipBans, holidays, inbox, liveDialogs, liveDialogsTls];
