@@ -10,6 +10,7 @@ import { createBackup, restoreBackup } from './backup/index.js';
 import { BanRepository } from './sip/auth/ban-repository.js';
 import { BindingStore } from './sip/registrar/binding-store.js';
 import { CalendarRepository, NoQueues, ScenarioInterpreter, SiteCalendar, directorySource, onlineCheck, simulate, type SimulateResult } from './scenario/index.js';
+import { BlocklistRepository } from './scenario/inbox/index.js';
 
 const USAGE = `usage: relais <command> [arguments] [options]
 
@@ -380,6 +381,7 @@ async function simulateCmd(argv: string[]): Promise<void> {
         conditions: calendar,
         queues: new NoQueues(),
         isOnline: onlineCheck(dir, (n) => registered.has(n)),
+        screen: new BlocklistRepository(store.db),
         logger: silentLogger,
       });
       return simulate(

@@ -223,7 +223,16 @@ export class Relais {
     attachOverrideLamps(this.presence, this.calendar);
     this.blocklist = new BlocklistRepository(store.db, () => this.clock.now());
     const trunks = this.trunks;
-    sip.use('INVITE', callerScreenMiddleware({ screen: this.blocklist, matchInbound: (req) => trunks.matchInbound(req), logger: this.log.child({ module: 'screen' }) }));
+    sip.use(
+      'INVITE',
+      callerScreenMiddleware({
+        screen: this.blocklist,
+        matchInbound: (req) => trunks.matchInbound(req),
+        logger: this.log.child({ module: 'screen' }),
+        // The interpreter runs a blocked caller's chosen scenario itself (it screens every call at its entry).
+        scenarioRunsVerdict: () => this.scenarios !== undefined,
+      }),
+    );
     const calendar = this.calendar;
     this.changes = new ChangeWatcher(store.db, this.clock, 200, this.log.child({ module: 'config-watch' }));
     const registrarForChanges = this.registrar;
@@ -326,6 +335,7 @@ export class Relais {
       dir,
       registered: (n) => registrarRef.isRegistered(n),
       conditions: siteCalendar,
+      screen: this.blocklist,
       timeZone: () => siteCalendar.timeZone(),
       clock: this.clock,
       logger: this.log,

@@ -53,6 +53,8 @@ export interface CallSetup {
 /** Takes over inbound calls to numbers (the scenario interpreter); call control hangs up once it resolves. */
 export interface InboundCallHandler {
   handle(setup: CallSetup, number: CallInboundNumber): Promise<void>;
+  /** One of the box's own numbers (DID) an extension dialled: the call runs that number's handling too. */
+  numberFor?(dialled: string): CallInboundNumber | undefined;
 }
 
 export interface CallServiceOptions {
@@ -338,6 +340,7 @@ export class CallService implements Module, CallControl {
         features: this.featureCodes,
         routable: (n, c) => this.opts.trunks?.routeOutbound(n, c) !== undefined,
         internal: (n) => this.internalNumbers?.(n),
+        inboundNumber: (n) => this.inbound?.numberFor?.(n),
       },
       dialled,
       trunk,
@@ -353,7 +356,8 @@ export class CallService implements Module, CallControl {
     const direction: CallDirection = trunk ? 'inbound' : dest.kind === 'external' ? 'outbound' : 'internal';
     const callee: Party = target ? partyOfExtension(target) : { number: dialled, displayName: dialled, isExtension: false };
     const call = new Call(newId(), direction, caller, callee, this.opts.clock.now());
-    if (trunk?.number) call.inboundNumber = trunk.number;
+    const inboundNumber = dest.kind === 'number' ? dest.number : trunk?.number;
+    if (inboundNumber) call.inboundNumber = inboundNumber;
     const callerLeg = new Leg('caller', caller);
     call.legs.push(callerLeg);
     this.calls.set(call.id, call);

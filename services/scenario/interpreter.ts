@@ -9,6 +9,7 @@ import type { CallPort, RingOutcome, Utterance } from './call-port.js';
 import { actionFields, type PathStep } from './path.js';
 import type { QueueGateway } from './queue-gateway.js';
 import { confirmCallbackNumber } from './callback-dialog.js';
+import type { CallerScreen } from './inbox/index.js';
 
 /** What the interpreter reads; read per call, so a change applies to the next call without a restart. */
 export interface ScenarioSource {
@@ -27,6 +28,8 @@ export interface InterpreterDeps {
   queues: QueueGateway;
   /** Online = an assigned user with a registered phone, not in do-not-disturb. */
   isOnline(userId: number): boolean;
+  /** The blocklist: a blocked caller is declined (603) or runs the scenario chosen for it, before anything else. */
+  screen?: CallerScreen | undefined;
   logger: Logger;
 }
 
@@ -85,20 +88,38 @@ export class ScenarioInterpreter {
   }
 
   /**
-   * Runs one call to `number` in the order of docs/calls.md "Scenario interpreter": (1) mode, (2) no assigned
+   * Runs one call to `number` in the order of docs/calls.md "Scenario interpreter": (0) a blocked caller, (1) mode, (2) no assigned
    * user online → offline option, (3) welcome sound, (4) the number's scenario, or ringing its assigned users
    * with its ring mode then the offline option when it has none.
    */
   async run(port: CallPort, number: InboundNumber, opts: RunOptions): Promise<RunResult> {
     const r = new Run(port, number, opts.at, this.deps.source.language(), opts.isOnline ?? ((id) => this.deps.isOnline(id)));
     try {
-      await this.runNumber(r);
+      if (!(await this.screened(r))) await this.runNumber(r);
     } catch (err) {
       this.log.error('scenario failed', { did: number.did, error: errorMessage(err) });
       r.step({ type: 'end', reason: `error: ${errorMessage(err)}` });
       if (!port.gone()) await port.hangup('scenario-error');
     }
     return { path: r.path, variables: r.variables, services: r.services, language: r.language };
+  }
+
+  /**
+   * A caller on the blocklist (docs/scenarios.md "Blocked callers"): declined with 603 without being answered, or
+   * sent to the scenario chosen for it instead of the number's handling. True when the blocklist took the call.
+   */
+  private async screened(r: Run): Promise<boolean> {
+    const verdict = r.port.caller ? this.deps.screen?.screen(r.port.caller) : undefined;
+    if (!verdict) return false;
+    const scenario = verdict.action === 'scenario' ? this.deps.source.scenarioByName(verdict.scenario) : undefined;
+    if (!scenario) {
+      r.step({ type: 'blocked', action: 'decline', reason: 'the caller is on the blocklist' });
+      await r.port.reject(603, 'Decline');
+      return true;
+    }
+    r.step({ type: 'blocked', action: 'scenario', scenario: scenario.name, reason: 'the caller is on the blocklist' });
+    await this.runScenario(r, scenario.name, scenario.actions);
+    return true;
   }
 
   private async runNumber(r: Run): Promise<void> {

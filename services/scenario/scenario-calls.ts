@@ -10,6 +10,8 @@ export interface ScenarioCallsDeps extends LivePortDeps {
   interpreter: ScenarioInterpreter;
   /** The number as stored now (the trunk layer's copy may be older). */
   number(id: number): InboundNumber | undefined;
+  /** The site's numbers, to recognise one dialled by an extension. */
+  numbers: { findByDid(did: string): InboundNumber | undefined; list(): InboundNumber[] };
   clock: Clock;
   logger: Logger;
 }
@@ -20,6 +22,18 @@ export class ScenarioCalls implements InboundCallHandler {
   /** Makes call control hand every inbound call to a number to the interpreter. */
   install(calls: CallService): void {
     calls.useInboundHandler(this);
+  }
+
+  /**
+   * A number of the box an extension dialled (docs/calls.md "What a dialled number reaches"): as written, or with
+   * its international prefix written another way (+33…, 0033…, 33…).
+   */
+  numberFor(dialled: string): CallInboundNumber | undefined {
+    if (!/^\+?[0-9]{3,32}$/.test(dialled)) return undefined;
+    const direct = this.deps.numbers.findByDid(dialled);
+    if (direct) return direct;
+    const key = withoutPrefix(dialled);
+    return this.deps.numbers.list().find((n) => withoutPrefix(n.did) === key);
   }
 
   async handle(setup: CallSetup, inbound: CallInboundNumber): Promise<void> {
@@ -47,4 +61,10 @@ export class ScenarioCalls implements InboundCallHandler {
     // A bridged call goes on after the scenario: call control hangs up only when one side does.
     if (setup.call.state === 'answered') await ended;
   }
+}
+
+function withoutPrefix(n: string): string {
+  if (n.startsWith('+')) return n.slice(1);
+  if (n.startsWith('00')) return n.slice(2);
+  return n;
 }

@@ -9,6 +9,7 @@ import { NoQueues, type QueueGateway } from './queue-gateway.js';
 import { ScenarioCalls } from './scenario-calls.js';
 import { simulate, type SimulateInput, type SimulateResult } from './simulator.js';
 import { directorySource, onlineCheck } from './source.js';
+import type { CallerScreen } from './inbox/index.js';
 
 export interface ScenarioModuleParts {
   calls: CallService;
@@ -16,6 +17,8 @@ export interface ScenarioModuleParts {
   /** Whether an extension has a registered phone now (the registrar). */
   registered(extensionNumber: string): boolean;
   conditions: ConditionEvaluator;
+  /** The blocklist: blocked callers are declined or run their chosen scenario (live and simulated alike). */
+  screen?: CallerScreen | undefined;
   /** The site's IANA zone (the simulator's --at in wall-clock time). */
   timeZone(): string | undefined;
   clock: Clock;
@@ -43,12 +46,14 @@ export class ScenarioModule {
       conditions: parts.conditions,
       queues,
       isOnline: onlineCheck(parts.dir, parts.registered),
+      screen: parts.screen,
       logger: parts.logger,
     });
     new ScenarioCalls({
       calls: parts.calls,
       interpreter: this.interpreter,
       number: (id) => parts.dir.numbers.get(id),
+      numbers: parts.dir.numbers,
       extensions: parts.dir.extensions,
       speech: speechFrom({ dataDir: parts.dataDir, sounds: parts.dir.sounds, prompts: parts.prompts, say: parts.say }),
       clock: parts.clock,

@@ -1,5 +1,6 @@
 // The first check of a call coming in from a trunk (docs/product.md §7, docs/scenarios.md "Blocked callers"): a blocked caller is
-// refused with 603 Decline, never answered, before any call state exists. A SIP middleware placed before call control.
+// refused with 603 Decline, never answered, before any call state exists; one sent to a chosen scenario goes on to call
+// control, whose interpreter runs that scenario. A SIP middleware placed before call control.
 import type { IncomingRequest, ServerResponse, NextFunction, InboundMatch } from '../../sip/index.js';
 import type { Logger } from '../../shared/index.js';
 import type { CallerScreen } from './blocklist.js';
@@ -11,7 +12,7 @@ export interface ScreenMiddlewareOptions {
   logger: Logger;
   /**
    * Whether the call path runs a blocked caller's chosen scenario itself (the interpreter asks the screen at its
-   * entry). Until it does, every blocked caller is declined: blocked stays blocked.
+   * entry). When it does not (no interpreter), every blocked caller is declined: blocked stays blocked.
    */
   scenarioRunsVerdict?: () => boolean;
 }

@@ -20,6 +20,7 @@ import {
   type Utterance,
 } from '../../../services/scenario/index.js';
 import { matchCondition } from '../../../services/scenario/calendar/index.js';
+import type { CallerScreen } from '../../../services/scenario/inbox/index.js';
 
 const REALM = 'relais.test';
 
@@ -328,5 +329,45 @@ test('voicedrop_sound: a number setting of the site file, stored and exported ag
   const n = dir.numbers.findByDid('+33100000006')!;
   assert.equal(dir.numbers.voicedropSound(n.id), dir.sounds.findByName('bye')!.id);
   assert.match(exportSiteText(store, REALM), /voicedrop_sound: bye/);
+  store.close();
+});
+
+test('blocked caller: declined with 603 by default without answering; one sent to a chosen scenario runs it instead of the number\'s', async () => {
+  const { store, dir } = setup();
+  const blocked = new Map<string, { action: 'decline' } | { action: 'scenario'; scenario: string }>();
+  const entry = { id: 1, number: '0600000000', action: 'decline' as const, scenario: null, note: '', createdBy: null, createdAt: 0 };
+  const screen: CallerScreen = { screen: (caller) => {
+    const v = blocked.get(caller);
+    return v ? { ...v, entry } : undefined;
+  } };
+  const online = new Set(dir.users.list().map((u) => u.id));
+  const interp = new ScenarioInterpreter({ source: directorySource(dir), conditions: paris, queues: new NoQueues(), isOnline: (id) => online.has(id), screen, logger: silentLogger });
+  const number = dir.numbers.findByDid('+33100000001')!;
+
+  blocked.set('0600000000', { action: 'decline' });
+  let port = new FakePort();
+  let r = await interp.run(port, number, { at: () => MONDAY });
+  assert.deepEqual(types(r.path), ['blocked']);
+  assert.equal(r.path[0]!.action, 'decline');
+  assert.deepEqual(port.log, ['reject 603'], 'refused without being answered');
+
+  blocked.set('0600000000', { action: 'scenario', scenario: 'closed' });
+  port = new FakePort();
+  r = await interp.run(port, number, { at: () => MONDAY });
+  assert.deepEqual(types(r.path), ['blocked', 'scenario', 'play=done', 'voicemail=ended']);
+  assert.equal(r.path[0]!.scenario, 'closed');
+  assert.deepEqual(port.log, ['answer', 'play closed', 'voicemail (number)']);
+
+  // A chosen scenario that no longer exists: blocked stays blocked.
+  blocked.set('0600000000', { action: 'scenario', scenario: 'gone' });
+  port = new FakePort();
+  r = await interp.run(port, number, { at: () => MONDAY });
+  assert.deepEqual(port.log, ['reject 603']);
+
+  // Another caller is not screened.
+  blocked.clear();
+  port = new FakePort([''], () => false);
+  r = await interp.run(port, number, { at: () => MONDAY });
+  assert.equal(r.path[0]!.type, 'scenario');
   store.close();
 });
