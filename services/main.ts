@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BoardController, FactoryReset, openBoard, type SimBoard } from '../board/index.js';
-import { ApiServer, ApiTokenRepository, FirstRunSetup, PENDING_RESTORE, mountRestApi } from './api/index.js';
+import { ApiServer, ApiTokenRepository, FirstRunSetup, PENDING_RESTORE, WallboardTokenRepository, mountRestApi } from './api/index.js';
 import { AuditLog } from './audit/index.js';
 import { restoreBackup } from './backup/index.js';
 import { EventBus, publishBoard, publishHealth, publishUpdates, publishCalls, publishRegistrations, publishTrunks, registrationView, trunkStatusViews } from './events/index.js';
@@ -452,6 +452,7 @@ export class Relais {
       sipBans: banRepo,
       queueService: this.queues,
       queues: dir.queues,
+      wallboardTokens: new WallboardTokenRepository(store.db, this.clock),
       console: {
         bus: this.bus,
         audit: new AuditLog(store.db, this.clock),

@@ -11,3 +11,5 @@ export { Authenticator, SessionStore, LoginThrottle, SESSION_COOKIE, CSRF_HEADER
 export { parseMultipart, type MultipartForm, type MultipartFile } from './body.js';
 export { byteRange } from './files.js';
 export { MOH_NOTICE } from './routes/sounds.js';
+export { WallboardTokenRepository, WALLBOARD_TOKEN_PREFIX, type WallboardToken } from './wallboard-tokens.js';
+export { Wallboard, WALLBOARD_EVENTS_PATH, type WallboardState, type WallboardQueue, type WallboardAgent } from './wallboard.js';

@@ -56,6 +56,9 @@ export interface ConsoleDeps {
 }
 import { scenarioConfigRoutes, type ScenarioConfigDeps } from './routes/scenario-config.js';
 import { inboxRoutes, type InboxDeps } from './routes/inbox.js';
+import { wallboardRoutes } from './routes/wallboard.js';
+import { WALLBOARD_EVENTS_PATH, Wallboard } from './wallboard.js';
+import type { WallboardTokenRepository } from './wallboard-tokens.js';
 
 export interface RestApiDeps {
   users: UserRepository;
@@ -85,6 +88,8 @@ export interface RestApiDeps {
   provisioning?: { service: ProvisioningService; module: ProvisioningModule; realm: string };
   /** The box's TLS certificate (/api/tls/certificate). */
   certificate?: BoxCertificate;
+  /** Wallboard tokens (the TV's queue board without a login; needs queueService, queues and console). */
+  wallboardTokens?: WallboardTokenRepository;
   /** Scenarios, numbers, holidays, override, services, inbox, jobs and blocklist (docs/scenarios.md). */
   scenarioConfig?: Omit<ScenarioConfigDeps, 'users'> & Omit<InboxDeps, 'users'>;
 }
@@ -92,6 +97,7 @@ export interface RestApiDeps {
 export interface RestApi {
   auth: Authenticator;
   events: EventSocketServer | undefined;
+  wallboard: Wallboard | undefined;
   /** The router of /api, for modules that add their own resources (routes/<resource>.ts). */
   router: Router<ApiState>;
 }
@@ -129,6 +135,7 @@ export function mountRestApi(api: ApiServer, deps: RestApiDeps): RestApi {
     callbackRoutes(router, { auth, service: deps.queueService, queues: deps.queues });
   }
   let events: EventSocketServer | undefined;
+  let wallboard: Wallboard | undefined;
   if (c) {
     const endAccess = (userId: number): void => {
       auth.endSessionsOf(userId);
@@ -142,6 +149,11 @@ export function mountRestApi(api: ApiServer, deps: RestApiDeps): RestApi {
     auditRoutes(router, auth, c.audit);
     events = new EventSocketServer({ bus: c.bus, auth, users: deps.users, app: api.app, clock: deps.clock, logger: deps.logger });
     api.onUpgrade(EVENTS_PATH, events.handleUpgrade);
+    if (deps.wallboardTokens && deps.queueService) {
+      wallboard = new Wallboard({ tokens: deps.wallboardTokens, service: deps.queueService, users: deps.users, bus: c.bus, clock: deps.clock, logger: deps.logger });
+      wallboardRoutes(router, { auth, tokens: deps.wallboardTokens, wallboard, users: deps.users });
+      api.onUpgrade(WALLBOARD_EVENTS_PATH, wallboard.handleUpgrade);
+    }
   }
   if (deps.provisioning) {
     phoneRoutes(router, { auth, service: deps.provisioning.service, module: deps.provisioning.module });
@@ -157,5 +169,5 @@ export function mountRestApi(api: ApiServer, deps: RestApiDeps): RestApi {
   }
   if (deps.scenarios) simulateRoutes(router, auth, deps.scenarios);
   api.router.use(router.routes(), router.allowedMethods());
-  return { auth, events, router };
+  return { auth, events, wallboard, router };
 }
