@@ -151,7 +151,8 @@ export class QueueEngine {
   private readonly lastPosition = new Map<number, number>();
   private readonly recentWaits = new Map<number, number[]>();
   private readonly recentHandles = new Map<number, number[]>();
-  private readonly lastStates = new Map<string, AgentState>();
+  /** The agent state last published, per queue then user (nested maps: no key string built per reconcile). */
+  private readonly lastStates = new Map<number, Map<number, AgentState>>();
   private seq = 0;
   private reconciling = false;
   private again = false;
@@ -575,6 +576,8 @@ export class QueueEngine {
     const taken = new Set<number>();
     // startRinging changes an entry's status only (never the order), so the order is walked in place.
     for (const es of this.order) {
+      // Every queue without a free participant: nobody further down the order can be served either.
+      if (exhausted.size === this.queues.size) break;
       if (es.status !== 'waiting') continue;
       const e = es.entry;
       if (e.notBefore > now || exhausted.has(e.queueId)) continue;
@@ -695,11 +698,12 @@ export class QueueEngine {
   private publishStates(): void {
     const now = this.clock.now();
     for (const q of this.queues.values()) {
+      let last = this.lastStates.get(q.id);
+      if (!last) this.lastStates.set(q.id, (last = new Map()));
       for (const p of q.participants) {
-        const key = `${q.id}:${p.userId}`;
         const s = this.stateOf(p);
-        if (this.lastStates.get(key) === s) continue;
-        this.lastStates.set(key, s);
+        if (last.get(p.userId) === s) continue;
+        last.set(p.userId, s);
         this.emit({ type: 'agent.state', at: now, queueId: q.id, userId: p.userId, state: s });
       }
     }
