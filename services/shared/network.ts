@@ -21,3 +21,24 @@ export function parseNetwork(entry: string): { address: string; prefix: number; 
   return { address: host, prefix: Number(bits), family };
 }
 
+
+/**
+ * RFC 1918, loopback, link-local, carrier-grade NAT (RFC 6598), and for IPv6 loopback, unique-local (fc00::/7) and
+ * link-local (fe80::/10): the addresses a peer behind NAT shows in its Contact.
+ */
+const PRIVATE_NETWORKS = (() => {
+  const list = new net.BlockList();
+  for (const [a, p] of [['10.0.0.0', 8], ['127.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['169.254.0.0', 16], ['100.64.0.0', 10]] as const) list.addSubnet(a, p, 'ipv4');
+  list.addAddress('::1', 'ipv6');
+  list.addSubnet('fc00::', 7, 'ipv6');
+  list.addSubnet('fe80::', 10, 'ipv6');
+  return list;
+})();
+
+/** True for a private, loopback or link-local address (IPv4, IPv6, IPv4-mapped IPv6); false for anything else. */
+export function isPrivateAddress(address: string): boolean {
+  const a = normalizeAddress(address);
+  if (net.isIPv4(a)) return PRIVATE_NETWORKS.check(a, 'ipv4');
+  if (net.isIPv6(a)) return PRIVATE_NETWORKS.check(a, 'ipv6');
+  return false;
+}

@@ -1,5 +1,5 @@
 // A SIP dialog (RFC 3261 §12): identifiers, route set, CSeq, target refresh, re-INVITE/UPDATE, BYE, events.
-import { TypedEmitter, type Clock, type Logger, type TimerHandle } from '../../shared/index.js';
+import { TypedEmitter, isPrivateAddress, type Clock, type Logger, type TimerHandle } from '../../shared/index.js';
 import {
   NameAddr,
   SipRequest,
@@ -186,7 +186,7 @@ export class Dialog extends TypedEmitter<DialogEvents> {
     } catch {
       return flow;
     }
-    if (target.address === '' || (isPrivateIPv4(target.address) && !isPrivateIPv4(flow.address))) return flow;
+    if (target.address === '' || (isPrivateAddress(target.address) && !isPrivateAddress(flow.address))) return flow;
     return target;
   }
 
@@ -522,15 +522,6 @@ export class Dialog extends TypedEmitter<DialogEvents> {
       this.host.log.error('dialog destroy listener failed', { callId: this.callId, error: err instanceof Error ? err.stack : String(err) });
     }
   }
-}
-
-/** RFC 1918, loopback, link-local and carrier-grade NAT ranges: addresses a peer behind NAT shows in Contact. */
-export function isPrivateIPv4(address: string): boolean {
-  const m = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(address);
-  if (!m) return false;
-  const a = Number(m[1]);
-  const b = Number(m[2]);
-  return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
 }
 
 export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE, MESSAGE, REGISTER';

@@ -41,3 +41,11 @@ test('own addresses and LAN subnets come from the interfaces; other loopback add
   assert.deepEqual(lanSubnets(interfaces), ['192.168.1.10/24']);
   assert.ok(new AddressList().add(lanSubnets(interfaces)[0]!).has('192.168.1.99'));
 });
+
+test('private addresses (the NAT check of in-dialog requests) on node:net BlockList: IPv4 ranges, IPv6 ULA, link-local, loopback', async () => {
+  const { isPrivateAddress } = await import('../../../services/shared/index.js');
+  for (const a of ['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.10', '127.0.0.1', '169.254.1.1', '100.64.0.1', '::ffff:192.168.1.10', '::1', 'fd12:3456::1', 'fe80::1', '[fd00::2]']) {
+    assert.ok(isPrivateAddress(a), a);
+  }
+  for (const a of ['172.32.0.1', '8.8.8.8', '100.128.0.1', '2001:db8::1', '2a01:e0a::1', '', 'phone.example.com']) assert.ok(!isPrivateAddress(a), a);
+});
