@@ -2,7 +2,7 @@
 // The `relais` command: serve (default), and the site / user / backup commands.
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig, CONFIG_HELP, ConfigError, RelaisError, SystemClock, errorMessage, parseNetwork, silentLogger, type Config } from './shared/index.js';
+import { loadConfig, parseCommandLine, CONFIG_HELP, ConfigError, RelaisError, SystemClock, errorMessage, parseNetwork, silentLogger, type CommandFlags, type Config } from './shared/index.js';
 import { Store } from './storage/index.js';
 import { Directory, SettingsRepository, generateSecret } from './directory/index.js';
 import { importSiteText, exportSiteText, bootstrapSite, parseSiteFile, keptAdmins, REALM_SETTING } from './site/index.js';
@@ -41,38 +41,29 @@ options (every command; each also an environment variable):
 ${CONFIG_HELP}
 `;
 
-/** Command-specific flags; everything else starting with -- goes to the configuration loader. */
+/** A command's positional arguments, its own flags, and the configuration from the other flags and the environment. */
 interface Parsed {
   positional: string[];
   flags: Map<string, string | true>;
   config: Config;
 }
 
-function parse(argv: readonly string[], commandFlags: Record<string, 'value' | 'switch'>): Parsed {
-  const positional: string[] = [];
+/** util.parseArgs (strict) through parseCommandLine: the command's flags plus every configuration flag. */
+function parse(argv: readonly string[], commandFlags: CommandFlags): Parsed {
+  const { values, positionals } = parseCommandLine(argv, commandFlags, { positionals: true });
   const flags = new Map<string, string | true>();
   const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf('=');
-    const name = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const kind = commandFlags[name];
-    if (kind === 'switch') flags.set(name, true);
-    else if (kind === 'value') {
-      const v = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-      if (v === undefined) throw new ConfigError(`${name} needs a value`, name);
-      flags.set(name, v);
-    } else if (arg.startsWith('--')) {
-      rest.push(arg);
-      if (eq < 0 && i + 1 < argv.length) rest.push(argv[++i]!);
-    } else positional.push(arg);
+  for (const [name, v] of Object.entries(values)) {
+    if (v === undefined || v === false) continue;
+    if (name in commandFlags) flags.set(name, v);
+    else if (typeof v === 'string') rest.push(name, v);
   }
   const config = loadConfig(rest);
   // A shell on the box has no RELAIS_DOMAIN: keep the realm the service uses rather than rehash every
   // SIP credential to the default domain (bootstrapSite recomputes HA1 when the domain changes).
-  const explicitDomain = rest.some((a) => a === '--domain' || a.startsWith('--domain=')) || Boolean(process.env.RELAIS_DOMAIN);
+  const explicitDomain = values['--domain'] !== undefined || Boolean(process.env.RELAIS_DOMAIN);
   if (!explicitDomain) config.domain = storedRealm(config.dataDir) ?? config.domain;
-  return { positional, flags, config };
+  return { positional: positionals, flags, config };
 }
 
 function storedRealm(dataDir: string): string | undefined {

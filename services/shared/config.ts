@@ -1,4 +1,5 @@
 // Runtime configuration: flags override environment variables override defaults; every value validated.
+import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { ConfigError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
@@ -131,6 +132,56 @@ const OPTIONS: OptionSpec[] = [
   { flag: '--firmware-version', env: 'RELAIS_FIRMWARE_VERSION', key: 'firmwareVersion' },
 ];
 
+/** The configuration's command-line flags ('--sip-port', …): every `relais` command accepts them. */
+export const CONFIG_FLAGS: readonly string[] = OPTIONS.map((o) => o.flag);
+
+/** A command's own flags: 'value' takes an argument (`--name X` or `--name=X`), 'switch' takes none. */
+export type CommandFlags = Record<string, 'value' | 'switch'>;
+
+/**
+ * node:util parseArgs (strict) over the configuration flags plus `commandFlags`, with this project's errors
+ * (ConfigError naming the flag, exit status 2). Values are keyed by flag ('--sip-port'). A flag's value may start
+ * with a dash (`--password -` reads stdin, `--rtp-timeout -1` is refused by its check, not by the parser).
+ */
+export function parseCommandLine(
+  argv: readonly string[],
+  commandFlags: CommandFlags,
+  opts: { positionals: boolean },
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  const kinds = new Map<string, 'value' | 'switch'>([...CONFIG_FLAGS.map((f) => [f, 'value'] as const), ...Object.entries(commandFlags)]);
+  // parseArgs refuses `--flag -x` as ambiguous: join a value flag and its argument first (`--flag=-x`).
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (kinds.get(arg) === 'value') {
+      const v = argv[i + 1];
+      if (v === undefined || v === '') throw new ConfigError(`${arg} needs a value`, arg);
+      args.push(`${arg}=${v}`);
+      i++;
+    } else args.push(arg);
+  }
+  const options = Object.fromEntries([...kinds].map(([flag, kind]) => [flag.slice(2), { type: kind === 'value' ? ('string' as const) : ('boolean' as const) }]));
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: opts.positionals }) as typeof parsed;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const flag = /'(-[^' ]+)/.exec(err instanceof Error ? err.message : '')?.[1] ?? '';
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new ConfigError(`unknown option "${flag}"; known options:\n${CONFIG_HELP}`, flag);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new ConfigError(`unexpected argument "${/'([^']*)'/.exec((err as Error).message)?.[1] ?? ''}"`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      throw new ConfigError(kinds.get(flag) === 'switch' ? `${flag} takes no value` : `${flag} needs a value`, flag);
+    }
+    throw new ConfigError(err instanceof Error ? err.message : String(err));
+  }
+  const values: Record<string, string | boolean | undefined> = {};
+  for (const [name, v] of Object.entries(parsed.values)) {
+    if (v === '') throw new ConfigError(`--${name} needs a value`, `--${name}`);
+    values[`--${name}`] = v;
+  }
+  return { values, positionals: parsed.positionals };
+}
+
 export const CONFIG_HELP = OPTIONS.map((o) => `  ${o.flag.padEnd(26)} (env ${o.env})`).join('\n');
 
 function parseMs(value: string, name: string, min: number): number {
@@ -186,21 +237,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     const v = env[o.env];
     if (v !== undefined && v !== '') raw.set(o.key, { value: v, name: o.env });
   }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument "${arg}"`);
-    const eq = arg.indexOf('=');
-    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
-    const spec = OPTIONS.find((o) => o.flag === flag);
-    if (!spec) throw new ConfigError(`unknown option "${flag}"; known options:\n${CONFIG_HELP}`, flag);
-    let value: string | undefined;
-    if (eq >= 0) value = arg.slice(eq + 1);
-    else {
-      value = argv[i + 1];
-      i++;
-    }
-    if (value === undefined || value === '') throw new ConfigError(`${flag} needs a value`, flag);
-    raw.set(spec.key, { value, name: flag });
+  const { values } = parseCommandLine(argv, {}, { positionals: false });
+  for (const o of OPTIONS) {
+    const v = values[o.flag];
+    if (typeof v === 'string') raw.set(o.key, { value: v, name: o.flag });
   }
 
   const get = (key: string): { value: string; name: string } | undefined => raw.get(key);

@@ -139,3 +139,18 @@ test('--sip-tls-port: default 5061, 0 for any free port, off; never one of the o
   assert.throws(() => loadConfig(['--sip-tls-port', '5060'], {}), /SIP TLS port 5060 is already the SIP port/);
   assert.throws(() => loadConfig(['--sip-tls-port', '8443'], {}), /SIP TLS port 8443 is already the HTTPS port/);
 });
+
+test('command lines go through util.parseArgs: command flags, config flags, values starting with a dash, clear errors', async () => {
+  const { parseCommandLine } = await import('../../../services/shared/index.js');
+  const flags = { '--admin': 'switch', '--password': 'value' } as const;
+  const r = parseCommandLine(['add', 'zoe', '--admin', '--password', '-', '--data-dir=/d', '--sip-port', '5070'], flags, { positionals: true });
+  assert.deepEqual(r.positionals, ['add', 'zoe']);
+  assert.deepEqual(r.values, { '--admin': true, '--password': '-', '--data-dir': '/d', '--sip-port': '5070' });
+  assert.equal(parseCommandLine(['--rtp-timeout', '-1'], {}, { positionals: false }).values['--rtp-timeout'], '-1');
+  const err = (argv: string[], re: RegExp): void => assert.throws(() => parseCommandLine(argv, flags, { positionals: false }), (e: unknown) => e instanceof ConfigError && re.test(e.message));
+  err(['--colour', 'red'], /unknown option "--colour"/);
+  err(['--admin=yes'], /--admin takes no value/);
+  err(['--password'], /--password needs a value/);
+  err(['--domain='], /--domain needs a value/);
+  err(['stray'], /unexpected argument "stray"/);
+});
