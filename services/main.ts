@@ -140,7 +140,7 @@ export class Relais {
     this.updates = await this.startUpdateAgent();
     let store: Store;
     try {
-      store = Store.open(path.join(config.dataDir, 'relais.db'));
+      store = Store.open(path.join(config.dataDir, 'relais.db'), { clock: this.clock });
     } catch (err) {
       await this.failedStart(`the database could not be opened: ${errorMessage(err)}`);
       throw err;

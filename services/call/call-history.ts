@@ -1,5 +1,5 @@
 // Call history repository: the calls row of each call and its call_events timeline (SQL owned here).
-import type { TypedEmitter } from '../shared/index.js';
+import { SystemClock, type Clock, type TimerHandle, type TypedEmitter } from '../shared/index.js';
 import type { Database } from '../storage/index.js';
 import type { CallEvents } from './call.js';
 
@@ -73,6 +73,8 @@ export interface CallHistoryOptions {
   batchMs?: number;
   /** Told about a row that could not be written (the others of the batch are kept). */
   onError?: (err: unknown) => void;
+  /** Schedules the write-behind flush (STYLE: injected clock); the system clock when absent. */
+  clock?: Clock;
 }
 
 type Statement = import('better-sqlite3').Statement<unknown[]>;
@@ -81,7 +83,8 @@ export class CallHistory {
   private readonly batchMs: number;
   private readonly onError: (err: unknown) => void;
   private readonly queue: Array<() => void> = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
+  private readonly clock: Clock;
   private readonly st: {
     create: Statement;
     answered: Statement;
@@ -98,6 +101,7 @@ export class CallHistory {
   ) {
     this.batchMs = opts.batchMs ?? 0;
     this.onError = opts.onError ?? (() => undefined);
+    this.clock = opts.clock ?? new SystemClock();
     this.st = {
       create: db.prepare('INSERT INTO calls (id, direction, caller, callee, number_id, started_at, status) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       answered: db.prepare("UPDATE calls SET status = 'answered', answered_at = ?, answered_by = ?, callee = coalesce(?, callee) WHERE id = ?"),
@@ -116,21 +120,21 @@ export class CallHistory {
     }
     this.queue.push(op);
     if (!this.timer) {
-      this.timer = setTimeout(() => {
+      this.timer = this.clock.setTimeout(() => {
+        this.timer = undefined;
         try {
           this.flush();
         } catch (err) {
           this.onError(err); // a timer must never throw: the process would die
         }
       }, this.batchMs);
-      this.timer.unref?.();
     }
   }
 
   /** Writes everything queued, in one transaction (reads and shutdown call it). */
   flush(): void {
     if (this.timer) {
-      clearTimeout(this.timer);
+      this.clock.clearTimeout(this.timer);
       this.timer = undefined;
     }
     if (this.queue.length === 0 || !this.db.open) return;

@@ -130,6 +130,7 @@ export class CallService implements Module, CallControl {
     this.log = opts.logger.child({ module: 'calls' });
     this.history = new CallHistory(opts.db, {
       batchMs: opts.historyBatchMs ?? 0,
+      clock: opts.clock,
       onError: (err) => this.log.warn('call history row not written', { error: errorMessage(err) }),
     });
     this.history.follow(this.observer, opts.clock);

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { RelaisError } from '../shared/index.js';
+import { RelaisError, SystemClock, type Clock } from '../shared/index.js';
 import type { Migration } from './migration.js';
 import { MIGRATIONS } from './migrations/index.js';
 
@@ -12,6 +12,8 @@ export interface OpenStoreOptions {
   /** Defaults to every migration shipped; tests pass a prefix to build an older schema. */
   migrations?: readonly Migration[];
   readonly?: boolean;
+  /** Time stamped on applied migrations (STYLE: injected clock); the system clock when absent. */
+  clock?: Pick<Clock, 'now'>;
 }
 
 export class Store {
@@ -44,7 +46,7 @@ export class Store {
       db.pragma('busy_timeout = 5000');
       db.pragma('synchronous = NORMAL');
       const store = new Store(db, file);
-      if (!opts.readonly) store.migrate(opts.migrations ?? MIGRATIONS);
+      if (!opts.readonly) store.migrate(opts.migrations ?? MIGRATIONS, opts.clock);
       return store;
     } catch (err) {
       db.close();
@@ -60,7 +62,7 @@ export class Store {
     return row.v ?? '';
   }
 
-  migrate(migrations: readonly Migration[]): string[] {
+  migrate(migrations: readonly Migration[], clock: Pick<Clock, 'now'> = new SystemClock()): string[] {
     const latestKnown = MIGRATIONS[MIGRATIONS.length - 1]!.version;
     const current = this.schemaVersion();
     if (current > latestKnown) {
@@ -79,7 +81,7 @@ export class Store {
       for (const m of [...migrations].sort((a, b) => a.version.localeCompare(b.version))) {
         if (done.has(m.version)) continue;
         m.up(this.db);
-        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, clock.now());
         applied.push(`${m.version}-${m.name}`);
       }
     });

@@ -1,7 +1,7 @@
 // SIP over TCP (RFC 3261 §18.3): Content-Length framing, connections kept per peer and reused both ways. The TLS
 // transport (tls-transport.ts) is the same stream handling over node:tls sockets.
 import net from 'node:net';
-import { newId, type Logger } from '../../shared/index.js';
+import { SystemClock, newId, type Clock, type Logger } from '../../shared/index.js';
 import { frameStream, SipParseError } from '../message/index.js';
 import { type SipTransport, type TransportSink } from './sip-transport.js';
 import { type Source, type Target } from './source.js';
@@ -12,7 +12,7 @@ interface Connection {
   key: string;
   buf: Buffer;
   source: Source;
-  /** performance.now() when the unfinished message in `buf` began (undefined: nothing pending). */
+  /** clock.monotonic() when the unfinished message in `buf` began (undefined: nothing pending). */
   partialSince: number | undefined;
 }
 
@@ -20,6 +20,8 @@ export interface TcpTransportOptions {
   /** Close a connection after this long without traffic (phones refresh their registration well within it). */
   idleMs?: number;
   connectTimeoutMs?: number;
+  /** Connect and partial-message timers (STYLE: injected clock); the system clock when absent. */
+  clock?: Clock;
   maxConnections?: number;
   /** Connections accepted from one address at most (default 256: an office behind one NAT). */
   maxConnectionsPerAddress?: number;
@@ -41,13 +43,16 @@ export class TcpTransport implements SipTransport {
   private readonly perAddress = new Map<string, number>();
   /** The bound port, read once after listen (server.address() is a getsockname() syscall). */
   private boundPort: number | undefined;
+  private readonly clock: Clock;
 
   constructor(
     private readonly bind: string,
     private readonly requestedPort: number,
     protected readonly log: Logger,
     private readonly opts: TcpTransportOptions = {},
-  ) {}
+  ) {
+    this.clock = opts.clock ?? new SystemClock();
+  }
 
   listen(sink: TransportSink): Promise<void> {
     this.sink = sink;
@@ -145,9 +150,9 @@ export class TcpTransport implements SipTransport {
         conn.socket.setTimeout(this.opts.idleMs ?? 3_600_000);
       }
     } else if (conn.partialSince === undefined) {
-      conn.partialSince = performance.now();
+      conn.partialSince = this.clock.monotonic();
       conn.socket.setTimeout(limit);
-    } else if (performance.now() - conn.partialSince > limit) {
+    } else if (this.clock.monotonic() - conn.partialSince > limit) {
       this.framingErrors++;
       this.sink?.onFramingError(`message not complete within ${limit / 1000} s`, conn.buf, conn.source);
       conn.buf = Buffer.alloc(0);
@@ -161,17 +166,17 @@ export class TcpTransport implements SipTransport {
     if (existing) return existing;
     const p = new Promise<Connection>((resolve, reject) => {
       const { socket, connected } = this.dial(address, port);
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimeout(() => {
         socket.destroy();
         reject(new Error(`${this.kind.toUpperCase()} connect to ${key} timed out`));
       }, this.opts.connectTimeoutMs ?? 5000);
       socket.once(connected, () => {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         socket.removeAllListeners('error');
         resolve(this.adopt(socket));
       });
       socket.once('error', (err) => {
-        clearTimeout(timer);
+        this.clock.clearTimeout(timer);
         reject(new Error(`${this.kind.toUpperCase()} connect to ${key} failed: ${err.message}`));
       });
     });

@@ -162,8 +162,8 @@ export class SipStack implements Module, DialogHost, ResponseHost {
     this.transport = new TransportLayer(opts.bind, this.log, opts.advertise);
     const kinds = opts.transports ?? ['udp', 'tcp'];
     if (kinds.includes('udp')) this.transport.add(new UdpTransport(opts.bind, opts.port, this.log));
-    if (kinds.includes('tcp')) this.transport.add(new TcpTransport(opts.bind, opts.port, this.log));
-    if (opts.tls) this.transport.add(new TlsTransport(opts.bind, opts.tls.port, this.log, opts.tls.certificate));
+    if (kinds.includes('tcp')) this.transport.add(new TcpTransport(opts.bind, opts.port, this.log, { clock: this.clock }));
+    if (opts.tls) this.transport.add(new TlsTransport(opts.bind, opts.tls.port, this.log, opts.tls.certificate, { clock: this.clock }));
     this.transactions = new TransactionLayer(this.transport, this.clock, this.log, this.timers);
     this.transactions.onRequest((req, source, tx) => this.receiveRequest(req, source, tx));
     this.transactions.onStrayResponse((res) => this.receiveStray(res));
@@ -237,7 +237,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
       const p = probe.port();
       await probe.close();
       this.transport.add(new UdpTransport(this.opts.bind, p, this.log));
-      this.transport.add(new TcpTransport(this.opts.bind, p, this.log));
+      this.transport.add(new TcpTransport(this.opts.bind, p, this.log, { clock: this.clock }));
       try {
         await this.transport.listen();
         return;

@@ -20,3 +20,19 @@ test('batched history: reads see queued rows, a constraint failure is reported a
   assert.deepEqual(h.events('c1').map((e) => e.type), ['call.started']);
   store.close();
 });
+
+test('the write-behind flush runs on the injected clock: rows land when the batch interval has passed, not before', async () => {
+  const { ManualClock } = await import('../../../services/shared/index.js');
+  const clock = new ManualClock();
+  const store = Store.open(':memory:', { clock });
+  const h = new CallHistory(store.db, { batchMs: 50, clock });
+  h.create({ id: 'c1', direction: 'internal', caller: '101', callee: '102', startedAt: clock.now() });
+  const count = (): number => (store.db.prepare('SELECT count(*) AS n FROM calls').get() as { n: number }).n;
+  clock.advance(49);
+  assert.equal(count(), 0);
+  clock.advance(1);
+  assert.equal(count(), 1);
+  assert.equal(clock.pendingTimers(), 0);
+  assert.equal((store.db.prepare('SELECT min(applied_at) AS t FROM schema_migrations').get() as { t: number }).t, Date.UTC(2026, 10, 25, 9, 0, 0), 'migrations stamped with the clock');
+  store.close();
+});
