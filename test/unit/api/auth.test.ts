@@ -176,10 +176,11 @@ test('a session and a cached Basic login never pass to a new user given a delete
     };
     assert.equal(await who(bearer(session.token)), 'leaving');
     assert.equal(await who(basic('leaving', 'leaving-password')), 'leaving');
-    // An import replaces the departing employee with a new administrator: SQLite hands out the same id again.
+    // An import replaces the departing employee with a new administrator: user ids are never reused
+    // (AUTOINCREMENT, migration 202612081401), and sessions are bound to the account's stamp besides.
     users.delete(leaving.id);
     const newcomer = users.create({ username: 'newadmin', role: 'admin', password: 'newadmin-password' });
-    assert.equal(newcomer.id, leaving.id, 'the id is reused by the table (INTEGER PRIMARY KEY without AUTOINCREMENT)');
+    assert.notEqual(newcomer.id, leaving.id, 'a deleted user\'s id is not given to the next user');
     assert.equal(await who(bearer(session.token)), 401, 'the old session does not become the new administrator');
     assert.equal(await who(basic('leaving', 'leaving-password')), 401, 'nor does the cached Basic login');
     // A password change ends the sessions and cached Basic logins of that user at once.
