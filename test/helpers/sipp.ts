@@ -53,6 +53,8 @@ export interface SippResult {
 
 export interface SippProcess {
   localPort: number;
+  /** The whole -trace_msg log (the result's `messages` keeps only its end). */
+  messageFile: string;
   done: Promise<SippResult>;
   kill: () => void;
 }
@@ -135,7 +137,7 @@ async function startSippOnce(opts: SippOptions): Promise<SippProcess> {
     if (child.exitCode !== null || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 20));
   }
-  return { localPort, done, kill: () => child.kill('SIGTERM') };
+  return { localPort, messageFile: path.join(dir, 'messages.log'), done, kill: () => child.kill('SIGTERM') };
 }
 
 /** Runs SIPp to completion. */

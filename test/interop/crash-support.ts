@@ -85,7 +85,7 @@ export async function killAndRestart(relais: RelaisProcess, args: string[]): Pro
 export interface AfterCrash {
   integrity: string;
   journalMode: string;
-  /** Calls without an end (should be none once the restarted Relais has started). */
+  /** Calls started before the kill and still without an end (none once the restarted Relais has started). */
   openCalls: number;
   /** Calls ended by the restart (cause 'restart'). */
   restartEnded: number;
@@ -97,12 +97,12 @@ export interface AfterCrash {
   queueWaiting: number;
 }
 
-export function afterCrash(dataDir: string, now: number): AfterCrash {
+export function afterCrash(dataDir: string, now: number, killedAt = now): AfterCrash {
   const one = <T>(sql: string, ...args: unknown[]): T => Object.values(query<Record<string, unknown>>(dataDir, sql, ...args)[0] ?? {})[0] as T;
   return {
     integrity: one<string>('PRAGMA integrity_check'),
     journalMode: one<string>('PRAGMA journal_mode'),
-    openCalls: one<number>('SELECT count(*) FROM calls WHERE ended_at IS NULL'),
+    openCalls: one<number>('SELECT count(*) FROM calls WHERE ended_at IS NULL AND started_at < ?', killedAt),
     restartEnded: one<number>("SELECT count(*) FROM calls WHERE cause = 'restart'"),
     journalLeft: one<number>('SELECT count(*) FROM live_dialogs'),
     bindings: one<number>('SELECT count(*) FROM registrations WHERE expires_at > ?', now),
