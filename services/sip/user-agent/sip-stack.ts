@@ -186,7 +186,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
       throw new Error(`SIP cannot listen on ${this.opts.bind}:${e.port ?? this.opts.port}: ${e.code === 'EADDRINUSE' ? 'the port is already in use' : e.message}`, { cause: err });
     }
     this.started = true;
-    this.log.info('sip listening', { address: this.opts.bind, port: this.port(), advertise: this.transport.advertisedAddress });
+    this.log.info('sip listening', { address: this.opts.bind, port: this.port(), ...(this.opts.tls ? { tlsPort: this.tlsPort() } : {}), advertise: this.transport.advertisedAddress });
     this.recoverDialogs();
   }
 
@@ -225,7 +225,6 @@ export class SipStack implements Module, DialogHost, ResponseHost {
     journal.clear();
     if (left.length > 0) this.log.warn('calls interrupted by the last stop: BYE sent to their peers', { dialogs: left.length });
     return left.length;
-    this.log.info('sip listening', { address: this.opts.bind, port: this.port(), ...(this.opts.tls ? { tlsPort: this.tlsPort() } : {}), advertise: this.transport.advertisedAddress });
   }
 
   private async listenSamePort(): Promise<void> {
