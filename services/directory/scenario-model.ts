@@ -293,6 +293,8 @@ function checkAction(c: Checker, raw: unknown, p: Path, refs: ActionRefs, depth:
         const key = c.str(oo, 'key', op, { required: true, pattern: KEY_RE, hint: 'one key: 0-9, * or #' });
         const name = checkName(c, oo.name, [...op, 'name']);
         if (oo.actions === undefined) c.fail([...op, 'actions'], 'missing (required): what happens for this key');
+        // An option that does nothing is a mistake (docs/product.md §7): say what the key does, even if only `answer`.
+        else if (oo.actions === null || (Array.isArray(oo.actions) && oo.actions.length === 0)) c.fail([...op, 'actions'], 'a menu option needs at least one action (what happens for this key)');
         const actions = checkActions(c, oo.actions, [...op, 'actions'], refs, depth + 1);
         if (key !== undefined) {
           if (seen.has(key)) c.fail([...op, 'key'], `key "${key}" is used twice in this menu`);

@@ -46,6 +46,8 @@ export interface ForwardThenSmartSpec {
 export type BehaviourSpec = SmartAnsweringSpec | CustomSmartAnsweringSpec | ForwardOnlySpec | ForwardThenSmartSpec;
 
 export const FORWARD_THEN_SMART_RING = 15;
+/** What a service option of smart answering does: nothing but pass through (the service is recorded, the scenario goes on). */
+export const SERVICE_CHOSEN: ScenarioAction = { type: 'answer' };
 const DIAL_RE = /^\+?[0-9*#]{1,32}$/;
 const LANGUAGE_NAMES: Record<Language, string> = { fr: 'Français', en: 'English', es: 'Español' };
 
@@ -89,8 +91,9 @@ function smartAnswering(spec: SmartAnsweringSpec, catalog: readonly CatalogCateg
               type: 'detect_dtmf',
               prompt: 'choose-service',
               announce_options: true,
-              // The chosen service is recorded with the call; the scenario goes on after the menus.
-              options: cat.services.map((s, j): MenuOption => ({ key: String(j + 1), name: s.name, actions: [] })),
+              // The chosen service is recorded with the call; the scenario goes on after the menus. An option needs an
+              // action (an empty one is refused as a mistake): `answer` on the answered call only passes through.
+              options: cat.services.map((s, j): MenuOption => ({ key: String(j + 1), name: s.name, actions: [SERVICE_CHOSEN] })),
             },
           ],
         }),

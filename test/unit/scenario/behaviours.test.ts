@@ -31,7 +31,7 @@ test('smart answering: language menu → category → service → callback numbe
   assert.equal(cats.options.length, 2);
   assert.deepEqual(cats.options[0]!.name, { fr: 'Commercial', en: 'Sales' });
   const services = cats.options[0]!.actions[0] as DetectDtmfAction;
-  assert.deepEqual(services.options.map((o) => [o.key, o.name, o.actions]), [['1', { fr: 'Devis', en: 'Quote' }, []], ['2', 'Commande', []]]);
+  assert.deepEqual(services.options.map((o) => [o.key, o.name, o.actions]), [['1', { fr: 'Devis', en: 'Quote' }, [{ type: 'answer' }]], ['2', 'Commande', [{ type: 'answer' }]]]);
   assert.deepEqual(a[4], { type: 'collect_digits', prompt: 'enter-phone-number', variable: 'callback_number', min_digits: 4, max_digits: 15, timeout: 10 });
   assertValid(a, 'smart_answering');
   // One language: no language menu; an empty catalog: no category menu.
