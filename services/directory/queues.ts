@@ -57,8 +57,10 @@ export interface Queue {
   wrapUp: number;
   timeoutAction: QueueTimeoutAction;
   timeoutSoundId: number | null;
-  /** null = ringing tone. */
+  /** null = ringing tone (or the default music when mohDefault). */
   mohSoundId: number | null;
+  /** Without a sound: the box's own default music on hold instead of the ringing tone (site file `music_on_hold: default`). */
+  mohDefault: boolean;
   announcePosition: boolean;
   /** Open when any entry matches; null = always open. */
   openingHours: Condition[] | null;
@@ -97,6 +99,7 @@ interface Row {
   timeout_action: string;
   timeout_sound_id: number | null;
   moh_sound_id: number | null;
+  moh_default: number;
   announce_position: number;
   opening_hours: string | null;
   closed: number;
@@ -131,6 +134,7 @@ function toQueue(r: Row): Queue {
     timeoutAction: JSON.parse(r.timeout_action) as QueueTimeoutAction,
     timeoutSoundId: r.timeout_sound_id,
     mohSoundId: r.moh_sound_id,
+    mohDefault: r.moh_default === 1,
     announcePosition: r.announce_position === 1,
     openingHours: r.opening_hours === null ? null : (JSON.parse(r.opening_hours) as Condition[]),
     closed: r.closed === 1,
@@ -178,6 +182,7 @@ export function queueWithDefaults(input: QueueInput): Omit<Queue, 'id'> {
     timeoutAction: input.timeoutAction ?? { type: 'hangup' },
     timeoutSoundId: input.timeoutSoundId ?? null,
     mohSoundId: input.mohSoundId ?? null,
+    mohDefault: input.mohDefault ?? false,
     announcePosition: input.announcePosition ?? false,
     openingHours: input.openingHours ?? null,
     closed: input.closed ?? false,
@@ -231,6 +236,7 @@ export class QueueRepository extends TableRepository<Row, Queue> {
       q.name, q.shortNumber, q.strategy, q.ringTime, q.maxWait, q.wrapUp, JSON.stringify(q.timeoutAction), q.timeoutSoundId, q.mohSoundId,
       q.announcePosition ? 1 : 0, q.openingHours === null ? null : JSON.stringify(q.openingHours), q.closed ? 1 : 0, q.exceptionalClosure ? 1 : 0,
       q.closureAction === null ? null : JSON.stringify(q.closureAction), q.autoPauseAfter, q.callbackOrder, JSON.stringify(q.lostCallRules), q.serviceLevel,
+      q.mohDefault ? 1 : 0,
     ];
   }
 
@@ -246,8 +252,9 @@ export class QueueRepository extends TableRepository<Row, Queue> {
     if (this.findByName(q.name)) throw new RelaisError('queue.exists', `queue "${q.name}" already exists`, { field: 'name', status: 409 });
     if (this.findByShortNumber(q.shortNumber)) throw new RelaisError('queue.exists', `short number ${q.shortNumber} is already used by a queue`, { field: 'shortNumber', status: 409 });
     const info = prepared(this.db, `INSERT INTO queues (name, short_number, strategy, ring_time, max_wait, wrap_up, timeout_action, timeout_sound_id, moh_sound_id,
-                  announce_position, opening_hours, closed, exceptional_closure, closure_action, auto_pause_after, callback_order, lost_call_rules, service_level)
-                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+                  announce_position, opening_hours, closed, exceptional_closure, closure_action, auto_pause_after, callback_order, lost_call_rules, service_level,
+                  moh_default)
+                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(...this.values(q));
     return this.require(Number(info.lastInsertRowid));
   }
@@ -261,7 +268,7 @@ export class QueueRepository extends TableRepository<Row, Queue> {
     if (byShort && byShort.id !== id) throw new RelaisError('queue.exists', `short number ${q.shortNumber} is already used by a queue`, { field: 'shortNumber', status: 409 });
     prepared(this.db, `UPDATE queues SET name = ?, short_number = ?, strategy = ?, ring_time = ?, max_wait = ?, wrap_up = ?, timeout_action = ?,
                   timeout_sound_id = ?, moh_sound_id = ?, announce_position = ?, opening_hours = ?, closed = ?, exceptional_closure = ?,
-                  closure_action = ?, auto_pause_after = ?, callback_order = ?, lost_call_rules = ?, service_level = ? WHERE id = ?`)
+                  closure_action = ?, auto_pause_after = ?, callback_order = ?, lost_call_rules = ?, service_level = ?, moh_default = ? WHERE id = ?`)
       .run(...this.values(q), id);
     return this.require(id);
   }

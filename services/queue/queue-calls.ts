@@ -6,6 +6,7 @@ import type { CallService, CallSetup, FeatureCall, RingTarget } from '../call/in
 import type { Extension } from '../directory/index.js';
 import type { PlayItem, ToneCountry } from '../media/index.js';
 import type { PromptLibrary, PromptName } from '../media/sounds/index.js';
+import { defaultMohFile } from '../media/sounds/index.js';
 import { errorMessage, type Clock, type Logger, type TimerHandle } from '../shared/index.js';
 import type { QueueConfig, QueueOutcome } from './model.js';
 import type { AgentRinger, RingHandle, RingRequest, RingResult } from './queue-engine.js';
@@ -168,7 +169,8 @@ export class QueueCalls implements AgentRinger {
   /** Ringing tone (not answered: the phone plays it) or, answered, the queue's music / ringback with announcements. */
   private async waitingMedia(s: CallSetup, q: QueueConfig, entryId: string, lang: string, setTimer: (t: TimerHandle) => void): Promise<void> {
     const answered = s.callerLeg.dialog !== undefined;
-    const music = q.mohSoundId !== null ? this.d.soundFile(q.mohSoundId) : undefined;
+    // The queue's sound, else with `music_on_hold: default` the box's own music (docs/queues.md "Music on hold").
+    const music = q.mohSoundId !== null ? this.d.soundFile(q.mohSoundId) : q.mohDefault ? defaultMohFile() : undefined;
     if (!answered && !music && !q.announcePosition) {
       if (!s.res.sent && !s.cancelled()) s.res.send(180, 'Ringing');
       return;

@@ -446,6 +446,7 @@ export function toConfig(q: Queue, members: readonly QueueMember[]): QueueConfig
     timeoutAction: q.timeoutAction,
     timeoutSoundId: q.timeoutSoundId,
     mohSoundId: q.mohSoundId,
+    mohDefault: q.mohDefault,
     announcePosition: q.announcePosition,
     openingHours: q.openingHours,
     closed: q.closed,

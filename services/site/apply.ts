@@ -5,7 +5,7 @@ import type { Store } from '../storage/index.js';
 import { errorMessage } from '../shared/index.js';
 import { Directory, DEFAULT_LOST_CALL_RULES, queueWithDefaults, trunkWithDefaults, type OfflineAction, type LostCallRules } from '../directory/index.js';
 import { CalendarRepository } from '../scenario/calendar/index.js';
-import { parseSiteFileLocated, SiteFileError, SITE_FILE_VERSION, type LineLocator, type SiteFile, type SiteIssue, type SettingValue, type SiteLostCallRules } from './site-file.js';
+import { DEFAULT_QUEUE_MUSIC, parseSiteFileLocated, SiteFileError, SITE_FILE_VERSION, type LineLocator, type SiteFile, type SiteIssue, type SettingValue, type SiteLostCallRules } from './site-file.js';
 import { ServiceCatalogRepository } from '../scenario/behaviours/service-catalog.js';
 
 const SETTINGS_PREFIX = 'site.';
@@ -189,7 +189,8 @@ export function applySite(store: Store, realm: string, site: SiteFile, source?: 
           wrapUp: q.wrap_up,
           timeoutAction: q.timeout_action,
           timeoutSoundId: soundId(q.timeout_sound),
-          mohSoundId: soundId(q.music_on_hold),
+          mohSoundId: q.music_on_hold === DEFAULT_QUEUE_MUSIC ? null : soundId(q.music_on_hold),
+          mohDefault: q.music_on_hold === DEFAULT_QUEUE_MUSIC,
           announcePosition: q.announce_position,
           openingHours: q.opening_hours,
           closed: q.closed,
@@ -327,7 +328,7 @@ export function readSite(store: Store, realm: string): SiteFile {
   for (const q of dir.queues.list()) {
     const o: SiteFile['queues'][number] = { name: q.name, short_number: q.shortNumber, strategy: q.strategy, ring_time: q.ringTime, max_wait: q.maxWait, wrap_up: q.wrapUp, timeout_action: q.timeoutAction };
     put(o, 'timeout_sound', q.timeoutSoundId === null ? null : soundName.get(q.timeoutSoundId));
-    put(o, 'music_on_hold', q.mohSoundId === null ? null : soundName.get(q.mohSoundId));
+    put(o, 'music_on_hold', q.mohSoundId !== null ? soundName.get(q.mohSoundId) : q.mohDefault ? DEFAULT_QUEUE_MUSIC : null);
     o.announce_position = q.announcePosition;
     put(o, 'opening_hours', q.openingHours);
     if (q.closed) o.closed = true;

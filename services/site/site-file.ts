@@ -49,6 +49,9 @@ import {
 import { HOLIDAY_COUNTRIES, isRealDate } from '../scenario/calendar/index.js';
 import { checkCatalog, type CatalogCategory } from '../scenario/behaviours/service-catalog.js';
 
+
+/** `music_on_hold: default` names the box's own music on hold (built at build time), not a sound of the site. */
+export const DEFAULT_QUEUE_MUSIC = 'default';
 export const SITE_FILE_VERSION = 1;
 
 /** Countries whose tones (ringback, busy, congestion) the media engine plays. */
@@ -129,6 +132,7 @@ export interface SiteQueue {
   wrap_up?: number;
   timeout_action?: QueueTimeoutAction;
   timeout_sound?: string;
+  /** A sound name, or `default` for the box's own music on hold. */
   music_on_hold?: string;
   announce_position?: boolean;
   opening_hours?: Condition[];
@@ -521,7 +525,8 @@ function checkSite(c: Checker, raw: unknown, extraUsers: readonly string[]): Sit
     const moh = c.str(o, 'music_on_hold', p);
     if (moh !== undefined) {
       q.music_on_hold = moh;
-      refs.sounds.push({ name: moh, path: [...p, 'music_on_hold'] });
+      // `default` is the box's own music on hold (docs/queues.md), not a sound of the site.
+      if (moh !== DEFAULT_QUEUE_MUSIC) refs.sounds.push({ name: moh, path: [...p, 'music_on_hold'] });
     }
     set(q, 'announce_position', c.bool(o, 'announce_position', p));
     if (o.opening_hours !== undefined && o.opening_hours !== null) {

@@ -56,7 +56,7 @@ function run(strategy: Strategy): Record<string, unknown> {
     for (let a = 1; a <= AGENTS; a++) if ([0, 1, 2].some((k) => (a + k) % QUEUES === q)) members.push(a);
     queues.push({
       id: q + 1, name: `q${q}`, shortNumber: `${900 + q}`, strategy, ringTime: 20, maxWait: 86_400, wrapUp: 0, timeoutAction: { type: 'hangup' },
-      timeoutSoundId: null, mohSoundId: null, announcePosition: false, openingHours: null, closed: false, exceptionalClosure: false, closureAction: null,
+      timeoutSoundId: null, mohSoundId: null, mohDefault: false, announcePosition: false, openingHours: null, closed: false, exceptionalClosure: false, closureAction: null,
       autoPauseAfter: 0, callbackOrder: 'agent_first', lostCallRules: DEFAULT_LOST_CALL_RULES, serviceLevelSeconds: 20,
       participants: members.map((userId, position) => ({ userId, position, loggedIn: true, paused: false, pauseReason: null, lastReceivedAt: null, callsTaken: 0 })),
     });

@@ -88,3 +88,29 @@ test('hold with rtpengine: the held party hears the default music on hold, then 
     RELAIS_RTPENGINE_DTMF: `${daemon.dtmf.host}:${daemon.dtmf.port}`,
   });
 });
+
+test('a queue with music_on_hold: default answers its waiting caller with the default music, not the ringing tone', async () => {
+  const dir = tempDir('queue-moh-queue-');
+  const queues = 'queues:\n  - { name: music, short_number: "950", music_on_hold: default, ring_time: 30, members: [bob] }';
+  const site = writeSite(dir, [ext('301', 'Alice'), ext('302', 'Bob', { user: 'bob' })], 'en', queues);
+  const relais = await startRelais({ dataDir: path.join(dir, 'data'), args: ['--site', site, '--domain', '127.0.0.1'] });
+  relaises.push(relais);
+  const reg = (n: string) => ({ user: n, password: `secret-${n}`, registrar: `127.0.0.1:${relais.sipPort}`, regint: 600 });
+  const alice = await BaresipPhone.start({ name: 'alice-moh-q', account: reg('301'), audioFile: makeToneWav(path.join(dir, 'a.wav'), 1000, 120) });
+  phones.push(alice);
+  const bob = await BaresipPhone.start({ name: 'bob-moh-q', account: reg('302'), audioFile: makeToneWav(path.join(dir, 'b.wav'), 700, 120) });
+  phones.push(bob);
+  await Promise.all([alice.registered(), bob.registered()]);
+
+  // Bob's phone rings (he does not answer) while Alice waits, answered by the queue for its music.
+  await alice.dial('950');
+  await Promise.all([alice.established(), bob.waitEvent('CALL_INCOMING')]);
+  await until(() => fileBytes(alice.receivedRecordings()[0]) > 44 + 48_000, '3 s of audio while waiting', 15_000);
+  const file = alice.receivedRecordings()[0]!;
+  // The music starts on its first chord (C major: no 440 Hz), where the ringing tone would be 440 Hz (with 480 Hz in the US).
+  const heard = segment(file, 44 + 8_000, 44 + 40_000, 440);
+  assert.ok(heard.rms > 0.01, `the waiting caller hears something (RMS ${heard.rms.toFixed(4)})`);
+  assert.ok(heard.share < 0.1, `it is not the ringing tone (440 Hz share ${heard.share.toFixed(2)})`);
+  await alice.hangup();
+  await Promise.all([alice.closed(), bob.closed()]);
+});

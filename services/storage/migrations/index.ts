@@ -13,9 +13,10 @@ import { migration as sipBans } from './202612071500-sip-bans.js';
 import { migration as holidays } from './202612071600-holidays.js';
 import { migration as inbox } from './202612071601-inbox.js';
 import { migration as menuOptionActions } from './202612081000-menu-option-actions.js';
+import { migration as queueDefaultMoh } from './202612081100-queue-default-moh.js';
 import { migration as wallboardTokens } from './202612081300-wallboard-tokens.js';
 import { migration as liveDialogs } from './202612081400-live-dialogs.js';
 import { migration as userIdsNeverReused } from './202612081401-user-ids-never-reused.js';
 import { migration as liveDialogsTls } from './202612081500-live-dialogs-tls.js';
 
-export const MIGRATIONS: readonly Migration[] = [initial, directoryIndexes, callPath, voicedrop, queueEngine, console, phoneInventory, healthProbe, firmwareUpdates, sipBans, holidays, inbox, menuOptionActions, wallboardTokens, liveDialogs, userIdsNeverReused, liveDialogsTls];
+export const MIGRATIONS: readonly Migration[] = [initial, directoryIndexes, callPath, voicedrop, queueEngine, console, phoneInventory, healthProbe, firmwareUpdates, sipBans, holidays, inbox, menuOptionActions, queueDefaultMoh, wallboardTokens, liveDialogs, userIdsNeverReused, liveDialogsTls];

@@ -54,6 +54,7 @@ export function queueConfig(over: Partial<QueueConfig> & { members: number[] }):
     timeoutAction: { type: 'hangup' },
     timeoutSoundId: null,
     mohSoundId: null,
+    mohDefault: false,
     announcePosition: false,
     openingHours: null,
     closed: false,
