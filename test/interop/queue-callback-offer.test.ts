@@ -3,24 +3,20 @@
 // confirming leaves no CallBack callback but a lost call (a LostCall callback under the queue's after-abandon rule).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
-import { runSipp, describeSipp } from '../helpers/sipp.js';
 import { freePort } from '../helpers/ports.js';
 import { ext, writeSite } from './call-site.js';
 import { queryDb, until } from './call-support.js';
+import { PROVIDER, ScenarioRig } from './scenario-support.js';
 
-const PROVIDER = '127.0.0.2';
 const DID = '+33100000009';
-const PCAPS = '/usr/share/sip-tester';
 let relais: RelaisProcess;
-let providerPort: number;
-let dir: string;
+let rig: ScenarioRig;
 
 before(async () => {
-  providerPort = await freePort();
-  dir = tempDir('queue-callback-offer-');
+  const providerPort = await freePort();
+  const dir = tempDir('queue-callback-offer-');
   const yaml = `
 trunks:
   - { name: provider, host: ${PROVIDER}, port: ${providerPort}, register: false, allowed_ips: ["${PROVIDER}"] }
@@ -39,108 +35,14 @@ numbers:
 `;
   const site = writeSite(dir, [ext('201', 'Ann', { user: 'ann' })], 'en', yaml);
   relais = await startRelais({ dataDir: path.join(dir, 'data'), args: ['--site', site, '--domain', '127.0.0.1'] });
+  rig = new ScenarioRig(relais, dir, providerPort);
   // Ann online (registered), so the number runs its scenario rather than its offline option.
-  const reg = await runSipp({
-    scenario: 'call-register.xml',
-    target: `127.0.0.1:${relais.sipPort}`,
-    localPort: await freePort(),
-    keys: { user: '201', domain: '127.0.0.1', expires: '600' },
-    auth: { username: '201', password: 'secret-201' },
-    timeoutS: 10,
-  });
-  assert.equal(reg.code, 0, describeSipp(reg));
+  await rig.online('201');
 });
 
 after(async () => {
   await relais?.stop();
 });
-
-const DIGIT_FILE: Record<string, string> = { '#': 'pound', '*': 'star' };
-
-/**
- * The provider's call: INVITE from `from` (PCMU + telephone-event), answered; then each step waits `ms` and keys
- * `digits` (RFC 4733 captures, 600 ms apart). `end`: wait for Relais's BYE, or hang up (BYE) after the steps.
- */
-function providerScenario(name: string, from: string, steps: { ms: number; digits: string }[], end: 'wait-bye' | 'bye'): string {
-  const inDialog = (cseq: string, method: string): string => `
-      ${method} [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      [routes]
-      Max-Forwards: 70
-      From: <sip:${from}>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[domain]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: ${cseq} ${method}
-      Content-Length: 0
-`;
-  const keyed = steps
-    .map((s) => [`  <pause milliseconds="${s.ms}"/>`, ...[...s.digits].map((d) => `  <nop><action><exec play_pcap_audio="${PCAPS}/dtmf_2833_${DIGIT_FILE[d] ?? d}.pcap"/></action></nop>\n  <pause milliseconds="600"/>`)].join('\n'))
-    .join('\n');
-  const finish =
-    end === 'bye'
-      ? `  <send retrans="500" start_txn="bye"><![CDATA[${inDialog('2', 'BYE')}]]></send>\n  <recv response="200" response_txn="bye"/>`
-      : `  <recv request="BYE"/>
-  <send><![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-]]></send>`;
-  const xml = `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="${name}">
-  <send retrans="500" start_txn="inv1"><![CDATA[
-      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      Max-Forwards: 70
-      From: <sip:${from}>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[domain]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: <sip:caller@[local_ip]:[local_port]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=- 1 1 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-      a=sendrecv
-]]></send>
-  <recv response="100" optional="true" response_txn="inv1"/>
-  <recv response="180" optional="true" response_txn="inv1"/>
-  <recv response="183" optional="true" response_txn="inv1"/>
-  <recv response="200" rrs="true" response_txn="inv1"/>
-  <send ack_txn="inv1"><![CDATA[${inDialog('1', 'ACK')}]]></send>
-${keyed}
-${finish}
-</scenario>
-`;
-  const file = path.join(dir, `${name}.xml`);
-  fs.writeFileSync(file, xml);
-  return file;
-}
-
-async function providerCall(scenario: string): Promise<void> {
-  const r = await runSipp({
-    scenario,
-    target: `127.0.0.1:${relais.sipPort}`,
-    localAddress: PROVIDER,
-    localPort: providerPort,
-    service: DID,
-    keys: { domain: '127.0.0.1' },
-    timeoutS: 40,
-  });
-  assert.equal(r.code, 0, `provider: ${describeSipp(r)}\n${r.messages.slice(-3000)}\n${relais.output().slice(-3000)}`);
-}
 
 interface CallbackRow {
   number: string;
@@ -160,7 +62,7 @@ function lastCallbackStep(): { result?: string; number?: string } | undefined {
 
 test('the caller ID is read back; 1 (RFC 4733) confirms: a Scheduled CallBack callback linked to the call, then Relais hangs up', async () => {
   // 1 keyed during the read-back (barge-in); Relais then says it will call back and the scenario hangs up.
-  await providerCall(providerScenario('offer-confirm', '0611223344@127.0.0.1', [{ ms: 1500, digits: '1' }], 'wait-bye'));
+  await rig.providerCalls(DID, rig.providerScenario('offer-confirm', { promptMs: 1500, digits: '1', end: 'wait-bye' }), '0611223344');
   await until(() => callbacks().some((c) => c.number === '0611223344'), 'the callback stored');
   const cb = callbacks().find((c) => c.number === '0611223344')!;
   assert.deepEqual([cb.link_type, cb.source, cb.status], ['CallBack', 'offer', 'scheduled']);
@@ -168,7 +70,8 @@ test('the caller ID is read back; 1 (RFC 4733) confirms: a Scheduled CallBack ca
 });
 
 test('a withheld caller keys a number in (0612#), hears it read back and confirms it with 1', async () => {
-  await providerCall(providerScenario('offer-withheld', 'anonymous@anonymous.invalid', [{ ms: 1000, digits: '0612#' }, { ms: 1500, digits: '1' }], 'wait-bye'));
+  // The 1 comes after the # (600 ms apart): while the number is read back.
+  await rig.providerCalls(DID, rig.providerScenario('offer-withheld', { promptMs: 1000, digits: '0612#1', end: 'wait-bye' }), 'anonymous');
   await until(() => callbacks().some((c) => c.number === '0612'), 'the keyed-in callback stored', 15_000);
   const cb = callbacks().find((c) => c.number === '0612')!;
   assert.deepEqual([cb.link_type, cb.source, cb.status], ['CallBack', 'offer', 'scheduled']);
@@ -176,7 +79,7 @@ test('a withheld caller keys a number in (0612#), hears it read back and confirm
 
 test('hanging up before confirming: no CallBack callback, a lost call (LostCall callback under after_abandon)', async () => {
   const before = callbacks().length;
-  await providerCall(providerScenario('offer-hangup', '0699887766@127.0.0.1', [{ ms: 2500, digits: '' }], 'bye'));
+  await rig.providerCalls(DID, rig.providerScenario('offer-hangup', { promptMs: 2500, talkMs: 0, end: 'bye' }), '0699887766');
   await until(() => callbacks().length > before, 'the lost call handled');
   const mine = callbacks().filter((c) => c.number === '0699887766');
   assert.deepEqual(mine.map((c) => [c.link_type, c.source, c.status]), [['LostCall', 'lost_call', 'scheduled']]);
