@@ -5,7 +5,7 @@ import { BoardController, FactoryReset, openBoard, type SimBoard } from '../boar
 import { ApiServer, ApiTokenRepository, FirstRunSetup, PENDING_RESTORE, WallboardTokenRepository, mountRestApi } from './api/index.js';
 import { AuditLog } from './audit/index.js';
 import { restoreBackup } from './backup/index.js';
-import { EventBus, publishBoard, publishHealth, publishUpdates, publishCalls, publishRegistrations, publishTrunks, registrationView, trunkStatusViews } from './events/index.js';
+import { EventBus, publishBoard, publishHealth, publishUpdates, publishCalls, publishRegistrations, publishTrunks, publishVoicemail, registrationView, trunkStatusViews } from './events/index.js';
 import { LogRing, SystemMonitor } from './system/index.js';
 import { HealthCheck, SystemdNotifier, cachedProbe, diskProbe, moduleProbe, storeWritableProbe, temperatureProbe, throttlingProbe } from './health/index.js';
 import { CallModule } from './call/index.js';
@@ -281,6 +281,7 @@ export class Relais {
     });
     publishCalls(this.bus, this.calls.calls.observer, () => this.calls!.calls.active());
     publishRegistrations(this.bus, this.registrar);
+    publishVoicemail(this.bus, this.calls.voicemail);
     publishTrunks(this.bus, this.trunks);
     const monitor = new SystemMonitor({ clock: this.clock, logger: this.log, bus: this.bus, dataDir: config.dataDir });
     this.modules.push(monitor);

@@ -14,4 +14,4 @@ export {
   type TrunkStatusView,
 } from './event-bus.js';
 export { publishBoard, publishHealth, publishUpdates } from './appliance-sources.js';
-export { publishCalls, publishRegistrations, publishTrunks, callView, registrationView, trunkStatusViews, type RegistrationSource, type TrunkStatusSource } from './sources.js';
+export { publishCalls, publishRegistrations, publishTrunks, publishVoicemail, type VoicemailSource, callView, registrationView, trunkStatusViews, type RegistrationSource, type TrunkStatusSource } from './sources.js';

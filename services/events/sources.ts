@@ -85,3 +85,18 @@ export function publishTrunks(bus: EventBus, trunks: TrunkStatusSource): void {
   trunks.on('status', (e) => bus.publish('trunk.status', { trunk: e.trunk, state: e.status.state, detail: e.status.lastError }));
   bus.addSnapshotSource({ key: 'trunks', audience: 'trunks', read: () => trunkStatusViews(trunks) });
 }
+
+export interface VoicemailSource {
+  onDeposited: ((e: { extension: string; id: number; file: string; durationMs: number; caller: string }) => void) | undefined;
+  repo: { get(id: number): { extensionId: number | null } | undefined };
+}
+
+/** New voicemail messages (the console's bell, e-mail notifications): voicemail.new with the mailbox it is in. */
+export function publishVoicemail(bus: EventBus, vm: VoicemailSource): void {
+  const previous = vm.onDeposited;
+  vm.onDeposited = (e) => {
+    previous?.(e);
+    const inExtension = (vm.repo.get(e.id)?.extensionId ?? null) !== null;
+    bus.publish('voicemail.new', { id: e.id, extension: inExtension ? e.extension : null, number: inExtension ? null : e.extension, caller: e.caller });
+  };
+}

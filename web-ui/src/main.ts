@@ -6,6 +6,7 @@ import { currentSession, hasRight, logout, setupPending, type Right, type Sessio
 import { getSettings } from './data/settings.js';
 import { browserLanguage, language, setLanguage, setTimeZone, t, type MessageKey } from './i18n.js';
 import './pages/login.js';
+import './components/notification-bell.js';
 
 interface PageDef {
   path: string;
@@ -28,7 +29,7 @@ const PAGES: PageDef[] = [
   { path: '/queues', title: 'navQueues', right: 'queues', tag: 'page-queues', load: () => import('./pages/queues.js') },
   { path: '/callbacks', title: 'navCallbacks', right: 'callbacks', tag: 'page-callbacks', load: () => import('./pages/callbacks.js') },
   { path: '/phones', title: 'navPhones', right: 'phones', tag: 'page-phones', load: () => import('./pages/phones.js') },
-  { path: '/wallboard', title: 'navWallboard', right: null, tag: 'page-coming', load: () => import('./pages/coming.js') },
+  { path: '/wallboard', title: 'navWallboard', right: 'admin', tag: 'page-wallboard', load: () => import('./pages/wallboard.js') },
   { path: '/settings', title: 'navSettings', right: null, tag: 'page-settings', load: () => import('./pages/settings.js') },
   { path: '/system', title: 'navSystem', right: 'admin', tag: 'page-system', load: () => import('./pages/system.js') },
 ];
@@ -47,7 +48,7 @@ export class RelaisApp extends LitElement {
   };
 
   declare user: SessionUser | null;
-  declare mode: 'loading' | 'login' | 'setup' | 'app';
+  declare mode: 'loading' | 'login' | 'setup' | 'app' | 'wallboard';
   declare path: string;
   declare ready: boolean;
   declare connected: boolean;
@@ -74,6 +75,13 @@ export class RelaisApp extends LitElement {
 
   private async boot(): Promise<void> {
     await setLanguage(localStorage.getItem(LANG_KEY) ?? browserLanguage());
+    // A TV opens /wallboard?token=…: the board alone, no login (the token reads the queues and nothing else).
+    if (location.pathname === '/wallboard' && new URLSearchParams(location.search).get('token')) {
+      await import('./pages/wallboard.js');
+      this.mode = 'wallboard';
+      document.title = `${t('navWallboard')} — Relais`;
+      return;
+    }
     try {
       this.user = await currentSession();
       await this.enter();
@@ -117,7 +125,7 @@ export class RelaisApp extends LitElement {
 
   go(path: string, push = true): void {
     if (push) history.pushState(null, '', path);
-    this.path = path;
+    this.path = path.split('?')[0]!;
     this.menuOpen = false;
     void this.loadPage().then(() => {
       document.title = `${t(this.page().title)} — Relais`;
@@ -156,6 +164,7 @@ export class RelaisApp extends LitElement {
 
   override render(): TemplateResult {
     if (this.mode === 'loading') return html`<p class="loading">${t('loading')}</p>`;
+    if (this.mode === 'wallboard') return html`<wallboard-board .token=${new URLSearchParams(location.search).get('token') ?? ''} .lang=${language()}></wallboard-board>`;
     if (this.mode === 'login' || this.mode === 'setup') {
       return html`<relais-login
         .mode=${this.mode}
@@ -181,6 +190,7 @@ export class RelaisApp extends LitElement {
             ${(['fr', 'en', 'es'] as const).map((l) => html`<option value=${l} ?selected=${language() === l}>${{ fr: 'Français', en: 'English', es: 'Español' }[l]}</option>`)}
           </select></label
         >
+        <notification-bell .user=${user} .lang=${language()} @navigate=${(e: CustomEvent<string>) => this.go(e.detail)}></notification-bell>
         <span class="user">${user.name || user.username}</span>
         <button class="secondary" @click=${() => void this.doLogout()}>${t('logout')}</button>
       </header>
@@ -347,6 +357,8 @@ function pageElement(page: PageDef, user: SessionUser): TemplateResult {
       return html`<page-calls .user=${user} .lang=${language()}></page-calls>`;
     case 'page-inbox':
       return html`<page-inbox .user=${user} .lang=${language()}></page-inbox>`;
+    case 'page-wallboard':
+      return html`<page-wallboard .user=${user} .lang=${language()}></page-wallboard>`;
     case 'page-jobs':
       return html`<page-jobs .user=${user} .lang=${language()}></page-jobs>`;
     case 'page-sounds':

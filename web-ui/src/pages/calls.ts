@@ -38,6 +38,20 @@ export class PageCalls extends PageElement {
       this.next = r.next ? (new URL(r.next, location.origin).searchParams.get('before') ?? null) : null;
     } else this.calls = [];
     this.voicemails = await listVoicemails().catch(() => []);
+    await this.updateComplete;
+    this.openVoicemail();
+  }
+
+  /** /calls?voicemail=ID (a notification's click): that message's player takes the focus and plays. */
+  private openVoicemail(): void {
+    const id = new URLSearchParams(location.search).get('voicemail');
+    if (!id) return;
+    const audio = this.renderRoot.querySelector<HTMLAudioElement>(`tr[data-voicemail="${CSS.escape(id)}"] audio`);
+    if (!audio) return;
+    history.replaceState(null, '', '/calls');
+    audio.scrollIntoView({ block: 'center' });
+    audio.focus();
+    void audio.play().catch(() => undefined);
   }
 
   private async more(): Promise<void> {
@@ -114,7 +128,7 @@ export class PageCalls extends PageElement {
             </thead>
             <tbody>
               ${vms.map(
-                (v) => html`<tr>
+                (v) => html`<tr data-voicemail=${v.id}>
                   <td>${formatDateTime(v.createdAt)} ${v.heard ? nothing : html`<span class="badge warn">${t('newMessage')}</span>`}</td>
                   <td>${v.caller}</td>
                   <td>${v.extension ?? v.number ?? '—'}</td>
