@@ -245,7 +245,7 @@ test('holidays, services and the override: read, change, 400 naming the field', 
   await send('PUT', '/override', { mode: 'auto' }, CAROL);
 });
 
-test('override lamp: a phone subscribed to *60 gets a confirmed NOTIFY when the office is switched to day, then idle', async () => {
+test('override lamp: a phone subscribed to *60 gets a confirmed NOTIFY when the office is switched to day, then its dialog terminated', async () => {
   const subs = async (): Promise<number> => {
     const h = (await (await fetch(`${relais.url}/healthz`, { headers: ADMIN_AUTH })).json()) as { modules: Record<string, { detail?: { subscriptions?: number } }> };
     return h.modules['presence']?.detail?.subscriptions ?? -1;
@@ -264,6 +264,8 @@ test('override lamp: a phone subscribed to *60 gets a confirmed NOTIFY when the 
   const w = await watcher.done;
   assert.equal(w.code, 0, `watcher: ${describeSipp(w)}\n${relais.output().slice(-2000)}`);
   assert.match(w.messages, /entity="sip:\*60@[^"]*">\r\n  <dialog id="override-60">\r\n    <state>confirmed<\/state>/);
+  // Back to automatic: the lamp's dialog is reported terminated (RFC 4235), not an empty document.
+  assert.match(w.messages, /entity="sip:\*60@[^"]*">\r\n  <dialog id="override-60">\r\n    <state>terminated<\/state>/);
   await until(async () => (await subs()) <= before, 'the *60 subscription is gone', 30_000);
 });
 
@@ -315,6 +317,7 @@ test('override feature code: a phone dials *61 (night), hears the confirmation, 
   const w = await watcher.done;
   assert.equal(w.code, 0, `watcher: ${describeSipp(w)}`);
   assert.match(w.messages, /entity="sip:\*61@[^"]*">\r\n  <dialog id="override-61">\r\n    <state>confirmed<\/state>/);
+  assert.match(w.messages, /entity="sip:\*61@[^"]*">\r\n  <dialog id="override-61">\r\n    <state>terminated<\/state>/);
 });
 
 test('inbox, jobs and blocklist: a real call is marked spam, made a job, its caller blocked; the next call from it gets 603', async () => {

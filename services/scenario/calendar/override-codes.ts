@@ -1,6 +1,7 @@
 // The override's feature codes and their BLF lamps (docs/scenarios.md "Day, night and holiday"): *60 day, *61 night,
-// *62 holiday, *63 back to automatic. A phone key subscribed to a code (dialog event package) is lit (confirmed)
-// while that code's state is on, and off (no dialog) otherwise; *63 is lit while any manual override is on.
+// *62 holiday, *63 back to automatic. A phone key subscribed to a code (dialog event package) is lit (its dialog
+// `override-NN` confirmed) while that code's state is on; when it goes off the next NOTIFY reports that dialog as
+// terminated (RFC 4235), then no dialog. *63 is lit while any manual override is on.
 import type { OverrideMode } from './condition.js';
 import type { SiteCalendar } from './site-calendar.js';
 
@@ -8,7 +9,7 @@ export const OVERRIDE_CODES: Readonly<Record<string, OverrideMode>> = { '*60': '
 
 /** The presence layer's part the lamps use (services/sip/presence PresenceServer). */
 export interface OverrideLampHost {
-  addStateProvider(match: (entity: string) => boolean, provider: (entity: string) => 'idle' | 'confirmed'): void;
+  addStateProvider(match: (entity: string) => boolean, provider: (entity: string) => 'idle' | { state: 'confirmed'; detail: { id: string } }[]): void;
   setDialogState(entity: string, state: 'idle' | 'confirmed', detail?: { id?: string }): void;
 }
 
@@ -19,15 +20,21 @@ export function lampLit(code: string, mode: OverrideMode): boolean {
   return target === 'auto' ? mode !== 'auto' : mode === target;
 }
 
+/** The dialog id of a code's lamp in dialog-info (`override-60` for *60). */
+function lampId(code: string): string {
+  return `override-${code.slice(1)}`;
+}
+
 /** Makes the codes subscribable and keeps their lamps in step with the override (however it was changed). */
 export function attachOverrideLamps(presence: OverrideLampHost, calendar: SiteCalendar): void {
   const codes = Object.keys(OVERRIDE_CODES);
   presence.addStateProvider(
     (entity) => codes.includes(entity),
-    (entity) => (lampLit(entity, calendar.override().mode) ? 'confirmed' : 'idle'),
+    // The same dialog id as setDialogState below: a phone that saw the lamp lit sees that very dialog terminated.
+    (entity) => (lampLit(entity, calendar.override().mode) ? [{ state: 'confirmed', detail: { id: lampId(entity) } }] : 'idle'),
   );
   calendar.on('override', (state) => {
-    for (const code of codes) presence.setDialogState(code, lampLit(code, state.mode) ? 'confirmed' : 'idle', { id: `override-${code.slice(1)}` });
+    for (const code of codes) presence.setDialogState(code, lampLit(code, state.mode) ? 'confirmed' : 'idle', { id: lampId(code) });
   });
 }
 

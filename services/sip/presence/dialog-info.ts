@@ -18,9 +18,12 @@ export interface DialogInfoDetail {
   remoteTag?: string | undefined;
 }
 
-/** One call of the entity as a dialog element. */
+/**
+ * One call of the entity as a dialog element. `terminated` (RFC 4235 §3.7.1) reports a dialog that ended since
+ * the subscriber's last NOTIFY; it never lights a lamp.
+ */
 export interface DialogEntry {
-  state: Exclude<BlfState, 'idle'>;
+  state: Exclude<BlfState, 'idle'> | 'terminated';
   detail?: DialogInfoDetail | undefined;
 }
 
@@ -40,14 +43,44 @@ export function aggregateState(dialogs: readonly DialogEntry[]): BlfState {
   let state: BlfState = 'idle';
   for (const d of dialogs) {
     if (d.state === 'confirmed') return 'confirmed';
-    state = 'early';
+    if (d.state === 'early') state = 'early';
   }
   return state;
 }
 
+/** The id of the n-th (from 1) dialog element of an entity's document: its own id, its Call-ID, or made up. */
+export function dialogIdOf(entity: string, entry: DialogEntry, n: number): string {
+  const d = entry.detail ?? {};
+  return d.id ?? d.callId ?? `${entity.replace(/[^A-Za-z0-9]/g, '')}-${n}`;
+}
+
 /**
- * RFC 4235 §4.1: a full-state document; idle is a document without dialogs (what Yealink, Polycom, Snom and
- * Grandstream read as "lamp off"); each current call is one dialog element.
+ * The dialogs of a NOTIFY to one subscriber: the current ones, then — once — each dialog of its previous NOTIFY
+ * that is gone, as `terminated` with the same id (RFC 4235 §3.7.1: a lamp goes off on a terminated dialog, as
+ * phones expect, rather than on an empty document). `shown` is what that previous NOTIFY listed; the new one is
+ * returned for the next time.
+ */
+export function withEndedDialogs(
+  entity: string,
+  current: readonly DialogEntry[],
+  shown: ReadonlyMap<string, DialogInfoDetail>,
+): { dialogs: DialogEntry[]; shown: Map<string, DialogInfoDetail> } {
+  const next = new Map<string, DialogInfoDetail>();
+  const dialogs: DialogEntry[] = [];
+  current.forEach((entry, i) => {
+    if (entry.state === 'terminated') return;
+    const id = dialogIdOf(entity, entry, i + 1);
+    next.set(id, { ...(entry.detail ?? {}), id });
+    dialogs.push({ state: entry.state, detail: { ...(entry.detail ?? {}), id } });
+  });
+  for (const [id, detail] of shown) if (!next.has(id)) dialogs.push({ state: 'terminated', detail });
+  return { dialogs, shown: next };
+}
+
+/**
+ * RFC 4235 §4.1: a full-state document; each current call is one dialog element, and a call that ended since the
+ * subscriber's last NOTIFY is listed once as `terminated` (withEndedDialogs), which is what Yealink, Polycom, Snom
+ * and Grandstream read as "lamp off" (as Asterisk sends it); an entity idle from the start has no dialog element.
  */
 export function formatDialogInfo(doc: DialogInfoDocument): string {
   let out = `<?xml version="1.0" encoding="UTF-8"?>\r\n<dialog-info xmlns="urn:ietf:params:xml:ns:dialog-info" version="${doc.version}" state="full" entity="${xmlEscape(doc.entity)}">\r\n`;
@@ -55,7 +88,7 @@ export function formatDialogInfo(doc: DialogInfoDocument): string {
   for (const entry of doc.dialogs) {
     n++;
     const d = entry.detail ?? {};
-    const id = d.id ?? d.callId ?? `${doc.entity.replace(/[^A-Za-z0-9]/g, '')}-${n}`;
+    const id = dialogIdOf(doc.entity, entry, n);
     let attrs = ` id="${xmlEscape(id)}"`;
     if (d.callId) attrs += ` call-id="${xmlEscape(d.callId)}"`;
     if (d.localTag) attrs += ` local-tag="${xmlEscape(d.localTag)}"`;

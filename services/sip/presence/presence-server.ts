@@ -10,7 +10,7 @@ export interface PresenceLookup {
 import type { AuthGuard, DigestServer } from '../auth/index.js';
 import { SipParseError, type SipRequest, type SipResponse } from '../message/index.js';
 import type { BindingSource } from '../registrar/index.js';
-import { aggregateState, DIALOG_INFO_TYPE, formatDialogInfo, type DialogEntry, type DialogInfoDetail, type BlfState } from './dialog-info.js';
+import { aggregateState, DIALOG_INFO_TYPE, formatDialogInfo, withEndedDialogs, type DialogEntry, type DialogInfoDetail, type BlfState } from './dialog-info.js';
 import { formatMessageSummary, MESSAGE_SUMMARY_TYPE, type MailboxState } from './message-summary.js';
 import { Subscription, type EventPackageName, type TerminationReason } from './subscription.js';
 
@@ -404,10 +404,18 @@ export class PresenceServer extends TypedEmitter<PresenceEvents> implements Modu
     return [];
   }
 
+  /** The subscriber's dialog-info document: its current dialogs, and those ended since its last NOTIFY as terminated. */
+  private dialogBody(sub: Subscription): string {
+    const entity = `sip:${sub.entity}@${this.opts.domain}`;
+    const { dialogs, shown } = withEndedDialogs(entity, this.currentDialogs(sub.entity, sub.subscriber), sub.shownDialogs);
+    sub.shownDialogs = shown;
+    return formatDialogInfo({ entity, version: sub.version++, dialogs });
+  }
+
   private body(sub: Subscription): { body: string; contentType: string } {
     if (sub.event === 'dialog') {
       return {
-        body: formatDialogInfo({ entity: `sip:${sub.entity}@${this.opts.domain}`, version: sub.version++, dialogs: this.currentDialogs(sub.entity, sub.subscriber) }),
+        body: this.dialogBody(sub),
         contentType: DIALOG_INFO_TYPE,
       };
     }

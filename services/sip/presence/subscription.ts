@@ -1,6 +1,7 @@
 // One subscription as the notifier sees it (RFC 6665 §4.2): its dialog, its state machine and its expiry timer.
 import type { TimerHandle } from '../../shared/index.js';
 import type { BindingSource } from '../registrar/index.js';
+import type { DialogInfoDetail } from './dialog-info.js';
 
 export type EventPackageName = 'dialog' | 'message-summary';
 
@@ -16,6 +17,8 @@ export class Subscription {
   state: SubscriptionState = 'active';
   /** dialog-info version (RFC 4235 §4.1: increments by one per NOTIFY of this subscription). */
   version = 0;
+  /** The dialogs of the last dialog-info NOTIFY (id → detail): one gone since is reported once as terminated. */
+  shownDialogs: ReadonlyMap<string, DialogInfoDetail> = new Map();
   localCseq = 0;
   expiresAt: number;
   expiryTimer: TimerHandle | undefined;

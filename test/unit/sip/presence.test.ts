@@ -125,7 +125,11 @@ test('SUBSCRIBE dialog: 401, then 200 with To tag and Expires, initial NOTIFY, N
   presence.setDialogState('1001', 'idle', { callId: 'call-2' });
   await flush();
   const states = sent.slice(1).map((n) => /<state>(\w+)<\/state>/.exec(n.body)?.[1] ?? 'idle');
-  assert.deepEqual(states, ['early', 'confirmed', 'confirmed', 'confirmed', 'idle']);
+  assert.deepEqual(states, ['early', 'confirmed', 'confirmed', 'confirmed', 'terminated']);
+  // RFC 4235: a call that ended is reported once as a terminated dialog (same id), beside those still up.
+  assert.match(sent[4]!.body, /<dialog id="call-2" call-id="call-2">\r\n    <state>confirmed<\/state>[\s\S]*<dialog id="call-1" call-id="call-1" direction="recipient">\r\n    <state>terminated<\/state>/);
+  assert.doesNotMatch(sent[5]!.body, /call-1/, 'reported once');
+  assert.match(sent[5]!.body, /<dialog id="call-2" call-id="call-2">\r\n    <state>terminated<\/state>/);
   assert.deepEqual(sent.map((n) => /version="(\d+)"/.exec(n.body)![1]), ['0', '1', '2', '3', '4', '5']);
   const cseqs = sent.map((n) => parseInt(String(n.headers['CSeq'])));
   assert.deepEqual(cseqs, [1, 2, 3, 4, 5, 6]);
@@ -215,7 +219,9 @@ test('errors: unknown package 489, too short 423, unknown entity 404, bad Accept
   await flush();
   presence.setDialogState('*4199900', 'idle');
   await flush();
-  assert.doesNotMatch(sent.at(-1)!.body, /<state>/);
+  // The lamp goes off on its dialog reported terminated (RFC 4235), not on an empty document.
+  assert.match(sent.at(-1)!.body, /<dialog id="sip4199900relaistest-1">\r\n    <state>terminated<\/state>/);
+  assert.doesNotMatch(sent.at(-1)!.body, /<state>(early|confirmed)<\/state>/);
 });
 
 test('a NOTIFY answered 481 ends the subscription without another NOTIFY', async () => {
