@@ -10,6 +10,7 @@ import type { SipResponse } from '../sip/index.js';
 import { Call, Leg, type CallEvents, type CallInfo, type Party } from './call.js';
 import { CallHistory, type CallDirection } from './call-history.js';
 import { FeatureCodes, type FeatureHandler } from './feature-codes.js';
+import { callerSrtpPolicy, calleeSrtpPolicy } from './secure-media.js';
 import { RingEngine, partyOfExtension, type RingMode, type RingResult, type RingTarget } from './ring-engine.js';
 import { resolveDestination } from './target-resolver.js';
 import { CallTransfer, type CallControl } from './transfer.js';
@@ -95,7 +96,7 @@ export interface CallServiceOptions {
 /** 488 when the caller's SDP is the problem (RFC 3261 §21.4.26), 503 when the media engine cannot serve (ports, worker). */
 export function mediaFailureStatus(err: unknown): number {
   const code = err && typeof err === 'object' && 'code' in err ? String((err as { code: unknown }).code) : '';
-  return code.startsWith('media.sdp') || code.startsWith('media.codec') ? 488 : 503;
+  return code.startsWith('media.sdp') || code.startsWith('media.codec') || code.startsWith('media.srtp') ? 488 : 503;
 }
 
 /** After a late-offer INVITE was answered with our offer: the ACK's SDP is the answer (RFC 3264 §5). */
@@ -325,6 +326,10 @@ export class CallService implements Module, CallControl {
     } else {
       callerExt = this.authenticate(req, res);
       if (!callerExt) return;
+      if (callerExt.requireTlsSrtp && req.source.transport !== 'tls') {
+        res.send(403, 'Extension requires SIP over TLS');
+        return;
+      }
       caller = partyOfExtension(callerExt);
     }
     // SipUri.user is already percent-decoded (%2A97 → *97).
@@ -381,7 +386,7 @@ export class CallService implements Module, CallControl {
     if (media) {
       try {
         // RFC 3261 §13.2.1 late offer: an INVITE without SDP gets our offer in the 200 and answers in the ACK.
-        callerLeg.endpoint = await media.openEndpoint({ callId: call.id, ...(offer ? { remoteSdp: offer } : {}), ...this.rtpTimeout() });
+        callerLeg.endpoint = await media.openEndpoint({ callId: call.id, ...(offer ? { remoteSdp: offer } : {}), ...this.rtpTimeout(), srtp: callerSrtpPolicy(callerExt) });
       } catch (err) {
         const status = mediaFailureStatus(err);
         this.log.info('caller media refused', { call: call.id, status, error: errorMessage(err) });
@@ -481,7 +486,7 @@ export class CallService implements Module, CallControl {
     let calleeOffer = s.offer;
     if (media) {
       try {
-        calleeLeg.endpoint = await media.openEndpoint({ callId: call.id, ...this.rtpTimeout() });
+        calleeLeg.endpoint = await media.openEndpoint({ callId: call.id, ...this.rtpTimeout(), srtp: calleeSrtpPolicy(r.targets, this.opts.extensions, this.opts.registrar) });
       } catch (err) {
         this.log.warn('no media endpoint for the callee', { call: call.id, error: errorMessage(err) });
         return { ok: false, status: 503, reason: 'unavailable', timedOut: false, cancelled: false };

@@ -20,6 +20,8 @@ export interface Extension {
   digestAlgorithm: DigestAlgorithm;
   voicemailEnabled: boolean;
   voicemailPin: string | null;
+  /** Only over SIP TLS with SRTP media: REGISTER over UDP/TCP refused (403), calls without SRTP refused (488). */
+  requireTlsSrtp: boolean;
 }
 
 export interface ExtensionInput {
@@ -33,6 +35,7 @@ export interface ExtensionInput {
   digestAlgorithm?: DigestAlgorithm;
   voicemailEnabled?: boolean;
   voicemailPin?: string | null;
+  requireTlsSrtp?: boolean;
 }
 
 export type ExtensionPatch = Partial<ExtensionInput>;
@@ -49,6 +52,7 @@ interface ExtensionRow {
   digest_algorithm: DigestAlgorithm;
   voicemail_enabled: number;
   voicemail_pin: string | null;
+  require_tls_srtp: number;
 }
 
 /** RFC 2617 §3.2.2.2 / RFC 7616 §3.4.2: HA1 = H(username ":" realm ":" password), lower-case hex. */
@@ -81,6 +85,7 @@ function toExtension(r: ExtensionRow): Extension {
     digestAlgorithm: r.digest_algorithm,
     voicemailEnabled: r.voicemail_enabled === 1,
     voicemailPin: r.voicemail_pin,
+    requireTlsSrtp: r.require_tls_srtp === 1,
   };
 }
 
@@ -147,8 +152,8 @@ export class ExtensionRepository extends TableRepository<ExtensionRow, Extension
     if (this.findByNumber(input.number)) throw new RelaisError('extension.exists', `extension ${input.number} already exists`, { field: 'number', status: 409 });
     if (this.findBySipUsername(sipUsername)) throw new RelaisError('extension.exists', `SIP username "${sipUsername}" is already used`, { field: 'sipUsername', status: 409 });
     const info = prepared(this.db, `INSERT INTO extensions (number, user_id, display_name, sip_username, secret, ha1_md5, ha1_sha256,
-                  digest_algorithm, voicemail_enabled, voicemail_pin, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+                  digest_algorithm, voicemail_enabled, voicemail_pin, require_tls_srtp, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(
         input.number,
         input.userId ?? null,
@@ -160,6 +165,7 @@ export class ExtensionRepository extends TableRepository<ExtensionRow, Extension
         alg,
         (input.voicemailEnabled ?? true) ? 1 : 0,
         input.voicemailPin ?? null,
+        input.requireTlsSrtp ? 1 : 0,
         this.now(),
       );
     return this.require(Number(info.lastInsertRowid));
@@ -176,6 +182,7 @@ export class ExtensionRepository extends TableRepository<ExtensionRow, Extension
       digestAlgorithm: patch.digestAlgorithm ?? cur.digestAlgorithm,
       voicemailEnabled: patch.voicemailEnabled ?? cur.voicemailEnabled,
       voicemailPin: patch.voicemailPin === undefined ? cur.voicemailPin : patch.voicemailPin,
+      requireTlsSrtp: patch.requireTlsSrtp ?? cur.requireTlsSrtp,
     };
     this.check(next.number, next.sipUsername, next.digestAlgorithm, next.voicemailPin);
     if (next.secret.length < 8) throw new RelaisError('extension.secret_short', 'SIP secret must be at least 8 characters', { field: 'secret' });
@@ -184,7 +191,7 @@ export class ExtensionRepository extends TableRepository<ExtensionRow, Extension
     const byUser = this.findBySipUsername(next.sipUsername);
     if (byUser && byUser.id !== id) throw new RelaisError('extension.exists', `SIP username "${next.sipUsername}" is already used`, { field: 'sipUsername', status: 409 });
     prepared(this.db, `UPDATE extensions SET number = ?, user_id = ?, display_name = ?, sip_username = ?, secret = ?, ha1_md5 = ?,
-                  ha1_sha256 = ?, digest_algorithm = ?, voicemail_enabled = ?, voicemail_pin = ? WHERE id = ?`)
+                  ha1_sha256 = ?, digest_algorithm = ?, voicemail_enabled = ?, voicemail_pin = ?, require_tls_srtp = ? WHERE id = ?`)
       .run(
         next.number,
         next.userId,
@@ -196,6 +203,7 @@ export class ExtensionRepository extends TableRepository<ExtensionRow, Extension
         next.digestAlgorithm,
         next.voicemailEnabled ? 1 : 0,
         next.voicemailPin,
+        next.requireTlsSrtp ? 1 : 0,
         id,
       );
     return this.require(id);

@@ -24,6 +24,8 @@ import {
 } from './engine.js';
 import type { BuiltinMediaEngine } from './builtin-engine.js';
 import type { EndpointConfig } from './worker/protocol.js';
+import { newSdesKey, offerCrypto, type SrtpKeys, type SrtpPolicy } from './sdes.js';
+import { answerCrypto, chooseSrtp, srtpProfile } from './srtp-negotiation.js';
 
 export class BuiltinEndpoint extends TypedEmitter<MediaEndpointEvents> implements MediaEndpoint {
   readonly id: string;
@@ -41,6 +43,10 @@ export class BuiltinEndpoint extends TypedEmitter<MediaEndpointEvents> implement
   private playSeq = 0;
   private currentPlay: { id: number; interrupt: boolean; resolve: (r: PlayResult) => void } | undefined;
   private closing: Promise<void> | undefined;
+  /** Our SDES master key and salt on this leg (one for the endpoint's life), and the keys in force. */
+  private readonly sdesKey = newSdesKey();
+  private srtpKeys: SrtpKeys | undefined;
+  private srtpProfileInUse: 'RTP/AVP' | 'RTP/SAVP' | undefined;
 
   constructor(
     private readonly engine: BuiltinMediaEngine,
@@ -50,9 +56,14 @@ export class BuiltinEndpoint extends TypedEmitter<MediaEndpointEvents> implement
     private readonly codecs: Codec[],
     private readonly rtpTimeoutMs: number,
     private readonly log: Logger,
+    private readonly srtpPolicy: SrtpPolicy = 'off',
   ) {
     super();
     this.id = `${callId}#${ep}`;
+  }
+
+  get secure(): boolean {
+    return this.srtpKeys !== undefined;
   }
 
   private check(): void {
@@ -71,6 +82,8 @@ export class BuiltinEndpoint extends TypedEmitter<MediaEndpointEvents> implement
       telephoneEventPt: DEFAULT_TELEPHONE_EVENT_PT,
       ptime: this.negotiated?.ptime ?? 20,
       direction,
+      // A leg already on SRTP stays on it in re-offers (hold, resume), whatever the policy.
+      ...(this.srtpPolicy !== 'off' || this.srtpKeys ? { profile: srtpProfile(this.srtpPolicy, this.srtpKeys ? this.srtpProfileInUse : undefined), crypto: offerCrypto(this.sdesKey) } : {}),
     });
     return this.localSdp;
   }
@@ -84,8 +97,14 @@ export class BuiltinEndpoint extends TypedEmitter<MediaEndpointEvents> implement
     if (weOffered && this.negotiated === undefined && !this.codecs.includes(n.codec)) {
       throw new MediaError('media.codec_mismatch', `answer chose ${n.codec}, which we did not offer`);
     }
+    // An answer's crypto must be one we offered (its tag names our line); an offer's is chosen by us.
+    const chosen = chooseSrtp(remote, this.srtpPolicy, weOffered && this.localSdp.includes('a=crypto:'));
+    const srtpKeys = chosen ? { suite: chosen.suite, tx: this.sdesKey, rx: chosen.key } : undefined;
     this.offered = undefined;
     this.negotiated = n;
+    this.srtpKeys = srtpKeys;
+    if (chosen && !weOffered) this.srtpProfileInUse = remote.profile;
+    else if (chosen) this.srtpProfileInUse ??= srtpProfile(this.srtpPolicy, undefined);
     this.remoteSdp = sdp;
     this.codec = n.codec;
     if (!weOffered) {
@@ -99,6 +118,7 @@ export class BuiltinEndpoint extends TypedEmitter<MediaEndpointEvents> implement
         telephoneEventPt: n.telephoneEventPt,
         ptime: n.ptime,
         direction: n.direction,
+        ...(chosen ? { profile: remote.profile, crypto: [answerCrypto(chosen, this.sdesKey)] } : {}),
       });
     }
     await this.engine.command({ op: 'configure', ep: this.ep, cfg: this.workerConfig(n) });
@@ -118,6 +138,7 @@ export class BuiltinEndpoint extends TypedEmitter<MediaEndpointEvents> implement
       send: directionSends(n.direction) && directionReceives(remoteDir) && n.remote.port !== 0,
       expectRtp: directionReceives(n.direction) && directionSends(remoteDir),
       rtpTimeoutMs: this.rtpTimeoutMs,
+      srtp: this.srtpKeys ?? null,
     };
   }
 

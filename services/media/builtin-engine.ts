@@ -16,6 +16,7 @@ import {
   type OpenEndpointOptions,
 } from './engine.js';
 import type { WorkerCommand, WorkerMessage, WorkerStats } from './worker/protocol.js';
+import { chooseSrtp } from './srtp-negotiation.js';
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 export type CommandBody = DistributiveOmit<WorkerCommand, 'id'>;
@@ -193,10 +194,13 @@ export class BuiltinMediaEngine implements MediaEngine {
     for (const c of codecs) if (!(c in CODEC_PT)) throw new MediaError('media.codec_unsupported', `unknown codec "${c}" (PCMU, PCMA, G722)`);
     // Parse first so a bad offer costs no port.
     const offer = opts.remoteSdp !== undefined ? parseRemoteSdp(opts.remoteSdp) : undefined;
-    if (offer) negotiate(offer, codecs);
+    if (offer) {
+      negotiate(offer, codecs);
+      chooseSrtp(offer, opts.srtp ?? 'off');
+    }
     const ep = this.nextEndpoint++;
     const { port } = (await this.command({ op: 'open', ep })) as { port: number };
-    const endpoint = new BuiltinEndpoint(this, ep, opts.callId, { address: this.sdpAddress, port }, codecs, opts.rtpTimeoutMs ?? this.rtpTimeoutMs, this.log);
+    const endpoint = new BuiltinEndpoint(this, ep, opts.callId, { address: this.sdpAddress, port }, codecs, opts.rtpTimeoutMs ?? this.rtpTimeoutMs, this.log, opts.srtp ?? 'off');
     this.endpoints.set(ep, endpoint);
     try {
       if (opts.remoteSdp !== undefined) await endpoint.setRemoteSdp(opts.remoteSdp);

@@ -1,5 +1,6 @@
 // The MediaEngine seam: what call control asks of a media backend, the types it speaks, and SDP offer/answer helpers.
 import { RelaisError, type Module, type TypedEmitter } from '../shared/index.js';
+import { parseCrypto, type SdesCrypto, type SrtpPolicy } from './sdes.js';
 
 /** Audio codecs an endpoint can negotiate. G.722 is relayed only when both bridged legs use it (no transcoding). */
 export type Codec = 'PCMU' | 'PCMA' | 'G722';
@@ -71,6 +72,8 @@ export interface MediaEndpoint extends TypedEmitter<MediaEndpointEvents> {
   readonly local: MediaAddress;
   /** Negotiated codec, undefined until the remote SDP is known. */
   readonly codec: Codec | undefined;
+  /** The leg's media is SRTP (SDES negotiated); undefined where the engine cannot say. */
+  readonly secure?: boolean;
   readonly closed: boolean;
   /**
    * Applies a remote SDP: the answer to our offer, or a new offer (re-INVITE, hold) to which the
@@ -108,6 +111,8 @@ export interface OpenEndpointOptions {
   codecs?: readonly Codec[];
   /** Overrides the engine's RTP timeout for this endpoint (ms; 0 = never). */
   rtpTimeoutMs?: number;
+  /** SDES-SRTP on this leg (default 'off': plain offers, SRTP answered when offered); docs/security.md. */
+  srtp?: SrtpPolicy;
 }
 
 export interface MediaEngine extends Module {
@@ -164,6 +169,10 @@ export interface RemoteAudio {
   direction: MediaDirection;
   sessionId: string;
   sessionVersion: number;
+  /** m= transport profile: RTP/AVP, or RTP/SAVP (SRTP required, RFC 3711 §12). */
+  profile: 'RTP/AVP' | 'RTP/SAVP';
+  /** The a=crypto lines (RFC 4568) whose suite we do, in the remote's order. */
+  crypto: SdesCrypto[];
 }
 
 const STATIC_NAMES: Record<number, [string, number]> = { 0: ['PCMU', 8000], 8: ['PCMA', 8000], 9: ['G722', 8000], 13: ['CN', 8000] };
@@ -178,6 +187,7 @@ interface SdpAudioSection {
   direction: MediaDirection | undefined;
   rtcpPort: number | undefined;
   ptime: string | undefined;
+  crypto: string[];
 }
 
 interface SdpScan {
@@ -227,6 +237,7 @@ function scanSdp(sdp: string): SdpScan {
         direction: undefined,
         rtcpPort: undefined,
         ptime: undefined,
+        crypto: [],
       };
       section = 'audio';
       continue;
@@ -259,6 +270,8 @@ function scanSdp(sdp: string): SdpScan {
           if (port) a.rtcpPort = Number(port[1]);
         } else if (name === 'ptime') {
           a.ptime = arg.trim();
+        } else if (name === 'crypto') {
+          a.crypto.push(arg);
         }
       }
     }
@@ -271,7 +284,7 @@ export function parseRemoteSdp(sdp: string): RemoteAudio {
   const s = scanSdp(sdp);
   const m = s.audio;
   if (!m) throw new MediaError('media.sdp_invalid', 'SDP has no m=audio line');
-  if (!/^RTP\/AVP$/i.test(m.protocol)) throw new MediaError('media.sdp_invalid', `m=audio protocol "${m.protocol}" is not RTP/AVP`);
+  if (!/^RTP\/S?AVP$/i.test(m.protocol)) throw new MediaError('media.sdp_invalid', `m=audio protocol "${m.protocol}" is not RTP/AVP or RTP/SAVP`);
   const address = m.connection ?? s.connection;
   if (!address) throw new MediaError('media.sdp_invalid', 'SDP has no c= connection address for audio');
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) throw new MediaError('media.sdp_invalid', `c= address "${address}" is not IPv4`);
@@ -305,6 +318,8 @@ export function parseRemoteSdp(sdp: string): RemoteAudio {
     direction: m.port === 0 || address === '0.0.0.0' ? 'inactive' : direction,
     sessionId: s.sessionId ?? '0',
     sessionVersion: Number(s.sessionVersion ?? 0),
+    profile: /^RTP\/SAVP$/i.test(m.protocol) ? 'RTP/SAVP' : 'RTP/AVP',
+    crypto: m.crypto.map(parseCrypto).filter((c): c is SdesCrypto => c !== undefined),
   };
 }
 
@@ -336,6 +351,10 @@ export interface LocalSdpParams {
   telephoneEventPt: number | undefined;
   ptime: number;
   direction: MediaDirection;
+  /** Default RTP/AVP. */
+  profile?: 'RTP/AVP' | 'RTP/SAVP';
+  /** a=crypto attribute values (SDES). */
+  crypto?: readonly string[];
 }
 
 /** Writes our SDP (one audio stream, RTCP on port + 1 implied). */
@@ -346,12 +365,13 @@ export function buildLocalSdp(p: LocalSdpParams): string {
     's=relais',
     `c=IN IP4 ${p.address}`,
     't=0 0',
-    `m=audio ${p.port} RTP/AVP ${[...p.payloads.map((x) => x.pt), ...(p.telephoneEventPt !== undefined ? [p.telephoneEventPt] : [])].join(' ')}`,
+    `m=audio ${p.port} ${p.profile ?? 'RTP/AVP'} ${[...p.payloads.map((x) => x.pt), ...(p.telephoneEventPt !== undefined ? [p.telephoneEventPt] : [])].join(' ')}`,
   ];
   for (const x of p.payloads) lines.push(`a=rtpmap:${x.pt} ${x.name}/8000`);
   if (p.telephoneEventPt !== undefined) {
     lines.push(`a=rtpmap:${p.telephoneEventPt} telephone-event/8000`, `a=fmtp:${p.telephoneEventPt} 0-16`);
   }
+  for (const c of p.crypto ?? []) lines.push(`a=crypto:${c}`);
   lines.push(`a=ptime:${p.ptime}`, `a=${p.direction}`);
   return lines.join('\r\n') + '\r\n';
 }

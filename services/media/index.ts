@@ -4,3 +4,4 @@ export { BuiltinMediaEngine, DEFAULT_WORKER_NICE, type BuiltinMediaEngineOptions
 export { BuiltinEndpoint } from './builtin-endpoint.js';
 export type { WorkerStats as MediaWorkerStats } from './worker/protocol.js';
 export { createMediaEngine, registerMediaBackend, type MediaEngineFactoryOptions } from './factory.js';
+export * from './sdes.js';

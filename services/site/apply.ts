@@ -118,6 +118,7 @@ export function applySite(store: Store, realm: string, site: SiteFile, source?: 
           digestAlgorithm: e.digest_algorithm ?? ('MD5' as const),
           voicemailEnabled: e.voicemail ?? true,
           voicemailPin: e.voicemail_pin ?? null,
+          requireTlsSrtp: e.require_tls_srtp ?? false,
           ...(e.secret !== undefined ? { secret: e.secret } : {}),
         };
         const cur = dir.extensions.findByNumber(e.number);
@@ -294,6 +295,7 @@ export function readSite(store: Store, realm: string): SiteFile {
     o.digest_algorithm = e.digestAlgorithm;
     o.voicemail = e.voicemailEnabled;
     put(o, 'voicemail_pin', e.voicemailPin);
+    if (e.requireTlsSrtp) o.require_tls_srtp = true;
     site.extensions.push(o);
   }
   for (const s of sounds) {

@@ -82,6 +82,8 @@ export interface SiteExtension {
   digest_algorithm?: DigestAlgorithm;
   voicemail?: boolean;
   voicemail_pin?: string;
+  /** Only SIP over TLS with SRTP (docs/security.md). */
+  require_tls_srtp?: boolean;
 }
 
 export interface SiteSound {
@@ -213,7 +215,7 @@ export const SITE_SECTIONS = ['version', 'settings', 'holidays', 'service_catego
 /** The fields of each kind of item (docs/site-file.md documents every one; a test checks). */
 export const SITE_FIELDS = {
   users: ['username', 'name', 'email', 'role', 'rights', 'language', 'dnd', 'password', 'password_hash'],
-  extensions: ['number', 'user', 'display_name', 'sip_username', 'secret', 'digest_algorithm', 'voicemail', 'voicemail_pin'],
+  extensions: ['number', 'user', 'display_name', 'sip_username', 'secret', 'digest_algorithm', 'voicemail', 'voicemail_pin', 'require_tls_srtp'],
   sounds: ['name', 'file', 'kind', 'language', 'duration_ms'],
   trunks: ['name', 'host', 'port', 'transport', 'register', 'username', 'auth_username', 'secret', 'realm', 'from_domain', 'caller_id', 'allowed_ips', 'expires', 'enabled', 'routes'],
   routes: ['name', 'pattern', 'strip', 'prepend', 'priority'],
@@ -425,6 +427,7 @@ function checkSite(c: Checker, raw: unknown, extraUsers: readonly string[]): Sit
     set(e, 'digest_algorithm', c.enm(o, 'digest_algorithm', p, DIGEST_ALGORITHMS));
     set(e, 'voicemail', c.bool(o, 'voicemail', p));
     set(e, 'voicemail_pin', c.str(o, 'voicemail_pin', p, { pattern: /^[0-9]{4,10}$/, hint: '4 to 10 digits' }));
+    set(e, 'require_tls_srtp', c.bool(o, 'require_tls_srtp', p));
     if (number !== undefined) site.extensions.push(e);
   });
 

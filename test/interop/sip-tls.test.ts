@@ -1,5 +1,7 @@
-// SIP over TLS with real peers: baresip registers over TLS on the TLS port and calls a phone on UDP (audio checked both
-// ways); the certificate is replaced through the API and served at the next handshake without a restart.
+// SIP over TLS and SDES-SRTP with real peers: baresip registers over TLS on the TLS port and calls a phone on UDP
+// (audio checked both ways), with and without SRTP (mediaenc=srtp-mand on an extension that requires TLS + SRTP);
+// the same extension over UDP is refused; the certificate is replaced through the API and served at the next
+// handshake without a restart.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -19,7 +21,9 @@ let dir: string;
 
 before(async () => {
   dir = tempDir('sip-tls-');
-  const site = writeSite(dir, [ext('301', 'Alice'), ext('302', 'Bob')]);
+  const site = writeSite(dir, [ext('301', 'Alice'), ext('302', 'Bob'), ext('303', 'Carol')]);
+  // Carol's extension requires TLS + SRTP.
+  fs.writeFileSync(site, fs.readFileSync(site, 'utf8').replace('    secret: secret-303\n', '    secret: secret-303\n    require_tls_srtp: true\n'));
   relais = await startRelais({ dataDir: path.join(dir, 'data'), args: ['--site', site, '--domain', '127.0.0.1', '--sip-tls-port', '0'] });
   const health = (await (await fetch(`${relais.url}/healthz`, { headers: ADMIN_AUTH })).json()) as { modules: Record<string, { detail?: Record<string, unknown> }> };
   tlsPort = Number(health.modules['sip']?.detail?.['tlsPort']);
@@ -67,6 +71,48 @@ test('baresip registers over TLS and calls a UDP phone: Via TLS, binding over tl
   await Promise.all([alice.closed(), bob.closed()]);
   assertHeardTone(bob.receivedRecordings()[0]!, 1000, 'Bob (UDP)');
   assertHeardTone(alice.receivedRecordings()[0]!, 440, 'Alice (TLS)');
+});
+
+test('TLS + SRTP: an extension requiring it registers over TLS with srtp-mand, calls a plain UDP phone and is called by it; audio both ways', async () => {
+  const carol = await BaresipPhone.start({
+    name: 'carol-srtp',
+    account: { user: '303', password: 'secret-303', registrar: `127.0.0.1:${tlsPort}`, regint: 600, transport: 'tls', mediaenc: 'srtp-mand' },
+    audioFile: makeToneWav(path.join(dir, 'c.wav'), 700, 60),
+  });
+  phones.push(carol);
+  const bob = await BaresipPhone.start({
+    name: 'bob-plain',
+    account: { user: '302', password: 'secret-302', registrar: `127.0.0.1:${relais.sipPort}`, regint: 600 },
+    audioFile: makeToneWav(path.join(dir, 'b2.wav'), 440, 60),
+  });
+  phones.push(bob);
+  await Promise.all([carol.registered(), bob.registered()]);
+  for (const [caller, callee, calleeNumber] of [[carol, bob, '302'], [bob, carol, '303']] as const) {
+    await caller.dial(calleeNumber);
+    await callee.acceptIncoming();
+    await Promise.all([caller.established(), callee.established()]);
+    const i = carol.receivedRecordings().length - 1;
+    const j = bob.receivedRecordings().length - 1;
+    await until(() => fileBytes(bob.receivedRecordings()[j]) > 44 + 32_000 && fileBytes(carol.receivedRecordings()[i]) > 44 + 32_000, `2 s of audio both ways (${calleeNumber} called)`);
+    await caller.hangup();
+    await Promise.all([caller.closed(), callee.closed()]);
+    assertHeardTone(bob.receivedRecordings()[j]!, 700, `Bob (plain RTP) on the call to ${calleeNumber}`);
+    assertHeardTone(carol.receivedRecordings()[i]!, 440, `Carol (SRTP) on the call to ${calleeNumber}`);
+  }
+  // baresip says so for each call on which SRTP runs (its srtp module authenticates every packet it decrypts).
+  assert.equal(carol.log().match(/SRTP is Enabled \(cryptosuite=AES_CM_128_HMAC_SHA1_(80|32)\)/g)?.length, 2, carol.log());
+  assert.doesNotMatch(bob.log(), /SRTP is Enabled/);
+});
+
+test('the extension requiring TLS + SRTP is refused over UDP: REGISTER 403', async () => {
+  const mallory = await BaresipPhone.start({
+    name: 'carol-udp',
+    account: { user: '303', password: 'secret-303', registrar: `127.0.0.1:${relais.sipPort}`, regint: 600 },
+    audioFile: makeToneWav(path.join(dir, 'm.wav'), 700, 10),
+  });
+  phones.push(mallory);
+  const ev = await mallory.waitEvent('REGISTER_FAIL');
+  assert.match(String(ev.param), /403/, JSON.stringify(ev));
 });
 
 test('an uploaded certificate is served at the next TLS handshake without a restart; a bad one gets a 400 naming the field', async () => {

@@ -29,6 +29,7 @@ export function extensionView(e: Extension, registrations: ReturnType<ExtensionR
     digestAlgorithm: e.digestAlgorithm,
     voicemailEnabled: e.voicemailEnabled,
     hasVoicemailPin: e.voicemailPin !== null,
+    requireTlsSrtp: e.requireTlsSrtp,
     registered: registrations.length > 0,
     registrations,
   };
@@ -42,6 +43,7 @@ const fields = {
   digestAlgorithm: z.enum(DIGEST_ALGORITHMS as [DigestAlgorithm, ...DigestAlgorithm[]]),
   voicemailEnabled: z.boolean(),
   voicemailPin: z.string().regex(/^[0-9]{4,10}$/, 'must be 4 to 10 digits').nullable(),
+  requireTlsSrtp: z.boolean(),
 };
 const createSchema = z.strictObject(fields).partial().required({ number: true });
 const patchSchema = z.strictObject(fields).partial();

@@ -27,6 +27,8 @@ export interface EndpointConfig {
   expectRtp: boolean;
   /** 0 = no timeout. */
   rtpTimeoutMs: number;
+  /** SDES-SRTP keys of the leg (base64 key||salt for each direction); null = plain RTP. */
+  srtp: { suite: 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32'; tx: string; rx: string } | null;
 }
 
 export type WorkerCommand =

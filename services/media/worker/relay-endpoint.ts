@@ -23,6 +23,7 @@ import { RtcpReceiverReport } from './rtcp-receiver-report.js';
 import { RTCP_SR, RtcpSenderReport } from './rtcp-sender-report.js';
 import { digitEvent, eventDigit, writeTelephoneEvent } from './telephone-event.js';
 import { dtmfTone } from './tones.js';
+import { SrtpContext } from './srtp.js';
 
 export const TICK_MS = 20;
 const TICK_SAMPLES = 160;
@@ -133,6 +134,11 @@ export class RelayEndpoint {
   detector: DtmfDetector | null = null;
   recorder: Recorder | null = null;
   // Rotating send buffers: a datagram queued by the kernel must not see its bytes rewritten by the next one.
+  // SDES-SRTP (srtp.ts): what we send is protected with our key, what we receive checked with the remote's; null on
+  // a plain RTP leg. A re-INVITE with the same keys keeps the contexts (their ROC and replay state).
+  srtpTx: SrtpContext | null = null;
+  srtpRx: SrtpContext | null = null;
+  private srtpKeys = '';
   private readonly txBufs: Buffer[] = [0, 1, 2, 3].map(() => Buffer.alloc(RTP_HEADER_LENGTH + 480).fill(0x80, 0, 1));
   private txNext = 0;
 
@@ -172,6 +178,13 @@ export class RelayEndpoint {
     this.expectRtp = cfg.expectRtp;
     this.timeoutTicks = cfg.rtpTimeoutMs > 0 ? Math.ceil(cfg.rtpTimeoutMs / TICK_MS) : 0;
     this.timeoutFired = false;
+    const s = cfg.srtp;
+    const keys = s ? `${s.suite} ${s.tx} ${s.rx}` : '';
+    if (keys !== this.srtpKeys) {
+      this.srtpKeys = keys;
+      this.srtpTx = s ? SrtpContext.fromKeySalt(s.suite, Buffer.from(s.tx, 'base64')) : null;
+      this.srtpRx = s ? SrtpContext.fromKeySalt(s.suite, Buffer.from(s.rx, 'base64')) : null;
+    }
     if (this.tePt < 0 && this.codec !== CODEC_G722) {
       this.detector ??= new DtmfDetector((d) => this.reportDigit(d, 'inband'));
     } else this.detector = null;
@@ -206,12 +219,20 @@ export class RelayEndpoint {
 
   /** The relay's hot path: no allocation, closure, promise or log line per packet. */
   onRtp(msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    const len = msg.length;
+    let len = msg.length;
     const c = this.counters;
     c[C_RX]!++;
     if (!this.configured) {
       c[C_DROPPED]!++;
       return;
+    }
+    // SRTP: authenticated and decrypted in place before anything (latching included) trusts the packet.
+    if (this.srtpRx !== null) {
+      len = this.srtpRx.unprotectRtp(msg, len);
+      if (len < 0) {
+        c[C_DROPPED]!++;
+        return;
+      }
     }
     const off = rtpPayloadOffset(msg, len);
     if (off < 0) {
@@ -278,7 +299,7 @@ export class RelayEndpoint {
     b.lastSeq = oseq;
     b.lastTs = ots;
     b.lastSendTick = mediaClock.tick;
-    b.rtp.send(msg, 0, len, b.remotePort, b.remoteAddress);
+    b.sendRtp(msg, len);
     c[C_RELAYED]!++;
     b.counters[C_TX]!++;
     b.counters[C_TX_OCTETS]! += end - off;
@@ -345,7 +366,16 @@ export class RelayEndpoint {
       packet = new RtcpSenderReport(this.ssrc, sec >>> 0, frac >>> 0, (this.lastTs + elapsed) >>> 0, tx, this.counters[C_TX_OCTETS]!, blocks).serialize();
     } else packet = new RtcpReceiverReport(this.ssrc, blocks).serialize();
     this.txAtLastReport = tx;
+    if (this.srtpTx !== null) packet = this.srtpTx.protectRtcp(packet, packet.length);
     this.rtcp.send(packet, 0, packet.length, this.remoteRtcpPort, this.remoteAddress);
+  }
+
+  /** Sends `len` bytes of an RTP packet to the remote, as SRTP on an SRTP leg. */
+  sendRtp(buf: Buffer, len: number): void {
+    if (this.srtpTx !== null) {
+      const out = this.srtpTx.protectRtp(buf, len);
+      this.rtp.send(out, 0, out.length, this.remotePort, this.remoteAddress);
+    } else this.rtp.send(buf, 0, len, this.remotePort, this.remoteAddress);
   }
 
   private onTelephoneEvent(event: number, end: boolean, ts: number): void {
@@ -369,7 +399,9 @@ export class RelayEndpoint {
 
   onRtcp(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     // RTCP is terminated here (reports describe the leg's own stream, which the relay rewrites); we send our own.
-    if (rtcpPacketCount(msg, msg.length) < 0) {
+    let len = msg.length;
+    if (this.srtpRx !== null) len = this.srtpRx.unprotectRtcp(msg, len);
+    if (len < 0 || rtcpPacketCount(msg, len) < 0) {
       this.counters[C_DROPPED]!++;
       return;
     }
@@ -414,7 +446,7 @@ export class RelayEndpoint {
     const buf = this.txBuf();
     writeRtpHeader(buf, this.pt, marker, this.lastSeq, this.lastTs, this.ssrc);
     encodeInto(this.codec === CODEC_PCMU ? ULAW_ENCODE : ALAW_ENCODE, frame, 0, samples, buf, RTP_HEADER_LENGTH);
-    this.rtp.send(buf, 0, RTP_HEADER_LENGTH + samples, this.remotePort, this.remoteAddress);
+    this.sendRtp(buf, RTP_HEADER_LENGTH + samples);
     this.counters[C_TX]!++;
     this.counters[C_TX_OCTETS]! += samples;
     return more;
@@ -460,7 +492,7 @@ export class RelayEndpoint {
       const buf = this.txBuf();
       writeRtpHeader(buf, this.tePt, first, this.lastSeq, d.eventTs, this.ssrc);
       writeTelephoneEvent(buf, RTP_HEADER_LENGTH, { event: digitEvent(digit), end: endPkt, volume: DTMF_VOLUME, duration });
-      this.rtp.send(buf, 0, RTP_HEADER_LENGTH + 4, this.remotePort, this.remoteAddress);
+      this.sendRtp(buf, RTP_HEADER_LENGTH + 4);
       this.counters[C_TX]!++;
       this.counters[C_TX_OCTETS]! += 4;
     }

@@ -320,6 +320,12 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
       return { status: 403, reason: `User ${verdict.username} may not register ${toUser ?? 'this address'}`, headers: [] };
     }
     const ext = who.ext;
+    // An extension that requires TLS + SRTP registers over TLS only (docs/security.md).
+    if (ext.requireTlsSrtp && source.transport !== 'tls') {
+      this.counters.rejected++;
+      this.log.info('REGISTER refused: extension requires TLS', { extension: ext.number, transport: source.transport, from: `${source.address}:${source.port}` });
+      return { status: 403, reason: 'Extension requires SIP over TLS', headers: [] };
+    }
     const aor = `sip:${ext.number}@${this.domain}`;
     const callId = req.callId;
     const cseq = req.cseq.seq;

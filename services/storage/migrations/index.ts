@@ -18,5 +18,6 @@ import { migration as wallboardTokens } from './202612081300-wallboard-tokens.js
 import { migration as liveDialogs } from './202612081400-live-dialogs.js';
 import { migration as userIdsNeverReused } from './202612081401-user-ids-never-reused.js';
 import { migration as liveDialogsTls } from './202612081500-live-dialogs-tls.js';
+import { migration as extensionRequireTlsSrtp } from './202612081501-extension-require-tls-srtp.js';
 
-export const MIGRATIONS: readonly Migration[] = [initial, directoryIndexes, callPath, voicedrop, queueEngine, console, phoneInventory, healthProbe, firmwareUpdates, sipBans, holidays, inbox, menuOptionActions, queueDefaultMoh, wallboardTokens, liveDialogs, userIdsNeverReused, liveDialogsTls];
+export const MIGRATIONS: readonly Migration[] = [initial, directoryIndexes, callPath, voicedrop, queueEngine, console, phoneInventory, healthProbe, firmwareUpdates, sipBans, holidays, inbox, menuOptionActions, queueDefaultMoh, wallboardTokens, liveDialogs, userIdsNeverReused, liveDialogsTls, extensionRequireTlsSrtp];

@@ -45,7 +45,7 @@ test('bad SDP gets an error naming the problem', () => {
   const bad = (s: string, re: RegExp): void => assert.throws(() => parseRemoteSdp(s), (e: Error) => e instanceof MediaError && re.test(e.message));
   bad('', /empty/);
   bad(offer('m=video 4000 RTP/AVP 96'), /no m=audio/);
-  bad(offer('m=audio 4000 RTP/SAVP 0'), /not RTP\/AVP/);
+  bad(offer('m=audio 4000 UDP/TLS/RTP/SAVPF 0'), /not RTP\/AVP or RTP\/SAVP/);
   bad(offer('m=audio 4000 RTP/AVP 0').replace('c=IN IP4 10.0.0.5\r\n', ''), /no c=/);
   bad(offer('m=audio 4000 RTP/AVP x'), /payload list/);
 });
