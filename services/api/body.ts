@@ -1,4 +1,4 @@
-// Request input, read strictly: bounded bodies, JSON objects with known fields, query parameters, multipart/form-data.
+// Request input, read strictly: bounded bodies, JSON objects with known fields, query parameters (file uploads: upload.ts).
 import type { IncomingMessage } from 'node:http';
 import { RelaisError } from '../shared/index.js';
 import type { ApiContext } from './auth.js';
@@ -132,80 +132,4 @@ export function boolParam(value: string | undefined, name: string): boolean | un
 export function idParam(value: string | undefined, what: string): number {
   if (value === undefined || !/^[1-9]\d{0,14}$/.test(value)) throw new RelaisError('api.id_invalid', `${what} id "${String(value)}" must be a positive whole number`, { field: 'id' });
   return Number(value);
-}
-
-export interface MultipartFile {
-  field: string;
-  filename: string;
-  contentType: string;
-  data: Buffer;
-}
-
-export interface MultipartForm {
-  fields: Map<string, string>;
-  files: MultipartFile[];
-}
-
-const MAX_PARTS = 16;
-const MAX_FIELD_BYTES = 4096;
-const MAX_HEADER_BYTES = 4096;
-
-function multipartError(message: string): RelaisError {
-  return new RelaisError('api.multipart_invalid', `multipart/form-data: ${message}`);
-}
-
-/** The value of a `key=value` or `key="value"` parameter of a header (RFC 7578 §4.2; no RFC 2231 encodings). */
-function headerParam(header: string, key: string): string | undefined {
-  const re = new RegExp(`;\\s*${key}\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^;\\s]+))`, 'i');
-  const m = re.exec(header);
-  if (!m) return undefined;
-  return m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2];
-}
-
-/**
- * RFC 7578 / RFC 2046 §5.1.1 multipart body, strictly: a boundary parameter, CRLF line ends, a Content-Disposition
- * form-data header with a name on every part, a closing delimiter. Parts are slices of the body (no copies).
- */
-export function parseMultipart(body: Buffer, contentType: string): MultipartForm {
-  const boundary = headerParam(contentType, 'boundary');
-  if (!boundary || boundary.length > 70) throw multipartError('the Content-Type needs a boundary parameter (1-70 characters)');
-  const delimiter = Buffer.from(`--${boundary}`, 'latin1');
-  const form: MultipartForm = { fields: new Map(), files: [] };
-  // RFC 2046: the first delimiter may follow a preamble; later ones are preceded by CRLF.
-  let pos = body.indexOf(delimiter);
-  if (pos < 0) throw multipartError(`no part starts with the boundary "${boundary}"`);
-  const next = Buffer.from(`\r\n--${boundary}`, 'latin1');
-  for (let parts = 0; ; parts++) {
-    pos += delimiter.length;
-    if (body.toString('latin1', pos, pos + 2) === '--') return form;
-    if (parts >= MAX_PARTS) throw multipartError(`more than ${MAX_PARTS} parts`);
-    if (body.toString('latin1', pos, pos + 2) !== '\r\n') throw multipartError('a boundary line must end with CRLF');
-    pos += 2;
-    const headerEnd = body.indexOf('\r\n\r\n', pos, 'latin1');
-    if (headerEnd < 0 || headerEnd - pos > MAX_HEADER_BYTES) throw multipartError('a part has no end to its headers');
-    const headers = new Map<string, string>();
-    for (const line of body.toString('utf8', pos, headerEnd).split('\r\n')) {
-      if (line === '') continue;
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw multipartError(`bad part header line "${line.slice(0, 80)}"`);
-      headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
-    }
-    const dataStart = headerEnd + 4;
-    const end = body.indexOf(next, dataStart);
-    if (end < 0) throw multipartError('the body ends before the closing boundary (truncated upload?)');
-    const disposition = headers.get('content-disposition') ?? '';
-    if (!/^form-data\b/i.test(disposition)) throw multipartError('every part needs "Content-Disposition: form-data"');
-    const name = headerParam(disposition, 'name');
-    if (!name) throw multipartError('a part has no name');
-    const filename = headerParam(disposition, 'filename');
-    const data = body.subarray(dataStart, end);
-    if (filename !== undefined) {
-      form.files.push({ field: name, filename, contentType: headers.get('content-type') ?? 'application/octet-stream', data });
-    } else {
-      if (data.length > MAX_FIELD_BYTES) throw multipartError(`field "${name}" is longer than ${MAX_FIELD_BYTES} bytes`);
-      if (form.fields.has(name)) throw new RelaisError('api.field_repeated', `field "${name}" is given more than once`, { field: name });
-      form.fields.set(name, data.toString('utf8'));
-    }
-    pos = end + 2; // at the "--boundary" of the next delimiter
-  }
 }

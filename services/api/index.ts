@@ -8,7 +8,7 @@ export { PENDING_RESTORE } from './routes/system.js';
 export { readInput, readQuery, parse, schemaError, schemas } from './validate.js';
 export { serveConsole, defaultWebRoot } from './static.js';
 export { Authenticator, SessionStore, LoginThrottle, SESSION_COOKIE, CSRF_HEADER, isSafeMethod, type ApiState, type ApiContext, type Session, type SessionLimits, type AuthOptions } from './auth.js';
-export { parseMultipart, type MultipartForm, type MultipartFile } from './body.js';
+export { receiveMultipart, receiveRaw, UPLOAD_IDLE_MS, type ReceivedForm, type ReceivedFile, type MultipartLimits } from './upload.js';
 export { byteRange } from './files.js';
 export { MOH_NOTICE } from './routes/sounds.js';
 export { WallboardTokenRepository, WALLBOARD_TOKEN_PREFIX, type WallboardToken } from './wallboard-tokens.js';

@@ -578,7 +578,8 @@ export class ProvisioningService extends TypedEmitter<ProvisioningEvents> {
   // ---------------------------------------------------------------- firmware cache
 
   /** Stores a phone firmware file for a model; phones of that model get its URL in their file. */
-  putFirmware(input: { vendor: string; model: string; fileName: string; data: Buffer }): FirmwareRecord {
+  /** Stores a phone model's firmware: `data` in memory, or `file`, a temporary file of the upload that is moved in. */
+  putFirmware(input: { vendor: string; model: string; fileName: string; data?: Buffer; file?: string }): FirmwareRecord {
     if (!PHONE_VENDORS.includes(input.vendor as PhoneVendor)) {
       throw new RelaisError('firmware.vendor_invalid', `vendor "${input.vendor}" is not one of ${PHONE_VENDORS.join(', ')}`, { field: 'vendor' });
     }
@@ -586,11 +587,14 @@ export class ProvisioningService extends TypedEmitter<ProvisioningEvents> {
       throw new RelaisError('firmware.model_invalid', `model "${input.model.slice(0, 60)}" must be letters, digits, ".", "_" or "-" (e.g. T46U)`, { field: 'model' });
     }
     const ext = /\.([A-Za-z0-9]{1,8})$/.exec(input.fileName)?.[1] ?? 'bin';
-    if (input.data.length === 0) throw new RelaisError('firmware.empty', 'the firmware file is empty', { field: 'file' });
+    const size = input.file !== undefined ? fs.statSync(input.file).size : (input.data?.length ?? 0);
+    if (size === 0) throw new RelaisError('firmware.empty', 'the firmware file is empty', { field: 'file' });
     const fileName = `firmware-${input.vendor}-${input.model}.${ext.toLowerCase()}`;
     fs.mkdirSync(this.firmwareDir, { recursive: true });
     const tmp = path.join(this.firmwareDir, `.${fileName}.${randomBytes(4).toString('hex')}`);
-    fs.writeFileSync(tmp, input.data);
+    if (input.file !== undefined) fs.renameSync(input.file, tmp);
+    else fs.writeFileSync(tmp, input.data!);
+    const sha256 = fileSha256(tmp);
     const previous = this.inventory.firmware(input.model);
     fs.renameSync(tmp, path.join(this.firmwareDir, fileName));
     if (previous && previous.fileName !== fileName) fs.rmSync(path.join(this.firmwareDir, previous.fileName), { force: true });
@@ -598,8 +602,8 @@ export class ProvisioningService extends TypedEmitter<ProvisioningEvents> {
       model: input.model,
       vendor: input.vendor,
       fileName,
-      size: input.data.length,
-      sha256: createHash('sha256').update(input.data).digest('hex'),
+      size,
+      sha256,
       uploadedAt: this.opts.clock.now(),
     };
     this.inventory.putFirmware(rec);
@@ -611,4 +615,17 @@ export class ProvisioningService extends TypedEmitter<ProvisioningEvents> {
     if (!f) throw new RelaisError('firmware.not_found', `no firmware stored for model "${model.slice(0, 40)}"`, { status: 404 });
     fs.rmSync(path.join(this.firmwareDir, f.fileName), { force: true });
   }
+}
+
+/** SHA-256 of a file, read in 1 MB pieces (a firmware image is never held whole in memory). */
+function fileSha256(file: string): string {
+  const hash = createHash('sha256');
+  const buf = Buffer.alloc(1024 * 1024);
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
 }

@@ -1,12 +1,16 @@
 // /api/phones: the phone inventory (seen, assigned, status), assignment, device credentials, generated config,
 // check-sync, provisioning settings and the phone firmware cache (right "phones"; the config file: administrators).
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import { z } from 'zod';
 import { PHONE_VENDORS } from '../../directory/index.js';
 import type { ProvisioningModule, ProvisioningService } from '../../provisioning/index.js';
 import { RelaisError } from '../../shared/index.js';
 import type { ApiContext, ApiState, Authenticator } from '../auth.js';
-import { parseMultipart, queryParams, readBody } from '../body.js';
+import { queryParams } from '../body.js';
+import { receiveMultipart, receiveRaw } from '../upload.js';
 import { readInput, readQuery } from '../validate.js';
 
 const settingsSchema = z
@@ -84,27 +88,32 @@ export function phoneRoutes(router: Router<ApiState>, deps: PhoneRouteDeps): voi
     const model = ctx.params['model'] ?? '';
     const type = ctx.get('content-type');
     let vendor: string | undefined;
-    let data: Buffer;
+    let file: string;
     let fileName = '';
+    // Streamed to a temporary file next to the firmware store (moved in when valid): never held in memory.
+    const tmpDir = service.firmwareDir;
     if (/^multipart\/form-data\b/i.test(type)) {
       queryParams(ctx, []);
-      const form = parseMultipart(await readBody(ctx, maxFirmware + 65536, 'the firmware upload'), type);
-      for (const k of form.fields.keys()) if (k !== 'vendor') throw new RelaisError('api.field_unknown', `unknown form field "${k}"; expected file, vendor`, { field: k });
+      const form = await receiveMultipart(ctx, { fileField: 'file', fields: ['vendor'], maxFileBytes: maxFirmware, tmpDir, what: 'the firmware upload' });
+      if (!form.file) throw new RelaisError('api.field_missing', 'send exactly one file (form field "file")', { field: 'file' });
       vendor = form.fields.get('vendor');
-      const file = form.files[0];
-      if (!file || form.files.length > 1) throw new RelaisError('api.field_missing', 'send exactly one file (form field "file")', { field: 'file' });
-      data = file.data;
-      fileName = file.filename;
+      file = form.file.path;
+      fileName = form.file.filename;
     } else {
       const q = queryParams(ctx, ['vendor', 'filename']);
       vendor = q['vendor'];
       fileName = q['filename'] ?? '';
-      data = await readBody(ctx, maxFirmware, 'the firmware upload');
+      file = path.join(tmpDir, `.upload-${randomBytes(6).toString('hex')}`);
+      await receiveRaw(ctx, file, { maxBytes: maxFirmware, what: 'the firmware upload' });
     }
-    if (!vendor) throw new RelaisError('api.field_missing', 'give the vendor (query ?vendor= or form field "vendor")', { field: 'vendor' });
-    const rec = service.putFirmware({ vendor, model, fileName, data });
-    ctx.status = 201;
-    ctx.body = { ...rec, url: `${service.bootstrapUrl(ctx.hostname)}${rec.fileName}` };
+    try {
+      if (!vendor) throw new RelaisError('api.field_missing', 'give the vendor (query ?vendor= or form field "vendor")', { field: 'vendor' });
+      const rec = service.putFirmware({ vendor, model, fileName, file });
+      ctx.status = 201;
+      ctx.body = { ...rec, url: `${service.bootstrapUrl(ctx.hostname)}${rec.fileName}` };
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
   });
 
   router.delete('/phones/firmware/:model', phones, (ctx) => {

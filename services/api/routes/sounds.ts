@@ -1,11 +1,14 @@
 // /api/sounds: the sound library: list, upload (multipart or raw body) converted by SoundLibrary, download, delete.
+import fs from 'node:fs';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import { SOUND_KINDS, type Sound, type SoundKind, type SoundRepository } from '../../directory/index.js';
 import type { SoundLibrary } from '../../media/sounds/index.js';
 import { RelaisError } from '../../shared/index.js';
 import type { ApiContext, ApiState, Authenticator } from '../auth.js';
-import { boolParam, formatBytes, parseMultipart, queryParams, readBody } from '../body.js';
+import { boolParam, queryParams } from '../body.js';
+import { receiveMultipart, receiveRaw } from '../upload.js';
 import { sendWav } from '../files.js';
 
 export interface SoundRouteDeps {
@@ -13,7 +16,7 @@ export interface SoundRouteDeps {
   library: SoundLibrary;
   /** Largest upload (default 20 MB). */
   maxUploadBytes?: number;
-  /** Uploads converted at once; more get 503 (ffmpeg and the buffered body cost CPU and memory on a Pi). */
+  /** Uploads converted at once (ffmpeg costs CPU on a Pi); more get 503. A slot is taken once the body has arrived. */
   maxConcurrentUploads?: number;
 }
 
@@ -40,33 +43,27 @@ function languageOf(value: string | undefined): string | null {
 }
 
 interface Upload {
-  data: Buffer;
+  /** The uploaded bytes, in a temporary file (removed by the caller). */
+  file: string;
   name: string | undefined;
   kind: string | undefined;
   language: string | undefined;
   originalName: string;
 }
 
-async function readUpload(ctx: ApiContext, maxBytes: number, q: Record<string, string | undefined>): Promise<Upload> {
+/** The upload, streamed to a temporary file in `tmpDir` (multipart/form-data with field "file", or a raw audio body). */
+async function receiveUpload(ctx: ApiContext, maxBytes: number, tmpDir: string, q: Record<string, string | undefined>): Promise<Upload> {
   const type = ctx.get('content-type');
   if (/^multipart\/form-data\b/i.test(type)) {
     for (const k of ['name', 'kind', 'language'] as const) {
       if (q[k] !== undefined) throw new RelaisError('api.param_unknown', `with multipart/form-data, send "${k}" as a form field, not in the query`, { field: k });
     }
-    // Headers and boundaries of a form are small: 64 KB on top of the file limit.
-    const form = parseMultipart(await readBody(ctx, maxBytes + 65536, 'the upload'), type);
-    for (const k of form.fields.keys()) {
-      if (!['name', 'kind', 'language'].includes(k)) throw new RelaisError('api.field_unknown', `unknown form field "${k}"; expected file, name, kind, language`, { field: k });
-    }
-    const files = form.files;
-    if (files.length !== 1 || files[0]!.field !== 'file') {
-      throw new RelaisError('api.field_missing', 'send exactly one file, in a form field named "file"', { field: 'file' });
-    }
-    const file = files[0]!;
-    if (file.data.length > maxBytes) throw new RelaisError('api.too_large', `"${file.filename}" is ${formatBytes(file.data.length)}: larger than the ${formatBytes(maxBytes)} upload limit`, { status: 413 });
+    const form = await receiveMultipart(ctx, { fileField: 'file', fields: ['name', 'kind', 'language'], maxFileBytes: maxBytes, tmpDir });
+    const file = form.file;
+    if (!file) throw new RelaisError('api.field_missing', 'send exactly one file, in a form field named "file"', { field: 'file' });
     const base = path.basename(file.filename.replace(/\\/g, '/'));
     return {
-      data: file.data,
+      file: file.path,
       // Without a name, the file's own name (without extension) names the sound.
       name: form.fields.get('name') ?? (base.replace(/\.[A-Za-z0-9]{1,5}$/, '') || undefined),
       kind: form.fields.get('kind'),
@@ -76,7 +73,9 @@ async function readUpload(ctx: ApiContext, maxBytes: number, q: Record<string, s
   }
   if (/^(audio\/|application\/octet-stream\b)/i.test(type)) {
     if (q.name === undefined) throw new RelaisError('api.field_missing', 'a raw upload needs ?name=<sound name>', { field: 'name' });
-    return { data: await readBody(ctx, maxBytes, 'the upload'), name: q.name, kind: q.kind, language: q.language, originalName: q.name };
+    const file = path.join(tmpDir, `.upload-${randomBytes(6).toString('hex')}`);
+    await receiveRaw(ctx, file, { maxBytes });
+    return { file, name: q.name, kind: q.kind, language: q.language, originalName: q.name };
   }
   throw new RelaisError('api.content_type', 'upload a sound as multipart/form-data (field "file") or as a raw audio body (Content-Type audio/mpeg, audio/wav or application/octet-stream) with ?name=', {
     status: 415,
@@ -92,6 +91,8 @@ export function soundRoutes(router: Router<ApiState>, deps: SoundRouteDeps): voi
   /** Names being imported now: a second upload of the same name is a clash, not a race. */
   const importing = new Set<string>();
   let running = 0;
+  /** Uploads land here before conversion (the library's own work directory, on the data partition). */
+  const tmpDir = path.join(library.dir, '.tmp');
 
   const find = (name: string | undefined): Sound => {
     const s = name === undefined ? undefined : repo.findByName(name);
@@ -120,13 +121,9 @@ export function soundRoutes(router: Router<ApiState>, deps: SoundRouteDeps): voi
   router.post('/sounds', sounds, async (ctx) => {
     const q = queryParams(ctx, ['name', 'kind', 'language', 'replace']);
     const replace = boolParam(q.replace, 'replace') ?? false;
-    if (running >= maxConcurrent) {
-      ctx.set('Retry-After', '5');
-      throw new RelaisError('sound.busy', `${running} uploads are being converted; try again in a few seconds`, { status: 503 });
-    }
-    running++;
+    // The body is received first (streamed to disk, with an idle timeout): a slow upload holds no conversion slot.
+    const up = await receiveUpload(ctx, maxBytes, tmpDir, q);
     try {
-      const up = await readUpload(ctx, maxBytes, q);
       if (up.name === undefined || up.name.trim() === '') throw new RelaisError('api.field_missing', 'the sound needs a name', { field: 'name' });
       const name = up.name;
       const kind = kindOf(up.kind);
@@ -134,17 +131,23 @@ export function soundRoutes(router: Router<ApiState>, deps: SoundRouteDeps): voi
       if (importing.has(name) || (!replace && repo.findByName(name))) {
         throw new RelaisError('sound.exists', `sound "${name}" already exists; delete it first or upload with ?replace=true`, { status: 409, field: 'name' });
       }
+      if (running >= maxConcurrent) {
+        ctx.set('Retry-After', '5');
+        throw new RelaisError('sound.busy', `${running} uploads are being converted; try again in a few seconds`, { status: 503 });
+      }
+      running++;
       importing.add(name);
       try {
         // SoundLibrary checks the audio (sniffing, ffmpeg) and stores nothing when it is not usable: 400 sound.invalid.
-        const sound = await library.import(up.data, name, kind, { originalName: up.originalName, language });
+        const sound = await library.import(up.file, name, kind, { originalName: up.originalName, language });
         ctx.status = 201;
         ctx.body = kind === 'moh' ? { sound: publicSound(sound), notice: MOH_NOTICE } : { sound: publicSound(sound) };
       } finally {
         importing.delete(name);
+        running--;
       }
     } finally {
-      running--;
+      fs.rmSync(up.file, { force: true });
     }
   });
 

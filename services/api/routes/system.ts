@@ -4,8 +4,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import type Router from '@koa/router';
 import * as tar from 'tar';
 import { z } from 'zod';
@@ -13,7 +11,7 @@ import { createBackup, verifyExtracted } from '../../backup/index.js';
 import { RelaisError, errorMessage } from '../../shared/index.js';
 import type { HealthSample } from '../../system/index.js';
 import type { ApiState, Authenticator } from '../auth.js';
-import { formatBytes } from '../body.js';
+import { receiveRaw } from '../upload.js';
 import { readQuery } from '../validate.js';
 
 /** Applied by the next start of Relais (services/main.ts), before the database is opened. */
@@ -37,26 +35,6 @@ function networkInfo(): { name: string; address: string; family: string; mac: st
     for (const a of addrs ?? []) if (!a.internal) out.push({ name, address: a.address, family: a.family, mac: a.mac, cidr: a.cidr });
   }
   return out;
-}
-
-/** The request body into a file, at most `limit` bytes (413 past it; the partial file is removed). */
-async function receiveFile(req: NodeJS.ReadableStream, file: string, limit: number): Promise<number> {
-  let size = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      size += chunk.length;
-      if (size > limit) cb(new RelaisError('api.too_large', `the upload is larger than the ${formatBytes(limit)} limit`, { status: 413 }));
-      else cb(null, chunk);
-    },
-  });
-  try {
-    await pipeline(req, counter, fs.createWriteStream(file, { mode: 0o600 }));
-  } catch (err) {
-    fs.rmSync(file, { force: true });
-    if (err instanceof RelaisError) throw err;
-    throw new RelaisError('api.body_aborted', `the upload was cut off: ${errorMessage(err)}`);
-  }
-  return size;
 }
 
 export function systemRoutes(router: Router<ApiState>, deps: SystemRouteDeps): void {
@@ -118,7 +96,7 @@ export function systemRoutes(router: Router<ApiState>, deps: SystemRouteDeps): v
     const tmp = path.join(deps.dataDir, `.restore-upload-${randomBytes(4).toString('hex')}`);
     const stage = `${tmp}.d`;
     try {
-      const bytes = await receiveFile(ctx.req, tmp, deps.maxRestoreBytes ?? MAX_RESTORE_BYTES);
+      const bytes = await receiveRaw(ctx, tmp, { maxBytes: deps.maxRestoreBytes ?? MAX_RESTORE_BYTES, what: 'the backup upload' });
       if (bytes === 0) throw new RelaisError('backup.invalid', 'the upload is empty', { field: 'file' });
       fs.mkdirSync(stage);
       try {
