@@ -98,7 +98,8 @@ async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
 async function main(): Promise<void> {
   const dir = tempDir('bench-crash-');
   const args = ['--site', writeCrashSite(dir, CALLS), '--domain', DOMAIN];
-  let relais: RelaisProcess = await startRelais({ dataDir: path.join(dir, 'data'), args });
+  // 200 RTP ports: two endpoints of two ports per call, for 49 calls and the queued caller at once.
+  let relais: RelaisProcess = await startRelais({ dataDir: path.join(dir, 'data'), args, rtpPorts: 200 });
   const callees = calleeNumbers(CALLS);
   const uasPort = await freePort();
   say(`registering ${CALLS + 1} callees`);

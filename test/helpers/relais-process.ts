@@ -35,12 +35,16 @@ export interface StartOptions {
   env?: Record<string, string>;
   sipPort?: number;
   httpPort?: number;
+  /** RTP ports (default 100, at most 200: two ports per media endpoint, two endpoints per call). */
+  rtpPorts?: number;
+  /** The RTP range of an earlier run to use again (a restart on the same ports). */
+  rtp?: { min: number; max: number };
 }
 
 export async function startRelais(opts: StartOptions = {}): Promise<RelaisProcess> {
   const sipPort = opts.sipPort ?? (await freePort());
   const httpPort = opts.httpPort ?? (await freePort());
-  const rtp = rtpRange();
+  const rtp = opts.rtp ?? rtpRange(opts.rtpPorts);
   const dataDir = opts.dataDir ?? tempDir();
   const child = spawn(
     process.execPath,

@@ -79,7 +79,7 @@ export async function killAndRestart(relais: RelaisProcess, args: string[]): Pro
   const exited = new Promise<void>((r) => (relais.child.exitCode !== null || relais.child.signalCode !== null ? r() : relais.child.once('exit', () => r())));
   relais.child.kill('SIGKILL');
   await exited;
-  return startRelais({ dataDir: relais.dataDir, sipPort: relais.sipPort, httpPort: relais.httpPort, args });
+  return startRelais({ dataDir: relais.dataDir, sipPort: relais.sipPort, httpPort: relais.httpPort, rtp: relais.rtp, args });
 }
 
 export interface AfterCrash {
@@ -89,7 +89,7 @@ export interface AfterCrash {
   openCalls: number;
   /** Calls ended by the restart (cause 'restart'). */
   restartEnded: number;
-  /** Dialogs still in the journal (the restart sent their BYEs and cleared them). */
+  /** Dialogs of before the kill still in the journal (the restart sent their BYEs and cleared them). */
   journalLeft: number;
   /** Unexpired bindings on disk. */
   bindings: number;
@@ -104,7 +104,7 @@ export function afterCrash(dataDir: string, now: number, killedAt = now): AfterC
     journalMode: one<string>('PRAGMA journal_mode'),
     openCalls: one<number>('SELECT count(*) FROM calls WHERE ended_at IS NULL AND started_at < ?', killedAt),
     restartEnded: one<number>("SELECT count(*) FROM calls WHERE cause = 'restart'"),
-    journalLeft: one<number>('SELECT count(*) FROM live_dialogs'),
+    journalLeft: one<number>('SELECT count(*) FROM live_dialogs WHERE created_at < ?', killedAt),
     bindings: one<number>('SELECT count(*) FROM registrations WHERE expires_at > ?', now),
     queueWaiting: one<number>("SELECT count(*) FROM queue_calls WHERE outcome = 'waiting'"),
   };
