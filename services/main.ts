@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BoardController, FactoryReset, openBoard, type SimBoard } from '../board/index.js';
+import { EmailNotifier } from './notify/index.js';
 import { ApiServer, ApiTokenRepository, FirstRunSetup, PENDING_RESTORE, WallboardTokenRepository, mountRestApi } from './api/index.js';
 import { AuditLog } from './audit/index.js';
 import { restoreBackup } from './backup/index.js';
@@ -439,7 +440,21 @@ export class Relais {
       logger: this.log,
     });
     this.modules.push(this.provisioningModule);
+    // E-mail notifications (docs/console.md "Notifications"): settings read at each send.
+    const voicemails = this.calls.voicemail.repo;
+    const notifier = new EmailNotifier({
+      bus: this.bus,
+      settings: dir.settings,
+      users: dir.users,
+      extensions: dir.extensions,
+      numbers: dir.numbers,
+      voicemailFile: (id) => voicemails.get(id),
+      dataDir: config.dataDir,
+      logger: this.log,
+    });
+    notifier.start();
     mountRestApi(this.api, {
+      notifier,
       users: dir.users,
       extensions: dir.extensions,
       numbers: dir.numbers,

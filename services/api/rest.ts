@@ -57,6 +57,8 @@ export interface ConsoleDeps {
 import { scenarioConfigRoutes, type ScenarioConfigDeps } from './routes/scenario-config.js';
 import { inboxRoutes, type InboxDeps } from './routes/inbox.js';
 import { wallboardRoutes } from './routes/wallboard.js';
+import { notificationRoutes } from './routes/notifications.js';
+import type { EmailNotifier } from '../notify/index.js';
 import { WALLBOARD_EVENTS_PATH, Wallboard } from './wallboard.js';
 import type { WallboardTokenRepository } from './wallboard-tokens.js';
 
@@ -88,6 +90,8 @@ export interface RestApiDeps {
   provisioning?: { service: ProvisioningService; module: ProvisioningModule; realm: string };
   /** The box's TLS certificate (/api/tls/certificate). */
   certificate?: BoxCertificate;
+  /** E-mail notifications through the office's SMTP server (/api/notifications/email; needs console). */
+  notifier?: EmailNotifier;
   /** Wallboard tokens (the TV's queue board without a login; needs queueService, queues and console). */
   wallboardTokens?: WallboardTokenRepository;
   /** Scenarios, numbers, holidays, override, services, inbox, jobs and blocklist (docs/scenarios.md). */
@@ -149,6 +153,7 @@ export function mountRestApi(api: ApiServer, deps: RestApiDeps): RestApi {
     auditRoutes(router, auth, c.audit);
     events = new EventSocketServer({ bus: c.bus, auth, users: deps.users, app: api.app, clock: deps.clock, logger: deps.logger });
     api.onUpgrade(EVENTS_PATH, events.handleUpgrade);
+    if (deps.notifier) notificationRoutes(router, { auth, settings: c.settings, notifier: deps.notifier });
     if (deps.wallboardTokens && deps.queueService) {
       wallboard = new Wallboard({ tokens: deps.wallboardTokens, service: deps.queueService, users: deps.users, bus: c.bus, clock: deps.clock, logger: deps.logger });
       wallboardRoutes(router, { auth, tokens: deps.wallboardTokens, wallboard, users: deps.users });
