@@ -410,6 +410,7 @@ export class Relais {
       health: () => this.healthCheck!.run(),
       ...(config.httpsPort !== undefined ? { https: { port: config.httpsPort, certificate } } : {}),
       hostNames: [config.domain, ...config.httpHosts],
+      httpsRedirect: () => dir.settings.site<boolean>('https_redirect') === true,
     });
     const api = this.api;
     this.provisioning = new ProvisioningService({

@@ -28,7 +28,16 @@ export interface ApiOptions {
    * page of another site whose name was re-pointed at the box sends that name in Host and is refused).
    */
   hostNames?: readonly string[];
+  /**
+   * Whether plain HTTP requests are sent to the HTTPS port (308), read at each request (site setting
+   * `https_redirect`, off by default so a box never locks anyone out). Phones' provisioning, /healthz and the
+   * WebSocket stay on HTTP.
+   */
+  httpsRedirect?: () => boolean;
 }
+
+/** Paths never redirected to HTTPS: desk phones fetch their files over HTTP, monitors poll /healthz. */
+const HTTP_ONLY_PATHS = /^\/(?:provisioning(?:\/|$)|healthz$)/;
 
 /** Names a request's Host may carry: localhost, the box's host name (and .local), plus the configured ones. */
 export function allowedHostNames(extra: readonly string[] = []): Set<string> {
@@ -89,6 +98,12 @@ export class ApiServer implements Module {
           throw new RelaisError('http.host_unknown', `this appliance does not answer to the name "${unknown.slice(0, 80)}"; use its address, or add the name with --http-hosts`, {
             status: 421,
           });
+        }
+        const secureUrl = this.httpsRedirectTarget(ctx);
+        if (secureUrl !== undefined) {
+          ctx.status = 308; // keeps the method and body (an API POST stays a POST)
+          ctx.redirect(secureUrl);
+          return;
         }
         await next();
       } catch (err) {
@@ -187,6 +202,17 @@ export class ApiServer implements Module {
       this.httpsError = `HTTPS not served on ${this.opts.bind}:${o.port}: ${errorMessage(err)}`;
       this.log.warn('https not started', { error: this.httpsError });
     }
+  }
+
+  /** Where a plain HTTP request goes when the redirect is on and HTTPS is served; undefined = answer it here. */
+  private httpsRedirectTarget(ctx: Koa.Context): string | undefined {
+    if (ctx.secure || !this.opts.httpsRedirect || HTTP_ONLY_PATHS.test(ctx.path)) return undefined;
+    const port = this.httpsPort();
+    if (port === undefined || !this.opts.httpsRedirect()) return undefined;
+    const host = ctx.get('host');
+    // The name the browser used (checked above against DNS rebinding), or the address it connected to.
+    const name = host ? (host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '')) : (ctx.socket.localAddress ?? '127.0.0.1');
+    return `https://${name}${port === 443 ? '' : `:${port}`}${ctx.url}`;
   }
 
   /** The bound HTTPS port, undefined when HTTPS is off or failed. */

@@ -243,7 +243,7 @@ test('settings apply at once; system info, health samples, logs, backup download
   const p = await call(`${url}/settings`, jsonInit('PATCH', { timezone: 'Europe/Paris', language: 'fr', country: 'FR', name: 'Cabinet Martin' }, admin));
   assert.equal(p.status, 200, JSON.stringify(p.json));
   const g = await call(`${url}/settings`, { headers: { authorization: basic(BOB) } });
-  assert.deepEqual(g.json.settings, { name: 'Cabinet Martin', language: 'fr', country: 'FR', timezone: 'Europe/Paris', effectiveTimezone: 'Europe/Paris' });
+  assert.deepEqual(g.json.settings, { name: 'Cabinet Martin', language: 'fr', country: 'FR', timezone: 'Europe/Paris', httpsRedirect: false, effectiveTimezone: 'Europe/Paris' });
   const sys = await call(`${url}/system`, { headers: { authorization: admin } });
   assert.match(sys.json.version as string, /^\d+\.\d+\.\d+/);
   assert.ok(Array.isArray(sys.json.network));

@@ -14,6 +14,8 @@ export interface SiteSettings {
   country: (typeof COUNTRIES)[number];
   /** IANA time zone; null: the box's own. */
   timezone: string | null;
+  /** Plain HTTP console requests redirected to HTTPS (site setting https_redirect; docs/security.md). */
+  httpsRedirect: boolean;
 }
 
 function validTimeZone(tz: string): boolean {
@@ -31,8 +33,12 @@ const patchSchema = z
     language: schemas.language,
     country: z.enum(COUNTRIES),
     timezone: z.string().max(64).refine(validTimeZone, 'is not an IANA time zone such as Europe/Paris').nullable(),
+    httpsRedirect: z.boolean(),
   })
   .partial();
+
+/** API names of settings whose site-file name differs. */
+const SITE_KEY: Record<string, string> = { httpsRedirect: 'https_redirect' };
 
 export function readSiteSettings(settings: SettingsRepository): SiteSettings {
   const lang = settings.site<string>('language');
@@ -43,6 +49,7 @@ export function readSiteSettings(settings: SettingsRepository): SiteSettings {
     language: lang === 'fr' || lang === 'es' ? lang : 'en',
     country: (COUNTRIES as readonly string[]).includes(country ?? '') ? (country as SiteSettings['country']) : 'FR',
     timezone: tz && validTimeZone(tz) ? tz : null,
+    httpsRedirect: settings.site<boolean>('https_redirect') === true,
   };
 }
 
@@ -56,8 +63,9 @@ export function settingsRoutes(router: Router<ApiState>, auth: Authenticator, se
   router.patch('/settings', auth.requireRight('settings'), async (ctx) => {
     const body = await readInput(ctx, patchSchema);
     for (const [k, v] of Object.entries(body)) {
-      if (v === null) settings.delete(`site.${k}`);
-      else settings.setJson(`site.${k}`, v);
+      const key = SITE_KEY[k] ?? k;
+      if (v === null) settings.delete(`site.${key}`);
+      else settings.setJson(`site.${key}`, v);
     }
     const s = readSiteSettings(settings);
     ctx.body = { settings: { ...s, effectiveTimezone: s.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone } };

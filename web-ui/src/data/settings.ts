@@ -6,6 +6,8 @@ export interface SiteSettings {
   language: 'fr' | 'en' | 'es';
   country: 'FR' | 'US' | 'UK' | 'ES';
   timezone: string | null;
+  /** Plain HTTP redirected to the HTTPS port (off by default). */
+  httpsRedirect: boolean;
   effectiveTimezone: string;
 }
 
