@@ -35,15 +35,20 @@ export function writeCrashSite(dir: string, callees: number): string {
 /** Registers each number from `port` (where a SIPp UAS then answers their calls); expires long enough for a bench. */
 export async function registerAll(relais: RelaisProcess, numbers: readonly string[], port: number): Promise<void> {
   for (const number of numbers) {
-    const r = await runSipp({
-      scenario: 'call-register.xml',
-      target: `127.0.0.1:${relais.sipPort}`,
-      localPort: port,
-      keys: { user: number, domain: DOMAIN, expires: '3600' },
-      auth: { username: number, password: `secret-${number}` },
-      timeoutS: 10,
-    });
-    assert.equal(r.code, 0, `REGISTER ${number}: ${describeSipp(r)}`);
+    // SIPp also binds a media port: another process of a loaded machine may take it first (errno 98); try again.
+    for (let attempt = 1; ; attempt++) {
+      const r = await runSipp({
+        scenario: 'call-register.xml',
+        target: `127.0.0.1:${relais.sipPort}`,
+        localPort: port,
+        keys: { user: number, domain: DOMAIN, expires: '3600' },
+        auth: { username: number, password: `secret-${number}` },
+        timeoutS: 10,
+      });
+      if (r.code !== 0 && attempt < 3 && /errno = 98/.test(r.stderr + r.errors)) continue;
+      assert.equal(r.code, 0, `REGISTER ${number}: ${describeSipp(r)}`);
+      break;
+    }
   }
 }
 
