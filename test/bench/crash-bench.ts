@@ -29,9 +29,11 @@ const date = new Date().toISOString();
 const OUT = path.resolve(opt('--out', path.join(ROOT, 'test/bench/results', `crash-${date.slice(0, 10)}.json`)));
 const say = (msg: string): void => void process.stderr.write(`bench crash: ${msg}\n`);
 
+/** The commit measured: BENCH_COMMIT when the bench runs from a copy of dist/ outside the checkout. */
 function commit(): string {
+  if (process.env.BENCH_COMMIT) return process.env.BENCH_COMMIT;
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
   } catch {
     return 'unknown';
   }
