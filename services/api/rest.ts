@@ -58,6 +58,7 @@ import { scenarioConfigRoutes, type ScenarioConfigDeps } from './routes/scenario
 import { inboxRoutes, type InboxDeps } from './routes/inbox.js';
 import { wallboardRoutes } from './routes/wallboard.js';
 import { notificationRoutes } from './routes/notifications.js';
+import { ttsRoutes } from './routes/tts.js';
 import type { EmailNotifier } from '../notify/index.js';
 import { WALLBOARD_EVENTS_PATH, Wallboard } from './wallboard.js';
 import type { WallboardTokenRepository } from './wallboard-tokens.js';
@@ -132,6 +133,7 @@ export function mountRestApi(api: ApiServer, deps: RestApiDeps): RestApi {
   callRoutes(router, auth, deps.calls, deps.dataDir);
   voicedropRoutes(router, { auth, calls: deps.calls, numbers: deps.numbers, sounds: deps.sounds });
   voicemailRoutes(router, { auth, calls: deps.calls, extensions: deps.extensions, numbers: deps.numbers, dataDir: deps.dataDir, logger: deps.logger });
+  ttsRoutes(router, auth, deps.sounds);
   soundRoutes(router, { auth, library: deps.sounds, ...(deps.maxUploadBytes !== undefined ? { maxUploadBytes: deps.maxUploadBytes } : {}) });
   if (deps.sipGuard) sipBanRoutes(router, auth, deps.sipGuard, deps.sipBans);
   if (deps.queueService && deps.queues) {

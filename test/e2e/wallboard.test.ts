@@ -121,3 +121,17 @@ test('notifications: a voicemail left by a real call rings the bell; its click o
   })()`, undefined, { timeout: 10_000 });
   await screenshot(page, 'notifications-02-voicemail-player');
 });
+
+test('sounds: a sound spoken from text in French is made on the box and listed; an empty text is refused next to the field', async () => {
+  await page.getByRole('navigation').getByRole('link', { name: 'Sounds', exact: true }).click();
+  await page.getByRole('heading', { name: 'Make a sound from text' }).waitFor();
+  const form = page.getByRole('form', { name: 'Make a sound from text' });
+  await form.getByLabel('Name').fill('Accueil');
+  await form.getByRole('button', { name: 'Speak and save' }).click();
+  await form.getByRole('alert').waitFor();
+  await form.getByLabel('Language').selectOption('fr');
+  await form.getByLabel('Text to speak').fill('Bonjour, vous êtes bien au cabinet Martin. Merci de patienter.');
+  await form.getByRole('button', { name: 'Speak and save' }).click();
+  await page.locator('tr[data-sound="Accueil"]').waitFor({ timeout: 30_000 });
+  await accessible(page, 'sounds-tts');
+});

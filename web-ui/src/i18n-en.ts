@@ -307,4 +307,8 @@ export const en = {
   notifCallbackDue: 'Callback #{id} is due: dialling',
   notifAlert: 'System alert: {message}',
   notifNew: 'new',
+  ttsTitle: 'Make a sound from text',
+  ttsText: 'Text to speak',
+  ttsCreate: 'Speak and save',
+  ttsSpeaking: 'Speaking…',
 };

@@ -309,4 +309,8 @@ export const es: Messages = {
   notifCallbackDue: 'La devolución n.º {id} toca: marcando',
   notifAlert: 'Alerta del sistema: {message}',
   notifNew: 'nuevas',
+  ttsTitle: 'Crear un sonido a partir de un texto',
+  ttsText: 'Texto a decir',
+  ttsCreate: 'Decir y guardar',
+  ttsSpeaking: 'Sintetizando…',
 };

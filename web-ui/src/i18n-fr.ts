@@ -309,4 +309,8 @@ export const fr: Messages = {
   notifCallbackDue: 'Le rappel n°{id} est dû : numérotation',
   notifAlert: 'Alerte système : {message}',
   notifNew: 'nouvelles',
+  ttsTitle: 'Créer un son à partir d’un texte',
+  ttsText: 'Texte à dire',
+  ttsCreate: 'Dire et enregistrer',
+  ttsSpeaking: 'Synthèse…',
 };

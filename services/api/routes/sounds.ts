@@ -24,7 +24,7 @@ export interface SoundRouteDeps {
 export const MOH_NOTICE =
   'Music on hold is played to callers in public: the office is responsible for its lawful use and for paying any royalties due (e.g. to the collecting society for the music).';
 
-function publicSound(s: Sound): Record<string, unknown> {
+export function publicSound(s: Sound): Record<string, unknown> {
   return { id: s.id, name: s.name, kind: s.kind, language: s.language, durationMs: s.durationMs, createdAt: s.createdAt, audio: `/api/sounds/${encodeURIComponent(s.name)}/audio` };
 }
 

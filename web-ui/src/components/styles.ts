@@ -68,18 +68,21 @@ export const pageStyles = css`
   }
   input,
   select,
+  textarea,
   button {
     font: inherit;
   }
   input:not([type='checkbox']),
-  select {
+  select,
+  textarea {
     padding: 0.4rem 0.5rem;
     border: 1px solid #8592a3;
     border-radius: 4px;
     background: #fff;
     color: #1b2430;
   }
-  input[aria-invalid='true'] {
+  input[aria-invalid='true'],
+  textarea[aria-invalid='true'] {
     border-color: #b00020;
   }
   button,

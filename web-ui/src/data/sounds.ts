@@ -23,3 +23,7 @@ export function uploadSound(file: File, name: string, kind: SoundKind, onProgres
   form.set('kind', kind);
   return upload('/sounds', form, undefined, onProgress);
 }
+
+/** A sound spoken from text (espeak-ng on the box, offline) in French, English or Spanish. */
+export const speakSound = (s: { name: string; text: string; language: 'fr' | 'en' | 'es'; kind: 'prompt' | 'moh' }): Promise<{ sound: Sound; notice?: string }> =>
+  request('POST', '/sounds/tts', s);

@@ -4,6 +4,7 @@ import { PageElement } from '../components/page.js';
 import { field, fieldErrors, formError } from '../components/form-field.js';
 import { deleteSound, listSounds, uploadSound, type Sound, type SoundKind } from '../data/sounds.js';
 import { formatDuration, t } from '../i18n.js';
+import '../components/tts-form.js';
 
 export class PageSounds extends PageElement {
   static override properties = { ...PageElement.properties, sounds: { state: true }, progress: { state: true }, errors: { state: true }, done: { state: true }, kind: { state: true } };
@@ -93,6 +94,7 @@ export class PageSounds extends PageElement {
           : nothing}
         ${this.done ? html`<p class="success" role="status">${this.done}</p>` : nothing} ${formError(this.errors)}
       </section>
+      <tts-form .lang=${this.lang} @created=${() => void this.load()}></tts-form>
       <section class="card" aria-labelledby="list-h">
         <h2 id="list-h">${t('soundsTitle')}</h2>
         ${this.sounds.length === 0
