@@ -24,8 +24,9 @@ const PAGES: PageDef[] = [
   { path: '/jobs', title: 'navJobs', right: 'calls', tag: 'page-jobs', load: () => import('./pages/jobs.js') },
   { path: '/sounds', title: 'navSounds', right: 'sounds', tag: 'page-sounds', load: () => import('./pages/sounds.js') },
   { path: '/trunks', title: 'navTrunks', right: 'trunks', tag: 'page-trunks', load: () => import('./pages/trunks.js') },
-  { path: '/numbers', title: 'navNumbers', right: 'numbers', tag: 'page-coming', load: () => import('./pages/coming.js') },
-  { path: '/scenarios', title: 'navScenarios', right: 'scenarios', tag: 'page-coming', load: () => import('./pages/coming.js') },
+  { path: '/numbers', title: 'navNumbers', right: 'numbers', tag: 'page-numbers', load: () => import('./pages/numbers.js') },
+  { path: '/scenarios', title: 'navScenarios', right: 'scenarios', tag: 'page-scenarios', load: () => import('./pages/scenarios.js') },
+  { path: '/services', title: 'navServices', right: 'scenarios', tag: 'page-services', load: () => import('./pages/services.js') },
   { path: '/queues', title: 'navQueues', right: 'queues', tag: 'page-queues', load: () => import('./pages/queues.js') },
   { path: '/callbacks', title: 'navCallbacks', right: 'callbacks', tag: 'page-callbacks', load: () => import('./pages/callbacks.js') },
   { path: '/phones', title: 'navPhones', right: 'phones', tag: 'page-phones', load: () => import('./pages/phones.js') },
@@ -66,6 +67,8 @@ export class RelaisApp extends LitElement {
     this.menuOpen = false;
     window.addEventListener('popstate', () => this.go(location.pathname, false));
     onUnauthorized(() => this.loggedOut());
+    // A page's own link to another page (`/scenarios?scenario=main`): no reload.
+    this.addEventListener('navigate', (e) => this.go((e as CustomEvent<string>).detail));
   }
 
   override connectedCallback(): void {
@@ -375,6 +378,12 @@ function pageElement(page: PageDef, user: SessionUser): TemplateResult {
       return html`<page-phones .user=${user} .lang=${language()}></page-phones>`;
     case 'page-system':
       return html`<page-system .user=${user} .lang=${language()}></page-system>`;
+    case 'page-numbers':
+      return html`<page-numbers .user=${user} .lang=${language()}></page-numbers>`;
+    case 'page-scenarios':
+      return html`<page-scenarios .user=${user} .lang=${language()}></page-scenarios>`;
+    case 'page-services':
+      return html`<page-services .user=${user} .lang=${language()}></page-services>`;
     default:
       return html`<page-coming .what=${t(page.title)} .lang=${language()}></page-coming>`;
   }
