@@ -144,8 +144,8 @@ export class PageNumbers extends PageElement {
     this.notices = { ...this.notices, [n.id]: '' };
     try {
       await saveNumber(n.id, draft);
-      this.notices = { ...this.notices, [n.id]: t('numSaved') };
       await this.load();
+      this.notices = { ...this.notices, [n.id]: t('numSaved') };
     } catch (err) {
       const p = placeError(err);
       const f = topField(p.field);
@@ -209,8 +209,8 @@ export class PageNumbers extends PageElement {
     this.notices = { ...this.notices, [n.id]: '' };
     try {
       const out = await applyBehaviour(n.id, this.spec(d));
-      this.notices = { ...this.notices, [n.id]: t('behaviourApplied', { name: out.scenario.name, version: out.scenario.version }) };
       await this.load();
+      this.notices = { ...this.notices, [n.id]: t('behaviourApplied', { name: out.scenario.name, version: out.scenario.version }) };
     } catch (err) {
       const p = placeError(err);
       // `then.options[0].name` is shown with the options; `then` alone with the choice of what follows.
