@@ -111,6 +111,18 @@ async function dragOnto(source: Locator, target: Locator): Promise<void> {
   await page.mouse.up();
 }
 
+/** The console's state read until it is the one wanted (a render follows each click), at most 10 s. */
+async function eventually<T>(read: () => Promise<T>, want: T): Promise<void> {
+  let got = await read();
+  for (let i = 0; i < 100 && JSON.stringify(got) !== JSON.stringify(want); i++) {
+    await page.waitForTimeout(100);
+    got = await read();
+  }
+  assert.deepEqual(got, want);
+}
+
+const actionTypes = (): Promise<(string | null)[]> => page.locator('li.action').evaluateAll((els) => els.map((e) => e.getAttribute('data-action')));
+
 const numberCard = (did: string): Locator => page.locator(`section[data-number="${did}"]`);
 const action = (p: string): Locator => page.locator(`li.action[data-path="${p}"]`);
 
@@ -183,16 +195,16 @@ test('scenario editor: build a scenario with a time condition, reorder, save; th
   // Keyboard: the transfer goes before the voicemail.
   await action('actions[2]').getByRole('button', { name: 'Move action 3 up' }).focus();
   await page.keyboard.press('Enter');
-  assert.equal(await action('actions[1]').getAttribute('data-action'), 'transfer');
+  await eventually(actionTypes, ['answer', 'transfer', 'voicemail']);
   // Drag: the voicemail (now third) onto the first place, then back by keyboard.
   // (A tall window: both ends of the drag on screen.)
   await page.setViewportSize({ width: 1280, height: 1400 });
   await dragOnto(action('actions[2]').locator('.handle'), action('actions[0]'));
   await page.setViewportSize({ width: 1280, height: 720 });
-  assert.equal(await action('actions[0]').getAttribute('data-action'), 'voicemail');
+  await eventually(actionTypes, ['voicemail', 'answer', 'transfer']);
   await action('actions[0]').getByRole('button', { name: 'Move action 1 down' }).click();
   await action('actions[1]').getByRole('button', { name: 'Move action 2 down' }).click();
-  assert.deepEqual(await page.locator('li.action').evaluateAll((els) => els.map((e) => e.getAttribute('data-action'))), ['answer', 'transfer', 'voicemail']);
+  await eventually(actionTypes, ['answer', 'transfer', 'voicemail']);
   const transfer = action('actions[1]');
   await transfer.getByLabel('Number to dial').fill('0600000001');
   await transfer.getByLabel('Only when…').check();
@@ -263,8 +275,9 @@ test('scenario editor: version history restores an older version; menus nest act
   await page.getByRole('button', { name: 'Restore version 1' }).click();
   await page.getByRole('status').filter({ hasText: 'Version 1 restored as version 3' }).waitFor();
   await page.getByRole('heading', { name: 'Scenario hours (version 3)' }).waitFor();
+  await page.locator('tr[data-version="3"]').waitFor();
   assert.equal(await page.locator('tr[data-version]').count(), 3);
-  assert.deepEqual(await page.locator('li.action').evaluateAll((els) => els.map((e) => e.getAttribute('data-action'))), ['answer']);
+  await eventually(actionTypes, ['answer']);
   // A menu: key 1 → distribute to Sales, no key → voicemail.
   await page.getByLabel('New action in Actions').selectOption('detect_dtmf');
   await page.getByRole('button', { name: 'Add the new action to Actions' }).click();
