@@ -29,3 +29,13 @@ export function answerCrypto(chosen: SdesCrypto, key: string): string {
 export function srtpProfile(policy: SrtpPolicy, inUse: 'RTP/AVP' | 'RTP/SAVP' | undefined): 'RTP/AVP' | 'RTP/SAVP' {
   return policy === 'mandatory' ? 'RTP/SAVP' : (inUse ?? 'RTP/AVP');
 }
+
+/**
+ * For a backend that does SDES itself (rtpengine, which knows more suites than the built-in engine): an RTP/SAVP
+ * SDP, or a leg whose policy requires SRTP, must carry at least one a=crypto line; the backend picks the suite.
+ */
+export function requireSdes(remote: RemoteAudio, sdp: string, policy: SrtpPolicy): void {
+  const hasCrypto = /^a=crypto:/m.test(sdp);
+  if (!hasCrypto && remote.profile === 'RTP/SAVP') throw new MediaError('media.srtp_unsupported', 'RTP/SAVP without an a=crypto line (SDES)');
+  if (!hasCrypto && policy === 'mandatory') throw new MediaError('media.srtp_required', 'this extension requires SRTP and the SDP offers plain RTP');
+}

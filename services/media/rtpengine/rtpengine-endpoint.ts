@@ -23,6 +23,8 @@ import {
   type RecordOptions,
 } from '../engine.js';
 import { parseWav, wavHeader, writeWav } from '../sounds/index.js';
+import type { SrtpPolicy } from '../sdes.js';
+import { requireSdes } from '../srtp-negotiation.js';
 import type { NgClient } from './ng-client.js';
 import type { NgParams, NgResponse } from 'rtpengine-client';
 import { interleave, LiveTrack, mixTracks, PcapStream, readPcapRtp, tracksFromCapture } from './pcap-to-wav.js';
@@ -77,6 +79,16 @@ interface Playing {
   done: boolean;
 }
 
+/**
+ * Suites rtpengine would add to our offers besides RFC 4568's AES_CM_128_HMAC_SHA1_80/_32, left out: desk phones do
+ * those two; offered everything, baresip 1.0 chose a suite with a 16-byte tag and could not decrypt what rtpengine sent.
+ */
+const SDES_SUITES_OFF = [
+  'no-AEAD_AES_256_GCM', 'no-AEAD_AES_128_GCM', 'no-AES_256_CM_HMAC_SHA1_80', 'no-AES_256_CM_HMAC_SHA1_32',
+  'no-AES_192_CM_HMAC_SHA1_80', 'no-AES_192_CM_HMAC_SHA1_32', 'no-F8_128_HMAC_SHA1_80', 'no-F8_128_HMAC_SHA1_32',
+  'no-NULL_HMAC_SHA1_80', 'no-NULL_HMAC_SHA1_32',
+];
+
 function audioAddress(sdp: string): MediaAddress {
   const a = parseRemoteSdp(sdp);
   return { address: a.address, port: a.port };
@@ -119,7 +131,7 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
   constructor(
     private readonly ctx: EndpointContext,
     readonly callId: string,
-    opts: { codecs?: readonly Codec[] | undefined; rtpTimeoutMs?: number | undefined },
+    opts: { codecs?: readonly Codec[] | undefined; rtpTimeoutMs?: number | undefined; srtp?: SrtpPolicy | undefined },
   ) {
     super();
     this.id = randomToken(6);
@@ -127,6 +139,26 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
     this.codecs = opts.codecs?.length ? opts.codecs : DEFAULT_CODECS;
     this.xCodecs = this.codecs;
     this.rtpTimeoutMs = opts.rtpTimeoutMs ?? ctx.rtpTimeoutMs;
+    this.srtpPolicy = opts.srtp ?? 'off';
+  }
+
+  private readonly srtpPolicy: SrtpPolicy;
+
+  /** SDES-SRTP runs on the phone side (rtpengine encrypts and decrypts it; the X side is always plain RTP). */
+  get secure(): boolean {
+    return this.localSdp.includes('a=crypto:') && (this.remoteSdp?.includes('a=crypto:') ?? false);
+  }
+
+  /**
+   * ng options for SDES on the phone side (docs/rtpengine.md): a phone's offer reaches the X side as plain RTP/AVP
+   * without a=crypto, and an OSRTP offer (RTP/AVP with a=crypto) is still answered with SRTP; our offers to the
+   * phone are RTP/SAVP when SRTP is required, OSRTP when optional; never DTLS-SRTP (desk phones do SDES).
+   */
+  private srtpOfferParams(from: 'phone' | 'relais'): NgParams {
+    if (from === 'phone') return { 'transport protocol': 'RTP/AVP', SDES: ['off'], DTLS: 'off' };
+    if (this.srtpPolicy === 'mandatory') return { 'transport protocol': 'RTP/SAVP', DTLS: 'off', SDES: SDES_SUITES_OFF };
+    if (this.srtpPolicy === 'optional') return { OSRTP: ['offer'], DTLS: 'off', SDES: SDES_SUITES_OFF };
+    return {};
   }
 
   // ---------------------------------------------------------------- signalling (offer/answer on rtpengine)
@@ -197,10 +229,11 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
     negotiate(remote, this.codecs);
     const offered = remote.payloads.map((p) => p.name).filter((n): n is Codec => (this.codecs as readonly string[]).includes(n));
     this.xCodecs = [...new Set(offered)];
-    const r1 = await this.ng('offer', { ...this.offerParams(), 'from-tag': TAG_PHONE, ...(this.established ? { 'to-tag': TAG_RELAIS } : {}), sdp });
+    requireSdes(remote, sdp, this.srtpPolicy);
+    const r1 = await this.ng('offer', { ...this.offerParams(), ...this.srtpOfferParams('phone'), 'from-tag': TAG_PHONE, ...(this.established ? { 'to-tag': TAG_RELAIS } : {}), sdp });
     this.xLocal = audioAddress(String(r1.sdp));
     const key = this.xKey();
-    const r2 = await this.ng('answer', { ...this.common(), 'from-tag': TAG_PHONE, 'to-tag': TAG_RELAIS, sdp: this.xSdp() });
+    const r2 = await this.ng('answer', { ...this.common(), OSRTP: ['accept'], 'from-tag': TAG_PHONE, 'to-tag': TAG_RELAIS, sdp: this.xSdp() });
     this.xApplied = key;
     this.offerer = 'phone';
     this.awaitingAnswer = false;
@@ -213,7 +246,7 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
   private async makeOffer(): Promise<void> {
     if (!this.established) this.xCodecs = this.codecs;
     const key = this.xKey();
-    const r = await this.ng('offer', { ...this.offerParams(), 'from-tag': TAG_RELAIS, ...(this.established ? { 'to-tag': TAG_PHONE } : {}), sdp: this.xSdp() });
+    const r = await this.ng('offer', { ...this.offerParams(), ...this.srtpOfferParams('relais'), 'from-tag': TAG_RELAIS, ...(this.established ? { 'to-tag': TAG_PHONE } : {}), sdp: this.xSdp() });
     this.xApplied = key;
     this.offerer = 'relais';
     this.awaitingAnswer = true;
@@ -223,6 +256,7 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
   private async applyPhoneAnswer(sdp: string): Promise<void> {
     const remote = parseRemoteSdp(sdp);
     negotiate(remote, this.codecs, { weOffered: true });
+    requireSdes(remote, sdp, this.srtpPolicy);
     const r = await this.ng('answer', { ...this.common(), 'from-tag': TAG_RELAIS, 'to-tag': TAG_PHONE, sdp });
     this.xLocal = audioAddress(String(r.sdp));
     this.awaitingAnswer = false;
@@ -240,11 +274,11 @@ export class RtpengineEndpoint extends TypedEmitter<MediaEndpointEvents> impleme
       if (this.offerer === 'phone') {
         // The phone's offer is replayed (ports kept by port-latching) so rtpengine can set up transcoding when the
         // X side now answers with another codec; a bare re-answer would not.
-        const r1 = await this.ng('offer', { ...this.offerParams(), 'from-tag': TAG_PHONE, 'to-tag': TAG_RELAIS, sdp: this.remoteSdp! });
+        const r1 = await this.ng('offer', { ...this.offerParams(), ...this.srtpOfferParams('phone'), 'from-tag': TAG_PHONE, 'to-tag': TAG_RELAIS, sdp: this.remoteSdp! });
         this.xLocal = audioAddress(String(r1.sdp));
-        await this.ng('answer', { ...this.common(), 'from-tag': TAG_PHONE, 'to-tag': TAG_RELAIS, sdp: this.xSdp() });
+        await this.ng('answer', { ...this.common(), OSRTP: ['accept'], 'from-tag': TAG_PHONE, 'to-tag': TAG_RELAIS, sdp: this.xSdp() });
       } else {
-        await this.ng('offer', { ...this.offerParams(), 'from-tag': TAG_RELAIS, 'to-tag': TAG_PHONE, sdp: this.xSdp() });
+        await this.ng('offer', { ...this.offerParams(), ...this.srtpOfferParams('relais'), 'from-tag': TAG_RELAIS, 'to-tag': TAG_PHONE, sdp: this.xSdp() });
         const r = await this.ng('answer', { ...this.common(), 'from-tag': TAG_RELAIS, 'to-tag': TAG_PHONE, sdp: this.remoteSdp! });
         this.xLocal = audioAddress(String(r.sdp));
       }

@@ -167,7 +167,7 @@ export class RtpengineEngine implements MediaEngine {
         onClosed: (e) => this.endpoints.delete(e.rtpeCallId),
       },
       opts.callId,
-      { codecs: opts.codecs, rtpTimeoutMs: opts.rtpTimeoutMs },
+      { codecs: opts.codecs, rtpTimeoutMs: opts.rtpTimeoutMs, srtp: opts.srtp },
     );
     this.endpoints.set(ep.rtpeCallId, ep);
     try {
