@@ -12,6 +12,7 @@ import { ADMIN_AUTH, startRelais, tempDir, type RelaisProcess } from '../helpers
 import { BaresipPhone } from '../helpers/baresip.js';
 import { makeToneWav } from '../helpers/audio.js';
 import { ext, writeSite } from './call-site.js';
+import { requireTlsSrtp, srtpCallsBothWays, tlsPortOf } from './tls-support.js';
 import { assertHeardTone, fileBytes, queryDb, until } from './call-support.js';
 
 const phones: BaresipPhone[] = [];
@@ -22,12 +23,9 @@ let dir: string;
 before(async () => {
   dir = tempDir('sip-tls-');
   const site = writeSite(dir, [ext('301', 'Alice'), ext('302', 'Bob'), ext('303', 'Carol')]);
-  // Carol's extension requires TLS + SRTP.
-  fs.writeFileSync(site, fs.readFileSync(site, 'utf8').replace('    secret: secret-303\n', '    secret: secret-303\n    require_tls_srtp: true\n'));
+  requireTlsSrtp(site, '303'); // Carol's extension
   relais = await startRelais({ dataDir: path.join(dir, 'data'), args: ['--site', site, '--domain', '127.0.0.1', '--sip-tls-port', '0'] });
-  const health = (await (await fetch(`${relais.url}/healthz`, { headers: ADMIN_AUTH })).json()) as { modules: Record<string, { detail?: Record<string, unknown> }> };
-  tlsPort = Number(health.modules['sip']?.detail?.['tlsPort']);
-  assert.ok(tlsPort > 0, JSON.stringify(health.modules['sip']));
+  tlsPort = await tlsPortOf(relais);
 });
 
 after(async () => {
@@ -87,21 +85,7 @@ test('TLS + SRTP: an extension requiring it registers over TLS with srtp-mand, c
   });
   phones.push(bob);
   await Promise.all([carol.registered(), bob.registered()]);
-  for (const [caller, callee, calleeNumber] of [[carol, bob, '302'], [bob, carol, '303']] as const) {
-    await caller.dial(calleeNumber);
-    await callee.acceptIncoming();
-    await Promise.all([caller.established(), callee.established()]);
-    const i = carol.receivedRecordings().length - 1;
-    const j = bob.receivedRecordings().length - 1;
-    await until(() => fileBytes(bob.receivedRecordings()[j]) > 44 + 32_000 && fileBytes(carol.receivedRecordings()[i]) > 44 + 32_000, `2 s of audio both ways (${calleeNumber} called)`);
-    await caller.hangup();
-    await Promise.all([caller.closed(), callee.closed()]);
-    assertHeardTone(bob.receivedRecordings()[j]!, 700, `Bob (plain RTP) on the call to ${calleeNumber}`);
-    assertHeardTone(carol.receivedRecordings()[i]!, 440, `Carol (SRTP) on the call to ${calleeNumber}`);
-  }
-  // baresip says so for each call on which SRTP runs (its srtp module authenticates every packet it decrypts).
-  assert.equal(carol.log().match(/SRTP is Enabled \(cryptosuite=AES_CM_128_HMAC_SHA1_(80|32)\)/g)?.length, 2, carol.log());
-  assert.doesNotMatch(bob.log(), /SRTP is Enabled/);
+  await srtpCallsBothWays({ phone: carol, number: '303', hz: 700 }, { phone: bob, number: '302', hz: 440 }, relais);
 });
 
 test('the extension requiring TLS + SRTP is refused over UDP: REGISTER 403', async () => {
