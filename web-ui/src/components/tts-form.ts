@@ -49,7 +49,7 @@ export class TtsForm extends LitElement {
         ${field({ id: 'tts-name', label: t('name'), required: true, error: this.errors['tts-name'] })}
         ${field({ id: 'tts-language', label: t('languageLabel'), value: language(), options: [{ value: 'fr', label: 'Français' }, { value: 'en', label: 'English' }, { value: 'es', label: 'Español' }], error: this.errors['tts-language'] })}
         <div class="field">
-          <label for="tts-kind">${t('kind')}</label>
+          <label for="tts-kind">${t('ttsKind')}</label>
           <select id="tts-kind" @change=${(e: Event) => (this.kind = (e.target as HTMLSelectElement).value as 'prompt' | 'moh')}>
             <option value="prompt" ?selected=${this.kind === 'prompt'}>${t('kindPrompt')}</option>
             <option value="moh" ?selected=${this.kind === 'moh'}>${t('kindMoh')}</option>

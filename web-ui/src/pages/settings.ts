@@ -2,6 +2,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { PageElement } from '../components/page.js';
 import { field, fieldErrors, formError, formValues } from '../components/form-field.js';
+import '../components/email-settings.js';
 import { changePassword, createToken, deleteToken, hasRight, listTokens, logout, type ApiTokenInfo } from '../data/session.js';
 import { getSettings, updateSettings, type SiteSettings } from '../data/settings.js';
 import { formatDateTime, setTimeZone, t } from '../i18n.js';
@@ -166,7 +167,7 @@ export class PageSettings extends PageElement {
   override render(): TemplateResult {
     if (!this.settings) return html`<p>${t('loading')}</p>`;
     return html`<h1>${t('navSettings')}</h1>
-      ${this.office(this.settings)} ${this.account()}`;
+      ${this.office(this.settings)} ${hasRight(this.user, 'admin') ? html`<email-settings-form .lang=${this.lang}></email-settings-form>` : ''} ${this.account()}`;
   }
 }
 
