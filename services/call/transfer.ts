@@ -140,7 +140,11 @@ export class CallTransfer {
   async replaceLeg(call: Call, gone: Leg, next: Leg, keep: Leg): Promise<void> {
     const i = call.legs.indexOf(gone);
     if (i >= 0) call.legs[i] = next;
-    if (keep.endpoint && next.endpoint) await keep.endpoint.bridge(next.endpoint);
+    if (keep.endpoint && next.endpoint) {
+      // The kept party may be hearing music on hold (the transferor held it before its REFER): the new party now.
+      keep.endpoint.stopPlay();
+      await keep.endpoint.bridge(next.endpoint);
+    }
     if (gone.endpoint && gone.endpoint !== keep.endpoint) {
       if (call.recording && call.legs[0] === next) await gone.endpoint.stopRecord().catch(() => undefined);
       await gone.endpoint.close().catch(() => undefined);
