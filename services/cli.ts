@@ -30,7 +30,7 @@ commands:
                                 lift the ban of ADDRESS and the extension locks there
                                 (--user: only that extension's lock); a running Relais applies it
                                 within 2 s
-  simulate --number DID [--from CALLER] [--at TIME] [--digits 1,2] [--online USER,...] [--no-answer] [--json]
+  simulate --number DID [--from CALLER] [--at TIME] [--digits 1,2] [--online USER,... | --nobody-online] [--no-answer] [--json]
                                 run a pretend call to a number through the scenario interpreter and
                                 print the path it takes (TIME: YYYY-MM-DDTHH:MM site time, or ISO with Z)
   backup FILE                   write database, sounds, recordings and voicemail to FILE (tar.gz)
@@ -347,14 +347,15 @@ function describeStep(st: Record<string, unknown>): string {
 }
 
 async function simulateCmd(argv: string[]): Promise<void> {
-  const p = parse(argv, { '--number': 'value', '--from': 'value', '--at': 'value', '--digits': 'value', '--online': 'value', '--no-answer': 'switch', '--json': 'switch' });
-  expectArgs(p, { min: 0, max: 0 }, 'simulate --number DID [--from CALLER] [--at TIME] [--digits 1,2] [--online USER,...] [--no-answer] [--json]');
+  const p = parse(argv, { '--number': 'value', '--from': 'value', '--at': 'value', '--digits': 'value', '--online': 'value', '--nobody-online': 'switch', '--no-answer': 'switch', '--json': 'switch' });
+  expectArgs(p, { min: 0, max: 0 }, 'simulate --number DID [--from CALLER] [--at TIME] [--digits 1,2] [--online USER,... | --nobody-online] [--no-answer] [--json]');
   const flag = (name: string): string | undefined => {
     const v = p.flags.get(name);
     return typeof v === 'string' ? v : undefined;
   };
   const number = flag('--number');
   if (!number) throw new ConfigError('simulate needs --number DID', '--number');
+  if (p.flags.has('--nobody-online') && flag('--online') !== undefined) throw new ConfigError('give --online USER,... or --nobody-online, not both', '--nobody-online');
   const listOf = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(',').map((x) => x.trim()).filter((x) => x !== ''));
   const digits = listOf(flag('--digits'));
   for (const d of digits ?? []) if (!/^[0-9*#]{1,32}$/.test(d)) throw new ConfigError(`--digits: "${d}" is not 1-32 of 0-9 * #`, '--digits');
@@ -377,7 +378,7 @@ async function simulateCmd(argv: string[]): Promise<void> {
       });
       return simulate(
         { dir, interpreter, onlineNow: onlineCheck(dir, (n) => registered.has(n)), timeZone: () => calendar.timeZone(), now: Date.now },
-        { number, from: flag('--from'), at: flag('--at'), digits, online: listOf(flag('--online')), noAnswer: p.flags.has('--no-answer') },
+        { number, from: flag('--from'), at: flag('--at'), digits, online: p.flags.has('--nobody-online') ? [] : listOf(flag('--online')), noAnswer: p.flags.has('--no-answer') },
       );
     })();
   } finally {

@@ -127,7 +127,7 @@ test('offline busy: 486 without ever answering (no 200, no media)', async () => 
   assert.deepEqual(summary(live), ['offline']);
   assert.equal(row.cause, 'rejected-486');
   assert.equal(queryDb(relais.dataDir, "SELECT 1 FROM call_events WHERE call_id = ? AND type = 'call.answered_by_relais'", row.id).length, 0);
-  assert.deepEqual(shape(rig.simulated(['--number', OFFLINE_BUSY, '--online', ''])), shape(live));
+  assert.deepEqual(shape(rig.simulated(['--number', OFFLINE_BUSY, '--nobody-online'])), shape(live));
 });
 
 test('offline voicemail and message: answered by Relais, then voicemail / the message and BYE', async () => {
