@@ -1,22 +1,24 @@
-// Call flow: authenticates INVITEs, resolves the target, rings it through the ring engine, bridges media, hold, recording, hangup.
+// Call control: the calls in progress and their life (answer, record, voicedrop, hangup, BLF, history); the INVITE flow,
+// putting calls through and in-dialog requests are in call-flow.ts, connect.ts and in-dialog.ts.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Clock, Logger, Module, ModuleHealth } from '../shared/index.js';
-import { TypedEmitter, errorMessage, newId } from '../shared/index.js';
+import { TypedEmitter, errorMessage } from '../shared/index.js';
 import type { Database } from '../storage/index.js';
 import type { Extension, ExtensionRepository } from '../directory/index.js';
-import { parseRemoteSdp, type MediaEndpoint, type MediaEngine } from '../media/index.js';
-import type { SipResponse } from '../sip/index.js';
-import { Call, Leg, type CallEvents, type CallInfo, type Party } from './call.js';
-import { CallHistory, type CallDirection } from './call-history.js';
+import type { MediaEndpoint, MediaEngine } from '../media/index.js';
+import { Call, Leg, type CallEvents, type CallInfo } from './call.js';
+import { CallHistory } from './call-history.js';
 import { FeatureCodes, type FeatureHandler } from './feature-codes.js';
-import { callerSrtpPolicy, calleeSrtpPolicy } from './secure-media.js';
-import { RingEngine, partyOfExtension, type RingMode, type RingResult, type RingTarget } from './ring-engine.js';
-import { resolveDestination } from './target-resolver.js';
+import { RingEngine } from './ring-engine.js';
 import { CallTransfer, type CallControl } from './transfer.js';
+import { InviteFlow, type CallCounters } from './call-flow.js';
+import { CallConnector } from './connect.js';
+import { InDialogRequests } from './in-dialog.js';
 import type { CallDialog, CallIncomingRequest, CallInboundNumber, CallPresence, CallRegistrar, CallServerResponse, CallSipHost, CallTrunks } from './sip-host.js';
 
 export type { CallEvents } from './call.js';
+export type { ConnectResult } from './connect.js';
 
 /** A call to an extension that nobody took: what voicemail needs to take it over. */
 export interface UnansweredCall {
@@ -122,10 +124,10 @@ export class CallService implements Module, CallControl {
   private inbound: InboundCallHandler | undefined;
   private internalNumbers: ((dialled: string) => FeatureHandler | undefined) | undefined;
   private running = false;
-  private counters = { invites: 0, answered: 0, failed: 0, challenged: 0, overload: 0 };
-  /** INVITEs being handled (ringing, or being answered); over maxPendingSetups new ones get 503. */
-  private pendingSetups = 0;
-  private readonly maxPendingSetups: number;
+  private counters: CallCounters = { invites: 0, answered: 0, failed: 0, challenged: 0, overload: 0 };
+  private readonly flow: InviteFlow;
+  private readonly connector: CallConnector;
+  private readonly inDialog: InDialogRequests;
 
   constructor(private opts: CallServiceOptions) {
     this.log = opts.logger.child({ module: 'calls' });
@@ -136,7 +138,6 @@ export class CallService implements Module, CallControl {
     });
     this.history.follow(this.observer, opts.clock);
     this.ringTimeoutMs = opts.ringTimeoutMs ?? 20_000;
-    this.maxPendingSetups = opts.maxPendingSetups ?? 300;
     this.featureCodes = opts.featureCodes ?? new FeatureCodes();
     this.ringEngine = new RingEngine({
       sip: opts.sip,
@@ -153,6 +154,17 @@ export class CallService implements Module, CallControl {
     });
     for (const [userId, at] of this.history.lastAnsweredByUser()) this.ringEngine.noteAnswered(userId, at);
     this.transfer = new CallTransfer(this);
+    this.flow = new InviteFlow(this, {
+      opts,
+      counters: this.counters,
+      calls: this.calls,
+      transfer: this.transfer,
+      maxPendingSetups: opts.maxPendingSetups ?? 300,
+      inbound: () => this.inbound,
+      internalNumbers: () => this.internalNumbers,
+    });
+    this.connector = new CallConnector(this, { opts, calls: this.calls });
+    this.inDialog = new InDialogRequests(this, { opts });
   }
 
   async start(): Promise<void> {
@@ -162,7 +174,7 @@ export class CallService implements Module, CallControl {
     // SIP stack's dialog journal (docs/security.md, "After a crash").
     const interrupted = this.history.closeInterrupted(this.opts.clock.now(), 'restart');
     if (interrupted.length > 0) this.log.warn('calls interrupted by the last stop ended in the history', { calls: interrupted.length, cause: 'restart' });
-    this.opts.sip.use('INVITE', (req, res, next) => this.onInvite(req, res, next));
+    this.opts.sip.use('INVITE', (req, res, next) => this.flow.onInvite(req, res, next));
   }
 
   async stop(): Promise<void> {
@@ -255,181 +267,6 @@ export class CallService implements Module, CallControl {
     return rel;
   }
 
-  // ---------------------------------------------------------------- INVITE
-
-  private async onInvite(req: CallIncomingRequest, res: CallServerResponse, next: () => void): Promise<void> {
-    if (req.msg.to().tag) {
-      next(); // in-dialog re-INVITE of a dialog the stack does not know: not ours to answer
-      return;
-    }
-    this.counters.invites++;
-    // Overload control: when call setups pile up (the box cannot keep pace), new INVITEs get a quick 503 so the
-    // calls already in progress complete instead of every call timing out together (congestion collapse).
-    if (this.pendingSetups >= this.maxPendingSetups) {
-      this.counters.overload++;
-      res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '1' } });
-      return;
-    }
-    this.pendingSetups++;
-    try {
-      await this.handleInvite(req, res);
-    } catch (err) {
-      this.log.error('INVITE handling failed', { callId: req.msg.callId, error: errorMessage(err) });
-      if (!res.sent) res.send(500, 'Internal Server Error');
-    } finally {
-      this.pendingSetups--;
-    }
-  }
-
-  /** Digest check (RFC 3261 §22.3, proxy-style 407 so phones answer with Proxy-Authorization). */
-  private authenticate(req: CallIncomingRequest, res: CallServerResponse): Extension | undefined {
-    const digest = this.opts.registrar.digest;
-    const accounts = new Map<string, Extension | undefined>();
-    const find = (u: string): Extension | undefined => {
-      if (!accounts.has(u)) accounts.set(u, this.opts.extensions.findBySipUsername(u));
-      return accounts.get(u);
-    };
-    const checked = digest.verify({
-      authorization: req.msg.getAll('proxy-authorization'),
-      method: 'INVITE',
-      requestUri: req.msg.uri,
-      source: req.source.address,
-      account: (u) => {
-        const ext = find(u);
-        return ext ? { ha1Md5: ext.ha1Md5, ha1Sha256: ext.ha1Sha256, algorithms: ext.digestAlgorithm } : undefined;
-      },
-    });
-    const guard = this.opts.registrar.guard;
-    const verdict = guard ? guard.judge(req.source.address, checked) : checked;
-    if (verdict.ok) return find(verdict.username);
-    if (verdict.reason === 'malformed') {
-      res.send(400, 'Bad Proxy-Authorization header');
-      return undefined;
-    }
-    if (verdict.reason !== 'missing' && verdict.reason !== 'stale') {
-      this.log.info('INVITE refused', { reason: verdict.reason, detail: verdict.detail, from: `${req.source.address}:${req.source.port}` });
-    }
-    this.counters.challenged++;
-    res.send(407, 'Proxy Authentication Required', {
-      headers: { 'Proxy-Authenticate': digest.challengeFor(req.msg.from().uri.user, verdict.stale, req.source.address) },
-    });
-    return undefined;
-  }
-
-  private async handleInvite(req: CallIncomingRequest, res: CallServerResponse): Promise<void> {
-    const trunk = this.opts.trunks?.matchInbound(req);
-    let callerExt: Extension | undefined;
-    let caller: Party;
-    if (trunk) {
-      const from = req.msg.from();
-      caller = { number: from.uri.user ?? 'anonymous', displayName: from.displayName ?? from.uri.user ?? '', isExtension: false };
-    } else {
-      callerExt = this.authenticate(req, res);
-      if (!callerExt) return;
-      if (callerExt.requireTlsSrtp && req.source.transport !== 'tls') {
-        res.send(403, 'Extension requires SIP over TLS');
-        return;
-      }
-      caller = partyOfExtension(callerExt);
-    }
-    // SipUri.user is already percent-decoded (%2A97 → *97).
-    const dialled = trunk?.dialled ?? req.msg.ruri.user ?? '';
-    const replaces = req.msg.get('replaces');
-    if (replaces) {
-      await this.transfer.onReplacesInvite(req, res, replaces, caller);
-      return;
-    }
-
-    let dest = resolveDestination(
-      {
-        extensions: this.opts.extensions,
-        features: this.featureCodes,
-        routable: (n, c) => this.opts.trunks?.routeOutbound(n, c) !== undefined,
-        internal: (n) => this.internalNumbers?.(n),
-        inboundNumber: (n) => this.inbound?.numberFor?.(n),
-      },
-      dialled,
-      trunk,
-      callerExt,
-    );
-    // With a scenario handler, every call to a number goes through it, even when the DID is also an extension's.
-    if (dest.kind === 'extension' && trunk?.number && this.inbound) dest = { kind: 'number', number: trunk.number, fallback: dest.extension };
-    if (dest.kind === 'unknown' && !dialled.startsWith('*')) {
-      res.send(404, 'Not Found');
-      return;
-    }
-    const target = dest.kind === 'extension' ? dest.extension : dest.kind === 'number' && !this.inbound ? dest.fallback : undefined;
-    const direction: CallDirection = trunk ? 'inbound' : dest.kind === 'external' ? 'outbound' : 'internal';
-    const callee: Party = target ? partyOfExtension(target) : { number: dialled, displayName: dialled, isExtension: false };
-    const call = new Call(newId(), direction, caller, callee, this.opts.clock.now());
-    const inboundNumber = dest.kind === 'number' ? dest.number : trunk?.number;
-    if (inboundNumber) call.inboundNumber = inboundNumber;
-    const callerLeg = new Leg('caller', caller);
-    call.legs.push(callerLeg);
-    this.calls.set(call.id, call);
-    this.observer.emit('call.started', call.info(), { dialled, sipCallId: req.msg.callId });
-
-    let cancelled = false;
-    req.on('cancel', () => {
-      cancelled = true;
-      for (const a of call.attempts) a.abort();
-      if (call.state === 'ringing' || call.state === 'voicemail') this.safe(this.hangup(call, 'cancelled'), 'hangup');
-    });
-
-    const offer = req.msg.bodyText;
-    const media = this.opts.media;
-    if (!media && !offer) {
-      // Pass-through cannot carry a late offer (the answer would have to ride in our ACK to the callee).
-      this.finishUnanswered(call, res, 488, 'no-sdp-offer', 'Not Acceptable Here');
-      return;
-    }
-    if (media) {
-      try {
-        // RFC 3261 §13.2.1 late offer: an INVITE without SDP gets our offer in the 200 and answers in the ACK.
-        callerLeg.endpoint = await media.openEndpoint({ callId: call.id, ...(offer ? { remoteSdp: offer } : {}), ...this.rtpTimeout(), srtp: callerSrtpPolicy(callerExt) });
-      } catch (err) {
-        const status = mediaFailureStatus(err);
-        this.log.info('caller media refused', { call: call.id, status, error: errorMessage(err) });
-        this.finishUnanswered(call, res, status, status === 488 ? 'sdp-refused' : 'media-unavailable', status === 488 ? 'Not Acceptable Here' : 'Service Unavailable');
-        return;
-      }
-    }
-    if (cancelled) return this.cleanupCancelled(call, res);
-    const setup: CallSetup = { call, req, res, callerLeg, offer, cancelled: () => cancelled || call.state === 'ended' };
-
-    if (dest.kind === 'unknown' || dest.kind === 'feature') {
-      await this.runFeature(setup, callerExt, dialled, dest.kind === 'feature' ? dest.handler : undefined, dest.kind === 'feature' ? dest.digits : '');
-      return;
-    }
-    if (dest.kind === 'number' && this.inbound) {
-      try {
-        await this.inbound.handle(setup, dest.number);
-      } finally {
-        if (!res.sent) this.finishUnanswered(call, res, 480, 'scenario-ended', 'Temporarily Unavailable');
-        else await this.hangup(call, call.cause ?? 'scenario-ended');
-      }
-      return;
-    }
-
-    if (target) this.blf(target.number, 'early', call, 'recipient', caller.number);
-    if (callerExt) this.blf(callerExt.number, 'early', call, 'initiator', callee.number);
-    const dnd = target !== undefined && this.opts.isDnd?.(target) === true;
-    if (dnd) this.event(call, 'call.dnd', { extension: target?.number });
-    const ringTarget: RingTarget = target ? { kind: 'extension', number: target.number } : { kind: 'external', number: dialled };
-    const fork: ConnectResult = dnd
-      ? { ok: false, status: 486, reason: 'busy', timedOut: false, cancelled: false }
-      : await this.connect(setup, { targets: [ringTarget], mode: 'simultaneous', ringTimeMs: this.ringTimeoutMs, callerExtension: callerExt?.number });
-    if (fork.ok || setup.cancelled()) return;
-    if (fork.cancelled) return this.cleanupCancelled(call, res);
-    const reason = dnd ? 'dnd' : fork.status === 486 ? 'busy' : fork.timedOut ? 'no-answer' : 'unavailable';
-    if (target) this.blf(target.number, 'idle', call);
-    if (target?.voicemailEnabled && this.opts.voicemail && callerLeg.endpoint && reason !== 'busy') {
-      await this.toVoicemail(setup, target, reason);
-      return;
-    }
-    this.finishUnanswered(call, res, fork.status, reason);
-  }
-
   /** Hands an unanswered call to voicemail (greeting, recording); the call ends when it is done. */
   async toVoicemail(
     s: CallSetup,
@@ -452,216 +289,14 @@ export class CallService implements Module, CallControl {
     }
   }
 
-  /** A star code: the registered handler answers it; unknown codes (or from a trunk) get 404. */
-  private async runFeature(s: CallSetup, callerExt: Extension | undefined, code: string, handler: FeatureHandler | undefined, digits: string): Promise<void> {
-    const ep = s.callerLeg.endpoint;
-    if (!callerExt || !ep || !handler) {
-      this.finishUnanswered(s.call, s.res, 404, 'unknown-feature', 'Not Found');
-      return;
-    }
-    s.call.state = 'voicemail';
-    this.event(s.call, 'call.feature', { code });
-    try {
-      await handler({ call: s.call, req: s.req, res: s.res, callerEndpoint: ep, caller: callerExt, code, digits });
-    } catch (err) {
-      this.log.warn('feature code failed', { call: s.call.id, code, error: errorMessage(err) });
-    } finally {
-      if (!s.res.sent) this.finishUnanswered(s.call, s.res, 480, 'feature-unanswered', 'Temporarily Unavailable');
-      else await this.hangup(s.call, 'feature-done');
-    }
+  /** Rings targets for a caller and bridges the winner (connect.ts). */
+  connect(...args: Parameters<CallConnector['connect']>): ReturnType<CallConnector['connect']> {
+    return this.connector.connect(...args);
   }
 
-  /**
-   * Rings targets for a caller and bridges the winner. A caller not answered yet hears the callees' 180/183 and is
-   * answered when one answers; a caller already answered (an IVR took it) is bridged as is. On failure the callee
-   * media is closed and the caller left as it was (its handling goes on: voicemail, a scenario's next action).
-   */
-  async connect(
-    s: CallSetup,
-    r: { targets: RingTarget[]; mode: RingMode; ringTimeMs?: number | undefined; callerExtension?: string | undefined; caller?: Party | undefined; signal?: AbortSignal | undefined },
-  ): Promise<ConnectResult> {
-    const { call, res, callerLeg } = s;
-    const media = this.opts.media;
-    const calleeLeg = new Leg('callee', call.callee);
-    let calleeOffer = s.offer;
-    if (media) {
-      try {
-        calleeLeg.endpoint = await media.openEndpoint({ callId: call.id, ...this.rtpTimeout(), srtp: calleeSrtpPolicy(r.targets, this.opts.extensions, this.opts.registrar) });
-      } catch (err) {
-        this.log.warn('no media endpoint for the callee', { call: call.id, error: errorMessage(err) });
-        return { ok: false, status: 503, reason: 'unavailable', timedOut: false, cancelled: false };
-      }
-      calleeOffer = calleeLeg.endpoint.localSdp;
-    }
-    const callerAnswered = (): boolean => callerLeg.dialog !== undefined;
-    let ringing = false;
-    let earlyMedia: Promise<void> | undefined;
-    const markRinging = (): void => {
-      if (ringing) return;
-      ringing = true;
-      this.observer.emit('call.ringing', call.info());
-    };
-    // 180 → 180 (the phone plays its own ringback); 183 with SDP (a provider's announcement or ringback) → early
-    // media: the callee's answer applied to its endpoint, bridged, and our 183 with our answer to the caller.
-    const onProgress = (p: SipResponse): void => {
-      if (res.sent || s.cancelled() || callerAnswered()) return;
-      const sdp = p.body.length > 0 && (p.contentType ?? 'application/sdp').startsWith('application/sdp') ? p.bodyText : undefined;
-      if (sdp && !earlyMedia) {
-        const callerEp = callerLeg.endpoint;
-        const calleeEp = calleeLeg.endpoint;
-        earlyMedia = (async () => {
-          if (callerEp && calleeEp) {
-            await calleeEp.setRemoteSdp(sdp);
-            await callerEp.bridge(calleeEp);
-          }
-          if (res.sent || s.cancelled()) return;
-          res.send(183, 'Session Progress', { body: callerEp ? callerEp.localSdp : sdp, contentType: 'application/sdp' });
-          this.event(call, 'call.early_media', {});
-        })().catch((err: unknown) => this.log.info('early media refused', { call: call.id, error: errorMessage(err) }));
-        markRinging();
-        return;
-      }
-      if (ringing) return;
-      res.send(180, 'Ringing');
-      markRinging();
-    };
-    const tried = new Set<string>();
-    const fork: RingResult = await this.ringEngine.ring({
-      call,
-      caller: r.caller ?? call.caller,
-      callerExtension: r.callerExtension,
-      targets: r.targets,
-      mode: r.mode,
-      ringTimeMs: r.ringTimeMs,
-      offer: calleeOffer,
-      onProgress,
-      signal: r.signal,
-      onTry: (t) => {
-        for (const e of t.extensions) {
-          if (e.number === call.callee.number) continue; // already lit by the caller of connect
-          tried.add(e.number);
-          this.blf(e.number, 'early', call, 'recipient', call.caller.number);
-        }
-      },
-    });
-    await earlyMedia; // its answer must not land after the final one
-    const winner = fork.ok ? fork.target.extensions.map((e) => e.number) : [];
-    for (const n of tried) if (!winner.includes(n)) this.blf(n, 'idle', call);
-    if (s.cancelled()) {
-      if (fork.ok) this.release(fork.dialog);
-      await calleeLeg.endpoint?.close();
-      if (!res.sent) this.cleanupCancelled(call, res);
-      return { ok: false, status: 487, reason: 'cancelled', timedOut: false, cancelled: true };
-    }
-    if (!fork.ok) {
-      await calleeLeg.endpoint?.close();
-      return fork;
-    }
-
-    // Answered: apply the callee's answer, then answer the caller with our own SDP (or the callee's, pass-through).
-    const answeredLeg = new Leg('callee', fork.target.party);
-    answeredLeg.endpoint = calleeLeg.endpoint;
-    answeredLeg.dialog = fork.dialog;
-    call.callee = fork.target.party;
-    call.legs.push(answeredLeg);
-    try {
-      let callerSdp = fork.dialog.remoteSdp ?? '';
-      if (media && answeredLeg.endpoint && callerLeg.endpoint) {
-        await answeredLeg.endpoint.setRemoteSdp(fork.dialog.remoteSdp ?? '');
-        callerLeg.endpoint.stopPlay();
-        await callerLeg.endpoint.bridge(answeredLeg.endpoint);
-        callerSdp = callerLeg.endpoint.localSdp;
-      }
-      if (!callerAnswered()) {
-        callerLeg.dialog = await this.opts.sip.createUas(s.req, res, { localSdp: callerSdp });
-        if (!s.offer && callerLeg.endpoint) await applyLateAnswer(callerLeg.endpoint, callerLeg.dialog);
-      }
-    } catch (err) {
-      this.log.info('caller leg could not be answered', { call: call.id, error: errorMessage(err) });
-      await this.hangup(call, s.cancelled() ? 'cancelled' : 'answer-failed');
-      return { ok: false, status: 500, reason: 'cancelled', timedOut: false, cancelled: true };
-    }
-    if (this.isEnded(call)) {
-      this.release(callerLeg.dialog);
-      return { ok: false, status: 487, reason: 'cancelled', timedOut: false, cancelled: true };
-    }
-    this.answered(call, answeredLeg);
-    return { ok: true, party: fork.target.party };
-  }
-
-  /**
-   * A call placed by Relais itself (a queue callback): rings `first` until one answers (it hears the ringing tone
-   * meanwhile), then `second`, and bridges the two. `onFirst` is told as soon as the first side answered. The call
-   * is in the history and ends like any other (BYE from either side).
-   */
-  async originate(o: {
-    first: RingTarget[];
-    second: RingTarget[];
-    /** Who each side sees calling. */
-    firstCaller: Party;
-    secondCaller: Party;
-    ringTimeMs?: number | undefined;
-    /** The extension whose outbound routes an external target uses. */
-    callerExtension?: string | undefined;
-    onFirst?: ((party: Party) => void) | undefined;
-    signal?: AbortSignal | undefined;
-  }): Promise<{ ok: true; callId: string; first: Party; second: Party } | { ok: false; stage: 'first' | 'second'; status: number; callId: string | null }> {
-    const media = this.opts.media;
-    if (!media) return { ok: false, stage: 'first', status: 503, callId: null };
-    const call = new Call(newId(), 'outbound', o.firstCaller, o.secondCaller, this.opts.clock.now());
-    this.calls.set(call.id, call);
-    this.observer.emit('call.started', call.info(), { dialled: '', sipCallId: '' });
-    const legA = new Leg('caller', o.firstCaller);
-    try {
-      legA.endpoint = await media.openEndpoint({ callId: call.id, ...this.rtpTimeout() });
-    } catch (err) {
-      this.log.warn('no media endpoint for a placed call', { call: call.id, error: errorMessage(err) });
-      await this.hangup(call, 'media-unavailable');
-      return { ok: false, stage: 'first', status: 503, callId: call.id };
-    }
-    call.legs.push(legA);
-    const first = await this.ringEngine.ring({
-      call, caller: o.firstCaller, targets: o.first, mode: 'simultaneous', ringTimeMs: o.ringTimeMs, offer: legA.endpoint.localSdp, signal: o.signal, callerExtension: o.callerExtension,
-    });
-    if (!first.ok || this.isEnded(call)) {
-      if (first.ok) this.release(first.dialog);
-      await this.hangup(call, first.ok ? 'cancelled' : 'no-answer');
-      return { ok: false, stage: 'first', status: first.ok ? 487 : first.status, callId: call.id };
-    }
-    const a = new Leg('caller', first.target.party);
-    a.endpoint = legA.endpoint;
-    a.dialog = first.dialog;
-    call.legs[0] = a;
-    await a.endpoint.setRemoteSdp(first.dialog.remoteSdp ?? '');
-    this.wireLeg(call, a);
-    o.onFirst?.(first.target.party);
-    void a.endpoint.play([{ tone: 'ringback' }], { loop: true }).catch(() => undefined);
-    const legB = new Leg('callee', o.secondCaller);
-    try {
-      legB.endpoint = await media.openEndpoint({ callId: call.id, ...this.rtpTimeout() });
-    } catch {
-      await this.hangup(call, 'media-unavailable');
-      return { ok: false, stage: 'second', status: 503, callId: call.id };
-    }
-    const second = await this.ringEngine.ring({
-      call, caller: o.secondCaller, targets: o.second, mode: 'simultaneous', ringTimeMs: o.ringTimeMs, offer: legB.endpoint.localSdp, callerExtension: o.callerExtension,
-    });
-    if (!second.ok || this.isEnded(call)) {
-      if (second.ok) this.release(second.dialog);
-      await legB.endpoint.close().catch(() => undefined);
-      await this.hangup(call, second.ok ? 'cancelled' : 'callee-no-answer');
-      return { ok: false, stage: 'second', status: second.ok ? 487 : second.status, callId: call.id };
-    }
-    const b = new Leg('callee', second.target.party);
-    b.endpoint = legB.endpoint;
-    b.dialog = second.dialog;
-    call.callee = second.target.party;
-    call.legs.push(b);
-    await b.endpoint.setRemoteSdp(second.dialog.remoteSdp ?? '');
-    a.endpoint.stopPlay();
-    await a.endpoint.bridge(b.endpoint);
-    this.answered(call, b);
-    return { ok: true, callId: call.id, first: first.target.party, second: second.target.party };
+  /** A call placed by Relais itself: `first`, then `second`, bridged (connect.ts). */
+  originate(...args: Parameters<CallConnector['originate']>): ReturnType<CallConnector['originate']> {
+    return this.connector.originate(...args);
   }
 
   /**
@@ -742,19 +377,21 @@ export class CallService implements Module, CallControl {
     return this.opts.rtpTimeoutMs !== undefined ? { rtpTimeoutMs: this.opts.rtpTimeoutMs } : {};
   }
 
-  private cleanupCancelled(call: Call, res: CallServerResponse): void {
+  /** The caller CANCELled: 487 if not answered yet, and the call ends (call flow, connect). */
+  cleanupCancelled(call: Call, res: CallServerResponse): void {
     if (!res.sent) res.send(487, 'Request Terminated');
     this.safe(this.hangup(call, 'cancelled'), 'hangup');
   }
 
-  private finishUnanswered(call: Call, res: CallServerResponse, status: number, cause: string, reason?: string): void {
+  /** Refuses a caller not answered yet with a final status and ends the call (call flow). */
+  finishUnanswered(call: Call, res: CallServerResponse, status: number, cause: string, reason?: string): void {
     this.counters.failed++;
     if (!res.sent) res.send(status, reason);
     this.safe(this.hangup(call, cause), 'hangup');
   }
 
-  /** Marks the call answered, wires both legs' events, starts recording if asked. */
-  private answered(call: Call, answeredLeg: Leg): void {
+  /** Marks the call answered, wires both legs' events, starts recording if asked (connect). */
+  answered(call: Call, answeredLeg: Leg): void {
     this.counters.answered++;
     call.state = 'answered';
     call.answeredAt = this.opts.clock.now();
@@ -775,9 +412,9 @@ export class CallService implements Module, CallControl {
         const cause = reason === 'session-expired' ? 'session-expired' : `${leg.role === 'caller' ? 'caller' : 'callee'}-hangup`;
         if (call.legs.includes(leg)) this.safe(this.hangup(call, cause, leg), 'hangup');
       });
-      d.on('modify', (req, res) => this.safe(this.onModify(call, leg, req, res), 're-INVITE', res));
+      d.on('modify', (req, res) => this.safe(this.inDialog.onModify(call, leg, req, res), 're-INVITE', res));
       d.on('refer', (req, res) => this.safe(this.transfer.onRefer(call, leg, req, res), 'REFER', res));
-      d.on('info', (req, res) => this.onInfo(call, leg, req, res));
+      d.on('info', (req, res) => this.inDialog.onInfo(call, leg, req, res));
     }
     const ep = leg.endpoint;
     if (ep) {
@@ -822,7 +459,7 @@ export class CallService implements Module, CallControl {
   }
 
   /** Runs an async handler from an event: a failure is logged (and answered 500 if a request waits), never thrown. */
-  private safe(p: Promise<unknown>, what: string, res?: CallServerResponse): void {
+  safe(p: Promise<unknown>, what: string, res?: CallServerResponse): void {
     p.catch((err: unknown) => {
       this.log.error(`${what} failed`, { error: errorMessage(err) });
       if (res && !res.sent) res.send(500, 'Internal Server Error');
@@ -845,54 +482,6 @@ export class CallService implements Module, CallControl {
 
   emitTransferred(call: Call, t: { from: string; to: string; kind: 'blind' | 'attended' }): void {
     this.observer.emit('call.transferred', call.info(), t);
-  }
-
-  // ---------------------------------------------------------------- in-dialog requests
-
-  /** re-INVITE: RFC 3264 §8.4 hold (a=sendonly / inactive) and resume; answered from our endpoint. */
-  private async onModify(call: Call, leg: Leg, req: CallIncomingRequest, res: CallServerResponse): Promise<void> {
-    const sdp = req.msg.bodyText;
-    const other = call.other(leg);
-    if (!leg.endpoint) {
-      // Pass-through: the other party's last SDP still describes where to send.
-      res.send(200, 'OK', { body: other?.dialog?.remoteSdp ?? '', contentType: 'application/sdp' });
-      return;
-    }
-    if (!sdp) {
-      // An UPDATE without an offer (session refresh, RFC 4028) gets no SDP; an offerless re-INVITE gets our
-      // current description as the offer (the media keeps its parameters).
-      if (req.msg.method === 'UPDATE') res.send(200, 'OK');
-      else res.send(200, 'OK', { body: leg.endpoint.localSdp, contentType: 'application/sdp' });
-      return;
-    }
-    let answer: string;
-    let held: boolean;
-    try {
-      const dir = parseRemoteSdp(sdp).direction;
-      held = dir === 'sendonly' || dir === 'inactive';
-      answer = await leg.endpoint.setRemoteSdp(sdp);
-    } catch (err) {
-      res.send(488, 'Not Acceptable Here');
-      this.log.info('re-INVITE SDP refused', { call: call.id, error: errorMessage(err) });
-      return;
-    }
-    res.send(200, 'OK', { body: answer, contentType: 'application/sdp' });
-    if (held !== leg.held) {
-      leg.held = held;
-      this.observer.emit('call.hold', call.info(), { party: leg.party.number, on: held });
-      const otherEp = other?.endpoint;
-      const moh = typeof this.opts.mohFile === 'function' ? this.opts.mohFile() : this.opts.mohFile;
-      if (otherEp && held && moh) void otherEp.play([{ file: moh }], { loop: true }).catch(() => undefined);
-      else if (otherEp && !held) otherEp.stopPlay();
-    }
-  }
-
-  /** SIP INFO DTMF (application/dtmf-relay "Signal=5"), reported like RFC 4733 digits. */
-  private onInfo(call: Call, leg: Leg, req: CallIncomingRequest, res: CallServerResponse): void {
-    const body = req.msg.bodyText;
-    const m = /Signal\s*=\s*([0-9*#A-D])/i.exec(body) ?? (/^\s*([0-9*#A-D])\s*$/i.exec(body) as RegExpExecArray | null);
-    if (m && leg.endpoint) leg.endpoint.injectDtmf(m[1]!.toUpperCase(), 'info');
-    res.send(200, 'OK');
   }
 
   // ---------------------------------------------------------------- history, BLF
@@ -918,6 +507,3 @@ export class CallService implements Module, CallControl {
   }
 }
 
-/** What connect() gives: the party that answered (bridged to the caller), or why nobody did. */
-export type ConnectResult = { ok: true; party: Party } | { ok: false; status: number; reason: RingFailureReasonOf; timedOut: boolean; cancelled: boolean };
-type RingFailureReasonOf = Extract<RingResult, { ok: false }>['reason'];
