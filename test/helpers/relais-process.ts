@@ -69,7 +69,8 @@ export async function startRelais(opts: StartOptions = {}): Promise<RelaisProces
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${httpPort}`;
-  const deadline = Date.now() + 20_000;
+  // Generous: a start takes about a second on a quiet machine, but half a minute was seen with the load average at 25.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`relais exited with ${child.exitCode} before answering:\n${out}`);
     try {
@@ -80,7 +81,7 @@ export async function startRelais(opts: StartOptions = {}): Promise<RelaisProces
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`relais did not answer /healthz within 20 s:\n${out}`);
+      throw new Error(`relais did not answer /healthz within 60 s:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
