@@ -69,3 +69,24 @@ export async function axeSerious(page: Page): Promise<AxeViolation[]> {
   })()`)) as AxeViolation[];
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
+
+/** Saves the page's screenshot under this name and fails on any serious or critical axe violation. */
+export async function assertAccessible(page: Page, name: string): Promise<void> {
+  await screenshot(page, name);
+  const v = await axeSerious(page);
+  if (v.length > 0) throw new Error(`${name}: axe finds ${JSON.stringify(v, null, 1)}`);
+}
+
+/** Logs in from the login page and waits for the console (whichever page it opens on). */
+export async function logIn(page: Page, username: string, password: string): Promise<void> {
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
+}
+
+/** Opens a page from the menu and waits for its heading. */
+export async function openPage(page: Page, label: string): Promise<void> {
+  await page.getByRole('navigation').getByRole('link', { name: label, exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: label }).waitFor();
+}

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { startRelais, tempDir, ADMIN_AUTH, type RelaisProcess } from '../helpers/relais-process.js';
 import { ADMIN } from '../interop/api-support.js';
-import { axeSerious, launchChromium, screenshot, type Browser } from './browser.js';
+import { SCREENSHOTS, assertAccessible, launchChromium, logIn, openPage, screenshot, type Browser } from './browser.js';
 
 const MAIN = '+33100000001';
 const SUPPORT = '+33100000002';
@@ -81,23 +81,9 @@ after(async () => {
   await relais?.stop();
 });
 
-async function accessible(name: string): Promise<void> {
-  await screenshot(page, name);
-  const v = await axeSerious(page);
-  assert.deepEqual(v, [], `${name}: axe finds ${JSON.stringify(v, null, 1)}`);
-}
-
-async function nav(label: string): Promise<void> {
-  await page.getByRole('navigation').getByRole('link', { name: label, exact: true }).click();
-  await page.getByRole('heading', { level: 1, name: label }).waitFor();
-}
-
-async function login(username: string, password: string): Promise<void> {
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
-}
+const accessible = (name: string): Promise<void> => assertAccessible(page, name);
+const nav = (label: string): Promise<void> => openPage(page, label);
+const login = (username: string, password: string): Promise<void> => logIn(page, username, password);
 
 /** Drags with the mouse in small steps (an HTML5 drag starts after the pointer moves a few pixels). */
 async function dragOnto(source: Locator, target: Locator): Promise<void> {
@@ -255,6 +241,7 @@ test('scenario editor: build a scenario with a time condition, reorder, save; th
   assert.match(steps[3]!, /^voicemail: /);
   assert.match((await result.locator('.outcome').textContent()) ?? '', /voicemail/);
   await accessible('scen-05-simulator-saturday');
+  await page.locator('scenario-simulator section').screenshot({ path: path.join(SCREENSHOTS, 'scen-05b-simulator-panel.png') });
   // Monday 10:00: the transfer runs and the outside number answers.
   await sim.getByLabel('Time').fill('2026-12-07T10:00');
   await sim.getByRole('button', { name: 'Simulate' }).click();

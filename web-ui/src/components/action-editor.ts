@@ -251,7 +251,7 @@ export class ActionEditor {
         return html`<div class="fields">${this.say(a, id, false, fieldErr)} ${checkbox(`${id}-early`, t('playEarly'), a.early === true, (v) => this.set(a, 'early', v ? true : undefined))}</div>`;
       case 'set_language':
         return html`<div class="fields">
-          ${namePicker({ id: `${id}-language`, label: t('languageLabel'), value: a.language as string, choices: [...LANGUAGES], error: fieldErr('language'), onChange: (v) => this.set(a, 'language', v) })}
+          ${namePicker({ id: `${id}-language`, label: t('languageLabel'), value: a.language as string, choices: [...LANGUAGES], optionLabel: (l) => t(`lang${camel(l)}` as MessageKey), error: fieldErr('language'), onChange: (v) => this.set(a, 'language', v) })}
         </div>`;
       case 'distribute':
         return html`<div class="fields">${namePicker({ id: `${id}-queue`, label: t('queueLabel'), value: a.queue as string, choices: c.queues, error: fieldErr('queue'), onChange: (v) => this.set(a, 'queue', v) })}</div>`;

@@ -14,6 +14,8 @@ export interface NamePickerOptions {
   optional?: boolean;
   error?: string | undefined;
   hint?: string;
+  /** How a choice is shown (default: as it is). */
+  optionLabel?: (value: string) => string;
   onChange: (value: string | undefined) => void;
 }
 
@@ -25,7 +27,7 @@ export function namePicker(o: NamePickerOptions): TemplateResult {
   const control = o.choices
     ? html`<select id=${o.id} aria-invalid=${o.error ? 'true' : 'false'} aria-describedby=${described} @change=${(e: Event) => o.onChange((e.target as HTMLSelectElement).value || undefined)}>
         ${o.optional || v === '' ? html`<option value="" ?selected=${v === ''}>${o.optional ? t('none') : t('choose')}</option>` : nothing}
-        ${(o.choices.includes(v) || v === '' ? o.choices : [v, ...o.choices]).map((c) => html`<option value=${c} ?selected=${c === v}>${c}</option>`)}
+        ${(o.choices.includes(v) || v === '' ? o.choices : [v, ...o.choices]).map((c) => html`<option value=${c} ?selected=${c === v}>${o.optionLabel ? o.optionLabel(c) : c}</option>`)}
       </select>`
     : html`<input id=${o.id} .value=${v} aria-invalid=${o.error ? 'true' : 'false'} aria-describedby=${described} @input=${(e: Event) => o.onChange((e.target as HTMLInputElement).value || undefined)} />`;
   return html`<div class="field">

@@ -8,7 +8,7 @@ export interface Choices {
   users?: string[];
   queues?: string[];
   scenarios?: string[];
-  numbers?: { did: string; name: string }[];
+  numbers?: { did: string; name: string; scenario?: string }[];
   trunks?: string[];
 }
 
@@ -19,7 +19,10 @@ const SOURCES: Record<Kind, { right: Right; read: () => Promise<unknown> }> = {
   users: { right: 'users', read: async () => (await get<{ users: { username: string }[] }>('/users?limit=500')).users.map((u) => u.username) },
   queues: { right: 'queues', read: async () => (await get<{ queues: { name: string }[] }>('/queues')).queues.map((q) => q.name) },
   scenarios: { right: 'scenarios', read: async () => (await get<{ scenarios: { name: string }[] }>('/scenarios')).scenarios.map((s) => s.name) },
-  numbers: { right: 'numbers', read: async () => (await get<{ numbers: { did: string; name?: string }[] }>('/numbers')).numbers.map((n) => ({ did: n.did, name: n.name ?? '' })) },
+  numbers: {
+    right: 'numbers',
+    read: async () => (await get<{ numbers: { did: string; name?: string; scenario?: string }[] }>('/numbers')).numbers.map((n) => ({ did: n.did, name: n.name ?? '', ...(n.scenario ? { scenario: n.scenario } : {}) })),
+  },
   trunks: { right: 'trunks', read: async () => (await get<{ trunks: { name: string }[] }>('/trunks')).trunks.map((x) => x.name) },
 };
 

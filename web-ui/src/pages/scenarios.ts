@@ -257,7 +257,8 @@ export class PageScenarios extends PageElement {
   override render(): TemplateResult {
     if (!this.scenarios) return html`<p>${t('loading')}</p>`;
     const s = this.current();
-    const number = this.choices.numbers?.find(() => true)?.did;
+    // The simulator starts on a number that runs the scenario being edited.
+    const number = (this.choices.numbers?.find((n) => n.scenario === s?.name) ?? this.choices.numbers?.[0])?.did;
     return html`<h1>${t('navScenarios')}</h1>
       ${this.stale
         ? html`<p class="stale" role="status">${t('changedElsewhere')} <button type="button" class="secondary small" @click=${() => void this.load()}>${t('reload')}</button></p>`
