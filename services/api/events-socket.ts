@@ -5,10 +5,11 @@ import type Koa from 'koa';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { User, UserRepository } from '../directory/index.js';
 import { EVENT_AUDIENCE, type EventBus, type RelaisEvent } from '../events/index.js';
-import { RelaisError, errorMessage, type Clock, type Logger, type TimerHandle } from '../shared/index.js';
+import { errorMessage, type Clock, type Logger, type TimerHandle } from '../shared/index.js';
 import type { ApiState, Authenticator } from './auth.js';
 import type { Right } from '../directory/index.js';
 import { publicUser } from './routes/session.js';
+import { checkSocketOrigin, refuseUpgrade } from './socket-upgrade.js';
 
 export const EVENTS_PATH = '/api/events';
 
@@ -81,22 +82,10 @@ export class EventSocketServer {
     const ctx = this.opts.app.createContext(req, new http.ServerResponse(req)) as Koa.ParameterizedContext<ApiState>;
     let user: User;
     try {
-      // Cross-site WebSocket hijacking: a browser sends Origin on every WebSocket; it must be this appliance.
-      const origin = req.headers.origin;
-      if (origin !== undefined) {
-        let host = '';
-        try {
-          host = new URL(origin).host;
-        } catch {
-          /* not a URL */
-        }
-        if (host !== ctx.host) throw new RelaisError('auth.cross_origin', `a page from ${origin} may not subscribe to this appliance's events`, { status: 403 });
-      }
+      checkSocketOrigin(req.headers.origin, ctx.host, "subscribe to this appliance's events");
       user = await this.opts.auth.identify(ctx);
     } catch (err) {
-      const status = err instanceof RelaisError ? err.status : 500;
-      const body = JSON.stringify({ error: err instanceof RelaisError ? err.toJSON() : { code: 'internal', message: 'internal error' } });
-      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      refuseUpgrade(socket, err);
       return;
     }
     const url = new URL(req.url ?? '/', 'http://relais');

@@ -9,6 +9,7 @@ import type { UserRepository } from '../directory/index.js';
 import type { EventBus } from '../events/index.js';
 import type { QueueService } from '../queue/index.js';
 import { RelaisError, errorMessage, type Clock, type Logger, type TimerHandle } from '../shared/index.js';
+import { checkSocketOrigin, refuseUpgrade } from './socket-upgrade.js';
 import type { WallboardToken, WallboardTokenRepository } from './wallboard-tokens.js';
 
 export const WALLBOARD_EVENTS_PATH = '/api/wallboard/events';
@@ -68,7 +69,7 @@ export class Wallboard {
   tokenOf(query: string | null | undefined, authorization: string | undefined): WallboardToken {
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
     const secret = query ?? bearer;
-    if (!secret) throw new RelaisError('wallboard.token_missing', 'open the wallboard with its token: /wallboard?token=rwb_… (an administrator makes one in Settings)', { status: 401 });
+    if (!secret) throw new RelaisError('wallboard.token_missing', 'open the wallboard with its token: /wallboard?token=rwb_… (an administrator makes one on the console Wallboard page)', { status: 401 });
     const token = this.d.tokens.verify(secret);
     if (!token) throw new RelaisError('wallboard.token_invalid', 'this wallboard token is unknown or was revoked; ask an administrator for a new one', { status: 401 });
     return token;
@@ -126,21 +127,10 @@ export class Wallboard {
     let token: WallboardToken;
     try {
       // A page of another site may not read the board (cross-site WebSocket hijacking), like /api/events.
-      const origin = req.headers.origin;
-      if (origin !== undefined) {
-        let host = '';
-        try {
-          host = new URL(origin).host;
-        } catch {
-          /* not a URL */
-        }
-        if (host !== req.headers.host) throw new RelaisError('auth.cross_origin', `a page from ${origin} may not read this appliance's wallboard`, { status: 403 });
-      }
+      checkSocketOrigin(req.headers.origin, req.headers.host, "read this appliance's wallboard");
       token = this.tokenOf(new URL(req.url ?? '/', 'http://relais').searchParams.get('token'), req.headers.authorization);
     } catch (err) {
-      const status = err instanceof RelaisError ? err.status : 500;
-      const body = JSON.stringify({ error: err instanceof RelaisError ? err.toJSON() : { code: 'internal', message: 'internal error' } });
-      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      refuseUpgrade(socket, err);
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, token));
