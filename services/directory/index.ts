@@ -27,6 +27,7 @@ export {
   type DigestAlgorithm,
 } from './extensions.js';
 export { Directory } from './directory.js';
+export { readCache, type ReadCache } from './prepared.js';
 export {
   NumberRepository,
   NUMBER_MODES,

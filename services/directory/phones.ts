@@ -1,5 +1,5 @@
 // Desk phones known by MAC address, for provisioning: vendor, model, the extension they carry.
-import { prepared } from './prepared.js';
+import { prepared, readCache } from './prepared.js';
 import { TableRepository } from './table-repository.js';
 import type { Database } from '../storage/index.js';
 import { RelaisError } from '../shared/index.js';
@@ -56,7 +56,7 @@ export class PhoneRepository extends TableRepository<Row, Phone> {
   findByMac(mac: string): Phone | undefined {
     const m = normaliseMac(mac);
     if (!m) return undefined;
-    const r = prepared(this.db, 'SELECT * FROM phones WHERE mac = ?').get(m) as Row | undefined;
+    const r = readCache(this.db).get('SELECT * FROM phones WHERE mac = ?', m) as Row | undefined;
     return r && toPhone(r);
   }
 

@@ -1,12 +1,12 @@
 // Key/value settings. Site-level settings (from the site file) live under the "site." prefix.
-import { prepared } from './prepared.js';
+import { prepared, readCache } from './prepared.js';
 import type { Database } from '../storage/index.js';
 
 export class SettingsRepository {
   constructor(private readonly db: Database) {}
 
   get(key: string): string | undefined {
-    const r = prepared(this.db, 'SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+    const r = readCache(this.db).get('SELECT value FROM settings WHERE key = ?', key) as { value: string } | undefined;
     return r?.value;
   }
 

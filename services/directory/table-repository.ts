@@ -1,7 +1,7 @@
 // Reads and deletes shared by the directory's repositories: list, get, require, find by a unique column, delete.
 import type { Database } from '../storage/index.js';
 import { NotFoundError } from '../shared/index.js';
-import { prepared } from './prepared.js';
+import { prepared, readCache } from './prepared.js';
 
 export interface TableSpec {
   /** SQL table name (a constant, never user input). */
@@ -39,9 +39,9 @@ export abstract class TableRepository<Row, T> {
     if (info.changes === 0) throw new NotFoundError(this.spec.what, id);
   }
 
-  /** The row whose (unique) column has this value. */
+  /** The row whose (unique) column has this value (through the read cache: the REGISTER and call paths ask often). */
   protected findOne(column: string, value: string | number): T | undefined {
-    const r = prepared(this.db, `SELECT * FROM ${this.spec.table} WHERE ${column} = ?`).get(value) as Row | undefined;
+    const r = readCache(this.db).get(`SELECT * FROM ${this.spec.table} WHERE ${column} = ?`, value) as Row | undefined;
     return r === undefined ? undefined : this.toEntity(r);
   }
 }

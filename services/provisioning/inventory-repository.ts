@@ -1,5 +1,6 @@
 // SQL of the phone inventory: what was seen of each MAC, the config-fetch log, the firmware cache index.
 import type { Database, Statement } from 'better-sqlite3';
+import { readCache } from '../directory/index.js';
 
 /** How a phone made itself known (or fetched a file). */
 export type SeenVia = 'pnp' | 'http' | 'https' | 'tftp' | 'register';
@@ -139,8 +140,9 @@ export class InventoryRepository {
 
   /** MACs of the phones assigned to the extension with this SIP user name (one indexed query: REGISTER path). */
   macsOfSipUser(username: string): string[] {
+    // Through the directory's read cache (phones and extensions change through the directory, which drops it).
     return (
-      this.sql('SELECT p.mac AS mac FROM phones p JOIN extensions e ON e.id = p.extension_id WHERE e.sip_username = ?').all(username) as { mac: string }[]
+      readCache(this.db).all('SELECT p.mac AS mac FROM phones p JOIN extensions e ON e.id = p.extension_id WHERE e.sip_username = ?', username) as { mac: string }[]
     ).map((r) => r.mac);
   }
 
