@@ -1,6 +1,7 @@
 // SIP benchmark: REGISTER/s with digest (and calls/s through the B2BUA) for Kamailio 5.6 and Relais, in one run.
 // Usage: node dist/test/bench/sip-bench.js [register|cps|all] [--duration S] [--out FILE] [--skip-kamailio] [--cpu-prof DIR]
-//        [--node-args "--trace-gc ..."] [--relais-log FILE] [--heap-snapshot] [--kit-args "--start 3200 ..."]
+//        [--node-args "--trace-gc ..."] [--relais-log FILE] [--heap-snapshot] [--kit-args "--start 3200 ..."] [--runs N]
+// --runs N: N rounds, each Kamailio then Relais, summarised by their medians (a shared machine swings between runs).
 // Drives the kit ../shared/peers/kamailio/run-bench.sh (relative to the project) against both servers.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -44,6 +45,7 @@ const HEAP_SNAPSHOT = argv.includes('--heap-snapshot');
 if (HEAP_SNAPSHOT) NODE_ARGS.push('--heapsnapshot-signal=SIGUSR2');
 const RELAIS_LOG = argv.includes('--relais-log') ? path.resolve(opt('--relais-log', 'relais-bench.log')) : undefined;
 const EXTRA = (opt('--kit-args', '').trim() || '').split(/\s+/).filter(Boolean);
+const RUNS = Math.max(1, Number(opt('--runs', '1')) || 1);
 
 if (!fs.existsSync(RUN_BENCH)) {
   die(`the Kamailio benchmark kit is missing: expected ${RUN_BENCH} (shared/peers/kamailio beside the project checkout)`);
@@ -212,6 +214,8 @@ function maxRate(result: unknown): number {
 }
 
 function commit(): string {
+  // A copy of dist/ run outside the checkout (so the checkout can be rebuilt meanwhile) says which commit it is.
+  if (process.env['RELAIS_BENCH_COMMIT']) return process.env['RELAIS_BENCH_COMMIT'];
   try {
     const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT }).toString().trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--', 'services'], { cwd: ROOT }).toString().trim() !== '';
@@ -230,6 +234,83 @@ function machine(): Record<string, unknown> {
     memory_gb: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     loadavg_start: os.loadavg(),
+    uptime_start: uptime(),
+  };
+}
+
+/** `uptime` as printed (load averages): the machine is shared, so every result says how busy it was. */
+function uptime(): string {
+  try {
+    return execFileSync('uptime', { encoding: 'utf8' }).trim();
+  } catch {
+    return `loadavg ${os.loadavg().join(' ')}`;
+  }
+}
+
+function median(xs: Array<number | null | undefined>): number | null {
+  const v = xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+}
+
+function rttP99At(result: unknown, offered: number): number | null {
+  return stepsOf(result).find((s) => s.offered === offered)?.rtt_p99_ms ?? null;
+}
+
+/** One round of a test: Kamailio, then a fresh Relais, with the same kit settings. */
+async function runRound(test: 'register' | 'cps'): Promise<Record<string, unknown>> {
+  let kamailio = SKIP_KAMAILIO ? undefined : runKit(test);
+  if (kamailio && sippDidNotRun(kamailio)) {
+    say(`Kamailio ${test}: SIPp could not run in a step (port in use?); running the test once more`);
+    kamailio = runKit(test);
+  }
+  const dataDir = fs.mkdtempSync(path.join(WORK, `data-${test}-`));
+  provision(dataDir);
+  const relais = await startRelais(dataDir);
+  let relaisResult: unknown;
+  let health: unknown;
+  try {
+    relaisResult = runKit(test, { port: relais.sipPort, pid: relais.pid }, test === 'cps' ? CPS_CALLEE : undefined);
+    if (sippDidNotRun(relaisResult)) {
+      say(`Relais ${test}: SIPp could not run in a step (port in use?); running the test once more`);
+      relaisResult = runKit(test, { port: relais.sipPort, pid: relais.pid }, test === 'cps' ? CPS_CALLEE : undefined);
+    }
+    // Counters after the run (messages sent/received, bindings, challenges): a sanity check on the figures.
+    health = await (await fetch(`http://127.0.0.1:${relais.httpPort}/healthz`, { headers: { authorization: `Basic ${Buffer.from('admin:bench-admin-pw').toString('base64')}` } })).json();
+    if (HEAP_SNAPSHOT) {
+      process.kill(relais.pid, 'SIGUSR2');
+      await new Promise((r) => setTimeout(r, 5000));
+      for (const f of fs.readdirSync(ROOT)) {
+        if (f.endsWith('.heapsnapshot')) fs.renameSync(path.join(ROOT, f), path.join(os.tmpdir(), `relais-${test}-${f}`));
+      }
+      say(`heap snapshot: ${os.tmpdir()}/relais-${test}-*.heapsnapshot`);
+    }
+  } finally {
+    await relais.stop();
+  }
+  // Bindings persisted: the registrations SQLite holds after the stop, against the bindings Relais reported.
+  let persisted: number | null = null;
+  if (test === 'register') {
+    const store = Store.open(path.join(dataDir, 'relais.db'));
+    try {
+      persisted = (store.db.prepare("SELECT count(*) AS n FROM registrations WHERE call_id <> 'bench-static'").get() as { n: number }).n;
+    } finally {
+      store.close();
+    }
+  }
+  const ratio = kamailio ? Math.round((maxRate(relaisResult) / Math.max(1, maxRate(kamailio))) * 1000) / 1000 : null;
+  say(`${test}: Relais ${maxRate(relaisResult)}/s, Kamailio ${kamailio ? maxRate(kamailio) : '-'}/s, ratio ${ratio}`);
+  return {
+    kamailio: kamailio ?? null,
+    relais: relaisResult,
+    relais_health_after: health,
+    ...(persisted === null ? {} : { bindings_in_sqlite_after_stop: persisted }),
+    ratio_relais_to_kamailio: ratio,
+    side_by_side: kamailio ? compare(kamailio, relaisResult) : [],
+    ...(test === 'register'
+      ? { goal: 'Relais >= 1.0 x Kamailio REGISTER/s, p99 <= 50 ms, bindings persisted', goal_met: ratio === null ? null : ratio >= 1 }
+      : { goal: '>= 1000 calls/s with media endpoints, 0 failed, p99 <= 50 ms' }),
   };
 }
 
@@ -238,48 +319,35 @@ async function main(): Promise<void> {
   const result: Record<string, unknown> = { bench: 'sip', date, commit: commit(), machine: started, kit: KIT, duration_s: Number(DURATION) };
   const tests: Array<'register' | 'cps'> = MODE === 'all' ? ['register', 'cps'] : [MODE];
   for (const test of tests) {
-    let kamailio = SKIP_KAMAILIO ? undefined : runKit(test);
-    if (kamailio && sippDidNotRun(kamailio)) {
-      say(`Kamailio ${test}: SIPp could not run in a step (port in use?); running the test once more`);
-      kamailio = runKit(test);
+    const rounds: Array<Record<string, unknown>> = [];
+    for (let round = 1; round <= RUNS; round++) {
+      if (RUNS > 1) say(`${test}: round ${round} of ${RUNS}`);
+      rounds.push({ round, uptime: uptime(), ...(await runRound(test)) });
     }
-    const dataDir = path.join(WORK, `data-${test}`);
-    fs.mkdirSync(dataDir, { recursive: true });
-    provision(dataDir);
-    const relais = await startRelais(dataDir);
-    let relaisResult: unknown;
-    let health: unknown;
-    try {
-      relaisResult = runKit(test, { port: relais.sipPort, pid: relais.pid }, test === 'cps' ? CPS_CALLEE : undefined);
-      if (sippDidNotRun(relaisResult)) {
-        say(`Relais ${test}: SIPp could not run in a step (port in use?); running the test once more`);
-        relaisResult = runKit(test, { port: relais.sipPort, pid: relais.pid }, test === 'cps' ? CPS_CALLEE : undefined);
-      }
-      // Counters after the run (messages sent/received, bindings, challenges): a sanity check on the figures.
-      health = await (await fetch(`http://127.0.0.1:${relais.httpPort}/healthz`, { headers: { authorization: `Basic ${Buffer.from('admin:bench-admin-pw').toString('base64')}` } })).json();
-      if (HEAP_SNAPSHOT) {
-        process.kill(relais.pid, 'SIGUSR2');
-        await new Promise((r) => setTimeout(r, 5000));
-        for (const f of fs.readdirSync(ROOT)) {
-          if (f.endsWith('.heapsnapshot')) fs.renameSync(path.join(ROOT, f), path.join(os.tmpdir(), `relais-${test}-${f}`));
-        }
-        say(`heap snapshot: ${os.tmpdir()}/relais-${test}-*.heapsnapshot`);
-      }
-    } finally {
-      await relais.stop();
+    if (RUNS === 1) {
+      result[test] = rounds[0];
+      continue;
     }
-    const ratio = kamailio ? Math.round((maxRate(relaisResult) / Math.max(1, maxRate(kamailio))) * 1000) / 1000 : null;
-    result[test] = {
-      kamailio: kamailio ?? null,
-      relais: relaisResult,
-      relais_health_after: health,
-      ratio_relais_to_kamailio: ratio,
-      side_by_side: kamailio ? compare(kamailio, relaisResult) : [],
-      ...(test === 'register' ? { goal: 'Relais >= 0.5 x Kamailio REGISTER/s', goal_met: ratio === null ? null : ratio >= 0.5 } : { goal: '>= 300 calls/s, 0 failed' }),
+    const rates = [...new Set(rounds.flatMap((r) => stepsOf(r['relais']).map((s) => s.offered)))].sort((a, b) => a - b);
+    const summary = {
+      rounds: RUNS,
+      relais_max_rate_median: median(rounds.map((r) => maxRate(r['relais']))),
+      kamailio_max_rate_median: median(rounds.map((r) => (r['kamailio'] ? maxRate(r['kamailio']) : null))),
+      ratio_median: median(rounds.map((r) => r['ratio_relais_to_kamailio'] as number | null)),
+      per_rate: rates.map((offered) => ({
+        offered,
+        relais_cpu_us_median: median(rounds.map((r) => stepsOf(r['relais']).find((s) => s.offered === offered)?.cpu_server_us_per_call)),
+        kamailio_cpu_us_median: median(rounds.map((r) => stepsOf(r['kamailio']).find((s) => s.offered === offered)?.cpu_server_us_per_call)),
+        relais_p99_ms_median: median(rounds.map((r) => rttP99At(r['relais'], offered))),
+        kamailio_p99_ms_median: median(rounds.map((r) => rttP99At(r['kamailio'], offered))),
+        relais_failed_max: Math.max(0, ...rounds.map((r) => stepsOf(r['relais']).find((s) => s.offered === offered)?.failed ?? 0)),
+      })),
     };
-    say(`${test}: Relais ${maxRate(relaisResult)}/s, Kamailio ${kamailio ? maxRate(kamailio) : '-'}/s, ratio ${ratio}`);
+    result[test] = { summary, rounds };
+    say(`${test}: median over ${RUNS} rounds: Relais ${summary.relais_max_rate_median}/s, Kamailio ${summary.kamailio_max_rate_median}/s, ratio ${summary.ratio_median}`);
   }
   (result['machine'] as Record<string, unknown>)['loadavg_end'] = os.loadavg();
+  (result['machine'] as Record<string, unknown>)['uptime_end'] = uptime();
   if (CPU_PROF) result['cpu_profiles'] = CPU_PROF;
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
   fs.writeFileSync(OUT, JSON.stringify(result, null, 2) + '\n');
