@@ -44,6 +44,13 @@ export class BuiltinMediaEngine implements MediaEngine {
   readonly name = 'media';
   private worker: Worker | undefined;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: MediaError) => void }>();
+  /**
+   * The first command of an event-loop turn is posted at once (as before: a command and the packets sent after it
+   * keep their order); the others of the same turn wait here and leave together from setImmediate, so a call
+   * set-up's several commands wake the worker twice per turn at most, not once each.
+   */
+  private outbox: WorkerCommand[] = [];
+  private outboxScheduled = false;
   private nextCommand = 1;
   private nextEndpoint = 1;
   readonly endpoints = new Map<number, BuiltinEndpoint>();
@@ -85,7 +92,12 @@ export class BuiltinMediaEngine implements MediaEngine {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => reject(new MediaError('media.worker', `media worker failed to start: ${err.message}`));
       worker.once('error', onError);
-      worker.on('message', (m: WorkerMessage) => {
+      worker.on('message', (batch: WorkerMessage | WorkerMessage[]) => {
+        if (Array.isArray(batch)) {
+          for (const m of batch) this.onMessage(m);
+          return;
+        }
+        const m = batch;
         if (m.type === 'ready') {
           this.workerThread = m.thread;
           this.workerNice = m.nice;
@@ -102,6 +114,7 @@ export class BuiltinMediaEngine implements MediaEngine {
       if (this.worker !== worker) return;
       this.worker = undefined;
       this.failed ??= `media worker exited with code ${code}`;
+      this.outbox = [];
       for (const p of this.pending.values()) p.reject(new MediaError('media.worker', this.failed));
       this.pending.clear();
       for (const e of [...this.endpoints.values()]) e.markClosed();
@@ -158,8 +171,32 @@ export class BuiltinMediaEngine implements MediaEngine {
     const id = this.nextCommand++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ ...body, id } as WorkerCommand);
+      const cmd = { ...body, id } as WorkerCommand;
+      if (this.outboxScheduled) this.outbox.push(cmd);
+      else {
+        this.outboxScheduled = true;
+        setImmediate(() => this.flushOutbox());
+        worker.postMessage(cmd);
+      }
     });
+  }
+
+  /** Posts the commands queued in this turn, in order, as one message. */
+  private flushOutbox(): void {
+    this.outboxScheduled = false;
+    const batch = this.outbox;
+    if (batch.length === 0) return;
+    this.outbox = [];
+    const worker = this.worker;
+    if (!worker) {
+      for (const c of batch) {
+        const p = this.pending.get(c.id);
+        this.pending.delete(c.id);
+        p?.reject(new MediaError('media.stopped', `media engine is not running${this.failed ? `: ${this.failed}` : ''}`));
+      }
+      return;
+    }
+    worker.postMessage(batch.length === 1 ? batch[0] : batch);
   }
 
   private onMessage(m: WorkerMessage): void {

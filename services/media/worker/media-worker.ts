@@ -17,8 +17,26 @@ const syncLookup = (address: string, _family: unknown, cb: (err: Error | null, a
 const init = workerData as WorkerInit;
 if (init.rtcpIntervalMs) rtcpSettings.intervalTicks = Math.max(1, Math.round(init.rtcpIntervalMs / TICK_MS));
 const port = parentPort!;
+/**
+ * Replies and events: the first of an event-loop turn is posted at once, the rest of that turn together from
+ * setImmediate (in order), so the main thread is woken twice per turn at most.
+ */
+let outbox: WorkerMessage[] = [];
+let outboxScheduled = false;
 function post(m: WorkerMessage): void {
+  if (outboxScheduled) {
+    outbox.push(m);
+    return;
+  }
+  outboxScheduled = true;
+  setImmediate(flushOutbox);
   port.postMessage(m);
+}
+function flushOutbox(): void {
+  outboxScheduled = false;
+  const batch = outbox;
+  outbox = [];
+  if (batch.length > 0) port.postMessage(batch.length === 1 ? batch[0] : batch);
 }
 
 /** A late timer catches up at most this many ticks, then skips ahead (a stalled thread must not burst seconds of audio). */
@@ -37,6 +55,8 @@ class MediaError extends Error {
 }
 
 const endpoints = new Map<number, RelayEndpoint>();
+/** RTP ports of the open endpoints (an allocation checks it instead of scanning every endpoint). */
+const usedPorts = new Set<number>();
 let nextPort = init.rtpPortMin + (init.rtpPortMin & 1);
 
 function bindSocket(portNo: number): Promise<dgram.Socket | null> {
@@ -62,7 +82,7 @@ async function allocatePair(): Promise<{ rtp: dgram.Socket; rtcp: dgram.Socket; 
     const p = nextPort;
     nextPort += 2;
     if (nextPort + 1 > init.rtpPortMax) nextPort = first;
-    if ([...endpoints.values()].some((e) => e.port === p)) continue;
+    if (usedPorts.has(p)) continue;
     const rtp = await bindSocket(p);
     if (!rtp) continue;
     const rtcp = await bindSocket(p + 1);
@@ -70,6 +90,7 @@ async function allocatePair(): Promise<{ rtp: dgram.Socket; rtcp: dgram.Socket; 
       rtp.close();
       continue;
     }
+    usedPorts.add(p);
     return { rtp, rtcp, port: p };
   }
   throw new MediaError('media.ports_exhausted', `no free RTP port pair in ${init.rtpPortMin}-${init.rtpPortMax} on ${init.bind}`);
@@ -215,6 +236,7 @@ async function handle(cmd: WorkerCommand): Promise<unknown> {
       endpoints.delete(cmd.ep);
       for (let i = 0; i < C_COUNT; i++) totals[i]! += e.counters[i]!;
       await e.close();
+      usedPorts.delete(e.port);
       return undefined;
     }
     case 'stats':
@@ -328,7 +350,12 @@ function onClock(): void {
   setTimeout(onClock, Math.max(0, t0 + (done + 1) * TICK_MS - performance.now()));
 }
 
-port.on('message', (cmd: WorkerCommand) => {
+port.on('message', (m: WorkerCommand | WorkerCommand[]) => {
+  if (Array.isArray(m)) for (const cmd of m) run(cmd);
+  else run(m);
+});
+
+function run(cmd: WorkerCommand): void {
   handle(cmd).then(
     (value) => post({ type: 'reply', id: cmd.id, ok: true, value }),
     (err: unknown) =>
@@ -340,6 +367,6 @@ port.on('message', (cmd: WorkerCommand) => {
         message: err instanceof Error ? err.message : String(err),
       }),
   );
-});
+}
 
 post({ type: 'ready', thread, nice: niceness ?? 0 });

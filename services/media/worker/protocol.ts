@@ -1,4 +1,6 @@
 // Messages between the main thread (BuiltinMediaEngine) and the media worker: commands with replies, and events.
+// Each side sends what one event-loop turn produced as one message (an array when there are several): a
+// postMessage wakes the other thread, and a call set-up issues several commands at once.
 import type { Codec, DtmfMethod, PlayItem, PlayResult } from '../engine.js';
 
 export interface WorkerInit {
