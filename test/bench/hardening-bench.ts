@@ -77,6 +77,60 @@ async function startProber(sipPort: number, everyMs: number): Promise<{ stop: ()
   };
 }
 
+/** Inodes of the sockets a process holds open. */
+function socketInodes(pid: number): Set<string> {
+  const out = new Set<string>();
+  try {
+    for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) out.add(m[1]!);
+      } catch {
+        /* closed meanwhile */
+      }
+    }
+  } catch {
+    /* process gone */
+  }
+  return out;
+}
+
+/** UDP sockets of the machine from /proc/net/udp: local port, inode and datagrams the kernel dropped on them. */
+function udpSockets(): Array<{ port: number; inode: string; drops: number }> {
+  const lines = fs.readFileSync('/proc/net/udp', 'utf8').trim().split('\n').slice(1);
+  return lines.map((l) => {
+    const f = l.trim().split(/\s+/);
+    return { port: parseInt(f[1]!.split(':')[1]!, 16), inode: f[9]!, drops: Number(f[12] ?? 0) };
+  });
+}
+
+/** Datagrams dropped by the kernel on the call's RTP/RTCP sockets: Relais's in its RTP range, and every UDP socket of the phones. */
+function rtpDrops(relaisPid: number, rtp: { min: number; max: number }, phonePids: number[]): { relais: number; phones: number; sockets: number } {
+  const relaisInodes = socketInodes(relaisPid);
+  const phoneInodes = new Set(phonePids.flatMap((p) => [...socketInodes(p)]));
+  let relais = 0;
+  let phones = 0;
+  let sockets = 0;
+  for (const s of udpSockets()) {
+    if (relaisInodes.has(s.inode) && s.port >= rtp.min && s.port <= rtp.max) {
+      relais += s.drops;
+      sockets++;
+    } else if (phoneInodes.has(s.inode)) {
+      phones += s.drops;
+      sockets++;
+    }
+  }
+  return { relais, phones, sockets };
+}
+
+/** Machine-wide UDP receive errors (/proc/net/snmp): a datagram dropped anywhere shows here. */
+function udpErrors(): { inErrors: number; rcvbufErrors: number } {
+  const lines = fs.readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+  const head = lines[0]!.split(/\s+/);
+  const vals = lines[1]!.split(/\s+/);
+  return { inErrors: Number(vals[head.indexOf('InErrors')]), rcvbufErrors: Number(vals[head.indexOf('RcvbufErrors')]) };
+}
+
 /** RTP counters of a phone's call from baresip's "callstat" (rx packets and lost), when it prints them. */
 async function callstat(p: BaresipPhone): Promise<string> {
   const r = await p.command('callstat');
@@ -108,6 +162,9 @@ async function flood(): Promise<Record<string, unknown>> {
     await bob.acceptIncoming();
     await Promise.all([alice.established(), bob.established()]);
     say('call 501 → 502 up; starting the flood');
+    const drops0 = rtpDrops(relais.child.pid!, relais.rtp, [alice.pid, bob.pid]);
+    const udp0 = udpErrors();
+    const callStart = performance.now();
 
     const prober = await startProber(relais.sipPort, 20);
     const sippPort = await freePort();
@@ -169,8 +226,11 @@ async function flood(): Promise<Record<string, unknown>> {
     const head = (stats[0] ?? '').split(';');
     const last = (stats[stats.length - 1] ?? '').split(';');
     const created = Number(last[head.indexOf('TotalCallCreated')] ?? 0);
+    const drops1 = rtpDrops(relais.child.pid!, relais.rtp, [alice.pid, bob.pid]);
+    const udp1 = udpErrors();
     const aStat = await callstat(alice);
     const bStat = await callstat(bob);
+    const callS = (performance.now() - callStart) / 1000;
     const health = (await (await fetch(`${relais.url}/healthz`, { headers: admin })).json()) as { modules: { sip: { detail: { transport: Record<string, unknown> } } } };
     await alice.hangup();
     await Promise.all([alice.closed(), bob.closed()]);
@@ -182,6 +242,22 @@ async function flood(): Promise<Record<string, unknown>> {
       return { seconds: bytes / 16000, dominantHz: a.dominantHz, share: a.dominantShare };
     };
     const rtts = [...probe.rtts].sort((a, b) => a - b);
+    // RTP loss during the flood: datagrams the kernel dropped on the call's sockets (Relais's RTP range, the two
+    // phones), against the packets of the call in that time (50 per second each way, G.711 at 20 ms).
+    const rtpPackets = Math.round(callS * 50 * 2);
+    const dropped = drops1.relais - drops0.relais + (drops1.phones - drops0.phones);
+    const rtpLoss = {
+      method: 'kernel drop counters (/proc/net/udp) of every RTP/RTCP socket of the call, before and after the flood; loopback loses datagrams nowhere else',
+      seconds: Math.round(callS * 10) / 10,
+      packets: rtpPackets,
+      droppedOnRelaisSockets: drops1.relais - drops0.relais,
+      droppedOnPhoneSockets: drops1.phones - drops0.phones,
+      socketsWatched: drops1.sockets,
+      lossShare: rtpPackets ? dropped / rtpPackets : null,
+      machineUdpRcvbufErrors: udp1.rcvbufErrors - udp0.rcvbufErrors,
+      machineUdpInErrors: udp1.inErrors - udp0.inErrors,
+      goalMet: rtpPackets > 0 && dropped / rtpPackets <= 0.001,
+    };
     const result = {
       flood: {
         from: '127.0.0.2',
@@ -203,6 +279,7 @@ async function flood(): Promise<Record<string, unknown>> {
         maxMs: rtts.length ? rtts[rtts.length - 1] : null,
         thirdPhoneRegisterMs: carolRegisterMs === null ? null : Math.round(carolRegisterMs),
       },
+      rtpLoss,
       call: {
         aliceHeard: heard(alice.receivedRecordings()[0], 440),
         bobHeard: heard(bob.receivedRecordings()[0], 1000),
@@ -215,6 +292,14 @@ async function flood(): Promise<Record<string, unknown>> {
   } finally {
     await Promise.all(phones.map((p) => p.stop()));
     await relais.stop();
+  }
+}
+
+function uptimeText(): string {
+  try {
+    return execFileSync('uptime', { encoding: 'utf8' }).trim();
+  } catch {
+    return `loadavg ${os.loadavg().join(' ')}`;
   }
 }
 
@@ -231,7 +316,7 @@ async function main(): Promise<void> {
     bench: 'hardening',
     date,
     commit: commit(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg: os.loadavg(), node: process.version },
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg: os.loadavg(), uptime: uptimeText(), node: process.version },
     reference: {
       note: 'figures from issue 17 on this machine (not measured in this run): the same flood against Kamailio and against Relais before flood control',
       kamailio: { answeredShare: 1, p99Ms: 9 },
@@ -247,6 +332,7 @@ async function main(): Promise<void> {
     say(`fuzz: ${MESSAGES} mutated messages`);
     out['fuzz'] = await runFuzz({ messages: MESSAGES, seed: 17 });
   }
+  (out['machine'] as Record<string, unknown>)['uptimeEnd'] = uptimeText();
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
   fs.writeFileSync(OUT, `${JSON.stringify(out, null, 2)}\n`);
   say(`written ${OUT}`);

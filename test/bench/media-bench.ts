@@ -311,7 +311,22 @@ const doc = {
   kind: 'media bench: relais built-in worker vs rtpengine userspace vs direct (rtp-load.mjs)',
   date,
   commit,
-  machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, kernel: os.release(), node: process.version, mem_gb: Math.round(os.totalmem() / 2 ** 30) },
+  machine: {
+    cpus: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model,
+    kernel: os.release(),
+    node: process.version,
+    mem_gb: Math.round(os.totalmem() / 2 ** 30),
+    // The machine is shared: how busy it was when the run ended.
+    loadavg_end: os.loadavg(),
+    uptime_end: (() => {
+      try {
+        return execFileSync('uptime', { encoding: 'utf8' }).trim();
+      } catch {
+        return null;
+      }
+    })(),
+  },
   rtpengine: { version: rtpe.version, command: rtpe.command.join(' ') },
   seconds: SECONDS,
   procs: PROCS,
