@@ -215,7 +215,7 @@ function maxRate(result: unknown): number {
 
 function commit(): string {
   // A copy of dist/ run outside the checkout (so the checkout can be rebuilt meanwhile) says which commit it is.
-  if (process.env['RELAIS_BENCH_COMMIT']) return process.env['RELAIS_BENCH_COMMIT'];
+  if (process.env['BENCH_COMMIT']) return process.env['BENCH_COMMIT'];
   try {
     const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT }).toString().trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--', 'services'], { cwd: ROOT }).toString().trim() !== '';
