@@ -29,6 +29,9 @@ export const configStyles = css`
     flex-direction: row;
     align-items: flex-start;
   }
+  fieldset .field > label {
+    font-weight: 600;
+  }
   legend {
     font-weight: 600;
     padding: 0 0.25rem;
