@@ -48,12 +48,16 @@ test('stereo recording: caller (in) left, callee (out) right; mono recordings of
     a.record(stereo, { direction: 'both', stereo: true });
     b.record(inOnly, { direction: 'in' });
     // 1 s of call: the caller says 1 kHz, the callee 440 Hz, paced like phones.
+    const sendStart = performance.now();
     for (let k = 0; k < 50; k++) {
       pa.send(a.local.port, 0, encode(sine(1000, 160, 8000, k * 160), 'u'));
       pb.send(b.local.port, 8, encode(sine(440, 160, 8000, k * 160), 'a'));
       await new Promise((r) => setTimeout(r, 20)); // pacing the sender, not waiting for a result
     }
     await pb.waitFor(() => pb.received.length >= 50 && pa.received.length >= 50, 'both directions relayed');
+    // The recording follows the wall clock (a stalled worker loses no time), so on a loaded machine, where the 20 ms
+    // pacing runs late, it lasts as long as the sending really took, not 1 s.
+    const sent = (performance.now() - sendStart) / 1000;
     await a.stopRecord();
     await b.stopRecord();
 
@@ -61,7 +65,7 @@ test('stereo recording: caller (in) left, callee (out) right; mono recordings of
     assert.equal(soxi('-r', stereo), '8000');
     assert.equal(soxi('-b', stereo), '16');
     const dur = Number(soxi('-D', stereo));
-    assert.ok(dur > 0.8 && dur < 1.4, `stereo duration ${dur} s`);
+    assert.ok(dur > 0.8 && dur < Math.max(1.4, sent + 0.4), `stereo duration ${dur} s (the sending took ${sent.toFixed(2)} s)`);
     const left = channel(stereo, 0).subarray(800, 6400);
     const right = channel(stereo, 1).subarray(800, 6400);
     assert.ok(toneShare(left, 1000) > 0.8, `left is the caller's 1 kHz (${toneShare(left, 1000).toFixed(2)})`);
