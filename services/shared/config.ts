@@ -155,7 +155,8 @@ export function parseCommandLine(
     const arg = argv[i]!;
     if (kinds.get(arg) === 'value') {
       const v = argv[i + 1];
-      if (v === undefined || v === '') throw new ConfigError(`${arg} needs a value`, arg);
+      // A command's own flag may be given empty (`simulate --online ''`: nobody); a configuration flag may not.
+      if (v === undefined || (v === '' && !(arg in commandFlags))) throw new ConfigError(`${arg} needs a value`, arg);
       args.push(`${arg}=${v}`);
       i++;
     } else args.push(arg);
@@ -176,7 +177,7 @@ export function parseCommandLine(
   }
   const values: Record<string, string | boolean | undefined> = {};
   for (const [name, v] of Object.entries(parsed.values)) {
-    if (v === '') throw new ConfigError(`--${name} needs a value`, `--${name}`);
+    if (v === '' && !(`--${name}` in commandFlags)) throw new ConfigError(`--${name} needs a value`, `--${name}`);
     values[`--${name}`] = v;
   }
   return { values, positionals: parsed.positionals };

@@ -147,6 +147,9 @@ test('command lines go through util.parseArgs: command flags, config flags, valu
   assert.deepEqual(r.positionals, ['add', 'zoe']);
   assert.deepEqual(r.values, { '--admin': true, '--password': '-', '--data-dir': '/d', '--sip-port': '5070' });
   assert.equal(parseCommandLine(['--rtp-timeout', '-1'], {}, { positionals: false }).values['--rtp-timeout'], '-1');
+  // A command's own flag may be empty (simulate --online '': nobody online), a configuration flag may not.
+  assert.equal(parseCommandLine(['--password', ''], flags, { positionals: false }).values['--password'], '');
+  assert.equal(parseCommandLine(['--password='], flags, { positionals: false }).values['--password'], '');
   const err = (argv: string[], re: RegExp): void => assert.throws(() => parseCommandLine(argv, flags, { positionals: false }), (e: unknown) => e instanceof ConfigError && re.test(e.message));
   err(['--colour', 'red'], /unknown option "--colour"/);
   err(['--admin=yes'], /--admin takes no value/);
