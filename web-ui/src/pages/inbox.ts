@@ -125,8 +125,8 @@ export class PageInbox extends PageElement {
     this.message = '';
     try {
       await what();
-      this.message = done;
       await this.load();
+      this.message = done;
     } catch (err) {
       this.errors = { ...this.errors, [c.id]: err instanceof ApiError ? err.message : String(err) };
     }

@@ -96,8 +96,9 @@ export class PageJobs extends PageElement {
     this.rowErrors = rest;
     try {
       await what();
-      this.message = done;
+      // The list is fresh before the message says so: a field typed after the message is not overwritten by it.
       await this.load();
+      this.message = done;
     } catch (err) {
       this.rowErrors = { ...this.rowErrors, [key]: err instanceof ApiError ? err.message : String(err) };
     }
@@ -111,8 +112,8 @@ export class PageJobs extends PageElement {
     try {
       const job = await createJob({ title: v['job-title'] ?? '', caller: v['job-caller'] ?? '', ...(v['job-assignee'] ? { assignee: v['job-assignee'] } : {}), notes: v['job-notes'] ?? '' });
       form.reset();
-      this.message = t('jobAdded', { title: job.title });
       await this.load();
+      this.message = t('jobAdded', { title: job.title });
     } catch (err) {
       this.errors = fieldErrors(err, { title: 'job-title', caller: 'job-caller', assignee: 'job-assignee', notes: 'job-notes' });
     }
@@ -126,8 +127,8 @@ export class PageJobs extends PageElement {
     try {
       const b = await addBlocked({ number: v['block-number'] ?? '', ...(v['block-note'] ? { note: v['block-note'] } : {}) });
       form.reset();
-      this.message = t('callerBlocked', { number: b.number });
       await this.load();
+      this.message = t('callerBlocked', { number: b.number });
     } catch (err) {
       this.blockErrors = fieldErrors(err, { number: 'block-number', note: 'block-note' });
     }
