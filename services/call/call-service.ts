@@ -6,11 +6,12 @@ import type { Clock, Logger, Module, ModuleHealth } from '../shared/index.js';
 import { TypedEmitter, errorMessage } from '../shared/index.js';
 import type { Database } from '../storage/index.js';
 import type { Extension, ExtensionRepository } from '../directory/index.js';
-import type { MediaEndpoint, MediaEngine } from '../media/index.js';
+import type { MediaEndpoint, MediaEngine, SrtpPolicy } from '../media/index.js';
+import { calleeSrtpPolicy } from './secure-media.js';
 import { Call, Leg, type CallEvents, type CallInfo } from './call.js';
 import { CallHistory } from './call-history.js';
 import { FeatureCodes, type FeatureHandler } from './feature-codes.js';
-import { RingEngine } from './ring-engine.js';
+import { RingEngine, type RingTarget } from './ring-engine.js';
 import { CallTransfer, type CallControl } from './transfer.js';
 import { InviteFlow, type CallCounters } from './call-flow.js';
 import { CallConnector } from './connect.js';
@@ -375,6 +376,11 @@ export class CallService implements Module, CallControl {
 
   rtpTimeout(): { rtpTimeoutMs?: number } {
     return this.opts.rtpTimeoutMs !== undefined ? { rtpTimeoutMs: this.opts.rtpTimeoutMs } : {};
+  }
+
+  /** The SRTP policy of a leg that will ring `targets` (secure-media.ts). */
+  srtpFor(targets: readonly RingTarget[]): SrtpPolicy {
+    return calleeSrtpPolicy(targets, this.opts.extensions, this.opts.registrar);
   }
 
   /** The caller CANCELled: 487 if not answered yet, and the call ends (call flow, connect). */

@@ -165,7 +165,7 @@ export class CallConnector {
     this.cc.observer.emit('call.started', call.info(), { dialled: '', sipCallId: '' });
     const legA = new Leg('caller', o.firstCaller);
     try {
-      legA.endpoint = await media.openEndpoint({ callId: call.id, ...this.cc.rtpTimeout() });
+      legA.endpoint = await media.openEndpoint({ callId: call.id, ...this.cc.rtpTimeout(), srtp: calleeSrtpPolicy(o.first, this.d.opts.extensions, this.d.opts.registrar) });
     } catch (err) {
       this.cc.log.warn('no media endpoint for a placed call', { call: call.id, error: errorMessage(err) });
       await this.cc.hangup(call, 'media-unavailable');
@@ -190,7 +190,7 @@ export class CallConnector {
     void a.endpoint.play([{ tone: 'ringback' }], { loop: true }).catch(() => undefined);
     const legB = new Leg('callee', o.secondCaller);
     try {
-      legB.endpoint = await media.openEndpoint({ callId: call.id, ...this.cc.rtpTimeout() });
+      legB.endpoint = await media.openEndpoint({ callId: call.id, ...this.cc.rtpTimeout(), srtp: calleeSrtpPolicy(o.second, this.d.opts.extensions, this.d.opts.registrar) });
     } catch {
       await this.cc.hangup(call, 'media-unavailable');
       return { ok: false, stage: 'second', status: 503, callId: call.id };

@@ -1,10 +1,10 @@
 // Call transfer: blind and attended REFER (RFC 3515, RFC 3891 Replaces) and INVITE with Replaces, on calls call control owns.
 import type { Logger } from '../shared/index.js';
 import { errorMessage } from '../shared/index.js';
-import type { MediaEngine } from '../media/index.js';
+import type { MediaEngine, SrtpPolicy } from '../media/index.js';
 import { NameAddr, reasonPhrase, type SipUri } from '../sip/index.js';
 import { Call, Leg, type Party } from './call.js';
-import type { RingEngine } from './ring-engine.js';
+import type { RingEngine, RingTarget } from './ring-engine.js';
 import type { CallDialog, CallIncomingRequest, CallServerResponse, CallSipHost } from './sip-host.js';
 
 /** RFC 3891 §6.1: Replaces: call-id;to-tag=...;from-tag=... */
@@ -39,6 +39,8 @@ export interface CallControl {
   release(d: CallDialog | undefined): void;
   hangup(call: Call, cause: string, from?: Leg): Promise<void>;
   rtpTimeout(): { rtpTimeoutMs?: number };
+  /** The SRTP policy of a leg that will ring `targets`. */
+  srtpFor(targets: readonly RingTarget[]): SrtpPolicy;
   later(fn: () => void, ms: number): void;
 }
 
@@ -114,7 +116,7 @@ export class CallTransfer {
     const media = this.cc.media;
     if (!media) return { ok: false, status: 501 };
     const newLeg = new Leg(leg.role, to);
-    newLeg.endpoint = await media.openEndpoint({ callId: call.id, ...this.cc.rtpTimeout() });
+    newLeg.endpoint = await media.openEndpoint({ callId: call.id, ...this.cc.rtpTimeout(), srtp: this.cc.srtpFor([{ kind: 'extension', number: to.number }]) });
     this.cc.blf(to.number, 'early', call, 'recipient', transferee.party.number);
     const fork = await this.cc.ringEngine.ring({
       call,
