@@ -6,12 +6,14 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { ADMIN_AUTH, startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
+import { seedBoxCertificate } from './tls-support.js';
 
 let relais: RelaisProcess;
 let httpsPort: number;
 
 before(async () => {
   const dir = tempDir('console-https-');
+  seedBoxCertificate(path.join(dir, 'data'));
   relais = await startRelais({ dataDir: path.join(dir, 'data'), args: ['--https-port', '0'] });
   const health = (await (await fetch(`${relais.url}/healthz`, { headers: ADMIN_AUTH })).json()) as { modules: Record<string, { detail?: Record<string, unknown> }> };
   httpsPort = Number(health.modules['api']?.detail?.['httpsPort']);

@@ -7,7 +7,7 @@ import { BaresipPhone } from '../helpers/baresip.js';
 import { makeToneWav } from '../helpers/audio.js';
 import { startRtpengine, type RtpengineDaemon } from './rtpengine-daemon.js';
 import { ext, writeSite } from './call-site.js';
-import { requireTlsSrtp, srtpCallsBothWays, tlsPortOf } from './tls-support.js';
+import { requireTlsSrtp, seedBoxCertificate, srtpCallsBothWays, tlsPortOf } from './tls-support.js';
 
 const phones: BaresipPhone[] = [];
 let relais: RelaisProcess | undefined;
@@ -24,6 +24,7 @@ test('rtpengine backend: an SRTP phone on TLS and a plain RTP phone call each ot
   const dir = tempDir('sip-tls-rtpengine-');
   const site = writeSite(dir, [ext('302', 'Bob'), ext('303', 'Carol')]);
   requireTlsSrtp(site, '303');
+  seedBoxCertificate(path.join(dir, 'data'));
   relais = await startRelais({
     dataDir: path.join(dir, 'data'),
     args: ['--site', site, '--domain', '127.0.0.1', '--media', 'rtpengine', '--rtpengine', `${daemon.ng.host}:${daemon.ng.port}`, '--sip-tls-port', '0'],

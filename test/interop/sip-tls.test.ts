@@ -12,7 +12,7 @@ import { ADMIN_AUTH, startRelais, tempDir, type RelaisProcess } from '../helpers
 import { BaresipPhone } from '../helpers/baresip.js';
 import { makeToneWav } from '../helpers/audio.js';
 import { ext, writeSite } from './call-site.js';
-import { requireTlsSrtp, srtpCallsBothWays, tlsPortOf } from './tls-support.js';
+import { requireTlsSrtp, seedBoxCertificate, srtpCallsBothWays, tlsPortOf } from './tls-support.js';
 import { assertHeardTone, fileBytes, queryDb, until } from './call-support.js';
 
 const phones: BaresipPhone[] = [];
@@ -24,6 +24,7 @@ before(async () => {
   dir = tempDir('sip-tls-');
   const site = writeSite(dir, [ext('301', 'Alice'), ext('302', 'Bob'), ext('303', 'Carol')]);
   requireTlsSrtp(site, '303'); // Carol's extension
+  seedBoxCertificate(path.join(dir, 'data'));
   relais = await startRelais({ dataDir: path.join(dir, 'data'), args: ['--site', site, '--domain', '127.0.0.1', '--sip-tls-port', '0'] });
   tlsPort = await tlsPortOf(relais);
 });
