@@ -11,7 +11,7 @@ import { freePort } from '../helpers/ports.js';
 import { makeToneWav } from '../helpers/audio.js';
 import { ext, writeSite } from './call-site.js';
 import { queryDb } from './call-support.js';
-import { PROVIDER, ScenarioRig, shape, summary, type PathStep } from './scenario-support.js';
+import { ScenarioRig, providerTrunkYaml, shape, summary, type PathStep } from './scenario-support.js';
 
 const DESK = '+33100000011';
 const RINGING = '+33100000012';
@@ -24,13 +24,7 @@ let rig: ScenarioRig;
 before(async () => {
   const providerPort = await freePort();
   const dir = tempDir('scenario-paths-');
-  const yaml = `
-trunks:
-  - name: provider
-    host: ${PROVIDER}
-    port: ${providerPort}
-    register: false
-    allowed_ips: ["${PROVIDER}"]
+  const yaml = `${providerTrunkYaml(providerPort)}
 sounds:
   - { name: blocked-message, file: blocked-message.wav }
 scenarios:

@@ -13,6 +13,17 @@ export const PROVIDER = '127.0.0.2';
 const PCAPS = '/usr/share/sip-tester';
 
 export type PathStep = Record<string, unknown>;
+
+/** The site file's trunk for the provider: an IP-authenticated peer on PROVIDER:port. */
+export function providerTrunkYaml(port: number): string {
+  return `
+trunks:
+  - name: provider
+    host: ${PROVIDER}
+    port: ${port}
+    register: false
+    allowed_ips: ["${PROVIDER}"]`;
+}
 export type CallRow = { id: string; status: string; cause: string | null; path: string | null; answered_by: number | null };
 
 /**

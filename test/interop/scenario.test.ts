@@ -10,7 +10,7 @@ import { freePort } from '../helpers/ports.js';
 import { makeToneWav } from '../helpers/audio.js';
 import { ext, writeSite } from './call-site.js';
 import { lastEndedCall, queryDb } from './call-support.js';
-import { PROVIDER, ScenarioRig, shape, summary } from './scenario-support.js';
+import { ScenarioRig, providerTrunkYaml, shape, summary } from './scenario-support.js';
 
 const IVR = '+33100000001';
 const OFFLINE_BUSY = '+33100000002';
@@ -24,13 +24,7 @@ let rig: ScenarioRig;
 before(async () => {
   const providerPort = await freePort();
   const dir = tempDir('scenario-');
-  const yaml = `
-trunks:
-  - name: provider
-    host: ${PROVIDER}
-    port: ${providerPort}
-    register: false
-    allowed_ips: ["${PROVIDER}"]
+  const yaml = `${providerTrunkYaml(providerPort)}
 sounds:
   - { name: closed-message, file: closed-message.wav }
 scenarios:
