@@ -33,9 +33,18 @@ export class TlsTransport extends TcpTransport {
     super(bind, port, log, tlsOpts);
   }
 
+  /** Why TLS is not served (no certificate could be made, port taken); UDP and TCP go on without it. */
+  failure: string | undefined;
+
   override async listen(sink: TransportSink): Promise<void> {
-    await this.certificate.ensure();
-    await super.listen(sink);
+    try {
+      await this.certificate.ensure();
+      await super.listen(sink);
+      this.failure = undefined;
+    } catch (err) {
+      this.failure = `SIP over TLS not served on port ${this.port()}: ${errorMessage(err)}`;
+      this.log.warn('sip tls not started', { error: this.failure });
+    }
   }
 
   protected override createServer(onSocket: (socket: net.Socket) => void): net.Server {

@@ -150,6 +150,8 @@ export class SipStack implements Module, DialogHost, ResponseHost {
   private readonly chains = new Map<string, RequestHandlerFn[]>();
   private readonly dialogs = new Map<string, Dialog>();
   private readonly inviteContexts = new WeakMap<ServerTransaction, { req: IncomingRequest; res: ServerResponse }>();
+  /** The TLS transport, when configured (its failure makes the stack degraded, not down). */
+  private readonly tls: TlsTransport | undefined;
   private started = false;
   private handlerErrors = 0;
 
@@ -163,7 +165,10 @@ export class SipStack implements Module, DialogHost, ResponseHost {
     const kinds = opts.transports ?? ['udp', 'tcp'];
     if (kinds.includes('udp')) this.transport.add(new UdpTransport(opts.bind, opts.port, this.log));
     if (kinds.includes('tcp')) this.transport.add(new TcpTransport(opts.bind, opts.port, this.log, { clock: this.clock }));
-    if (opts.tls) this.transport.add(new TlsTransport(opts.bind, opts.tls.port, this.log, opts.tls.certificate, { clock: this.clock }));
+    if (opts.tls) {
+      this.tls = new TlsTransport(opts.bind, opts.tls.port, this.log, opts.tls.certificate, { clock: this.clock });
+      this.transport.add(this.tls);
+    }
     this.transactions = new TransactionLayer(this.transport, this.clock, this.log, this.timers);
     this.transactions.onRequest((req, source, tx) => this.receiveRequest(req, source, tx));
     this.transactions.onStrayResponse((res) => this.receiveStray(res));
@@ -261,8 +266,9 @@ export class SipStack implements Module, DialogHost, ResponseHost {
 
   health(): ModuleHealth {
     return {
-      status: this.started ? 'ok' : 'down',
+      status: !this.started ? 'down' : this.tls?.failure ? 'degraded' : 'ok',
       detail: {
+        ...(this.tls?.failure ? { tls: this.tls.failure } : {}),
         port: this.port(),
         ...(this.opts.tls ? { tlsPort: this.tlsPort() } : {}),
         dialogs: this.dialogs.size,
@@ -280,7 +286,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
 
   /** The bound SIP over TLS port, undefined when TLS is off. */
   tlsPort(): number | undefined {
-    return this.opts.tls ? this.transport.port('tls') : undefined;
+    return this.tls && !this.tls.failure ? this.transport.port('tls') : undefined;
   }
 
   // ---- middleware -----------------------------------------------------------------------------------------------

@@ -187,3 +187,27 @@ test('TLS: framed like TCP over node:tls, the response goes back on the same con
   assert.equal(targetOf(SipUri.parse('sip:301@10.0.0.9:5071;transport=tls')).transport, 'tls');
   assert.equal(targetOf(SipUri.parse('sip:301@10.0.0.9;transport=tcp')).transport, 'tcp');
 });
+
+test('TLS that cannot start (no certificate could be made) leaves UDP and TCP running: the stack is degraded, not down', async () => {
+  const { SipStack } = await import('../../../services/sip/index.js');
+  const stack = new SipStack({
+    bind: '127.0.0.1',
+    port: 0,
+    domain: 'relais.test',
+    logger: silentLogger,
+    tls: {
+      port: 0,
+      certificate: { ensure: () => Promise.reject(new Error('the openssl command could not make a certificate')), pem: () => ({ cert: '', key: '' }), onChange: () => {} },
+    },
+  });
+  await stack.start();
+  try {
+    const h = stack.health();
+    assert.equal(h.status, 'degraded');
+    assert.match(String(h.detail?.['tls']), /SIP over TLS not served.*openssl/);
+    assert.equal(stack.tlsPort(), undefined);
+    assert.ok(stack.port() > 0, 'UDP/TCP listening');
+  } finally {
+    await stack.stop();
+  }
+});
