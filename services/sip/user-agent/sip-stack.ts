@@ -257,6 +257,8 @@ export class SipStack implements Module, DialogHost, ResponseHost {
     const open = [...this.dialogs.values()];
     for (const d of open) void d.destroy();
     this.dialogs.clear();
+    // The journal's last changes (these calls' ends among them) are written before the database closes.
+    this.opts.journal?.flush();
     // Let the BYEs reach the sockets before they close; their responses are not awaited.
     if (open.length > 0) await new Promise<void>((r) => setImmediate(r));
     await this.transport.close();
