@@ -187,6 +187,10 @@ test('play: WAV files, sequences, loop stopped, interrupted by DTMF, bad files r
   a.stopPlay();
   assert.equal(await looping, 'stopped');
   const interruptible = a.play([{ tone: 'dial' }], { loop: true, interruptOnDtmf: true });
+  // The digit is sent once the tone is heard: a command may leave for the worker at the end of the event-loop turn
+  // (commands are batched), and a digit that reached the worker before the play began would interrupt nothing.
+  const heard = pa.received.length;
+  await pa.waitFor(() => pa.received.length > heard, 'dial tone playing');
   for (const h of DTMF_2833_1) pa.sendRaw(a.local.port, Buffer.from(h, 'hex'));
   assert.equal(await interruptible, 'interrupted');
   const info = a.play([{ tone: 'dial' }], { loop: true, interruptOnDtmf: true });
