@@ -8,7 +8,7 @@ import { BuiltinMediaEngine } from '../../services/media/index.js';
 import { parseWav } from '../../services/media/sounds/index.js';
 import { rtpRange } from '../helpers/ports.js';
 import { tempDir } from '../helpers/relais-process.js';
-import { RtpPeer, encode, sine, toneShare } from '../unit/media/rtp-peer.js';
+import { RtpPeer, encode, framedToneShare, pacer, sine, toneShare } from '../unit/media/rtp-peer.js';
 
 let engine: BuiltinMediaEngine;
 const range = rtpRange(100);
@@ -49,10 +49,11 @@ test('stereo recording: caller (in) left, callee (out) right; mono recordings of
     b.record(inOnly, { direction: 'in' });
     // 1 s of call: the caller says 1 kHz, the callee 440 Hz, paced like phones.
     const sendStart = performance.now();
+    const clock = pacer();
     for (let k = 0; k < 50; k++) {
       pa.send(a.local.port, 0, encode(sine(1000, 160, 8000, k * 160), 'u'));
       pb.send(b.local.port, 8, encode(sine(440, 160, 8000, k * 160), 'a'));
-      await new Promise((r) => setTimeout(r, 20)); // pacing the sender, not waiting for a result
+      await clock.next(); // pacing the sender, not waiting for a result
     }
     await pb.waitFor(() => pb.received.length >= 50 && pa.received.length >= 50, 'both directions relayed');
     // The recording follows the wall clock (a stalled worker loses no time), so on a loaded machine, where the 20 ms
@@ -66,14 +67,17 @@ test('stereo recording: caller (in) left, callee (out) right; mono recordings of
     assert.equal(soxi('-b', stereo), '16');
     const dur = Number(soxi('-D', stereo));
     assert.ok(dur > 0.8 && dur < Math.max(1.4, sent + 0.4), `stereo duration ${dur} s (the sending took ${sent.toFixed(2)} s)`);
-    const left = channel(stereo, 0).subarray(800, 6400);
-    const right = channel(stereo, 1).subarray(800, 6400);
-    assert.ok(toneShare(left, 1000) > 0.8, `left is the caller's 1 kHz (${toneShare(left, 1000).toFixed(2)})`);
-    assert.ok(toneShare(right, 440) > 0.8, `right is the callee's 440 Hz (${toneShare(right, 440).toFixed(2)})`);
+    // Judged frame by frame: a late packet on a loaded machine leaves a gap of silence (the recorder's jitter buffer
+    // waits it out), which is right, but shifts the 440 Hz tone's phase so that one Goertzel over the stretch cancels.
+    const expectTone = (x: Int16Array, freq: number, what: string): void => {
+      const { share, voiced } = framedToneShare(x, freq);
+      assert.ok(share > 0.8 && voiced > 0.6, `${what}: ${freq} Hz share ${share.toFixed(2)} in ${(voiced * 100).toFixed(0)} % of frames`);
+    };
+    expectTone(channel(stereo, 0).subarray(800, 6400), 1000, "left is the caller's");
+    expectTone(channel(stereo, 1).subarray(800, 6400), 440, "right is the callee's");
 
     assert.equal(soxi('-c', inOnly), '1');
-    const mono = channel(inOnly, 0).subarray(800, 6400);
-    assert.ok(toneShare(mono, 440) > 0.8, 'B records what its party sends');
+    expectTone(channel(inOnly, 0).subarray(800, 6400), 440, 'B records what its party sends');
     await a.close();
     await b.close();
   } finally {
@@ -108,10 +112,11 @@ test('a worker stalled for 400 ms loses no recorded time: the WAV lasts as long 
     const file = path.join(dir, 'stall.wav');
     a.record(file, { direction: 'in' });
     const t0 = performance.now();
+    const clock = pacer();
     for (let k = 0; k < 75; k++) {
       pa.send(a.local.port, 0, encode(sine(1000, 160, 8000, k * 160), 'u'));
       if (k === 20) void engine.stallWorkerForTest(400);
-      await new Promise((r) => setTimeout(r, 20)); // pacing the sender like a phone
+      await clock.next(); // pacing the sender like a phone
     }
     const wall = performance.now() - t0;
     await a.stopRecord();

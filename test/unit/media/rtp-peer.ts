@@ -82,11 +82,28 @@ export function decode(payload: Buffer, law: 'u' | 'a'): Int16Array {
   return Int16Array.from(payload, (b) => t[b]!);
 }
 
+/**
+ * A sender clock like a phone's: `next()` resolves at start + k × 20 ms, so a late timer is made up on the next packet
+ * instead of slowing the whole stream below 50 packets/s (setTimeout(20) in a loop averages 21–25 ms per packet).
+ */
+export function pacer(periodMs = 20): { next(): Promise<void> } {
+  const t0 = performance.now();
+  let k = 0;
+  return {
+    next: () => {
+      k++;
+      const wait = t0 + k * periodMs - performance.now();
+      return new Promise((r) => setTimeout(r, Math.max(0, wait)));
+    },
+  };
+}
+
 /** Sends n packets of a 20 ms G.711 tone (µ-law for PT 0, A-law otherwise), paced every 20 ms like a phone. */
 export async function sendTone(p: RtpPeer, to: number, freq: number, n: number, pt = 0): Promise<void> {
+  const clock = pacer();
   for (let i = 0; i < n; i++) {
     p.send(to, pt, encode(sine(freq, 160, 8000, i * 160), pt === 0 ? 'u' : 'a'));
-    await new Promise((r) => setTimeout(r, 20));
+    await clock.next();
   }
 }
 
@@ -94,6 +111,27 @@ export function sine(freq: number, n: number, amp = 8000, start = 0): number[] {
   const out: number[] = [];
   for (let i = 0; i < n; i++) out.push(amp * Math.sin((2 * Math.PI * freq * (start + i)) / 8000));
   return out;
+}
+
+/**
+ * Mean of toneShare over the 20 ms frames that carry sound, and the share of frames that do. A jitter buffer that waits
+ * out a late packet inserts silence, which shifts the tone's phase by a fraction of a cycle at 440 Hz (20 ms is 8.8
+ * cycles): one Goertzel over the whole stretch then sees the pieces cancel, although every piece is the right tone.
+ */
+export function framedToneShare(x: ArrayLike<number>, freq: number): { share: number; voiced: number } {
+  let sum = 0;
+  let voiced = 0;
+  let frames = 0;
+  for (let at = 0; at + 160 <= x.length; at += 160) {
+    frames++;
+    const frame = Array.prototype.slice.call(x, at, at + 160) as number[];
+    let e = 0;
+    for (const v of frame) e += v * v;
+    if (e / 160 < 100) continue; // silence (below −50 dBFS)
+    voiced++;
+    sum += toneShare(frame, freq);
+  }
+  return { share: voiced === 0 ? 0 : sum / voiced, voiced: frames === 0 ? 0 : voiced / frames };
 }
 
 /** Share of the signal's energy at `freq` (≈1 for a pure tone there). */
