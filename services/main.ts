@@ -216,6 +216,9 @@ export class Relais {
     this.presence.attach(sip);
     this.trunks = new TrunkService({ trunks: dir.trunks, numbers: dir.numbers, extensions: dir.extensions, clock: this.clock, logger: this.log });
     this.trunks.attach(sip);
+    const trunkCredentials = this.trunks;
+    // A provider that challenges our BYE (or another in-dialog request) gets that trunk's credentials (§22).
+    sip.setPeerCredentials((flow) => trunkCredentials.credentialsFor(flow.address, flow.port));
     this.modules.push(this.presence, this.trunks);
 
     // Scenario configuration: calendar (override lamps on *60-*63), blocklist screen ahead of call control, and the

@@ -1,6 +1,8 @@
 // The INVITE dialogs alive now, on disk (table live_dialogs): written when a dialog is created (the answer), updated
 // when its CSeq or remote target moves, deleted when it ends. After a crash the rows left are dialogs whose peers
 // still think they are in a call; SipStack.start() sends each one a BYE, then forgets it (docs/security.md).
+// INVITEs still ringing are kept as well (table ringing_invites): a caller's INVITE gets its final response and a
+// callee we were ringing gets a CANCEL after the restart.
 import type { Database, Statement } from 'better-sqlite3';
 import type { TransportKind } from '../transport/index.js';
 import type { DialogRole } from './dialog.js';
@@ -24,6 +26,38 @@ export interface JournalledDialog {
   createdAt: number;
 }
 
+/**
+ * An INVITE transaction that was ringing: ours toward a callee ('uac': enough to CANCEL it, §9.1) or a caller's
+ * toward us ('uas': enough to send its final response, §8.2.6).
+ */
+export interface JournalledInvite {
+  /** 'uac:' or 'uas:' and the transaction's branch. */
+  id: string;
+  role: DialogRole;
+  callId: string;
+  /**
+   * The INVITE without its body, serialized: Request-URI, Via (ours alone for 'uac', the caller's whole stack for
+   * 'uas'), From, To, Call-ID, CSeq and Route.
+   */
+  message: string;
+  /** The To tag of our provisional responses ('uas'). */
+  toTag: string;
+  flow: { transport: TransportKind; address: string; port: number };
+  createdAt: number;
+}
+
+interface InviteRow {
+  id: string;
+  role: DialogRole;
+  call_id: string;
+  message: string;
+  to_tag: string;
+  transport: string;
+  address: string;
+  port: number;
+  created_at: number;
+}
+
 interface Row {
   id: string;
   role: DialogRole;
@@ -44,7 +78,15 @@ interface Row {
 /** How long a journal change may wait before it is written (with every other change of that time, in one commit). */
 export const JOURNAL_FLUSH_MS = 50;
 
-type Pending = { kind: 'put'; d: JournalledDialog } | { kind: 'update'; localSeq: number; remoteTarget: string } | { kind: 'remove' };
+type Pending =
+  | { kind: 'put'; d: JournalledDialog }
+  | { kind: 'update'; localSeq: number; remoteTarget: string }
+  | { kind: 'remove' }
+  | { kind: 'put-invite'; inv: JournalledInvite }
+  | { kind: 'remove-invite' };
+
+/** Ringing INVITEs share the pending map with dialogs under this prefix (their ids never start with it). */
+const INVITE_KEY = 'invite\u0000';
 
 /**
  * Changes are written behind, within JOURNAL_FLUSH_MS, all of that time's changes in one transaction: one autocommit
@@ -53,7 +95,7 @@ type Pending = { kind: 'put'; d: JournalledDialog } | { kind: 'update'; localSeq
  * restart (docs/security.md "After a crash"). A graceful stop writes everything first (flush()).
  */
 export class DialogJournal {
-  private readonly st: { put: Statement; remove: Statement; seq: Statement };
+  private readonly st: { put: Statement; remove: Statement; seq: Statement; putInvite: Statement; removeInvite: Statement };
   private failures = 0;
   private readonly pending = new Map<string, Pending>();
   /** Ids with a row on disk (so that a remove of a never-written dialog costs nothing). */
@@ -72,6 +114,9 @@ export class DialogJournal {
         ON CONFLICT (id) DO UPDATE SET local_seq = excluded.local_seq, remote_target = excluded.remote_target`),
       remove: db.prepare('DELETE FROM live_dialogs WHERE id = ?'),
       seq: db.prepare('UPDATE live_dialogs SET local_seq = ?, remote_target = ? WHERE id = ?'),
+      putInvite: db.prepare(`INSERT OR REPLACE INTO ringing_invites (id, role, call_id, message, to_tag, transport, address, port, created_at)
+        VALUES (@id, @role, @callId, @message, @toTag, @transport, @address, @port, @createdAt)`),
+      removeInvite: db.prepare('DELETE FROM ringing_invites WHERE id = ?'),
     };
   }
 
@@ -100,6 +145,23 @@ export class DialogJournal {
       this.schedule();
     } else {
       this.pending.delete(id);
+    }
+  }
+
+  /** An INVITE started ringing (its first provisional response): kept until its final response. */
+  putInvite(inv: JournalledInvite): void {
+    this.pending.set(INVITE_KEY + inv.id, { kind: 'put-invite', inv });
+    this.schedule();
+  }
+
+  /** The INVITE got its final response (or was given up): a ring shorter than the flush delay costs no write. */
+  removeInvite(id: string): void {
+    const key = INVITE_KEY + id;
+    if (this.written.has(key)) {
+      this.pending.set(key, { kind: 'remove-invite' });
+      this.schedule();
+    } else {
+      this.pending.delete(key);
     }
   }
 
@@ -136,6 +198,23 @@ export class DialogJournal {
             this.written.add(id);
           } else if (op.kind === 'update') {
             this.st.seq.run(op.localSeq, op.remoteTarget, id);
+          } else if (op.kind === 'put-invite') {
+            const i = op.inv;
+            this.st.putInvite.run({
+              id: i.id,
+              role: i.role,
+              callId: i.callId,
+              message: i.message,
+              toTag: i.toTag,
+              transport: i.flow.transport,
+              address: i.flow.address,
+              port: i.flow.port,
+              createdAt: i.createdAt,
+            });
+            this.written.add(id);
+          } else if (op.kind === 'remove-invite') {
+            this.st.removeInvite.run(id.slice(INVITE_KEY.length));
+            this.written.delete(id);
           } else {
             this.st.remove.run(id);
             this.written.delete(id);
@@ -169,7 +248,22 @@ export class DialogJournal {
       localSeq: r.local_seq,
       remoteTarget: r.remote_target,
       routeSet: parseRouteSet(r.route_set),
-      flow: { transport: r.transport === 'tcp' || r.transport === 'tls' ? r.transport : 'udp', address: r.address, port: r.port },
+      flow: { transport: transportOf(r.transport), address: r.address, port: r.port },
+      createdAt: r.created_at,
+    }));
+  }
+
+  /** Every ringing INVITE on disk (at start: the ones a crash left behind). */
+  listInvites(): JournalledInvite[] {
+    this.flush();
+    const rows = this.db.prepare('SELECT * FROM ringing_invites ORDER BY created_at, id').all() as InviteRow[];
+    return rows.map((r) => ({
+      id: r.id,
+      role: r.role,
+      callId: r.call_id,
+      message: r.message,
+      toTag: r.to_tag,
+      flow: { transport: transportOf(r.transport), address: r.address, port: r.port },
       createdAt: r.created_at,
     }));
   }
@@ -177,7 +271,10 @@ export class DialogJournal {
   clear(): void {
     this.pending.clear();
     this.written.clear();
-    this.guard(() => this.db.prepare('DELETE FROM live_dialogs').run());
+    this.guard(() => {
+      this.db.prepare('DELETE FROM live_dialogs').run();
+      this.db.prepare('DELETE FROM ringing_invites').run();
+    });
   }
 
   /** Writes that failed (a full disk, a closed database): counted, reported, never thrown into the SIP path. */
@@ -194,6 +291,10 @@ export class DialogJournal {
       this.onError(err);
     }
   }
+}
+
+function transportOf(text: string): TransportKind {
+  return text === 'tcp' || text === 'tls' ? text : 'udp';
 }
 
 function parseRouteSet(text: string): string[] {

@@ -55,7 +55,7 @@ export interface DialogHost {
   sendRequest(
     req: SipRequest,
     target: Target,
-    opts: { auth?: { username: string; password: string } | undefined; onLate2xx?: (res: SipResponse) => void },
+    opts: { auth?: { username: string; password: string } | undefined; peerFlow?: Target | undefined; onLate2xx?: (res: SipResponse) => void },
   ): Promise<{ res: SipResponse; req: SipRequest }>;
   forgetDialog(d: Dialog): void;
   /** Our CSeq or the peer's target moved (the dialog journal keeps what a BYE after a crash needs). */
@@ -204,6 +204,9 @@ export class Dialog extends TypedEmitter<DialogEvents> {
       const target = this.nextHop();
       const { res, req: sent } = await this.host.sendRequest(req, target, {
         auth: this.auth,
+        // §22: a peer challenging an in-dialog request (a provider asking BYE for credentials) gets the
+        // credentials of the trunk at the dialog's flow; sent to that trunk only.
+        peerFlow: this.flow,
         onLate2xx: m === 'INVITE' ? (late) => this.resendAck(late) : undefined,
       });
       if (m === 'INVITE' && res.status >= 200 && res.status < 300) this.sendAck(sent, res, target);

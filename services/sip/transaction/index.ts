@@ -3,7 +3,7 @@ export { DEFAULT_TIMERS, type TimerConfig } from './timers.js';
 export { FixedTimer, FixedTimerQueue, FixedTimers, type FixedTimerOwner } from './fixed-timers.js';
 export { ResponseCache, type CachedResponse, type ResponseCacheStats } from './response-cache.js';
 export { type ClientTransactionUser } from './client-transaction-user.js';
-export { InviteClientTransaction, type InviteClientState } from './invite-client-transaction.js';
+export { InviteClientTransaction, ackForNon2xx, type InviteClientState } from './invite-client-transaction.js';
 export { NonInviteClientTransaction, type NonInviteClientState } from './non-invite-client-transaction.js';
 export { ServerTransaction } from './server-transaction.js';
 export { InviteServerTransaction, type InviteServerState } from './invite-server-transaction.js';

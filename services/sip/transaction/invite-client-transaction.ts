@@ -96,20 +96,24 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
     }
   }
 
-  /**
-   * §17.1.1.3: the ACK for a non-2xx final response: Request-URI, Call-ID, From, CSeq number and Route of the
-   * INVITE, To of the response, and a single Via equal to the INVITE's top Via.
-   */
   private buildAck(res: SipResponse): SipRequest {
-    const inv = this.request;
-    const ack = new SipRequest('ACK', inv.uri);
-    ack.headers.push({ name: 'via', value: inv.via().format() });
-    ack.headers.push({ name: 'max-forwards', value: '70' });
-    ack.headers.push({ name: 'from', value: inv.get('from')! });
-    ack.headers.push({ name: 'to', value: res.get('to')! });
-    ack.headers.push({ name: 'call-id', value: inv.callId });
-    ack.headers.push({ name: 'cseq', value: `${inv.cseq.seq} ACK` });
-    for (const r of inv.getAll('route')) ack.headers.push({ name: 'route', value: r });
-    return ack;
+    return ackForNon2xx(this.request, res);
   }
+
+}
+
+/**
+ * §17.1.1.3: the ACK for a non-2xx final response: Request-URI, Call-ID, From, CSeq number and Route of the
+ * INVITE, To of the response, and a single Via equal to the INVITE's top Via.
+ */
+export function ackForNon2xx(inv: SipRequest, res: SipResponse): SipRequest {
+  const ack = new SipRequest('ACK', inv.uri);
+  ack.headers.push({ name: 'via', value: inv.via().format() });
+  ack.headers.push({ name: 'max-forwards', value: '70' });
+  ack.headers.push({ name: 'from', value: inv.get('from')! });
+  ack.headers.push({ name: 'to', value: res.get('to')! });
+  ack.headers.push({ name: 'call-id', value: inv.callId });
+  ack.headers.push({ name: 'cseq', value: `${inv.cseq.seq} ACK` });
+  for (const r of inv.getAll('route')) ack.headers.push({ name: 'route', value: r });
+  return ack;
 }

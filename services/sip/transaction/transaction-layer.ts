@@ -185,6 +185,19 @@ export class TransactionLayer {
     this.requestHandler(req, source, tx);
   }
 
+  /**
+   * An INVITE server transaction for a request received by the last run (kept in the dialog journal): it answers
+   * with the TU's final response, retransmits it (Timer G) and absorbs the caller's ACK, as the lost one would have.
+   * Nothing is dispatched and no 100 Trying is sent.
+   */
+  adoptInvite(req: SipRequest, source: Source): InviteServerTransaction {
+    const key = detach(serverKey(req));
+    const tx = new InviteServerTransaction(key, req, source, this.ctx);
+    this.server.set(key, tx);
+    this.counters.serverCreated++;
+    return tx;
+  }
+
   /** The INVITE server transaction a CANCEL refers to (§9.2: same matching rules, method INVITE). */
   findInviteFor(cancel: SipRequest): InviteServerTransaction | undefined {
     const tx = this.server.get(serverKey(cancel, 'INVITE'));

@@ -288,10 +288,23 @@ export class TrunkService extends TypedEmitter<TrunkEvents> implements Module {
       send,
       fromDomain: domain,
     };
-    if (trunk.secret && (trunk.authUsername ?? trunk.username)) {
-      result.auth = { username: (trunk.authUsername ?? trunk.username)!, password: trunk.secret };
-    }
+    const auth = credentialsOf(trunk);
+    if (auth) result.auth = auth;
     return result;
+  }
+
+  /**
+   * The credentials of the enabled trunk at `address` (its resolved host, or its allowed_ips): what answers that
+   * provider's digest challenge to an in-dialog request, e.g. a BYE (RFC 3261 §22). Never another trunk's.
+   */
+  credentialsFor(address: string, port: number): { username: string; password: string } | undefined {
+    for (const e of this.entries) {
+      if (!e.trunk.enabled) continue;
+      if (!e.addresses.includes(address) && !e.rules.some((r) => ruleMatches(r, address, port))) continue;
+      const auth = credentialsOf(e.trunk);
+      if (auth) return auth;
+    }
+    return undefined;
   }
 
   /** The caller ID an extension may present on a trunk. */
@@ -310,4 +323,9 @@ export class TrunkService extends TypedEmitter<TrunkEvents> implements Module {
     }
     return 'anonymous';
   }
+}
+
+function credentialsOf(trunk: Trunk): { username: string; password: string } | undefined {
+  const username = trunk.authUsername ?? trunk.username;
+  return trunk.secret && username ? { username, password: trunk.secret } : undefined;
 }

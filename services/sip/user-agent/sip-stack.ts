@@ -7,8 +7,8 @@ import {
   type ModuleHealth,
 } from '../../shared/index.js';
 import { DigestClient } from '../auth/index.js';
-import { NameAddr, SipRequest, SipResponse, SipUri, sipToken, type HeaderInit, type SipMessage } from '../message/index.js';
-import { DEFAULT_TIMERS, TransactionLayer, type ServerTransaction, type TimerConfig } from '../transaction/index.js';
+import { NameAddr, SipRequest, SipResponse, SipUri, parseMessage, sipToken, type HeaderInit, type SipMessage } from '../message/index.js';
+import { DEFAULT_TIMERS, TransactionLayer, ackForNon2xx, type ServerTransaction, type TimerConfig } from '../transaction/index.js';
 import {
   TcpTransport,
   TlsTransport,
@@ -20,7 +20,7 @@ import {
   type TransportKind,
 } from '../transport/index.js';
 import { ALLOW, Dialog, dialogKey, type DialogHost } from '../dialog/dialog.js';
-import type { DialogJournal } from '../dialog/dialog-journal.js';
+import type { DialogJournal, JournalledInvite } from '../dialog/dialog-journal.js';
 import { MIN_SE, acceptSessionTimer, parseSessionExpires } from '../dialog/session-timer.js';
 import { SipError } from '../dialog/sip-error.js';
 import { targetOf } from '../dialog/target.js';
@@ -51,6 +51,17 @@ export interface SipStackOptions {
   /** SIP over TLS on its own port (5061; 0 = any free port) with the box's certificate; undefined = no TLS. */
   tls?: { port: number; certificate: TlsCertificateSource };
 }
+
+/**
+ * The final response a caller whose INVITE was ringing at a crash gets after the restart (docs/security.md): 500
+ * says what happened (§21.5.1: "an unexpected condition that prevented it from fulfilling the request ... the
+ * client MAY retry the request after several seconds"), where 503 would tell phones and providers that the server
+ * is down (§21.5.4; RFC 3263 §4.3 moves them to another server) and 480 would blame the callee.
+ */
+export const RESTART_FINAL = { status: 500, reason: 'Server Internal Error', retryAfterS: 5 } as const;
+
+/** Which credentials answer a peer's digest challenge to an in-dialog request (a trunk's, by its address). */
+export type PeerCredentials = (flow: Target) => Credentials | undefined;
 
 export type NextFunction = (err?: unknown) => void;
 /** A middleware: answers with res.send(), or calls next() to let the following handler (or the default) answer. */
@@ -154,6 +165,10 @@ export class SipStack implements Module, DialogHost, ResponseHost {
   private readonly tls: TlsTransport | undefined;
   private started = false;
   private handlerErrors = 0;
+  private peerCredentials: PeerCredentials | undefined;
+  /** INVITEs of the last run that were CANCELled at start: their late final responses are ACKed (and a 2xx ended). */
+  private readonly recovered = new Map<string, { invite: SipRequest; flow: Target; dialog?: Dialog }>();
+  private recoveredTimer: ReturnType<Clock['setTimeout']> | undefined;
 
   constructor(private readonly opts: SipStackOptions) {
     this.clock = opts.clock ?? new SystemClock();
@@ -205,6 +220,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
     const journal = this.opts.journal;
     if (!journal) return 0;
     const left = journal.list();
+    const ringing = journal.listInvites();
     for (const j of left) {
       try {
         const d = new Dialog(this, {
@@ -227,9 +243,86 @@ export class SipStack implements Module, DialogHost, ResponseHost {
         this.log.warn('a dialog left by the last run could not be ended', { callId: j.callId, error: err instanceof Error ? err.message : String(err) });
       }
     }
+    for (const inv of ringing) this.recoverInvite(inv);
     journal.clear();
     if (left.length > 0) this.log.warn('calls interrupted by the last stop: BYE sent to their peers', { dialogs: left.length });
-    return left.length;
+    if (ringing.length > 0) this.log.warn('calls ringing at the last stop: callers answered, callees cancelled', { invites: ringing.length });
+    return left.length + ringing.length;
+  }
+
+  /**
+   * One INVITE that was ringing at the crash. A caller's ('uas') gets its final response through a server
+   * transaction made again for it (retransmitted over UDP until the ACK, §17.2.1); a callee's ('uac') gets a
+   * CANCEL (§9.1: same Request-URI, Call-ID, From, To, CSeq number and top Via as the INVITE), and its 487 is ACKed
+   * in receiveStray().
+   */
+  private recoverInvite(j: JournalledInvite): void {
+    try {
+      const msg = parseMessage(Buffer.from(j.message));
+      if (!(msg instanceof SipRequest) || msg.method !== 'INVITE') throw new Error('not an INVITE');
+      if (j.role === 'uas') {
+        const tx = this.transactions.adoptInvite(msg, j.flow);
+        const res = SipResponse.to(msg, RESTART_FINAL.status, RESTART_FINAL.reason, j.toTag || sipToken(6));
+        res.append('retry-after', RESTART_FINAL.retryAfterS);
+        // RFC 3326: why the call failed, for the caller's logs and a provider's CDR.
+        res.append('reason', 'SIP;cause=500;text="PBX restarted"');
+        res.append('server', this.userAgent);
+        tx.respond(res);
+        return;
+      }
+      this.recovered.set(msg.via().branch ?? '', { invite: msg, flow: j.flow });
+      // Callees answer a CANCEL at once; after 64*T1 their final responses are no longer waited for.
+      this.recoveredTimer ??= this.clock.setTimeout(() => {
+        this.recovered.clear();
+        this.recoveredTimer = undefined;
+      }, 64 * this.timers.T1);
+      void this.sendRequest(buildCancel(msg), j.flow).catch(() => {});
+    } catch (err) {
+      this.log.warn('a ringing INVITE left by the last run could not be ended', { callId: j.callId, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  /** The final response to an INVITE CANCELled at start: ACK it; a 2xx (the callee answered first) is also ended. */
+  private answerRecovered(r: { invite: SipRequest; flow: Target; dialog?: Dialog }, res: SipResponse): void {
+    if (res.status >= 300) {
+      void this.transactions.sendStateless(ackForNon2xx(r.invite, res), r.flow).catch(() => {});
+      return;
+    }
+    if (r.dialog) {
+      r.dialog.resendAck(res);
+      return;
+    }
+    const inv = r.invite;
+    const d = new Dialog(this, {
+      role: 'uac',
+      callId: inv.callId,
+      localTag: inv.from().tag ?? '',
+      remoteTag: res.to().tag ?? '',
+      local: inv.from(),
+      remote: res.to(),
+      localSeq: inv.cseq.seq,
+      remoteSeq: undefined,
+      remoteTarget: safeContact(res) ?? inv.ruri,
+      routeSet: res.getAll('record-route').reverse(),
+      flow: r.flow,
+      localSdp: undefined,
+      remoteSdp: undefined,
+    });
+    r.dialog = d;
+    d.sendAck(inv, res, d.nextHop());
+    void d.destroy();
+  }
+
+  /**
+   * Credentials for a peer that challenges an in-dialog request (a provider asking a BYE for digest, §22): the
+   * trunk whose address the dialog's flow is. Dialogs made with credentials (outbound trunk calls) keep theirs.
+   */
+  setPeerCredentials(fn: PeerCredentials | undefined): void {
+    this.peerCredentials = fn;
+  }
+
+  credentialsFor(flow: Target): Credentials | undefined {
+    return this.peerCredentials?.(flow);
   }
 
   private async listenSamePort(): Promise<void> {
@@ -256,6 +349,9 @@ export class SipStack implements Module, DialogHost, ResponseHost {
   async stop(): Promise<void> {
     const open = [...this.dialogs.values()];
     for (const d of open) void d.destroy();
+    this.clock.clearTimeout(this.recoveredTimer);
+    this.recoveredTimer = undefined;
+    this.recovered.clear();
     this.dialogs.clear();
     // The journal's last changes (these calls' ends among them) are written before the database closes.
     this.opts.journal?.flush();
@@ -363,7 +459,13 @@ export class SipStack implements Module, DialogHost, ResponseHost {
   async sendRequest(
     req: SipRequest,
     target: Target,
-    opts: { auth?: Credentials | undefined; onLate2xx?: ((res: SipResponse) => void) | undefined; onProvisional?: (res: SipResponse) => void } = {},
+    opts: {
+      auth?: Credentials | undefined;
+      /** Without auth: a challenge is answered with the credentials of the peer at this flow (a trunk), if any. */
+      peerFlow?: Target | undefined;
+      onLate2xx?: ((res: SipResponse) => void) | undefined;
+      onProvisional?: (res: SipResponse) => void;
+    } = {},
   ): Promise<{ res: SipResponse; req: SipRequest }> {
     let current = req;
     let digest: DigestClient | undefined;
@@ -373,8 +475,10 @@ export class SipStack implements Module, DialogHost, ResponseHost {
       out.onProvisional = opts.onProvisional;
       this.transactions.sendRequest(current, target, out);
       const res = await out.final;
-      if ((res.status === 401 || res.status === 407) && opts.auth && attempt === 0) {
-        digest ??= new DigestClient(opts.auth);
+      if ((res.status === 401 || res.status === 407) && attempt === 0) {
+        const auth = opts.auth ?? (opts.peerFlow ? this.peerCredentials?.(opts.peerFlow) : undefined);
+        if (!auth) return { res, req: current };
+        digest ??= new DigestClient(auth);
         const retry = this.withCredentials(current, res, digest);
         if (retry) {
           current = retry;
@@ -401,6 +505,13 @@ export class SipStack implements Module, DialogHost, ResponseHost {
   // ---- incoming ---------------------------------------------------------------------------------------------------
 
   private receiveStray(res: SipResponse): void {
+    if (this.recovered.size > 0 && res.cseq.method === 'INVITE' && res.status >= 200) {
+      const r = this.recovered.get(res.via().branch ?? '');
+      if (r) {
+        this.answerRecovered(r, res);
+        return;
+      }
+    }
     // A retransmitted 2xx to an INVITE whose transaction is gone: the dialog resends its ACK (§13.2.2.4).
     if (res.cseq.method !== 'INVITE' || res.status < 200 || res.status >= 300) return;
     const d = this.dialogs.get(dialogKey(res.callId, res.from().tag ?? '', res.to().tag ?? ''));
@@ -434,9 +545,25 @@ export class SipStack implements Module, DialogHost, ResponseHost {
       this.inviteContexts.set(tx, { req, res });
       // A CANCEL after the final response changes nothing (§9.2): the context, and the call its listeners hold,
       // need not live as long as the transaction (32 s more in Accepted, RFC 6026).
-      res.afterSend.push((r) => {
-        if (r.status >= 200) this.inviteContexts.delete(tx);
-      });
+      const journal = this.opts.journal;
+      if (journal) {
+        // A ringing INVITE is kept on disk until its final response, so that a crash cannot leave the caller
+        // ringing (recoverInvite). Written behind: an INVITE answered within the flush delay costs no write.
+        let kept: string | undefined;
+        res.afterSend.push((r) => {
+          if (r.status >= 200) {
+            this.inviteContexts.delete(tx);
+            if (kept !== undefined) journal.removeInvite(kept);
+          } else if (r.status > 100 && kept === undefined) {
+            kept = `uas:${tx.key}`;
+            journal.putInvite({ id: kept, role: 'uas', callId: msg.callId, message: inviteSkeleton(msg, false), toTag: res.toTag, flow: flowOf(source), createdAt: this.clock.now() });
+          }
+        });
+      } else {
+        res.afterSend.push((r) => {
+          if (r.status >= 200) this.inviteContexts.delete(tx);
+        });
+      }
     }
     // §8.2.2.1: a Request-URI scheme we do not understand → 416.
     const ruri = msg.ruri;
@@ -667,8 +794,14 @@ export class SipStack implements Module, DialogHost, ResponseHost {
         cancelSent = true;
         void this.sendRequest(buildCancel(current), tx.flow ?? target).catch(() => {});
       };
+      let kept: string | undefined;
       out.onProvisional = (r) => {
         provisional = true;
+        if (kept === undefined && this.opts.journal) {
+          // Ringing (§9.1: a CANCEL may now be sent): kept on disk until the final response, for a CANCEL after a crash.
+          kept = `uac:${current.via().branch ?? ''}`;
+          this.opts.journal.putInvite({ id: kept, role: 'uac', callId: current.callId, message: inviteSkeleton(current, true), toTag: '', flow: flowOf(tx.flow ?? target), createdAt: this.clock.now() });
+        }
         if (canceled) sendCancel();
         else if (r.status > 100) opts.onProvisional?.(r);
       };
@@ -696,6 +829,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
       } finally {
         opts.signal?.removeEventListener('abort', onAbort);
         this.clock.clearTimeout(ringTimer);
+        if (kept !== undefined) this.opts.journal?.removeInvite(kept);
       }
       if (ringTimedOut && (res.status < 200 || res.status >= 300)) throw new SipError(408, 'No Answer', res);
       if (res.status >= 200 && res.status < 300) {
@@ -882,6 +1016,23 @@ function relayInDialog(from: Dialog, to: Dialog): void {
       () => res.send(500),
     );
   });
+}
+
+/**
+ * What recovering a ringing INVITE needs, as a SIP message without body: Request-URI, Via (our own alone for an
+ * INVITE we sent, the caller's whole stack with received/rport for one we received), From, To, Call-ID, CSeq, Route.
+ */
+function inviteSkeleton(inv: SipRequest, topViaOnly: boolean): string {
+  const r = new SipRequest('INVITE', inv.uri);
+  if (topViaOnly) r.append('via', inv.via().format());
+  else for (const v of inv.getAll('via')) r.append('via', v);
+  for (const h of ['from', 'to', 'call-id', 'cseq']) r.append(h, inv.get(h)!);
+  for (const route of inv.getAll('route')) r.append('route', route);
+  return r.serialize().toString('latin1');
+}
+
+function flowOf(t: Target): { transport: TransportKind; address: string; port: number } {
+  return { transport: t.transport, address: t.address, port: t.port };
 }
 
 function safeContact(msg: SipMessage): SipUri | undefined {

@@ -19,5 +19,6 @@ import { migration as liveDialogs } from './202612081400-live-dialogs.js';
 import { migration as userIdsNeverReused } from './202612081401-user-ids-never-reused.js';
 import { migration as liveDialogsTls } from './202612081500-live-dialogs-tls.js';
 import { migration as extensionRequireTlsSrtp } from './202612081501-extension-require-tls-srtp.js';
+import { migration as ringingInvites } from './202612091000-ringing-invites.js';
 
-export const MIGRATIONS: readonly Migration[] = [initial, directoryIndexes, callPath, voicedrop, queueEngine, console, phoneInventory, healthProbe, firmwareUpdates, sipBans, holidays, inbox, menuOptionActions, queueDefaultMoh, wallboardTokens, liveDialogs, userIdsNeverReused, liveDialogsTls, extensionRequireTlsSrtp];
+export const MIGRATIONS: readonly Migration[] = [initial, directoryIndexes, callPath, voicedrop, queueEngine, console, phoneInventory, healthProbe, firmwareUpdates, sipBans, holidays, inbox, menuOptionActions, queueDefaultMoh, wallboardTokens, liveDialogs, userIdsNeverReused, liveDialogsTls, extensionRequireTlsSrtp, ringingInvites];
