@@ -44,7 +44,7 @@ export class BuiltinEndpoint extends TypedEmitter<MediaEndpointEvents> implement
   private currentPlay: { id: number; interrupt: boolean; resolve: (r: PlayResult) => void } | undefined;
   private closing: Promise<void> | undefined;
   /** Our SDES master key and salt on this leg (one for the endpoint's life), and the keys in force. */
-  private readonly sdesKey = newSdesKey();
+  private sdesKeyValue: string | undefined;
   private srtpKeys: SrtpKeys | undefined;
   private srtpProfileInUse: 'RTP/AVP' | 'RTP/SAVP' | undefined;
 
@@ -60,6 +60,11 @@ export class BuiltinEndpoint extends TypedEmitter<MediaEndpointEvents> implement
   ) {
     super();
     this.id = `${callId}#${ep}`;
+  }
+
+  /** Made when first needed: 30 random bytes per endpoint were a visible cost of a call set-up without SRTP. */
+  private get sdesKey(): string {
+    return (this.sdesKeyValue ??= newSdesKey());
   }
 
   get secure(): boolean {

@@ -63,7 +63,7 @@ export class EmailNotifier {
 
   /** The mail an event is worth, or undefined. */
   mailOf(e: RelaisEvent): Mail | undefined {
-    const office = this.officeName();
+    // Every event of the bus passes here (several per call): the site name is a settings read, made only for a mail.
     if (e.type === 'voicemail.new') {
       const d = (e as RelaisEvent<'voicemail.new'>).data;
       const rec = this.d.voicemailFile(d.id);
@@ -82,7 +82,7 @@ export class EmailNotifier {
       const size = abs && fs.existsSync(abs) ? fs.statSync(abs).size : 0;
       return {
         kind: 'voicemail',
-        subject: `[${office}] New voicemail from ${d.caller} for ${d.extension ?? d.number ?? 'the office'}`,
+        subject: `[${this.officeName()}] New voicemail from ${d.caller} for ${d.extension ?? d.number ?? 'the office'}`,
         text: `${d.caller} left a voicemail message for ${d.extension ?? d.number ?? 'the office'}.\nThe message is attached; it is also in the console under Calls & voicemail.\n`,
         owners,
         ...(abs && size > 0 && size <= MAX_ATTACHMENT ? { attachment: { filename: `voicemail-${d.id}.wav`, path: abs } } : {}),
@@ -91,17 +91,17 @@ export class EmailNotifier {
     if (e.type === 'call.ended') {
       const c = (e as RelaisEvent<'call.ended'>).data;
       if (c.direction !== 'inbound' || c.answeredAt !== null) return undefined;
-      return { kind: 'missed', subject: `[${office}] Missed call from ${c.caller.number}`, text: `${c.caller.number} called ${c.did ?? c.callee.number}; nobody answered.\n`, owners: [] };
+      return { kind: 'missed', subject: `[${this.officeName()}] Missed call from ${c.caller.number}`, text: `${c.caller.number} called ${c.did ?? c.callee.number}; nobody answered.\n`, owners: [] };
     }
     if (e.type === 'callback.changed') {
       const c = (e as RelaisEvent<'callback.changed'>).data;
       if (c.state !== 'dialling') return undefined;
-      return { kind: 'callback', subject: `[${office}] Callback #${c.id} is due`, text: `Callback #${c.id} is due; the box is dialling it.\n`, owners: [] };
+      return { kind: 'callback', subject: `[${this.officeName()}] Callback #${c.id} is due`, text: `Callback #${c.id} is due; the box is dialling it.\n`, owners: [] };
     }
     if (e.type === 'system.alert') {
       const a = (e as RelaisEvent<'system.alert'>).data;
       if (a.level === 'info') return undefined;
-      return { kind: 'alert', subject: `[${office}] ${a.level === 'critical' ? 'Critical' : 'Warning'}: ${a.message}`.slice(0, 200), text: `${a.message}\n(code ${a.code})\n`, owners: [] };
+      return { kind: 'alert', subject: `[${this.officeName()}] ${a.level === 'critical' ? 'Critical' : 'Warning'}: ${a.message}`.slice(0, 200), text: `${a.message}\n(code ${a.code})\n`, owners: [] };
     }
     return undefined;
   }

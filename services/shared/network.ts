@@ -35,8 +35,22 @@ const PRIVATE_NETWORKS = (() => {
   return list;
 })();
 
+/** Answers of isPrivateAddress by address text: BlockList.check builds a SocketAddress each time (every in-dialog request asks). */
+const privateAnswers = new Map<string, boolean>();
+const MAX_PRIVATE_ANSWERS = 4096;
+
 /** True for a private, loopback or link-local address (IPv4, IPv6, IPv4-mapped IPv6); false for anything else. */
 export function isPrivateAddress(address: string): boolean {
+  let answer = privateAnswers.get(address);
+  if (answer === undefined) {
+    answer = checkPrivate(address);
+    if (privateAnswers.size >= MAX_PRIVATE_ANSWERS) privateAnswers.clear();
+    privateAnswers.set(address, answer);
+  }
+  return answer;
+}
+
+function checkPrivate(address: string): boolean {
   const a = normalizeAddress(address);
   if (net.isIPv4(a)) return PRIVATE_NETWORKS.check(a, 'ipv4');
   if (net.isIPv6(a)) return PRIVATE_NETWORKS.check(a, 'ipv6');

@@ -258,6 +258,40 @@ function rttP99At(result: unknown, offered: number): number | null {
   return stepsOf(result).find((s) => s.offered === offered)?.rtt_p99_ms ?? null;
 }
 
+/** CPU seconds of each thread of a process (Linux /proc, clock ticks of 10 ms), by thread id, with its name. */
+function threadCpu(pid: number): Map<number, { name: string; s: number }> {
+  const out = new Map<number, { name: string; s: number }>();
+  try {
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        const name = stat.slice(stat.indexOf('(') + 1, close);
+        const f = stat.slice(close + 2).split(' ');
+        out.set(Number(tid), { name, s: (Number(f[11]) + Number(f[12])) / 100 });
+      } catch {
+        /* thread ended */
+      }
+    }
+  } catch {
+    /* not Linux */
+  }
+  return out;
+}
+
+/**
+ * Where a run's server CPU went, per thread (the kit's figure is the whole process): the main thread (SIP, calls,
+ * SQLite) per call is what call set-up costs; the media worker's depends on how many calls are up at once.
+ */
+function threadsDelta(pid: number, before: Map<number, { name: string; s: number }>, calls: number): Record<string, unknown> {
+  const after = threadCpu(pid);
+  const rows = [...after].map(([tid, t]) => ({ tid, name: t.name, cpu_s: Math.round((t.s - (before.get(tid)?.s ?? 0)) * 100) / 100 }))
+    .filter((r) => r.cpu_s > 0)
+    .sort((a, b) => b.cpu_s - a.cpu_s);
+  const main = rows.find((r) => r.tid === pid)?.cpu_s ?? 0;
+  return { calls, main_thread_cpu_s: main, main_thread_us_per_call: calls > 0 ? Math.round((main / calls) * 1e6) : null, threads: rows.slice(0, 6) };
+}
+
 /** One round of a test: Kamailio, then a fresh Relais, with the same kit settings. */
 async function runRound(test: 'register' | 'cps'): Promise<Record<string, unknown>> {
   let kamailio = SKIP_KAMAILIO ? undefined : runKit(test);
@@ -270,8 +304,11 @@ async function runRound(test: 'register' | 'cps'): Promise<Record<string, unknow
   const relais = await startRelais(dataDir);
   let relaisResult: unknown;
   let health: unknown;
+  let threads: Record<string, unknown> | undefined;
   try {
+    const cpuBefore = threadCpu(relais.pid);
     relaisResult = runKit(test, { port: relais.sipPort, pid: relais.pid }, test === 'cps' ? CPS_CALLEE : undefined);
+    threads = threadsDelta(relais.pid, cpuBefore, stepsOf(relaisResult).reduce((n, s) => n + ((s as { calls?: number }).calls ?? 0), 0));
     if (sippDidNotRun(relaisResult)) {
       say(`Relais ${test}: SIPp could not run in a step (port in use?); running the test once more`);
       relaisResult = runKit(test, { port: relais.sipPort, pid: relais.pid }, test === 'cps' ? CPS_CALLEE : undefined);
@@ -305,6 +342,7 @@ async function runRound(test: 'register' | 'cps'): Promise<Record<string, unknow
     kamailio: kamailio ?? null,
     relais: relaisResult,
     relais_health_after: health,
+    relais_threads: threads ?? null,
     ...(persisted === null ? {} : { bindings_in_sqlite_after_stop: persisted }),
     ratio_relais_to_kamailio: ratio,
     side_by_side: kamailio ? compare(kamailio, relaisResult) : [],

@@ -81,7 +81,15 @@ interface TrunkEntry {
   rules: AddressRule[];
   addresses: string[];
   registration: TrunkRegistration | undefined;
+  /**
+   * "address port" → whether the allowed_ips rules match (node:net BlockList builds a SocketAddress per check, the
+   * largest cost of recognising a trunk call). Lives as long as the entry: a changed trunk gets a new entry.
+   */
+  ruleHits?: Map<string, boolean>;
 }
+
+/** Bound on ruleHits per trunk (a scan from many addresses must not grow it without end). */
+const MAX_RULE_HITS = 4096;
 
 async function dnsResolve(host: string): Promise<string[]> {
   const h = host.replace(/^\[|\]$/g, '');
@@ -221,6 +229,17 @@ export class TrunkService extends TypedEmitter<TrunkEvents> implements Module {
    * registered (so phones on the provider's network, or on loopback in tests, are not mistaken for it).
    */
   matchInbound(req: { msg: SipRequest; source: BindingSource }): InboundMatch | undefined {
+    // Asked twice per new call (the caller screen, then call control): the second time answers from here.
+    const memo = this.matched.get(req.msg);
+    if (memo && memo.entries === this.entries) return memo.match;
+    const match = this.matchInboundOnce(req);
+    this.matched.set(req.msg, { entries: this.entries, match });
+    return match;
+  }
+
+  private readonly matched = new WeakMap<SipRequest, { entries: TrunkEntry[]; match: InboundMatch | undefined }>();
+
+  private matchInboundOnce(req: { msg: SipRequest; source: BindingSource }): InboundMatch | undefined {
     const { address, port } = req.source;
     let ruriUser: string | undefined;
     let toUser: string | undefined;
@@ -237,7 +256,7 @@ export class TrunkService extends TypedEmitter<TrunkEvents> implements Module {
     for (const e of this.entries) {
       if (!e.trunk.enabled) continue;
       let by: InboundMatch['by'] | undefined;
-      if (e.rules.some((r) => ruleMatches(r, address, port))) by = 'allowed-ip';
+      if (this.rulesMatch(e, address, port)) by = 'allowed-ip';
       else if (e.trunk.register && e.addresses.includes(address)) {
         const contactUser = e.registration?.contactUser ?? e.trunk.username ?? undefined;
         if (contactUser !== undefined && ruriUser === contactUser) by = 'registration';
@@ -251,6 +270,19 @@ export class TrunkService extends TypedEmitter<TrunkEvents> implements Module {
     return undefined;
   }
 
+  private rulesMatch(e: TrunkEntry, address: string, port: number): boolean {
+    if (e.rules.length === 0) return false;
+    const key = `${address} ${port}`;
+    const hits = (e.ruleHits ??= new Map());
+    let hit = hits.get(key);
+    if (hit === undefined) {
+      hit = e.rules.some((r) => ruleMatches(r, address, port));
+      if (hits.size >= MAX_RULE_HITS) hits.clear();
+      hits.set(key, hit);
+    }
+    return hit;
+  }
+
   private findNumber(...candidates: Array<string | undefined>): InboundNumber | undefined {
     for (const c of candidates) {
       if (!c) continue;
@@ -258,12 +290,18 @@ export class TrunkService extends TypedEmitter<TrunkEvents> implements Module {
       if (direct) return direct;
     }
     // Providers differ in how they write a number (+33…, 0033…, 33…): compare without the international prefix.
-    const wanted = candidates.filter((c): c is string => !!c).map(stripPlus);
-    if (wanted.length === 0) return undefined;
-    for (const n of this.opts.numbers.list()) {
-      if (wanted.includes(stripPlus(n.did))) return n;
+    // The DIDs that strip to w are "+w", "00w" and w itself when it has no prefix to strip; each is looked up by
+    // its unique column (the directory's read cache answers), and of several the first by id wins, as in a scan.
+    let best: InboundNumber | undefined;
+    for (const c of candidates) {
+      if (!c) continue;
+      const w = stripPlus(c);
+      for (const did of stripPlus(w) === w ? [`+${w}`, `00${w}`, w] : [`+${w}`, `00${w}`]) {
+        const n = this.opts.numbers.findByDid(did);
+        if (n && (best === undefined || n.id < best.id)) best = n;
+      }
     }
-    return undefined;
+    return best;
   }
 
   /**
