@@ -2,7 +2,7 @@
 // The `relais` command: serve (default), and the site / user / backup commands.
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig, parseCommandLine, CONFIG_HELP, ConfigError, RelaisError, SystemClock, errorMessage, parseNetwork, silentLogger, type CommandFlags, type Config } from './shared/index.js';
+import { loadConfig, parseCommandLine, CONFIG_HELP, ConfigError, RelaisError, SystemClock, errorMessage, parseNetwork, silentLogger, type Clock, type CommandFlags, type Config } from './shared/index.js';
 import { Store } from './storage/index.js';
 import { Directory, SettingsRepository, generateSecret } from './directory/index.js';
 import { importSiteText, exportSiteText, bootstrapSite, parseSiteFile, keptAdmins, REALM_SETTING } from './site/index.js';
@@ -11,6 +11,12 @@ import { BanRepository } from './sip/auth/ban-repository.js';
 import { BindingStore } from './sip/registrar/binding-store.js';
 import { CalendarRepository, NoQueues, ScenarioInterpreter, SiteCalendar, directorySource, onlineCheck, simulate, type SimulateResult } from './scenario/index.js';
 import { BlocklistRepository } from './scenario/inbox/index.js';
+
+/**
+ * The one time source of every command (STYLE: injected clock): ban times, the simulator's "now", import and backup
+ * dates. Commands are short processes on the real box, so it is the system clock.
+ */
+const cliClock: Clock = new SystemClock();
 
 const USAGE = `usage: relais <command> [arguments] [options]
 
@@ -103,7 +109,7 @@ function openData(config: Config, opts: { applyDefaultSite?: boolean; print?: (l
   const store = Store.open(path.join(config.dataDir, 'relais.db'));
   try {
     // Same first-start rules as serve (default site, first admin, realm), printing what serve would print.
-    const { directory } = bootstrapSite(store, config, { log: silentLogger, print: opts.print ?? out, applySite: opts.applyDefaultSite ?? true });
+    const { directory } = bootstrapSite(store, config, { log: silentLogger, print: opts.print ?? out, applySite: opts.applyDefaultSite ?? true, clock: cliClock });
     return { store, dir: directory };
   } catch (err) {
     store.close();
@@ -184,7 +190,7 @@ function importCmd(argv: string[]): void {
   // The file replaces the site: no point applying the default site to an empty store first.
   const { store } = openData(p.config, { applyDefaultSite: false });
   try {
-    const s = importSiteText(store, p.config.domain, text, file);
+    const s = importSiteText(store, p.config.domain, text, file, cliClock);
     out(`imported ${file}: ${s.users} users, ${s.extensions} extensions, ${s.numbers} numbers, ${s.trunks} trunks, ${s.queues} queues, ${s.scenarios} scenarios, ${s.sounds} sounds, ${s.phones} phones`);
     const gen = Object.keys(s.generatedSecrets);
     if (gen.length) out(`generated SIP secrets for extensions ${gen.join(', ')} (see them with relais export)`);
@@ -286,7 +292,7 @@ function bansCmd(argv: string[]): void {
     const p = parse(rest, {});
     expectArgs(p, { min: 0, max: 0 }, 'bans list [options]');
     withStore(p.config, (store) => {
-      const now = Date.now();
+      const now = cliClock.now();
       const rows = new BanRepository(store.db).active(now).map((b) => [
         b.address,
         b.kind === 'extension' ? `extension ${b.user ?? ''}` : 'address',
@@ -309,7 +315,7 @@ function bansCmd(argv: string[]): void {
       const repo = new BanRepository(store.db);
       const n = repo.remove(net.address, typeof user === 'string' ? user : undefined);
       if (n === 0) throw new RelaisError('ban.not_found', `${net.address}${typeof user === 'string' ? ` (extension ${user})` : ''} is not banned`);
-      repo.addEvent({ at: Date.now(), type: 'sip.lifted', address: net.address, user: typeof user === 'string' ? user : undefined, detail: { by: 'cli' } });
+      repo.addEvent({ at: cliClock.now(), type: 'sip.lifted', address: net.address, user: typeof user === 'string' ? user : undefined, detail: { by: 'cli' } });
       out(`lifted ${n} ban${n === 1 ? '' : 's'} of ${net.address}${runningPid(p.config.dataDir) ? ' (the running Relais applies it within 2 s)' : ''}`);
     });
   } else {
@@ -320,7 +326,7 @@ function bansCmd(argv: string[]): void {
 async function backupCmd(argv: string[]): Promise<void> {
   const p = parse(argv, {});
   expectArgs(p, { min: 1, max: 1 }, 'backup FILE [options]');
-  const r = await createBackup(p.config.dataDir, p.positional[0]!);
+  const r = await createBackup(p.config.dataDir, p.positional[0]!, cliClock);
   const n = Object.keys(r.manifest.files).length;
   out(`backup written to ${r.file}: ${n} files, ${r.bytes} bytes, schema ${r.manifest.schemaVersion}`);
 }
@@ -365,19 +371,19 @@ async function simulateCmd(argv: string[]): Promise<void> {
   let result: SimulateResult;
   try {
     result = await (async (): Promise<SimulateResult> => {
-      const dir = new Directory(store.db, p.config.domain);
-      const calendar = new SiteCalendar(new CalendarRepository(store.db), new SystemClock());
-      const registered = BindingStore.registeredNumbers(store.db, Date.now());
+      const dir = new Directory(store.db, p.config.domain, () => cliClock.now());
+      const calendar = new SiteCalendar(new CalendarRepository(store.db), cliClock);
+      const registered = BindingStore.registeredNumbers(store.db, cliClock.now());
       const interpreter = new ScenarioInterpreter({
         source: directorySource(dir),
         conditions: calendar,
         queues: new NoQueues(),
         isOnline: onlineCheck(dir, (n) => registered.has(n)),
-        screen: new BlocklistRepository(store.db),
+        screen: new BlocklistRepository(store.db, () => cliClock.now()),
         logger: silentLogger,
       });
       return simulate(
-        { dir, interpreter, onlineNow: onlineCheck(dir, (n) => registered.has(n)), timeZone: () => calendar.timeZone(), now: Date.now },
+        { dir, interpreter, onlineNow: onlineCheck(dir, (n) => registered.has(n)), timeZone: () => calendar.timeZone(), now: () => cliClock.now() },
         { number, from: flag('--from'), at: flag('--at'), digits, online: p.flags.has('--nobody-online') ? [] : listOf(flag('--online')), noAnswer: p.flags.has('--no-answer') },
       );
     })();

@@ -149,7 +149,7 @@ export class Relais {
     this.store = store;
     const print = this.opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
     try {
-      this.directory = bootstrapSite(store, config, { log: this.log, print }).directory;
+      this.directory = bootstrapSite(store, config, { log: this.log, print, clock: this.clock }).directory;
     } catch (err) {
       store.close();
       throw err;
@@ -168,7 +168,7 @@ export class Relais {
 
     const journal = new DialogJournal(store.db, (err) => this.log.warn('dialog journal not written', { error: errorMessage(err) }));
     // One certificate for SIP over TLS, the HTTPS console and provisioning (docs/security.md).
-    this.certificate = new BoxCertificate({ dir: path.join(config.dataDir, 'tls'), commonName: config.domain });
+    this.certificate = new BoxCertificate({ dir: path.join(config.dataDir, 'tls'), commonName: config.domain, clock: this.clock });
     this.sip = new SipStack({
       bind: config.bind,
       port: config.sipPort,
@@ -496,7 +496,7 @@ export class Relais {
       certificate,
       appliance: { board: this.board, simBoard: this.simBoard, updates: this.updates },
       scenarioConfig: {
-        editor: new SiteEditor({ store, realm: config.domain, changed: () => this.changes?.touch() }),
+        editor: new SiteEditor({ store, realm: config.domain, changed: () => this.changes?.touch(), clock: this.clock }),
         calendar: this.calendar,
         inbox: new InboxRepository(store.db),
         jobs: new JobRepository(store.db, () => this.clock.now()),

@@ -7,7 +7,7 @@ import path from 'node:path';
 import * as tar from 'tar';
 import BetterSqlite3 from 'better-sqlite3';
 import { MIGRATIONS, Store } from '../storage/index.js';
-import { RelaisError, errorMessage } from '../shared/index.js';
+import { RelaisError, SystemClock, errorMessage, type Clock } from '../shared/index.js';
 
 export const BACKUP_FORMAT = 'relais-backup';
 export const BACKUP_FORMAT_VERSION = 1;
@@ -67,6 +67,9 @@ function listFiles(base: string, rel: string): string[] {
   return out;
 }
 
+/** For callers without a clock of their own (the CLI passes its own). */
+const WALL_CLOCK: Clock = new SystemClock();
+
 function latestSchema(): string {
   return MIGRATIONS[MIGRATIONS.length - 1]!.version;
 }
@@ -85,7 +88,7 @@ export interface BackupResult {
  * Writes a backup of dataDir to file. The database is copied with SQLite's online backup API, so a running
  * Relais may keep writing; the archive is written to file.partial and renamed when complete.
  */
-export async function createBackup(dataDir: string, file: string): Promise<BackupResult> {
+export async function createBackup(dataDir: string, file: string, clock: Pick<Clock, 'now'> = WALL_CLOCK): Promise<BackupResult> {
   const dbPath = path.join(dataDir, DB_FILE);
   if (!fs.existsSync(dbPath)) throw new BackupError(`no database at ${dbPath}: nothing to back up (check --data-dir)`, 'backup.no_data');
   const stage = tempName(dataDir, 'backup');
@@ -110,7 +113,7 @@ export async function createBackup(dataDir: string, file: string): Promise<Backu
       const abs = path.join(stage, rel);
       files[rel] = { size: fs.statSync(abs).size, sha256: sha256File(abs) };
     }
-    const manifest: BackupManifest = { format: BACKUP_FORMAT, formatVersion: BACKUP_FORMAT_VERSION, schemaVersion, createdAt: new Date().toISOString(), files };
+    const manifest: BackupManifest = { format: BACKUP_FORMAT, formatVersion: BACKUP_FORMAT_VERSION, schemaVersion, createdAt: new Date(clock.now()).toISOString(), files };
     fs.writeFileSync(path.join(stage, MANIFEST), JSON.stringify(manifest, null, 1));
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     // Only the files listed in the manifest: a file that appears while archiving is left for the next backup.

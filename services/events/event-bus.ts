@@ -135,7 +135,7 @@ export class EventBus {
   private readonly ring: RelaisEvent[] = [];
   private readonly historySize: number;
   private readonly sources = new Map<string, SnapshotSource>();
-  /** A random id per process start: a sequence number from another run is not comparable. */
+  /** A random id per process start (the wall clock only makes it unique, nothing reads it as time): a sequence number from another run is not comparable. */
   readonly epoch = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 
   constructor(private readonly opts: EventBusOptions) {

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { Clock } from './clock.js';
 import { RelaisError } from './errors.js';
 
 const run = promisify(execFile);
@@ -29,6 +30,8 @@ export interface BoxCertificateOptions {
   altNames?: () => string[];
   /** Validity of a generated certificate in days (default 3650: phones cannot renew it). */
   days?: number;
+  /** Judges an uploaded certificate's expiry (Relais' injected clock; the wall clock when absent). */
+  clock?: Pick<Clock, 'now'>;
 }
 
 function certError(message: string, field: 'certificate' | 'key'): RelaisError {
@@ -48,7 +51,7 @@ export function lanAddresses(): string[] {
  * Checks that `certPem` is one or more PEM certificates (the box's first, then its chain) and `keyPem` an unencrypted
  * PEM private key matching the first certificate. Throws tls.invalid naming what is wrong.
  */
-export function validateCertificatePair(certPem: string, keyPem: string): X509Certificate {
+export function validateCertificatePair(certPem: string, keyPem: string, now: number = Date.now()): X509Certificate {
   const blocks = certPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
   if (!blocks) throw certError('the certificate is not PEM: it must contain a "-----BEGIN CERTIFICATE-----" block', 'certificate');
   let cert: X509Certificate;
@@ -71,7 +74,6 @@ export function validateCertificatePair(certPem: string, keyPem: string): X509Ce
     throw certError(`the private key cannot be read: ${(err as Error).message}`, 'key');
   }
   if (!cert.checkPrivateKey(key)) throw certError('the private key does not belong to the certificate', 'key');
-  const now = Date.now();
   if (Date.parse(cert.validTo) < now) throw certError(`the certificate expired on ${cert.validTo}`, 'certificate');
   // The public key must also be usable on its own (catches a certificate whose key type Node cannot use for TLS).
   createPublicKey(blocks[0]);
@@ -139,7 +141,7 @@ export class BoxCertificate {
 
   /** Replaces the certificate with an uploaded one after checking it (tls.invalid otherwise; the old one stays). */
   replace(certPem: string, keyPem: string): CertificateInfo {
-    validateCertificatePair(certPem, keyPem);
+    validateCertificatePair(certPem, keyPem, this.opts.clock?.now());
     this.install(certPem, keyPem);
     return this.info();
   }

@@ -51,6 +51,8 @@ export class Logger {
 
   private log(level: LogLevel, msg: string, fields?: LogFields): void {
     if (LEVELS[level] < this.threshold) return;
+    // Real time on purpose, not the injected Clock: a log line says when it was written, also in a test whose
+    // ManualClock stands still, and the system journal next to it is in real time too.
     const entry: LogFields = { time: new Date().toISOString(), level, ...this.bindings, msg };
     if (fields) {
       for (const [k, v] of Object.entries(fields)) entry[k] = v instanceof Error ? { message: v.message, stack: v.stack } : v;

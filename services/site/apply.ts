@@ -2,7 +2,7 @@
 // so registrations, call history and queue login state survive; and writes the current site back out.
 import { stringify } from 'yaml';
 import type { Store } from '../storage/index.js';
-import { errorMessage } from '../shared/index.js';
+import { SystemClock, errorMessage, type Clock } from '../shared/index.js';
 import { Directory, DEFAULT_LOST_CALL_RULES, queueWithDefaults, trunkWithDefaults, type OfflineAction, type LostCallRules } from '../directory/index.js';
 import { CalendarRepository } from '../scenario/calendar/index.js';
 import { DEFAULT_QUEUE_MUSIC, parseSiteFileLocated, SiteFileError, SITE_FILE_VERSION, type LineLocator, type SiteFile, type SiteIssue, type SettingValue, type SiteLostCallRules } from './site-file.js';
@@ -11,6 +11,8 @@ import { ServiceCatalogRepository } from '../scenario/behaviours/service-catalog
 const SETTINGS_PREFIX = 'site.';
 /** Set by every import: once a site was applied, an empty directory means the admin emptied it, not a new box. */
 export const SITE_APPLIED_KEY = 'relais.site_applied_at';
+/** For callers without a clock of their own (tools, tests that do not look at the date). */
+const WALL_CLOCK: Clock = new SystemClock();
 
 export interface ImportSummary {
   users: number;
@@ -38,14 +40,15 @@ export function keptAdmins(dir: Directory): string[] {
 }
 
 /** Parses, validates and applies site file text; nothing changes unless everything applies. */
-export function importSiteText(store: Store, realm: string, text: string, source?: string): ImportSummary {
-  const dir = new Directory(store.db, realm);
+export function importSiteText(store: Store, realm: string, text: string, source?: string, clock: Clock = WALL_CLOCK): ImportSummary {
+  const dir = new Directory(store.db, realm, () => clock.now());
   const { site, lineOf } = parseSiteFileLocated(text, { extraUsers: keptAdmins(dir), ...(source !== undefined ? { source } : {}) });
-  return applySite(store, realm, site, source, lineOf);
+  return applySite(store, realm, site, source, lineOf, clock);
 }
 
-export function applySite(store: Store, realm: string, site: SiteFile, source?: string, lineOf?: LineLocator): ImportSummary {
-  const dir = new Directory(store.db, realm);
+/** `clock` dates the import (SITE_APPLIED_KEY); callers pass Relais' injected clock (tests a manual one). */
+export function applySite(store: Store, realm: string, site: SiteFile, source?: string, lineOf?: LineLocator, clock: Clock = WALL_CLOCK): ImportSummary {
+  const dir = new Directory(store.db, realm, () => clock.now());
   const summary: ImportSummary = {
     users: site.users.length,
     extensions: site.extensions.length,
@@ -72,7 +75,7 @@ export function applySite(store: Store, realm: string, site: SiteFile, source?: 
     // settings
     dir.settings.deletePrefix(SETTINGS_PREFIX);
     for (const [k, v] of Object.entries(site.settings)) dir.settings.setJson(SETTINGS_PREFIX + k, v);
-    dir.settings.set(SITE_APPLIED_KEY, new Date().toISOString());
+    dir.settings.set(SITE_APPLIED_KEY, new Date(clock.now()).toISOString());
     new ServiceCatalogRepository(store.db).replace(site.service_categories);
     new CalendarRepository(store.db).replaceHolidays(site.holidays.map((h) => ({ date: h.date, name: h.name ?? '' })));
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Store } from '../storage/index.js';
-import { RelaisError, type Config, type Logger } from '../shared/index.js';
+import { RelaisError, type Clock, type Config, type Logger } from '../shared/index.js';
 import { Directory, generateSecret } from '../directory/index.js';
 import { importSiteText, SITE_APPLIED_KEY } from './apply.js';
 
@@ -24,6 +24,8 @@ export interface BootstrapOptions {
   print?: (line: string) => void;
   /** Apply the default site (or config.siteFile) when the store is empty; default true. */
   applySite?: boolean;
+  /** Dates the first import (Relais' injected clock; the wall clock when absent). */
+  clock?: Clock;
 }
 
 export interface BootstrapResult {
@@ -40,7 +42,9 @@ export const FIRST_ADMIN = 'admin';
 
 export function bootstrapSite(store: Store, config: Pick<Config, 'domain' | 'siteFile' | 'adminPassword'>, opts: BootstrapOptions): BootstrapResult {
   const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const directory = new Directory(store.db, config.domain);
+  // Repositories date what they write (users' and extensions' created/updated times) with the injected clock.
+  const clock = opts.clock;
+  const directory = new Directory(store.db, config.domain, clock ? () => clock.now() : undefined);
   const result: BootstrapResult = { directory };
 
   // HA1 = H(user:realm:secret) depends on the realm: recompute them all when the domain changed.
@@ -62,7 +66,7 @@ export function bootstrapSite(store: Store, config: Pick<Config, 'domain' | 'sit
     } catch (err) {
       throw new RelaisError('site.unreadable', `cannot read site file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
-    const summary = importSiteText(store, config.domain, text, config.siteFile ? file : 'default site');
+    const summary = importSiteText(store, config.domain, text, config.siteFile ? file : 'default site', opts.clock);
     result.appliedSite = file;
     opts.log.info('site applied to the empty store', {
       file,

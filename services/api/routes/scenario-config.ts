@@ -120,14 +120,14 @@ export function scenarioConfigRoutes(router: Router<ApiState>, auth: Authenticat
   });
   router.get('/holidays', scenarios, (ctx) => {
     const q = queryParams(ctx, ['year']);
-    ctx.body = holidayView(intParam(q.year, 'year', 1583, 9999) ?? new Date().getUTCFullYear());
+    ctx.body = holidayView(intParam(q.year, 'year', 1583, 9999) ?? calendar.currentYear());
   });
   router.put('/holidays', scenarios, async (ctx) => {
     queryParams(ctx, []);
     const body = await readJsonObject(ctx);
     onlyFields(body, ['country', 'dates']);
     editor.setHolidays({ country: body.country, dates: body.dates });
-    ctx.body = holidayView(new Date().getUTCFullYear());
+    ctx.body = holidayView(calendar.currentYear());
   });
   router.get('/override', scenarios, (ctx) => {
     queryParams(ctx, []);

@@ -72,7 +72,7 @@ export function systemRoutes(router: Router<ApiState>, deps: SystemRouteDeps): v
     const stamp = new Date(deps.now()).toISOString().slice(0, 16).replace(/[:T]/g, '-');
     const file = path.join(dir, `relais-backup-${stamp}.tar.gz`);
     try {
-      await createBackup(deps.dataDir, file);
+      await createBackup(deps.dataDir, file, { now: deps.now });
     } catch (err) {
       fs.rmSync(dir, { recursive: true, force: true });
       throw err;

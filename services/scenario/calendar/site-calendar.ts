@@ -72,6 +72,11 @@ export class SiteCalendar extends TypedEmitter<SiteCalendarEvents> implements Co
     return hours.some((c) => this.matches(c, at));
   }
 
+  /** The year it is now in the site's zone: the holidays shown roll over at the site's New Year, not at UTC's. */
+  currentYear(): number {
+    return Number(wallClock(new Date(this.clock.now()), this.timeZone()).date.slice(0, 4));
+  }
+
   /** Today's holiday name in the site's zone (override aside), for the console. */
   holidayToday(at: Date = new Date(this.clock.now())): string | undefined {
     return this.holidays().holiday(wallClock(at, this.timeZone()).date);

@@ -3,7 +3,7 @@
 import type { Store } from '../../storage/index.js';
 import { Directory, formatPath, type Scenario, type ScenarioAction } from '../../directory/index.js';
 import { applySite, readSite, validateSite, SiteFileError, type SiteFile, type SiteNumber, type SiteHoliday } from '../../site/index.js';
-import { NotFoundError, RelaisError } from '../../shared/index.js';
+import { NotFoundError, RelaisError, type Clock } from '../../shared/index.js';
 import { CalendarRepository } from '../calendar/index.js';
 import { generateScenario, ServiceCatalogRepository, type BehaviourSpec, type CatalogCategory } from '../behaviours/index.js';
 
@@ -13,6 +13,8 @@ export interface EditorOptions {
   realm: string;
   /** Told after every change, so running modules reload what they cache. */
   changed?: () => void;
+  /** Dates whole-site applies (Relais' injected clock; the wall clock when absent). */
+  clock?: Clock;
 }
 
 /** Where the edited item sits in the candidate site, and what its fields are called in the API body. */
@@ -49,7 +51,8 @@ export class SiteEditor {
   private readonly catalog: ServiceCatalogRepository;
 
   constructor(private readonly opts: EditorOptions) {
-    this.dir = new Directory(opts.store.db, opts.realm);
+    const clock = opts.clock;
+    this.dir = new Directory(opts.store.db, opts.realm, clock ? () => clock.now() : undefined);
     this.calendar = new CalendarRepository(opts.store.db);
     this.catalog = new ServiceCatalogRepository(opts.store.db);
   }
@@ -160,7 +163,7 @@ export class SiteEditor {
     this.opts.store.transaction(() => {
       // A new DID on an existing number keeps its identity (history, voicemail stay linked).
       if (id !== undefined) this.dir.numbers.update(id, { did });
-      applySite(this.opts.store, this.opts.realm, ok);
+      applySite(this.opts.store, this.opts.realm, ok, undefined, undefined, this.opts.clock);
     });
     this.opts.changed?.();
     return this.number(this.dir.numbers.findByDid(did)!.id);
