@@ -424,6 +424,8 @@ export class Relais {
       domain: config.domain,
       dataDir: config.dataDir,
       sipPort: config.sipPort,
+      sipTlsPort: () => sip.tlsPort() ?? config.sipTlsPort,
+      certificatePem: () => certificate.certificatePem(),
       advertisedHost: () => sip.transport.advertisedAddress,
       ports: () => ({ http: api.port(), https: api.httpsPort() }),
       registrations: (id) => registrar.contactsOf(id).map((b) => ({ address: b.source.address, port: b.source.port, userAgent: b.userAgent, expiresAt: b.expiresAt })),

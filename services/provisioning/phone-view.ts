@@ -27,7 +27,15 @@ export interface PhoneView {
     /** Empty when secrets is false. */
     password: string;
   };
-  server: { host: string; port: number; transport: 'udp' | 'tcp' };
+  /** SIP over TLS (port 5061 by default) when the extension requires TLS + SRTP or the phone is set to tls. */
+  server: { host: string; port: number; transport: 'udp' | 'tcp' | 'tls' };
+  /** SRTP (SDES, RFC 4568) mandatory: set together with TLS (docs/provisioning.md "TLS and SRTP"). */
+  srtp: boolean;
+  /**
+   * The box's certificate for phones on TLS: its PEM (self-signed, so it is its own CA) and the URL it is served
+   * at (`relais-ca.pem` beside the phone files). Undefined for phones on UDP/TCP.
+   */
+  tls: { certificatePem: string; certificateUrl: string } | undefined;
   /** SIP domain (the digest realm). */
   domain: string;
   timezone: { name: string; offsetMinutes: number; dst: boolean };
@@ -60,6 +68,8 @@ export function commonView(v: PhoneView): TemplateView {
     provisioningUrl: v.provisioningUrl,
     firmwareUrl: v.firmwareUrl,
     timezoneName: v.timezone.name,
+    srtp: v.srtp,
+    caCertUrl: v.tls?.certificateUrl,
   };
 }
 

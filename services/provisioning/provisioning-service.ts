@@ -43,6 +43,10 @@ export const SETTING_KEYS = {
 /** Documented default of the day/night override key (docs/provisioning.md). */
 export const DEFAULT_OVERRIDE_CODE = '*30';
 const DEFAULT_NTP = 'pool.ntp.org';
+/** Where the box's certificate is served beside the phone files. */
+export const CA_FILE = 'relais-ca.pem';
+const DEFAULT_SIP_TLS_PORT = 5061;
+
 /** A phone that fetched its secrets and shows no registration after this long is "failing". */
 const REGISTER_GRACE_MS = 120_000;
 
@@ -62,6 +66,10 @@ export interface ProvisioningOptions {
   domain: string;
   dataDir: string;
   sipPort: number;
+  /** The SIP over TLS port phones on TLS are given (the one bound; undefined = 5061). */
+  sipTlsPort?: () => number | undefined;
+  /** The box's certificate (PEM), given to phones on TLS to trust; undefined when there is none yet. */
+  certificatePem?: () => string | undefined;
   /** The box's address as phones reach it, when the request does not tell (TFTP, PnP). */
   advertisedHost: () => string;
   /** Console HTTP port and, when serving, the HTTPS port (read at use: HTTPS may start later or not at all). */
@@ -314,6 +322,7 @@ export class ProvisioningService extends TypedEmitter<ProvisioningEvents> {
       return { status: 403, code: 'provisioning.path_refused', message: `"${name.slice(0, 80)}" is not a file name this server serves`, mac: undefined };
     }
     if (name.startsWith('firmware-')) return this.firmwareFile(name);
+    if (name === CA_FILE) return this.caFile();
     const matches: Array<{ profile: VendorProfile; template: string; perPhone: boolean; mac: string | undefined }> = [];
     for (const profile of Object.values(VENDORS)) {
       for (const f of profile.files) {
@@ -334,6 +343,13 @@ export class ProvisioningService extends TypedEmitter<ProvisioningEvents> {
     const match = matches.find((m) => m.profile.vendor === phone.vendor);
     if (!match) return { status: 404, code: 'provisioning.wrong_vendor', message: `phone ${mac} is a ${phone.vendor}; ${name} is not one of its files`, mac };
     return this.render(match.profile, match.template, phone, req, name);
+  }
+
+  /** The box's certificate (public, no secret): phones on TLS install it as trusted (Yealink fetches it by URL). */
+  private caFile(): FileResult {
+    const pem = this.opts.certificatePem?.();
+    if (!pem) return { status: 404, code: 'provisioning.no_certificate', message: 'the box has no certificate yet (it is made at the first start with TLS)', mac: undefined };
+    return { status: 200, body: Buffer.from(pem, 'utf8'), contentType: 'application/x-pem-file', mac: undefined, secrets: false, file: CA_FILE };
   }
 
   private firmwareFile(name: string): FileResult {
@@ -372,7 +388,10 @@ export class ProvisioningService extends TypedEmitter<ProvisioningEvents> {
     const tzName = dir.settings.site<string>('timezone') ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
     const lang = dir.settings.site<string>('language');
     const { keys, dropped } = ext ? this.lineKeys(phone!, ext, profile.maxKeys, settings) : { keys: [], dropped: 0 };
-    const transport = phone?.settings['transport'] === 'tcp' ? 'tcp' : 'udp';
+    // An extension that requires TLS + SRTP (or a phone set to transport: tls) gets SIP over TLS and mandatory SRTP:
+    // the registrar refuses that extension's REGISTER over anything else.
+    const secure = ext?.requireTlsSrtp === true || phone?.settings['transport'] === 'tls';
+    const transport = secure ? 'tls' : phone?.settings['transport'] === 'tcp' ? 'tcp' : 'udp';
     const firmware = phone?.model ? this.inventory.firmware(phone.model) : undefined;
     const host = o.host ?? this.opts.advertisedHost();
     const view: PhoneView = {
@@ -390,7 +409,9 @@ export class ProvisioningService extends TypedEmitter<ProvisioningEvents> {
             password: o.secrets ? ext.secret : '',
           }
         : { number: '', displayName: '', label: '', username: '', password: '' },
-      server: { host, port: this.opts.sipPort, transport },
+      server: { host, port: secure ? (this.opts.sipTlsPort?.() ?? DEFAULT_SIP_TLS_PORT) : this.opts.sipPort, transport },
+      srtp: secure,
+      tls: secure ? { certificatePem: this.opts.certificatePem?.() ?? '', certificateUrl: `${this.bootstrapUrl(host)}${CA_FILE}` } : undefined,
       domain: this.opts.domain,
       timezone: { name: tzName, ...zoneOffsets(tzName, this.opts.clock.now()) },
       ntpServer: settings.ntpServer,

@@ -157,6 +157,15 @@ export class BoxCertificate {
   }
 
   /** PEM contents for a TLS server (tls.createSecureContext / https.createServer). */
+  /** The certificate alone (public), undefined before one exists: what phones on TLS are told to trust. */
+  certificatePem(): string | undefined {
+    try {
+      return fs.readFileSync(this.certPath, 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+
   pem(): { cert: string; key: string } {
     return { cert: fs.readFileSync(this.certPath, 'utf8'), key: fs.readFileSync(this.keyPath, 'utf8') };
   }

@@ -14,7 +14,7 @@ export const cisco: VendorProfile = {
   maxKeys: 11,
   view: (v: PhoneView) => ({
     ...commonView(v),
-    transport: v.server.transport === 'tcp' ? 'TCP' : 'UDP',
+    transport: v.server.transport === 'tls' ? 'TLS' : v.server.transport === 'tcp' ? 'TCP' : 'UDP',
     zone: `GMT${formatOffset(v.timezone.offsetMinutes)}`,
     languageName: LANGUAGES[v.language],
     // The phone expands $MA to its MAC: the same rule serves every SPA.

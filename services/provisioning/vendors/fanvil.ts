@@ -15,7 +15,7 @@ export const fanvil: VendorProfile = {
     return {
       ...commonView(v),
       // SIPn Transport Type: 0 UDP, 1 TCP, 2 TLS.
-      transportCode: v.server.transport === 'tcp' ? 1 : 0,
+      transportCode: v.server.transport === 'tls' ? 2 : v.server.transport === 'tcp' ? 1 : 0,
       // Time zone as minutes east of UTC (the "Time Zone Offset" field).
       tzMinutes: v.timezone.offsetMinutes,
       dst: v.timezone.dst ? 1 : 0,

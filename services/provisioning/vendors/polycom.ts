@@ -24,7 +24,10 @@ export const polycom: VendorProfile = {
       // The master file names the per-phone file; the phone substitutes [PHONE_MAC_ADDRESS] itself.
       configFiles: v.mac === '000000000000' ? '[PHONE_MAC_ADDRESS]-phone.cfg' : `${v.mac}-phone.cfg`,
       appFilePath: v.firmwareUrl ?? 'sip.ld',
-      transport: v.server.transport === 'tcp' ? 'TCPOnly' : 'UDPOnly',
+      transport: v.server.transport === 'tls' ? 'TLS' : v.server.transport === 'tcp' ? 'TCPOnly' : 'UDPOnly',
+      // The box's certificate inline (device.sec.TLS.customCaCert1), its line breaks kept as &#10; (an XML parser turns
+      // a raw line break in an attribute into a space).
+      caCertXml: v.tls?.certificatePem ? escapeXml(v.tls.certificatePem.trim()).replace(/\r?\n/g, '&#10;') : undefined,
       gmtOffset: v.timezone.offsetMinutes * 60,
       dst: v.timezone.dst ? 1 : 0,
       languageName: LANGUAGES[v.language],
