@@ -1,7 +1,10 @@
 // Media benchmark: N bridged G.711 calls through the built-in worker engine vs rtpengine (userspace) vs direct, in one run.
 // Usage: node dist/test/bench/media-bench.js [--calls "50 100 200 400"] [--seconds 10] [--procs 2] [--repeat K]
-//        [--relais-nice N] [--out FILE] [--selftest]
+//        [--relais-nice N] [--floor] [--cpu-prof DIR] [--out FILE] [--selftest]
 // Uses the rtpengine kit (rtp-load.mjs, run-bench.sh) from ../shared/peers/rtpengine relative to the project.
+// --floor adds, in each round, the Node floor of ../shared/peers/node-floor (relay.mjs: two sockets per call, forwards
+// as is): what Node's own UDP I/O costs for the same load, next to rtpengine and Relais.
+// --cpu-prof DIR runs the Relais driver with V8's --cpu-prof (one profile per thread, the media worker's included).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +18,8 @@ const DRIVER = path.join(ROOT, 'dist/test/bench/media-driver.js');
 const GEN_PORTS = '33000-34999';
 const RELAIS_RTP = '40000-41999';
 const RTPE_PORTS = [30000, 32999];
+const FLOOR = path.resolve(ROOT, '../shared/peers/node-floor/relay.mjs');
+const FLOOR_BASE = 42000;
 
 function die(msg: string): never {
   process.stderr.write(`bench media: ${msg}\n`);
@@ -34,6 +39,8 @@ const REPEAT = Number(opt('--repeat', '1'));
 // run at the priority production asks for (nice -10), which shows what it buys on a busy machine.
 const RELAIS_NICE = process.argv.includes('--relais-nice') ? Number(opt('--relais-nice', '-10')) : undefined;
 const RELAIS_MODES: [string, number][] = [['relais', 0], ...(RELAIS_NICE !== undefined ? [['relais-nice', RELAIS_NICE] as [string, number]] : [])];
+const WITH_FLOOR = process.argv.includes('--floor');
+const CPU_PROF = process.argv.includes('--cpu-prof') ? path.resolve(opt('--cpu-prof', path.join(os.tmpdir(), 'relais-media-prof'))) : undefined;
 const date = new Date().toISOString();
 const OUT = opt('--out', path.join(ROOT, 'test/bench/results', `media-${date.slice(0, 10)}.json`));
 if (!Number.isInteger(REPEAT) || REPEAT < 1) die("--repeat: a positive integer");
@@ -42,6 +49,7 @@ if (CALLS.some((n) => !Number.isInteger(n) || n < 1 || n > 490)) die('--calls: p
 if (!fs.existsSync(RTP_LOAD)) {
   die(`the rtpengine benchmark kit is missing: expected ${RTP_LOAD} (the peers kit lives in ../shared/peers/rtpengine beside the project)`);
 }
+if (WITH_FLOOR && !fs.existsSync(FLOOR)) die(`--floor: ${FLOOR} is missing (shared/peers/node-floor beside the project)`);
 if (!fs.existsSync(DRIVER)) die(`${DRIVER} is missing: build first (npx tsc -p tsconfig.json)`);
 try {
   execFileSync('which', ['rtpengine']);
@@ -152,7 +160,8 @@ interface DriverInfo {
 }
 
 async function startDriver(calls: number, pairs: string, nice: number): Promise<{ child: ChildProcess; info: DriverInfo; lines: () => string[] }> {
-  const child = spawn(process.execPath, [DRIVER, '--calls', String(calls), '--rtp-ports', RELAIS_RTP, '--pairs', pairs, '--nice', String(nice)], {
+  const prof = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
+  const child = spawn(process.execPath, [...prof, DRIVER, '--calls', String(calls), '--rtp-ports', RELAIS_RTP, '--pairs', pairs, '--nice', String(nice)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.add(child);
@@ -168,6 +177,20 @@ async function startDriver(calls: number, pairs: string, nice: number): Promise<
   }
 }
 
+/** The Node floor (relay.mjs CALLS BASE PAIRS): prints "ready PID" once its sockets are bound. */
+async function startFloor(calls: number, pairs: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [FLOOR, String(calls), String(FLOOR_BASE), pairs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => (buf += d.toString()));
+  const deadline = Date.now() + 30_000;
+  while (!buf.includes('ready')) {
+    if (child.exitCode !== null) die(`node floor exited with ${child.exitCode}`);
+    if (Date.now() > deadline) die('node floor did not bind its sockets within 30 s');
+    await new Promise((r) => setTimeout(r, 50)); // bounded poll on the floor's ready line
+  }
+  return child;
+}
 
 type Run = Record<string, unknown>;
 
@@ -253,6 +276,14 @@ for (let rep = 0; rep < REPEAT; rep++) for (const n of CALLS) {
       }),
     );
   }
+  if (WITH_FLOOR) {
+    say(`${n} calls: node floor`);
+    const pairs = path.join(WORK, `floor-pairs-${n}.json`);
+    const fl = await startFloor(n, pairs);
+    const rl = await attempt(() => rtpLoad(['--pairs', pairs, '--cpu-pid', String(fl.pid)], fl.pid));
+    await stopChild(fl);
+    runs.push(rl ? summary('node-floor', n, rl.result, { round: rep }) : { mode: 'node-floor', calls: n, round: rep, error: 'rtp-load failed' });
+  }
 }
 await stopChild(rtpe.child);
 
@@ -270,6 +301,7 @@ const table = CALLS.filter((n) => Array.from({ length: REPEAT }, (_, rep) => com
   const e = runs.find((r) => r.mode === 'rtpengine' && r.calls === n && r.round === best)!;
   const b = runs.find((r) => r.mode === 'relais' && r.calls === n && r.round === best)!;
   const bn = runs.find((r) => r.mode === 'relais-nice' && r.calls === n && r.round === best && !r.error);
+  const fl = runs.find((r) => r.mode === 'node-floor' && r.calls === n && r.round === best && !r.error);
   const dl = d.latency_ms as { p50: number; p99: number };
   const row = (r: Run): Record<string, unknown> => {
     const l = r.latency_ms as { p50: number; p99: number };
@@ -290,7 +322,7 @@ const table = CALLS.filter((n) => Array.from({ length: REPEAT }, (_, rep) => com
   };
   const bc = b.relay_cpu_pct_per_call as number;
   const ec = e.relay_cpu_pct_per_call as number;
-  return { calls: n, round: best, direct: { p50_ms: dl.p50, p99_ms: dl.p99, valid: d.valid }, rtpengine: row(e), relais: row(b), ...(bn ? { relais_nice: row(bn) } : {}), cpu_ratio_relais_vs_rtpengine: ec ? Math.round((bc / ec) * 100) / 100 : null };
+  return { calls: n, round: best, direct: { p50_ms: dl.p50, p99_ms: dl.p99, valid: d.valid }, rtpengine: row(e), relais: row(b), ...(bn ? { relais_nice: row(bn) } : {}), ...(fl ? { node_floor: row(fl) } : {}), cpu_ratio_relais_vs_rtpengine: ec ? Math.round((bc / ec) * 100) / 100 : null, ...(fl && ec ? { cpu_ratio_floor_vs_rtpengine: Math.round(((fl.relay_cpu_pct_per_call as number) / ec) * 100) / 100 } : {}) };
 });
 // RSS per call from the peak RSS above idle includes fixed costs (heap head-room); the slope between two call counts does not.
 for (let i = 1; i < table.length; i++) {
@@ -344,10 +376,12 @@ const rows: string[][] = [head];
 for (const t of table) {
   const shown: [string, Record<string, unknown>][] = [['rtpengine', t.rtpengine], ['relais', t.relais]];
   if ('relais_nice' in t && t.relais_nice) shown.push(['relais nice', t.relais_nice]);
+  if ('node_floor' in t && t.node_floor) shown.push(['node floor', t.node_floor]);
   for (const [name, r] of shown) {
     rows.push([String(t.calls), name, f(r.loss_pct, 2), f(r.p50_ms), f(r.p99_ms), f(r.added_p50_ms), f(r.added_p99_ms), f(r.jitter_ms_p99), f(r.cpu_pct, 1), f(r.cpu_pct_per_call), String(r.rss_per_call_kb), String((r as Record<string, unknown>).rss_marginal_kb_per_call ?? '-'), f(r.host_other_pct, 0), r.valid ? '' : '*']);
   }
   rows.push([String(t.calls), 'ratio', '', '', '', '', '', '', '', `${f(t.cpu_ratio_relais_vs_rtpengine, 2)}x`, '', '', '', '']);
+  if ('cpu_ratio_floor_vs_rtpengine' in t) rows.push([String(t.calls), 'floor ratio', '', '', '', '', '', '', '', `${f(t.cpu_ratio_floor_vs_rtpengine, 2)}x`, '', '', '', '']);
 }
 const w = head.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
 for (const r of rows) console.log(r.map((c, i) => (c ?? '').padStart(w[i]!)).join('  '));

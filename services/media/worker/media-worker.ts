@@ -337,7 +337,7 @@ function onClock(): void {
     lateTicks += skipped;
     for (let k = 0; k < skipped; k++) {
       mediaClock.tick++;
-      for (const e of endpoints.values()) e.recorder?.tick();
+      RelayEndpoint.tickAll(endpoints.values(), true);
     }
     done += skipped;
     n = MAX_CATCH_UP;
@@ -345,7 +345,7 @@ function onClock(): void {
   for (let k = 0; k < n; k++) {
     mediaClock.tick++;
     done++;
-    for (const e of endpoints.values()) e.onTick();
+    RelayEndpoint.tickAll(endpoints.values());
   }
   setTimeout(onClock, Math.max(0, t0 + (done + 1) * TICK_MS - performance.now()));
 }

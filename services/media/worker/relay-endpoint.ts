@@ -59,6 +59,17 @@ const DTMF_VOLUME = 10;
 export const mediaClock = { tick: 0 };
 /** RTCP report interval in ticks (RFC 3550 §6.2: 5 s minimum for a two-party session); the worker may set it. */
 export const rtcpSettings = { intervalTicks: 250 };
+/**
+ * Endpoints with work on every tick (a player, DTMF being sent, a recorder). The clock visits only these each
+ * 20 ms; an endpoint that only relays is visited at its RTCP slot and by the timeout check (mediaTick).
+ */
+const ticking = new Set<RelayEndpoint>();
+/** RTCP slots: the endpoints reporting on a tick ≡ slot (mod the interval), spread by id so they never report together. */
+let rtcpSlots: Set<RelayEndpoint>[] = [];
+const rtcpSlotOf = (id: number): number => {
+  const n = rtcpSettings.intervalTicks;
+  return (((-id * 37) % n) + n) % n;
+};
 /** Seconds from 1900 (NTP era 0) to 1970. */
 const NTP_UNIX_OFFSET = 2_208_988_800;
 /** Scratch PCM for decoding one packet (up to 60 ms). */
@@ -83,6 +94,11 @@ export class RelayEndpoint {
   remotePort = 0;
   remoteRtcpPort = 0;
   latched = false;
+  /**
+   * The RTP socket is connected to the latched source: sends skip the address conversion and the kernel's route
+   * lookup, and the kernel drops RTP from any other source until the remote changes (a new SDP address unlatches).
+   */
+  private rtpConnected = false;
   rtcpLatched = false;
   codec = CODEC_PCMU;
   pt = 0;
@@ -128,11 +144,11 @@ export class RelayEndpoint {
   teEvent = 0;
   teReported = true;
 
-  player: Player | null = null;
+  private playerField: Player | null = null;
   playAccumMs = 0;
-  dtmfSend: DtmfSend | null = null;
+  private dtmfSendField: DtmfSend | null = null;
   detector: DtmfDetector | null = null;
-  recorder: Recorder | null = null;
+  private recorderField: Recorder | null = null;
   // Rotating send buffers: a datagram queued by the kernel must not see its bytes rewritten by the next one.
   // SDES-SRTP (srtp.ts): what we send is protected with our key, what we receive checked with the remote's; null on
   // a plain RTP leg. A re-INVITE with the same keys keeps the contexts (their ROC and replay state).
@@ -153,9 +169,38 @@ export class RelayEndpoint {
     this.onRtcp = this.onRtcp.bind(this);
     rtp.on('message', this.onRtp);
     rtcp.on('message', this.onRtcp);
-    const onError = (err: Error): void => this.post({ type: 'error', ep: id, code: 'media.socket', message: `RTP socket ${this.port}: ${err.message}` });
+    const onError = (err: NodeJS.ErrnoException): void => {
+      // A connected socket hears of ICMP port unreachable (the remote closed its port, as at the end of a call):
+      // that packet is lost, nothing is wrong here.
+      if (err.code === 'ECONNREFUSED') return;
+      this.post({ type: 'error', ep: id, code: 'media.socket', message: `RTP socket ${this.port}: ${err.message}` });
+    };
     rtp.on('error', onError);
     rtcp.on('error', onError);
+    if (rtcpSlots.length !== rtcpSettings.intervalTicks) rtcpSlots = Array.from({ length: rtcpSettings.intervalTicks }, () => new Set());
+    rtcpSlots[rtcpSlotOf(id)]!.add(this);
+  }
+
+  get player(): Player | null {
+    return this.playerField;
+  }
+  set player(p: Player | null) {
+    this.playerField = p;
+    if (p !== null) ticking.add(this);
+  }
+  get recorder(): Recorder | null {
+    return this.recorderField;
+  }
+  set recorder(r: Recorder | null) {
+    this.recorderField = r;
+    if (r !== null) ticking.add(this);
+  }
+  get dtmfSend(): DtmfSend | null {
+    return this.dtmfSendField;
+  }
+  set dtmfSend(d: DtmfSend | null) {
+    this.dtmfSendField = d;
+    if (d !== null) ticking.add(this);
   }
 
   configure(cfg: EndpointConfig): void {
@@ -165,7 +210,7 @@ export class RelayEndpoint {
       this.remotePort = cfg.remotePort;
       this.remoteRtcpPort = cfg.remoteRtcpPort;
       // A new remote address (re-INVITE) means latch again on the first packet.
-      this.latched = false;
+      this.unlatch();
       this.rtcpLatched = false;
     }
     this.codec = CODEC_ID[cfg.codec];
@@ -240,11 +285,7 @@ export class RelayEndpoint {
       return;
     }
     // Symmetric RTP (RFC 4961): answer where the remote's packets come from, which is what crosses a NAT.
-    if (!this.latched) {
-      this.remoteAddress = rinfo.address;
-      this.remotePort = rinfo.port;
-      this.latched = true;
-    }
+    if (!this.latched) this.latch(rinfo.address, rinfo.port);
     this.lastRxTick = mediaClock.tick;
     const pt = msg[1]! & 0x7f;
     if (pt === this.pt || pt === this.tePt) this.receptionStats(msg);
@@ -370,12 +411,44 @@ export class RelayEndpoint {
     this.rtcp.send(packet, 0, packet.length, this.remoteRtcpPort, this.remoteAddress);
   }
 
+  private latch(address: string, port: number): void {
+    this.remoteAddress = address;
+    this.remotePort = port;
+    this.latched = true;
+    try {
+      // Synchronous: the socket resolves addresses with syncLookup. remoteAddress() throws if it did not connect.
+      this.rtp.connect(port, address);
+      this.rtp.remoteAddress();
+      this.rtpConnected = true;
+    } catch {
+      this.rtpConnected = false;
+    }
+  }
+
+  private unlatch(): void {
+    this.latched = false;
+    if (!this.rtpConnected) return;
+    this.rtpConnected = false;
+    try {
+      this.rtp.disconnect();
+    } catch {
+      /* was not connected */
+    }
+  }
+
   /** Sends `len` bytes of an RTP packet to the remote, as SRTP on an SRTP leg. */
   sendRtp(buf: Buffer, len: number): void {
+    let out = buf;
     if (this.srtpTx !== null) {
-      const out = this.srtpTx.protectRtp(buf, len);
-      this.rtp.send(out, 0, out.length, this.remotePort, this.remoteAddress);
-    } else this.rtp.send(buf, 0, len, this.remotePort, this.remoteAddress);
+      out = this.srtpTx.protectRtp(buf, len);
+      len = out.length;
+    }
+    // The whole buffer when it can be (the common case): a length makes dgram slice it.
+    if (this.rtpConnected) {
+      if (len === out.length) this.rtp.send(out);
+      else this.rtp.send(out, 0, len);
+    } else if (len === out.length) this.rtp.send(out, this.remotePort, this.remoteAddress);
+    else this.rtp.send(out, 0, len, this.remotePort, this.remoteAddress);
   }
 
   private onTelephoneEvent(event: number, end: boolean, ts: number): void {
@@ -452,10 +525,8 @@ export class RelayEndpoint {
     return more;
   }
 
-  /** One 20 ms step of the clock. */
-  onTick(): void {
-    // Reports are spread over the interval by endpoint id, so hundreds of legs do not report on the same tick.
-    if (this.configured && this.send && (mediaClock.tick + this.id * 37) % rtcpSettings.intervalTicks === 0) this.sendRtcpReport();
+  /** One 20 ms step of the clock for an endpoint with a player, DTMF to send or a recorder; false once it has none. */
+  private onTick(): boolean {
     if (this.dtmfSend !== null) this.stepDtmf(this.dtmfSend);
     else if (this.player !== null) {
       this.playAccumMs += TICK_MS;
@@ -466,10 +537,31 @@ export class RelayEndpoint {
       }
     }
     if (this.recorder !== null) this.recorder.tick();
-    if (mediaClock.tick % TIMEOUT_CHECK_TICKS === 0 && this.expectRtp && this.timeoutTicks > 0 && !this.timeoutFired && mediaClock.tick - this.lastRxTick > this.timeoutTicks) {
+    return this.player !== null || this.dtmfSend !== null || this.recorder !== null;
+  }
+
+  private checkTimeout(): void {
+    if (this.expectRtp && this.timeoutTicks > 0 && !this.timeoutFired && mediaClock.tick - this.lastRxTick > this.timeoutTicks) {
       this.timeoutFired = true;
       this.post({ type: 'rtpTimeout', ep: this.id });
     }
+  }
+
+  /**
+   * One 20 ms step of the worker's clock (mediaClock.tick already advanced): the endpoints with per-tick work, the
+   * RTCP reports due on this tick, and every 100 ms the RTP timeouts of `all`. `recordersOnly`: a stalled thread
+   * catching up, where only recordings keep the lost time.
+   */
+  static tickAll(all: Iterable<RelayEndpoint>, recordersOnly = false): void {
+    const tick = mediaClock.tick;
+    for (const e of ticking) {
+      if (recordersOnly) e.recorder?.tick();
+      else if (!e.onTick()) ticking.delete(e);
+    }
+    if (recordersOnly) return;
+    const slot = rtcpSlots[tick % rtcpSettings.intervalTicks];
+    if (slot !== undefined) for (const e of slot) if (e.configured && e.send) e.sendRtcpReport();
+    if (tick % TIMEOUT_CHECK_TICKS === 0) for (const e of all) e.checkTimeout();
   }
 
   private stepDtmf(d: DtmfSend): void {
@@ -528,6 +620,8 @@ export class RelayEndpoint {
     }
     this.rtp.close();
     this.rtcp.close();
+    ticking.delete(this);
+    rtcpSlots[rtcpSlotOf(this.id)]?.delete(this);
     const r = this.recorder;
     this.recorder = null;
     if (r) await r.stop();
