@@ -1,7 +1,10 @@
 // SIP benchmark: REGISTER/s with digest (and calls/s through the B2BUA) for Kamailio 5.6 and Relais, in one run.
 // Usage: node dist/test/bench/sip-bench.js [register|cps|all] [--duration S] [--out FILE] [--skip-kamailio] [--cpu-prof DIR]
-//        [--node-args "--trace-gc ..."] [--relais-log FILE] [--heap-snapshot] [--kit-args "--start 3200 ..."] [--runs N]
+//        [--node-args "--trace-gc ..."] [--relais-log FILE] [--heap-snapshot] [--kit-args "--start 3200 ..."] [--runs N] [--warmup RATE]
 // --runs N: N rounds, each Kamailio then Relais, summarised by their medians (a shared machine swings between runs).
+// --warmup RATE: before the measured steps, one 2 s step at RATE against the freshly started Relais, so that it is
+// measured with its code compiled by the JIT as on a box that has been running, not in its first seconds (Kamailio,
+// compiled C started by the kit for each run, has nothing to warm); the warm-up step is kept apart (`relais_warmup`).
 // Drives the kit ../shared/peers/kamailio/run-bench.sh (relative to the project) against both servers.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -46,6 +49,7 @@ if (HEAP_SNAPSHOT) NODE_ARGS.push('--heapsnapshot-signal=SIGUSR2');
 const RELAIS_LOG = argv.includes('--relais-log') ? path.resolve(opt('--relais-log', 'relais-bench.log')) : undefined;
 const EXTRA = (opt('--kit-args', '').trim() || '').split(/\s+/).filter(Boolean);
 const RUNS = Math.max(1, Number(opt('--runs', '1')) || 1);
+const WARMUP = Math.max(0, Number(opt('--warmup', '0')) || 0);
 
 if (!fs.existsSync(RUN_BENCH)) {
   die(`the Kamailio benchmark kit is missing: expected ${RUN_BENCH} (shared/peers/kamailio beside the project checkout)`);
@@ -155,9 +159,11 @@ async function startRelais(dataDir: string): Promise<RunningRelais> {
 }
 
 /** Runs the kit; returns its JSON (one object for register or cps). */
-function runKit(test: 'register' | 'cps', target?: { port: number; pid: number }, callee?: string): unknown {
-  const outFile = path.join(WORK, `${target ? 'relais' : 'kamailio'}-${test}.json`);
+function runKit(test: 'register' | 'cps', target?: { port: number; pid: number }, callee?: string, warmup = false): unknown {
+  const outFile = path.join(WORK, `${target ? 'relais' : 'kamailio'}-${test}${warmup ? '-warmup' : ''}.json`);
   const args = [RUN_BENCH, test, '--duration', DURATION, '--out', outFile, '--domain', DOMAIN, ...EXTRA];
+  // The kit reads its options in order: these come last and win over --kit-args.
+  if (warmup) args.push('--start', String(WARMUP), '--max', String(WARMUP), '--refine', '0', '--duration', '2');
   if (target) args.push('--target', `127.0.0.1:${target.port}`, '--server-pid', String(target.pid));
   if (callee) args.push('--callee', callee);
   say(`${target ? 'Relais' : 'Kamailio'} ${test}: bash ${args.map((a) => path.basename(a)).join(' ')}`);
@@ -303,9 +309,11 @@ async function runRound(test: 'register' | 'cps'): Promise<Record<string, unknow
   provision(dataDir);
   const relais = await startRelais(dataDir);
   let relaisResult: unknown;
+  let warmupResult: unknown;
   let health: unknown;
   let threads: Record<string, unknown> | undefined;
   try {
+    if (WARMUP > 0) warmupResult = runKit(test, { port: relais.sipPort, pid: relais.pid }, test === 'cps' ? CPS_CALLEE : undefined, true);
     const cpuBefore = threadCpu(relais.pid);
     relaisResult = runKit(test, { port: relais.sipPort, pid: relais.pid }, test === 'cps' ? CPS_CALLEE : undefined);
     threads = threadsDelta(relais.pid, cpuBefore, stepsOf(relaisResult).reduce((n, s) => n + ((s as { calls?: number }).calls ?? 0), 0));
@@ -341,6 +349,7 @@ async function runRound(test: 'register' | 'cps'): Promise<Record<string, unknow
   return {
     kamailio: kamailio ?? null,
     relais: relaisResult,
+    ...(WARMUP > 0 ? { relais_warmup: warmupResult ?? null } : {}),
     relais_health_after: health,
     relais_threads: threads ?? null,
     ...(persisted === null ? {} : { bindings_in_sqlite_after_stop: persisted }),

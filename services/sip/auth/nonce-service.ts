@@ -1,5 +1,5 @@
 // Stateless nonces (keyed SHA-256 over issue time + randomness) with a bounded nonce-count window against replays.
-import crypto, { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import crypto, { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../../shared/index.js';
 import { detach } from '../message/index.js';
 
@@ -25,9 +25,20 @@ export interface NonceServiceOptions {
 const TS_BYTES = 6; // milliseconds since the epoch fit in 48 bits until year 10889
 const RAND_BYTES = 6;
 const MAC_BYTES = 12;
-const RAW_BYTES = TS_BYTES + RAND_BYTES + MAC_BYTES;
-/** One-shot crypto.hash (Node >= 20.12): no Hash object per nonce; createHash on older Node. */
-const oneShot = (crypto as { hash?: (algorithm: string, data: Buffer, encoding: 'buffer') => Buffer }).hash;
+const HEAD_BYTES = TS_BYTES + RAND_BYTES;
+const RAW_BYTES = HEAD_BYTES + MAC_BYTES;
+/** The nonce is base64url(time stamp ‖ randomness ‖ MAC): 12 + 12 bytes, 16 + 16 characters (12 bytes = 16 characters exactly). */
+const HEAD_CHARS = (HEAD_BYTES * 4) / 3;
+const MAC_CHARS = (MAC_BYTES * 4) / 3;
+const NONCE_CHARS = HEAD_CHARS + MAC_CHARS;
+/** Longest source address written into the MAC input in place (an IPv6 address with a zone fits); longer ones are concatenated. */
+const MAX_SOURCE = 255;
+/**
+ * One-shot crypto.hash (Node >= 20.12): no Hash object per nonce; createHash on older Node. Asked for base64url, whose
+ * first 16 characters are the MAC's 12 bytes: a string result costs a fifth of a Buffer result on Node 20 (which
+ * builds the Buffer in C++), measured 0.23 vs 1.4 µs.
+ */
+const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'base64url') => string }).hash;
 /** Width of the anti-replay window below the highest nc seen (as in IPsec ESP, RFC 4303 §3.4.3). */
 const WINDOW = 32;
 
@@ -46,8 +57,12 @@ interface NcState {
  */
 export class NonceService {
   private readonly clock: Clock;
-  /** time stamp ‖ randomness ‖ private key: the first 12 bytes are overwritten for each MAC, the key stays. */
+  /**
+   * time stamp ‖ randomness ‖ private key [‖ "\n" source]: the first 12 bytes and the source are written in place for
+   * each MAC, the key stays.
+   */
   private readonly macInput: Buffer;
+  private readonly keyEnd: number;
   readonly lifetimeMs: number;
   private readonly maxTracked: number;
   private readonly tracked = new Map<string, NcState>();
@@ -65,8 +80,10 @@ export class NonceService {
   constructor(opts: NonceServiceOptions) {
     this.clock = opts.clock;
     const secret = opts.secret ?? randomBytes(32);
-    this.macInput = Buffer.alloc(TS_BYTES + RAND_BYTES + secret.length);
-    secret.copy(this.macInput, TS_BYTES + RAND_BYTES);
+    this.keyEnd = HEAD_BYTES + secret.length;
+    this.macInput = Buffer.alloc(this.keyEnd + 1 + MAX_SOURCE);
+    secret.copy(this.macInput, HEAD_BYTES);
+    this.macInput[this.keyEnd] = 0x0a;
     this.lifetimeMs = opts.lifetimeMs ?? 300_000;
     this.maxTracked = opts.maxTracked ?? 65_536;
   }
@@ -76,26 +93,28 @@ export class NonceService {
    * another address reads as foreign, so a nonce sniffed on the LAN is worthless elsewhere.
    */
   issue(source?: string): string {
-    const raw = Buffer.allocUnsafe(RAW_BYTES);
-    raw.writeUIntBE(Math.floor(this.clock.now()), 0, TS_BYTES);
+    const head = this.macInput;
+    head.writeUIntBE(Math.floor(this.clock.now()), 0, TS_BYTES);
     if (this.poolOffset + RAND_BYTES > this.pool.length) {
       this.pool = randomBytes(4096);
       this.poolOffset = 0;
     }
-    this.pool.copy(raw, TS_BYTES, this.poolOffset, this.poolOffset + RAND_BYTES);
+    this.pool.copy(head, TS_BYTES, this.poolOffset, this.poolOffset + RAND_BYTES);
     this.poolOffset += RAND_BYTES;
-    this.mac(raw.subarray(0, TS_BYTES + RAND_BYTES), source).copy(raw, TS_BYTES + RAND_BYTES);
-    return raw.toString('base64url');
+    return head.toString('base64url', 0, HEAD_BYTES) + this.mac(source);
   }
 
   /** Issue time of a nonce we issued (to `source`, when it was bound), or undefined when it is not ours. */
   issuedAt(nonce: string, source?: string): number | undefined {
-    if (nonce.length !== Math.ceil((RAW_BYTES * 4) / 3)) return undefined;
-    const raw = Buffer.from(nonce, 'base64url');
-    if (raw.length !== RAW_BYTES) return undefined;
-    const expected = this.mac(raw.subarray(0, TS_BYTES + RAND_BYTES), source);
-    if (!timingSafeEqual(expected, raw.subarray(TS_BYTES + RAND_BYTES))) return undefined;
-    return raw.readUIntBE(0, TS_BYTES);
+    if (nonce.length !== NONCE_CHARS) return undefined;
+    // Characters outside base64url are skipped by the decoder: fewer than 12 bytes then.
+    if (this.macInput.write(nonce.slice(0, HEAD_CHARS), 0, HEAD_BYTES, 'base64url') !== HEAD_BYTES) return undefined;
+    const expected = this.mac(source);
+    // Constant time over the 16 characters (no early exit on the first difference).
+    let diff = 0;
+    for (let i = 0; i < MAC_CHARS; i++) diff |= expected.charCodeAt(i) ^ nonce.charCodeAt(HEAD_CHARS + i);
+    if (diff !== 0) return undefined;
+    return this.macInput.readUIntBE(0, TS_BYTES);
   }
 
   /**
@@ -172,10 +191,12 @@ export class NonceService {
    * half of an HMAC object per nonce, and every REGISTER issues one nonce and checks one). The data part always
    * has the same 12 bytes, so no length-extension applies; forging needs the key.
    */
-  private mac(data: Buffer, source?: string): Buffer {
-    data.copy(this.macInput, 0, 0, TS_BYTES + RAND_BYTES);
-    const input = source === undefined ? this.macInput : Buffer.concat([this.macInput, Buffer.from(`\n${source}`, 'latin1')]);
-    const h = oneShot ? oneShot('sha256', input, 'buffer') : createHash('sha256').update(input).digest();
-    return h.subarray(0, MAC_BYTES);
+  private mac(source?: string): string {
+    let input: Buffer;
+    if (source === undefined) input = this.macInput.subarray(0, this.keyEnd);
+    else if (source.length <= MAX_SOURCE) input = this.macInput.subarray(0, this.keyEnd + 1 + this.macInput.write(source, this.keyEnd + 1, 'latin1'));
+    else input = Buffer.concat([this.macInput.subarray(0, this.keyEnd + 1), Buffer.from(source, 'latin1')]);
+    const h = oneShot ? oneShot('sha256', input, 'base64url') : createHash('sha256').update(input).digest('base64url');
+    return h.slice(0, MAC_CHARS);
   }
 }

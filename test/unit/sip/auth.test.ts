@@ -201,6 +201,31 @@ test('nonces are bound to the source they were issued to: from another address t
   assert.equal(server.verify({ authorization: [a2], method: 'REGISTER', requestUri: uri, account: lookup, source: '192.0.2.10' }).ok, true);
 });
 
+test('nonces: 32 base64url characters carrying their issue time; a changed character, another source or another key reads as foreign', () => {
+  const clock = new ManualClock();
+  const secret = Buffer.alloc(32, 7);
+  const nonces = new NonceService({ clock, secret });
+  const n = nonces.issue('192.0.2.1');
+  assert.match(n, /^[A-Za-z0-9_-]{32}$/);
+  assert.equal(nonces.issuedAt(n, '192.0.2.1'), Math.floor(clock.now()));
+  assert.equal(nonces.issuedAt(n, '192.0.2.2'), undefined);
+  assert.equal(nonces.issuedAt(n), undefined);
+  for (const at of [0, 15, 16, 31]) {
+    const c = n[at] === 'A' ? 'B' : 'A';
+    assert.equal(nonces.issuedAt(n.slice(0, at) + c + n.slice(at + 1), '192.0.2.1'), undefined, `character ${at} changed`);
+  }
+  assert.equal(nonces.issuedAt(n.slice(0, 31), '192.0.2.1'), undefined);
+  assert.equal(nonces.issuedAt('!' + n.slice(1), '192.0.2.1'), undefined);
+  assert.equal(new NonceService({ clock, secret: Buffer.alloc(32, 8) }).issuedAt(n, '192.0.2.1'), undefined);
+  // Same key, same time, same randomness: the same MAC (a second instance recognises the nonce).
+  assert.equal(new NonceService({ clock, secret }).issuedAt(n, '192.0.2.1'), Math.floor(clock.now()));
+  const unbound = nonces.issue();
+  assert.equal(nonces.issuedAt(unbound), Math.floor(clock.now()));
+  assert.equal(nonces.issuedAt(unbound, '192.0.2.1'), undefined);
+  const long = 'x'.repeat(300);
+  assert.equal(nonces.issuedAt(nonces.issue(long), long), Math.floor(clock.now()));
+});
+
 test('nonce counts are single-use; credentials without qop use their nonce once', () => {
   const clock = new ManualClock();
   const nonces = new NonceService({ clock });
