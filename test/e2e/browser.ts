@@ -28,9 +28,18 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launchChromium(viewport = { width: 1280, height: 720 }): Promise<Browser> {
+/** `ignoreHTTPSErrors`: accept the box's self-signed certificate (the console over HTTPS). */
+export async function launchChromium(viewport = { width: 1280, height: 720 }, opts: { ignoreHTTPSErrors?: boolean } = {}): Promise<Browser> {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'relais-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport, locale: 'en-GB', bypassCSP: true });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: FLAGS,
+    viewport,
+    locale: 'en-GB',
+    bypassCSP: true,
+    ...(opts.ignoreHTTPSErrors ? { ignoreHTTPSErrors: true } : {}),
+  });
   const page = context.pages()[0] ?? (await context.newPage());
   return {
     context,

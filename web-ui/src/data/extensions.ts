@@ -10,6 +10,8 @@ export interface Extension {
   digestAlgorithm: string;
   voicemailEnabled: boolean;
   hasVoicemailPin: boolean;
+  /** Only SIP over TLS with SRTP for this extension (docs/security.md); its phone's file moves to TLS (docs/provisioning.md). */
+  requireTlsSrtp: boolean;
   registered: boolean;
   registrations: { address: string; userAgent: string | null; expiresAt: number }[];
 }
@@ -20,6 +22,7 @@ export interface ExtensionInput {
   displayName?: string;
   voicemailEnabled?: boolean;
   voicemailPin?: string | null;
+  requireTlsSrtp?: boolean;
 }
 
 export const listExtensions = (opts: { limit?: number; offset?: number } = {}): Promise<{ extensions: Extension[]; total: number }> => get(`/extensions${query(opts)}`);

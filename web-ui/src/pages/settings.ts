@@ -55,7 +55,8 @@ export class PageSettings extends PageElement {
 
   private async save(e: Event): Promise<void> {
     e.preventDefault();
-    const v = formValues(e.target as HTMLFormElement);
+    const form = e.target as HTMLFormElement;
+    const v = formValues(form);
     this.errors = {};
     this.saved = false;
     try {
@@ -64,6 +65,7 @@ export class PageSettings extends PageElement {
         language: (v.sitelanguage ?? 'en') as SiteSettings['language'],
         country: (v.country ?? 'FR') as SiteSettings['country'],
         timezone: v.timezone ? v.timezone : null,
+        httpsRedirect: (form.querySelector('#httpsredirect') as HTMLInputElement | null)?.checked === true,
       });
       setTimeZone(this.settings.effectiveTimezone);
       this.saved = true;
@@ -116,6 +118,8 @@ export class PageSettings extends PageElement {
           ${field({ id: 'sitelanguage', label: t('siteLanguage'), value: s.language, options: [{ value: 'fr', label: 'Français' }, { value: 'en', label: 'English' }, { value: 'es', label: 'Español' }], error: this.errors.sitelanguage })}
           ${field({ id: 'country', label: t('country'), value: s.country, options: ['FR', 'ES', 'UK', 'US'].map((c) => ({ value: c, label: c })), error: this.errors.country })}
           ${field({ id: 'timezone', label: t('timezone'), value: s.timezone ?? '', options: [{ value: '', label: t('timezoneBox', { tz: s.effectiveTimezone }) }, ...timeZones().map((z) => ({ value: z, label: z }))], error: this.errors.timezone })}
+          <label><input type="checkbox" role="switch" id="httpsredirect" name="httpsredirect" aria-describedby="httpsredirect-hint" .checked=${s.httpsRedirect} /> ${t('httpsRedirect')}</label>
+          <p id="httpsredirect-hint" class="hint">${t('httpsRedirectHint')}</p>
         </fieldset>
         ${editable ? html`<button type="submit">${t('save')}</button>` : nothing}
       </form>

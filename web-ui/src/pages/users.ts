@@ -2,7 +2,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { PageElement } from '../components/page.js';
 import { field, fieldErrors, formError, formValues } from '../components/form-field.js';
-import { createExtension, deleteExtension, listExtensions, regenerateSecret, type Extension } from '../data/extensions.js';
+import { createExtension, deleteExtension, listExtensions, regenerateSecret, updateExtension, type Extension } from '../data/extensions.js';
 import { live } from '../data/live.js';
 import { RIGHTS, type Right } from '../data/session.js';
 import { createUser, deleteUser, listUsers, updateUser, type User } from '../data/users.js';
@@ -94,12 +94,25 @@ export class PageUsers extends PageElement {
     const v = formValues(form);
     this.extErrors = {};
     try {
-      const r = await createExtension({ number: v.extnumber ?? '', displayName: v.extname ?? '', userId: v.extuser ? Number(v.extuser) : null });
+      const secure = (form.querySelector('#extsecure') as HTMLInputElement | null)?.checked === true;
+      const r = await createExtension({ number: v.extnumber ?? '', displayName: v.extname ?? '', userId: v.extuser ? Number(v.extuser) : null, ...(secure ? { requireTlsSrtp: true } : {}) });
       this.secretNotice = t('secretOnce', { number: r.extension.number, secret: r.secret });
       form.reset();
       await this.load();
     } catch (err) {
       this.extErrors = fieldErrors(err, { number: 'extnumber', displayName: 'extname', userId: 'extuser' });
+    }
+  }
+
+  /** The per-extension switch: applies at once (the registrar then refuses that extension's REGISTER over UDP/TCP). */
+  private async setSecure(x: Extension, input: HTMLInputElement): Promise<void> {
+    this.extErrors = {};
+    try {
+      await updateExtension(x.id, { requireTlsSrtp: input.checked });
+      await this.load();
+    } catch (err) {
+      input.checked = x.requireTlsSrtp;
+      this.extErrors = fieldErrors(err);
     }
   }
 
@@ -183,7 +196,7 @@ export class PageUsers extends PageElement {
         ? html`<p class="empty">${t('noExtensions')}</p>`
         : html`<table>
             <thead>
-              <tr><th scope="col">${t('number')}</th><th scope="col">${t('displayName')}</th><th scope="col">${t('owner')}</th><th scope="col">${t('registered')}</th><th scope="col">${t('actions')}</th></tr>
+              <tr><th scope="col">${t('number')}</th><th scope="col">${t('displayName')}</th><th scope="col">${t('owner')}</th><th scope="col">${t('registered')}</th><th scope="col">${t('requireTlsSrtp')}</th><th scope="col">${t('actions')}</th></tr>
             </thead>
             <tbody>
               ${exts.map(
@@ -192,6 +205,16 @@ export class PageUsers extends PageElement {
                   <td>${x.displayName}</td>
                   <td>${owner(x.userId)}</td>
                   <td><span class="badge ${x.registered ? 'ok' : ''}">${x.registered ? t('yes') : t('no')}</span></td>
+                  <td>
+                    <input
+                      type="checkbox"
+                      role="switch"
+                      aria-label="${t('requireTlsSrtp')} ${x.number}"
+                      title=${t('requireTlsSrtpHint')}
+                      .checked=${x.requireTlsSrtp}
+                      @change=${(e: Event) => void this.setSecure(x, e.target as HTMLInputElement)}
+                    />
+                  </td>
                   <td>
                     <button class="secondary" @click=${() => void this.regenerate(x)} aria-label="${t('regenerate')} ${x.number}">${t('regenerate')}</button>
                     <button class="danger" @click=${() => void this.removeExtension(x)} aria-label="${t('delete')} ${x.number}">${t('delete')}</button>
@@ -205,6 +228,7 @@ export class PageUsers extends PageElement {
         ${field({ id: 'extnumber', label: t('number'), required: true, error: this.extErrors.extnumber })}
         ${field({ id: 'extname', label: t('displayName'), error: this.extErrors.extname })}
         ${field({ id: 'extuser', label: t('owner'), value: '', options: [{ value: '', label: t('none') }, ...users.map((u) => ({ value: String(u.id), label: u.username }))], error: this.extErrors.extuser })}
+        <label><input type="checkbox" role="switch" id="extsecure" name="extsecure" /> ${t('requireTlsSrtp')}</label>
         <button type="submit">${t('create')}</button>
       </form>
       ${formError(this.extErrors)}
