@@ -15,7 +15,7 @@ import {
   type MediaEngineConfig,
   type OpenEndpointOptions,
 } from './engine.js';
-import type { WorkerCommand, WorkerMessage, WorkerStats } from './worker/protocol.js';
+import { MEDIA_WORKER_YOUNG_GENERATION_MB, type WorkerCommand, type WorkerMessage, type WorkerStats } from './worker/protocol.js';
 import { chooseSrtp } from './srtp-negotiation.js';
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
@@ -86,6 +86,7 @@ export class BuiltinMediaEngine implements MediaEngine {
         nice: this.config.workerNice ?? DEFAULT_WORKER_NICE,
         rtcpIntervalMs: this.config.rtcpIntervalMs,
       },
+      resourceLimits: { maxYoungGenerationSizeMb: MEDIA_WORKER_YOUNG_GENERATION_MB },
     });
     this.worker = worker;
     this.failed = undefined;
