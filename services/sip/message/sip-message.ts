@@ -85,9 +85,17 @@ export abstract class SipMessage {
     return this;
   }
 
-  /** Drops the parsed views a change of header `n` makes stale. */
+  /**
+   * Drops the parsed view a change of header `n` makes stale, and only that one: a response gets its Contact and
+   * WWW-Authenticate after shareViasOf(), and routing it must not parse the Via again.
+   */
   private invalidate(n: string): void {
-    if (n === 'via' || n === 'from' || n === 'to' || n === 'cseq' || n === 'contact') this.cache = {};
+    const c = this.cache;
+    if (n === 'via') c.vias = undefined;
+    else if (n === 'from') c.from = undefined;
+    else if (n === 'to') c.to = undefined;
+    else if (n === 'cseq') c.cseq = undefined;
+    else if (n === 'contact') c.contacts = undefined;
   }
 
   /**
