@@ -41,7 +41,14 @@ const MAX_ENTRIES = 20_000;
 const NONE = Symbol('none');
 
 export class ReadCache {
-  private readonly rows = new Map<string, unknown>();
+  /**
+   * Rows by statement, then by parameter (a number and its string differ as Map keys, as they do for SQLite). Keyed
+   * by the SQL text itself rather than a string built per call: V8 keeps a string's hash, so a statement's constant
+   * text is hashed once, where a built key was hashed (and flattened) on every lookup.
+   */
+  private readonly rows = new Map<string, Map<string | number, unknown>>();
+  private readonly lists = new Map<string, Map<string | number, readonly unknown[]>>();
+  private entries = 0;
   private readonly dataVersion: Statement;
   private version: number;
   private checkedAt = 0;
@@ -55,8 +62,16 @@ export class ReadCache {
   }
 
   invalidate(): void {
-    if (this.rows.size > 0) this.rows.clear();
+    this.clear();
     this.invalidations++;
+  }
+
+  private clear(): void {
+    if (this.entries > 0) {
+      this.rows.clear();
+      this.lists.clear();
+      this.entries = 0;
+    }
   }
 
   /** Drops the cache when another connection committed since the last check (at most one check per ms). */
@@ -71,6 +86,12 @@ export class ReadCache {
     }
   }
 
+  /** Room for one more entry: above MAX_ENTRIES the cache starts over. */
+  private admit(): void {
+    if (this.entries >= MAX_ENTRIES) this.clear();
+    this.entries++;
+  }
+
   /**
    * `stmt.get(param)` through the cache. The row is SQLite's plain object of primitives: callers map it to an entity
    * and must not change it. Inside a transaction nothing is cached (a rollback would leave rows that never were).
@@ -78,16 +99,17 @@ export class ReadCache {
   get(sql: string, param: string | number): unknown {
     if (this.db.inTransaction) return prepared(this.db, sql).get(param);
     this.checkExternal();
-    const key = `${sql}\u0000${typeof param}${param}`;
-    const hit = this.rows.get(key);
+    const hit = this.rows.get(sql)?.get(param);
     if (hit !== undefined) {
       this.hits++;
       return hit === NONE ? undefined : hit;
     }
     this.misses++;
     const row = prepared(this.db, sql).get(param);
-    if (this.rows.size >= MAX_ENTRIES) this.rows.clear();
-    this.rows.set(key, row === undefined ? NONE : row);
+    this.admit();
+    let bySql = this.rows.get(sql);
+    if (!bySql) this.rows.set(sql, (bySql = new Map()));
+    bySql.set(param, row === undefined ? NONE : row);
     return row;
   }
 
@@ -95,21 +117,22 @@ export class ReadCache {
   all(sql: string, param: string | number): readonly unknown[] {
     if (this.db.inTransaction) return prepared(this.db, sql).all(param);
     this.checkExternal();
-    const key = `*${sql}\u0000${typeof param}${param}`;
-    const hit = this.rows.get(key) as unknown[] | undefined;
+    const hit = this.lists.get(sql)?.get(param);
     if (hit !== undefined) {
       this.hits++;
       return hit;
     }
     this.misses++;
     const rows = prepared(this.db, sql).all(param);
-    if (this.rows.size >= MAX_ENTRIES) this.rows.clear();
-    this.rows.set(key, rows);
+    this.admit();
+    let bySql = this.lists.get(sql);
+    if (!bySql) this.lists.set(sql, (bySql = new Map()));
+    bySql.set(param, rows);
     return rows;
   }
 
   size(): number {
-    return this.rows.size;
+    return this.entries;
   }
 }
 

@@ -39,9 +39,14 @@ export abstract class TableRepository<Row, T> {
     if (info.changes === 0) throw new NotFoundError(this.spec.what, id);
   }
 
+  /** SELECT of findOne by column, built once: the read cache finds a constant string faster than a new one. */
+  private readonly findSql = new Map<string, string>();
+
   /** The row whose (unique) column has this value (through the read cache: the REGISTER and call paths ask often). */
   protected findOne(column: string, value: string | number): T | undefined {
-    const r = readCache(this.db).get(`SELECT * FROM ${this.spec.table} WHERE ${column} = ?`, value) as Row | undefined;
+    let sql = this.findSql.get(column);
+    if (sql === undefined) this.findSql.set(column, (sql = `SELECT * FROM ${this.spec.table} WHERE ${column} = ?`));
+    const r = readCache(this.db).get(sql, value) as Row | undefined;
     return r === undefined ? undefined : this.toEntity(r);
   }
 }

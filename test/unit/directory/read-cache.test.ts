@@ -98,3 +98,25 @@ test('the phones of a SIP user (REGISTER observer) follow phone assignments', ()
     store.close();
   }
 });
+
+test('the cache keys a number apart from its string, and starts over when full without losing a lookup', () => {
+  const store = Store.open(':memory:');
+  try {
+    store.db.exec('CREATE TABLE kv (k, v)');
+    store.db.prepare('INSERT INTO kv VALUES (?, ?), (?, ?)').run(1, 'number one', '1', 'string one');
+    const cache = readCache(store.db);
+    const sql = 'SELECT v FROM kv WHERE k = ?';
+    assert.equal((cache.get(sql, 1) as { v: string }).v, 'number one');
+    assert.equal((cache.get(sql, '1') as { v: string }).v, 'string one');
+    assert.equal((cache.get(sql, 1) as { v: string }).v, 'number one', 'from memory, still the number');
+    assert.deepEqual((cache.all('SELECT v FROM kv WHERE k = ?', '1') as { v: string }[]).map((r) => r.v), ['string one']);
+    for (let i = 0; i < 20_100; i++) cache.get(sql, `absent ${i}`);
+    assert.ok(cache.size() <= 20_000, `bounded (${cache.size()})`);
+    assert.equal((cache.get(sql, 1) as { v: string }).v, 'number one');
+    const misses = cache.misses;
+    assert.equal((cache.get(sql, 1) as { v: string }).v, 'number one');
+    assert.equal(cache.misses, misses, 'cached again after starting over');
+  } finally {
+    store.close();
+  }
+});
