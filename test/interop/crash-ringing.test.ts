@@ -10,10 +10,10 @@ import { runSipp, startSipp, describeSipp, type SippProcess } from '../helpers/s
 import { freePort } from '../helpers/ports.js';
 import { ext, writeSite } from './call-site.js';
 import { until } from './call-support.js';
-import { injectionFile, killAndRestart, query } from './crash-support.js';
+import { injectionFile, killAndRestart, query, registerAll } from './crash-support.js';
+import { PROVIDER, providerTrunkYaml } from './scenario-support.js';
 
 const DOMAIN = '127.0.0.1';
-const PROVIDER = '127.0.0.2';
 const DID = '+33100000000';
 const OUTBOUND = '0123456789';
 const TRUNK_USER = 'relais-trunk';
@@ -28,14 +28,9 @@ before(async () => {
   providerPort = await freePort();
   dir = tempDir('crash-ringing-');
   const trunk = [
-    'trunks:',
-    '  - name: provider',
-    `    host: ${PROVIDER}`,
-    `    port: ${providerPort}`,
-    '    register: false',
+    providerTrunkYaml(providerPort),
     `    username: ${TRUNK_USER}`,
     `    secret: ${TRUNK_SECRET}`,
-    `    allowed_ips: ["${PROVIDER}"]`,
     `    caller_id: "${DID}"`,
     '    routes:',
     '      - name: national',
@@ -56,23 +51,11 @@ after(async () => {
   await relais?.stop();
 });
 
-async function register(number: string, port: number): Promise<void> {
-  const r = await runSipp({
-    scenario: 'call-register.xml',
-    target: `127.0.0.1:${relais.sipPort}`,
-    localPort: port,
-    keys: { user: number, domain: DOMAIN, expires: '3600' },
-    auth: { username: number, password: `secret-${number}` },
-    timeoutS: 10,
-  });
-  assert.equal(r.code, 0, `REGISTER ${number}: ${describeSipp(r)}`);
-}
-
 const count = (sql: string): number => query<{ n: number }>(relais.dataDir, sql)[0]!.n;
 
 test('kill -9 while a call rings: the caller gets 500 with Retry-After, the callee a CANCEL, the history cause restart', async () => {
   const calleePort = await freePort();
-  await register('211', calleePort);
+  await registerAll(relais, ['211'], calleePort);
   // The callee rings (180) and never answers; after the restart it must get the CANCEL, answer 487 and get its ACK.
   const callee = await startSipp({ scenario: 'call-uas-ring.xml', localPort: calleePort, timeoutS: 60 });
   peers.push(callee);
@@ -138,7 +121,7 @@ test('kill -9 during an outbound trunk call: the provider challenges the BYE sen
 
 test('an inbound trunk call the extension hangs up: the provider challenges the BYE, it comes again with the trunk credentials', async () => {
   const bobPort = await freePort();
-  await register('202', bobPort);
+  await registerAll(relais, ['202'], bobPort);
   const bob = await startSipp({ scenario: 'call-uas-bye.xml', localPort: bobPort, timeoutS: 30, extraArgs: ['-d', '300'] });
   peers.push(bob);
   const r = await runSipp({

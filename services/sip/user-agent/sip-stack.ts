@@ -292,22 +292,9 @@ export class SipStack implements Module, DialogHost, ResponseHost {
       r.dialog.resendAck(res);
       return;
     }
+    // Made like any answered INVITE's dialog (and ended at once: its journal row is never written).
     const inv = r.invite;
-    const d = new Dialog(this, {
-      role: 'uac',
-      callId: inv.callId,
-      localTag: inv.from().tag ?? '',
-      remoteTag: res.to().tag ?? '',
-      local: inv.from(),
-      remote: res.to(),
-      localSeq: inv.cseq.seq,
-      remoteSeq: undefined,
-      remoteTarget: safeContact(res) ?? inv.ruri,
-      routeSet: res.getAll('record-route').reverse(),
-      flow: r.flow,
-      localSdp: undefined,
-      remoteSdp: undefined,
-    });
+    const d = this.uacDialog(inv, res, r.flow, {});
     r.dialog = d;
     d.sendAck(inv, res, d.nextHop());
     void d.destroy();
