@@ -1,5 +1,4 @@
 // Digest authentication of requests (RFC 3261 §22.4, RFC 2617, RFC 8760): challenges and credential checks.
-import { timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../shared/index.js';
 import { AuthHeaderParseError, formatAuthHeader, parseAuthHeader } from './digest-params.js';
 import { algorithmsOf, computeResponse, digestHash, parseAlgorithm, type AlgorithmChoice, type DigestAlgorithm } from './digest-hash.js';
@@ -62,16 +61,15 @@ const DUMMY_HA1: Record<DigestAlgorithm, string> = { MD5: digestHash('MD5', 'rel
 
 /**
  * `expected` is lower-case hex (our hash); the client's `given` may be in either case. Constant time in the
- * content; a `given` of another length is compared against itself so that it costs the same.
+ * content (every character is compared, no early exit); a `given` of another length is compared against `expected`
+ * itself so that it costs the same. Compared as strings: two Buffers and a call into C++ per check cost more than
+ * the comparison.
  */
 function safeEqualHex(expected: string, given: string): boolean {
-  const a = Buffer.from(expected, 'latin1');
-  const b = Buffer.from(given.toLowerCase(), 'latin1');
-  if (a.length !== b.length) {
-    timingSafeEqual(a, a);
-    return false;
-  }
-  return timingSafeEqual(a, b);
+  const g = given.length === expected.length ? given.toLowerCase() : expected;
+  let diff = given.length === expected.length ? 0 : 1;
+  for (let i = 0; i < expected.length; i++) diff |= expected.charCodeAt(i) ^ g.charCodeAt(i);
+  return diff === 0;
 }
 
 /** Strips a SIP URI down for a tolerant comparison (some phones differ in case or port notation). */

@@ -224,10 +224,8 @@ export class BindingStore {
   }
 
   private queue(extensionId: number, contact: string, change: PendingChange): void {
-    const key = `${extensionId}\u0000${contact}`;
-    // Re-insert so the Map keeps changes in the order they last happened.
-    this.pending.delete(key);
-    this.pending.set(key, change);
+    // Only the last change of a binding is written; rows of different bindings do not depend on each other's order.
+    this.pending.set(`${extensionId}\u0000${contact}`, change);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       if (this.scheduleFlush) this.scheduleFlush();

@@ -81,7 +81,7 @@ export interface RegistrarSipHost {
     method: string,
     handler: (
       req: { msg: SipRequest; source: BindingSource },
-      res: { send(status: number, reason?: string, opts?: { headers?: Record<string, string | string[]> }): unknown },
+      res: { send(status: number, reason?: string, opts?: { headers?: Record<string, string | string[]> | Array<[string, string]> }): unknown },
       next: () => void,
     ) => void | Promise<void>,
   ): unknown;
@@ -203,13 +203,8 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
   attach(sip: RegistrarSipHost): void {
     sip.use('REGISTER', (req, res) => {
       const out = this.handleRegister(req.msg, req.source);
-      const headers: Record<string, string | string[]> = {};
-      for (const [k, v] of out.headers) {
-        const cur = headers[k];
-        if (cur === undefined) headers[k] = v;
-        else headers[k] = Array.isArray(cur) ? [...cur, v] : [cur, v];
-      }
-      res.send(out.status, out.reason, { headers });
+      // The pairs as they are (one line each, in order): none of these names is in the response before them.
+      res.send(out.status, out.reason, { headers: out.headers });
       if (this.listenerCount('attempt') > 0) this.emitAttempt(req.msg, req.source, out);
     });
   }

@@ -250,4 +250,12 @@ test('unknown user and wrong password: the same verdict class and the same work 
   const short = new DigestClient({ username: '1000', password: 'pw1000' }).authorize({ challenges, method: 'REGISTER', uri })!.replace(/response="[0-9a-f]+"/, 'response="abc"');
   const s = server.verify({ authorization: [short], method: 'REGISTER', requestUri: uri, account: lookup });
   assert.equal(!s.ok && s.reason, 'wrong-password');
+  // The response in upper-case hex is the same response; one hex digit off is not.
+  const good = new DigestClient({ username: '1000', password: 'pw1000' }).authorize({ challenges, method: 'REGISTER', uri })!;
+  const upper = good.replace(/response="([0-9a-f]+)"/, (_m, h: string) => `response="${h.toUpperCase()}"`);
+  assert.equal(server.verify({ authorization: [upper], method: 'REGISTER', requestUri: uri, account: lookup }).ok, true);
+  const again = new DigestClient({ username: '1000', password: 'pw1000' }).authorize({ challenges, method: 'REGISTER', uri })!;
+  const off = again.replace(/response="([0-9a-f])/, (_m, c: string) => `response="${c === '0' ? '1' : '0'}`);
+  const o = server.verify({ authorization: [off], method: 'REGISTER', requestUri: uri, account: lookup });
+  assert.equal(!o.ok && o.reason, 'wrong-password');
 });
