@@ -280,9 +280,14 @@ for (let rep = 0; rep < REPEAT; rep++) for (const n of CALLS) {
     say(`${n} calls: node floor`);
     const pairs = path.join(WORK, `floor-pairs-${n}.json`);
     const fl = await startFloor(n, pairs);
+    const rssOpen = rssOf(fl.pid!);
     const rl = await attempt(() => rtpLoad(['--pairs', pairs, '--cpu-pid', String(fl.pid)], fl.pid));
     await stopChild(fl);
-    runs.push(rl ? summary('node-floor', n, rl.result, { round: rep }) : { mode: 'node-floor', calls: n, round: rep, error: 'rtp-load failed' });
+    runs.push(
+      rl
+        ? summary('node-floor', n, rl.result, { round: rep, rss_open: rssOpen, rss_peak: rl.rssPeak, rss_per_call_kb: Math.round((rl.rssPeak - rssOpen) / n / 1024) })
+        : { mode: 'node-floor', calls: n, round: rep, error: 'rtp-load failed' },
+    );
   }
 }
 await stopChild(rtpe.child);
