@@ -452,14 +452,20 @@ export class CallService implements Module, CallControl {
     for (const n of lamps) this.blf(n, 'idle', call);
     // History first: the BYEs are out, so anyone looking at the call now must see it ended.
     this.observer.emit('call.hangup', call.info());
-    for (const ep of endpoints) {
+    const recorder = call.recording ? call.legs[0]?.endpoint : undefined;
+    if (recorder && endpoints.has(recorder)) {
       try {
-        if (call.recording && ep === call.legs[0]?.endpoint) await ep.stopRecord();
-        await ep.close();
+        await recorder.stopRecord();
       } catch (err) {
-        this.log.debug('endpoint close failed', { call: call.id, error: errorMessage(err) });
+        this.log.debug('recording stop failed', { call: call.id, error: errorMessage(err) });
       }
     }
+    // All legs' endpoints closed together (the built-in engine sends their closes to its worker as one message).
+    await Promise.all(
+      [...endpoints].map((ep) =>
+        ep.close().catch((err: unknown) => this.log.debug('endpoint close failed', { call: call.id, error: errorMessage(err) })),
+      ),
+    );
     // Observers hear of the end once the recording file is complete.
     this.observer.emit('call.ended', call.info());
   }

@@ -29,6 +29,9 @@ export interface BuiltinMediaEngineOptions extends MediaEngineConfig {
   rtcpIntervalMs?: number;
 }
 
+/** Worker commands applied synchronously by the worker, which may wait for the end of the turn (see `outbox`). */
+const APPLIED_AT_ONCE: ReadonlySet<WorkerCommand['op']> = new Set(['configure', 'bridge', 'unbridge', 'close']);
+
 /** The media thread outranks signalling when the process may raise a thread's priority. */
 export const DEFAULT_WORKER_NICE = -10;
 
@@ -48,6 +51,10 @@ export class BuiltinMediaEngine implements MediaEngine {
    * The first command of an event-loop turn is posted at once (as before: a command and the packets sent after it
    * keep their order); the others of the same turn wait here and leave together from setImmediate, so a call
    * set-up's several commands wake the worker twice per turn at most, not once each.
+   * Commands that take effect in the worker as they arrive (configure, bridge, unbridge, close: nothing a later command
+   * could overtake, unlike a play still loading its files) always wait for the end of the turn, so a call's callee answer and bridge leave as one
+   * message, and so do its two closes at hang-up: each postMessage wakes the worker and was about a tenth of the
+   * main thread's time per call set-up at 200 calls/s.
    */
   private outbox: WorkerCommand[] = [];
   private outboxScheduled = false;
@@ -63,6 +70,9 @@ export class BuiltinMediaEngine implements MediaEngine {
   workerNice: number | undefined;
   private failed: string | undefined;
   private stopping = false;
+  /** postMessage calls each way (each wakes the other thread): what batching commands saves. */
+  messagesOut = 0;
+  messagesIn = 0;
   /** Times the worker died and was started again. */
   restarts = 0;
 
@@ -94,6 +104,7 @@ export class BuiltinMediaEngine implements MediaEngine {
       const onError = (err: Error): void => reject(new MediaError('media.worker', `media worker failed to start: ${err.message}`));
       worker.once('error', onError);
       worker.on('message', (batch: WorkerMessage | WorkerMessage[]) => {
+        this.messagesIn++;
         if (Array.isArray(batch)) {
           for (const m of batch) this.onMessage(m);
           return;
@@ -143,7 +154,7 @@ export class BuiltinMediaEngine implements MediaEngine {
 
   health(): ModuleHealth {
     if (!this.worker) return { status: 'down', detail: { error: this.failed ?? 'not started' } };
-    return { status: this.restarts ? 'degraded' : 'ok', detail: { endpoints: this.endpoints.size, thread: this.workerThread, nice: this.workerNice, restarts: this.restarts } };
+    return { status: this.restarts ? 'degraded' : 'ok', detail: { endpoints: this.endpoints.size, thread: this.workerThread, nice: this.workerNice, restarts: this.restarts, messagesOut: this.messagesOut, messagesIn: this.messagesIn } };
   }
 
   endpointCount(): number {
@@ -174,13 +185,20 @@ export class BuiltinMediaEngine implements MediaEngine {
       this.pending.set(id, { resolve, reject });
       const cmd = { ...body, id } as WorkerCommand;
       if (this.outboxScheduled) this.outbox.push(cmd);
-      else {
+      else if (APPLIED_AT_ONCE.has(cmd.op)) {
         this.outboxScheduled = true;
-        setImmediate(() => this.flushOutbox());
+        setImmediate(this.flushOutboxBound);
+        this.outbox.push(cmd);
+      } else {
+        this.outboxScheduled = true;
+        setImmediate(this.flushOutboxBound);
+        this.messagesOut++;
         worker.postMessage(cmd);
       }
     });
   }
+
+  private readonly flushOutboxBound = (): void => this.flushOutbox();
 
   /** Posts the commands queued in this turn, in order, as one message. */
   private flushOutbox(): void {
@@ -197,6 +215,7 @@ export class BuiltinMediaEngine implements MediaEngine {
       }
       return;
     }
+    this.messagesOut++;
     worker.postMessage(batch.length === 1 ? batch[0] : batch);
   }
 
