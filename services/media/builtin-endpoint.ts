@@ -21,6 +21,7 @@ import {
   type PlayOptions,
   type PlayResult,
   type RecordOptions,
+  type RemoteAudio,
 } from './engine.js';
 import type { BuiltinMediaEngine } from './builtin-engine.js';
 import type { EndpointConfig } from './worker/protocol.js';
@@ -93,9 +94,10 @@ export class BuiltinEndpoint extends TypedEmitter<MediaEndpointEvents> implement
     return this.localSdp;
   }
 
-  async setRemoteSdp(sdp: string): Promise<string> {
+  /** `parsed`: the same SDP already parsed (the engine checks an offer before it spends a port on it). */
+  async setRemoteSdp(sdp: string, parsed?: RemoteAudio): Promise<string> {
     this.check();
-    const remote = parseRemoteSdp(sdp);
+    const remote = parsed ?? parseRemoteSdp(sdp);
     const weOffered = this.offered !== undefined;
     const wanted = this.offered ?? (this.onHold ? 'sendonly' : 'sendrecv');
     const n = negotiate(remote, this.codecs, { wantedDirection: wanted, weOffered });

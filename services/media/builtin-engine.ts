@@ -29,8 +29,8 @@ export interface BuiltinMediaEngineOptions extends MediaEngineConfig {
   rtcpIntervalMs?: number;
 }
 
-/** Worker commands applied synchronously by the worker, which may wait for the end of the turn (see `outbox`). */
-const APPLIED_AT_ONCE: ReadonlySet<WorkerCommand['op']> = new Set(['configure', 'bridge', 'unbridge', 'close']);
+/** Worker commands that may wait for the end of the event-loop turn (see `outbox`). */
+const APPLIED_AT_ONCE: ReadonlySet<WorkerCommand['op']> = new Set(['open', 'configure', 'bridge', 'unbridge', 'close']);
 
 /** The media thread outranks signalling when the process may raise a thread's priority. */
 export const DEFAULT_WORKER_NICE = -10;
@@ -51,8 +51,8 @@ export class BuiltinMediaEngine implements MediaEngine {
    * The first command of an event-loop turn is posted at once (as before: a command and the packets sent after it
    * keep their order); the others of the same turn wait here and leave together from setImmediate, so a call
    * set-up's several commands wake the worker twice per turn at most, not once each.
-   * Commands that take effect in the worker as they arrive (configure, bridge, unbridge, close: nothing a later command
-   * could overtake, unlike a play still loading its files) always wait for the end of the turn, so a call's callee answer and bridge leave as one
+   * Commands that nothing given later could overtake (open, configure, bridge, unbridge, close; unlike a play still
+   * loading its files, which a stopPlay posted with it would overtake) always wait for the end of the turn, so a call's callee answer and bridge leave as one
    * message, and so do its two closes at hang-up: each postMessage wakes the worker and was about a tenth of the
    * main thread's time per call set-up at 200 calls/s.
    */
@@ -260,7 +260,7 @@ export class BuiltinMediaEngine implements MediaEngine {
     const endpoint = new BuiltinEndpoint(this, ep, opts.callId, { address: this.sdpAddress, port }, codecs, opts.rtpTimeoutMs ?? this.rtpTimeoutMs, this.log, opts.srtp ?? 'off');
     this.endpoints.set(ep, endpoint);
     try {
-      if (opts.remoteSdp !== undefined) await endpoint.setRemoteSdp(opts.remoteSdp);
+      if (opts.remoteSdp !== undefined) await endpoint.setRemoteSdp(opts.remoteSdp, offer);
       else endpoint.makeOffer('sendrecv');
     } catch (err) {
       await endpoint.close();
