@@ -159,14 +159,13 @@ export class TransactionLayer {
         this.transport.sendRaw(done.bytes, done.target).catch(() => {});
         return;
       }
+      this.receiveNonInvite(req, source, key);
+      return;
     }
-    const tx =
-      req.method === 'INVITE'
-        ? new InviteServerTransaction(key, req, source, this.ctx)
-        : new NonInviteServerTransaction(key, req, source, this.ctx);
+    const tx = new InviteServerTransaction(key, req, source, this.ctx);
     this.server.set(key, tx);
     this.counters.serverCreated++;
-    if (tx instanceof InviteServerTransaction) tx.start();
+    tx.start();
     if (req.to().tag === undefined) {
       // §8.2.2.2: "If the request has no tag in the To header field, the UAS core MUST check the request against
       // ongoing transactions. If the From tag, Call-ID, and CSeq exactly match those associated with an ongoing
@@ -183,6 +182,40 @@ export class TransactionLayer {
       tx.mergeKey = mk;
     }
     this.requestHandler(req, source, tx);
+  }
+
+  /**
+   * A new non-INVITE request. Its transaction enters the maps only if it outlives the TU's synchronous part: most
+   * (REGISTER, OPTIONS) are answered before the handler returns and from then on live as bytes in the response cache,
+   * so their entries were added and deleted within the same call (two Map writes, two deletes and a merge key built
+   * each time). Nothing can arrive in between: the next message is read after this call returns.
+   */
+  private receiveNonInvite(req: SipRequest, source: Source, key: string): void {
+    const tx = new NonInviteServerTransaction(key, req, source, this.ctx);
+    this.counters.serverCreated++;
+    const untagged = req.to().tag === undefined;
+    // §8.2.2.2 (see receive): only a transaction still going on can be merged with, so an empty table needs no key.
+    if (untagged && this.merge.size > 0) {
+      const other = this.merge.get(mergeKey(req));
+      if (other !== undefined && other !== key && this.server.has(other)) {
+        this.counters.merged482++;
+        tx.respond(SipResponse.to(req, 482, undefined, sipToken(6)));
+        if (!tx.isTerminated) this.server.set(key, tx);
+        return;
+      }
+    }
+    try {
+      this.requestHandler(req, source, tx);
+    } finally {
+      if (!tx.isTerminated) {
+        this.server.set(key, tx);
+        if (untagged && tx.lastStatus < 200) {
+          const mk = detach(mergeKey(req));
+          this.merge.set(mk, key);
+          tx.mergeKey = mk;
+        }
+      }
+    }
   }
 
   /**

@@ -228,3 +228,38 @@ test('transactions refuse moves their state diagram does not have', () => {
   assert.equal(tx.state, 'Completed');
   assert.throws(() => (tx as unknown as { transition(s: string): void }).transition('Proceeding'), /invalid transition Completed → Proceeding/);
 });
+
+test('non-INVITE answered by the TU at once: no transaction kept, its retransmission answered from the response cache; one answered later is kept and merged with', async () => {
+  const clock = new ManualClock();
+  const net = fakeNetwork();
+  const layer = new TransactionLayer(net.layer, clock, silentLogger);
+  const later: ServerTransaction[] = [];
+  let handled = 0;
+  layer.onRequest((req, _s, tx) => {
+    handled++;
+    if (req.method === 'OPTIONS') tx!.respond(SipResponse.to(req, 200, undefined, 'me'));
+    else later.push(tx!);
+  });
+  const opts = request('OPTIONS', 'z9hG4bKsync1');
+  net.deliver(opts.serialize(), PEER);
+  assert.equal(layer.stats()['server'], 0, 'answered within the handler: no map entry');
+  net.deliver(opts.serialize(), PEER);
+  await net.flush();
+  assert.equal(handled, 1, 'the retransmission did not reach the TU');
+  assert.equal(net.sent.filter((s) => s.buf.toString().startsWith('SIP/2.0 200')).length, 2);
+  // A request the TU answers later: kept, its retransmission absorbed, and a merged copy (§8.2.2.2) gets 482.
+  const msg = request('MESSAGE', 'z9hG4bKlate1');
+  net.deliver(msg.serialize(), PEER);
+  assert.equal(layer.stats()['server'], 1);
+  net.deliver(msg.serialize(), PEER);
+  assert.equal(handled, 2);
+  net.deliver(request('MESSAGE', 'z9hG4bKlate2').serialize(), { ...PEER, port: 5070 });
+  await net.flush();
+  assert.equal(handled, 2, 'the merged request did not reach the TU');
+  assert.ok(net.sent.some((s) => s.buf.toString().startsWith('SIP/2.0 482')));
+  later[0]!.respond(SipResponse.to(msg, 200, undefined, 'me'));
+  assert.equal(layer.stats()['server'], 0);
+  // Once answered it is no longer ongoing: the same identifiers on a new branch are a new request.
+  net.deliver(request('MESSAGE', 'z9hG4bKlate3').serialize(), { ...PEER, port: 5071 });
+  assert.equal(handled, 3);
+});
