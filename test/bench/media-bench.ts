@@ -1,10 +1,13 @@
 // Media benchmark: N bridged G.711 calls through the built-in worker engine vs rtpengine (userspace) vs direct, in one run.
 // Usage: node dist/test/bench/media-bench.js [--calls "50 100 200 400"] [--seconds 10] [--procs 2] [--repeat K]
-//        [--relais-nice N] [--floor] [--cpu-prof DIR] [--out FILE] [--selftest]
+//        [--relais-nice N] [--floor] [--sched-fifo PRIO] [--cpu-prof DIR] [--out FILE] [--selftest]
 // Uses the rtpengine kit (rtp-load.mjs, run-bench.sh) from ../shared/peers/rtpengine relative to the project.
 // --floor adds, in each round, the Node floor of ../shared/peers/node-floor (relay.mjs: two sockets per call, forwards
 // as is): what Node's own UDP I/O costs for the same load, next to rtpengine and Relais.
 // --cpu-prof DIR runs the Relais driver with V8's --cpu-prof (one profile per thread, the media worker's included).
+// --sched-fifo PRIO runs every program of the bench (generator, rtpengine, Relais, the floor) under SCHED_FIFO at
+// PRIO (chrt, root): on a machine shared with builds and tests they then never wait behind them, so the runs stay
+// valid (no generator send lag) and the relays are compared as on a quiet machine. Each gets the same priority.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -40,6 +43,10 @@ const REPEAT = Number(opt('--repeat', '1'));
 const RELAIS_NICE = process.argv.includes('--relais-nice') ? Number(opt('--relais-nice', '-10')) : undefined;
 const RELAIS_MODES: [string, number][] = [['relais', 0], ...(RELAIS_NICE !== undefined ? [['relais-nice', RELAIS_NICE] as [string, number]] : [])];
 const WITH_FLOOR = process.argv.includes('--floor');
+const FIFO = process.argv.includes('--sched-fifo') ? Number(opt('--sched-fifo', '20')) : undefined;
+if (FIFO !== undefined && (!Number.isInteger(FIFO) || FIFO < 1 || FIFO > 99)) die('--sched-fifo: a priority from 1 to 99');
+/** The command and arguments to spawn, under SCHED_FIFO when asked (chrt execs the program: the pid stays the same). */
+const sched = (cmd: string, args: string[]): [string, string[]] => (FIFO !== undefined ? ['chrt', ['-f', String(FIFO), cmd, ...args]] : [cmd, args]);
 const CPU_PROF = process.argv.includes('--cpu-prof') ? path.resolve(opt('--cpu-prof', path.join(os.tmpdir(), 'relais-media-prof'))) : undefined;
 const date = new Date().toISOString();
 const OUT = opt('--out', path.join(ROOT, 'test/bench/results', `media-${date.slice(0, 10)}.json`));
@@ -74,7 +81,7 @@ function rssOf(pid: number): number {
 
 /** Runs rtp-load.mjs, sampling `rssPid`'s RSS every 250 ms; resolves with its JSON and the peak RSS. */
 async function rtpLoad(args: string[], rssPid?: number): Promise<{ result: Record<string, unknown>; rssPeak: number }> {
-  const child = spawn(process.execPath, [RTP_LOAD, ...args, '--seconds', String(SECONDS), '--procs', String(PROCS), '--local-ports', GEN_PORTS], {
+  const child = spawn(...sched(process.execPath, [RTP_LOAD, ...args, '--seconds', String(SECONDS), '--procs', String(PROCS), '--local-ports', GEN_PORTS]), {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -122,7 +129,7 @@ async function startRtpengine(): Promise<{ child: ChildProcess; ng: number; comm
       '--delete-delay=0', `--pidfile=${WORK}/rtpengine.pid`,
     ];
     const log = fs.openSync(path.join(WORK, 'rtpengine.log'), 'a');
-    const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', log, log] });
+    const child = spawn(...sched(command[0]!, command.slice(1)), { stdio: ['ignore', log, log] });
     children.add(child);
     for (let i = 0; i < 25; i++) {
       if (child.exitCode !== null) break;
@@ -161,7 +168,7 @@ interface DriverInfo {
 
 async function startDriver(calls: number, pairs: string, nice: number): Promise<{ child: ChildProcess; info: DriverInfo; lines: () => string[] }> {
   const prof = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
-  const child = spawn(process.execPath, [...prof, DRIVER, '--calls', String(calls), '--rtp-ports', RELAIS_RTP, '--pairs', pairs, '--nice', String(nice)], {
+  const child = spawn(...sched(process.execPath, [...prof, DRIVER, '--calls', String(calls), '--rtp-ports', RELAIS_RTP, '--pairs', pairs, '--nice', String(nice)]), {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.add(child);
@@ -179,7 +186,7 @@ async function startDriver(calls: number, pairs: string, nice: number): Promise<
 
 /** The Node floor (relay.mjs CALLS BASE PAIRS): prints "ready PID" once its sockets are bound. */
 async function startFloor(calls: number, pairs: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [FLOOR, String(calls), String(FLOOR_BASE), pairs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(...sched(process.execPath, [FLOOR, String(calls), String(FLOOR_BASE), pairs]), { stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   let buf = '';
   child.stdout!.on('data', (d: Buffer) => (buf += d.toString()));
@@ -367,6 +374,7 @@ const doc = {
   rtpengine: { version: rtpe.version, command: rtpe.command.join(' ') },
   seconds: SECONDS,
   procs: PROCS,
+  sched_fifo: FIFO ?? null,
   repeat: REPEAT,
   largest_zero_loss_calls_relais: zeroLoss.length ? Math.max(...zeroLoss) : null,
   summary: table,
