@@ -3,7 +3,9 @@
 // data dir, and checked: every leg that was established (the caller got its 200, the callee its ACK) got a BYE after
 // the restart, no call is left without an end in the history, PRAGMA integrity_check is ok, the journal is empty,
 // the bindings are on disk (the next round's calls reach the callees without them registering again), no queue
-// caller is left waiting. Writes test/bench/results/crash-<date>.json.
+// caller is left waiting. Calls still ringing at the kill are counted too: a caller that had its 180 but no 200
+// must get a final response (500) after the restart, a callee that had the INVITE but no ACK a CANCEL (or, when its
+// 200 crossed it, a BYE). Writes test/bench/results/crash-<date>.json.
 // Usage: node dist/test/bench/crash-bench.js [--kills N] [--calls N] [--max-delay MS] [--out FILE]
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -44,6 +46,12 @@ interface Seen {
   at200: number | undefined;
   atAck: number | undefined;
   gotBye: boolean;
+  /** The first 180/183 to the INVITE, the first INVITE received (callee side). */
+  at18x: number | undefined;
+  atInvite: number | undefined;
+  /** When a final failure to the INVITE came (the 500 after a restart), when a CANCEL came. */
+  atFailure: number | undefined;
+  atCancel: number | undefined;
 }
 
 function readTrace(file: string): Map<string, Seen> {
@@ -65,9 +73,14 @@ function readTrace(file: string): Map<string, Seen> {
     const first = body.slice(0, body.indexOf('\n'));
     const callId = /^Call-ID:\s*(\S+)/im.exec(body)?.[1];
     if (!callId) continue;
-    const s = calls.get(callId) ?? { at200: undefined, atAck: undefined, gotBye: false };
-    if (/^SIP\/2\.0 200/.test(first) && /^CSeq:\s*\d+ INVITE/im.test(body)) s.at200 ??= at;
+    const s = calls.get(callId) ?? { at200: undefined, atAck: undefined, gotBye: false, at18x: undefined, atInvite: undefined, atFailure: undefined, atCancel: undefined };
+    const toInvite = /^CSeq:\s*\d+ INVITE/im.test(body);
+    if (/^SIP\/2\.0 200/.test(first) && toInvite) s.at200 ??= at;
+    if (/^SIP\/2\.0 18[03]/.test(first) && toInvite) s.at18x ??= at;
+    if (/^SIP\/2\.0 [56]\d\d/.test(first) && toInvite) s.atFailure ??= at;
+    if (/^INVITE /.test(first)) s.atInvite ??= at;
     if (/^ACK /.test(first)) s.atAck ??= at;
+    if (/^CANCEL /.test(first)) s.atCancel ??= at;
     if (/^BYE /.test(first)) s.gotBye = true;
     calls.set(callId, s);
   }
@@ -86,6 +99,20 @@ function legs(trace: Map<string, Seen>, counted: Set<string>, established: (s: S
     else missing.push(id);
   }
   return { established: est, bye, missing };
+}
+
+/** Legs ringing at the kill and those that got their end after the restart (`ended`), new Call-IDs only. */
+function ringingLegs(trace: Map<string, Seen>, counted: Set<string>, ringing: (s: Seen) => boolean, ended: (s: Seen) => boolean): { ringing: number; ended: number; missing: string[] } {
+  let n = 0;
+  let done = 0;
+  const missing: string[] = [];
+  for (const [id, s] of trace) {
+    if (counted.has(id) || !ringing(s)) continue;
+    n++;
+    if (ended(s)) done++;
+    else missing.push(id);
+  }
+  return { ringing: n, ended: done, missing };
 }
 
 async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -113,7 +140,7 @@ async function main(): Promise<void> {
   const inf = injectionFile(dir, callees);
   const rounds: Record<string, unknown>[] = [];
   const countedUas = new Set<string>();
-  const totals = { legsEstablished: 0, legsBye: 0, legsMissed: 0, integrityOk: 0, openCallsLeft: 0, journalLeft: 0, queueCallersLeftWaiting: 0, restartEnded: 0 };
+  const totals = { legsEstablished: 0, legsBye: 0, legsMissed: 0, ringingAtKill: 0, ringingEnded: 0, ringingMissed: 0, integrityOk: 0, openCallsLeft: 0, journalLeft: 0, queueCallersLeftWaiting: 0, restartEnded: 0 };
   let restartEndedBefore = 0;
   for (let k = 1; k <= KILLS; k++) {
     const peers: SippProcess[] = [];
@@ -150,6 +177,21 @@ async function main(): Promise<void> {
       return s.uac.missing.length + s.queued.missing.length + s.uas.missing.length === 0;
     }, 30_000);
     const s = sides();
+    // Ringing at the kill: a caller with its 180 but no 200 before it gets a final failure after it; a callee with the
+    // INVITE but no ACK before it gets a CANCEL after it (or a BYE, when its 200 crossed the CANCEL).
+    const ringingAt = (from: number | undefined, answered: number | undefined): boolean => from !== undefined && from < killedAt && !(answered !== undefined && answered < killedAt);
+    const ringingSides = (): { callers: ReturnType<typeof ringingLegs>; callees: ReturnType<typeof ringingLegs> } => ({
+      callers: ringingLegs(readTrace(uac.messageFile), new Set(), (x) => ringingAt(x.at18x, x.at200), (x) => x.atFailure !== undefined && x.atFailure >= killedAt),
+      callees: ringingLegs(readTrace(uas.messageFile), countedUas, (x) => ringingAt(x.atInvite, x.atAck), (x) => (x.atCancel !== undefined && x.atCancel >= killedAt) || x.gotBye),
+    });
+    await until(() => {
+      const r = ringingSides();
+      return r.callers.missing.length + r.callees.missing.length === 0;
+    }, 10_000);
+    const r = ringingSides();
+    totals.ringingAtKill += r.callers.ringing + r.callees.ringing;
+    totals.ringingEnded += r.callers.ended + r.callees.ended;
+    totals.ringingMissed += r.callers.missing.length + r.callees.missing.length;
     for (const id of readTrace(uas.messageFile).keys()) countedUas.add(id);
     for (const p of peers) p.kill();
     await until(() => afterCrash(relais.dataDir, Date.now(), killedAt).openCalls === 0, 10_000);
@@ -170,13 +212,14 @@ async function main(): Promise<void> {
       liveDialogsAtKill: liveAtKill,
       restartMs,
       legs: { callers: s.uac, queuedCaller: s.queued, callees: s.uas },
+      ringing: { callers: { ...r.callers, missing: r.callers.missing.slice(0, 5) }, callees: { ...r.callees, missing: r.callees.missing.slice(0, 5) } },
       callsEndedByRestart: st.restartEnded - restartEndedBefore,
       ...st,
     };
     restartEndedBefore = st.restartEnded;
     for (const side of Object.values(round.legs)) side.missing = side.missing.slice(0, 5);
     rounds.push(round);
-    say(`kill ${k}/${KILLS} after ${delay} ms: ${established} legs up, ${bye} BYEs after the restart, integrity ${st.integrity}, open calls ${st.openCalls}, bindings ${st.bindings}`);
+    say(`kill ${k}/${KILLS} after ${delay} ms: ${established} legs up, ${bye} BYEs after the restart, ${r.callers.ringing + r.callees.ringing} legs ringing, ${r.callers.ended + r.callees.ended} ended after the restart, integrity ${st.integrity}, open calls ${st.openCalls}, bindings ${st.bindings}`);
     // The next round starts when the previous calls are gone from the callee's side too.
     await until(() => query<{ n: number }>(relais.dataDir, 'SELECT count(*) AS n FROM live_dialogs')[0]!.n === 0, 10_000);
   }
