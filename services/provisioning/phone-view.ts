@@ -29,8 +29,13 @@ export interface PhoneView {
   };
   /** SIP over TLS (port 5061 by default) when the extension requires TLS + SRTP or the phone is set to tls. */
   server: { host: string; port: number; transport: 'udp' | 'tcp' | 'tls' };
-  /** SRTP (SDES, RFC 4568) mandatory: set together with TLS (docs/provisioning.md "TLS and SRTP"). */
+  /** SRTP (SDES, RFC 4568) offered: set together with TLS (docs/provisioning.md "TLS and SRTP"). */
   srtp: boolean;
+  /**
+   * SRTP required, not only offered: the extension requires TLS + SRTP (or the phone is set to tls). With the site's
+   * phones_tls alone SRTP stays optional: calls to extensions without the requirement are offered plain RTP.
+   */
+  srtpRequired: boolean;
   /**
    * The box's certificate for phones on TLS: its PEM (self-signed, so it is its own CA) and the URL it is served
    * at (`relais-ca.pem` beside the phone files). Undefined for phones on UDP/TCP.
@@ -69,6 +74,7 @@ export function commonView(v: PhoneView): TemplateView {
     firmwareUrl: v.firmwareUrl,
     timezoneName: v.timezone.name,
     srtp: v.srtp,
+    srtpRequired: v.srtpRequired,
     caCertUrl: v.tls?.certificateUrl,
   };
 }

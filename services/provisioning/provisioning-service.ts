@@ -29,6 +29,8 @@ export interface ProvisioningSettings {
   blfExtensions: boolean;
   /** Secrets only with the phone's device credentials, HTTPS alone is not enough (a LAN host may know a MAC). */
   requireCredentials: boolean;
+  /** Every assigned phone on SIP over TLS with SRTP offered (when the box serves TLS); docs/provisioning.md. */
+  tls: boolean;
 }
 
 export const SETTING_KEYS = {
@@ -38,6 +40,7 @@ export const SETTING_KEYS = {
   ntpServer: 'phones_ntp_server',
   blfExtensions: 'phones_blf_extensions',
   requireCredentials: 'phones_require_credentials',
+  tls: 'phones_tls',
 } as const;
 
 /** Documented default of the day/night override key (docs/provisioning.md). */
@@ -187,6 +190,7 @@ export class ProvisioningService extends TypedEmitter<ProvisioningEvents> {
       ntpServer: String(s.site<string>(SETTING_KEYS.ntpServer) ?? DEFAULT_NTP),
       blfExtensions: bool(SETTING_KEYS.blfExtensions, true),
       requireCredentials: bool(SETTING_KEYS.requireCredentials, false),
+      tls: bool(SETTING_KEYS.tls, false),
     };
   }
 
@@ -390,7 +394,10 @@ export class ProvisioningService extends TypedEmitter<ProvisioningEvents> {
     const { keys, dropped } = ext ? this.lineKeys(phone!, ext, profile.maxKeys, settings) : { keys: [], dropped: 0 };
     // An extension that requires TLS + SRTP (or a phone set to transport: tls) gets SIP over TLS and mandatory SRTP:
     // the registrar refuses that extension's REGISTER over anything else.
-    const secure = ext?.requireTlsSrtp === true || phone?.settings['transport'] === 'tls';
+    const required = ext?.requireTlsSrtp === true || phone?.settings['transport'] === 'tls';
+    // The site's phones_tls moves every assigned phone to TLS with SRTP offered, when the box serves TLS at all.
+    const tlsPort = this.opts.sipTlsPort?.();
+    const secure = required || (settings.tls && ext !== undefined && tlsPort !== undefined);
     const transport = secure ? 'tls' : phone?.settings['transport'] === 'tcp' ? 'tcp' : 'udp';
     const firmware = phone?.model ? this.inventory.firmware(phone.model) : undefined;
     const host = o.host ?? this.opts.advertisedHost();
@@ -409,8 +416,9 @@ export class ProvisioningService extends TypedEmitter<ProvisioningEvents> {
             password: o.secrets ? ext.secret : '',
           }
         : { number: '', displayName: '', label: '', username: '', password: '' },
-      server: { host, port: secure ? (this.opts.sipTlsPort?.() ?? DEFAULT_SIP_TLS_PORT) : this.opts.sipPort, transport },
+      server: { host, port: secure ? (tlsPort ?? DEFAULT_SIP_TLS_PORT) : this.opts.sipPort, transport },
       srtp: secure,
+      srtpRequired: required,
       tls: secure ? { certificatePem: this.opts.certificatePem?.() ?? '', certificateUrl: `${this.bootstrapUrl(host)}${CA_FILE}` } : undefined,
       domain: this.opts.domain,
       timezone: { name: tzName, ...zoneOffsets(tzName, this.opts.clock.now()) },

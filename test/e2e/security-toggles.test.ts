@@ -1,7 +1,7 @@
-// The console's two security switches in a real Chromium: "Require TLS + SRTP" per extension (the API says so and the
-// extension's phone file moves to SIP over TLS with SRTP at once) and "Redirect HTTP to HTTPS" in the settings (plain
+// The console's security switches in a real Chromium: "Require TLS + SRTP" per extension (the API says so and the
+// extension's phone file moves to SIP over TLS with SRTP at once), "Redirect HTTP to HTTPS" in the settings (plain
 // HTTP then answers 308 to the HTTPS port, phones' provisioning stays on HTTP; turned off again from the console
-// reached over HTTPS); both pages checked with axe-core.
+// reached over HTTPS) and the phones page's "every phone on TLS" (SRTP offered); each page checked with axe-core.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { seedBoxCertificate } from '../interop/tls-support.js';
 import { assertAccessible, launchChromium, logIn, openPage, type Browser } from './browser.js';
 
 const PHONE = '001565aa0301';
+const OTHER_PHONE = '001565aa0302';
 let relais: RelaisProcess;
 let browser: Browser;
 let page: Page;
@@ -20,7 +21,7 @@ let httpsPort: number;
 
 before(async () => {
   const dir = tempDir('e2e-security-');
-  const site = writeSite(dir, [ext('201', 'Anne'), ext('202', 'Bert')], 'en', ['phones:', `  - mac: "${PHONE}"`, '    vendor: yealink', '    extension: "201"'].join('\n'));
+  const site = writeSite(dir, [ext('201', 'Anne'), ext('202', 'Bert')], 'en', ['phones:', `  - mac: "${PHONE}"`, '    vendor: yealink', '    extension: "201"', `  - mac: "${OTHER_PHONE}"`, '    vendor: yealink', '    extension: "202"'].join('\n'));
   const dataDir = path.join(dir, 'data');
   seedBoxCertificate(dataDir);
   relais = await startRelais({ dataDir, args: ['--site', site, '--domain', '127.0.0.1', '--https-port', '0', '--sip-tls-port', '0'] });
@@ -87,4 +88,17 @@ test('Redirect HTTP to HTTPS: saved from the settings, plain HTTP answers 308 to
   await page.getByRole('button', { name: 'Save' }).first().click();
   await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
   assert.equal((await fetch(`${relais.url}/settings`, { redirect: 'manual' })).status, 200);
+});
+
+test('Phones: "Move every phone to SIP over TLS" makes the phone of an extension without the requirement TLS with SRTP optional', async () => {
+  await openPage(page, 'Phones');
+  const sw = page.getByLabel(/Move every phone to SIP over TLS/);
+  assert.equal(await sw.isChecked(), false);
+  const saved = page.waitForResponse((r) => r.request().method() !== 'GET' && r.url().includes('/api/phones/settings'));
+  await sw.check();
+  assert.equal((await saved).status(), 200);
+  await assertAccessible(page, 'security-03-phones');
+  const file = await (await fetch(`${relais.url}/provisioning/${OTHER_PHONE}.cfg`)).text();
+  assert.match(file, /^account\.1\.sip_server\.1\.transport_type = 2$/m);
+  assert.match(file, /^account\.1\.srtp_encryption = 1$/m, 'SRTP offered, not required: extension 202 does not require it');
 });

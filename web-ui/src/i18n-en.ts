@@ -210,6 +210,7 @@ export const en = {
   phonesSettings: 'Provisioning',
   phonesPnp: 'Answer SIP plug-and-play (phones find the box by themselves)',
   phonesAutoAssign: 'Give each new phone the next free extension',
+  phonesTls: 'Move every phone to SIP over TLS with encrypted audio offered (SRTP) at its next provisioning',
   phonesUrl: 'Provisioning URL for DHCP option 66:',
   boardTitle: 'Board',
   boardSimulated: 'Simulated board (no GPIO on this machine)',

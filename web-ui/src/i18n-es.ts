@@ -212,6 +212,7 @@ export const es: Messages = {
   phonesSettings: 'Aprovisionamiento',
   phonesPnp: 'Responder al plug-and-play SIP (los teléfonos encuentran la centralita solos)',
   phonesAutoAssign: 'Dar a cada teléfono nuevo la siguiente extensión libre',
+  phonesTls: 'Pasar todos los teléfonos a SIP sobre TLS con audio cifrado ofrecido (SRTP) en su próximo aprovisionamiento',
   phonesUrl: 'URL de aprovisionamiento para la opción DHCP 66:',
   boardTitle: 'Placa',
   boardSimulated: 'Placa simulada (sin GPIO en esta máquina)',

@@ -212,6 +212,7 @@ export const fr: Messages = {
   phonesSettings: 'Provisionnement',
   phonesPnp: 'Répondre au plug-and-play SIP (les téléphones trouvent le boîtier seuls)',
   phonesAutoAssign: 'Donner à chaque nouveau téléphone le prochain poste libre',
+  phonesTls: 'Passer tous les téléphones en SIP sur TLS avec audio chiffré proposé (SRTP) à leur prochain provisionnement',
   phonesUrl: 'URL de provisionnement pour l’option DHCP 66 :',
   boardTitle: 'Carte',
   boardSimulated: 'Carte simulée (pas de GPIO sur cette machine)',

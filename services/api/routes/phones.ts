@@ -21,6 +21,7 @@ const settingsSchema = z
     ntpServer: z.string().max(253),
     blfExtensions: z.boolean(),
     requireCredentials: z.boolean(),
+    tls: z.boolean(),
   })
   .partial();
 

@@ -15,6 +15,7 @@ export const cisco: VendorProfile = {
   view: (v: PhoneView) => ({
     ...commonView(v),
     transport: v.server.transport === 'tls' ? 'TLS' : v.server.transport === 'tcp' ? 'TCP' : 'UDP',
+    secureCallOption: v.srtpRequired ? 'Required' : 'Optional',
     zone: `GMT${formatOffset(v.timezone.offsetMinutes)}`,
     languageName: LANGUAGES[v.language],
     // The phone expands $MA to its MAC: the same rule serves every SPA.

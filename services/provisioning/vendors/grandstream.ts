@@ -18,6 +18,7 @@ export const grandstream: VendorProfile = {
       ...commonView(v),
       // P130 SIP transport: 0 UDP, 1 TCP, 2 TLS.
       transportCode: v.server.transport === 'tls' ? 2 : v.server.transport === 'tcp' ? 1 : 0,
+      srtpMode: v.srtpRequired ? 2 : 1,
       caCert: v.tls?.certificatePem.trim() || undefined,
       posixZone: posixZone(v.timezone.name, v.timezone.offsetMinutes),
       // P212 upgrade/config via: 0 TFTP, 1 HTTP, 2 HTTPS; P237 is the path without the scheme.

@@ -25,6 +25,7 @@ export const polycom: VendorProfile = {
       configFiles: v.mac === '000000000000' ? '[PHONE_MAC_ADDRESS]-phone.cfg' : `${v.mac}-phone.cfg`,
       appFilePath: v.firmwareUrl ?? 'sip.ld',
       transport: v.server.transport === 'tls' ? 'TLS' : v.server.transport === 'tcp' ? 'TCPOnly' : 'UDPOnly',
+      srtpRequire: v.srtpRequired ? 1 : 0,
       // The box's certificate inline (device.sec.TLS.customCaCert1), its line breaks kept as &#10; (an XML parser turns
       // a raw line break in an attribute into a space).
       caCertXml: v.tls?.certificatePem ? escapeXml(v.tls.certificatePem.trim()).replace(/\r?\n/g, '&#10;') : undefined,

@@ -26,6 +26,7 @@ export const snom: VendorProfile = {
     return {
       ...commonView(v),
       userHost: `${v.server.host}:${v.server.port};transport=${v.server.transport}`,
+      savp: v.srtpRequired ? 'mandatory' : 'optional',
       languageName: LANGUAGES[v.language],
       zone: ZONES[v.timezone.name] ?? `GMT${h < 0 ? '' : '+'}${h}`,
       // fkey values: "blf <sip:101@host>" lights a lamp; "speed *4299900" only dials. idx counts from 0.

@@ -26,6 +26,7 @@ export const yealink: VendorProfile = {
     ...commonView(v),
     // account.X.sip_server.Y.transport_type: 0 UDP, 1 TCP, 2 TLS, 3 DNS-NAPTR.
     transportCode: v.server.transport === 'tls' ? 2 : v.server.transport === 'tcp' ? 1 : 0,
+    srtpCode: v.srtpRequired ? 2 : 1,
     tz: yealinkZone(v.timezone.offsetMinutes),
     // local_time.summer_time: 0 off, 1 on, 2 automatic (by the zone's rule).
     summerTime: v.timezone.dst ? 2 : 0,

@@ -90,3 +90,28 @@ test('relais-ca.pem is served (public: over plain HTTP and TFTP too); 404 with a
   assert.equal(none.status, 404);
   assert.ok(none.status === 404 && none.code === 'provisioning.no_certificate');
 });
+
+test('site setting phones_tls: every assigned phone moves to TLS with SRTP offered (optional), only when the box serves TLS', () => {
+  o.directory.extensions.update(ext.id, { requireTlsSrtp: false });
+  try {
+    service.updateSettings({ tls: true });
+    const optional: Record<PhoneVendor, RegExp[]> = {
+      yealink: [/^account\.1\.sip_server\.1\.transport_type = 2$/m, /^account\.1\.srtp_encryption = 1$/m, /relais-ca\.pem$/m],
+      polycom: [/reg\.1\.server\.1\.transport="TLS"/, /sec\.srtp\.offer="1" sec\.srtp\.require="0"/],
+      grandstream: [/<P130>2<\/P130>/, /<P183>1<\/P183>/],
+      snom: [/;transport=tls<\/user_host>/, /<user_savp idx="1" perm="">optional<\/user_savp>/],
+      fanvil: [/^SIP1 Transport Type\s+:2$/m, /^SIP1 Enable SRTP\s+:1$/m],
+      cisco: [/<SIP_Transport_1_>TLS<\/SIP_Transport_1_>/, /<Secure_Call_Option_1_>Optional<\/Secure_Call_Option_1_>/],
+    };
+    for (const vendor of Object.keys(MACS) as PhoneVendor[]) {
+      const text = file(vendor);
+      for (const re of optional[vendor]) assert.match(text, re, `${vendor}:\n${text}`);
+    }
+    // A box without SIP over TLS (no TLS port) leaves its phones on UDP whatever the setting says.
+    const noTls = o.service.serve({ name: VENDORS.yealink.configFile(MACS.yealink), via: 'https', ip: '192.0.2.62' });
+    assert.ok(noTls.status === 200 && /transport_type = 0$/m.test(noTls.body.toString()));
+  } finally {
+    service.updateSettings({ tls: false });
+    o.directory.extensions.update(ext.id, { requireTlsSrtp: true });
+  }
+});

@@ -31,6 +31,8 @@ export interface PhoneSettings {
   ntpServer: string;
   blfExtensions: boolean;
   requireCredentials: boolean;
+  /** Every assigned phone on SIP over TLS with SRTP offered (docs/provisioning.md "TLS and SRTP"). */
+  tls: boolean;
 }
 
 export interface PhoneList {

@@ -83,7 +83,7 @@ export class PagePhones extends PageElement {
   override render(): TemplateResult {
     const d = this.data;
     if (!d) return html`<p>${t('loading')}</p>`;
-    const toggle = (key: 'pnp' | 'autoAssign', label: string): TemplateResult => html`<div class="field">
+    const toggle = (key: 'pnp' | 'autoAssign' | 'tls', label: string): TemplateResult => html`<div class="field">
       <label for="set-${key}"><input id="set-${key}" type="checkbox" .checked=${d.settings[key]} @change=${(e: Event) => void this.run(() => updatePhoneSettings({ [key]: (e.target as HTMLInputElement).checked }))} /> ${label}</label>
     </div>`;
     return html`<h1>${t('navPhones')}</h1>
@@ -105,7 +105,7 @@ export class PagePhones extends PageElement {
       </section>
       <section class="card" aria-labelledby="phones-set-h">
         <h2 id="phones-set-h">${t('phonesSettings')}</h2>
-        ${toggle('pnp', t('phonesPnp'))} ${toggle('autoAssign', t('phonesAutoAssign'))}
+        ${toggle('pnp', t('phonesPnp'))} ${toggle('autoAssign', t('phonesAutoAssign'))} ${toggle('tls', t('phonesTls'))}
         <p class="muted">${t('phonesUrl')} <code>${d.urls.bootstrap}</code></p>
       </section>`;
   }
