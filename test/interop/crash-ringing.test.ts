@@ -1,7 +1,7 @@
 // The crash limits of docs/security.md "After a crash", with SIPp as phones and provider: a call still ringing at a
 // kill -9 gets its final response after the restart (500 + Retry-After to the caller, CANCEL to the callee, history
 // cause 'restart'), and a provider that challenges Relais' BYE with 401 gets it again with the trunk's credentials,
-// after a crash (the BYE of a journalled dialog) and in a normal call (an inbound call the extension hangs up).
+// after a crash (the BYE of a journalled dialog) and in normal calls (inbound and outbound, the extension hangs up).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -137,4 +137,29 @@ test('an inbound trunk call the extension hangs up: the provider challenges the 
   assert.equal(r.code, 0, `provider: ${describeSipp(r)}\n${relais.output().slice(-3000)}`);
   assert.equal(b.code, 0, `bob: ${describeSipp(b)}`);
   assert.match(r.messages, /Authorization: Digest username="relais-trunk"/);
+});
+
+test('an outbound trunk call the extension hangs up: the provider challenges the BYE, it comes again with the trunk credentials', async () => {
+  const provider = await startSipp({
+    scenario: 'trunk-uas-bye-challenge.xml',
+    localAddress: PROVIDER,
+    localPort: providerPort,
+    keys: { trunk_user: TRUNK_USER, trunk_secret: TRUNK_SECRET },
+    timeoutS: 30,
+  });
+  peers.push(provider);
+  const r = await runSipp({
+    scenario: 'call-uac.xml',
+    target: `127.0.0.1:${relais.sipPort}`,
+    service: OUTBOUND,
+    authUri: `${OUTBOUND}@127.0.0.1:${relais.sipPort}`,
+    keys: { domain: DOMAIN, caller: '202', caller_name: 'Bob' },
+    auth: { username: '202', password: 'secret-202' },
+    timeoutS: 30,
+    extraArgs: ['-d', '300'],
+  });
+  const p = await provider.done;
+  assert.equal(r.code, 0, `caller: ${describeSipp(r)}\n${relais.output().slice(-3000)}`);
+  assert.equal(p.code, 0, `provider: ${describeSipp(p)}\n${relais.output().slice(-3000)}`);
+  assert.match(p.messages, /Authorization: Digest username="relais-trunk"/);
 });
