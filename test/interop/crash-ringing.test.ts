@@ -51,6 +51,19 @@ after(async () => {
   await relais?.stop();
 });
 
+/** The provider (SIPp on PROVIDER) that answers Relais' INVITE and challenges its BYE (trunk-uas-bye-challenge.xml). */
+async function challengingProvider(): Promise<SippProcess> {
+  const provider = await startSipp({
+    scenario: 'trunk-uas-bye-challenge.xml',
+    localAddress: PROVIDER,
+    localPort: providerPort,
+    keys: { trunk_user: TRUNK_USER, trunk_secret: TRUNK_SECRET },
+    timeoutS: 60,
+  });
+  peers.push(provider);
+  return provider;
+}
+
 const count = (sql: string): number => query<{ n: number }>(relais.dataDir, sql)[0]!.n;
 
 test('kill -9 while a call rings: the caller gets 500 with Retry-After, the callee a CANCEL, the history cause restart', async () => {
@@ -93,14 +106,7 @@ test('kill -9 while a call rings: the caller gets 500 with Retry-After, the call
 });
 
 test('kill -9 during an outbound trunk call: the provider challenges the BYE sent at restart, it comes again with the trunk credentials', async () => {
-  const provider = await startSipp({
-    scenario: 'trunk-uas-bye-challenge.xml',
-    localAddress: PROVIDER,
-    localPort: providerPort,
-    keys: { trunk_user: TRUNK_USER, trunk_secret: TRUNK_SECRET },
-    timeoutS: 60,
-  });
-  peers.push(provider);
+  const provider = await challengingProvider();
   const caller = await startSipp({
     scenario: 'crash-uac.xml',
     target: `127.0.0.1:${relais.sipPort}`,
@@ -140,14 +146,7 @@ test('an inbound trunk call the extension hangs up: the provider challenges the 
 });
 
 test('an outbound trunk call the extension hangs up: the provider challenges the BYE, it comes again with the trunk credentials', async () => {
-  const provider = await startSipp({
-    scenario: 'trunk-uas-bye-challenge.xml',
-    localAddress: PROVIDER,
-    localPort: providerPort,
-    keys: { trunk_user: TRUNK_USER, trunk_secret: TRUNK_SECRET },
-    timeoutS: 30,
-  });
-  peers.push(provider);
+  const provider = await challengingProvider();
   const r = await runSipp({
     scenario: 'call-uac.xml',
     target: `127.0.0.1:${relais.sipPort}`,
