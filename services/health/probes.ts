@@ -130,14 +130,19 @@ export type ThrottleReader = () => Promise<number | undefined>;
 
 const SYSFS_THROTTLED = '/sys/devices/platform/soc/soc:firmware/get_throttled';
 
+/** Set once vcgencmd turned out not to be installed: a machine that is not a Pi is not asked again every probe. */
+let vcgencmdMissing = false;
+
 export const readPiThrottling: ThrottleReader = async () => {
   try {
     return parseInt((await fs.promises.readFile(SYSFS_THROTTLED, 'utf8')).trim(), 16);
   } catch {
     /* older kernels: ask the firmware through vcgencmd */
   }
+  if (vcgencmdMissing) return undefined;
   return new Promise((resolve) => {
     execFile('vcgencmd', ['get_throttled'], { timeout: 2000 }, (err, stdout) => {
+      if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') vcgencmdMissing = true;
       if (err) return resolve(undefined);
       const m = /throttled=0x([0-9a-f]+)/i.exec(stdout);
       resolve(m ? parseInt(m[1]!, 16) : undefined);
