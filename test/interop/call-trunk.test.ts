@@ -7,10 +7,10 @@ import { runSipp, startSipp, describeSipp, type SippResult } from '../helpers/si
 import { freePort } from '../helpers/ports.js';
 import { ext, writeSite } from './call-site.js';
 import { lastEndedCall } from './call-support.js';
+import { PROVIDER, providerTrunkYaml } from './scenario-support.js';
 
 const DID = '+33100000000';
-/** The provider is another loopback host, so phones on 127.0.0.1 are never taken for it. */
-const PROVIDER = '127.0.0.2';
+// The provider (PROVIDER) is another loopback host, so phones on 127.0.0.1 are never taken for it.
 let relais: RelaisProcess;
 let providerPort: number;
 
@@ -18,12 +18,7 @@ before(async () => {
   providerPort = await freePort();
   const dir = tempDir('call-trunk-');
   const trunkYaml = [
-    'trunks:',
-    '  - name: provider',
-    `    host: ${PROVIDER}`,
-    `    port: ${providerPort}`,
-    '    register: false',
-    `    allowed_ips: ["${PROVIDER}"]`,
+    providerTrunkYaml(providerPort),
     `    caller_id: "${DID}"`,
     '    routes:',
     '      - name: national',
