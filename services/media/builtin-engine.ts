@@ -30,7 +30,7 @@ export interface BuiltinMediaEngineOptions extends MediaEngineConfig {
 }
 
 /** Worker commands that may wait for the end of the event-loop turn (see `outbox`). */
-const APPLIED_AT_ONCE: ReadonlySet<WorkerCommand['op']> = new Set(['open', 'configure', 'bridge', 'unbridge', 'close']);
+const DEFERRABLE: ReadonlySet<WorkerCommand['op']> = new Set(['open', 'configure', 'bridge', 'unbridge', 'close']);
 
 /** The media thread outranks signalling when the process may raise a thread's priority. */
 export const DEFAULT_WORKER_NICE = -10;
@@ -52,9 +52,9 @@ export class BuiltinMediaEngine implements MediaEngine {
    * keep their order); the others of the same turn wait here and leave together from setImmediate, so a call
    * set-up's several commands wake the worker twice per turn at most, not once each.
    * Commands that nothing given later could overtake (open, configure, bridge, unbridge, close; unlike a play still
-   * loading its files, which a stopPlay posted with it would overtake) always wait for the end of the turn, so a call's callee answer and bridge leave as one
-   * message, and so do its two closes at hang-up: each postMessage wakes the worker and was about a tenth of the
-   * main thread's time per call set-up at 200 calls/s.
+   * loading its files, which a stopPlay posted with it would overtake) always wait for the end of the turn, so a
+   * call's callee answer and bridge leave as one message, and so do its two closes at hang-up: each postMessage wakes
+   * the worker and was about a tenth of the main thread's time per call set-up at 200 calls/s.
    */
   private outbox: WorkerCommand[] = [];
   private outboxScheduled = false;
@@ -184,17 +184,16 @@ export class BuiltinMediaEngine implements MediaEngine {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       const cmd = { ...body, id } as WorkerCommand;
-      if (this.outboxScheduled) this.outbox.push(cmd);
-      else if (APPLIED_AT_ONCE.has(cmd.op)) {
+      if (!this.outboxScheduled) {
         this.outboxScheduled = true;
         setImmediate(this.flushOutboxBound);
-        this.outbox.push(cmd);
-      } else {
-        this.outboxScheduled = true;
-        setImmediate(this.flushOutboxBound);
-        this.messagesOut++;
-        worker.postMessage(cmd);
+        if (!DEFERRABLE.has(cmd.op)) {
+          this.messagesOut++;
+          worker.postMessage(cmd);
+          return;
+        }
       }
+      this.outbox.push(cmd);
     });
   }
 

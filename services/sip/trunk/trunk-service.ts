@@ -338,7 +338,7 @@ export class TrunkService extends TypedEmitter<TrunkEvents> implements Module {
   credentialsFor(address: string, port: number): { username: string; password: string } | undefined {
     for (const e of this.entries) {
       if (!e.trunk.enabled) continue;
-      if (!e.addresses.includes(address) && !e.rules.some((r) => ruleMatches(r, address, port))) continue;
+      if (!e.addresses.includes(address) && !this.rulesMatch(e, address, port)) continue;
       const auth = credentialsOf(e.trunk);
       if (auth) return auth;
     }
