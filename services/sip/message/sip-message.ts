@@ -364,6 +364,11 @@ export class SipRequest extends SipMessage {
 export class SipResponse extends SipMessage {
   status: number;
   reason: string;
+  /**
+   * Sent by a stateless UAS (RFC 3261 §8.2.7): the server transaction ends with it instead of keeping it for Timer J,
+   * so a retransmission of the request is handled as new. Only for a challenge to a request without credentials.
+   */
+  stateless = false;
 
   constructor(status: number, reason?: string) {
     super();

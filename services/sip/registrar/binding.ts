@@ -25,4 +25,9 @@ export interface Binding {
   /** +sip.instance (RFC 5626): a re-registration of the same instance replaces its old contact. */
   instanceId: string | undefined;
   q: number;
+  /**
+   * expires_at as last written to SQLite (or queued for the next write); kept by the binding store, which leaves a
+   * refresh unwritten while this still covers most of the granted time (docs/sip-services.md, "Registrar").
+   */
+  persistedExpiresAt?: number;
 }

@@ -81,7 +81,7 @@ export interface RegistrarSipHost {
     method: string,
     handler: (
       req: { msg: SipRequest; source: BindingSource },
-      res: { send(status: number, reason?: string, opts?: { headers?: Record<string, string | string[]> | Array<[string, string]> }): unknown },
+      res: { send(status: number, reason?: string, opts?: { headers?: Record<string, string | string[]> | Array<[string, string]>; stateless?: boolean }): unknown },
       next: () => void,
     ) => void | Promise<void>,
   ): unknown;
@@ -204,7 +204,8 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
     sip.use('REGISTER', (req, res) => {
       const out = this.handleRegister(req.msg, req.source);
       // The pairs as they are (one line each, in order): none of these names is in the response before them.
-      res.send(out.status, out.reason, { headers: out.headers });
+      // A challenge to a REGISTER without credentials is stateless (§8.2.7): not kept 32 s for Timer J.
+      res.send(out.status, out.reason, { headers: out.headers, stateless: out.cause === 'challenge' });
       if (this.listenerCount('attempt') > 0) this.emitAttempt(req.msg, req.source, out);
     });
   }
@@ -402,7 +403,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
             instanceId: ch.instanceId === undefined ? undefined : detach(ch.instanceId),
             q: ch.q,
           };
-          if (this.store.put(binding)) added.push(binding);
+          if (this.store.put(binding, now)) added.push(binding);
         }
       };
       apply();

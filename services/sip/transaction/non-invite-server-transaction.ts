@@ -37,6 +37,12 @@ export class NonInviteServerTransaction extends ServerTransaction<NonInviteServe
       this.startEndTimer('timerJ', 0);
       return;
     }
+    // §8.2.7: "the most common use of a stateless UAS is to respond to an unauthenticated REQUEST with a
+    // WWW-Authenticate challenge": nothing kept, a retransmission gets a challenge of its own (docs/sip-services.md).
+    if (res.stateless) {
+      this.transition('Terminated');
+      return;
+    }
     // Completed only resends the final response: the layer's response cache does that for Timer J's 64*T1 without
     // keeping this object (see ResponseCache), and the transaction is over for everything else.
     if (this.ctx.retainFinal?.(this.key, sent.bytes, sent.target)) {

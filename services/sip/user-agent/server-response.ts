@@ -9,6 +9,8 @@ export interface SendOptions {
   headers?: HeaderInit;
   body?: Buffer | string;
   contentType?: string;
+  /** A final response sent as a stateless UAS would (RFC 3261 §8.2.7): not kept for retransmissions of the request. */
+  stateless?: boolean;
 }
 
 /** What a ServerResponse needs from the stack. */
@@ -75,6 +77,7 @@ export class ServerResponse {
     this.status = status;
     this.last = res;
     if (status >= 200) this.sent = true;
+    if (opts.stateless && status >= 200) res.stateless = true;
     this.tx.respond(res);
     for (const h of this.afterSend) h(res);
     return res;

@@ -220,6 +220,38 @@ test('write-behind: many REGISTERs reach SQLite in one flush, 200 ms later; stop
   store.close();
 });
 
+test('a quick refresh is not written while the stored expiry covers 90 % of the new interval; a late or changed one is', async () => {
+  const { registrar, store, clock } = await setup();
+  const stored = (): number => (store.db.prepare('SELECT expires_at AS e FROM registrations').get() as { e: number }).e;
+  const t0 = clock.now();
+  const opts = { contacts: ['<sip:1000@10.0.0.1:5060>'], expires: 600, callId: 'refresh-call' };
+  assert.equal(authedRegister(registrar, { ...opts, cseq: 1 }).status, 200);
+  clock.advance(200);
+  assert.equal(stored(), t0 + 600_000);
+  // 30 s later (5 % of the interval): the stored expiry still covers 95 % of the new one, nothing to write.
+  clock.advance(29_800);
+  assert.equal(authedRegister(registrar, { ...opts, cseq: 3 }).status, 200);
+  assert.equal(registrar.health().detail!['unwritten'], 0);
+  assert.equal(registrar.lookup('1000')[0]!.expiresAt, t0 + 630_000, 'memory has the new expiry');
+  // Just over 60 s after the write (over 10 % of the interval): written again.
+  clock.advance(30_200);
+  assert.equal(authedRegister(registrar, { ...opts, cseq: 5 }).status, 200);
+  clock.advance(200);
+  assert.equal(stored(), t0 + 660_200);
+  // A quick refresh from another port (NAT rebinding) is written at once: the row's received column changes.
+  clock.advance(1_000);
+  const moved: BindingSource = { ...SRC, port: 6000 };
+  const first = registrar.handleRegister(register({ ...opts, cseq: 7 }), moved);
+  const client = new DigestClient({ username: '1000', password: 'pw1000secret' });
+  const auth = client.authorize({ challenges: header(first, 'WWW-Authenticate'), method: 'REGISTER', uri: `sip:${DOMAIN}` })!;
+  assert.equal(registrar.handleRegister(register({ ...opts, cseq: 8, auth }), moved).status, 200);
+  clock.advance(200);
+  assert.equal((store.db.prepare('SELECT received FROM registrations').get() as { received: string }).received, '127.0.0.9:6000');
+  assert.equal(stored(), t0 + 661_400);
+  await registrar.stop();
+  store.close();
+});
+
 test('no enumeration: an unknown name gets the same 401 as a wrong password, with the algorithms of a real extension', async () => {
   const { registrar, store } = await setup();
   const uri = `sip:${DOMAIN}`;

@@ -195,6 +195,26 @@ test('non-INVITE server: retransmissions get the final response again, Timer J e
   assert.equal(incoming.length, 2, 'after Timer J a retransmission is a new request');
 });
 
+test('non-INVITE server: a stateless challenge (RFC 3261 §8.2.7) is not kept, its retransmission is a new request', async () => {
+  const { net, incoming, layer } = setup();
+  const reg = request('REGISTER').serialize();
+  net.deliver(reg, PEER);
+  const tx = incoming[0]!.tx as NonInviteServerTransaction;
+  const challenge = SipResponse.to(incoming[0]!.req, 401, undefined, 'me');
+  challenge.stateless = true;
+  tx.respond(challenge);
+  await net.flush();
+  assert.equal(tx.state, 'Terminated');
+  assert.equal(net.sent.length, 1, 'the 401 went out');
+  assert.equal(layer.stats()['completedKept'], 0, 'nothing kept for Timer J');
+  net.deliver(reg, PEER);
+  assert.equal(incoming.length, 2, 'the retransmission reaches the TU, which challenges it again');
+  assert.equal(layer.stats()['retransmissionsAbsorbed'], 0);
+  // A final response that is not marked stateless is kept as before.
+  (incoming[1]!.tx as NonInviteServerTransaction).respond(SipResponse.to(incoming[1]!.req, 401, undefined, 'me'));
+  assert.equal(layer.stats()['completedKept'], 1);
+});
+
 test('non-INVITE server over a reliable transport: no Timer J wait, nothing kept', async () => {
   const clock = new ManualClock();
   const net = fakeNetwork(true);
