@@ -176,6 +176,7 @@ export class Relais {
       clock: this.clock,
       logger: this.log,
       journal,
+      udpSendThread: config.udpSendThread,
       ...(config.sipTlsPort !== undefined ? { tls: { port: config.sipTlsPort, certificate: this.certificate } } : {}),
     });
     const sip = this.sip;

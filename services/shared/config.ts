@@ -1,5 +1,6 @@
 // Runtime configuration: flags override environment variables override defaults; every value validated.
 import { parseArgs } from 'node:util';
+import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
@@ -35,6 +36,8 @@ export interface Config {
   sipBan: SipBanSettings;
   /** SIP messages per second a source may send before parsing (registered phones 10x); 0 = no flood control. */
   sipFloodRate: number;
+  /** UDP sends from a second thread (--sip-send-thread on|off|auto; auto = on with two cores or more). */
+  udpSendThread: boolean;
   /** The board and its firmware updates (docs/appliance.md, docs/firmware.md). */
   appliance: ApplianceSettings;
   /** Host names the console answers to besides addresses, localhost, the box's name and the domain (DNS rebinding). */
@@ -123,6 +126,7 @@ const OPTIONS: OptionSpec[] = [
   { flag: '--sip-ban-minutes', env: 'RELAIS_SIP_BAN_MINUTES', key: 'sipBanMinutes' },
   { flag: '--sip-allow', env: 'RELAIS_SIP_ALLOW', key: 'sipAllow' },
   { flag: '--sip-flood-rate', env: 'RELAIS_SIP_FLOOD_RATE', key: 'sipFloodRate' },
+  { flag: '--sip-send-thread', env: 'RELAIS_SIP_SEND_THREAD', key: 'sipSendThread' },
   { flag: '--http-hosts', env: 'RELAIS_HTTP_HOSTS', key: 'httpHosts' },
   { flag: '--sip-allow-ban-after', env: 'RELAIS_SIP_ALLOW_BAN_AFTER', key: 'sipAllowBanAfter' },
   { flag: '--board', env: 'RELAIS_BOARD', key: 'board' },
@@ -290,6 +294,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     logLevel = ll.value as LogLevel;
   }
 
+  const stOpt = get('sipSendThread');
+  const stValue = stOpt?.value ?? 'auto';
+  if (stValue !== 'on' && stValue !== 'off' && stValue !== 'auto') throw new ConfigError(`${stOpt!.name}: "${stValue}" is not on, off or auto`, stOpt!.name);
+  // A single-core box gains nothing from a second thread (it would only add a hop).
+  const udpSendThread = stValue === 'on' || (stValue === 'auto' && os.availableParallelism() >= 2);
+
   const md = get('media');
   let media: MediaBackend = 'builtin';
   if (md) {
@@ -396,6 +406,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     appliance,
     sipBan,
     sipFloodRate,
+    udpSendThread,
     httpHosts,
     bind,
     sipPort,

@@ -39,10 +39,13 @@ function parseReceived(received: string, transport: string): BindingSource {
  */
 const UNWRITTEN_REFRESH_COVER = 0.9;
 
-/** Same row in SQLite apart from expires_at and cseq. */
+/**
+ * Same row in SQLite apart from expires_at, call_id and cseq. Call-ID and CSeq only order the REGISTERs of one
+ * Call-ID (§10.3 step 7); a stored pair older than the one in memory only means that after a restart a REGISTER
+ * is checked against the older pair, and the phone's next refresh writes its own.
+ */
 function sameRow(a: Binding, b: Binding): boolean {
   return (
-    a.callId === b.callId &&
     a.source.address === b.source.address &&
     a.source.port === b.source.port &&
     a.source.transport === b.source.transport &&

@@ -3,6 +3,15 @@ import dgram from 'node:dgram';
 import { type Logger } from '../../shared/index.js';
 import { type SipTransport, type TransportSink } from './sip-transport.js';
 import { type Source, type Target } from './source.js';
+import { SendThreadLink } from './udp-send-thread.js';
+
+export interface UdpTransportOptions {
+  /**
+   * Hand the datagrams to the process's UDP send thread (udp-send-thread.ts) once it has opened this socket; until
+   * then, and if it cannot, this thread sends them itself.
+   */
+  sendThread?: boolean;
+}
 
 export class UdpTransport implements SipTransport {
   readonly kind = 'udp' as const;
@@ -11,6 +20,11 @@ export class UdpTransport implements SipTransport {
   private received = 0;
   private sent = 0;
   private sendErrors = 0;
+  /** Send errors counted by the send thread (a running count it reports). */
+  private threadSendErrors = 0;
+  private link: SendThreadLink | undefined;
+  private linkReady = false;
+  private sink: TransportSink | undefined;
   /** Datagrams waiting for the end of the current event-loop turn: buffer, port, address, in order. */
   private outbox: Array<Buffer | number | string> = [];
   private flushScheduled = false;
@@ -21,6 +35,10 @@ export class UdpTransport implements SipTransport {
     this.outbox = [];
     const socket = this.socket;
     if (!socket) return;
+    if (this.linkReady) {
+      this.link!.send(out);
+      return;
+    }
     for (let i = 0; i < out.length; i += 3) {
       try {
         socket.send(out[i] as Buffer, out[i + 1] as number, out[i + 2] as string);
@@ -38,11 +56,13 @@ export class UdpTransport implements SipTransport {
     private readonly bind: string,
     private readonly requestedPort: number,
     private readonly log: Logger,
+    private readonly opts: UdpTransportOptions = {},
   ) {}
 
   listen(sink: TransportSink): Promise<void> {
     const socket = dgram.createSocket({ type: 'udp4', reuseAddr: false });
     this.socket = socket;
+    this.sink = sink;
     socket.on('message', (buf, rinfo) => {
       this.received++;
       sink.onMessage(buf, { transport: 'udp', address: rinfo.address, port: rinfo.port });
@@ -64,6 +84,7 @@ export class UdpTransport implements SipTransport {
         } catch {
           /* the kernel may cap it; the default still works */
         }
+        if (this.opts.sendThread) this.attachSendThread(socket);
         resolve();
       });
     });
@@ -114,16 +135,45 @@ export class UdpTransport implements SipTransport {
     }
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.flush();
     const s = this.socket;
+    const link = this.link;
+    this.link = undefined;
+    this.linkReady = false;
+    // The send thread lets go of the descriptor before it is closed here (it never closes it itself).
+    if (link) await link.detach();
     this.socket = undefined;
     this.boundPort = undefined;
-    if (!s) return Promise.resolve();
-    return new Promise((resolve) => s.close(() => resolve()));
+    if (!s) return;
+    await new Promise<void>((resolve) => s.close(() => resolve()));
   }
 
   stats(): Record<string, number> {
-    return { received: this.received, sent: this.sent, sendErrors: this.sendErrors };
+    return { received: this.received, sent: this.sent, sendErrors: this.sendErrors + this.threadSendErrors, sendThread: this.linkReady ? 1 : 0 };
+  }
+
+  private attachSendThread(socket: dgram.Socket): void {
+    const link = SendThreadLink.attach(socket, 'udp4', {
+      attached: () => {
+        if (this.link === link && this.socket === socket) this.linkReady = true;
+      },
+      failed: (message) => {
+        if (this.link !== link) return;
+        this.link = undefined;
+        this.linkReady = false;
+        this.log.warn('UDP sends stay on the signalling thread', { reason: message });
+      },
+      errors: (count, last) => {
+        this.threadSendErrors = count;
+        this.log.debug('udp send failed in the send thread', { error: last });
+      },
+      received: (data, address, port) => {
+        if (this.socket !== socket) return;
+        this.received++;
+        this.sink?.onMessage(data, { transport: 'udp', address, port });
+      },
+    });
+    this.link = link;
   }
 }

@@ -50,6 +50,8 @@ export interface SipStackOptions {
   journal?: DialogJournal;
   /** SIP over TLS on its own port (5061; 0 = any free port) with the box's certificate; undefined = no TLS. */
   tls?: { port: number; certificate: TlsCertificateSource };
+  /** UDP datagrams leave through the process's send thread (docs/performance.md, "SIP sends on the second core"). */
+  udpSendThread?: boolean;
 }
 
 /**
@@ -178,7 +180,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
     this.domain = opts.domain;
     this.transport = new TransportLayer(opts.bind, this.log, opts.advertise);
     const kinds = opts.transports ?? ['udp', 'tcp'];
-    if (kinds.includes('udp')) this.transport.add(new UdpTransport(opts.bind, opts.port, this.log));
+    if (kinds.includes('udp')) this.transport.add(new UdpTransport(opts.bind, opts.port, this.log, { sendThread: opts.udpSendThread }));
     if (kinds.includes('tcp')) this.transport.add(new TcpTransport(opts.bind, opts.port, this.log, { clock: this.clock }));
     if (opts.tls) {
       this.tls = new TlsTransport(opts.bind, opts.tls.port, this.log, opts.tls.certificate, { clock: this.clock });
@@ -320,7 +322,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
       await probe.listen({ onMessage: () => {}, onFramingError: () => {} });
       const p = probe.port();
       await probe.close();
-      this.transport.add(new UdpTransport(this.opts.bind, p, this.log));
+      this.transport.add(new UdpTransport(this.opts.bind, p, this.log, { sendThread: this.opts.udpSendThread }));
       this.transport.add(new TcpTransport(this.opts.bind, p, this.log, { clock: this.clock }));
       try {
         await this.transport.listen();

@@ -147,6 +147,45 @@ test('UDP: datagrams of one event-loop turn leave together, in order; a port no 
   }
 });
 
+test('UDP send thread: datagrams leave from the SIP port, in order; the transport keeps reading; close and a new transport reuse it', async () => {
+  const dgram = await import('node:dgram');
+  const peer = dgram.createSocket('udp4');
+  await new Promise<void>((r) => peer.bind(0, '127.0.0.1', () => r()));
+  const got: Array<{ text: string; port: number }> = [];
+  peer.on('message', (m, rinfo) => got.push({ text: m.toString(), port: rinfo.port }));
+  const to = { transport: 'udp' as const, address: '127.0.0.1', port: peer.address().port };
+  const until = async (ok: () => boolean): Promise<void> => {
+    const end = Date.now() + 5000;
+    while (!ok()) {
+      if (Date.now() > end) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  try {
+    for (let round = 0; round < 2; round++) {
+      const received: string[] = [];
+      const udp = new UdpTransport('127.0.0.1', 0, silentLogger, { sendThread: true });
+      await udp.listen({ onMessage: (buf) => received.push(buf.toString()), onFramingError: () => {} });
+      await until(() => udp.stats()['sendThread'] === 1);
+      const before = got.length;
+      const words = Array.from({ length: 50 }, (_, i) => `r${round}-${i}`);
+      for (const w of words) await udp.send(Buffer.from(w), to);
+      await until(() => got.length === before + words.length);
+      assert.deepEqual(got.slice(before).map((g) => g.text), words, 'all, in order');
+      assert.ok(got.slice(before).every((g) => g.port === udp.port()), 'from the transport\'s own port');
+      // The signalling thread still reads every datagram sent to the port (the send thread stopped reading).
+      for (let i = 0; i < 20; i++) peer.send(`in-${i}`, udp.port(), '127.0.0.1');
+      await until(() => received.length === 20);
+      assert.deepEqual(received, Array.from({ length: 20 }, (_, i) => `in-${i}`));
+      await assert.rejects(udp.send(Buffer.from('x'), { ...to, port: 0 }), /cannot send UDP to port 0/);
+      await udp.close();
+      assert.equal(udp.stats()['sendThread'], 0);
+    }
+  } finally {
+    peer.close();
+  }
+});
+
 test('TLS: framed like TCP over node:tls, the response goes back on the same connection; sips: and transport=tls URIs target TLS', async () => {
   const { BoxCertificate } = await import('../../../services/shared/index.js');
   const { TlsTransport, targetOf, SipUri } = await import('../../../services/sip/index.js');
