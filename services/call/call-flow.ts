@@ -1,7 +1,7 @@
 // The INVITE call flow (docs/calls.md): authentication, overload control, what the dialled number reaches, the caller's
 // media, then a feature code, the scenario interpreter for a number, or ringing an extension / an outside number.
 import type { Extension } from '../directory/index.js';
-import { errorMessage, newId } from '../shared/index.js';
+import { errorMessage, newTimeOrderedId } from '../shared/index.js';
 import { Call, Leg, type Party } from './call.js';
 import type { CallDirection } from './call-history.js';
 import type { CallService, CallServiceOptions, CallSetup, ConnectResult, InboundCallHandler } from './call-service.js';
@@ -157,7 +157,8 @@ export class InviteFlow {
     const target = dest.kind === 'extension' ? dest.extension : dest.kind === 'number' && !this.inbound ? dest.fallback : undefined;
     const direction: CallDirection = trunk ? 'inbound' : dest.kind === 'external' ? 'outbound' : 'internal';
     const callee: Party = target ? partyOfExtension(target) : { number: dialled, displayName: dialled, isExtension: false };
-    const call = new Call(newId(), direction, caller, callee, this.d.opts.clock.now());
+    const now = this.d.opts.clock.now();
+    const call = new Call(newTimeOrderedId(now), direction, caller, callee, now);
     const inboundNumber = dest.kind === 'number' ? dest.number : trunk?.number;
     if (inboundNumber) call.inboundNumber = inboundNumber;
     const callerLeg = new Leg('caller', caller);

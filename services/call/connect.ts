@@ -1,6 +1,6 @@
 // Putting calls through: connect() rings targets for a caller and bridges the winner (every call to an extension, a
 // scenario's call_user / transfer, a queue's agent); originate() places a call from Relais itself (queue callbacks).
-import { errorMessage, newId } from '../shared/index.js';
+import { errorMessage, newTimeOrderedId } from '../shared/index.js';
 import type { SipResponse } from '../sip/index.js';
 import { Call, Leg, type Party } from './call.js';
 import type { CallService, CallServiceOptions, CallSetup } from './call-service.js';
@@ -160,7 +160,8 @@ export class CallConnector {
   }): Promise<{ ok: true; callId: string; first: Party; second: Party } | { ok: false; stage: 'first' | 'second'; status: number; callId: string | null }> {
     const media = this.d.opts.media;
     if (!media) return { ok: false, stage: 'first', status: 503, callId: null };
-    const call = new Call(newId(), 'outbound', o.firstCaller, o.secondCaller, this.d.opts.clock.now());
+    const now = this.d.opts.clock.now();
+    const call = new Call(newTimeOrderedId(now), 'outbound', o.firstCaller, o.secondCaller, now);
     this.d.calls.set(call.id, call);
     this.cc.observer.emit('call.started', call.info(), { dialled: '', sipCallId: '' });
     const legA = new Leg('caller', o.firstCaller);
