@@ -25,7 +25,6 @@ const ROUNDS = opt('--rounds', '5');
 const FLUSH_MS = 50;
 /** --random-ids: call ids as they were before newTimeOrderedId (random UUIDs), for comparison. */
 const RANDOM_IDS = argv.includes('--random-ids');
-const ONE_COMMIT = argv.includes('--one-commit');
 
 function info(id: string, n: number, t0: number, state: 'ringing' | 'answered' | 'ended'): CallInfo {
   return {
@@ -91,15 +90,8 @@ function round(dir: string): number {
       journal.remove(`${e.id}|a1b2c3|uas`);
       observer.emit('call.hangup', info(e.id, e.n, e.t0, 'ended'));
     }
-    if (ONE_COMMIT) {
-      store.db.transaction(() => {
-        clock.advance(FLUSH_MS);
-        journal.flush();
-      })();
-    } else {
-      clock.advance(FLUSH_MS);
-      journal.flush();
-    }
+    clock.advance(FLUSH_MS);
+    journal.flush();
   }
   const cpu = process.cpuUsage(cpu0);
   history.flush();

@@ -46,6 +46,9 @@ export interface JournalledInvite {
   createdAt: number;
 }
 
+/** What putInvite takes: the INVITE's text may be given as a function, called only if the row is written. */
+export type RingingInvite = Omit<JournalledInvite, 'message'> & { message: string | (() => string) };
+
 interface InviteRow {
   id: string;
   role: DialogRole;
@@ -82,7 +85,7 @@ type Pending =
   | { kind: 'put'; d: JournalledDialog }
   | { kind: 'update'; localSeq: number; remoteTarget: string }
   | { kind: 'remove' }
-  | { kind: 'put-invite'; inv: JournalledInvite }
+  | { kind: 'put-invite'; inv: RingingInvite }
   | { kind: 'remove-invite' };
 
 /** Ringing INVITEs share the pending map with dialogs under this prefix (their ids never start with it). */
@@ -101,6 +104,8 @@ export class DialogJournal {
   /** Ids with a row on disk (so that a remove of a never-written dialog costs nothing). */
   private readonly written = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  /** One transaction for a flush's changes, made once (better-sqlite3 builds a wrapper per transaction() call). */
+  private readonly writeBatch: (ops: Array<[string, Pending]>) => void;
 
   constructor(
     private readonly db: Database,
@@ -108,16 +113,18 @@ export class DialogJournal {
     private readonly flushMs = JOURNAL_FLUSH_MS,
   ) {
     this.st = {
+      // Positional parameters: binding from an object looks every name up per row.
       put: db.prepare(`INSERT INTO live_dialogs
           (id, role, call_id, local_tag, remote_tag, local, remote, local_seq, remote_target, route_set, transport, address, port, created_at)
-        VALUES (@id, @role, @callId, @localTag, @remoteTag, @local, @remote, @localSeq, @remoteTarget, @routeSet, @transport, @address, @port, @createdAt)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET local_seq = excluded.local_seq, remote_target = excluded.remote_target`),
       remove: db.prepare('DELETE FROM live_dialogs WHERE id = ?'),
       seq: db.prepare('UPDATE live_dialogs SET local_seq = ?, remote_target = ? WHERE id = ?'),
       putInvite: db.prepare(`INSERT OR REPLACE INTO ringing_invites (id, role, call_id, message, to_tag, transport, address, port, created_at)
-        VALUES (@id, @role, @callId, @message, @toTag, @transport, @address, @port, @createdAt)`),
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       removeInvite: db.prepare('DELETE FROM ringing_invites WHERE id = ?'),
     };
+    this.writeBatch = db.transaction((ops: Array<[string, Pending]>) => this.write(ops));
   }
 
   /** A dialog was created (or its CSeq / remote target moved): upsert its row. */
@@ -149,7 +156,7 @@ export class DialogJournal {
   }
 
   /** An INVITE started ringing (its first provisional response): kept until its final response. */
-  putInvite(inv: JournalledInvite): void {
+  putInvite(inv: RingingInvite): void {
     this.pending.set(INVITE_KEY + inv.id, { kind: 'put-invite', inv });
     this.schedule();
   }
@@ -174,54 +181,38 @@ export class DialogJournal {
     if (this.pending.size === 0) return;
     const ops = [...this.pending];
     this.pending.clear();
-    this.guard(() =>
-      this.db.transaction(() => {
-        for (const [id, op] of ops) {
-          if (op.kind === 'put') {
-            const d = op.d;
-            this.st.put.run({
-              id: d.id,
-              role: d.role,
-              callId: d.callId,
-              localTag: d.localTag,
-              remoteTag: d.remoteTag,
-              local: d.local,
-              remote: d.remote,
-              localSeq: d.localSeq,
-              remoteTarget: d.remoteTarget,
-              routeSet: JSON.stringify(d.routeSet),
-              transport: d.flow.transport,
-              address: d.flow.address,
-              port: d.flow.port,
-              createdAt: d.createdAt,
-            });
-            this.written.add(id);
-          } else if (op.kind === 'update') {
-            this.st.seq.run(op.localSeq, op.remoteTarget, id);
-          } else if (op.kind === 'put-invite') {
-            const i = op.inv;
-            this.st.putInvite.run({
-              id: i.id,
-              role: i.role,
-              callId: i.callId,
-              message: i.message,
-              toTag: i.toTag,
-              transport: i.flow.transport,
-              address: i.flow.address,
-              port: i.flow.port,
-              createdAt: i.createdAt,
-            });
-            this.written.add(id);
-          } else if (op.kind === 'remove-invite') {
-            this.st.removeInvite.run(id.slice(INVITE_KEY.length));
-            this.written.delete(id);
-          } else {
-            this.st.remove.run(id);
-            this.written.delete(id);
-          }
+    this.guard(() => this.writeBatch(ops));
+  }
+
+  private write(ops: Array<[string, Pending]>): void {
+    for (const [id, op] of ops) {
+      if (op.kind === 'put') {
+        const d = op.d;
+        this.st.put.run(d.id, d.role, d.callId, d.localTag, d.remoteTag, d.local, d.remote, d.localSeq, d.remoteTarget, JSON.stringify(d.routeSet), d.flow.transport, d.flow.address, d.flow.port, d.createdAt);
+        this.written.add(id);
+      } else if (op.kind === 'update') {
+        this.st.seq.run(op.localSeq, op.remoteTarget, id);
+      } else if (op.kind === 'put-invite') {
+        const i = op.inv;
+        // The INVITE's text is made now, not when it started ringing: most are answered within the flush delay.
+        let message: string;
+        try {
+          message = typeof i.message === 'function' ? i.message() : i.message;
+        } catch (err) {
+          this.failures++; // this row only: the rest of the batch is written
+          this.onError(err);
+          continue;
         }
-      })(),
-    );
+        this.st.putInvite.run(i.id, i.role, i.callId, message, i.toTag, i.flow.transport, i.flow.address, i.flow.port, i.createdAt);
+        this.written.add(id);
+      } else if (op.kind === 'remove-invite') {
+        this.st.removeInvite.run(id.slice(INVITE_KEY.length));
+        this.written.delete(id);
+      } else {
+        this.st.remove.run(id);
+        this.written.delete(id);
+      }
+    }
   }
 
   private schedule(): void {

@@ -545,7 +545,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
             if (kept !== undefined) journal.removeInvite(kept);
           } else if (r.status > 100 && kept === undefined) {
             kept = `uas:${tx.key}`;
-            journal.putInvite({ id: kept, role: 'uas', callId: msg.callId, message: inviteSkeleton(msg, false), toTag: res.toTag, flow: flowOf(source), createdAt: this.clock.now() });
+            journal.putInvite({ id: kept, role: 'uas', callId: msg.callId, message: () => inviteSkeleton(msg, false), toTag: res.toTag, flow: flowOf(source), createdAt: this.clock.now() });
           }
         });
       } else {
@@ -789,7 +789,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
         if (kept === undefined && this.opts.journal) {
           // Ringing (§9.1: a CANCEL may now be sent): kept on disk until the final response, for a CANCEL after a crash.
           kept = `uac:${current.via().branch ?? ''}`;
-          this.opts.journal.putInvite({ id: kept, role: 'uac', callId: current.callId, message: inviteSkeleton(current, true), toTag: '', flow: flowOf(tx.flow ?? target), createdAt: this.clock.now() });
+          this.opts.journal.putInvite({ id: kept, role: 'uac', callId: current.callId, message: () => inviteSkeleton(current, true), toTag: '', flow: flowOf(tx.flow ?? target), createdAt: this.clock.now() });
         }
         if (canceled) sendCancel();
         else if (r.status > 100) opts.onProvisional?.(r);

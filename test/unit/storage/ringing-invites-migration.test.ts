@@ -63,3 +63,32 @@ test('DialogJournal: a ringing INVITE is written behind, listed back, and remove
     s.close();
   }
 });
+
+test('DialogJournal: an INVITE text given as a function is made only when its row is written; one that throws loses only its row', () => {
+  const s = Store.open(path.join(tempDir('journal-'), 'relais.db'));
+  try {
+    const errors: unknown[] = [];
+    const journal = new DialogJournal(s.db, (err) => errors.push(err));
+    let made = 0;
+    const text = (): string => {
+      made++;
+      return INVITE.message;
+    };
+    // Answered within the flush delay: the text is never made.
+    journal.putInvite({ ...INVITE, id: 'uas:short', message: text });
+    journal.removeInvite('uas:short');
+    journal.flush();
+    assert.equal(made, 0);
+    journal.putInvite({ ...INVITE, message: text });
+    journal.putInvite({ ...INVITE, id: 'uas:broken', message: () => { throw new Error('no skeleton'); } });
+    journal.putInvite({ ...INVITE, id: 'uac:z9hG4bK-3', role: 'uac' });
+    journal.flush();
+    assert.equal(made, 1);
+    assert.equal(errors.length, 1);
+    assert.equal(journal.writeFailures, 1);
+    assert.deepEqual(journal.listInvites().map((x) => x.id).sort(), ['uac:z9hG4bK-3', INVITE.id]);
+    assert.deepEqual(journal.listInvites().find((x) => x.id === INVITE.id), INVITE);
+  } finally {
+    s.close();
+  }
+});
