@@ -79,14 +79,40 @@ export interface CallHistoryOptions {
 
 type Statement = import('better-sqlite3').Statement<unknown[]>;
 
+/** A calls row not written yet: the changes that reach it before its flush are folded into its one INSERT. */
+interface PendingCall {
+  id: string;
+  direction: CallDirection;
+  caller: string;
+  callee: string;
+  numberId: number | null;
+  startedAt: number;
+  status: string;
+  answeredAt: number | null;
+  answeredBy: number | null;
+  endedAt: number | null;
+  cause: string | null;
+  recording: string | null;
+}
+
+/** call_events rows written by one statement (a flush's events go in chunks of this many, then one by one). */
+const EVENTS_PER_INSERT = 8;
+
 export class CallHistory {
   private readonly batchMs: number;
   private readonly onError: (err: unknown) => void;
   private readonly queue: Array<() => void> = [];
+  /** Calls rows created in this batch, by id: answered/ended/status/recording of the same batch change them here. */
+  private readonly unwritten = new Map<string, PendingCall>();
+  /** call_events rows of this batch, four values each, written after the batch's calls rows, several per statement. */
+  private pendingEvents: unknown[] = [];
   private timer: TimerHandle | undefined;
+  /** One transaction for a batch, made once (better-sqlite3 builds a wrapper per transaction() call). */
+  private readonly writeBatch: (ops: Array<() => void>, events: unknown[]) => void;
   private readonly clock: Clock;
   private readonly st: {
     create: Statement;
+    events: Statement;
     answered: Statement;
     status: Statement;
     ended: Statement;
@@ -103,7 +129,10 @@ export class CallHistory {
     this.onError = opts.onError ?? (() => undefined);
     this.clock = opts.clock ?? new SystemClock();
     this.st = {
-      create: db.prepare('INSERT INTO calls (id, direction, caller, callee, number_id, started_at, status) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      create: db.prepare(
+        'INSERT INTO calls (id, direction, caller, callee, number_id, started_at, status, answered_at, answered_by, ended_at, cause, recording) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      events: db.prepare(`INSERT INTO call_events (call_id, at, type, data) VALUES ${Array(EVENTS_PER_INSERT).fill('(?, ?, ?, ?)').join(', ')}`),
       answered: db.prepare("UPDATE calls SET status = 'answered', answered_at = ?, answered_by = ?, callee = coalesce(?, callee) WHERE id = ?"),
       status: db.prepare('UPDATE calls SET status = ? WHERE id = ?'),
       ended: db.prepare("UPDATE calls SET status = 'ended', ended_at = ?, cause = ? WHERE id = ? AND ended_at IS NULL"),
@@ -111,6 +140,7 @@ export class CallHistory {
       event: db.prepare('INSERT INTO call_events (call_id, at, type, data) VALUES (?, ?, ?, ?)'),
       path: db.prepare('UPDATE calls SET path = ?, variables = ? WHERE id = ?'),
     };
+    this.writeBatch = db.transaction((ops: Array<() => void>, events: unknown[]) => this.writeOps(ops, events));
   }
 
   private write(op: () => void): void {
@@ -119,16 +149,19 @@ export class CallHistory {
       return;
     }
     this.queue.push(op);
-    if (!this.timer) {
-      this.timer = this.clock.setTimeout(() => {
-        this.timer = undefined;
-        try {
-          this.flush();
-        } catch (err) {
-          this.onError(err); // a timer must never throw: the process would die
-        }
-      }, this.batchMs);
-    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      try {
+        this.flush();
+      } catch (err) {
+        this.onError(err); // a timer must never throw: the process would die
+      }
+    }, this.batchMs);
   }
 
   /** Writes everything queued, in one transaction (reads and shutdown call it). */
@@ -137,18 +170,44 @@ export class CallHistory {
       this.clock.clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.queue.length === 0 || !this.db.open) return;
+    if ((this.queue.length === 0 && this.pendingEvents.length === 0) || !this.db.open) return;
     const ops = this.queue.splice(0);
-    this.db.transaction(() => {
-      for (const op of ops) {
-        // A failed statement (a constraint) leaves the transaction open: one bad row must not lose the batch.
-        try {
-          op();
-        } catch (err) {
-          this.onError(err);
-        }
+    const events = this.pendingEvents;
+    this.pendingEvents = [];
+    this.writeBatch(ops, events);
+  }
+
+  private writeOps(ops: Array<() => void>, events: unknown[]): void {
+    for (const op of ops) {
+      // A failed statement (a constraint) leaves the transaction open: one bad row must not lose the batch.
+      try {
+        op();
+      } catch (err) {
+        this.onError(err);
       }
-    })();
+    }
+    // After the calls rows they belong to. A chunk that fails (an event of a call whose row could not be written)
+    // is written again row by row, so that only the bad row is lost.
+    const chunk = EVENTS_PER_INSERT * 4;
+    let i = 0;
+    for (; i + chunk <= events.length; i += chunk) {
+      try {
+        this.st.events.run(events.slice(i, i + chunk));
+      } catch {
+        this.eventsOneByOne(events, i, i + chunk);
+      }
+    }
+    this.eventsOneByOne(events, i, events.length);
+  }
+
+  private eventsOneByOne(events: unknown[], from: number, to: number): void {
+    for (let j = from; j < to; j += 4) {
+      try {
+        this.st.event.run(events[j], events[j + 1], events[j + 2], events[j + 3]);
+      } catch (err) {
+        this.onError(err);
+      }
+    }
   }
 
   /** Writes the calls row and call_events timeline of every call from call control's typed observer. */
@@ -190,29 +249,79 @@ export class CallHistory {
   }
 
   create(c: { id: string; direction: CallDirection; caller: string; callee: string; startedAt: number; numberId?: number | null }): void {
-    this.write(() => this.st.create.run(c.id, c.direction, c.caller, c.callee, c.numberId ?? null, c.startedAt, 'ringing'));
+    const row: PendingCall = {
+      id: c.id,
+      direction: c.direction,
+      caller: c.caller,
+      callee: c.callee,
+      numberId: c.numberId ?? null,
+      startedAt: c.startedAt,
+      status: 'ringing',
+      answeredAt: null,
+      answeredBy: null,
+      endedAt: null,
+      cause: null,
+      recording: null,
+    };
+    if (this.batchMs > 0) this.unwritten.set(c.id, row);
+    this.write(() => {
+      this.unwritten.delete(row.id);
+      this.st.create.run(row.id, row.direction, row.caller, row.callee, row.numberId, row.startedAt, row.status, row.answeredAt, row.answeredBy, row.endedAt, row.cause, row.recording);
+    });
   }
 
   /** Answered by `answeredBy` (a user, or null); `callee` names who answered when it is not who was dialled (a number's user). */
   answered(id: string, at: number, answeredBy: number | null, callee?: string): void {
+    const u = this.unwritten.get(id);
+    if (u) {
+      u.status = 'answered';
+      u.answeredAt = at;
+      u.answeredBy = answeredBy;
+      if (callee !== undefined) u.callee = callee;
+      return;
+    }
     this.write(() => this.st.answered.run(at, answeredBy, callee ?? null, id));
   }
 
   setStatus(id: string, status: CallStatus): void {
+    const u = this.unwritten.get(id);
+    if (u) {
+      u.status = status;
+      return;
+    }
     this.write(() => this.st.status.run(status, id));
   }
 
   ended(id: string, at: number, cause: string): void {
+    const u = this.unwritten.get(id);
+    if (u) {
+      if (u.endedAt === null) {
+        u.status = 'ended';
+        u.endedAt = at;
+        u.cause = cause;
+      }
+      return;
+    }
     this.write(() => this.st.ended.run(at, cause, id));
   }
 
   setRecording(id: string, file: string): void {
+    const u = this.unwritten.get(id);
+    if (u) {
+      u.recording = file;
+      return;
+    }
     this.write(() => this.st.recording.run(file, id));
   }
 
   event(callId: string, at: number, type: string, data: Record<string, unknown> = {}): void {
     const json = JSON.stringify(data);
-    this.write(() => this.st.event.run(callId, at, type, json));
+    if (this.batchMs <= 0) {
+      this.st.event.run(callId, at, type, json);
+      return;
+    }
+    this.pendingEvents.push(callId, at, type, json);
+    this.schedule();
   }
 
   /**

@@ -36,3 +36,42 @@ test('the write-behind flush runs on the injected clock: rows land when the batc
   assert.equal((store.db.prepare('SELECT min(applied_at) AS t FROM schema_migrations').get() as { t: number }).t, Date.UTC(2026, 10, 25, 9, 0, 0), 'migrations stamped with the clock');
   store.close();
 });
+
+test('a call created, answered and ended within one batch is one INSERT with its final state; the same calls written at once agree', () => {
+  const rowsOf = (batchMs: number): unknown[] => {
+    const store = Store.open(':memory:');
+    const h = new CallHistory(store.db, { batchMs });
+    h.create({ id: 'c1', direction: 'inbound', caller: '0612', callee: '200', startedAt: 1 });
+    h.answered('c1', 2, null, '201');
+    h.setRecording('c1', 'recordings/c1.wav');
+    h.ended('c1', 3, 'caller-hangup');
+    h.ended('c1', 4, 'late'); // only the first end counts
+    h.create({ id: 'c2', direction: 'internal', caller: '201', callee: '202', startedAt: 5 });
+    h.setStatus('c2', 'voicemail');
+    h.create({ id: 'c3', direction: 'internal', caller: '201', callee: '203', startedAt: 6 });
+    h.flush();
+    h.answered('c3', 7, null); // after the flush: an UPDATE of the written row
+    h.ended('c3', 8, 'callee-hangup');
+    const rows = h.list().map((r) => ({ ...r }));
+    store.close();
+    return rows;
+  };
+  const batched = rowsOf(60_000);
+  assert.deepEqual(batched, rowsOf(0));
+  const c1 = batched.find((r) => (r as { id: string }).id === 'c1') as Record<string, unknown>;
+  assert.deepEqual([c1.status, c1.callee, c1.answeredAt, c1.endedAt, c1.cause, c1.recording], ['ended', '201', 2, 3, 'caller-hangup', 'recordings/c1.wav']);
+});
+
+test('events of a batch are written several per statement, in order; one that cannot be written (no such call) loses only itself', () => {
+  const store = Store.open(':memory:');
+  const errors: unknown[] = [];
+  const h = new CallHistory(store.db, { batchMs: 60_000, onError: (e) => errors.push(e) });
+  h.create({ id: 'c1', direction: 'internal', caller: '101', callee: '102', startedAt: 1 });
+  for (let i = 0; i < 20; i++) h.event(i === 3 ? 'nobody' : 'c1', 10 + i, `e${i}`, { i });
+  h.flush();
+  assert.equal(errors.length, 1);
+  const types = h.events('c1').map((e) => e.type);
+  assert.deepEqual(types, Array.from({ length: 20 }, (_, i) => `e${i}`).filter((t) => t !== 'e3'));
+  assert.deepEqual(h.events('c1')[0]?.data, { i: 0 });
+  store.close();
+});
