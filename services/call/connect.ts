@@ -119,9 +119,17 @@ export class CallConnector {
     try {
       let callerSdp = fork.dialog.remoteSdp ?? '';
       if (media && answeredLeg.endpoint && callerLeg.endpoint) {
-        await answeredLeg.endpoint.setRemoteSdp(fork.dialog.remoteSdp ?? '');
-        callerLeg.endpoint.stopPlay();
-        await callerLeg.endpoint.bridge(answeredLeg.endpoint);
+        if (media.ordered) {
+          // The callee's answer and the bridge leave for the media worker together (one message each way, not two
+          // round trips): the answer's codec is known as soon as setRemoteSdp is called, which bridge() checks.
+          const configured = answeredLeg.endpoint.setRemoteSdp(fork.dialog.remoteSdp ?? '');
+          callerLeg.endpoint.stopPlay();
+          await Promise.all([configured, callerLeg.endpoint.bridge(answeredLeg.endpoint)]);
+        } else {
+          await answeredLeg.endpoint.setRemoteSdp(fork.dialog.remoteSdp ?? '');
+          callerLeg.endpoint.stopPlay();
+          await callerLeg.endpoint.bridge(answeredLeg.endpoint);
+        }
         callerSdp = callerLeg.endpoint.localSdp;
       }
       if (!callerAnswered()) {

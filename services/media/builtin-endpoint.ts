@@ -94,8 +94,11 @@ export class BuiltinEndpoint extends TypedEmitter<MediaEndpointEvents> implement
     return this.localSdp;
   }
 
-  /** `parsed`: the same SDP already parsed (the engine checks an offer before it spends a port on it). */
-  async setRemoteSdp(sdp: string, parsed?: RemoteAudio): Promise<string> {
+  /**
+   * `parsed`: the same SDP already parsed (the engine checks an offer before it spends a port on it). `opening`: the
+   * endpoint's open, still on its way (the engine sends this configure with it); our answer waits for its port.
+   */
+  async setRemoteSdp(sdp: string, parsed?: RemoteAudio, opening?: Promise<{ port: number }>): Promise<string> {
     this.check();
     const remote = parsed ?? parseRemoteSdp(sdp);
     const weOffered = this.offered !== undefined;
@@ -114,6 +117,11 @@ export class BuiltinEndpoint extends TypedEmitter<MediaEndpointEvents> implement
     else if (chosen) this.srtpProfileInUse ??= srtpProfile(this.srtpPolicy, undefined);
     this.remoteSdp = sdp;
     this.codec = n.codec;
+    const configured = this.engine.command({ op: 'configure', ep: this.ep, cfg: this.workerConfig(n) });
+    if (opening) {
+      const [opened] = await Promise.all([opening, configured]);
+      this.local.port = opened.port;
+    }
     if (!weOffered) {
       // Our answer: only the chosen codec (so the remote cannot switch mid-call) and telephone-event if offered.
       this.localSdp = buildLocalSdp({
@@ -128,7 +136,7 @@ export class BuiltinEndpoint extends TypedEmitter<MediaEndpointEvents> implement
         ...(chosen ? { profile: remote.profile, crypto: [answerCrypto(chosen, this.sdesKey)] } : {}),
       });
     }
-    await this.engine.command({ op: 'configure', ep: this.ep, cfg: this.workerConfig(n) });
+    if (!opening) await configured;
     return this.localSdp;
   }
 

@@ -45,6 +45,8 @@ function hostAddress(): string {
 
 export class BuiltinMediaEngine implements MediaEngine {
   readonly name = 'media';
+  /** Commands leave for the worker in the order given, and the worker runs an endpoint's commands in that order. */
+  readonly ordered = true;
   private worker: Worker | undefined;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: MediaError) => void }>();
   /**
@@ -255,14 +257,25 @@ export class BuiltinMediaEngine implements MediaEngine {
       chooseSrtp(offer, opts.srtp ?? 'off');
     }
     const ep = this.nextEndpoint++;
-    const { port } = (await this.command({ op: 'open', ep })) as { port: number };
-    const endpoint = new BuiltinEndpoint(this, ep, opts.callId, { address: this.sdpAddress, port }, codecs, opts.rtpTimeoutMs ?? this.rtpTimeoutMs, this.log, opts.srtp ?? 'off');
-    this.endpoints.set(ep, endpoint);
+    const opening = this.command({ op: 'open', ep }) as Promise<{ port: number }>;
+    const make = (port: number): BuiltinEndpoint => {
+      const e = new BuiltinEndpoint(this, ep, opts.callId, { address: this.sdpAddress, port }, codecs, opts.rtpTimeoutMs ?? this.rtpTimeoutMs, this.log, opts.srtp ?? 'off');
+      this.endpoints.set(ep, e);
+      return e;
+    };
+    if (opts.remoteSdp === undefined) {
+      const endpoint = make((await opening).port);
+      endpoint.makeOffer('sendrecv');
+      return endpoint;
+    }
+    // An offer: its configure leaves with the open, in one message, and the worker answers both in one (the worker
+    // holds an endpoint's commands until its open is done). Our answer is written once the open gave the port.
+    const endpoint = make(0);
     try {
-      if (opts.remoteSdp !== undefined) await endpoint.setRemoteSdp(opts.remoteSdp, offer);
-      else endpoint.makeOffer('sendrecv');
+      await endpoint.setRemoteSdp(opts.remoteSdp, offer, opening);
     } catch (err) {
-      await endpoint.close();
+      if (await opening.then(() => true, () => false)) await endpoint.close();
+      else endpoint.markClosed();
       throw err;
     }
     return endpoint;

@@ -117,6 +117,11 @@ export interface OpenEndpointOptions {
 
 export interface MediaEngine extends Module {
   openEndpoint(opts: OpenEndpointOptions): Promise<MediaEndpoint>;
+  /**
+   * True when an endpoint's operations may be started without awaiting the one before (setRemoteSdp then bridge):
+   * the engine applies them in the order they were called and checks what bridge needs at the call.
+   */
+  readonly ordered?: boolean;
   /** Open endpoints (for health and tests). */
   endpointCount(): number;
 }

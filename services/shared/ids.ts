@@ -16,7 +16,15 @@ export function newId(): string {
  * ids each commit wrote a page of the calls index and of call_events' index per call (docs/performance.md).
  */
 export function newTimeOrderedId(ms: number): string {
-  const hex = Math.max(0, Math.min(Math.floor(ms), 0xffffffffffff)).toString(16).padStart(12, '0');
+  if (ms !== lastMs) {
+    const hex = Math.max(0, Math.min(Math.floor(ms), 0xffffffffffff)).toString(16).padStart(12, '0');
+    lastMs = ms;
+    lastPrefix = `${hex.slice(0, 8)}-${hex.slice(8)}-7`;
+  }
   const r = randomUUID(); // xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx: keep its random bits and its variant
-  return `${hex.slice(0, 8)}-${hex.slice(8)}-7${r.slice(15)}`;
+  return lastPrefix + r.slice(15);
 }
+
+/** The time part of the last id made (calls of one ms share it). */
+let lastMs = Number.NaN;
+let lastPrefix = '';

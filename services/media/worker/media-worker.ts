@@ -23,15 +23,20 @@ const port = parentPort!;
  */
 let outbox: WorkerMessage[] = [];
 let outboxScheduled = false;
-function post(m: WorkerMessage): void {
+/** `batched`: wait for the end of the turn even when first (replies to set-up commands: an open and the configure sent with it answer in one message). */
+function post(m: WorkerMessage, batched = false): void {
   if (outboxScheduled) {
     outbox.push(m);
     return;
   }
   outboxScheduled = true;
   setImmediate(flushOutbox);
-  port.postMessage(m);
+  if (batched) outbox.push(m);
+  else port.postMessage(m);
 }
+
+/** Commands whose replies may wait for the end of the worker's turn (the main thread's DEFERRABLE set). */
+const SET_UP: ReadonlySet<WorkerCommand['op']> = new Set(['open', 'configure', 'bridge', 'unbridge', 'close']);
 function flushOutbox(): void {
   outboxScheduled = false;
   const batch = outbox;
@@ -355,17 +360,41 @@ port.on('message', (m: WorkerCommand | WorkerCommand[]) => {
   else run(m);
 });
 
+/**
+ * Endpoints whose 'open' is still binding its sockets: the commands given for them meanwhile (a configure sent with
+ * the open, a close) wait for it, in the order they came, instead of failing on an endpoint not there yet.
+ */
+const opening = new Map<number, Promise<void>>();
+const ignore = (): void => undefined;
+
 function run(cmd: WorkerCommand): void {
-  handle(cmd).then(
-    (value) => post({ type: 'reply', id: cmd.id, ok: true, value }),
+  let result: Promise<unknown>;
+  if (cmd.op === 'open') {
+    result = handle(cmd);
+    const settled = result.then(ignore, ignore);
+    opening.set(cmd.ep, settled);
+    void settled.then(() => {
+      if (opening.get(cmd.ep) === settled) opening.delete(cmd.ep);
+    });
+  } else {
+    const a = 'ep' in cmd ? opening.get(cmd.ep) : undefined;
+    const b = cmd.op === 'bridge' ? opening.get(cmd.other) : undefined;
+    result = a || b ? Promise.all([a, b]).then(() => handle(cmd)) : handle(cmd);
+  }
+  const batched = SET_UP.has(cmd.op);
+  result.then(
+    (value) => post({ type: 'reply', id: cmd.id, ok: true, value }, batched),
     (err: unknown) =>
-      post({
-        type: 'reply',
-        id: cmd.id,
-        ok: false,
-        code: err instanceof MediaError ? err.code : 'media.internal',
-        message: err instanceof Error ? err.message : String(err),
-      }),
+      post(
+        {
+          type: 'reply',
+          id: cmd.id,
+          ok: false,
+          code: err instanceof MediaError ? err.code : 'media.internal',
+          message: err instanceof Error ? err.message : String(err),
+        },
+        batched,
+      ),
   );
 }
 

@@ -384,3 +384,49 @@ test('RTCP: sender reports with our SSRC and counts, a report block on the remot
     await e2.stop();
   }
 });
+
+test('an endpoint opened with an offer costs one message each way: the configure leaves with the open; bridged with its answer in one more', async () => {
+  const pa = await peer();
+  const pb = await peer();
+  const out0 = engine.messagesOut;
+  const in0 = engine.messagesIn;
+  const a = await engine.openEndpoint({ callId: 'one-trip', remoteSdp: pa.sdp() });
+  cleanups.push(() => a.close());
+  assert.equal(engine.messagesOut - out0, 1);
+  assert.equal(engine.messagesIn - in0, 1);
+  assert.equal(a.local.port % 2, 0);
+  assert.match(a.localSdp, new RegExp(`m=audio ${a.local.port} RTP/AVP 0`));
+  const b = await engine.openEndpoint({ callId: 'one-trip' });
+  cleanups.push(() => b.close());
+  // What call control does on the callee's 200: its answer and the bridge, started together.
+  const out1 = engine.messagesOut;
+  await Promise.all([b.setRemoteSdp(pb.sdp()), a.bridge(b)]);
+  assert.equal(engine.messagesOut - out1, 1);
+  for (let i = 0; i < 5; i++) pa.send(a.local.port, 0, silenceU);
+  await pb.waitFor(() => pb.received.length >= 5, '5 packets relayed to B');
+  pb.send(b.local.port, 0, silenceU);
+  await pa.waitFor(() => pa.received.length >= 1, 'a packet relayed to A');
+});
+
+test('an open with an offer that finds no free port is refused with that error and leaves no endpoint', async () => {
+  const tiny = rtpRange(4);
+  const first0 = tiny.min + (tiny.min & 1); // two RTP/RTCP pairs
+  const small = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: first0, rtpPortMax: first0 + 3, rtpTimeoutMs: 0 });
+  await small.start();
+  try {
+    const pa = await peer();
+    const first = await small.openEndpoint({ callId: 'full', remoteSdp: pa.sdp() });
+    const second = await small.openEndpoint({ callId: 'full' });
+    await assert.rejects(small.openEndpoint({ callId: 'full', remoteSdp: pa.sdp() }), (e: Error) => e instanceof MediaError && e.code === 'media.ports_exhausted');
+    assert.equal(small.endpointCount(), 2);
+    await first.close();
+    await second.close();
+    assert.equal(small.endpointCount(), 0);
+    // The freed pair serves the next offer.
+    const again = await small.openEndpoint({ callId: 'full', remoteSdp: pa.sdp() });
+    assert.equal(small.endpointCount(), 1);
+    await again.close();
+  } finally {
+    await small.stop();
+  }
+});
