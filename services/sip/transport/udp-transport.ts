@@ -5,6 +5,11 @@ import { type SipTransport, type TransportSink } from './sip-transport.js';
 import { type Source, type Target } from './source.js';
 import { SendThreadLink } from './udp-send-thread.js';
 
+/** Datagrams in one turn from which they go through the send thread (docs/performance.md). */
+const THREAD_MIN_DATAGRAMS = 8;
+/** Turns after a threaded one that use the thread too. */
+const STICKY_TURNS = 64;
+
 export interface UdpTransportOptions {
   /**
    * Hand the datagrams to the process's UDP send thread (udp-send-thread.ts) once it has opened this socket; until
@@ -24,6 +29,10 @@ export class UdpTransport implements SipTransport {
   private threadSendErrors = 0;
   private link: SendThreadLink | undefined;
   private linkReady = false;
+  /** Turns left that go through the send thread whatever their size (see flush). */
+  private stickyTurns = 0;
+  /** Datagrams handed to the send thread. */
+  private threadSent = 0;
   private sink: TransportSink | undefined;
   /** Datagrams waiting for the end of the current event-loop turn: buffer, port, address, in order. */
   private outbox: Array<Buffer | number | string> = [];
@@ -35,7 +44,12 @@ export class UdpTransport implements SipTransport {
     this.outbox = [];
     const socket = this.socket;
     if (!socket) return;
-    if (this.linkReady) {
+    // The thread pays off when a turn has several datagrams (a busy box: one message to the thread instead of a
+    // sendmsg each); a lone datagram is cheaper to send here than to hand over. Once a turn used the thread, the next
+    // STICKY_TURNS turns do too, so that a datagram never overtakes one the thread has not sent yet.
+    if (this.linkReady && (out.length >= 3 * THREAD_MIN_DATAGRAMS || this.stickyTurns > 0)) {
+      this.stickyTurns = out.length >= 3 * THREAD_MIN_DATAGRAMS ? STICKY_TURNS : this.stickyTurns - 1;
+      this.threadSent += out.length / 3;
       this.link!.send(out);
       return;
     }
@@ -150,7 +164,7 @@ export class UdpTransport implements SipTransport {
   }
 
   stats(): Record<string, number> {
-    return { received: this.received, sent: this.sent, sendErrors: this.sendErrors + this.threadSendErrors, sendThread: this.linkReady ? 1 : 0 };
+    return { received: this.received, sent: this.sent, sendErrors: this.sendErrors + this.threadSendErrors, sendThread: this.linkReady ? 1 : 0, sentByThread: this.threadSent };
   }
 
   private attachSendThread(socket: dgram.Socket): void {
