@@ -1,6 +1,6 @@
 // SIP over UDP (RFC 3261 §18): one socket on bind:port, one datagram one message.
 import dgram from 'node:dgram';
-import { type Logger } from '../../shared/index.js';
+import { SystemClock, type Clock, type Logger } from '../../shared/index.js';
 import { type SipTransport, type TransportSink } from './sip-transport.js';
 import { type Source, type Target } from './source.js';
 import { SendThreadLink } from './udp-send-thread.js';
@@ -10,12 +10,16 @@ const THREAD_MIN_DATAGRAMS = 8;
 /** Turns after a threaded one that use the thread too. */
 const STICKY_TURNS = 64;
 
+/** How long close() waits for the send thread to let go of the socket (it answers within a turn when healthy). */
+const DETACH_WAIT_MS = 1000;
+
 export interface UdpTransportOptions {
   /**
    * Hand the datagrams to the process's UDP send thread (udp-send-thread.ts) once it has opened this socket; until
    * then, and if it cannot, this thread sends them itself.
    */
   sendThread?: boolean;
+  clock?: Clock;
 }
 
 export class UdpTransport implements SipTransport {
@@ -156,7 +160,12 @@ export class UdpTransport implements SipTransport {
     this.link = undefined;
     this.linkReady = false;
     // The send thread lets go of the descriptor before it is closed here (it never closes it itself).
-    if (link) await link.detach();
+    if (link) {
+      const clock = this.opts.clock ?? new SystemClock();
+      let timer: ReturnType<Clock['setTimeout']> | undefined;
+      await Promise.race([link.detach(), new Promise<void>((resolve) => (timer = clock.setTimeout(resolve, DETACH_WAIT_MS)))]);
+      clock.clearTimeout(timer);
+    }
     this.socket = undefined;
     this.boundPort = undefined;
     if (!s) return;

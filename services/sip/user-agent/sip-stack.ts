@@ -180,7 +180,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
     this.domain = opts.domain;
     this.transport = new TransportLayer(opts.bind, this.log, opts.advertise);
     const kinds = opts.transports ?? ['udp', 'tcp'];
-    if (kinds.includes('udp')) this.transport.add(new UdpTransport(opts.bind, opts.port, this.log, { sendThread: opts.udpSendThread }));
+    if (kinds.includes('udp')) this.transport.add(new UdpTransport(opts.bind, opts.port, this.log, { sendThread: opts.udpSendThread, clock: this.clock }));
     if (kinds.includes('tcp')) this.transport.add(new TcpTransport(opts.bind, opts.port, this.log, { clock: this.clock }));
     if (opts.tls) {
       this.tls = new TlsTransport(opts.bind, opts.tls.port, this.log, opts.tls.certificate, { clock: this.clock });
@@ -322,7 +322,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
       await probe.listen({ onMessage: () => {}, onFramingError: () => {} });
       const p = probe.port();
       await probe.close();
-      this.transport.add(new UdpTransport(this.opts.bind, p, this.log, { sendThread: this.opts.udpSendThread }));
+      this.transport.add(new UdpTransport(this.opts.bind, p, this.log, { sendThread: this.opts.udpSendThread, clock: this.clock }));
       this.transport.add(new TcpTransport(this.opts.bind, p, this.log, { clock: this.clock }));
       try {
         await this.transport.listen();
