@@ -59,3 +59,46 @@ test('response cache: an entry too large for the ring is refused (the transactio
   cache.put('k', res(2), T);
   assert.equal(cache.get('k')!.bytes.toString(), res(2).toString());
 });
+
+test('response cache: against a model, with colliding keys, repeated keys and evictions, it never answers with another key\'s bytes', () => {
+  const clock = new ManualClock();
+  const cache = new ResponseCache(clock, 32_000, 64 * 1024);
+  const latest = new Map<string, string>();
+  const recent: Array<{ key: string; len: number }> = [];
+  let seed = 7;
+  const rand = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  for (let i = 0; i < 20_000; i++) {
+    // 3 000 distinct keys in a 1 024-slot table: long probe runs, and many keys put again while still kept.
+    const key = `z9hG4bK${rand(3000)}|10.0.0.${rand(4)}:5060|REGISTER`;
+    const body = `SIP/2.0 200 OK ${i} ${'x'.repeat(rand(200))}`;
+    assert.equal(cache.put(key, Buffer.from(body), T), true);
+    latest.set(key, body);
+    recent.push({ key, len: body.length + key.length + 40 });
+    if (rand(10) === 0) clock.advance(rand(40));
+    if (i % 97 === 0) {
+      for (const [k, v] of latest) {
+        const hit = cache.get(k);
+        if (hit) assert.equal(hit.bytes.toString(), v, `${k}: its own latest bytes`);
+      }
+      // What was put in the last few kilobytes and is within its time must be there.
+      let room = 16 * 1024;
+      for (let j = recent.length - 1; j >= 0 && room > 0; j--) {
+        room -= recent[j]!.len;
+        if (clock.monotonic() < 32_000) assert.ok(cache.has(recent[j]!.key), `${recent[j]!.key} was put ${recent.length - 1 - j} puts ago`);
+      }
+    }
+  }
+  clock.advance(40_000);
+  for (const k of latest.keys()) assert.equal(cache.has(k), false);
+  assert.equal(cache.stats().entries, 0);
+});
+
+test('response cache: a key with characters outside latin1 is not kept (it could not be found again from the ring)', () => {
+  const cache = new ResponseCache(new ManualClock(), 32_000, 64 * 1024);
+  assert.equal(cache.put('z9hG4bK€|h:1|MESSAGE', Buffer.from('SIP/2.0 200 OK'), T), false);
+  assert.equal(cache.get('z9hG4bK€|h:1|MESSAGE'), undefined);
+  assert.equal(cache.stats().entries, 0);
+});
