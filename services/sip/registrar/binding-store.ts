@@ -1,6 +1,7 @@
 // Bindings of the registrar: in-memory by extension (the REGISTER and lookup paths read only memory), written behind to
 // SQLite in one transaction per flush (usrloc "write-back" as in Kamailio's db_mode 2).
 import type { Database, Statement } from 'better-sqlite3';
+import { detach } from '../message/index.js';
 import type { Binding, BindingSource } from './binding.js';
 
 interface RegistrationRow {
@@ -172,6 +173,56 @@ export class BindingStore {
     this.queue(b.extensionId, b.contact, { op: 'put', binding: b });
     this.remember(b);
     return true;
+  }
+
+  /**
+   * A refresh of a binding that keeps its row (same source, User-Agent, instance, q and AOR, see sameRow): the binding
+   * is updated in place instead of being replaced, so a phone re-registering leaves no object behind. Returns it, or
+   * undefined when there is no such binding (the caller then puts a new one).
+   */
+  refresh(
+    extensionId: number,
+    contact: string,
+    source: BindingSource,
+    userAgent: string | undefined,
+    instanceId: string | undefined,
+    q: number,
+    aor: string,
+    callId: string,
+    cseq: number,
+    expiresAt: number,
+    now: number,
+  ): Binding | undefined {
+    const list = this.byExtension.get(extensionId);
+    if (!list) return undefined;
+    for (const b of list) {
+      if (b.contact !== contact) continue;
+      const s = b.source;
+      if (
+        s.address !== source.address ||
+        s.port !== source.port ||
+        s.transport !== source.transport ||
+        s.connectionId !== source.connectionId ||
+        b.userAgent !== userAgent ||
+        b.instanceId !== instanceId ||
+        b.q !== q ||
+        b.aor !== aor
+      ) {
+        return undefined;
+      }
+      // Copies only when it changed: a binding lives for the whole registration, a slice would keep the REGISTER.
+      if (b.callId !== callId) b.callId = detach(callId);
+      b.cseq = cseq;
+      b.expiresAt = expiresAt;
+      const stored = b.persistedExpiresAt;
+      if (stored === undefined || stored - now < UNWRITTEN_REFRESH_COVER * (expiresAt - now)) {
+        b.persistedExpiresAt = expiresAt;
+        this.queue(extensionId, contact, { op: 'put', binding: b });
+      }
+      if (expiresAt < this.nextExpiry) this.nextExpiry = expiresAt;
+      return b;
+    }
+    return undefined;
   }
 
   remove(extensionId: number, contact: string): Binding | undefined {

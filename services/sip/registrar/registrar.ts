@@ -389,6 +389,8 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
               }
             }
           }
+          const expiresAt = now + ch.expires * 1000;
+          if (this.store.refresh(ext.id, ch.uri, source, userAgent, ch.instanceId, ch.q, aor, callId, cseq, expiresAt, now)) continue;
           const binding: Binding = {
             extensionId: ext.id,
             extensionNumber: ext.number,
@@ -398,7 +400,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
             // Copies: a binding lives for the whole registration, slices would keep the REGISTER's text with it.
             callId: detach(callId),
             cseq,
-            expiresAt: now + ch.expires * 1000,
+            expiresAt,
             userAgent: userAgent === undefined ? undefined : detach(userAgent),
             instanceId: ch.instanceId === undefined ? undefined : detach(ch.instanceId),
             q: ch.q,

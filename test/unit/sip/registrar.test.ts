@@ -230,7 +230,10 @@ test('a quick refresh is not written while the stored expiry covers 90 % of the 
   assert.equal(stored(), t0 + 600_000);
   // 30 s later (5 % of the interval): the stored expiry still covers 95 % of the new one, nothing to write.
   clock.advance(29_800);
+  const kept = registrar.lookup('1000')[0]!;
   assert.equal(authedRegister(registrar, { ...opts, cseq: 3, callId: 'another-call' }).status, 200);
+  assert.equal(registrar.lookup('1000')[0], kept, 'a refresh updates the binding in place');
+  assert.deepEqual([kept.callId, kept.cseq], ['another-call', 4]);
   assert.equal(registrar.health().detail!['unwritten'], 0);
   assert.equal(registrar.lookup('1000')[0]!.expiresAt, t0 + 630_000, 'memory has the new expiry');
   // Just over 60 s after the write (over 10 % of the interval): written again.
@@ -247,6 +250,8 @@ test('a quick refresh is not written while the stored expiry covers 90 % of the 
   assert.equal(registrar.handleRegister(register({ ...opts, cseq: 8, auth }), moved).status, 200);
   clock.advance(200);
   assert.equal((store.db.prepare('SELECT received FROM registrations').get() as { received: string }).received, '127.0.0.9:6000');
+  assert.notEqual(registrar.lookup('1000')[0], kept, 'a binding whose source changed is replaced');
+  assert.equal(registrar.lookup('1000').length, 1);
   assert.equal(stored(), t0 + 661_400);
   await registrar.stop();
   store.close();
