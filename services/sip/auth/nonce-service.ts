@@ -1,7 +1,6 @@
 // Stateless nonces (keyed SHA-256 over issue time + randomness) with a bounded nonce-count window against replays.
 import crypto, { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../../shared/index.js';
-import { detach } from '../message/index.js';
 
 export type NonceCheck =
   | { status: 'ok' }
@@ -42,18 +41,11 @@ const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encodi
 /** Width of the anti-replay window below the highest nc seen (as in IPsec ESP, RFC 4303 §3.4.3). */
 const WINDOW = 32;
 
-interface NcState {
-  issuedAt: number;
-  highest: number;
-  /** Bit i set = nc (highest - i) seen. */
-  seen: number;
-}
-
 /**
  * RFC 2617 §3.2.1: "the nonce might contain time-stamp H(time-stamp ":" ETag ":" private-key)".
  * Validity needs no state: the keyed hash proves we issued it, the time stamp bounds its age. Only the nonce-counts
- * of nonces in use are remembered, in a Map bounded by maxTracked; when one is evicted, every nonce issued at or
- * before it is treated as stale, so forgetting never re-opens a replay.
+ * of nonces in use are remembered, in a table bounded by maxTracked (NcTable: typed arrays, no object per nonce);
+ * when one is evicted, every nonce issued at or before it is treated as stale, so forgetting never re-opens a replay.
  */
 export class NonceService {
   private readonly clock: Clock;
@@ -64,14 +56,7 @@ export class NonceService {
   private readonly macInput: Buffer;
   private readonly keyEnd: number;
   readonly lifetimeMs: number;
-  private readonly maxTracked: number;
-  private readonly tracked = new Map<string, NcState>();
-  /**
-   * Tracked nonces in first-use order, as a ring: evicting the oldest is O(1). (Deleting the first entries of a
-   * Map over and over makes V8 skip the deleted slots on every iteration: it showed up at 5 % of REGISTER CPU.)
-   */
-  private ring: string[] = [];
-  private ringHead = 0;
+  private readonly tracked: NcTable;
   private evictedFloor = -1;
   /** randomBytes() per nonce costs a native job each time; one 4 KiB draw serves 680 nonces. */
   private pool = Buffer.alloc(0);
@@ -85,7 +70,7 @@ export class NonceService {
     secret.copy(this.macInput, HEAD_BYTES);
     this.macInput[this.keyEnd] = 0x0a;
     this.lifetimeMs = opts.lifetimeMs ?? 300_000;
-    this.maxTracked = opts.maxTracked ?? 65_536;
+    this.tracked = new NcTable(opts.maxTracked ?? 65_536);
   }
 
   /**
@@ -128,62 +113,37 @@ export class NonceService {
     if (issued === undefined) return { status: 'foreign' };
     const age = this.clock.now() - issued;
     if (age > this.lifetimeMs || age < -60_000) {
-      this.tracked.delete(nonce);
+      this.tracked.remove(nonce);
       return { status: 'stale' };
     }
     const count = nc === undefined ? 1 : /^[0-9a-fA-F]{8}$/.test(nc) ? parseInt(nc, 16) : NaN;
     if (!(count > 0)) return { status: 'replay' };
-    let st = this.tracked.get(nonce);
-    if (!st) {
+    const t = this.tracked;
+    let e = t.find(nonce);
+    if (e < 0) {
       if (issued <= this.evictedFloor) return { status: 'stale' };
-      st = { issuedAt: issued, highest: 0, seen: 0 };
-      // Kept for minutes: a copy, not a slice of the request's Authorization header (which would keep the request).
-      const key = detach(nonce);
-      this.tracked.set(key, st);
-      this.ring.push(key);
-      this.evictIfFull();
+      const evicted = t.add(nonce, issued, this.clock.now() - this.lifetimeMs);
+      if (evicted > this.evictedFloor) this.evictedFloor = evicted;
+      e = t.find(nonce);
     }
-    if (count > st.highest) {
-      const shift = count - st.highest;
-      st.seen = shift >= WINDOW ? 1 : ((st.seen << shift) | 1) >>> 0;
-      st.highest = count;
+    const highest = t.highest[e]!;
+    if (count > highest) {
+      const shift = count - highest;
+      t.seen[e] = shift >= WINDOW ? 1 : ((t.seen[e]! << shift) | 1) >>> 0;
+      t.highest[e] = count;
       return { status: 'ok' };
     }
-    const back = st.highest - count;
+    const back = highest - count;
     if (back >= WINDOW) return { status: 'replay' };
     const bit = (1 << back) >>> 0;
-    if (st.seen & bit) return { status: 'replay' };
-    st.seen = (st.seen | bit) >>> 0;
+    if (t.seen[e]! & bit) return { status: 'replay' };
+    t.seen[e] = (t.seen[e]! | bit) >>> 0;
     return { status: 'ok' };
   }
 
   /** Number of nonces whose counts are remembered (for health and tests). */
   trackedCount(): number {
-    return this.tracked.size;
-  }
-
-  private evictIfFull(): void {
-    // Expired nonces at the head go first (they read as stale by their time stamp anyway).
-    const oldest = this.clock.now() - this.lifetimeMs;
-    while (this.ringHead < this.ring.length) {
-      const key = this.ring[this.ringHead]!;
-      const st = this.tracked.get(key);
-      if (st && st.issuedAt >= oldest) break;
-      if (st) this.tracked.delete(key);
-      this.ringHead++;
-    }
-    while (this.tracked.size > this.maxTracked && this.ringHead < this.ring.length) {
-      const key = this.ring[this.ringHead++]!;
-      const st = this.tracked.get(key);
-      if (!st) continue; // already dropped as stale
-      this.tracked.delete(key);
-      if (st.issuedAt > this.evictedFloor) this.evictedFloor = st.issuedAt;
-    }
-    // Compact the ring once its dead head is as long as the live part.
-    if (this.ringHead > 1024 && this.ringHead * 2 > this.ring.length) {
-      this.ring = this.ring.slice(this.ringHead);
-      this.ringHead = 0;
-    }
+    return this.tracked.live;
   }
 
   /**
@@ -199,4 +159,133 @@ export class NonceService {
     const h = oneShot ? oneShot('sha256', input, 'base64url') : createHash('sha256').update(input).digest('base64url');
     return h.slice(0, MAC_CHARS);
   }
+}
+
+/**
+ * The nonce-counts of the nonces in use, without an object per nonce: entries in a fixed ring of typed arrays
+ * (oldest first, so evicting is O(1)), found through a linear-probing table of entry numbers. Every nonce we issue
+ * is NONCE_CHARS base64url characters, stored as bytes.
+ */
+class NcTable {
+  readonly highest: Uint32Array;
+  /** Bit i set = nc (highest - i) seen. */
+  readonly seen: Uint32Array;
+  private readonly issued: Float64Array;
+  private readonly keys: Uint8Array;
+  /** 1 while the entry is in the index (a nonce dropped as stale leaves a dead entry in the ring). */
+  private readonly indexed: Uint8Array;
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+  private head = 0;
+  private size = 0;
+  live = 0;
+
+  constructor(private readonly capacity: number) {
+    this.highest = new Uint32Array(capacity);
+    this.seen = new Uint32Array(capacity);
+    this.issued = new Float64Array(capacity);
+    this.keys = new Uint8Array(capacity * NONCE_CHARS);
+    this.indexed = new Uint8Array(capacity);
+    let n = 16;
+    while (n < capacity * 2) n *= 2;
+    this.slots = new Int32Array(n);
+    this.mask = n - 1;
+  }
+
+  /** The entry of `nonce`, or -1. */
+  find(nonce: string): number {
+    const v = this.slots[this.probe(nonce, hashChars(nonce))]!;
+    return v - 1;
+  }
+
+  /**
+   * Starts tracking `nonce` (not tracked yet). Entries issued before `expiredBefore` at the old end go first; when
+   * the table is still full the oldest is evicted. Returns the issue time of the newest evicted live entry (or -1).
+   */
+  add(nonce: string, issuedAt: number, expiredBefore: number): number {
+    let evicted = -1;
+    while (this.size > 0) {
+      const old = this.oldest();
+      if (this.indexed[old] && this.issued[old]! >= expiredBefore && this.size < this.capacity) break;
+      if (this.indexed[old]) {
+        // Expired ones read as stale by their time stamp anyway; a live one evicted moves the floor.
+        if (this.issued[old]! >= expiredBefore && this.issued[old]! > evicted) evicted = this.issued[old]!;
+        this.unindex(old);
+      }
+      this.size--;
+    }
+    const e = this.head;
+    this.head = (this.head + 1) % this.capacity;
+    this.size++;
+    for (let i = 0; i < NONCE_CHARS; i++) this.keys[e * NONCE_CHARS + i] = nonce.charCodeAt(i);
+    this.issued[e] = issuedAt;
+    this.highest[e] = 0;
+    this.seen[e] = 0;
+    this.indexed[e] = 1;
+    this.live++;
+    this.slots[this.probe(nonce, hashChars(nonce))] = e + 1;
+    return evicted;
+  }
+
+  /** Stops tracking `nonce` if it is tracked. */
+  remove(nonce: string): void {
+    const e = this.find(nonce);
+    if (e >= 0) this.unindex(e);
+  }
+
+  private oldest(): number {
+    return (this.head - this.size + this.capacity) % this.capacity;
+  }
+
+  /** The slot holding `nonce`, or the free slot where it would go. */
+  private probe(nonce: string, hash: number): number {
+    const slots = this.slots;
+    const keys = this.keys;
+    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
+      const v = slots[i]!;
+      if (v === 0) return i;
+      const at = (v - 1) * NONCE_CHARS;
+      let j = 0;
+      while (j < NONCE_CHARS && keys[at + j] === nonce.charCodeAt(j)) j++;
+      if (j === NONCE_CHARS) return i;
+    }
+  }
+
+  private unindex(e: number): void {
+    this.indexed[e] = 0;
+    this.live--;
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = hashBytes(this.keys, e * NONCE_CHARS) & mask;
+    while (slots[i] !== e + 1) {
+      if (slots[i] === 0) return;
+      i = (i + 1) & mask;
+    }
+    // Backward-shift deletion (no tombstones): later members of the probe run move up when their home allows.
+    let hole = i;
+    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+      const v = slots[j]!;
+      if (v === 0) break;
+      const home = hashBytes(this.keys, (v - 1) * NONCE_CHARS) & mask;
+      const movable = hole <= j ? home <= hole || home > j : home <= hole && home > j;
+      if (movable) {
+        slots[hole] = v;
+        hole = j;
+      }
+    }
+    slots[hole] = 0;
+  }
+}
+
+/** FNV-1a over a nonce's NONCE_CHARS characters. */
+function hashChars(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < NONCE_CHARS; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+function hashBytes(b: Uint8Array, at: number): number {
+  let h = 0x811c9dc5;
+  for (let i = at; i < at + NONCE_CHARS; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
 }

@@ -259,3 +259,35 @@ test('unknown user and wrong password: the same verdict class and the same work 
   const o = server.verify({ authorization: [off], method: 'REGISTER', requestUri: uri, account: lookup });
   assert.equal(!o.ok && o.reason, 'wrong-password');
 });
+
+test('nonce service under churn: a nonce-count accepted once is never accepted again, fresh ones are, memory stays bounded', () => {
+  const clock = new ManualClock();
+  const nonces = new NonceService({ clock, maxTracked: 64, lifetimeMs: 5_000 });
+  const issued: string[] = [];
+  const accepted = new Set<string>();
+  let seed = 11;
+  const rand = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const hex = (n: number): string => n.toString(16).padStart(8, '0');
+  for (let i = 0; i < 50_000; i++) {
+    const op = rand(10);
+    if (op < 3 || issued.length === 0) {
+      // One nonce per ms: an eviction makes every nonce issued at or before the evicted one's time stale (by design).
+      clock.advance(1);
+      const n = nonces.issue();
+      issued.push(n);
+      assert.equal(nonces.check(n, hex(1)).status, 'ok', 'a fresh nonce with nc 1');
+      accepted.add(`${n}/1`);
+    } else {
+      const n = issued[issued.length - 1 - rand(Math.min(issued.length, 200))]!;
+      const nc = 1 + rand(40);
+      const r = nonces.check(n, hex(nc)).status;
+      if (accepted.has(`${n}/${nc}`)) assert.notEqual(r, 'ok', `nc ${nc} of ${n} accepted twice`);
+      if (r === 'ok') accepted.add(`${n}/${nc}`);
+    }
+    if (rand(50) === 0) clock.advance(rand(300));
+    assert.ok(nonces.trackedCount() <= 64);
+  }
+});
