@@ -4,6 +4,7 @@ export { Logger, silentLogger, LOG_LEVELS, type LogLevel, type LogFields, type L
 export { TypedEmitter, type EventMap } from './typed-emitter.js';
 export { RelaisError, ConfigError, NotFoundError, errorMessage } from './errors.js';
 export { randomToken, newId, newTimeOrderedId } from './ids.js';
+export { ProbingIndex, fnv1aString, fnv1aBytes } from './probing-index.js';
 export { loadConfig, parseCommandLine, CONFIG_FLAGS, CONFIG_HELP, type CommandFlags, type Config, type SipBanSettings, type MediaBackend, type CallSettings, type RtpengineMediaSettings, type ApplianceSettings } from './config.js';
 export { normalizeAddress, parseNetwork, isPrivateAddress } from './network.js';
 export { type Module, type ModuleHealth, type HealthStatus, overallStatus } from './module.js';

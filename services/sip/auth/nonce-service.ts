@@ -1,6 +1,6 @@
 // Stateless nonces (keyed SHA-256 over issue time + randomness) with a bounded nonce-count window against replays.
 import crypto, { createHash, randomBytes } from 'node:crypto';
-import type { Clock } from '../../shared/index.js';
+import { ProbingIndex, fnv1aBytes, fnv1aString, type Clock } from '../../shared/index.js';
 
 export type NonceCheck =
   | { status: 'ok' }
@@ -174,8 +174,8 @@ class NcTable {
   private readonly keys: Uint8Array;
   /** 1 while the entry is in the index (a nonce dropped as stale leaves a dead entry in the ring). */
   private readonly indexed: Uint8Array;
-  private readonly slots: Int32Array;
-  private readonly mask: number;
+  /** Entry number + 1, by nonce; at most half full (twice as many slots as entries). */
+  private readonly index: ProbingIndex<string>;
   private head = 0;
   private size = 0;
   live = 0;
@@ -186,16 +186,20 @@ class NcTable {
     this.issued = new Float64Array(capacity);
     this.keys = new Uint8Array(capacity * NONCE_CHARS);
     this.indexed = new Uint8Array(capacity);
-    let n = 16;
-    while (n < capacity * 2) n *= 2;
-    this.slots = new Int32Array(n);
-    this.mask = n - 1;
+    this.index = new ProbingIndex<string>(
+      capacity * 2,
+      (v) => fnv1aBytes(this.keys, (v - 1) * NONCE_CHARS, NONCE_CHARS),
+      (v, nonce) => {
+        const at = (v - 1) * NONCE_CHARS;
+        for (let j = 0; j < NONCE_CHARS; j++) if (this.keys[at + j] !== nonce.charCodeAt(j)) return false;
+        return true;
+      },
+    );
   }
 
   /** The entry of `nonce`, or -1. */
   find(nonce: string): number {
-    const v = this.slots[this.probe(nonce, hashChars(nonce))]!;
-    return v - 1;
+    return this.index.get(nonce, fnv1aString(nonce, NONCE_CHARS)) - 1;
   }
 
   /**
@@ -223,7 +227,7 @@ class NcTable {
     this.seen[e] = 0;
     this.indexed[e] = 1;
     this.live++;
-    this.slots[this.probe(nonce, hashChars(nonce))] = e + 1;
+    this.index.set(nonce, fnv1aString(nonce, NONCE_CHARS), e + 1);
     return evicted;
   }
 
@@ -237,55 +241,9 @@ class NcTable {
     return (this.head - this.size + this.capacity) % this.capacity;
   }
 
-  /** The slot holding `nonce`, or the free slot where it would go. */
-  private probe(nonce: string, hash: number): number {
-    const slots = this.slots;
-    const keys = this.keys;
-    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
-      const v = slots[i]!;
-      if (v === 0) return i;
-      const at = (v - 1) * NONCE_CHARS;
-      let j = 0;
-      while (j < NONCE_CHARS && keys[at + j] === nonce.charCodeAt(j)) j++;
-      if (j === NONCE_CHARS) return i;
-    }
-  }
-
   private unindex(e: number): void {
     this.indexed[e] = 0;
     this.live--;
-    const slots = this.slots;
-    const mask = this.mask;
-    let i = hashBytes(this.keys, e * NONCE_CHARS) & mask;
-    while (slots[i] !== e + 1) {
-      if (slots[i] === 0) return;
-      i = (i + 1) & mask;
-    }
-    // Backward-shift deletion (no tombstones): later members of the probe run move up when their home allows.
-    let hole = i;
-    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
-      const v = slots[j]!;
-      if (v === 0) break;
-      const home = hashBytes(this.keys, (v - 1) * NONCE_CHARS) & mask;
-      const movable = hole <= j ? home <= hole || home > j : home <= hole && home > j;
-      if (movable) {
-        slots[hole] = v;
-        hole = j;
-      }
-    }
-    slots[hole] = 0;
+    this.index.delete(e + 1);
   }
-}
-
-/** FNV-1a over a nonce's NONCE_CHARS characters. */
-function hashChars(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < NONCE_CHARS; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
-function hashBytes(b: Uint8Array, at: number): number {
-  let h = 0x811c9dc5;
-  for (let i = at; i < at + NONCE_CHARS; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-  return h >>> 0;
 }

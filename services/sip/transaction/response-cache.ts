@@ -1,6 +1,6 @@
 // The final responses of finished non-INVITE server transactions over UDP, kept for Timer J (RFC 3261 §17.2.2) in
 // one fixed ring of bytes instead of one transaction object each.
-import { type Clock, type TimerHandle } from '../../shared/index.js';
+import { ProbingIndex, fnv1aBytes, fnv1aString, type Clock, type TimerHandle } from '../../shared/index.js';
 import { type Target, type TransportKind } from '../transport/index.js';
 
 /**
@@ -41,9 +41,8 @@ export interface ResponseCacheStats {
  */
 export class ResponseCache {
   private readonly ring: Buffer;
-  /** Linear-probing table: ring offset + 1 of an entry, 0 = free. At most half full (see put). */
-  private readonly slots: Int32Array;
-  private readonly mask: number;
+  /** Ring offset + 1 of each kept entry, by key. At most half full (see put). */
+  private readonly index: ProbingIndex<string>;
   private head = 0;
   private tail = 0;
   private count = 0;
@@ -59,10 +58,11 @@ export class ResponseCache {
     this.ring = Buffer.allocUnsafeSlow(capacity);
     // A response is a few hundred bytes, so the ring holds far fewer than capacity / 128 entries; put() keeps the
     // table at most half full whatever the sizes (2 MiB of slots for the default 32 MiB ring).
-    let size = 1024;
-    while (size < capacity / 64) size *= 2;
-    this.slots = new Int32Array(size);
-    this.mask = size - 1;
+    this.index = new ProbingIndex<string>(
+      Math.max(1024, capacity / 64),
+      (v) => this.storedHash(v - 1),
+      (v, key) => this.keyIs(v - 1, key),
+    );
   }
 
   /** Keeps `bytes` for `key` until ttlMs from now. False when the entry is too large for the ring (not kept). */
@@ -76,7 +76,7 @@ export class ResponseCache {
     if (hash < 0) return false;
     this.expire();
     this.makeRoom(len);
-    while (this.count > 0 && this.count * 2 >= this.slots.length) {
+    while (this.count > 0 && this.count * 2 >= this.index.capacity) {
       this.dropOldest();
       this.evictedEarly++;
     }
@@ -99,7 +99,7 @@ export class ResponseCache {
     this.count++;
     this.used += len;
     // A key already there (a second final response for one transaction) now names the newer entry.
-    this.slots[this.find(key, hash)] = at + 1;
+    this.index.set(key, hash, at + 1);
     if (!this.timer) this.arm();
     return true;
   }
@@ -108,7 +108,7 @@ export class ResponseCache {
   get(key: string): CachedResponse | undefined {
     const hash = hashKey(key);
     if (hash < 0) return undefined;
-    const at = this.slots[this.find(key, hash)]! - 1;
+    const at = this.index.get(key, hash) - 1;
     if (at < 0) return undefined;
     const r = this.ring;
     const len = r.readUInt32LE(at);
@@ -125,7 +125,7 @@ export class ResponseCache {
 
   has(key: string): boolean {
     const hash = hashKey(key);
-    return hash >= 0 && this.slots[this.find(key, hash)] !== 0;
+    return hash >= 0 && this.index.get(key, hash) !== 0;
   }
 
   stats(): ResponseCacheStats {
@@ -136,7 +136,7 @@ export class ResponseCache {
   clear(): void {
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    this.slots.fill(0);
+    this.index.clear();
     this.head = this.tail = this.count = this.used = 0;
   }
 
@@ -171,7 +171,7 @@ export class ResponseCache {
     const at = this.tail;
     const r = this.ring;
     const len = r.readUInt32LE(at);
-    this.unindex(at);
+    this.index.delete(at + 1);
     this.count--;
     this.used -= len;
     this.tail = at + len;
@@ -188,53 +188,20 @@ export class ResponseCache {
     return p + 1 + this.ring[p]!;
   }
 
-  /** The slot holding `key`, or the free slot where it would go (linear probing). */
-  private find(key: string, hash: number): number {
-    const slots = this.slots;
+  /** Whether the entry at `at` was kept for `key`. */
+  private keyIs(at: number, key: string): boolean {
     const r = this.ring;
+    const f = this.keyField(at);
     const n = key.length;
-    for (let i = hash & this.mask; ; i = (i + 1) & this.mask) {
-      const v = slots[i]!;
-      if (v === 0) return i;
-      const f = this.keyField(v - 1);
-      if (r[f]! + (r[f + 1]! << 8) !== n) continue;
-      const k = f + 2;
-      let j = 0;
-      while (j < n && r[k + j] === key.charCodeAt(j)) j++;
-      if (j === n) return i;
-    }
+    if (r[f]! + (r[f + 1]! << 8) !== n) return false;
+    const k = f + 2;
+    for (let j = 0; j < n; j++) if (r[k + j] !== key.charCodeAt(j)) return false;
+    return true;
   }
 
   private storedHash(at: number): number {
     const f = this.keyField(at);
-    return hashBytes(this.ring, f + 2, this.ring.readUInt16LE(f));
-  }
-
-  /** Removes the entry at `at` from the index if it is there (a newer entry may have taken its key). */
-  private unindex(at: number): void {
-    const slots = this.slots;
-    const mask = this.mask;
-    let i = this.storedHash(at) & mask;
-    for (;;) {
-      const v = slots[i]!;
-      if (v === 0) return;
-      if (v === at + 1) break;
-      i = (i + 1) & mask;
-    }
-    // Backward-shift deletion: later entries of the same probe run move up, so no tombstones are needed.
-    let hole = i;
-    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
-      const v = slots[j]!;
-      if (v === 0) break;
-      const home = this.storedHash(v - 1) & mask;
-      // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
-      const movable = hole <= j ? home <= hole || home > j : home <= hole && home > j;
-      if (movable) {
-        slots[hole] = v;
-        hole = j;
-      }
-    }
-    slots[hole] = 0;
+    return fnv1aBytes(this.ring, f + 2, this.ring.readUInt16LE(f));
   }
 
   /** One clock timer, for the oldest entry's deadline (so entries go exactly after ttlMs, as Timer J fires). */
@@ -252,20 +219,9 @@ export class ResponseCache {
   }
 }
 
-/** FNV-1a over the key's characters; -1 when one is outside latin1 (such a key is never kept). */
+/** The key's hash, or -1 when a character is outside latin1 (such a key could not be found again from the ring). */
 function hashKey(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    if (c > 0xff) return -1;
-    h = Math.imul(h ^ c, 0x01000193);
-  }
-  return h >>> 0;
+  return NOT_LATIN1.test(key) ? -1 : fnv1aString(key);
 }
 
-/** The same hash over a key stored in the ring. */
-function hashBytes(buf: Buffer, at: number, len: number): number {
-  let h = 0x811c9dc5;
-  for (let i = at; i < at + len; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-  return h >>> 0;
-}
+const NOT_LATIN1 = /[^\u0000-\u00ff]/;
