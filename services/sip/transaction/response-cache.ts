@@ -224,4 +224,4 @@ function hashKey(key: string): number {
   return NOT_LATIN1.test(key) ? -1 : fnv1aString(key);
 }
 
-const NOT_LATIN1 = /[^\u0000-\u00ff]/;
+const NOT_LATIN1 = /[\u0100-\uffff]/;
