@@ -1,6 +1,5 @@
 // Runtime configuration: flags override environment variables override defaults; every value validated.
 import { parseArgs } from 'node:util';
-import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
@@ -36,7 +35,7 @@ export interface Config {
   sipBan: SipBanSettings;
   /** SIP messages per second a source may send before parsing (registered phones 10x); 0 = no flood control. */
   sipFloodRate: number;
-  /** UDP sends from a second thread (--sip-send-thread on|off|auto; auto = on with two cores or more). */
+  /** UDP sends from a second thread when a turn has many datagrams (--sip-send-thread on|off, default off). */
   udpSendThread: boolean;
   /** The board and its firmware updates (docs/appliance.md, docs/firmware.md). */
   appliance: ApplianceSettings;
@@ -295,10 +294,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
 
   const stOpt = get('sipSendThread');
-  const stValue = stOpt?.value ?? 'auto';
-  if (stValue !== 'on' && stValue !== 'off' && stValue !== 'auto') throw new ConfigError(`${stOpt!.name}: "${stValue}" is not on, off or auto`, stOpt!.name);
-  // A single-core box gains nothing from a second thread (it would only add a hop).
-  const udpSendThread = stValue === 'on' || (stValue === 'auto' && os.availableParallelism() >= 2);
+  const stValue = stOpt?.value ?? 'off';
+  if (stValue !== 'on' && stValue !== 'off') throw new ConfigError(`${stOpt!.name}: "${stValue}" is not on or off`, stOpt!.name);
+  // Off by default: measured on two cores, it extends the REGISTER rate at saturation a little and costs calls more
+  // CPU and latency than it saves (docs/performance.md, "SIP sends on the second core").
+  const udpSendThread = stValue === 'on';
 
   const md = get('media');
   let media: MediaBackend = 'builtin';

@@ -158,11 +158,10 @@ test('command lines go through util.parseArgs: command flags, config flags, valu
   err(['stray'], /unexpected argument "stray"/);
 });
 
-test('--sip-send-thread: auto follows the number of cores, on and off force it, anything else is refused by name', async () => {
-  const os = await import('node:os');
-  assert.equal(loadConfig([], {}).udpSendThread, os.availableParallelism() >= 2);
+test('--sip-send-thread: off by default, on and off from the flag or the environment, anything else is refused by name', () => {
+  assert.equal(loadConfig([], {}).udpSendThread, false);
   assert.equal(loadConfig(['--sip-send-thread', 'off'], { RELAIS_SIP_SEND_THREAD: 'on' }).udpSendThread, false);
   assert.equal(loadConfig([], { RELAIS_SIP_SEND_THREAD: 'on' }).udpSendThread, true);
-  assert.throws(() => loadConfig(['--sip-send-thread', 'yes'], {}), (e: unknown) => e instanceof ConfigError && /--sip-send-thread: "yes" is not on, off or auto/.test(e.message));
-  assert.throws(() => loadConfig([], { RELAIS_SIP_SEND_THREAD: '2' }), /RELAIS_SIP_SEND_THREAD: "2" is not on, off or auto/);
+  assert.throws(() => loadConfig(['--sip-send-thread', 'auto'], {}), (e: unknown) => e instanceof ConfigError && /--sip-send-thread: "auto" is not on or off/.test(e.message));
+  assert.throws(() => loadConfig([], { RELAIS_SIP_SEND_THREAD: '2' }), /RELAIS_SIP_SEND_THREAD: "2" is not on or off/);
 });
