@@ -41,20 +41,21 @@ function parseReceived(received: string, transport: string): BindingSource {
 const UNWRITTEN_REFRESH_COVER = 0.9;
 
 /**
- * Same row in SQLite apart from expires_at, call_id and cseq. Call-ID and CSeq only order the REGISTERs of one
- * Call-ID (§10.3 step 7); a stored pair older than the one in memory only means that after a restart a REGISTER
- * is checked against the older pair, and the phone's next refresh writes its own.
+ * Whether a REGISTER for binding `b` leaves its row as it is apart from expires_at, call_id and cseq. Call-ID and CSeq
+ * only order the REGISTERs of one Call-ID (§10.3 step 7); a stored pair older than the one in memory only means that
+ * after a restart a REGISTER is checked against the older pair, and the phone's next refresh writes its own.
  */
-function sameRow(a: Binding, b: Binding): boolean {
+function keepsRow(b: Binding, source: BindingSource, userAgent: string | undefined, instanceId: string | undefined, q: number, aor: string): boolean {
+  const s = b.source;
   return (
-    a.source.address === b.source.address &&
-    a.source.port === b.source.port &&
-    a.source.transport === b.source.transport &&
-    a.source.connectionId === b.source.connectionId &&
-    a.userAgent === b.userAgent &&
-    a.instanceId === b.instanceId &&
-    a.q === b.q &&
-    a.aor === b.aor
+    s.address === source.address &&
+    s.port === source.port &&
+    s.transport === source.transport &&
+    s.connectionId === source.connectionId &&
+    b.userAgent === userAgent &&
+    b.instanceId === instanceId &&
+    b.q === q &&
+    b.aor === aor
   );
 }
 
@@ -147,38 +148,29 @@ export class BindingStore {
     return this.byExtension.keys();
   }
 
-  /**
-   * Adds or replaces the binding with the same contact (at wall-clock `now`); returns whether it is new. A refresh
-   * whose stored row still covers it is kept in memory only (UNWRITTEN_REFRESH_COVER).
-   */
-  put(b: Binding, now: number): boolean {
+  /** Adds or replaces the binding with the same contact (written with the next flush); returns whether it is new. */
+  put(b: Binding): boolean {
+    b.persistedExpiresAt = b.expiresAt;
+    this.queue(b.extensionId, b.contact, { op: 'put', binding: b });
     const list = this.byExtension.get(b.extensionId);
     if (list) {
       for (let i = 0; i < list.length; i++) {
-        const prev = list[i]!;
-        if (prev.contact !== b.contact) continue;
-        const stored = prev.persistedExpiresAt;
-        if (stored !== undefined && stored - now >= UNWRITTEN_REFRESH_COVER * (b.expiresAt - now) && sameRow(prev, b)) {
-          b.persistedExpiresAt = stored;
-        } else {
-          b.persistedExpiresAt = b.expiresAt;
-          this.queue(b.extensionId, b.contact, { op: 'put', binding: b });
+        if (list[i]!.contact === b.contact) {
+          list[i] = b;
+          if (b.expiresAt < this.nextExpiry) this.nextExpiry = b.expiresAt;
+          return false;
         }
-        list[i] = b;
-        if (b.expiresAt < this.nextExpiry) this.nextExpiry = b.expiresAt;
-        return false;
       }
     }
-    b.persistedExpiresAt = b.expiresAt;
-    this.queue(b.extensionId, b.contact, { op: 'put', binding: b });
     this.remember(b);
     return true;
   }
 
   /**
-   * A refresh of a binding that keeps its row (same source, User-Agent, instance, q and AOR, see sameRow): the binding
-   * is updated in place instead of being replaced, so a phone re-registering leaves no object behind. Returns it, or
-   * undefined when there is no such binding (the caller then puts a new one).
+   * A refresh of a binding that keeps its row (keepsRow): the binding is updated in place instead of being replaced,
+   * so a phone re-registering leaves no object behind, and it is only written when the stored expiry no longer covers
+   * UNWRITTEN_REFRESH_COVER of the new interval. Returns it, or undefined when there is no such binding (the caller
+   * then puts a new one, which is written).
    */
   refresh(
     extensionId: number,
@@ -197,19 +189,7 @@ export class BindingStore {
     if (!list) return undefined;
     for (const b of list) {
       if (b.contact !== contact) continue;
-      const s = b.source;
-      if (
-        s.address !== source.address ||
-        s.port !== source.port ||
-        s.transport !== source.transport ||
-        s.connectionId !== source.connectionId ||
-        b.userAgent !== userAgent ||
-        b.instanceId !== instanceId ||
-        b.q !== q ||
-        b.aor !== aor
-      ) {
-        return undefined;
-      }
+      if (!keepsRow(b, source, userAgent, instanceId, q, aor)) return undefined;
       // Copies only when it changed: a binding lives for the whole registration, a slice would keep the REGISTER.
       if (b.callId !== callId) b.callId = detach(callId);
       b.cseq = cseq;

@@ -405,7 +405,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
             instanceId: ch.instanceId === undefined ? undefined : detach(ch.instanceId),
             q: ch.q,
           };
-          if (this.store.put(binding, now)) added.push(binding);
+          if (this.store.put(binding)) added.push(binding);
         }
       };
       apply();
