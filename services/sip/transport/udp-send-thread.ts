@@ -9,7 +9,7 @@
 // ends (unref'd: it keeps nothing alive).
 import { Worker } from 'node:worker_threads';
 import type dgram from 'node:dgram';
-import { type SendThreadReply, type SendThreadRequest, packDatagrams } from './udp-send-protocol.js';
+import { type SendThreadReply, type SendThreadRequest, packDatagrams, udpHandle } from './udp-send-protocol.js';
 
 export interface SendThreadClient {
   /** The worker sends for this socket from now on. */
@@ -67,16 +67,10 @@ function thread(): Worker {
   return w;
 }
 
-/** The file descriptor under a bound dgram socket (Node has no public accessor; -1 when it cannot be read). */
+/** The file descriptor under a bound dgram socket (-1 when it cannot be read). */
 export function socketFd(socket: dgram.Socket): number {
-  for (const sym of Object.getOwnPropertySymbols(socket)) {
-    const v = (socket as unknown as Record<symbol, unknown>)[sym];
-    if (v && typeof v === 'object' && 'handle' in v) {
-      const fd = (v as { handle?: { fd?: unknown } }).handle?.fd;
-      return typeof fd === 'number' ? fd : -1;
-    }
-  }
-  return -1;
+  const fd = udpHandle(socket)?.fd;
+  return typeof fd === 'number' ? fd : -1;
 }
 
 /** One transport's link to the send thread. */

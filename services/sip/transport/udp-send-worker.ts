@@ -3,7 +3,7 @@
 // SIP port. It never reads that descriptor (the signalling thread does) and never closes it (see udp-send-thread.ts).
 import dgram from 'node:dgram';
 import { parentPort } from 'node:worker_threads';
-import { type SendThreadReply, type SendThreadRequest, unpackDatagrams } from './udp-send-protocol.js';
+import { type SendThreadReply, type SendThreadRequest, udpHandle, unpackDatagrams } from './udp-send-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('udp-send-worker runs as a worker thread');
@@ -70,14 +70,5 @@ port.on('message', (m: SendThreadRequest) => {
 
 /** Stops libuv reading the descriptor in this thread (dgram has no public call for it; its close() uses the same). */
 function stopReading(socket: dgram.Socket): void {
-  const handle = internalHandle(socket);
-  handle?.recvStop?.();
-}
-
-function internalHandle(socket: dgram.Socket): { recvStop?: () => number; fd?: number } | undefined {
-  for (const sym of Object.getOwnPropertySymbols(socket)) {
-    const v = (socket as unknown as Record<symbol, unknown>)[sym];
-    if (v && typeof v === 'object' && 'handle' in v) return (v as { handle: { recvStop?: () => number; fd?: number } }).handle;
-  }
-  return undefined;
+  udpHandle(socket)?.recvStop?.();
 }
