@@ -167,3 +167,36 @@ test('password guessing: after --sip-ban-after wrong passwords an address is ign
     await guarded.stop();
   }
 });
+
+test('--sip-send-thread on: a burst of 600 SIPp registrations at 2 000/s all succeed with the send thread attached', async () => {
+  const dir = tempDir('register-send-thread-');
+  const threaded = await startRelais({ dataDir: path.join(dir, 'data'), args: ['--site', site, '--domain', DOMAIN, '--sip-send-thread', 'on'] });
+  try {
+    const r = await runSipp({
+      scenario: 'register-digest.xml',
+      target: `127.0.0.1:${threaded.sipPort}`,
+      keys: { user: '302', domain: DOMAIN, expires: '600' },
+      auth: { username: '302', password: 'secret-302' },
+      calls: 600,
+      rate: 2000,
+      timeoutS: 30,
+    });
+    // That replies leave from the SIP port whichever thread sends them is checked datagram by datagram in
+    // test/unit/sip/transport.test.ts; here, a real peer's burst over the product's own wiring.
+    assert.equal(r.code, 0, describeSipp(r));
+    assert.equal(r.successful, 600, describeSipp(r));
+    // /healthz reuses a report for up to 2 s: wait for one made after the burst.
+    let udp: Record<string, number> | undefined;
+    for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((res) => setTimeout(res, 200))) {
+      const res = await fetch(`${threaded.url}/healthz`, { headers: ADMIN_AUTH });
+      const body = (await res.json()) as { checks?: { sip?: { detail?: { transport?: { udp?: Record<string, number> } } } } };
+      udp = body.checks?.sip?.detail?.transport?.udp;
+      if ((udp?.['received'] ?? 0) >= 1200) break;
+    }
+    assert.ok((udp?.['sent'] ?? 0) >= 1200, `every REGISTER answered: ${JSON.stringify(udp)}`);
+    assert.equal(udp?.['sendThread'], 1, `the send thread attached: ${JSON.stringify(udp)}`);
+    assert.equal(udp?.['sendErrors'], 0);
+  } finally {
+    await threaded.stop();
+  }
+});
