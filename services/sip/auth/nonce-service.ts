@@ -57,7 +57,6 @@ export class NonceService {
   private readonly keyEnd: number;
   readonly lifetimeMs: number;
   private readonly tracked: NcTable;
-  private evictedFloor = -1;
   /** randomBytes() per nonce costs a native job each time; one 4 KiB draw serves 680 nonces. */
   private pool = Buffer.alloc(0);
   private poolOffset = 0;
@@ -119,12 +118,11 @@ export class NonceService {
     const count = nc === undefined ? 1 : /^[0-9a-fA-F]{8}$/.test(nc) ? parseInt(nc, 16) : NaN;
     if (!(count > 0)) return { status: 'replay' };
     const t = this.tracked;
-    let e = t.find(nonce);
+    const hash = fnv1aString(nonce, NONCE_CHARS);
+    let e = t.find(nonce, hash);
     if (e < 0) {
-      if (issued <= this.evictedFloor) return { status: 'stale' };
-      const evicted = t.add(nonce, issued, this.clock.now() - this.lifetimeMs);
-      if (evicted > this.evictedFloor) this.evictedFloor = evicted;
-      e = t.find(nonce);
+      if (issued <= t.evictedFloor) return { status: 'stale' };
+      e = t.add(nonce, hash, issued, this.clock.now() - this.lifetimeMs);
     }
     const highest = t.highest[e]!;
     if (count > highest) {
@@ -179,6 +177,8 @@ class NcTable {
   private head = 0;
   private size = 0;
   live = 0;
+  /** Issue time of the newest live entry ever evicted: nonces issued at or before it read as stale. */
+  evictedFloor = -1;
 
   constructor(private readonly capacity: number) {
     this.highest = new Uint32Array(capacity);
@@ -197,23 +197,22 @@ class NcTable {
     );
   }
 
-  /** The entry of `nonce`, or -1. */
-  find(nonce: string): number {
-    return this.index.get(nonce, fnv1aString(nonce, NONCE_CHARS)) - 1;
+  /** The entry of `nonce` (whose fnv1aString hash is `hash`), or -1. */
+  find(nonce: string, hash: number): number {
+    return this.index.get(nonce, hash) - 1;
   }
 
   /**
-   * Starts tracking `nonce` (not tracked yet). Entries issued before `expiredBefore` at the old end go first; when
-   * the table is still full the oldest is evicted. Returns the issue time of the newest evicted live entry (or -1).
+   * Starts tracking `nonce` (not tracked yet) and returns its entry. Entries issued before `expiredBefore` at the old
+   * end go first; when the table is still full the oldest is evicted, which moves evictedFloor.
    */
-  add(nonce: string, issuedAt: number, expiredBefore: number): number {
-    let evicted = -1;
+  add(nonce: string, hash: number, issuedAt: number, expiredBefore: number): number {
     while (this.size > 0) {
       const old = this.oldest();
       if (this.indexed[old] && this.issued[old]! >= expiredBefore && this.size < this.capacity) break;
       if (this.indexed[old]) {
         // Expired ones read as stale by their time stamp anyway; a live one evicted moves the floor.
-        if (this.issued[old]! >= expiredBefore && this.issued[old]! > evicted) evicted = this.issued[old]!;
+        if (this.issued[old]! >= expiredBefore && this.issued[old]! > this.evictedFloor) this.evictedFloor = this.issued[old]!;
         this.unindex(old);
       }
       this.size--;
@@ -227,13 +226,13 @@ class NcTable {
     this.seen[e] = 0;
     this.indexed[e] = 1;
     this.live++;
-    this.index.set(nonce, fnv1aString(nonce, NONCE_CHARS), e + 1);
-    return evicted;
+    this.index.set(nonce, hash, e + 1);
+    return e;
   }
 
   /** Stops tracking `nonce` if it is tracked. */
   remove(nonce: string): void {
-    const e = this.find(nonce);
+    const e = this.find(nonce, fnv1aString(nonce, NONCE_CHARS));
     if (e >= 0) this.unindex(e);
   }
 
