@@ -27,6 +27,8 @@ export interface BuiltinMediaEngineOptions extends MediaEngineConfig {
   workerNice?: number;
   /** Interval of our RTCP reports (default 5000 ms, RFC 3550 §6.2). */
   rtcpIntervalMs?: number;
+  /** The relay's native fast path (default on; docs/media.md, "The relay's fast path"). */
+  fastPath?: boolean;
 }
 
 /** Worker commands that may wait for the end of the event-loop turn (see `outbox`). */
@@ -70,6 +72,8 @@ export class BuiltinMediaEngine implements MediaEngine {
   workerThread: string | undefined;
   /** The worker thread's nice value, once started. */
   workerNice: number | undefined;
+  /** The relay's fast path as the worker reported it at start ('native', 'off', 'unavailable: …'). */
+  fastPathState = 'off';
   private failed: string | undefined;
   private stopping = false;
   /** postMessage calls each way (each wakes the other thread): what batching commands saves. */
@@ -97,6 +101,7 @@ export class BuiltinMediaEngine implements MediaEngine {
         rtpPortMax: this.config.rtpPortMax,
         nice: this.config.workerNice ?? DEFAULT_WORKER_NICE,
         rtcpIntervalMs: this.config.rtcpIntervalMs,
+        fastPath: this.config.fastPath ?? true,
       },
       resourceLimits: { maxYoungGenerationSizeMb: MEDIA_WORKER_YOUNG_GENERATION_MB },
     });
@@ -115,6 +120,8 @@ export class BuiltinMediaEngine implements MediaEngine {
         if (m.type === 'ready') {
           this.workerThread = m.thread;
           this.workerNice = m.nice;
+          this.fastPathState = m.fastPath;
+          if (m.fastPath.startsWith('unavailable')) this.log.warn('media fast path unavailable: the worker relays every packet itself', { reason: m.fastPath });
           worker.off('error', onError);
           resolve();
         } else this.onMessage(m);
@@ -156,7 +163,7 @@ export class BuiltinMediaEngine implements MediaEngine {
 
   health(): ModuleHealth {
     if (!this.worker) return { status: 'down', detail: { error: this.failed ?? 'not started' } };
-    return { status: this.restarts ? 'degraded' : 'ok', detail: { endpoints: this.endpoints.size, thread: this.workerThread, nice: this.workerNice, restarts: this.restarts, messagesOut: this.messagesOut, messagesIn: this.messagesIn } };
+    return { status: this.restarts ? 'degraded' : 'ok', detail: { endpoints: this.endpoints.size, thread: this.workerThread, nice: this.workerNice, fastPath: this.fastPathState, restarts: this.restarts, messagesOut: this.messagesOut, messagesIn: this.messagesIn } };
   }
 
   endpointCount(): number {

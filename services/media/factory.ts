@@ -22,6 +22,7 @@ export function createMediaEngine(config: Config, opts: MediaEngineFactoryOption
       bind: config.bind,
       rtpPortMin: config.rtpPortMin,
       rtpPortMax: config.rtpPortMax,
+      fastPath: config.mediaFastPath,
       ...(opts.rtpTimeoutMs !== undefined ? { rtpTimeoutMs: opts.rtpTimeoutMs } : {}),
       ...(opts.logger ? { logger: opts.logger } : {}),
     });

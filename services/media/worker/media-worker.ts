@@ -8,7 +8,9 @@ import { parseWav, telephoneFormatProblems } from '../sounds/wav.js';
 import { Player, type PlaySource } from './player.js';
 import type { WorkerCommand, WorkerInit, WorkerMessage, WorkerStats } from './protocol.js';
 import { Recorder } from './recorder.js';
-import { CODEC_G722, C_COUNT, C_DROPPED, C_RELAYED, C_RTCP, C_RX, C_TX, RelayEndpoint, TICK_MS, mediaClock, rtcpSettings } from './relay-endpoint.js';
+import { CODEC_G722, C_COUNT, C_DROPPED, C_RELAYED, C_RTCP, C_RX, C_TX, RelayEndpoint, TICK_MS, fastPath, mediaClock, rtcpSettings } from './relay-endpoint.js';
+import { loadRtpForward } from './fast-path.js';
+import { ALAW_TO_ULAW, ULAW_TO_ALAW } from './g711.js';
 import { toneCycle, toneLength } from './tones.js';
 
 const syncLookup = (address: string, _family: unknown, cb: (err: Error | null, address: string, family: number) => void): void =>
@@ -17,6 +19,7 @@ const syncLookup = (address: string, _family: unknown, cb: (err: Error | null, a
 const init = workerData as WorkerInit;
 if (init.rtcpIntervalMs) rtcpSettings.intervalTicks = Math.max(1, Math.round(init.rtcpIntervalMs / TICK_MS));
 const port = parentPort!;
+
 /**
  * Replies and events: the first of an event-loop turn is posted at once, the rest of that turn together from
  * setImmediate (in order), so the main thread is woken twice per turn at most.
@@ -160,6 +163,7 @@ function endpoint(id: number): RelayEndpoint {
 }
 
 function unbridge(e: RelayEndpoint): void {
+  e.leaveFastPath();
   if (e.peer) {
     e.peer.peer = null;
     e.peer = null;
@@ -187,6 +191,7 @@ async function handle(cmd: WorkerCommand): Promise<unknown> {
         unbridge(b);
         a.peer = b;
         b.peer = a;
+        a.refreshFastPath();
       }
       return undefined;
     }
@@ -287,6 +292,25 @@ if (niceness === null) {
   }
 }
 
+/**
+ * The relay's fast path (fast-path.ts): on unless the engine was told otherwise; why not, when it is not there. Opened
+ * after the priority is set: its thread inherits this thread's niceness.
+ */
+let fastPathState = 'off';
+if (init.fastPath !== false) {
+  const fw = loadRtpForward();
+  if (typeof fw === 'string') fastPathState = `unavailable: ${fw}`;
+  else {
+    try {
+      fw.open((ep, event) => endpoints.get(ep)?.fastDigit(event), ULAW_TO_ALAW, ALAW_TO_ULAW);
+      fastPath.forward = fw;
+      fastPathState = 'native';
+    } catch (err) {
+      fastPathState = `unavailable: ${(err as Error).message}`;
+    }
+  }
+}
+
 function stats(): WorkerStats {
   const sum = new Float64Array(C_COUNT);
   for (let i = 0; i < C_COUNT; i++) sum[i] = totals[i]!;
@@ -301,6 +325,9 @@ function stats(): WorkerStats {
     rtcpPackets: sum[C_RTCP]!,
     lateTicks,
     nice: niceness ?? 0,
+    fastPath: fastPathState,
+    fastPairs: fastPath.pairs,
+    fastFailures: fastPath.failures,
   };
 }
 
@@ -398,4 +425,4 @@ function run(cmd: WorkerCommand): void {
   );
 }
 
-post({ type: 'ready', thread, nice: niceness ?? 0 });
+post({ type: 'ready', thread, nice: niceness ?? 0, fastPath: fastPathState });

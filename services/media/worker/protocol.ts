@@ -19,6 +19,8 @@ export interface WorkerInit {
   nice?: number;
   /** RTCP report interval (ms, default 5000). */
   rtcpIntervalMs?: number;
+  /** Hand bridged legs that only relay to the native forwarder (default true; docs/media.md). */
+  fastPath?: boolean;
 }
 
 /** Negotiated media of one endpoint, as the worker needs it. */
@@ -68,10 +70,16 @@ export interface WorkerStats {
   lateTicks: number;
   /** The worker thread's nice value. */
   nice: number;
+  /** The relay's fast path: 'native', 'off' (configured so), or 'unavailable: <why>'. */
+  fastPath: string;
+  /** Bridged pairs the fast path relays now. */
+  fastPairs: number;
+  /** Hand-overs the fast path refused (the pair stayed with the worker). */
+  fastFailures: number;
 }
 
 export type WorkerMessage =
-  | { type: 'ready'; thread: string; nice: number }
+  | { type: 'ready'; thread: string; nice: number; fastPath: string }
   | { type: 'reply'; id: number; ok: true; value?: unknown }
   | { type: 'reply'; id: number; ok: false; code: string; message: string }
   | { type: 'dtmf'; ep: number; digit: string; method: DtmfMethod }

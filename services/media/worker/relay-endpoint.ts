@@ -24,6 +24,8 @@ import { RTCP_SR, RtcpSenderReport } from './rtcp-sender-report.js';
 import { digitEvent, eventDigit, writeTelephoneEvent } from './telephone-event.js';
 import { dtmfTone } from './tones.js';
 import { SrtpContext } from './srtp.js';
+import { FP, NEVER, type RtpForward, SLOT_BYTES, ipv4ToUint32, uint32ToIpv4 } from './fast-path.js';
+import { udpHandle } from '../../shared/udp-handle.js';
 
 export const TICK_MS = 20;
 const TICK_SAMPLES = 160;
@@ -54,6 +56,12 @@ const DTMF_EVENT_TICKS = 5;
 const DTMF_END_REPEATS = 3;
 const DTMF_GAP_TICKS = 3;
 const DTMF_VOLUME = 10;
+
+/**
+ * The native forwarder (fast-path.ts), set by the worker when it loaded; null: every packet is relayed here. A pair
+ * of bridged legs that only relay is handed to it (docs/media.md, "The relay's fast path").
+ */
+export const fastPath: { forward: RtpForward | null; pairs: number; failures: number } = { forward: null, pairs: 0, failures: 0 };
 
 /** The worker's 20 ms clock, advanced by the worker's one timer; endpoints read it (no time call per packet). */
 export const mediaClock = { tick: 0 };
@@ -88,7 +96,18 @@ interface DtmfSend {
 }
 
 export class RelayEndpoint {
-  readonly counters = new Uint32Array(C_COUNT);
+  /** State shared with the fast path: the counters live here, the rest moves at each hand-over (FP in fast-path.ts). */
+  private readonly slot = new ArrayBuffer(SLOT_BYTES);
+  readonly counters = new Uint32Array(this.slot, 0, C_COUNT);
+  private readonly words = new Uint32Array(this.slot);
+  private readonly floats = new Float64Array(this.slot);
+  /** Handle of the pair in the fast path (both legs hold it), -1 while this worker relays the leg's packets. */
+  private fastHandle = -1;
+  private fastPeer: RelayEndpoint | null = null;
+  /** Set when close() starts: a closing leg is never handed over again. */
+  private closing = false;
+  /** RX counter at the last timeout check, for a leg the fast path relays. */
+  private rxSeen = 0;
   configured = false;
   remoteAddress = '';
   remotePort = 0;
@@ -119,6 +138,8 @@ export class RelayEndpoint {
   private maxSeq = 0;
   private cycles = 0;
   private lastTransit = 0;
+  /** False after a hand-over: the next packet only sets the transit base (the two sides' clocks differ). */
+  private transitValid = false;
   /** Interarrival jitter in timestamp units, as a float (reported truncated). */
   private jitter = 0;
   private expectedPrior = 0;
@@ -185,25 +206,32 @@ export class RelayEndpoint {
     return this.playerField;
   }
   set player(p: Player | null) {
+    if (p !== null) this.leaveFastPath();
     this.playerField = p;
     if (p !== null) ticking.add(this);
+    else this.refreshFastPath();
   }
   get recorder(): Recorder | null {
     return this.recorderField;
   }
   set recorder(r: Recorder | null) {
+    if (r !== null) this.leaveFastPath();
     this.recorderField = r;
     if (r !== null) ticking.add(this);
+    else this.refreshFastPath();
   }
   get dtmfSend(): DtmfSend | null {
     return this.dtmfSendField;
   }
   set dtmfSend(d: DtmfSend | null) {
+    if (d !== null) this.leaveFastPath();
     this.dtmfSendField = d;
     if (d !== null) ticking.add(this);
+    else this.refreshFastPath();
   }
 
   configure(cfg: EndpointConfig): void {
+    this.leaveFastPath();
     const addressChanged = cfg.remoteAddress !== this.remoteAddress || cfg.remotePort !== this.remotePort;
     if (!this.configured || addressChanged) {
       this.remoteAddress = cfg.remoteAddress;
@@ -234,6 +262,142 @@ export class RelayEndpoint {
       this.detector ??= new DtmfDetector((d) => this.reportDigit(d, 'inband'));
     } else this.detector = null;
     this.configured = true;
+    this.refreshFastPath();
+  }
+
+  /** Nothing but relaying to do: no player, DTMF to send, recorder, in-band detector or SRTP, an IPv4 remote. */
+  private relaysOnly(): boolean {
+    return (
+      this.configured &&
+      !this.closing &&
+      this.playerField === null &&
+      this.dtmfSendField === null &&
+      this.recorderField === null &&
+      this.detector === null &&
+      this.srtpTx === null &&
+      this.srtpRx === null &&
+      ipv4ToUint32(this.remoteAddress) >= 0
+    );
+  }
+
+  /** Whether the fast path relays this leg now. */
+  get fast(): boolean {
+    return this.fastHandle >= 0;
+  }
+
+  /**
+   * Hands this leg and its peer to the fast path when both only relay, or takes them back when not. Called after
+   * every change of what a leg does (configure, bridge, play, record, DTMF); a failed hand-over leaves the pair here.
+   */
+  refreshFastPath(): void {
+    const fw = fastPath.forward;
+    if (fw === null) return;
+    const b = this.peer;
+    const want = b !== null && b.peer === this && this.relaysOnly() && b.relaysOnly();
+    if (this.fastHandle >= 0) {
+      if (!want || this.fastPeer !== b) this.leaveFastPath();
+      else return;
+    }
+    if (!want || b.fastHandle >= 0) return;
+    const ha = udpHandle(this.rtp);
+    const hb = udpHandle(b.rtp);
+    if (ha?.fd === undefined || hb?.fd === undefined || !ha.recvStop || !ha.recvStart || !hb.recvStop || !hb.recvStart) {
+      fastPath.failures++;
+      return;
+    }
+    this.exportState();
+    b.exportState();
+    let handle: number;
+    try {
+      handle = fw.attach(this.id, ha.fd, this.slot, b.id, hb.fd, b.slot);
+    } catch {
+      fastPath.failures++;
+      return;
+    }
+    // This thread reads neither socket until the pair comes back (libuv reads only between turns, so no packet
+    // was read here since the attach).
+    ha.recvStop();
+    hb.recvStop();
+    this.fastHandle = b.fastHandle = handle;
+    this.fastPeer = b;
+    b.fastPeer = this;
+    fastPath.pairs++;
+  }
+
+  /** Takes the pair back from the fast path (with its state); a no-op when this worker relays it already. */
+  leaveFastPath(): void {
+    const h = this.fastHandle;
+    const b = this.fastPeer;
+    if (h < 0 || b === null) return;
+    fastPath.forward!.detach(h);
+    fastPath.pairs--;
+    for (const e of [this, b]) {
+      e.fastHandle = -1;
+      e.fastPeer = null;
+      e.importState();
+      udpHandle(e.rtp)?.recvStart?.();
+    }
+  }
+
+  /** The leg's relay state into its slot, for the fast path. */
+  private exportState(): void {
+    const w = this.words;
+    w[FP.PT] = this.pt;
+    w[FP.TE_PT] = this.tePt;
+    w[FP.CODEC] = this.codec;
+    w[FP.SEND] = this.send ? 1 : 0;
+    w[FP.LATCHED] = this.latched ? 1 : 0;
+    w[FP.REMOTE_IP] = ipv4ToUint32(this.remoteAddress);
+    w[FP.REMOTE_PORT] = this.remotePort;
+    w[FP.RX_VALID] = this.rxSsrc >= 0 ? 1 : 0;
+    w[FP.RX_SSRC] = this.rxSsrc;
+    w[FP.RX_COUNT] = this.rxCount;
+    w[FP.BASE_SEQ] = this.baseSeq;
+    w[FP.MAX_SEQ] = this.maxSeq;
+    w[FP.CYCLES] = this.cycles;
+    this.floats[FP.JITTER_F64] = this.jitter;
+    w[FP.LAST_SEQ] = this.lastSeq;
+    w[FP.LAST_TS] = this.lastTs;
+    w[FP.SEND_AGO_MS] = this.lastSendTick < 0 ? NEVER : (mediaClock.tick - this.lastSendTick) * TICK_MS;
+    w[FP.SRC_KIND] = this.srcKind;
+    w[FP.SRC_SSRC] = this.srcSsrc;
+    w[FP.SEQ_OFF] = this.seqOff;
+    w[FP.TS_OFF] = this.tsOff;
+    w[FP.TE_VALID] = this.teTs >= 0 ? 1 : 0;
+    w[FP.TE_TS] = this.teTs;
+    w[FP.TE_EVENT] = this.teEvent;
+    w[FP.TE_REPORTED] = this.teReported ? 1 : 0;
+    w[FP.SSRC] = this.ssrc;
+  }
+
+  /** The leg's relay state back from its slot (after sync or detach). */
+  private importState(): void {
+    const w = this.words;
+    if (w[FP.LATCHED] === 1 && !this.latched) this.latch(uint32ToIpv4(w[FP.REMOTE_IP]!), w[FP.REMOTE_PORT]!);
+    this.rxSsrc = w[FP.RX_VALID] === 1 ? w[FP.RX_SSRC]! : -1;
+    this.rxCount = w[FP.RX_COUNT]!;
+    this.baseSeq = w[FP.BASE_SEQ]!;
+    this.maxSeq = w[FP.MAX_SEQ]!;
+    this.cycles = w[FP.CYCLES]!;
+    this.jitter = this.floats[FP.JITTER_F64]!;
+    this.transitValid = false;
+    this.lastSeq = w[FP.LAST_SEQ]!;
+    this.lastTs = w[FP.LAST_TS]!;
+    const ago = w[FP.SEND_AGO_MS]!;
+    this.lastSendTick = ago === NEVER ? -1 : mediaClock.tick - Math.round(ago / TICK_MS);
+    this.srcKind = w[FP.SRC_KIND]!;
+    this.srcSsrc = w[FP.SRC_SSRC]!;
+    this.seqOff = w[FP.SEQ_OFF]!;
+    this.tsOff = w[FP.TS_OFF]!;
+    this.teTs = w[FP.TE_VALID] === 1 ? w[FP.TE_TS]! : -1;
+    this.teEvent = w[FP.TE_EVENT]!;
+    this.teReported = w[FP.TE_REPORTED] === 1;
+  }
+
+  /** A key the fast path heard (RFC 4733 event code). */
+  fastDigit(event: number): void {
+    const d = eventDigit(event);
+    if (d) this.reportDigit(d, 'rfc4733');
   }
 
   get busy(): boolean {
@@ -366,16 +530,24 @@ export class RelayEndpoint {
         if (seq < this.maxSeq) this.cycles += 0x10000;
         this.maxSeq = seq;
       }
-      let d = transit - this.lastTransit;
-      if (d < 0) d = -d;
-      this.jitter += (d - this.jitter) / 16;
+      if (this.transitValid) {
+        let d = transit - this.lastTransit;
+        if (d < 0) d = -d;
+        this.jitter += (d - this.jitter) / 16;
+      }
     }
     this.lastTransit = transit;
+    this.transitValid = true;
     this.rxCount++;
   }
 
   /** Our RTCP compound packet: SR when we sent since the last report, else RR; one block on the remote's stream. */
   private sendRtcpReport(): void {
+    if (this.fastHandle >= 0) {
+      // The fast path keeps the reception statistics and the outgoing stream: take a copy.
+      fastPath.forward!.sync(this.fastHandle);
+      this.importState();
+    }
     const blocks: ReportBlock[] = [];
     if (this.rxSsrc >= 0 && this.rxCount > 0) {
       const extMax = this.cycles + this.maxSeq;
@@ -541,6 +713,10 @@ export class RelayEndpoint {
   }
 
   private checkTimeout(): void {
+    if (this.fastHandle >= 0 && this.counters[C_RX] !== this.rxSeen) {
+      this.rxSeen = this.counters[C_RX]!;
+      this.lastRxTick = mediaClock.tick;
+    }
     if (this.expectRtp && this.timeoutTicks > 0 && !this.timeoutFired && mediaClock.tick - this.lastRxTick > this.timeoutTicks) {
       this.timeoutFired = true;
       this.post({ type: 'rtpTimeout', ep: this.id });
@@ -609,6 +785,8 @@ export class RelayEndpoint {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    this.leaveFastPath();
     this.endPlay('stopped');
     if (this.dtmfSend) {
       this.dtmfSend.done();

@@ -1,21 +1,7 @@
 // Messages between the signalling thread and the UDP send thread, and the packing of one turn's datagrams into one
 // transferable buffer (one postMessage per turn of the event loop, whatever the number of datagrams).
 import type dgram from 'node:dgram';
-
-/** What both threads use of a dgram socket's libuv handle (Node has no public accessor for it). */
-export interface UdpHandle {
-  fd?: number;
-  recvStop?: () => number;
-}
-
-/** The libuv handle under a dgram socket, found in its internal state (undefined when Node keeps it elsewhere). */
-export function udpHandle(socket: dgram.Socket): UdpHandle | undefined {
-  for (const sym of Object.getOwnPropertySymbols(socket)) {
-    const v = (socket as unknown as Record<symbol, unknown>)[sym];
-    if (v && typeof v === 'object' && 'handle' in v) return (v as { handle?: UdpHandle }).handle;
-  }
-  return undefined;
-}
+export { type UdpHandle, udpHandle } from '../../shared/udp-handle.js';
 
 export type SendThreadRequest =
   | { op: 'attach'; id: number; fd: number; type: 'udp4' | 'udp6' }

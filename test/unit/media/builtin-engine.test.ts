@@ -13,12 +13,14 @@ import { tempDir } from '../../helpers/relais-process.js';
 import { DTMF_2833_1 } from './fixtures.js';
 import { RtpPeer, decode, encode, sine, toneShare } from './rtp-peer.js';
 
+/** builtin-engine-js-relay.test.ts runs this whole file again with the fast path off (the worker relays every packet). */
+const FAST_PATH = process.env.RELAIS_TEST_MEDIA_FAST_PATH !== 'off';
 let engine: BuiltinMediaEngine;
 const range = rtpRange(200);
 const cleanups: (() => unknown)[] = [];
 
 before(async () => {
-  engine = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: range.min, rtpPortMax: range.max, rtpTimeoutMs: 0 });
+  engine = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: range.min, rtpPortMax: range.max, rtpTimeoutMs: 0, fastPath: FAST_PATH });
   await engine.start();
 });
 after(async () => {
@@ -323,7 +325,7 @@ test('the remote ptime is honoured by the player (30 ms packets)', async () => {
 
 test('a crashed worker closes its endpoints and is started again for new calls', async () => {
   const range2 = rtpRange(20);
-  const e2 = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: range2.min, rtpPortMax: range2.max });
+  const e2 = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: range2.min, rtpPortMax: range2.max, fastPath: FAST_PATH });
   await e2.start();
   try {
     const a = await e2.openEndpoint({ callId: 'crash' });
@@ -358,7 +360,7 @@ test('RFC 4733 digits towards a leg without telephone-event are regenerated ther
 
 test('RTCP: sender reports with our SSRC and counts, a report block on the remote stream, sent to its a=rtcp port', async () => {
   const range2 = rtpRange(20);
-  const e2 = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: range2.min, rtpPortMax: range2.max, rtpTimeoutMs: 0, rtcpIntervalMs: 100 });
+  const e2 = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: range2.min, rtpPortMax: range2.max, rtpTimeoutMs: 0, rtcpIntervalMs: 100, fastPath: FAST_PATH });
   await e2.start();
   const pa = await peer();
   const rtcp = dgram.createSocket('udp4');
@@ -411,7 +413,7 @@ test('an endpoint opened with an offer costs one message each way: the configure
 test('an open with an offer that finds no free port is refused with that error and leaves no endpoint', async () => {
   const tiny = rtpRange(4);
   const first0 = tiny.min + (tiny.min & 1); // two RTP/RTCP pairs
-  const small = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: first0, rtpPortMax: first0 + 3, rtpTimeoutMs: 0 });
+  const small = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: first0, rtpPortMax: first0 + 3, rtpTimeoutMs: 0, fastPath: FAST_PATH });
   await small.start();
   try {
     const pa = await peer();
@@ -428,5 +430,90 @@ test('an open with an offer that finds no free port is refused with that error a
     await again.close();
   } finally {
     await small.stop();
+  }
+});
+
+test('the relay fast path forwards bridged legs that only relay; a play takes the pair back and the stream towards B stays one', async () => {
+  const before = await engine.stats();
+  if (!FAST_PATH) {
+    assert.equal(before.fastPath, 'off');
+    assert.equal(before.fastPairs, 0);
+    return;
+  }
+  assert.equal(before.fastPath, 'native', 'scripts/build builds the native forwarder (services/media/native)');
+  const { pa, pb, a, b } = await bridged({ te: 101 }, { te: 100 });
+  assert.equal((await engine.stats()).fastPairs, before.fastPairs + 1, 'the pair is handed over once bridged');
+  const digits: string[] = [];
+  a.on('dtmf', (d, info) => digits.push(`${d}/${info.method}`));
+  for (let i = 0; i < 10; i++) pa.send(a.local.port, 0, silenceU);
+  await pb.waitFor(() => pb.received.length >= 10, '10 packets relayed natively');
+  const mid = await engine.stats();
+  assert.ok(mid.relayed >= before.relayed + 10, 'counters of the native forwarding show in the stats');
+  // A play towards B: the worker takes the pair back, sends its tone, then hands the pair over again.
+  assert.equal(await b.play([{ tone: 'beep', durationMs: 100 }]), 'done');
+  const played = pb.received.length;
+  assert.ok(played >= 15, `B heard the tone (${played - 10} packets)`);
+  assert.equal((await engine.stats()).fastPairs, before.fastPairs + 1, 'handed over again after the play');
+  pa.ssrc = 0x0badf00d;
+  pa.seq = 60000;
+  for (let i = 0; i < 10; i++) pa.send(a.local.port, 0, silenceU);
+  await pb.waitFor(() => pb.received.length >= played + 10, '10 more packets relayed');
+  const got = pb.received.map((r) => r.pkt).filter((p) => p.payloadType === 0);
+  assert.equal(new Set(got.map((p) => p.ssrc)).size, 1, 'one SSRC towards B whoever sends');
+  for (let i = 1; i < got.length; i++) assert.equal(got[i]!.sequenceNumber, (got[i - 1]!.sequenceNumber + 1) & 0xffff, `seq continuous at ${i}`);
+  assert.equal(got[10]!.marker, true, 'marker where the tone starts');
+  assert.equal(got[played]!.marker, true, 'marker where the relayed stream comes back');
+  // RFC 4733 through the native forwarder: reported once, relayed with B's payload type.
+  for (const h of DTMF_2833_1) pa.sendRaw(a.local.port, Buffer.from(h, 'hex'));
+  await pb.waitFor(() => pb.received.some((r) => r.pkt.payloadType === 100), 'events at B');
+  await pb.waitFor(() => digits.length >= 1, 'the digit reported');
+  assert.deepEqual(digits, ['1/rfc4733']);
+  // The other way, and unbridging gives the pair back.
+  pb.send(b.local.port, 0, silenceU);
+  await pa.waitFor(() => pa.received.length >= 1, 'packet at A');
+  await a.unbridge();
+  assert.equal((await engine.stats()).fastPairs, before.fastPairs);
+});
+
+test('a bridged pair (in the fast path when built): RTCP reports count what was relayed, and the RTP timeout fires when the remote stops', async () => {
+  const range2 = rtpRange(20);
+  const e2 = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: range2.min, rtpPortMax: range2.max, rtpTimeoutMs: 0, rtcpIntervalMs: 100, fastPath: FAST_PATH });
+  await e2.start();
+  const pa = await peer();
+  const pb = await peer();
+  const rtcp = dgram.createSocket('udp4');
+  await new Promise<void>((r) => rtcp.bind(0, '127.0.0.1', () => r()));
+  const reports: Buffer[] = [];
+  rtcp.on('message', (m) => reports.push(m));
+  try {
+    const a = await e2.openEndpoint({ callId: 'fp', remoteSdp: pa.sdp({ te: 101 }), rtpTimeoutMs: 300 });
+    const sdpB = pb.sdp({ te: 101 }).replace('a=sendrecv', `a=rtcp:${rtcp.address().port}\r\na=sendrecv`);
+    const b = await e2.openEndpoint({ callId: 'fp', remoteSdp: sdpB });
+    await a.bridge(b);
+    assert.equal((await e2.stats()).fastPairs, FAST_PATH ? 1 : 0);
+    let timedOut = false;
+    a.on('rtpTimeout', () => {
+      timedOut = true;
+    });
+    // 600 ms of packets every 20 ms: twice the timeout, which must not fire while they flow.
+    const t0 = performance.now();
+    for (let i = 0; i < 30; i++) {
+      pa.send(a.local.port, 0, silenceU);
+      await new Promise((r) => setTimeout(r, t0 + (i + 1) * 20 - performance.now()));
+    }
+    assert.equal(timedOut, false, 'no timeout while packets flow');
+    await pb.waitFor(() => pb.received.length >= 30, '30 packets at B');
+    // B's SR: its sender's count and octets are what was relayed to B.
+    await pb.waitFor(() => reports.some((r) => r[1] === 200 && r.readUInt32BE(20) === 30), 'an SR towards B counting 30 packets');
+    const sr = RtcpSenderReport.parse(reports.find((r) => r[1] === 200 && r.readUInt32BE(20) === 30)!).packet;
+    assert.equal(sr.ssrc, pb.received[0]!.pkt.ssrc);
+    assert.equal(sr.octetCount, 30 * 160);
+    await a.waitFor('rtpTimeout', 3000);
+    await a.close();
+    await b.close();
+    assert.equal((await e2.stats()).fastPairs, 0);
+  } finally {
+    rtcp.close();
+    await e2.stop();
   }
 });

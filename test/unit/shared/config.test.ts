@@ -165,3 +165,11 @@ test('--sip-send-thread: off by default, on and off from the flag or the environ
   assert.throws(() => loadConfig(['--sip-send-thread', 'auto'], {}), (e: unknown) => e instanceof ConfigError && /--sip-send-thread: "auto" is not on or off/.test(e.message));
   assert.throws(() => loadConfig([], { RELAIS_SIP_SEND_THREAD: '2' }), /RELAIS_SIP_SEND_THREAD: "2" is not on or off/);
 });
+
+test('--media-fast-path: on by default, off from the flag or the environment, anything else is refused by name', () => {
+  assert.equal(loadConfig([], {}).mediaFastPath, true);
+  assert.equal(loadConfig(['--media-fast-path', 'off'], {}).mediaFastPath, false);
+  assert.equal(loadConfig([], { RELAIS_MEDIA_FAST_PATH: 'off' }).mediaFastPath, false);
+  assert.equal(loadConfig(['--media-fast-path', 'on'], { RELAIS_MEDIA_FAST_PATH: 'off' }).mediaFastPath, true);
+  assert.throws(() => loadConfig(['--media-fast-path', 'yes'], {}), (e: unknown) => e instanceof ConfigError && /--media-fast-path: "yes" is not on or off/.test(e.message));
+});

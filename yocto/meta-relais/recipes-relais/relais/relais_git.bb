@@ -21,7 +21,7 @@ GROUPADD_PARAM:${PN} = "--system gpio"
 SYSTEMD_SERVICE:${PN} = "relais.service"
 SYSTEMD_AUTO_ENABLE = "enable"
 
-# npm ci needs the registry; better-sqlite3 is compiled for the target by node-gyp.
+# npm ci needs the registry; better-sqlite3 and the media fast path are compiled for the target by node-gyp.
 do_compile[network] = "1"
 do_compile() {
     cd ${S}
@@ -30,6 +30,9 @@ do_compile() {
     export npm_config_nodedir=${STAGING_DIR_TARGET}${prefix}
     npm ci --no-audit --no-fund
     npx tsc -p tsconfig.json
+    # The relay's native fast path (docs/media.md), cross-compiled like better-sqlite3.
+    (cd services/media/native && node-gyp rebuild --arch=${TARGET_ARCH} --nodedir=${STAGING_DIR_TARGET}${prefix})
+    install -d dist/native && install -m 0755 services/media/native/build/Release/rtp_forward.node dist/native/
     node dist/scripts/build-prompts.js dist/prompts
     npm prune --omit=dev
 }
