@@ -468,6 +468,18 @@ test('the relay fast path forwards bridged legs that only relay; a play takes th
   await pb.waitFor(() => pb.received.some((r) => r.pkt.payloadType === 100), 'events at B');
   await pb.waitFor(() => digits.length >= 1, 'the digit reported');
   assert.deepEqual(digits, ['1/rfc4733']);
+  // Not RTP (too short, version 1, a 3000-byte datagram): counted and dropped, never relayed.
+  const dropped = (await engine.stats()).dropped;
+  const atB = pb.received.length;
+  pa.sendRaw(a.local.port, Buffer.from([0x80, 0x00, 0x01]));
+  pa.sendRaw(a.local.port, Buffer.alloc(172, 0x40));
+  pa.sendRaw(a.local.port, Buffer.alloc(3000, 0x80));
+  const deadline = performance.now() + 5000;
+  while ((await engine.stats()).dropped < dropped + 3) {
+    assert.ok(performance.now() < deadline, 'three packets dropped within 5 s');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(pb.received.length, atB, 'nothing of them relayed');
   // The other way, and unbridging gives the pair back.
   pb.send(b.local.port, 0, silenceU);
   await pa.waitFor(() => pa.received.length >= 1, 'packet at A');
