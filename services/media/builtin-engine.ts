@@ -29,6 +29,8 @@ export interface BuiltinMediaEngineOptions extends MediaEngineConfig {
   rtcpIntervalMs?: number;
   /** The relay's native fast path (default on; docs/media.md, "The relay's fast path"). */
   fastPath?: boolean;
+  /** Forwarding threads of the fast path (default: 2, or 1 on a single core). */
+  fastPathThreads?: number;
 }
 
 /** Worker commands that may wait for the end of the event-loop turn (see `outbox`). */
@@ -102,6 +104,7 @@ export class BuiltinMediaEngine implements MediaEngine {
         nice: this.config.workerNice ?? DEFAULT_WORKER_NICE,
         rtcpIntervalMs: this.config.rtcpIntervalMs,
         fastPath: this.config.fastPath ?? true,
+        fastPathThreads: this.config.fastPathThreads,
       },
       resourceLimits: { maxYoungGenerationSizeMb: MEDIA_WORKER_YOUNG_GENERATION_MB },
     });

@@ -25,7 +25,8 @@ const sdp = (port: number): string =>
 
 // Same priority as rtpengine gets from the kit's command line (nice 0) unless --nice says otherwise.
 const nice = Number(arg('--nice', '0'));
-const engine = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: rtpMin, rtpPortMax: rtpMax, rtpTimeoutMs: 0, workerNice: nice });
+const fastPathThreads = process.env.RELAIS_BENCH_FAST_PATH_THREADS ? Number(process.env.RELAIS_BENCH_FAST_PATH_THREADS) : undefined;
+const engine = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: rtpMin, rtpPortMax: rtpMax, rtpTimeoutMs: 0, workerNice: nice, ...(fastPathThreads ? { fastPathThreads } : {}) });
 await engine.start();
 const rssIdle = process.memoryUsage().rss;
 const endpoints: MediaEndpoint[] = [];

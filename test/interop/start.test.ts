@@ -11,6 +11,8 @@ test('relais serve answers /healthz on free ports and stops cleanly on SIGTERM',
     assert.equal(body.status, 'ok');
     assert.equal(body.modules.storage?.status, 'ok');
     assert.equal(body.modules.api?.status, 'ok');
+    // The build made the relay's native fast path, and the product runs with it (docs/media.md).
+    assert.equal((body.modules.media?.detail as { fastPath?: string } | undefined)?.fastPath, 'native', JSON.stringify(body.modules.media));
     // No LED class on a test machine: the simulated board drives the LEDs.
     assert.deepEqual(body.modules.board, { status: 'ok', detail: { board: 'sim', driver: 'sim', button: 'sim' } });
     // The one health check: SIP, store, media, disk, temperature, throttling.

@@ -1,4 +1,4 @@
-// The media worker's RTP fast path (docs/media.md, "The relay's fast path"): a thread of its own that forwards the
+// The media worker's RTP fast path (docs/media.md, "The relay's fast path"): threads of its own that forward the
 // RTP of bridged legs with nothing else to do, as rtpengine's kernel module does for rtpengine. Per packet it does
 // what relay-endpoint.ts's onRtp does for such a leg (validation, latching, RFC 3550 reception statistics,
 // RFC 4733 key detection, u-law/A-law mapping, the SSRC/sequence/timestamp rewrite, counters), with one recvmmsg per
@@ -76,7 +76,10 @@ typedef struct digit {
   int event;
 } digit;
 
-typedef struct inst {
+struct inst;
+
+/* One forwarding thread with its own epoll set, mutex and legs: a pair stays on the thread it was attached to. */
+typedef struct fwd {
   pthread_mutex_t mu;
   int epfd, wakefd;
   pthread_t thread;
@@ -84,8 +87,8 @@ typedef struct inst {
   int stop;
   leg **legs;
   uint32_t nlegs, cap;
-  napi_threadsafe_function on_digit;
-  uint8_t ulaw_to_alaw[256], alaw_to_ulaw[256];
+  uint32_t pairs;
+  const struct inst *I;
   /* Keys heard in this batch, handed to the worker after the lock is released. */
   digit digits[64];
   int ndigits;
@@ -94,6 +97,14 @@ typedef struct inst {
   struct mmsghdr rx[BATCH], tx[BATCH];
   struct iovec rx_iov[BATCH], tx_iov[BATCH];
   struct sockaddr_in from[BATCH];
+} fwd;
+
+#define MAX_FWD 8
+typedef struct inst {
+  fwd *f[MAX_FWD];
+  int nf;
+  napi_threadsafe_function on_digit;
+  uint8_t ulaw_to_alaw[256], alaw_to_ulaw[256];
 } inst;
 
 static double now_ms(void) {
@@ -152,7 +163,7 @@ static void reception_stats(leg *l, const uint8_t *b, double now) {
   l->rx_count++;
 }
 
-static void queue_digit(inst *I, leg *l, int event) {
+static void queue_digit(fwd *I, leg *l, int event) {
   if (I->ndigits < (int)(sizeof I->digits / sizeof I->digits[0])) {
     I->digits[I->ndigits].ep = l->ep;
     I->digits[I->ndigits].event = event;
@@ -161,7 +172,7 @@ static void queue_digit(inst *I, leg *l, int event) {
 }
 
 /* RFC 4733: an event is identified by its timestamp; its end packet comes three times, the first one counts. */
-static void telephone_event(inst *I, leg *l, int event, int end, uint32_t ts) {
+static void telephone_event(fwd *I, leg *l, int event, int end, uint32_t ts) {
   if (!l->te_valid || ts != l->te_ts) {
     if (l->te_valid && !l->te_reported) queue_digit(I, l, l->te_event);
     l->te_valid = 1;
@@ -176,7 +187,7 @@ static void telephone_event(inst *I, leg *l, int event, int end, uint32_t ts) {
 }
 
 /* One received packet of leg l: returns its length to send to l->peer (rewritten in place), or 0 to drop it. */
-static int relay_one(inst *I, leg *l, uint8_t *b, int len, const struct sockaddr_in *from, double now) {
+static int relay_one(fwd *I, leg *l, uint8_t *b, int len, const struct sockaddr_in *from, double now) {
   uint32_t *c = l->w;
   c[W_RX]++;
   int off = payload_offset(b, len);
@@ -203,7 +214,7 @@ static int relay_one(inst *I, leg *l, uint8_t *b, int len, const struct sockaddr
         c[W_DROPPED]++;
         return 0;
       }
-      const uint8_t *map = l->codec == CODEC_PCMU ? I->ulaw_to_alaw : I->alaw_to_ulaw;
+      const uint8_t *map = l->codec == CODEC_PCMU ? I->I->ulaw_to_alaw : I->I->alaw_to_ulaw;
       for (int i = off; i < end; i++) b[i] = map[b[i]];
     }
     out_pt = p->pt;
@@ -241,7 +252,7 @@ static int relay_one(inst *I, leg *l, uint8_t *b, int len, const struct sockaddr
   return len;
 }
 
-static void receive(inst *I, leg *l, double now) {
+static void receive(fwd *I, leg *l, double now) {
   for (int i = 0; i < BATCH; i++) {
     I->rx_iov[i].iov_base = I->buf[i];
     I->rx_iov[i].iov_len = MAX_PACKET;
@@ -279,7 +290,7 @@ static void receive(inst *I, leg *l, double now) {
 }
 
 static void *run(void *arg) {
-  inst *I = arg;
+  fwd *I = arg;
   struct epoll_event evs[EVENTS];
   for (;;) {
     int n = epoll_wait(I->epfd, evs, EVENTS, -1);
@@ -315,7 +326,7 @@ static void *run(void *arg) {
       digit *dg = malloc(sizeof *dg);
       if (dg == NULL) continue;
       *dg = pending[i];
-      if (napi_call_threadsafe_function(I->on_digit, dg, napi_tsfn_nonblocking) != napi_ok) free(dg);
+      if (napi_call_threadsafe_function(I->I->on_digit, dg, napi_tsfn_nonblocking) != napi_ok) free(dg);
     }
   }
   return NULL;
@@ -408,29 +419,54 @@ static void call_digit(napi_env env, napi_value js_cb, void *context, void *data
   free(d);
 }
 
-static void shutdown_inst(void *arg) {
-  inst *I = arg;
-  if (I->started) {
-    pthread_mutex_lock(&I->mu);
-    I->stop = 1;
-    pthread_mutex_unlock(&I->mu);
+static void stop_fwd(fwd *F) {
+  if (F->started) {
+    pthread_mutex_lock(&F->mu);
+    F->stop = 1;
+    pthread_mutex_unlock(&F->mu);
     uint64_t one = 1;
-    if (write(I->wakefd, &one, sizeof one) < 0) { /* the thread still sees stop at its next wake */ }
-    pthread_join(I->thread, NULL);
-    I->started = 0;
+    if (write(F->wakefd, &one, sizeof one) < 0) { /* the thread still sees stop at its next wake */ }
+    pthread_join(F->thread, NULL);
+    F->started = 0;
   }
-  for (uint32_t i = 0; i < I->nlegs; i++) {
-    leg *l = I->legs[i];
+  for (uint32_t i = 0; i < F->nlegs; i++) {
+    leg *l = F->legs[i];
     if (l == NULL) continue;
     if (l->active) close(l->fd);
     free(l);
   }
-  free(I->legs);
+  free(F->legs);
+  if (F->epfd >= 0) close(F->epfd);
+  if (F->wakefd >= 0) close(F->wakefd);
+  pthread_mutex_destroy(&F->mu);
+  free(F);
+}
+
+static void shutdown_inst(void *arg) {
+  inst *I = arg;
+  for (int i = 0; i < I->nf; i++) stop_fwd(I->f[i]);
+  I->nf = 0;
   if (I->on_digit) napi_release_threadsafe_function(I->on_digit, napi_tsfn_abort);
-  close(I->epfd);
-  close(I->wakefd);
-  pthread_mutex_destroy(&I->mu);
   free(I);
+}
+
+/* A forwarding thread, started; NULL with errno set when it cannot be. */
+static fwd *start_fwd(const inst *I) {
+  fwd *F = calloc(1, sizeof *F);
+  if (F == NULL) return NULL;
+  F->I = I;
+  pthread_mutex_init(&F->mu, NULL);
+  F->epfd = epoll_create1(EPOLL_CLOEXEC);
+  F->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WAKE_TAG};
+  if (F->epfd < 0 || F->wakefd < 0 || epoll_ctl(F->epfd, EPOLL_CTL_ADD, F->wakefd, &ev) != 0 || pthread_create(&F->thread, NULL, run, F) != 0) {
+    int err = errno;
+    stop_fwd(F);
+    errno = err;
+    return NULL;
+  }
+  F->started = 1;
+  return F;
 }
 
 static inst *get_inst(napi_env env) {
@@ -439,17 +475,18 @@ static inst *get_inst(napi_env env) {
   return data;
 }
 
-/* open(onDigit(ep, event), ulawToAlaw: Uint8Array(256), alawToUlaw: Uint8Array(256)): starts the forwarding thread. */
+/* open(onDigit(ep, event), ulawToAlaw: Uint8Array(256), alawToUlaw: Uint8Array(256), threads): starts the forwarding threads. */
 static napi_value js_open(napi_env env, napi_callback_info info) {
   if (get_inst(env) != NULL) {
     napi_throw_error(env, "ERR_RTP_FORWARD", "rtp-forward is already open in this thread");
     return NULL;
   }
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "bad arguments");
-  if (argc < 3) {
-    napi_throw_type_error(env, "ERR_RTP_FORWARD", "open(onDigit, ulawToAlaw, alawToUlaw)");
+  int32_t threads = 1;
+  if (argc < 4 || napi_get_value_int32(env, argv[3], &threads) != napi_ok || threads < 1 || threads > MAX_FWD) {
+    napi_throw_type_error(env, "ERR_RTP_FORWARD", "open(onDigit, ulawToAlaw, alawToUlaw, threads 1-8)");
     return NULL;
   }
   inst *I = calloc(1, sizeof *I);
@@ -477,21 +514,16 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   /* The callback must not keep the worker's event loop alive. */
   napi_unref_threadsafe_function(env, I->on_digit);
-  pthread_mutex_init(&I->mu, NULL);
-  I->epfd = epoll_create1(EPOLL_CLOEXEC);
-  I->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WAKE_TAG};
-  if (I->epfd < 0 || I->wakefd < 0 || epoll_ctl(I->epfd, EPOLL_CTL_ADD, I->wakefd, &ev) != 0 || pthread_create(&I->thread, NULL, run, I) != 0) {
-    int err = errno;
-    if (I->epfd >= 0) close(I->epfd);
-    if (I->wakefd >= 0) close(I->wakefd);
-    napi_release_threadsafe_function(I->on_digit, napi_tsfn_abort);
-    pthread_mutex_destroy(&I->mu);
-    free(I);
-    napi_throw_error(env, "ERR_RTP_FORWARD", strerror(err));
-    return NULL;
+  for (int t = 0; t < threads; t++) {
+    fwd *F = start_fwd(I);
+    if (F == NULL) {
+      int err = errno;
+      shutdown_inst(I);
+      napi_throw_error(env, "ERR_RTP_FORWARD", strerror(err));
+      return NULL;
+    }
+    I->f[I->nf++] = F;
   }
-  I->started = 1;
   napi_set_instance_data(env, I, NULL, NULL);
   napi_add_env_cleanup_hook(env, shutdown_inst, I);
   return NULL;
@@ -505,7 +537,7 @@ static int slot_of(napi_env env, napi_value v, uint32_t **w) {
   return 0;
 }
 
-static leg *new_leg(inst *I, uint32_t *idx) {
+static leg *new_leg(fwd *I, uint32_t *idx) {
   for (uint32_t i = 0; i < I->nlegs; i++) {
     if (I->legs[i] != NULL && !I->legs[i]->active) {
       *idx = i;
@@ -526,7 +558,7 @@ static leg *new_leg(inst *I, uint32_t *idx) {
   return l;
 }
 
-static void drop_leg(inst *I, leg *l) {
+static void drop_leg(fwd *I, leg *l) {
   epoll_ctl(I->epfd, EPOLL_CTL_DEL, l->fd, NULL);
   close(l->fd);
   l->active = 0;
@@ -534,10 +566,14 @@ static void drop_leg(inst *I, leg *l) {
   l->peer = NULL;
 }
 
-/* attach(epA, fdA, slotA, epB, fdB, slotB): both legs forward from now on; returns the pair's handle (A's index). */
+/* Pair handles: the thread's index in the top byte, A's leg index below. */
+#define HANDLE_SHIFT 24
+
+/* attach(epA, fdA, slotA, epB, fdB, slotB): both legs forward from now on, on the thread with the fewest pairs;
+   returns the pair's handle. */
 static napi_value js_attach(napi_env env, napi_callback_info info) {
-  inst *I = get_inst(env);
-  if (I == NULL) {
+  inst *II = get_inst(env);
+  if (II == NULL) {
     napi_throw_error(env, "ERR_RTP_FORWARD", "rtp-forward is not open");
     return NULL;
   }
@@ -553,6 +589,10 @@ static napi_value js_attach(napi_env env, napi_callback_info info) {
       return NULL;
     }
   }
+  int fi = 0;
+  for (int i = 1; i < II->nf; i++)
+    if (II->f[i]->pairs < II->f[fi]->pairs) fi = i;
+  fwd *I = II->f[fi];
   pthread_mutex_lock(&I->mu);
   double now = now_ms();
   leg *legs[2] = {NULL, NULL};
@@ -595,59 +635,74 @@ static napi_value js_attach(napi_env env, napi_callback_info info) {
   if (fail != NULL) {
     for (int s = 0; s < 2; s++)
       if (legs[s] != NULL && legs[s]->active) drop_leg(I, legs[s]);
-  }
+  } else I->pairs++;
   pthread_mutex_unlock(&I->mu);
   if (fail != NULL) {
     napi_throw_error(env, "ERR_RTP_FORWARD", err ? strerror(err) : fail);
     return NULL;
   }
   napi_value h;
-  napi_create_uint32(env, idx[0], &h);
+  napi_create_uint32(env, ((uint32_t)fi << HANDLE_SHIFT) | idx[0], &h);
   return h;
 }
 
-static leg *pair_of(napi_env env, inst *I, napi_callback_info info) {
+/* The thread of a pair handle (its mutex to take), or NULL after throwing. */
+static fwd *fwd_of(napi_env env, napi_callback_info info, uint32_t *idx) {
+  inst *II = get_inst(env);
   size_t argc = 1;
   napi_value argv[1];
   uint32_t h;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_uint32(env, argv[0], &h) != napi_ok || h >= I->nlegs ||
-      I->legs[h] == NULL || !I->legs[h]->active) {
+  if (II == NULL || napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_uint32(env, argv[0], &h) != napi_ok ||
+      (int)(h >> HANDLE_SHIFT) >= II->nf) {
     napi_throw_error(env, "ERR_RTP_FORWARD", "no attached pair with this handle");
     return NULL;
   }
-  return I->legs[h];
+  *idx = h & ((1u << HANDLE_SHIFT) - 1);
+  return II->f[h >> HANDLE_SHIFT];
+}
+
+/* A's leg of an attached pair (call with F->mu held), or NULL after throwing. */
+static leg *pair_of(napi_env env, fwd *F, uint32_t idx) {
+  if (idx >= F->nlegs || F->legs[idx] == NULL || !F->legs[idx]->active) {
+    napi_throw_error(env, "ERR_RTP_FORWARD", "no attached pair with this handle");
+    return NULL;
+  }
+  return F->legs[idx];
 }
 
 /* sync(handle): both legs' state to their slots, the pair still attached (for RTCP reports). */
 static napi_value js_sync(napi_env env, napi_callback_info info) {
-  inst *I = get_inst(env);
-  if (I == NULL) return NULL;
-  pthread_mutex_lock(&I->mu);
-  leg *a = pair_of(env, I, info);
+  uint32_t idx;
+  fwd *F = fwd_of(env, info, &idx);
+  if (F == NULL) return NULL;
+  pthread_mutex_lock(&F->mu);
+  leg *a = pair_of(env, F, idx);
   if (a != NULL) {
     double now = now_ms();
     copy_out(a, now);
     copy_out(a->peer, now);
   }
-  pthread_mutex_unlock(&I->mu);
+  pthread_mutex_unlock(&F->mu);
   return NULL;
 }
 
-/* detach(handle): both legs' state to their slots, and this thread lets go of both sockets. */
+/* detach(handle): both legs' state to their slots, and the thread lets go of both sockets. */
 static napi_value js_detach(napi_env env, napi_callback_info info) {
-  inst *I = get_inst(env);
-  if (I == NULL) return NULL;
-  pthread_mutex_lock(&I->mu);
-  leg *a = pair_of(env, I, info);
+  uint32_t idx;
+  fwd *F = fwd_of(env, info, &idx);
+  if (F == NULL) return NULL;
+  pthread_mutex_lock(&F->mu);
+  leg *a = pair_of(env, F, idx);
   if (a != NULL) {
     double now = now_ms();
     leg *b = a->peer;
     copy_out(a, now);
     copy_out(b, now);
-    drop_leg(I, a);
-    drop_leg(I, b);
+    drop_leg(F, a);
+    drop_leg(F, b);
+    F->pairs--;
   }
-  pthread_mutex_unlock(&I->mu);
+  pthread_mutex_unlock(&F->mu);
   return NULL;
 }
 

@@ -45,7 +45,8 @@ export const NEVER = 0xffffffff;
 /** The native module's functions (rtp-forward.c). */
 export interface RtpForward {
   readonly slotWords: number;
-  open(onDigit: (ep: number, event: number) => void, ulawToAlaw: Uint8Array, alawToUlaw: Uint8Array): void;
+  /** Starts `threads` forwarding threads (1-8); a pair stays on the one it was attached to (the least busy). */
+  open(onDigit: (ep: number, event: number) => void, ulawToAlaw: Uint8Array, alawToUlaw: Uint8Array, threads: number): void;
   /** Both legs forward natively from now on; returns the pair's handle. Throws when the sockets cannot be handed over. */
   attach(epA: number, fdA: number, slotA: ArrayBuffer, epB: number, fdB: number, slotB: ArrayBuffer): number;
   /** Both legs' state into their slots, the pair still forwarded natively. */

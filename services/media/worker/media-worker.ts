@@ -297,12 +297,13 @@ if (niceness === null) {
  * after the priority is set: its thread inherits this thread's niceness.
  */
 let fastPathState = 'off';
+const fastPathThreads = Math.max(1, Math.min(8, init.fastPathThreads ?? Math.min(2, os.availableParallelism())));
 if (init.fastPath !== false) {
   const fw = loadRtpForward();
   if (typeof fw === 'string') fastPathState = `unavailable: ${fw}`;
   else {
     try {
-      fw.open((ep, event) => endpoints.get(ep)?.fastDigit(event), ULAW_TO_ALAW, ALAW_TO_ULAW);
+      fw.open((ep, event) => endpoints.get(ep)?.fastDigit(event), ULAW_TO_ALAW, ALAW_TO_ULAW, fastPathThreads);
       fastPath.forward = fw;
       fastPathState = 'native';
     } catch (err) {

@@ -21,6 +21,8 @@ export interface WorkerInit {
   rtcpIntervalMs?: number;
   /** Hand bridged legs that only relay to the native forwarder (default true; docs/media.md). */
   fastPath?: boolean;
+  /** Forwarding threads of the fast path (default: 2, or 1 on a single core). */
+  fastPathThreads?: number;
 }
 
 /** Negotiated media of one endpoint, as the worker needs it. */
