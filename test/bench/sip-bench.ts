@@ -1,10 +1,13 @@
 // SIP benchmark: REGISTER/s with digest (and calls/s through the B2BUA) for Kamailio 5.6 and Relais, in one run.
 // Usage: node dist/test/bench/sip-bench.js [register|cps|all] [--duration S] [--out FILE] [--skip-kamailio] [--cpu-prof DIR]
 //        [--node-args "--trace-gc ..."] [--relais-log FILE] [--heap-snapshot] [--kit-args "--start 3200 ..."] [--runs N] [--warmup RATE]
+//        [--warmup-seconds S]
 // --runs N: N rounds, each Kamailio then Relais, summarised by their medians (a shared machine swings between runs).
 // --warmup RATE: before the measured steps, one 2 s step at RATE against the freshly started Relais, so that it is
 // measured with its code compiled by the JIT as on a box that has been running, not in its first seconds (Kamailio,
 // compiled C started by the kit for each run, has nothing to warm); the warm-up step is kept apart (`relais_warmup`).
+// --warmup-seconds S: the warm-up step's length (default 2). V8 goes on optimising the call path for 10-20 s of calls
+// (docs/performance.md), so a short warm-up measures part of that too.
 // Drives the kit ../shared/peers/kamailio/run-bench.sh (relative to the project) against both servers.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -50,6 +53,7 @@ const RELAIS_LOG = argv.includes('--relais-log') ? path.resolve(opt('--relais-lo
 const EXTRA = (opt('--kit-args', '').trim() || '').split(/\s+/).filter(Boolean);
 const RUNS = Math.max(1, Number(opt('--runs', '1')) || 1);
 const WARMUP = Math.max(0, Number(opt('--warmup', '0')) || 0);
+const WARMUP_SECONDS = Math.max(1, Number(opt('--warmup-seconds', '2')) || 2);
 
 if (!fs.existsSync(RUN_BENCH)) {
   die(`the Kamailio benchmark kit is missing: expected ${RUN_BENCH} (shared/peers/kamailio beside the project checkout)`);
@@ -163,7 +167,7 @@ function runKit(test: 'register' | 'cps', target?: { port: number; pid: number }
   const outFile = path.join(WORK, `${target ? 'relais' : 'kamailio'}-${test}${warmup ? '-warmup' : ''}.json`);
   const args = [RUN_BENCH, test, '--duration', DURATION, '--out', outFile, '--domain', DOMAIN, ...EXTRA];
   // The kit reads its options in order: these come last and win over --kit-args.
-  if (warmup) args.push('--start', String(WARMUP), '--max', String(WARMUP), '--refine', '0', '--duration', '2');
+  if (warmup) args.push('--start', String(WARMUP), '--max', String(WARMUP), '--refine', '0', '--duration', String(WARMUP_SECONDS));
   if (target) args.push('--target', `127.0.0.1:${target.port}`, '--server-pid', String(target.pid));
   if (callee) args.push('--callee', callee);
   say(`${target ? 'Relais' : 'Kamailio'} ${test}: bash ${args.map((a) => path.basename(a)).join(' ')}`);
