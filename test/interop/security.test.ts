@@ -27,9 +27,9 @@ after(async () => {
 
 const target = (): string => `127.0.0.1:${relais.sipPort}`;
 
-function register(number: string, password: string, opts: { localAddress?: string; localPort?: number; calls?: number; rate?: number; username?: string; timeoutS?: number } = {}) {
+function register(number: string, password: string, opts: { localAddress?: string; localPort?: number; calls?: number; rate?: number; username?: string; timeoutS?: number; scenario?: string } = {}) {
   return runSipp({
-    scenario: 'register-digest.xml',
+    scenario: opts.scenario ?? 'register-digest.xml',
     target: target(),
     ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
     ...(opts.localPort ? { localPort: opts.localPort } : {}),
@@ -151,7 +151,8 @@ test('flood control: an OPTIONS flood from 127.0.0.4 is dropped before parsing a
     const deadline = Date.now() + 15_000;
     while (!(await bans()).some((b) => b.address === '127.0.0.4')) {
       assert.ok(Date.now() < deadline, 'the flooder was not banned');
-      const phone = await register('402', 'secret-402');
+      // Answers may come late beside the flood: SIPp's retransmitted first REGISTER then gets a challenge of its own.
+      const phone = await register('402', 'secret-402', { scenario: 'register-digest-late.xml' });
       assert.equal(phone.code, 0, `the phone during the flood: ${describeSipp(phone)}`);
     }
     const ban = (await bans()).find((b) => b.address === '127.0.0.4')!;
