@@ -1,5 +1,5 @@
 // Ring engine: rings an ordered list of targets (users, extensions, external numbers) in a ring mode and returns exactly one winner.
-import type { Clock } from '../shared/index.js';
+import { Abort, type Clock } from '../shared/index.js';
 import type { Extension } from '../directory/index.js';
 import { forkInvite, type ForkBranch, type SipResponse } from '../sip/index.js';
 import type { Call, Party } from './call.js';
@@ -213,7 +213,7 @@ export class RingEngine {
   ): Promise<{ ok: true; dialog: CallDialog; branch: Branch } | { ok: false; status: number; timedOut: boolean; cancelled: boolean }> {
     if (branches.length === 0) return { ok: false, status: 480, timedOut: false, cancelled: false };
     // Hanging up the call aborts its pending attempts (Call.attempts), which CANCELs every branch.
-    const ctl = new AbortController();
+    const ctl = new Abort();
     req.call.attempts.add(ctl);
     const onAbort = (): void => ctl.abort();
     req.signal?.addEventListener('abort', onAbort);
@@ -223,7 +223,7 @@ export class RingEngine {
       const out = await forkInvite(starts, {
         timeoutMs: ringTimeMs,
         clock: this.deps.clock,
-        signal: ctl.signal,
+        signal: ctl,
         release: this.deps.release,
         onProvisional: (r, i) => {
           if (r.status === 180 || r.status === 183) req.onProgress?.(r, branches[i]!.target);

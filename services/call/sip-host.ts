@@ -1,5 +1,6 @@
 // The narrow view of the SIP layer call control needs (SipStack, registrar, presence, trunks), so it can be driven by fakes in tests.
 import type { AuthGuard, DigestServer, SipRequest, SipResponse } from '../sip/index.js';
+import type { AbortSignalLike } from '../shared/index.js';
 
 export interface CallSource {
   transport: 'udp' | 'tcp' | 'tls';
@@ -56,7 +57,7 @@ export interface CallUacOptions {
   auth?: { username: string; password: string };
   onProvisional?: (res: SipResponse) => void;
   /** Aborting sends CANCEL (RFC 3261 §9.1) and rejects with SipError 487. */
-  signal?: AbortSignal;
+  signal?: AbortSignalLike;
 }
 
 export type CallMiddleware = (req: CallIncomingRequest, res: CallServerResponse, next: () => void) => void | Promise<void>;

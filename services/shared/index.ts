@@ -2,6 +2,7 @@
 export { type Clock, type TimerHandle, SystemClock, ManualClock } from './clock.js';
 export { Logger, silentLogger, LOG_LEVELS, type LogLevel, type LogFields, type LogSink } from './logger.js';
 export { TypedEmitter, type EventMap } from './typed-emitter.js';
+export { Abort, type AbortSignalLike } from './abort.js';
 export { RelaisError, ConfigError, NotFoundError, errorMessage } from './errors.js';
 export { randomToken, newId, newTimeOrderedId } from './ids.js';
 export { ProbingIndex, fnv1aString, fnv1aBytes } from './probing-index.js';

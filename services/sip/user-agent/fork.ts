@@ -1,16 +1,16 @@
 // Parallel forking of one INVITE to several branches (RFC 3261 §16.7): the single implementation the B2BUA and call control's ring engine share.
-import type { Clock, TimerHandle } from '../../shared/index.js';
+import { Abort, type AbortSignalLike, type Clock, type TimerHandle } from '../../shared/index.js';
 import type { SipResponse } from '../message/index.js';
 
 /** One branch: starts its INVITE with the fork's abort signal (abort = CANCEL) and provisional callback. */
-export type ForkBranch<D> = (ctl: { signal: AbortSignal; onProvisional: (r: SipResponse) => void }) => Promise<D>;
+export type ForkBranch<D> = (ctl: { signal: AbortSignalLike; onProvisional: (r: SipResponse) => void }) => Promise<D>;
 
 export interface ForkOptions<D> {
   /** Every branch is CANCELled after this long (absent: no limit). Needs `clock`. */
   timeoutMs?: number | undefined;
   clock?: Clock | undefined;
   /** Aborting cancels every branch (caller CANCEL, call ended). */
-  signal?: AbortSignal | undefined;
+  signal?: AbortSignalLike | undefined;
   /** 1xx of branch i. */
   onProvisional?: ((r: SipResponse, branch: number) => void) | undefined;
   /**
@@ -43,7 +43,7 @@ export function forkInvite<D>(branches: ForkBranch<D>[], opts: ForkOptions<D>): 
     let timedOut = false;
     let cancelled = false;
     const failures: unknown[] = [];
-    const controllers = branches.map(() => new AbortController());
+    const controllers = branches.map(() => new Abort());
     const abortAll = (): void => controllers.forEach((c) => c.abort());
     const onAbort = (): void => {
       cancelled = true;
@@ -68,7 +68,7 @@ export function forkInvite<D>(branches: ForkBranch<D>[], opts: ForkOptions<D>): 
       const ctl = controllers[i]!;
       let p: Promise<D>;
       try {
-        p = start({ signal: ctl.signal, onProvisional: (r) => opts.onProvisional?.(r, i) });
+        p = start({ signal: ctl, onProvisional: (r) => opts.onProvisional?.(r, i) });
       } catch (err) {
         p = Promise.reject(err);
       }
@@ -83,7 +83,7 @@ export function forkInvite<D>(branches: ForkBranch<D>[], opts: ForkOptions<D>): 
         },
         (err: unknown) => {
           // A branch we CANCELled because another won (or the caller left) says nothing about the callee.
-          if (!ctl.signal.aborted || timedOut) failures.push(err);
+          if (!ctl.aborted || timedOut) failures.push(err);
           if (--pending === 0 && !settled) done({ ok: false, failures, timedOut, cancelled: cancelled && !timedOut });
         },
       );

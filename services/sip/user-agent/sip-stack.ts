@@ -1,7 +1,9 @@
 // User-agent core (RFC 3261 §8, §12-§15) behind drachtio-srf's shape: use(), request(), createUas/Uac/B2bua.
 import {
+  Abort,
   SystemClock,
   Logger,
+  type AbortSignalLike,
   type Clock,
   type Module,
   type ModuleHealth,
@@ -92,7 +94,7 @@ export interface UacOptions {
   auth?: Credentials;
   onProvisional?: (res: SipResponse) => void;
   /** Aborting sends CANCEL (after the first provisional, §9.1) and rejects with SipError(487). */
-  signal?: AbortSignal;
+  signal?: AbortSignalLike;
   /**
    * Give up on a callee that rings forever (cf. Timer C, §16.6: more than 3 min): CANCEL and reject with
    * SipError(408). Default 180 000 ms; 0 disables.
@@ -915,7 +917,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
             return d.remoteSdp;
           }
         : undefined;
-    const cancel = new AbortController();
+    const cancel = new Abort();
     const onCancel = (): void => cancel.abort();
     req.on('cancel', onCancel);
     const outcome = await forkInvite<Dialog>(
@@ -931,7 +933,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
         }),
       ),
       {
-        signal: cancel.signal,
+        signal: cancel,
         release: (d) => void d.destroy(),
         onProvisional: (p) => {
           opts.onProvisional?.(p);
