@@ -57,6 +57,8 @@ typedef struct leg {
   double *wf;
   int pt, te_pt, codec, send;
   int latched;
+  /* The socket is connected to `remote` (latched): sends go without an address, so no route lookup per packet. */
+  int connected;
   struct sockaddr_in remote;
   int rx_valid, transit_valid;
   uint32_t rx_ssrc, rx_count, base_seq, max_seq, cycles;
@@ -200,7 +202,7 @@ static int relay_one(fwd *I, leg *l, uint8_t *b, int len, const struct sockaddr_
        from anyone else from now on. */
     l->remote = *from;
     l->latched = 1;
-    if (connect(l->fd, (const struct sockaddr *)from, sizeof *from) != 0) { /* still latched; the filter is lost */ }
+    l->connected = connect(l->fd, (const struct sockaddr *)from, sizeof *from) == 0;
   }
   int pt = b[1] & 0x7f;
   if (pt == l->pt || pt == l->te_pt) reception_stats(l, b, now);
@@ -280,12 +282,13 @@ static void receive(fwd *I, leg *l, double now) {
     memset(&I->tx[out].msg_hdr, 0, sizeof I->tx[out].msg_hdr);
     I->tx[out].msg_hdr.msg_iov = &I->tx_iov[out];
     I->tx[out].msg_hdr.msg_iovlen = 1;
-    I->tx[out].msg_hdr.msg_name = &p->remote;
-    I->tx[out].msg_hdr.msg_namelen = sizeof p->remote;
+    I->tx[out].msg_hdr.msg_name = p->connected ? NULL : &p->remote;
+    I->tx[out].msg_hdr.msg_namelen = p->connected ? 0 : sizeof p->remote;
     out++;
   }
   /* Errors (the remote's port closed: ECONNREFUSED; a full buffer) lose the packet, as with Node's send. */
-  if (out == 1) sendto(p->fd, I->tx_iov[0].iov_base, I->tx_iov[0].iov_len, MSG_DONTWAIT, (struct sockaddr *)&p->remote, sizeof p->remote);
+  if (out == 1 && p->connected) send(p->fd, I->tx_iov[0].iov_base, I->tx_iov[0].iov_len, MSG_DONTWAIT);
+  else if (out == 1) sendto(p->fd, I->tx_iov[0].iov_base, I->tx_iov[0].iov_len, MSG_DONTWAIT, (struct sockaddr *)&p->remote, sizeof p->remote);
   else if (out > 1) sendmmsg(p->fd, I->tx, (unsigned)out, MSG_DONTWAIT);
 }
 
@@ -345,6 +348,11 @@ static void copy_in(leg *l, double now) {
   l->remote.sin_family = AF_INET;
   l->remote.sin_addr.s_addr = htonl(w[W_REMOTE_IP]);
   l->remote.sin_port = htons((uint16_t)w[W_REMOTE_PORT]);
+  /* The worker connects a latched leg's socket (to the same address) unless that failed. */
+  struct sockaddr_in peer;
+  socklen_t peer_len = sizeof peer;
+  l->connected = l->latched && getpeername(l->fd, (struct sockaddr *)&peer, &peer_len) == 0 && peer.sin_family == AF_INET &&
+                 peer.sin_addr.s_addr == l->remote.sin_addr.s_addr && peer.sin_port == l->remote.sin_port;
   l->rx_valid = w[W_RX_VALID] != 0;
   l->rx_ssrc = w[W_RX_SSRC];
   l->rx_count = w[W_RX_COUNT];
