@@ -678,24 +678,8 @@ static leg *pair_of(napi_env env, fwd *F, uint32_t idx) {
   return F->legs[idx];
 }
 
-/* sync(handle): both legs' state to their slots, the pair still attached (for RTCP reports). */
-static napi_value js_sync(napi_env env, napi_callback_info info) {
-  uint32_t idx;
-  fwd *F = fwd_of(env, info, &idx);
-  if (F == NULL) return NULL;
-  pthread_mutex_lock(&F->mu);
-  leg *a = pair_of(env, F, idx);
-  if (a != NULL) {
-    double now = now_ms();
-    copy_out(a, now);
-    copy_out(a->peer, now);
-  }
-  pthread_mutex_unlock(&F->mu);
-  return NULL;
-}
-
-/* detach(handle): both legs' state to their slots, and the thread lets go of both sockets. */
-static napi_value js_detach(napi_env env, napi_callback_info info) {
+/* Both legs' state of the pair `handle` to their slots; with `release`, the thread also lets go of both sockets. */
+static napi_value give_back(napi_env env, napi_callback_info info, int release) {
   uint32_t idx;
   fwd *F = fwd_of(env, info, &idx);
   if (F == NULL) return NULL;
@@ -706,13 +690,21 @@ static napi_value js_detach(napi_env env, napi_callback_info info) {
     leg *b = a->peer;
     copy_out(a, now);
     copy_out(b, now);
-    drop_leg(F, a);
-    drop_leg(F, b);
-    F->pairs--;
+    if (release) {
+      drop_leg(F, a);
+      drop_leg(F, b);
+      F->pairs--;
+    }
   }
   pthread_mutex_unlock(&F->mu);
   return NULL;
 }
+
+/* sync(handle): the pair's state to its slots, still attached (for RTCP reports). */
+static napi_value js_sync(napi_env env, napi_callback_info info) { return give_back(env, info, 0); }
+
+/* detach(handle): the pair's state to its slots, and the thread lets go of both sockets. */
+static napi_value js_detach(napi_env env, napi_callback_info info) { return give_back(env, info, 1); }
 
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
