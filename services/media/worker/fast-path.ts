@@ -1,6 +1,7 @@
 // The relay's fast path (docs/media.md, "The relay's fast path"): the native forwarder of services/media/native,
 // loaded by the media worker, and the layout of the slot through which an endpoint's state moves to it and back.
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Words (uint32) of an endpoint's slot. 0-5 are the endpoint's live counters (C_* in relay-endpoint.ts), which the
@@ -61,7 +62,7 @@ const MODULE_URL = new URL('../../../native/rtp_forward.node', import.meta.url);
 /** Loads the forwarder; a string says why it is not there (then the worker relays every packet itself). */
 export function loadRtpForward(): RtpForward | string {
   try {
-    const mod = createRequire(import.meta.url)(MODULE_URL.pathname) as RtpForward;
+    const mod = createRequire(import.meta.url)(fileURLToPath(MODULE_URL)) as RtpForward;
     if (mod.slotWords !== SLOT_WORDS) return `rtp_forward.node has a slot of ${mod.slotWords} words, this build expects ${SLOT_WORDS}: rebuild with scripts/build`;
     return mod;
   } catch (err) {
