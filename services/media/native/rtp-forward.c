@@ -393,7 +393,8 @@ static void copy_out(leg *l, double now) {
   l->wf[W_JITTER / 2] = l->jitter;
   w[W_LAST_SEQ] = l->last_seq;
   w[W_LAST_TS] = l->last_ts;
-  w[W_SEND_AGO_MS] = l->last_send_ms < 0 ? (uint32_t)-1 : (uint32_t)(int32_t)(now - l->last_send_ms);
+  double ago = l->last_send_ms < 0 ? -1 : now - l->last_send_ms;
+  w[W_SEND_AGO_MS] = ago < 0 ? (uint32_t)-1 : (uint32_t)(ago > 1e9 ? 1e9 : ago);
   w[W_SRC_KIND] = (uint32_t)l->src_kind;
   w[W_SRC_SSRC] = l->src_ssrc;
   w[W_SEQ_OFF] = l->seq_off;
