@@ -29,7 +29,7 @@ export interface BuiltinMediaEngineOptions extends MediaEngineConfig {
   rtcpIntervalMs?: number;
   /** The relay's native fast path (default on; docs/media.md, "The relay's fast path"). */
   fastPath?: boolean;
-  /** Forwarding threads of the fast path (default: 2, or 1 on a single core). */
+  /** Forwarding threads of the fast path (default 1; more spread the pairs over threads of their own). */
   fastPathThreads?: number;
 }
 

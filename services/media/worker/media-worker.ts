@@ -297,7 +297,9 @@ if (niceness === null) {
  * after the priority is set: its thread inherits this thread's niceness.
  */
 let fastPathState = 'off';
-const fastPathThreads = Math.max(1, Math.min(8, init.fastPathThreads ?? Math.min(2, os.availableParallelism())));
+// One forwarding thread: on the quiet 2-core machine it cost less CPU per call and added less latency than two
+// (docs/performance.md, "The relay's fast path").
+const fastPathThreads = Math.max(1, Math.min(8, init.fastPathThreads ?? 1));
 if (init.fastPath !== false) {
   const fw = loadRtpForward();
   if (typeof fw === 'string') fastPathState = `unavailable: ${fw}`;

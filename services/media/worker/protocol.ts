@@ -21,7 +21,7 @@ export interface WorkerInit {
   rtcpIntervalMs?: number;
   /** Hand bridged legs that only relay to the native forwarder (default true; docs/media.md). */
   fastPath?: boolean;
-  /** Forwarding threads of the fast path (default: 2, or 1 on a single core). */
+  /** Forwarding threads of the fast path (default 1). */
   fastPathThreads?: number;
 }
 

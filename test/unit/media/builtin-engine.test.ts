@@ -489,7 +489,8 @@ test('the relay fast path forwards bridged legs that only relay; a play takes th
 
 test('a bridged pair (in the fast path when built): RTCP reports count what was relayed, and the RTP timeout fires when the remote stops', async () => {
   const range2 = rtpRange(20);
-  const e2 = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: range2.min, rtpPortMax: range2.max, rtpTimeoutMs: 0, rtcpIntervalMs: 100, fastPath: FAST_PATH });
+  // Two forwarding threads here (the default is one): the second pair below lands on the other thread.
+  const e2 = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: range2.min, rtpPortMax: range2.max, rtpTimeoutMs: 0, rtcpIntervalMs: 100, fastPath: FAST_PATH, fastPathThreads: 2 });
   await e2.start();
   const pa = await peer();
   const pb = await peer();
@@ -503,6 +504,18 @@ test('a bridged pair (in the fast path when built): RTCP reports count what was 
     const b = await e2.openEndpoint({ callId: 'fp', remoteSdp: sdpB });
     await a.bridge(b);
     assert.equal((await e2.stats()).fastPairs, FAST_PATH ? 1 : 0);
+    const pc = await peer();
+    const pd = await peer();
+    const c = await e2.openEndpoint({ callId: 'fp2', remoteSdp: pc.sdp({ te: 101 }) });
+    const d = await e2.openEndpoint({ callId: 'fp2', remoteSdp: pd.sdp({ te: 101 }) });
+    await c.bridge(d);
+    assert.equal((await e2.stats()).fastPairs, FAST_PATH ? 2 : 0);
+    pc.send(c.local.port, 0, silenceU);
+    await pd.waitFor(() => pd.received.length >= 1, 'the second pair relays too');
+    pd.send(d.local.port, 0, silenceU);
+    await pc.waitFor(() => pc.received.length >= 1, 'and back');
+    await c.close();
+    await d.close();
     let timedOut = false;
     a.on('rtpTimeout', () => {
       timedOut = true;
