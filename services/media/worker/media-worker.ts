@@ -19,7 +19,6 @@ const syncLookup = (address: string, _family: unknown, cb: (err: Error | null, a
 const init = workerData as WorkerInit;
 if (init.rtcpIntervalMs) rtcpSettings.intervalTicks = Math.max(1, Math.round(init.rtcpIntervalMs / TICK_MS));
 const port = parentPort!;
-
 /**
  * Replies and events: the first of an event-loop turn is posted at once, the rest of that turn together from
  * setImmediate (in order), so the main thread is woken twice per turn at most.

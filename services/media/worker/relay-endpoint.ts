@@ -280,11 +280,6 @@ export class RelayEndpoint {
     );
   }
 
-  /** Whether the fast path relays this leg now. */
-  get fast(): boolean {
-    return this.fastHandle >= 0;
-  }
-
   /**
    * Hands this leg and its peer to the fast path when both only relay, or takes them back when not. Called after
    * every change of what a leg does (configure, bridge, play, record, DTMF); a failed hand-over leaves the pair here.
