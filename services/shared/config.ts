@@ -296,19 +296,19 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     logLevel = ll.value as LogLevel;
   }
 
-  const stOpt = get('sipSendThread');
-  const stValue = stOpt?.value ?? 'off';
-  if (stValue !== 'on' && stValue !== 'off') throw new ConfigError(`${stOpt!.name}: "${stValue}" is not on or off`, stOpt!.name);
+  /** An on|off switch; anything else is refused naming the flag or variable it came from. */
+  const onOff = (key: string, fallback: 'on' | 'off'): boolean => {
+    const o = get(key);
+    const v = o?.value ?? fallback;
+    if (v !== 'on' && v !== 'off') throw new ConfigError(`${o!.name}: "${v}" is not on or off`, o!.name);
+    return v === 'on';
+  };
   // Off by default: measured on two cores, it extends the REGISTER rate at saturation a little and costs calls more
   // CPU and latency than it saves (docs/performance.md, "SIP sends on the second core").
-  const udpSendThread = stValue === 'on';
-
-  const fpOpt = get('mediaFastPath');
-  const fpValue = fpOpt?.value ?? 'on';
-  if (fpValue !== 'on' && fpValue !== 'off') throw new ConfigError(`${fpOpt!.name}: "${fpValue}" is not on or off`, fpOpt!.name);
+  const udpSendThread = onOff('sipSendThread', 'off');
   // On by default: the relay's CPU per call falls by about half (docs/media.md, "The relay's fast path"); off makes
   // the worker relay every packet in JavaScript, as a build without the native module does.
-  const mediaFastPath = fpValue === 'on';
+  const mediaFastPath = onOff('mediaFastPath', 'on');
 
   const md = get('media');
   let media: MediaBackend = 'builtin';
