@@ -263,7 +263,8 @@ test('scenario editor: version history restores an older version; menus nest act
   await page.getByRole('status').filter({ hasText: 'Version 1 restored as version 3' }).waitFor();
   await page.getByRole('heading', { name: 'Scenario hours (version 3)' }).waitFor();
   await page.locator('tr[data-version="3"]').waitFor();
-  assert.equal(await page.locator('tr[data-version]').count(), 3);
+  // The history list is fetched again after the restore: its rows can be re-rendered between two reads.
+  await eventually(() => page.locator('tr[data-version]').count(), 3);
   await eventually(actionTypes, ['answer']);
   // A menu: key 1 → distribute to Sales, no key → voicemail.
   await page.getByLabel('New action in Actions').selectOption('detect_dtmf');
