@@ -252,13 +252,17 @@ for (let rep = 0; rep < REPEAT; rep++) for (const n of CALLS) {
   }
   runs.push(summary('direct', n, direct.result, { round: rep }));
 
-  say(`${n} calls: rtpengine`);
-  const re = await attempt(() =>
-    rtpLoad(['--engine', 'rtpengine', '--ng', `127.0.0.1:${rtpe.ng}`, '--cpu-pid', String(rtpe.child.pid), '--calls', String(n)], rtpe.child.pid),
-  );
-  if (re) runs.push(summary('rtpengine', n, re.result, { round: rep, rss_idle: rtpeRssIdle, rss_peak: re.rssPeak, rss_per_call_kb: Math.round((re.rssPeak - rtpeRssIdle) / n / 1024) }));
-  else runs.push({ mode: 'rtpengine', calls: n, round: rep, error: 'rtp-load failed' });
-
+  const runRtpengine = async (): Promise<void> => {
+    say(`${n} calls: rtpengine`);
+    const re = await attempt(() =>
+      rtpLoad(['--engine', 'rtpengine', '--ng', `127.0.0.1:${rtpe.ng}`, '--cpu-pid', String(rtpe.child.pid), '--calls', String(n)], rtpe.child.pid),
+    );
+    if (re) runs.push(summary('rtpengine', n, re.result, { round: rep, rss_idle: rtpeRssIdle, rss_peak: re.rssPeak, rss_per_call_kb: Math.round((re.rssPeak - rtpeRssIdle) / n / 1024) }));
+    else runs.push({ mode: 'rtpengine', calls: n, round: rep, error: 'rtp-load failed' });
+  };
+  // Odd rounds run Relais before rtpengine, so neither always runs second (a machine that drifts during a round, or a
+  // page cache warmed by the first run, favours one engine otherwise); compare them with --repeat 2 or more.
+  if (rep % 2 === 0) await runRtpengine();
   for (const [mode, nice] of RELAIS_MODES) {
     say(`${n} calls: ${mode} (built-in worker, nice ${nice})`);
     const pairs = path.join(WORK, `pairs-${n}.json`);
@@ -283,6 +287,7 @@ for (let rep = 0; rep < REPEAT; rep++) for (const n of CALLS) {
       }),
     );
   }
+  if (rep % 2 === 1) await runRtpengine();
   if (WITH_FLOOR) {
     say(`${n} calls: node floor`);
     const pairs = path.join(WORK, `floor-pairs-${n}.json`);
@@ -344,6 +349,38 @@ for (let i = 1; i < table.length; i++) {
     (table[i]![mode] as Record<string, unknown>).rss_marginal_kb_per_call = Math.round((peak(table[i]!.calls) - prev) / (table[i]!.calls - table[i - 1]!.calls) / 1024);
   }
 }
+// Across rounds (with --repeat): per round, the latency each relay adds over that round's direct run and the CPU
+// ratio; then the median of each over the complete rounds. One round's p50/p99 move by as much as the two relays
+// differ, so "no worse than rtpengine" is read from these medians and the per-round counts, not from one round.
+const median = (xs: number[]): number | null => {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return Math.round((s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2) * 1000) / 1000;
+};
+const acrossRounds = CALLS.map((n) => {
+  const rounds = Array.from({ length: REPEAT }, (_, rep) => rep).filter((rep) => complete(n, rep)).map((rep) => {
+    const get = (m: string): Run => runs.find((r) => r.mode === m && r.calls === n && r.round === rep)!;
+    const dl = get('direct').latency_ms as { p50: number; p99: number };
+    const added = (m: string): { p50: number; p99: number } => {
+      const l = get(m).latency_ms as { p50: number; p99: number };
+      return { p50: l.p50 - dl.p50, p99: l.p99 - dl.p99 };
+    };
+    const ec = get('rtpengine').relay_cpu_pct_per_call as number;
+    return { round: rep, rtpengine: added('rtpengine'), relais: added('relais'), cpu_ratio: ec ? (get('relais').relay_cpu_pct_per_call as number) / ec : null, valid: [get('direct'), get('rtpengine'), get('relais')].every((r) => r.valid) };
+  });
+  const pick = (m: 'rtpengine' | 'relais', k: 'p50' | 'p99'): number[] => rounds.map((r) => r[m][k]);
+  return {
+    calls: n,
+    rounds: rounds.length,
+    rounds_valid: rounds.filter((r) => r.valid).length,
+    median_added_p50_ms: { rtpengine: median(pick('rtpengine', 'p50')), relais: median(pick('relais', 'p50')) },
+    median_added_p99_ms: { rtpengine: median(pick('rtpengine', 'p99')), relais: median(pick('relais', 'p99')) },
+    median_cpu_ratio_relais_vs_rtpengine: median(rounds.flatMap((r) => (r.cpu_ratio === null ? [] : [r.cpu_ratio]))),
+    rounds_relais_p50_not_above: rounds.filter((r) => r.relais.p50 <= r.rtpengine.p50).length,
+    rounds_relais_p99_not_above: rounds.filter((r) => r.relais.p99 <= r.rtpengine.p99).length,
+  };
+}).filter((a) => a.rounds > 0);
 const zeroLoss = table.filter((t) => t.relais.loss_pct === 0 && t.relais.valid).map((t) => t.calls);
 let commit = 'unknown';
 try {
@@ -378,6 +415,7 @@ const doc = {
   repeat: REPEAT,
   largest_zero_loss_calls_relais: zeroLoss.length ? Math.max(...zeroLoss) : null,
   summary: table,
+  across_rounds: acrossRounds,
   runs,
 };
 fs.mkdirSync(path.dirname(OUT), { recursive: true });
@@ -398,6 +436,16 @@ for (const t of table) {
 }
 const w = head.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
 for (const r of rows) console.log(r.map((c, i) => (c ?? '').padStart(w[i]!)).join('  '));
+if (REPEAT > 1) {
+  console.log('\nacross rounds (median added latency over direct, ms; CPU ratio relais/rtpengine):');
+  for (const a of acrossRounds) {
+    console.log(
+      `  ${a.calls} calls, ${a.rounds} rounds (${a.rounds_valid} valid): +p50 rtpengine ${f(a.median_added_p50_ms.rtpengine)} relais ${f(a.median_added_p50_ms.relais)}; ` +
+        `+p99 rtpengine ${f(a.median_added_p99_ms.rtpengine)} relais ${f(a.median_added_p99_ms.relais)}; CPU ${f(a.median_cpu_ratio_relais_vs_rtpengine, 2)}x; ` +
+        `relais not above rtpengine in ${a.rounds_relais_p50_not_above}/${a.rounds} rounds at p50, ${a.rounds_relais_p99_not_above}/${a.rounds} at p99`,
+    );
+  }
+}
 console.log(`\nlargest call count with 0 loss (relais): ${doc.largest_zero_loss_calls_relais}; results: ${OUT}`);
 console.log('* generator send lag p99 > 5 ms: run not valid');
 process.exit(0);
