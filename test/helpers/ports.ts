@@ -94,11 +94,22 @@ function claimSlot(dir: string, count: number, spread: number): number | undefin
       fs.writeSync(fd, String(process.pid));
       fs.closeSync(fd);
     } catch {
+      // A dead process's lock is taken over under a guard directory (mkdir is atomic): two processes that both find
+      // it stale must not both write their pid and share the slot. The check is repeated under the guard.
+      const guard = `${file}.takeover`;
+      try {
+        if (!staleLock(file)) continue;
+        fs.mkdirSync(guard);
+      } catch {
+        continue;
+      }
       try {
         if (!staleLock(file)) continue;
         fs.writeFileSync(file, String(process.pid));
       } catch {
         continue;
+      } finally {
+        fs.rmSync(guard, { recursive: true, force: true });
       }
     }
     claimed.push(file);
