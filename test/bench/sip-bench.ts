@@ -1,11 +1,14 @@
 // SIP benchmark: REGISTER/s with digest (and calls/s through the B2BUA) for Kamailio 5.6 and Relais, in one run.
 // Usage: node dist/test/bench/sip-bench.js [register|cps|all] [--duration S] [--out FILE] [--skip-kamailio] [--cpu-prof DIR]
 //        [--node-args "--trace-gc ..."] [--relais-log FILE] [--heap-snapshot] [--kit-args "--start 3200 ..."] [--runs N] [--warmup RATE]
-//        [--warmup-seconds S]
+//        [--warmup-seconds S] [--soak N]
 // --runs N: N rounds, each Kamailio then Relais, summarised by their medians (a shared machine swings between runs).
 // --warmup RATE: before the measured steps, one 2 s step at RATE against the freshly started Relais, so that it is
 // measured with its code compiled by the JIT as on a box that has been running, not in its first seconds (Kamailio,
 // compiled C started by the kit for each run, has nothing to warm); the warm-up step is kept apart (`relais_warmup`).
+// --soak N: after the measured run, N more passes of the same kit test (same --kit-args, --duration up to the kit's
+// 60 s) against the same Relais, with its RSS, open descriptors and SQLite size sampled after each pass once its calls
+// have ended (`soak` in the result): memory and descriptors must level off, not grow with the calls served.
 // --warmup-seconds S: the warm-up step's length (default 2). V8 goes on optimising the call path for 10-20 s of calls
 // (docs/performance.md), so a short warm-up measures part of that too.
 // Drives the kit ../shared/peers/kamailio/run-bench.sh (relative to the project) against both servers.
@@ -54,6 +57,7 @@ const EXTRA = (opt('--kit-args', '').trim() || '').split(/\s+/).filter(Boolean);
 const RUNS = Math.max(1, Number(opt('--runs', '1')) || 1);
 const WARMUP = Math.max(0, Number(opt('--warmup', '0')) || 0);
 const WARMUP_SECONDS = Math.max(1, Number(opt('--warmup-seconds', '2')) || 2);
+const SOAK = Math.max(0, Number(opt('--soak', '0')) || 0);
 
 if (!fs.existsSync(RUN_BENCH)) {
   die(`the Kamailio benchmark kit is missing: expected ${RUN_BENCH} (shared/peers/kamailio beside the project checkout)`);
@@ -303,6 +307,38 @@ function threadsDelta(pid: number, before: Map<number, { name: string; s: number
 }
 
 /** One round of a test: Kamailio, then a fresh Relais, with the same kit settings. */
+/** What the Relais process holds right now: resident memory, open descriptors, and the database files' size. */
+function holdings(pid: number, dataDir: string): { rss_kb: number | null; fds: number | null; db_kb: number } {
+  let rss: number | null = null;
+  let fds: number | null = null;
+  try {
+    rss = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) || null;
+    fds = fs.readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    /* gone */
+  }
+  let db = 0;
+  for (const f of fs.readdirSync(dataDir)) if (f.startsWith('relais.db')) db += fs.statSync(path.join(dataDir, f)).size;
+  return { rss_kb: rss, fds, db_kb: Math.round(db / 1024) };
+}
+
+/** --soak: more passes against the same Relais, sampling what it holds after each once its calls have ended. */
+async function soakPasses(test: 'register' | 'cps', relais: RunningRelais, dataDir: string): Promise<Array<Record<string, unknown>>> {
+  const passes: Array<Record<string, unknown>> = [];
+  const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 5000)); // calls are held 1 s; Timer K/J-like waits end
+  await settle();
+  passes.push({ pass: 0, ...holdings(relais.pid, dataDir) });
+  for (let k = 1; k <= SOAK; k++) {
+    const r = runKit(test, { port: relais.sipPort, pid: relais.pid }, test === 'cps' ? CPS_CALLEE : undefined);
+    const steps = stepsOf(r);
+    await settle();
+    const h = holdings(relais.pid, dataDir);
+    say(`soak pass ${k}/${SOAK}: ${steps.map((st) => `${st.achieved}/s failed ${st.failed} p99 ${st.rtt_p99_ms} ms`).join(', ')}; RSS ${h.rss_kb} KB, ${h.fds} fds, db ${h.db_kb} KB`);
+    passes.push({ pass: k, steps: steps.map((st) => ({ offered: st.offered, achieved: st.achieved, failed: st.failed, rtt_p99_ms: st.rtt_p99_ms, calls: (st as { calls?: number }).calls ?? null })), ...h });
+  }
+  return passes;
+}
+
 async function runRound(test: 'register' | 'cps'): Promise<Record<string, unknown>> {
   let kamailio = SKIP_KAMAILIO ? undefined : runKit(test);
   if (kamailio && sippDidNotRun(kamailio)) {
@@ -316,6 +352,7 @@ async function runRound(test: 'register' | 'cps'): Promise<Record<string, unknow
   let warmupResult: unknown;
   let health: unknown;
   let threads: Record<string, unknown> | undefined;
+  let soak: Array<Record<string, unknown>> | undefined;
   try {
     if (WARMUP > 0) warmupResult = runKit(test, { port: relais.sipPort, pid: relais.pid }, test === 'cps' ? CPS_CALLEE : undefined, true);
     const cpuBefore = threadCpu(relais.pid);
@@ -325,6 +362,7 @@ async function runRound(test: 'register' | 'cps'): Promise<Record<string, unknow
       say(`Relais ${test}: SIPp could not run in a step (port in use?); running the test once more`);
       relaisResult = runKit(test, { port: relais.sipPort, pid: relais.pid }, test === 'cps' ? CPS_CALLEE : undefined);
     }
+    if (SOAK > 0) soak = await soakPasses(test, relais, dataDir);
     // Counters after the run (messages sent/received, bindings, challenges): a sanity check on the figures.
     health = await (await fetch(`http://127.0.0.1:${relais.httpPort}/healthz`, { headers: { authorization: `Basic ${Buffer.from('admin:bench-admin-pw').toString('base64')}` } })).json();
     if (HEAP_SNAPSHOT) {
@@ -356,6 +394,7 @@ async function runRound(test: 'register' | 'cps'): Promise<Record<string, unknow
     ...(WARMUP > 0 ? { relais_warmup: warmupResult ?? null } : {}),
     relais_health_after: health,
     relais_threads: threads ?? null,
+    ...(soak ? { soak } : {}),
     ...(persisted === null ? {} : { bindings_in_sqlite_after_stop: persisted }),
     ratio_relais_to_kamailio: ratio,
     side_by_side: kamailio ? compare(kamailio, relaisResult) : [],
