@@ -306,7 +306,6 @@ function threadsDelta(pid: number, before: Map<number, { name: string; s: number
   return { calls, main_thread_cpu_s: main, main_thread_us_per_call: calls > 0 ? Math.round((main / calls) * 1e6) : null, threads: rows.slice(0, 6) };
 }
 
-/** One round of a test: Kamailio, then a fresh Relais, with the same kit settings. */
 /** What the Relais process holds right now: resident memory, open descriptors, and the database files' size. */
 function holdings(pid: number, dataDir: string): { rss_kb: number | null; fds: number | null; db_kb: number } {
   let rss: number | null = null;
@@ -325,7 +324,7 @@ function holdings(pid: number, dataDir: string): { rss_kb: number | null; fds: n
 /** --soak: more passes against the same Relais, sampling what it holds after each once its calls have ended. */
 async function soakPasses(test: 'register' | 'cps', relais: RunningRelais, dataDir: string): Promise<Array<Record<string, unknown>>> {
   const passes: Array<Record<string, unknown>> = [];
-  const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 5000)); // calls are held 1 s; Timer K/J-like waits end
+  const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 5000)); // the kit holds calls 1 s: let the last ones end
   await settle();
   passes.push({ pass: 0, ...holdings(relais.pid, dataDir) });
   for (let k = 1; k <= SOAK; k++) {
@@ -339,6 +338,7 @@ async function soakPasses(test: 'register' | 'cps', relais: RunningRelais, dataD
   return passes;
 }
 
+/** One round of a test: Kamailio, then a fresh Relais, with the same kit settings. */
 async function runRound(test: 'register' | 'cps'): Promise<Record<string, unknown>> {
   let kamailio = SKIP_KAMAILIO ? undefined : runKit(test);
   if (kamailio && sippDidNotRun(kamailio)) {
