@@ -15,7 +15,7 @@ import { registerRtpengineBackend } from './media/rtpengine/index.js';
 import { PromptLibrary, SoundLibrary } from './media/sounds/index.js';
 import { ProvisioningModule, ProvisioningService } from './provisioning/index.js';
 import { AuthGuard, BanKeeper, BanRepository, DialogJournal, FloodControl, PresenceServer, Registrar, SipStack, TrunkService } from './sip/index.js';
-import { ChangeWatcher, Store } from './storage/index.js';
+import { ChangeWatcher, PRE_UPDATE_SUFFIX, Store } from './storage/index.js';
 import { QueueService, QueueCalls, LiveAgents, publishQueues, queueGateway, soundPath } from './queue/index.js';
 import { attachOverrideLamps, CalendarRepository, SiteCalendar } from './scenario/calendar/index.js';
 import { BlocklistRepository, callerScreenMiddleware, InboxRepository, JobRepository } from './scenario/inbox/index.js';
@@ -140,13 +140,30 @@ export class Relais {
     // migration failed), the slot is marked bad and the box reboots back to the firmware that worked.
     this.updates = await this.startUpdateAgent();
     let store: Store;
+    const dbFile = path.join(config.dataDir, 'relais.db');
+    // A trial boot keeps a copy of the database before migrating it; a firmware that finds its database migrated by
+    // a newer firmware whose trial failed goes back to that copy (docs/firmware.md, "Going back after a failed update").
+    const onTrial = this.updates?.onTrial() ?? false;
     try {
-      store = Store.open(path.join(config.dataDir, 'relais.db'), { clock: this.clock });
+      store = Store.open(dbFile, { clock: this.clock, snapshotBeforeMigrating: onTrial, goBackAfterFailedUpdate: true });
     } catch (err) {
       await this.failedStart(`the database could not be opened: ${errorMessage(err)}`);
       throw err;
     }
     this.store = store;
+    const { snapshot, wentBack, resumedGoingBack } = store.notes;
+    if (snapshot) this.log.info('database copied before this firmware migrates it', { copy: snapshot.file, schema: snapshot.schema, migrations: snapshot.migrations });
+    if (resumedGoingBack) this.log.warn('finished putting back the database copied before a failed update (the last start was cut short)');
+    if (wentBack) {
+      this.log.warn('a newer firmware migrated the database and then failed its trial: the data is back as it was before that update; the newer database is kept aside', {
+        keptAt: wentBack.keptAt,
+        newerSchema: wentBack.newerSchema,
+        schema: wentBack.schema,
+      });
+    }
+    // Outside a trial the copy has served its purpose: the update was confirmed, or the box went back to it.
+    if (!onTrial) fs.rmSync(`${dbFile}${PRE_UPDATE_SUFFIX}`, { force: true });
+    else this.updates?.observer.on('update.confirmed', () => fs.rmSync(`${dbFile}${PRE_UPDATE_SUFFIX}`, { force: true }));
     const print = this.opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
     try {
       this.directory = bootstrapSite(store, config, { log: this.log, print, clock: this.clock }).directory;

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
 import { foreignKey, makeBundle, raucAvailable, startRauc, type RaucFixture } from '../helpers/rauc.js';
 import WebSocket from 'ws';
-import { Store } from '../../services/storage/index.js';
+import BetterSqlite3 from 'better-sqlite3';
+import { MIGRATIONS, PRE_UPDATE_SUFFIX, Store } from '../../services/storage/index.js';
 import { ADMIN, assertError, basic, call } from './api-support.js';
 
 const missing = raucAvailable();
@@ -127,3 +128,70 @@ test('a schema migration that fails on a new firmware trial boot rolls back: slo
     await trial.stop();
   }
 });
+
+/** A marker row in the settings table, to see which database a started Relais ended up on. */
+function marker(file: string, value?: string): string | undefined {
+  const db = new BetterSqlite3(file, { fileMustExist: true });
+  try {
+    if (value !== undefined) db.prepare("INSERT INTO settings (key, value) VALUES ('test.marker', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(value);
+    return (db.prepare("SELECT value FROM settings WHERE key = 'test.marker'").pluck().get() as string | undefined) ?? undefined;
+  } finally {
+    db.close();
+  }
+}
+
+test('a trial boot keeps a copy of the database before migrating it, and drops the copy once the new firmware is confirmed', { skip: missing }, async () => {
+  const trial = await startRauc();
+  const dir = tempDir('trial-copy-');
+  let started: RelaisProcess | undefined;
+  try {
+    const dataDir = path.join(dir, 'data');
+    fs.mkdirSync(path.join(dataDir, 'updates'), { recursive: true });
+    const file = path.join(dataDir, 'relais.db');
+    // The database as the previous firmware left it: one migration behind this build.
+    Store.open(file, { migrations: MIGRATIONS.slice(0, -1) }).close();
+    marker(file, 'before the update');
+    fs.writeFileSync(path.join(dataDir, 'updates/pending.json'), JSON.stringify({ version: '2.0.0', slot: 'rootfs.0', bootId: 'the boot before', installedAt: new Date().toISOString() }));
+    started = await startRelais({ dataDir, args: ['--rauc', trial.address, '--firmware-version', '2.0.0', '--reboot-command', 'true'] });
+    const relais = started;
+    await waitFor(() => /database copied before this firmware migrates it/.test(relais.output()), 'the copy is logged');
+    // The first passing health check confirms the slot, and the copy has served its purpose.
+    await waitFor(() => trial.boot().A === 'good' && !fs.existsSync(`${file}${PRE_UPDATE_SUFFIX}`), 'slot confirmed and copy dropped');
+  } finally {
+    await started?.stop();
+    await trial.stop();
+  }
+});
+
+test('a firmware that finds its database migrated by a newer firmware whose trial failed goes back to the copy, keeping the newer one aside', async () => {
+  const dir = tempDir('go-back-');
+  const dataDir = path.join(dir, 'data');
+  fs.mkdirSync(dataDir, { recursive: true });
+  const file = path.join(dataDir, 'relais.db');
+  Store.open(file).close();
+  marker(file, 'before the update');
+  fs.copyFileSync(file, `${file}${PRE_UPDATE_SUFFIX}`);
+  // What the newer firmware's trial did: one migration this build does not know, then more writes.
+  const newer = Store.open(file, { migrations: [...MIGRATIONS, { version: '299901010000', name: 'newer', up: (db) => db.exec('CREATE TABLE newer_things (a INTEGER)') }] });
+  newer.close();
+  marker(file, 'written by the newer firmware');
+  const relais = await startRelais({ dataDir });
+  try {
+    assert.match(relais.output(), /the data is back as it was before that update/);
+    const health = await call(`${relais.url}/healthz`);
+    assert.equal(health.status, 200);
+  } finally {
+    await relais.stop();
+  }
+  assert.equal(marker(file), 'before the update');
+  assert.equal(marker(path.join(`${file}.newer-299901010000`, 'relais.db')), 'written by the newer firmware');
+  assert.equal(fs.existsSync(`${file}${PRE_UPDATE_SUFFIX}`), false);
+});
+
+async function waitFor(ok: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) assert.fail(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
