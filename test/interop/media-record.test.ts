@@ -86,6 +86,56 @@ test('stereo recording: caller (in) left, callee (out) right; mono recordings of
   }
 });
 
+test('recording a call the fast path forwards: the worker takes the pair back for it, both parties are in the file, and the pair goes back after', async (t) => {
+  const before = await engine.stats();
+  if (before.fastPath !== 'native') return t.skip(`fast path ${before.fastPath}`);
+  const dir = tempDir('media-rec-fast-');
+  const pa = await RtpPeer.open();
+  const pb = await RtpPeer.open();
+  try {
+    // telephone-event on both legs: nothing needs the in-band detector, so the bridged pair is forwarded natively.
+    const a = await engine.openEndpoint({ callId: 'rec-fast', remoteSdp: pa.sdp({ pts: [0], te: 101 }) });
+    const b = await engine.openEndpoint({ callId: 'rec-fast', remoteSdp: pb.sdp({ pts: [8], te: 101 }) });
+    await a.bridge(b);
+    assert.equal((await engine.stats()).fastPairs, before.fastPairs + 1, 'forwarded natively before the recording');
+    const clock = pacer();
+    let k = 0;
+    const talk = async (packets: number): Promise<void> => {
+      for (let end = k + packets; k < end; k++) {
+        pa.send(a.local.port, 0, encode(sine(1000, 160, 8000, k * 160), 'u'));
+        pb.send(b.local.port, 8, encode(sine(440, 160, 8000, k * 160), 'a'));
+        await clock.next(); // pacing the sender like a phone
+      }
+    };
+    await talk(10);
+    const stereo = path.join(dir, 'stereo.wav');
+    a.record(stereo, { direction: 'both', stereo: true });
+    assert.equal((await engine.stats()).fastPairs, before.fastPairs, 'the worker has the pair while it records');
+    await talk(50);
+    await a.stopRecord();
+    await pb.waitFor(() => pb.received.length >= 60 && pa.received.length >= 60, 'both directions relayed throughout');
+    assert.equal((await engine.stats()).fastPairs, before.fastPairs + 1, 'forwarded natively again once the recording stopped');
+    const relayed = pb.received.length;
+    await talk(5);
+    await pb.waitFor(() => pb.received.length >= relayed + 5, 'relayed after the recording');
+    const framed = (x: Int16Array, freq: number, what: string): void => {
+      const { share, voiced } = framedToneShare(x, freq);
+      assert.ok(share > 0.8 && voiced > 0.6, `${what}: ${freq} Hz share ${share.toFixed(2)} in ${(voiced * 100).toFixed(0)} % of frames`);
+    };
+    framed(channel(stereo, 0).subarray(800, 6400), 1000, "left is the caller's");
+    framed(channel(stereo, 1).subarray(800, 6400), 440, "right is the callee's");
+    // One stream towards each party across both hand-overs.
+    const toB = pb.received.map((r) => r.pkt).filter((p) => p.payloadType === 8);
+    assert.equal(new Set(toB.map((p) => p.ssrc)).size, 1, 'one SSRC towards B');
+    for (let i = 1; i < toB.length; i++) assert.equal(toB[i]!.sequenceNumber, (toB[i - 1]!.sequenceNumber + 1) & 0xffff, `seq towards B continuous at ${i}`);
+    await a.close();
+    await b.close();
+  } finally {
+    pa.close();
+    pb.close();
+  }
+});
+
 test('a played prompt is recorded in the out direction; close finalises a running recording', async () => {
   const dir = tempDir('media-rec-');
   const pa = await RtpPeer.open();
