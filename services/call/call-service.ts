@@ -168,12 +168,16 @@ export class CallService implements Module, CallControl {
     this.inDialog = new InDialogRequests(this, { opts });
   }
 
+  /** Calls the last run left open, ended by this start (voicemail files the messages they were recording). */
+  interruptedAtStart: readonly string[] = [];
+
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
     // Calls the last run did not end (kill -9, power cut): ended now in the history; their phones got a BYE from the
     // SIP stack's dialog journal (docs/security.md, "After a crash").
     const interrupted = this.history.closeInterrupted(this.opts.clock.now(), 'restart');
+    this.interruptedAtStart = interrupted;
     if (interrupted.length > 0) this.log.warn('calls interrupted by the last stop ended in the history', { calls: interrupted.length, cause: 'restart' });
     this.opts.sip.use('INVITE', (req, res, next) => this.flow.onInvite(req, res, next));
   }

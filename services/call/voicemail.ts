@@ -6,6 +6,7 @@ import { errorMessage } from '../shared/index.js';
 import type { Extension, ExtensionRepository } from '../directory/index.js';
 import type { MediaEndpoint, PlayItem } from '../media/index.js';
 import { VoicemailRepository } from './call-history.js';
+import { wavHeader } from '../media/sounds/index.js';
 import type { CallHistory } from './call-history.js';
 import { applyLateAnswer, type UnansweredCall, type VoicemailHandler } from './call-service.js';
 import type { FeatureCall, FeatureCodes } from './feature-codes.js';
@@ -183,6 +184,82 @@ export class Voicemail implements VoicemailHandler {
     if (ext) this.publishMailbox(ext);
     this.onDeposited?.({ extension: box, id: v.id, file: rel, durationMs, caller: u.call.caller.number });
     if (!gone.value) await ep.play([...this.prompt('message-recorded'), ...this.prompt('goodbye')]);
+  }
+
+  /**
+   * Messages that a stop (kill -9, power cut) cut short: the recorder writes the WAV as the caller speaks, but its
+   * header gets its length, and the message its voicemails row, only at the end. For each call the last run left open
+   * (`interruptedCalls`, ended by this start) whose recording is still in voicemail/<box>/<call>.wav without a row,
+   * the header is set to the samples on disk and the message is filed as the deposit would have (or dropped, like
+   * any message with too little sound). Returns how many were filed.
+   */
+  recoverInterrupted(interruptedCalls: readonly string[]): number {
+    if (interruptedCalls.length === 0) return 0;
+    const root = path.join(this.opts.dataDir, 'voicemail');
+    let boxes: string[];
+    try {
+      boxes = fs.readdirSync(root);
+    } catch {
+      return 0; // no message was ever recorded
+    }
+    const filed = new Set((this.opts.db.prepare('SELECT file FROM voicemails').all() as { file: string }[]).map((r) => r.file));
+    let recovered = 0;
+    for (const callId of interruptedCalls) {
+      for (const box of boxes) {
+        const rel = path.join('voicemail', box, `${callId}.wav`);
+        const abs = path.join(this.opts.dataDir, rel);
+        if (filed.has(rel) || !fs.existsSync(abs)) continue;
+        try {
+          if (this.fileInterrupted(callId, box, rel, abs)) recovered++;
+        } catch (err) {
+          this.log.warn('an interrupted voicemail message was not filed; its file is kept', { call: callId, file: rel, error: errorMessage(err) });
+        }
+      }
+    }
+    return recovered;
+  }
+
+  private fileInterrupted(callId: string, box: string, rel: string, abs: string): boolean {
+    const now = this.opts.clock.now();
+    const call = this.opts.db.prepare('SELECT caller FROM calls WHERE id = ?').get(callId) as { caller: string } | undefined;
+    const ext = this.opts.extensions.findByNumber(box);
+    const numberId = ext ? undefined : (this.opts.db.prepare('SELECT id FROM numbers WHERE did = ?').get(box) as { id: number } | undefined)?.id;
+    if (!call || (!ext && numberId === undefined)) {
+      this.log.warn('an interrupted voicemail message has no call or mailbox to go to; its file is kept', { call: callId, file: rel });
+      return false;
+    }
+    const fd = fs.openSync(abs, 'r+');
+    let pcm: Buffer;
+    let mtimeMs: number;
+    try {
+      const st = fs.fstatSync(fd);
+      mtimeMs = st.mtimeMs;
+      // Whole 16-bit samples after the 44-byte header (the recorder writes its audio in one-second chunks).
+      const dataLength = Math.max(0, (st.size - 44) & ~1);
+      pcm = Buffer.alloc(dataLength);
+      if (dataLength > 0) fs.readSync(fd, pcm, 0, dataLength, 44);
+      if (soundMs(pcm, this.threshold) >= this.minSoundMs) {
+        fs.writeSync(fd, wavHeader({ sampleRate: 8000, channels: 1, bitsPerSample: 16, dataLength }), 0, 44, 0);
+        fs.ftruncateSync(fd, 44 + dataLength);
+        fs.fsyncSync(fd);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (soundMs(pcm, this.threshold) < this.minSoundMs) {
+      fs.rmSync(abs, { force: true });
+      this.opts.history.event(callId, now, 'voicemail.empty', { extension: box, interrupted: true });
+      return false;
+    }
+    const durationMs = Math.round(pcm.length / 16);
+    const createdAt = Math.round(mtimeMs);
+    const v = ext
+      ? this.repo.add({ extensionId: ext.id, callId, caller: call.caller, file: rel, durationMs, createdAt })
+      : this.repo.addToNumber({ numberId: numberId!, callId, caller: call.caller, file: rel, durationMs, createdAt });
+    this.opts.history.event(callId, now, 'voicemail.stored', { extension: box, id: v.id, durationMs, end: 'interrupted' });
+    this.log.warn('voicemail message cut short by the last stop filed', { call: callId, extension: box, id: v.id, durationMs });
+    this.onDeposited?.({ extension: box, id: v.id, file: rel, durationMs, caller: call.caller });
+    return true;
   }
 
   private readPcm(file: string): Buffer {

@@ -82,6 +82,8 @@ export class CallModule implements Module {
 
   async start(): Promise<void> {
     await this.calls.start();
+    // Messages a crash or power cut cut short are filed before the lamps are set (docs/calls.md, "Voicemail").
+    this.voicemail.recoverInterrupted(this.calls.interruptedAtStart);
     // MWI lamps after a restart: presence keeps mailboxes in memory only.
     for (const ext of this.parts.extensions.list()) if (ext.voicemailEnabled) this.voicemail.publishMailbox(ext);
   }

@@ -9,6 +9,7 @@ import { ExtensionRepository } from '../../../services/directory/index.js';
 import { SystemClock, silentLogger } from '../../../services/shared/index.js';
 import { Call, CallHistory, FeatureCodes, Leg, Voicemail, VoicemailRepository, pcmRms, soundMs } from '../../../services/call/index.js';
 import type { PlayItem, RecordOptions } from '../../../services/media/index.js';
+import { parseWav, wavHeader } from '../../../services/media/sounds/index.js';
 import { FakeEndpoint, FakePresence, FakeReq, FakeRes, FakeSip, makeInvite } from './fakes.js';
 
 /** SystemClock unrefs its timers (a server must not stay up for them); a test waits on them, so keep them ref'd. */
@@ -150,4 +151,55 @@ test('pcm helpers', () => {
   assert.ok(Math.abs(pcmRms(pcm(0.1, 1000)) - 0.5 / Math.SQRT2) < 0.01);
   assert.equal(soundMs(pcm(1, undefined), 0.01), 0);
   assert.equal(soundMs(Buffer.concat([pcm(0.4, 440), pcm(0.6, undefined)]), 0.01), 400);
+});
+
+test('messages a crash cut short are filed at the next start: header set to the samples on disk, silent ones dropped, others left alone', () => {
+  const t = setup();
+  const deposited: string[] = [];
+  t.vm.onDeposited = (e) => deposited.push(`${e.extension}/${e.id}/${e.durationMs}`);
+  t.store.db.prepare("INSERT INTO numbers (did) VALUES ('0800123456')").run();
+  const wav = (box: string, call: string, audio: Buffer): string => {
+    const file = path.join(t.dir, 'voicemail', box, `${call}.wav`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    // As the recorder leaves it when the process dies: the header written at the start, with a data length of 0.
+    fs.writeFileSync(file, Buffer.concat([wavHeader({ sampleRate: 8000, channels: 1, bitsPerSample: 16, dataLength: 0 }), audio]));
+    return file;
+  };
+  for (const id of ['cut-1', 'cut-2', 'cut-3', 'cut-4', 'cut-5', 'cut-6']) t.history.create({ id, direction: 'inbound', caller: '0611223344', callee: '402', startedAt: Date.now() - 10_000 });
+  const spoken = wav('402', 'cut-1', Buffer.concat([pcm(2, 440), Buffer.from([7])])); // and half a sample at the end
+  const silent = wav('402', 'cut-2', pcm(1, undefined));
+  const notInterrupted = wav('402', 'cut-3', pcm(1, 440));
+  const noMailbox = wav('999', 'cut-4', pcm(1, 440));
+  const alreadyFiled = wav('402', 'cut-5', pcm(1, 440));
+  t.vm.repo.add({ extensionId: t.ext.findByNumber('402')!.id, callId: 'cut-5', caller: '0611223344', file: path.join('voicemail', '402', 'cut-5.wav'), durationMs: 1000, createdAt: Date.now() });
+  const toNumber = wav('0800123456', 'cut-6', pcm(1.5, 1000));
+
+  assert.equal(t.vm.recoverInterrupted(['cut-1', 'cut-2', 'cut-4', 'cut-5', 'cut-6', 'never-recorded']), 2);
+  t.history.flush();
+
+  const box = t.vm.repo.list(t.ext.findByNumber('402')!.id);
+  const cut1 = box.find((v) => v.callId === 'cut-1')!;
+  assert.equal(cut1.durationMs, 2000);
+  assert.equal(cut1.caller, '0611223344');
+  assert.equal(cut1.isNew, true);
+  const info = parseWav(fs.readFileSync(spoken));
+  assert.equal(info.dataLength, 32_000, 'the header says what is on disk, in whole samples');
+  assert.equal(fs.statSync(spoken).size, 44 + 32_000);
+  assert.equal(box.filter((v) => v.callId === 'cut-5').length, 1, 'a message filed before is not filed twice');
+  const numberBox = t.vm.repo.listByNumber((t.store.db.prepare("SELECT id FROM numbers WHERE did = '0800123456'").get() as { id: number }).id);
+  assert.deepEqual(numberBox.map((v) => [v.callId, v.durationMs]), [['cut-6', 1500]]);
+  assert.ok(fs.existsSync(toNumber));
+  assert.equal(fs.existsSync(silent), false, 'a message without sound is dropped, as at the end of any deposit');
+  assert.equal(parseWav(fs.readFileSync(notInterrupted)).dataLength, 0, 'a call this start did not end is not touched');
+  assert.ok(fs.existsSync(noMailbox), 'nowhere to file it: the file is kept');
+  assert.deepEqual(deposited.sort(), [`0800123456/${numberBox[0]!.id}/1500`, `402/${cut1.id}/2000`].sort(), 'e-mail notification as for any message');
+  const events = t.store.db.prepare("SELECT call_id, type, data FROM call_events WHERE type LIKE 'voicemail.%' ORDER BY id").all() as { call_id: string; type: string; data: string }[];
+  assert.deepEqual(
+    events.map((e) => [e.call_id, e.type, (JSON.parse(e.data) as { end?: string; interrupted?: boolean }).end ?? (JSON.parse(e.data) as { interrupted?: boolean }).interrupted]),
+    [
+      ['cut-1', 'voicemail.stored', 'interrupted'],
+      ['cut-2', 'voicemail.empty', true],
+      ['cut-6', 'voicemail.stored', 'interrupted'],
+    ],
+  );
 });
