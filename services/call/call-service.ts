@@ -7,6 +7,7 @@ import { TypedEmitter, errorMessage } from '../shared/index.js';
 import type { Database } from '../storage/index.js';
 import type { Extension, ExtensionRepository } from '../directory/index.js';
 import type { MediaEndpoint, MediaEngine, SrtpPolicy } from '../media/index.js';
+import { finishInterruptedWav } from '../media/sounds/index.js';
 import { calleeSrtpPolicy } from './secure-media.js';
 import { Call, Leg, type CallEvents, type CallInfo } from './call.js';
 import { CallHistory } from './call-history.js';
@@ -179,7 +180,30 @@ export class CallService implements Module, CallControl {
     const interrupted = this.history.closeInterrupted(this.opts.clock.now(), 'restart');
     this.interruptedAtStart = interrupted;
     if (interrupted.length > 0) this.log.warn('calls interrupted by the last stop ended in the history', { calls: interrupted.length, cause: 'restart' });
+    this.finishInterruptedRecordings(interrupted);
     this.opts.sip.use('INVITE', (req, res, next) => this.flow.onInvite(req, res, next));
+  }
+
+  /**
+   * Recordings of the calls the last run left open: their samples are on disk, but the WAV header still gives the
+   * length of 0 it was opened with (it is set when a recording stops), so players would show an empty file. Set to
+   * what is on disk (docs/calls.md, "What a call does": Recording).
+   */
+  private finishInterruptedRecordings(ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    const recordingOf = this.opts.db.prepare('SELECT recording FROM calls WHERE id = ? AND recording IS NOT NULL');
+    let finished = 0;
+    for (const id of ids) {
+      const row = recordingOf.get(id) as { recording: string } | undefined;
+      if (!row) continue;
+      const file = path.join(this.opts.dataDir, row.recording);
+      try {
+        if (fs.existsSync(file) && finishInterruptedWav(file)) finished++;
+      } catch (err) {
+        this.log.warn('the recording of an interrupted call was not finished', { call: id, file: row.recording, error: errorMessage(err) });
+      }
+    }
+    if (finished > 0) this.log.info('recordings of interrupted calls finished', { recordings: finished });
   }
 
   async stop(): Promise<void> {

@@ -6,7 +6,7 @@ import { errorMessage } from '../shared/index.js';
 import type { Extension, ExtensionRepository } from '../directory/index.js';
 import type { MediaEndpoint, PlayItem } from '../media/index.js';
 import { VoicemailRepository } from './call-history.js';
-import { wavHeader } from '../media/sounds/index.js';
+import { finishInterruptedWav } from '../media/sounds/index.js';
 import type { CallHistory } from './call-history.js';
 import { applyLateAnswer, type UnansweredCall, type VoicemailHandler } from './call-service.js';
 import type { FeatureCall, FeatureCodes } from './feature-codes.js';
@@ -228,30 +228,16 @@ export class Voicemail implements VoicemailHandler {
       this.log.warn('an interrupted voicemail message has no call or mailbox to go to; its file is kept', { call: callId, file: rel });
       return false;
     }
-    const fd = fs.openSync(abs, 'r+');
-    let pcm: Buffer;
-    let mtimeMs: number;
-    try {
-      const st = fs.fstatSync(fd);
-      mtimeMs = st.mtimeMs;
-      // Whole 16-bit samples after the 44-byte header (the recorder writes its audio in one-second chunks).
-      const dataLength = Math.max(0, (st.size - 44) & ~1);
-      pcm = Buffer.alloc(dataLength);
-      if (dataLength > 0) fs.readSync(fd, pcm, 0, dataLength, 44);
-      if (soundMs(pcm, this.threshold) >= this.minSoundMs) {
-        fs.writeSync(fd, wavHeader({ sampleRate: 8000, channels: 1, bitsPerSample: 16, dataLength }), 0, 44, 0);
-        fs.ftruncateSync(fd, 44 + dataLength);
-        fs.fsyncSync(fd);
-      }
-    } finally {
-      fs.closeSync(fd);
-    }
+    const mtimeMs = fs.statSync(abs).mtimeMs;
+    const pcm = this.readPcm(abs);
     if (soundMs(pcm, this.threshold) < this.minSoundMs) {
       fs.rmSync(abs, { force: true });
       this.opts.history.event(callId, now, 'voicemail.empty', { extension: box, interrupted: true });
       return false;
     }
-    const durationMs = Math.round(pcm.length / 16);
+    const finished = finishInterruptedWav(abs);
+    if (!finished) throw new Error('the file does not start with the header the recorder writes');
+    const durationMs = Math.round(finished.dataLength / 16);
     const createdAt = Math.round(mtimeMs);
     const v = ext
       ? this.repo.add({ extensionId: ext.id, callId, caller: call.caller, file: rel, durationMs, createdAt })

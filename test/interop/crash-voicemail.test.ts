@@ -1,5 +1,6 @@
-// kill -9 while a caller is leaving a voicemail message (a real baresip phone speaking a tone): after the restart the
-// caller's phone gets its BYE and the message is in the mailbox with what was said until the kill.
+// kill -9 while a caller is leaving a voicemail message, or during a recorded call (real baresip phones speaking
+// tones): after the restart the phones get their BYE, the message is in the mailbox with what was said until the
+// kill, and the recording plays up to the last second written.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -7,6 +8,7 @@ import path from 'node:path';
 import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-process.js';
 import { BaresipPhone } from '../helpers/baresip.js';
 import { makeToneWav, toneMs } from '../helpers/audio.js';
+import { parseWav } from '../../services/media/sounds/index.js';
 import { queryDb, until } from './call-support.js';
 import { ADMIN, basic, call, writeApiSite } from './api-support.js';
 import { killAndRestart } from './crash-support.js';
@@ -70,4 +72,38 @@ test('kill -9 during a voicemail message: the caller gets a BYE after the restar
   assert.ok(c!.ended_at >= killedAt - 60_000);
   const events = queryDb<{ type: string; data: string }>(relais.dataDir, "SELECT type, data FROM call_events WHERE call_id = ? AND type LIKE 'voicemail.%' ORDER BY id", c!.id);
   assert.deepEqual(events.map((e) => [e.type, (JSON.parse(e.data) as { end?: string }).end ?? null]), [['voicemail.answered', null], ['voicemail.stored', 'interrupted']]);
+});
+
+test('kill -9 during a recorded call: after the restart the recording plays up to the last second written', async () => {
+  const dir = tempDir('crash-rec-');
+  const args = ['--site', writeApiSite(dir), '--domain', '127.0.0.1'];
+  relais = await startRelais({ dataDir: path.join(dir, 'data'), args, env: { RELAIS_RECORD_CALLS: 'all' } });
+  const r = relais;
+  const reg = (n: string) => ({ user: n, password: `secret-${n}`, registrar: `127.0.0.1:${r.sipPort}`, regint: 600 });
+  const desk = await BaresipPhone.start({ name: 'crash-rec-desk', account: reg('202'), audioFile: makeToneWav(path.join(dir, 'desk.wav'), 1000, 60) });
+  const alice = await BaresipPhone.start({ name: 'crash-rec-alice', account: reg('201'), audioFile: makeToneWav(path.join(dir, 'alice.wav'), 440, 60) });
+  phones.push(desk, alice);
+  await Promise.all([desk.registered(), alice.registered()]);
+  await desk.dial('201');
+  await alice.acceptIncoming();
+  await Promise.all([desk.established(), alice.established()]);
+  const recording = (): string | undefined => queryDb<{ recording: string | null }>(r.dataDir, "SELECT recording FROM calls WHERE caller = '202'")[0]?.recording ?? undefined;
+  // Two seconds of the stereo recording on disk (two channels of 16-bit samples at 8 kHz: 32 000 bytes a second).
+  await until(() => {
+    const rel = recording();
+    return rel !== undefined && fs.existsSync(path.join(r.dataDir, rel)) && fs.statSync(path.join(r.dataDir, rel)).size >= 44 + 2 * 32_000;
+  }, '2 s of the recording written', 30_000);
+  relais = await killAndRestart(r, args);
+  await Promise.all([desk.closed(20_000), alice.closed(20_000)]);
+
+  const [c] = queryDb<{ id: string; cause: string }>(relais.dataDir, "SELECT id, cause FROM calls WHERE caller = '202'");
+  assert.equal(c!.cause, 'restart');
+  const res = await fetch(`${relais.url}/api/calls/${c!.id}/recording`, { headers: { authorization: basic(ADMIN) } });
+  assert.equal(res.status, 200);
+  const file = path.join(dir, 'recording.wav');
+  fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+  const info = parseWav(fs.readFileSync(file));
+  assert.equal(info.channels, 2);
+  assert.equal(info.dataLength, fs.statSync(file).size - 44, 'the header gives the length on disk');
+  assert.ok(info.durationMs >= 2000, `${info.durationMs} ms`);
 });

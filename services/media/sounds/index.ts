@@ -20,4 +20,5 @@ export {
   type WavInfo,
   type WavFormat,
 } from './wav.js';
+export { finishInterruptedWav } from './wav-repair.js';
 export { runTool, ToolError, convertTo8kMonoWav } from './audio-convert.js';
