@@ -14,12 +14,25 @@ import { ADMIN, basic, call, writeApiSite } from './api-support.js';
 import { killAndRestart } from './crash-support.js';
 
 const phones: BaresipPhone[] = [];
-let relais: RelaisProcess | undefined;
+/** Every Relais a test started (a restart is another process): all stopped at the end, or the file never exits. */
+const started: RelaisProcess[] = [];
 
 after(async () => {
   await Promise.all(phones.map((p) => p.stop()));
-  await relais?.stop();
+  await Promise.all(started.map((r) => r.stop()));
 });
+
+async function start(args: string[], dataDir: string, env: Record<string, string>): Promise<RelaisProcess> {
+  const r = await startRelais({ dataDir, args, env });
+  started.push(r);
+  return r;
+}
+
+async function restart(r: RelaisProcess, args: string[]): Promise<RelaisProcess> {
+  const again = await killAndRestart(r, args);
+  started.push(again);
+  return again;
+}
 
 function wavBytes(dataDir: string): number {
   const dir = path.join(dataDir, 'voicemail', '201');
@@ -33,8 +46,7 @@ function wavBytes(dataDir: string): number {
 test('kill -9 during a voicemail message: the caller gets a BYE after the restart and the message is filed with what was said', async () => {
   const dir = tempDir('crash-vm-');
   const args = ['--site', writeApiSite(dir), '--domain', '127.0.0.1'];
-  relais = await startRelais({ dataDir: path.join(dir, 'data'), args, env: { RELAIS_VM_MAX_MS: '60000' } });
-  const r = relais;
+  const r = await start(args, path.join(dir, 'data'), { RELAIS_VM_MAX_MS: '60000' });
   // The desk phone (202) speaks 1 kHz for the whole call; Alice (201, voicemail on) has no phone registered.
   const desk = await BaresipPhone.start({
     name: 'crash-vm-desk',
@@ -48,7 +60,7 @@ test('kill -9 during a voicemail message: the caller gets a BYE after the restar
   // Prompt and beep, then at least 3 s of the message on disk (the recorder writes a second at a time).
   await until(() => wavBytes(r.dataDir) >= 44 + 3 * 16_000, '3 s of the message recorded', 30_000);
   const killedAt = Date.now();
-  relais = await killAndRestart(r, args);
+  const relais = await restart(r, args);
 
   // The caller's phone is not left in a silent call: the restarted Relais ends the dialog it journaled.
   await desk.closed(20_000);
@@ -77,8 +89,7 @@ test('kill -9 during a voicemail message: the caller gets a BYE after the restar
 test('kill -9 during a recorded call: after the restart the recording plays up to the last second written', async () => {
   const dir = tempDir('crash-rec-');
   const args = ['--site', writeApiSite(dir), '--domain', '127.0.0.1'];
-  relais = await startRelais({ dataDir: path.join(dir, 'data'), args, env: { RELAIS_RECORD_CALLS: 'all' } });
-  const r = relais;
+  const r = await start(args, path.join(dir, 'data'), { RELAIS_RECORD_CALLS: 'all' });
   const reg = (n: string) => ({ user: n, password: `secret-${n}`, registrar: `127.0.0.1:${r.sipPort}`, regint: 600 });
   const desk = await BaresipPhone.start({ name: 'crash-rec-desk', account: reg('202'), audioFile: makeToneWav(path.join(dir, 'desk.wav'), 1000, 60) });
   const alice = await BaresipPhone.start({ name: 'crash-rec-alice', account: reg('201'), audioFile: makeToneWav(path.join(dir, 'alice.wav'), 440, 60) });
@@ -93,7 +104,7 @@ test('kill -9 during a recorded call: after the restart the recording plays up t
     const rel = recording();
     return rel !== undefined && fs.existsSync(path.join(r.dataDir, rel)) && fs.statSync(path.join(r.dataDir, rel)).size >= 44 + 2 * 32_000;
   }, '2 s of the recording written', 30_000);
-  relais = await killAndRestart(r, args);
+  const relais = await restart(r, args);
   await Promise.all([desk.closed(20_000), alice.closed(20_000)]);
 
   const [c] = queryDb<{ id: string; cause: string }>(relais.dataDir, "SELECT id, cause FROM calls WHERE caller = '202'");
