@@ -43,6 +43,8 @@ const PACKAGE_VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json'
 
 /** How often the health check runs on its own (LEDs, good-boot confirmation, update agent). */
 const HEALTH_EVERY_MS = 10_000;
+/** How much longer than TimeoutStartSec a trial boot may take to copy and migrate the database. */
+const TRIAL_OPEN_EXTENSION_MS = 10 * 60_000;
 /** Temperature and throttling are measured at most this often. */
 const SLOW_PROBE_EVERY_MS = 30_000;
 /** From the confirmed factory reset to the restart into first run. */
@@ -144,6 +146,8 @@ export class Relais {
     // A trial boot keeps a copy of the database before migrating it; a firmware that finds its database migrated by
     // a newer firmware whose trial failed goes back to that copy (docs/firmware.md, "Going back after a failed update").
     const onTrial = this.updates?.onTrial() ?? false;
+    // The copy and the migrations run before READY=1: a large database must not outlast TimeoutStartSec (90 s).
+    if (onTrial) await this.notifier.extendStart(TRIAL_OPEN_EXTENSION_MS, 'new firmware: copying and migrating the database');
     try {
       store = Store.open(dbFile, { clock: this.clock, snapshotBeforeMigrating: onTrial, goBackAfterFailedUpdate: true });
     } catch (err) {

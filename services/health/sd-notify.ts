@@ -58,6 +58,14 @@ export class SystemdNotifier {
     }
   }
 
+  /**
+   * EXTEND_TIMEOUT_USEC (systemd >= 236): a long step before READY=1 (a trial boot's copy and migrations of a large
+   * database) gets `ms` more than the unit's TimeoutStartSec, instead of being killed and started again.
+   */
+  extendStart(ms: number, status: string): Promise<void> {
+    return this.enabled ? this.notify([`EXTEND_TIMEOUT_USEC=${Math.round(ms * 1000)}`, `STATUS=${status}`]) : Promise.resolve();
+  }
+
   /** STATUS=… shown by `systemctl status relais`. */
   status(text: string): Promise<void> {
     return this.enabled ? this.notify([`STATUS=${text}`]) : Promise.resolve();

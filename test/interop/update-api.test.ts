@@ -7,6 +7,7 @@ import { startRelais, tempDir, type RelaisProcess } from '../helpers/relais-proc
 import { foreignKey, makeBundle, raucAvailable, startRauc, type RaucFixture } from '../helpers/rauc.js';
 import WebSocket from 'ws';
 import BetterSqlite3 from 'better-sqlite3';
+import { startNotifySocket, type NotifySocket } from '../helpers/notify-socket.js';
 import { MIGRATIONS, PRE_UPDATE_SUFFIX, Store } from '../../services/storage/index.js';
 import { ADMIN, assertError, basic, call } from './api-support.js';
 
@@ -144,6 +145,7 @@ test('a trial boot keeps a copy of the database before migrating it, and drops t
   const trial = await startRauc();
   const dir = tempDir('trial-copy-');
   let started: RelaisProcess | undefined;
+  let notify: NotifySocket | undefined;
   try {
     const dataDir = path.join(dir, 'data');
     fs.mkdirSync(path.join(dataDir, 'updates'), { recursive: true });
@@ -152,13 +154,19 @@ test('a trial boot keeps a copy of the database before migrating it, and drops t
     Store.open(file, { migrations: MIGRATIONS.slice(0, -1) }).close();
     marker(file, 'before the update');
     fs.writeFileSync(path.join(dataDir, 'updates/pending.json'), JSON.stringify({ version: '2.0.0', slot: 'rootfs.0', bootId: 'the boot before', installedAt: new Date().toISOString() }));
-    started = await startRelais({ dataDir, args: ['--rauc', trial.address, '--firmware-version', '2.0.0', '--reboot-command', 'true'] });
+    // Under systemd (a fake NOTIFY_SOCKET here): the start timeout is extended before the copy, READY=1 comes after.
+    notify = await startNotifySocket();
+    started = await startRelais({ dataDir, env: { NOTIFY_SOCKET: notify.path }, args: ['--rauc', trial.address, '--firmware-version', '2.0.0', '--reboot-command', 'true'] });
     const relais = started;
     await waitFor(() => /database copied before this firmware migrates it/.test(relais.output()), 'the copy is logged');
+    await notify.next(/READY=1/);
+    const at = (re: RegExp): number => notify!.messages.findIndex((m) => re.test(m));
+    assert.ok(at(/EXTEND_TIMEOUT_USEC=600000000/) >= 0 && at(/EXTEND_TIMEOUT_USEC/) < at(/READY=1/), JSON.stringify(notify.messages));
     // The first passing health check confirms the slot, and the copy has served its purpose.
     await waitFor(() => trial.boot().A === 'good' && !fs.existsSync(`${file}${PRE_UPDATE_SUFFIX}`), 'slot confirmed and copy dropped');
   } finally {
     await started?.stop();
+    notify?.close();
     await trial.stop();
   }
 });

@@ -62,7 +62,7 @@ test('probes: store writable, disk space limits, temperature, Pi throttling flag
   assert.match(now.message, /under-voltage, throttled now/);
 });
 
-test('sd_notify through a fake NOTIFY_SOCKET: READY=1 with a status, WATCHDOG=1 at half of WatchdogSec, STOPPING=1', async () => {
+test('sd_notify through a fake NOTIFY_SOCKET: READY=1 with a status, WATCHDOG=1 at half of WatchdogSec, EXTEND_TIMEOUT_USEC, STOPPING=1', async () => {
   const sock = await startNotifySocket();
   try {
     const notifier = new SystemdNotifier({
@@ -83,6 +83,8 @@ test('sd_notify through a fake NOTIFY_SOCKET: READY=1 with a status, WATCHDOG=1 
         else if (Date.now() > deadline) (clearInterval(t), reject(new Error(`no further pings: ${JSON.stringify(sock.messages)}`)));
       }, 50);
     });
+    await notifier.extendStart(600_000, 'copying the database');
+    assert.match(await sock.next(/EXTEND_TIMEOUT_USEC/), /EXTEND_TIMEOUT_USEC=600000000 STATUS=copying the database/);
     await notifier.stopping();
     await sock.next(/STOPPING=1/);
   } finally {
@@ -95,6 +97,7 @@ test('without NOTIFY_SOCKET the notifier does nothing; a watchdog meant for anot
   const send = async (a: string[]) => void sent.push(a);
   const off = new SystemdNotifier({ clock: new ManualClock(), logger: silentLogger, env: {}, send });
   await off.ready('x');
+  await off.extendStart(1000, 'x');
   assert.equal(off.enabled, false);
   assert.deepEqual(sent, []);
   const other = new SystemdNotifier({ clock: new ManualClock(), logger: silentLogger, env: { NOTIFY_SOCKET: '/x', WATCHDOG_USEC: '1000000', WATCHDOG_PID: '1' }, pid: 2, send });
