@@ -10,6 +10,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { startNotifySocket, type NotifySocket } from '../helpers/notify-socket.js';
 import { MIGRATIONS, PRE_UPDATE_SUFFIX, Store } from '../../services/storage/index.js';
 import { ADMIN, assertError, basic, call } from './api-support.js';
+import { until } from './call-support.js';
 
 const missing = raucAvailable();
 let rauc: RaucFixture;
@@ -158,12 +159,12 @@ test('a trial boot keeps a copy of the database before migrating it, and drops t
     notify = await startNotifySocket();
     started = await startRelais({ dataDir, env: { NOTIFY_SOCKET: notify.path }, args: ['--rauc', trial.address, '--firmware-version', '2.0.0', '--reboot-command', 'true'] });
     const relais = started;
-    await waitFor(() => /database copied before this firmware migrates it/.test(relais.output()), 'the copy is logged');
+    await until(() => /database copied before this firmware migrates it/.test(relais.output()), 'the copy is logged', 30_000);
     await notify.next(/READY=1/);
     const at = (re: RegExp): number => notify!.messages.findIndex((m) => re.test(m));
     assert.ok(at(/EXTEND_TIMEOUT_USEC=600000000/) >= 0 && at(/EXTEND_TIMEOUT_USEC/) < at(/READY=1/), JSON.stringify(notify.messages));
     // The first passing health check confirms the slot, and the copy has served its purpose.
-    await waitFor(() => trial.boot().A === 'good' && !fs.existsSync(`${file}${PRE_UPDATE_SUFFIX}`), 'slot confirmed and copy dropped');
+    await until(() => trial.boot().A === 'good' && !fs.existsSync(`${file}${PRE_UPDATE_SUFFIX}`), 'slot confirmed and copy dropped', 30_000);
   } finally {
     await started?.stop();
     notify?.close();
@@ -195,11 +196,3 @@ test('a firmware that finds its database migrated by a newer firmware whose tria
   assert.equal(marker(path.join(`${file}.newer-299901010000`, 'relais.db')), 'written by the newer firmware');
   assert.equal(fs.existsSync(`${file}${PRE_UPDATE_SUFFIX}`), false);
 });
-
-async function waitFor(ok: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) assert.fail(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
