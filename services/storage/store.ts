@@ -159,11 +159,7 @@ export class Store {
     const run = this.db.transaction(() => {
       this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
         version TEXT PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
-      const done = new Set(
-        (this.db.prepare('SELECT version FROM schema_migrations').all() as { version: string }[]).map((r) => r.version),
-      );
-      for (const m of [...migrations].sort((a, b) => a.version.localeCompare(b.version))) {
-        if (done.has(m.version)) continue;
+      for (const m of this.pending(migrations).sort((a, b) => a.version.localeCompare(b.version))) {
         m.up(this.db);
         this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, clock.now());
         applied.push(`${m.version}-${m.name}`);
