@@ -31,6 +31,11 @@ export interface BuiltinMediaEngineOptions extends MediaEngineConfig {
   fastPath?: boolean;
   /** Forwarding threads of the fast path (default 1; more spread the pairs over threads of their own). */
   fastPathThreads?: number;
+  /**
+   * SCHED_FIFO priority asked for the forwarding threads (default DEFAULT_FAST_PATH_REALTIME; 0: none, they keep the
+   * media thread's nice value). Applied only when the process may (CAP_SYS_NICE or RLIMIT_RTPRIO).
+   */
+  fastPathRealtime?: number;
 }
 
 /** Worker commands that may wait for the end of the event-loop turn (see `outbox`). */
@@ -38,6 +43,14 @@ const DEFERRABLE: ReadonlySet<WorkerCommand['op']> = new Set(['open', 'configure
 
 /** The media thread outranks signalling when the process may raise a thread's priority. */
 export const DEFAULT_WORKER_NICE = -10;
+
+/**
+ * The forwarding threads run at real-time priority when allowed, as Asterisk (`-p`) and FreeSWITCH (`-rp`) run
+ * their media: a packet is forwarded as soon as it arrives instead of waiting for a signalling burst, a backup or
+ * an update check to give up the core. Low on the real-time scale (the kernel's own threads sit above); the thread
+ * sleeps in epoll between packets and does a bounded amount of work per packet (docs/media.md, "The relay's fast path").
+ */
+export const DEFAULT_FAST_PATH_REALTIME = 10;
 
 /** First non-internal IPv4 address of the machine, for SDP when bound to 0.0.0.0. */
 function hostAddress(): string {
@@ -76,6 +89,8 @@ export class BuiltinMediaEngine implements MediaEngine {
   workerNice: number | undefined;
   /** The relay's fast path as the worker reported it at start ('native', 'off', 'unavailable: …'). */
   fastPathState = 'off';
+  /** What the forwarding threads run at, as the worker reported it ('SCHED_FIFO 10', 'normal', 'normal (…: why)'). */
+  fastPathScheduling = '';
   private failed: string | undefined;
   private stopping = false;
   /** postMessage calls each way (each wakes the other thread): what batching commands saves. */
@@ -105,6 +120,7 @@ export class BuiltinMediaEngine implements MediaEngine {
         rtcpIntervalMs: this.config.rtcpIntervalMs,
         fastPath: this.config.fastPath ?? true,
         fastPathThreads: this.config.fastPathThreads,
+        fastPathRealtime: this.config.fastPathRealtime ?? DEFAULT_FAST_PATH_REALTIME,
       },
       resourceLimits: { maxYoungGenerationSizeMb: MEDIA_WORKER_YOUNG_GENERATION_MB },
     });
@@ -124,6 +140,7 @@ export class BuiltinMediaEngine implements MediaEngine {
           this.workerThread = m.thread;
           this.workerNice = m.nice;
           this.fastPathState = m.fastPath;
+          this.fastPathScheduling = m.fastPathScheduling;
           if (m.fastPath.startsWith('unavailable')) this.log.warn('media fast path unavailable: the worker relays every packet itself', { reason: m.fastPath });
           worker.off('error', onError);
           resolve();
@@ -166,7 +183,7 @@ export class BuiltinMediaEngine implements MediaEngine {
 
   health(): ModuleHealth {
     if (!this.worker) return { status: 'down', detail: { error: this.failed ?? 'not started' } };
-    return { status: this.restarts ? 'degraded' : 'ok', detail: { endpoints: this.endpoints.size, thread: this.workerThread, nice: this.workerNice, fastPath: this.fastPathState, restarts: this.restarts, messagesOut: this.messagesOut, messagesIn: this.messagesIn } };
+    return { status: this.restarts ? 'degraded' : 'ok', detail: { endpoints: this.endpoints.size, thread: this.workerThread, nice: this.workerNice, fastPath: this.fastPathState, fastPathScheduling: this.fastPathScheduling, restarts: this.restarts, messagesOut: this.messagesOut, messagesIn: this.messagesIn } };
   }
 
   endpointCount(): number {

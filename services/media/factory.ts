@@ -23,6 +23,7 @@ export function createMediaEngine(config: Config, opts: MediaEngineFactoryOption
       rtpPortMin: config.rtpPortMin,
       rtpPortMax: config.rtpPortMax,
       fastPath: config.mediaFastPath,
+      fastPathRealtime: config.mediaRealtime,
       ...(opts.rtpTimeoutMs !== undefined ? { rtpTimeoutMs: opts.rtpTimeoutMs } : {}),
       ...(opts.logger ? { logger: opts.logger } : {}),
     });

@@ -39,6 +39,8 @@ export interface Config {
   udpSendThread: boolean;
   /** The built-in media engine hands bridged legs that only relay to its native forwarder (--media-fast-path on|off, default on). */
   mediaFastPath: boolean;
+  /** SCHED_FIFO priority of the fast path's forwarding threads when allowed (--media-realtime 0-99, default 10; 0 = none). */
+  mediaRealtime: number;
   /** The board and its firmware updates (docs/appliance.md, docs/firmware.md). */
   appliance: ApplianceSettings;
   /** Host names the console answers to besides addresses, localhost, the box's name and the domain (DNS rebinding). */
@@ -129,6 +131,7 @@ const OPTIONS: OptionSpec[] = [
   { flag: '--sip-flood-rate', env: 'RELAIS_SIP_FLOOD_RATE', key: 'sipFloodRate' },
   { flag: '--sip-send-thread', env: 'RELAIS_SIP_SEND_THREAD', key: 'sipSendThread' },
   { flag: '--media-fast-path', env: 'RELAIS_MEDIA_FAST_PATH', key: 'mediaFastPath' },
+  { flag: '--media-realtime', env: 'RELAIS_MEDIA_REALTIME', key: 'mediaRealtime' },
   { flag: '--http-hosts', env: 'RELAIS_HTTP_HOSTS', key: 'httpHosts' },
   { flag: '--sip-allow-ban-after', env: 'RELAIS_SIP_ALLOW_BAN_AFTER', key: 'sipAllowBanAfter' },
   { flag: '--board', env: 'RELAIS_BOARD', key: 'board' },
@@ -385,6 +388,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   };
 
   const sipFloodRate = count('sipFloodRate', 200, 0, 1_000_000, 'a number of SIP messages per second (0 = off)');
+  // 10 by default: forwarded at once instead of after whatever else holds the core, half the added latency or less
+  // (docs/media.md, "The relay's fast path"; docs/performance.md, "Session 8").
+  const mediaRealtime = count('mediaRealtime', 10, 0, 99, 'a SCHED_FIFO priority (0 = none)');
   const bd = get('board');
   const boards = ['auto', 'rpi4', 'cm4-hat', 'sim'] as const;
   if (bd && !(boards as readonly string[]).includes(bd.value)) throw new ConfigError(`${bd.name}: unknown board "${bd.value}" (one of ${boards.join(', ')})`, bd.name);
@@ -416,6 +422,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     appliance,
     sipBan,
     sipFloodRate,
+    mediaRealtime,
     udpSendThread,
     mediaFastPath,
     httpHosts,

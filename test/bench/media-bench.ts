@@ -1,6 +1,7 @@
 // Media benchmark: N bridged G.711 calls through the built-in worker engine vs rtpengine (userspace) vs direct, in one run.
 // Usage: node dist/test/bench/media-bench.js [--calls "50 100 200 400"] [--seconds 10] [--procs 2] [--repeat K]
-//        [--relais-nice N] [--floor] [--sched-fifo PRIO] [--cpu-prof DIR] [--out FILE] [--selftest]
+//        [--relais-nice N] [--relais-realtime P] [--also-normal] [--rtpengine-realtime P] [--floor] [--sched-fifo PRIO]
+//        [--cpu-prof DIR] [--out FILE] [--selftest]
 // Uses the rtpengine kit (rtp-load.mjs, run-bench.sh) from ../shared/peers/rtpengine relative to the project.
 // --floor adds, in each round, the Node floor of ../shared/peers/node-floor (relay.mjs: two sockets per call, forwards
 // as is): what Node's own UDP I/O costs for the same load, next to rtpengine and Relais.
@@ -41,7 +42,19 @@ const REPEAT = Number(opt('--repeat', '1'));
 // The comparison runs the media thread at nice 0, like rtpengine in the kit; --relais-nice N adds an informative
 // run at the priority production asks for (nice -10), which shows what it buys on a busy machine.
 const RELAIS_NICE = process.argv.includes('--relais-nice') ? Number(opt('--relais-nice', '-10')) : undefined;
-const RELAIS_MODES: [string, number][] = [['relais', 0], ...(RELAIS_NICE !== undefined ? [['relais-nice', RELAIS_NICE] as [string, number]] : [])];
+// The forwarding threads run at the product's real-time priority (DEFAULT_FAST_PATH_REALTIME) unless
+// --relais-realtime P says otherwise (0: none); --also-normal adds a run of Relais without it (mode relais-normal).
+// --rtpengine-realtime P starts rtpengine with its own --scheduling=fifo --priority=P, the like-for-like comparison.
+const RELAIS_RT = process.argv.includes('--relais-realtime') ? Number(opt('--relais-realtime', '10')) : undefined;
+const RTPE_RT = process.argv.includes('--rtpengine-realtime') ? Number(opt('--rtpengine-realtime', '10')) : undefined;
+for (const [flag, v] of [['--relais-realtime', RELAIS_RT], ['--rtpengine-realtime', RTPE_RT]] as const) {
+  if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 99)) die(`${flag}: a priority from 0 to 99`);
+}
+const RELAIS_MODES: [string, number, number | undefined][] = [
+  ['relais', 0, RELAIS_RT],
+  ...(RELAIS_NICE !== undefined ? [['relais-nice', RELAIS_NICE, RELAIS_RT] as [string, number, number | undefined]] : []),
+  ...(process.argv.includes('--also-normal') ? [['relais-normal', 0, 0] as [string, number, number | undefined]] : []),
+];
 const WITH_FLOOR = process.argv.includes('--floor');
 const FIFO = process.argv.includes('--sched-fifo') ? Number(opt('--sched-fifo', '20')) : undefined;
 if (FIFO !== undefined && (!Number.isInteger(FIFO) || FIFO < 1 || FIFO > 99)) die('--sched-fifo: a priority from 1 to 99');
@@ -127,6 +140,7 @@ async function startRtpengine(): Promise<{ child: ChildProcess; ng: number; comm
       'rtpengine', '--config-file=none', '--table=-1', '--interface=127.0.0.1', `--listen-ng=127.0.0.1:${ng}`,
       `--port-min=${RTPE_PORTS[0]}`, `--port-max=${RTPE_PORTS[1]}`, '--foreground', '--log-stderr', '--log-level=5',
       '--delete-delay=0', `--pidfile=${WORK}/rtpengine.pid`,
+      ...(RTPE_RT ? ['--scheduling=fifo', `--priority=${RTPE_RT}`] : []),
     ];
     const log = fs.openSync(path.join(WORK, 'rtpengine.log'), 'a');
     const child = spawn(...sched(command[0]!, command.slice(1)), { stdio: ['ignore', log, log] });
@@ -162,13 +176,14 @@ interface DriverInfo {
   pid: number;
   thread: string;
   nice: number;
+  fast_path_scheduling: string;
   rss_idle: number;
   rss_open: number;
 }
 
-async function startDriver(calls: number, pairs: string, nice: number): Promise<{ child: ChildProcess; info: DriverInfo; lines: () => string[] }> {
+async function startDriver(calls: number, pairs: string, nice: number, realtime: number | undefined): Promise<{ child: ChildProcess; info: DriverInfo; lines: () => string[] }> {
   const prof = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
-  const child = spawn(...sched(process.execPath, [...prof, DRIVER, '--calls', String(calls), '--rtp-ports', RELAIS_RTP, '--pairs', pairs, '--nice', String(nice)]), {
+  const child = spawn(...sched(process.execPath, [...prof, DRIVER, '--calls', String(calls), '--rtp-ports', RELAIS_RTP, '--pairs', pairs, '--nice', String(nice), ...(realtime !== undefined ? ['--realtime', String(realtime)] : [])]), {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.add(child);
@@ -263,10 +278,10 @@ for (let rep = 0; rep < REPEAT; rep++) for (const n of CALLS) {
   // Odd rounds run Relais before rtpengine, so neither always runs second (a machine that drifts during a round, or a
   // page cache warmed by the first run, favours one engine otherwise); compare them with --repeat 2 or more.
   if (rep % 2 === 0) await runRtpengine();
-  for (const [mode, nice] of RELAIS_MODES) {
-    say(`${n} calls: ${mode} (built-in worker, nice ${nice})`);
+  for (const [mode, nice, realtime] of RELAIS_MODES) {
     const pairs = path.join(WORK, `pairs-${n}.json`);
-    const drv = await startDriver(n, pairs, nice);
+    const drv = await startDriver(n, pairs, nice, realtime);
+    say(`${n} calls: ${mode} (built-in worker, nice ${nice}; forwarding threads ${drv.info.fast_path_scheduling || 'absent'})`);
     const rl = await attempt(() => rtpLoad(['--pairs', pairs, '--cpu-pid', String(drv.info.pid)], drv.info.pid));
     await stopChild(drv.child);
     if (!rl) {
@@ -279,6 +294,7 @@ for (let rep = 0; rep < REPEAT; rep++) for (const n of CALLS) {
         round: rep,
         worker_thread: drv.info.thread,
         worker_nice: drv.info.nice,
+        fast_path_scheduling: drv.info.fast_path_scheduling,
         rss_idle: drv.info.rss_idle,
         rss_open: drv.info.rss_open,
         rss_peak: rl.rssPeak,

@@ -26,7 +26,9 @@ const sdp = (port: number): string =>
 // Same priority as rtpengine gets from the kit's command line (nice 0) unless --nice says otherwise.
 const nice = Number(arg('--nice', '0'));
 const fastPathThreads = process.env.RELAIS_BENCH_FAST_PATH_THREADS ? Number(process.env.RELAIS_BENCH_FAST_PATH_THREADS) : undefined;
-const engine = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: rtpMin, rtpPortMax: rtpMax, rtpTimeoutMs: 0, workerNice: nice, ...(fastPathThreads ? { fastPathThreads } : {}) });
+// --realtime P: the forwarding threads' SCHED_FIFO priority (0: none; absent: the product's default).
+const realtime = arg('--realtime', '') === '' ? undefined : Number(arg('--realtime', ''));
+const engine = new BuiltinMediaEngine({ bind: '127.0.0.1', rtpPortMin: rtpMin, rtpPortMax: rtpMax, rtpTimeoutMs: 0, workerNice: nice, ...(fastPathThreads ? { fastPathThreads } : {}), ...(realtime !== undefined ? { fastPathRealtime: realtime } : {}) });
 await engine.start();
 const rssIdle = process.memoryUsage().rss;
 const endpoints: MediaEndpoint[] = [];
@@ -42,7 +44,7 @@ for (let i = 0; i < calls; i++) {
   pairs.push({ a: `127.0.0.1:${a.local.port}`, b: `127.0.0.1:${b.local.port}` });
 }
 fs.writeFileSync(pairsFile, JSON.stringify(pairs));
-console.log(JSON.stringify({ event: 'ready', pid: process.pid, thread: engine.workerThread, nice: engine.workerNice, calls, rss_idle: rssIdle, rss_open: process.memoryUsage().rss }));
+console.log(JSON.stringify({ event: 'ready', pid: process.pid, thread: engine.workerThread, nice: engine.workerNice, fast_path_scheduling: engine.fastPathScheduling, calls, rss_idle: rssIdle, rss_open: process.memoryUsage().rss }));
 
 let stopping = false;
 async function stop(): Promise<void> {

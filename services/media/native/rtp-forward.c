@@ -16,6 +16,8 @@
 #include <netinet/in.h>
 #include <node_api.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -459,8 +461,10 @@ static void shutdown_inst(void *arg) {
   free(I);
 }
 
-/* A forwarding thread, started; NULL with errno set when it cannot be. */
-static fwd *start_fwd(const inst *I) {
+/* A forwarding thread, started; NULL with errno set when it cannot be. With rt_priority > 0 it asks for SCHED_FIFO
+ * at that priority (docs/media.md, "The relay's fast path"); *rt_err gets 0 or why it was refused (then the thread
+ * keeps the worker's priority, which it inherited). */
+static fwd *start_fwd(const inst *I, int rt_priority, int *rt_err) {
   fwd *F = calloc(1, sizeof *F);
   if (F == NULL) return NULL;
   F->I = I;
@@ -477,6 +481,11 @@ static fwd *start_fwd(const inst *I) {
   F->started = 1;
   // Named so that `top -H`, `ps -L` and perf show the forwarding thread apart from Node's own (at most 15 chars).
   pthread_setname_np(F->thread, "rtp-forward");
+  *rt_err = 0;
+  if (rt_priority > 0) {
+    struct sched_param sp = {.sched_priority = rt_priority};
+    *rt_err = pthread_setschedparam(F->thread, SCHED_FIFO, &sp);
+  }
   return F;
 }
 
@@ -486,18 +495,20 @@ static inst *get_inst(napi_env env) {
   return data;
 }
 
-/* open(onDigit(ep, event), ulawToAlaw: Uint8Array(256), alawToUlaw: Uint8Array(256), threads): starts the forwarding threads. */
+/* open(onDigit(ep, event), ulawToAlaw: Uint8Array(256), alawToUlaw: Uint8Array(256), threads, rtPriority): starts the
+ * forwarding threads; returns their scheduling: "SCHED_FIFO <priority>", "normal", or "normal (SCHED_FIFO <p>: <why not>)". */
 static napi_value js_open(napi_env env, napi_callback_info info) {
   if (get_inst(env) != NULL) {
     napi_throw_error(env, "ERR_RTP_FORWARD", "rtp-forward is already open in this thread");
     return NULL;
   }
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL), "bad arguments");
-  int32_t threads = 1;
-  if (argc < 4 || napi_get_value_int32(env, argv[3], &threads) != napi_ok || threads < 1 || threads > MAX_FWD) {
-    napi_throw_type_error(env, "ERR_RTP_FORWARD", "open(onDigit, ulawToAlaw, alawToUlaw, threads 1-8)");
+  int32_t threads = 1, rt_priority = 0;
+  if (argc < 5 || napi_get_value_int32(env, argv[3], &threads) != napi_ok || threads < 1 || threads > MAX_FWD ||
+      napi_get_value_int32(env, argv[4], &rt_priority) != napi_ok || rt_priority < 0 || rt_priority > 99) {
+    napi_throw_type_error(env, "ERR_RTP_FORWARD", "open(onDigit, ulawToAlaw, alawToUlaw, threads 1-8, rtPriority 0-99)");
     return NULL;
   }
   inst *I = calloc(1, sizeof *I);
@@ -525,8 +536,11 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   /* The callback must not keep the worker's event loop alive. */
   napi_unref_threadsafe_function(env, I->on_digit);
+  int rt_err = 0;
   for (int t = 0; t < threads; t++) {
-    fwd *F = start_fwd(I);
+    int err_t = 0;
+    fwd *F = start_fwd(I, rt_priority, &err_t);
+    if (err_t != 0) rt_err = err_t;
     if (F == NULL) {
       int err = errno;
       shutdown_inst(I);
@@ -537,7 +551,13 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   napi_set_instance_data(env, I, NULL, NULL);
   napi_add_env_cleanup_hook(env, shutdown_inst, I);
-  return NULL;
+  char said[160];
+  if (rt_priority == 0) snprintf(said, sizeof said, "normal");
+  else if (rt_err == 0) snprintf(said, sizeof said, "SCHED_FIFO %d", rt_priority);
+  else snprintf(said, sizeof said, "normal (SCHED_FIFO %d: %s)", rt_priority, strerror(rt_err));
+  napi_value out;
+  napi_create_string_utf8(env, said, NAPI_AUTO_LENGTH, &out);
+  return out;
 }
 
 static int slot_of(napi_env env, napi_value v, uint32_t **w) {

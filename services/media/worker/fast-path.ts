@@ -46,8 +46,12 @@ export const NEVER = 0xffffffff;
 /** The native module's functions (rtp-forward.c). */
 export interface RtpForward {
   readonly slotWords: number;
-  /** Starts `threads` forwarding threads (1-8); a pair stays on the one it was attached to (the least busy). */
-  open(onDigit: (ep: number, event: number) => void, ulawToAlaw: Uint8Array, alawToUlaw: Uint8Array, threads: number): void;
+  /**
+   * Starts `threads` forwarding threads (1-8); a pair stays on the one it was attached to (the least busy). With
+   * `rtPriority` 1-99 they ask for SCHED_FIFO at that priority (0: they keep the worker's). Returns what they run at:
+   * `SCHED_FIFO <p>`, `normal`, or `normal (SCHED_FIFO <p>: <why not>)`.
+   */
+  open(onDigit: (ep: number, event: number) => void, ulawToAlaw: Uint8Array, alawToUlaw: Uint8Array, threads: number, rtPriority: number): string;
   /** Both legs forward natively from now on; returns the pair's handle. Throws when the sockets cannot be handed over. */
   attach(epA: number, fdA: number, slotA: ArrayBuffer, epB: number, fdB: number, slotB: ArrayBuffer): number;
   /** Both legs' state into their slots, the pair still forwarded natively. */

@@ -296,6 +296,8 @@ if (niceness === null) {
  * after the priority is set: its thread inherits this thread's niceness.
  */
 let fastPathState = 'off';
+/** What the forwarding threads run at, as rtp-forward.c said ('' while the fast path is not there). */
+let fastPathScheduling = '';
 // One forwarding thread: on the quiet 2-core machine it cost less CPU per call and added less latency than two
 // (docs/performance.md, "The relay's fast path").
 const fastPathThreads = Math.max(1, Math.min(8, init.fastPathThreads ?? 1));
@@ -304,7 +306,7 @@ if (init.fastPath !== false) {
   if (typeof fw === 'string') fastPathState = `unavailable: ${fw}`;
   else {
     try {
-      fw.open((ep, event) => endpoints.get(ep)?.fastDigit(event), ULAW_TO_ALAW, ALAW_TO_ULAW, fastPathThreads);
+      fastPathScheduling = fw.open((ep, event) => endpoints.get(ep)?.fastDigit(event), ULAW_TO_ALAW, ALAW_TO_ULAW, fastPathThreads, Math.max(0, Math.min(99, init.fastPathRealtime ?? 0)));
       fastPath.forward = fw;
       fastPathState = 'native';
     } catch (err) {
@@ -328,6 +330,7 @@ function stats(): WorkerStats {
     lateTicks,
     nice: niceness ?? 0,
     fastPath: fastPathState,
+    fastPathScheduling,
     fastPairs: fastPath.pairs,
     fastFailures: fastPath.failures,
   };
@@ -427,4 +430,4 @@ function run(cmd: WorkerCommand): void {
   );
 }
 
-post({ type: 'ready', thread, nice: niceness ?? 0, fastPath: fastPathState });
+post({ type: 'ready', thread, nice: niceness ?? 0, fastPath: fastPathState, fastPathScheduling });

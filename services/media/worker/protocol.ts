@@ -23,6 +23,8 @@ export interface WorkerInit {
   fastPath?: boolean;
   /** Forwarding threads of the fast path (default 1). */
   fastPathThreads?: number;
+  /** SCHED_FIFO priority asked for the forwarding threads (0 or absent: none). */
+  fastPathRealtime?: number;
 }
 
 /** Negotiated media of one endpoint, as the worker needs it. */
@@ -74,6 +76,8 @@ export interface WorkerStats {
   nice: number;
   /** The relay's fast path: 'native', 'off' (configured so), or 'unavailable: <why>'. */
   fastPath: string;
+  /** What the forwarding threads run at: 'SCHED_FIFO <p>', 'normal', 'normal (SCHED_FIFO <p>: <why not>)'; '' without them. */
+  fastPathScheduling: string;
   /** Bridged pairs the fast path relays now. */
   fastPairs: number;
   /** Hand-overs the fast path refused (the pair stayed with the worker). */
@@ -81,7 +85,7 @@ export interface WorkerStats {
 }
 
 export type WorkerMessage =
-  | { type: 'ready'; thread: string; nice: number; fastPath: string }
+  | { type: 'ready'; thread: string; nice: number; fastPath: string; fastPathScheduling: string }
   | { type: 'reply'; id: number; ok: true; value?: unknown }
   | { type: 'reply'; id: number; ok: false; code: string; message: string }
   | { type: 'dtmf'; ep: number; digit: string; method: DtmfMethod }

@@ -133,6 +133,9 @@ test('the systemd unit is Type=notify with a watchdog; scripts/bundle is valid b
   assert.match(unit, /^Type=notify$/m);
   assert.match(unit, /^NotifyAccess=all$/m);
   assert.match(unit, /^WatchdogSec=\d+$/m);
+  // The media priorities the service asks for (DEFAULT_WORKER_NICE, --media-realtime's default) without root.
+  assert.match(unit, /^LimitNICE=-10$/m);
+  assert.match(unit, /^LimitRTPRIO=10$/m);
   const script = path.join(PROJECT_ROOT, 'scripts/bundle');
   assert.equal(spawnSync('bash', ['-n', script]).status, 0);
   const r = spawnSync(script, ['--version', '1.0.0', '--out', '/tmp/x.raucb'], { encoding: 'utf8' });

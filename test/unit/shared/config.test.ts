@@ -173,3 +173,11 @@ test('--media-fast-path: on by default, off from the flag or the environment, an
   assert.equal(loadConfig(['--media-fast-path', 'on'], { RELAIS_MEDIA_FAST_PATH: 'off' }).mediaFastPath, true);
   assert.throws(() => loadConfig(['--media-fast-path', 'yes'], {}), (e: unknown) => e instanceof ConfigError && /--media-fast-path: "yes" is not on or off/.test(e.message));
 });
+
+test('--media-realtime: 10 by default, 0 turns it off, anything but 0-99 is refused by name', () => {
+  assert.equal(loadConfig([], {}).mediaRealtime, 10);
+  assert.equal(loadConfig(['--media-realtime', '0'], {}).mediaRealtime, 0);
+  assert.equal(loadConfig([], { RELAIS_MEDIA_REALTIME: '30' }).mediaRealtime, 30);
+  assert.throws(() => loadConfig(['--media-realtime', '100'], {}), (e: unknown) => e instanceof ConfigError && /--media-realtime: "100" must be a SCHED_FIFO priority \(0 = none\) from 0 to 99/.test(e.message));
+  assert.throws(() => loadConfig([], { RELAIS_MEDIA_REALTIME: 'high' }), /RELAIS_MEDIA_REALTIME: "high" must be/);
+});
