@@ -1,6 +1,6 @@
 // Media benchmark: N bridged G.711 calls through the built-in worker engine vs rtpengine (userspace) vs direct, in one run.
 // Usage: node dist/test/bench/media-bench.js [--calls "50 100 200 400"] [--seconds 10] [--procs 2] [--repeat K]
-//        [--relais-nice N] [--relais-realtime P] [--also-normal] [--rtpengine-realtime P] [--floor] [--sched-fifo PRIO]
+//        [--relais-nice N] [--relais-realtime P] [--also-normal] [--rtpengine-realtime P] [--busy N] [--floor] [--sched-fifo PRIO]
 //        [--cpu-prof DIR] [--out FILE] [--selftest]
 // Uses the rtpengine kit (rtp-load.mjs, run-bench.sh) from ../shared/peers/rtpengine relative to the project.
 // --floor adds, in each round, the Node floor of ../shared/peers/node-floor (relay.mjs: two sockets per call, forwards
@@ -56,6 +56,10 @@ const RELAIS_MODES: [string, number, number | undefined][] = [
   ...(process.argv.includes('--also-normal') ? [['relais-normal', 0, 0] as [string, number, number | undefined]] : []),
 ];
 const WITH_FLOOR = process.argv.includes('--floor');
+// --busy N keeps N processes spinning at nice 0 through the whole bench: the box busy with a backup, an update's
+// signature check or a burst of signalling, which is what the forwarding threads' real-time priority is for.
+const BUSY = process.argv.includes('--busy') ? Number(opt('--busy', '1')) : 0;
+if (!Number.isInteger(BUSY) || BUSY < 0 || BUSY > 8) die('--busy: a number of processes from 0 to 8');
 const FIFO = process.argv.includes('--sched-fifo') ? Number(opt('--sched-fifo', '20')) : undefined;
 if (FIFO !== undefined && (!Number.isInteger(FIFO) || FIFO < 1 || FIFO > 99)) die('--sched-fifo: a priority from 1 to 99');
 /** The command and arguments to spawn, under SCHED_FIFO when asked (chrt execs the program: the pid stays the same). */
@@ -254,6 +258,8 @@ if (process.argv.includes('--selftest')) {
   execFileSync(path.join(KIT, 'run-bench.sh'), ['--selftest'], { stdio: 'inherit', env: { ...process.env, BENCH_WORK_DIR: path.join(WORK, 'selftest') } });
 }
 
+for (let i = 0; i < BUSY; i++) children.add(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+if (BUSY) say(`${BUSY} busy process(es) spinning at nice 0 for the whole bench`);
 const rtpe = await startRtpengine();
 say(`rtpengine ${rtpe.version} pid ${rtpe.child.pid}, ng 127.0.0.1:${rtpe.ng}`);
 const rtpeRssIdle = rssOf(rtpe.child.pid!);
@@ -428,6 +434,9 @@ const doc = {
   seconds: SECONDS,
   procs: PROCS,
   sched_fifo: FIFO ?? null,
+  busy_processes: BUSY,
+  relais_realtime: RELAIS_RT ?? 'default',
+  rtpengine_realtime: RTPE_RT ?? null,
   repeat: REPEAT,
   largest_zero_loss_calls_relais: zeroLoss.length ? Math.max(...zeroLoss) : null,
   summary: table,
