@@ -34,6 +34,8 @@ export type InDialogHandler = (req: CallIncomingRequest, res: CallServerResponse
 export interface CallDialog {
   readonly callId: string;
   readonly remoteSdp: string | undefined;
+  /** True once the dialog has ended (a BYE sent or received): its 'destroy' listeners have been told already. */
+  readonly destroyed?: boolean;
   on(event: 'destroy', listener: (reason?: unknown) => void): unknown;
   on(event: 'modify' | 'refer' | 'info' | 'notify', listener: InDialogHandler): unknown;
   /** In-dialog request (NOTIFY for REFER progress, re-INVITE for hold). */

@@ -136,13 +136,17 @@ export class Voicemail implements VoicemailHandler {
     if (leg) leg.dialog = dialog;
     if (!existing && u.req.msg.body.length === 0) await applyLateAnswer(ep, dialog);
     const gone = { value: false };
-    const hungUp = new Promise<void>((resolve) =>
-      dialog.on('destroy', () => {
+    const hungUp = new Promise<void>((resolve) => {
+      const left = (): void => {
         gone.value = true;
         ep.stopPlay();
         resolve();
-      }),
-    );
+      };
+      dialog.on('destroy', left);
+      // Its BYE came with its ACK (both handled in one turn on a busy box) and the destroy event has gone by: without
+      // this the greeting played on to nobody and the call stayed open seconds after the caller left.
+      if (dialog.destroyed) left();
+    });
     // A caller whose phone died (no RTP) is released instead of being recorded until the max length.
     ep.on('rtpTimeout', () => void Promise.resolve(dialog.destroy()).catch(() => undefined));
     return { dialog, gone, hungUp };
@@ -157,6 +161,7 @@ export class Voicemail implements VoicemailHandler {
     const box = u.target.number;
     const ext = 'id' in u.target ? u.target : undefined;
     this.opts.history.event(u.call.id, this.opts.clock.now(), 'voicemail.answered', { extension: box, reason: u.reason });
+    if (gone.value) return;
     await ep.play([...(u.greetingFile ? [{ file: u.greetingFile }] : this.prompt('leave-message-after-tone')), { tone: 'beep' }]);
     if (gone.value) return;
 

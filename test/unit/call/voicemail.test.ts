@@ -10,7 +10,7 @@ import { SystemClock, silentLogger } from '../../../services/shared/index.js';
 import { Call, CallHistory, FeatureCodes, Leg, Voicemail, VoicemailRepository, pcmRms, soundMs } from '../../../services/call/index.js';
 import type { PlayItem, RecordOptions } from '../../../services/media/index.js';
 import { parseWav, wavHeader } from '../../../services/media/sounds/index.js';
-import { FakeEndpoint, FakePresence, FakeReq, FakeRes, FakeSip, makeInvite } from './fakes.js';
+import { FakeDialog, FakeEndpoint, FakePresence, FakeReq, FakeRes, FakeSip, makeInvite } from './fakes.js';
 
 /** SystemClock unrefs its timers (a server must not stay up for them); a test waits on them, so keep them ref'd. */
 class RefClock extends SystemClock {
@@ -102,6 +102,24 @@ test('deposit: prompt + beep, records until silence, stores the row, MWI 1/0, th
   assert.deepEqual(t.presence.mailboxes.at(-1), { ext: '402', newMessages: 1, oldMessages: 0 });
   assert.equal(stored.length, 1);
   assert.deepEqual(ep.played[1], [{ file: '/prompts/message-recorded.wav' }, { file: '/prompts/goodbye.wav' }]);
+  t.store.close();
+});
+
+test('deposit: a caller whose BYE came with its ACK (dialog ended before the answer returned) hears nothing and is not recorded', async () => {
+  const t = setup();
+  const createUas = t.sip.createUas.bind(t.sip);
+  t.sip.createUas = async (req, res, opts) => {
+    const d = (await createUas(req, res, opts)) as FakeDialog;
+    d.remoteBye(); // handled by the stack before the deposit could listen for it
+    return d;
+  };
+  const ep = new RecordingEndpoint(pcm(1, 1000));
+  const u = unanswered(t, ep);
+  await t.vm.deposit(u);
+  assert.equal(u.res.final, 200, 'caller answered');
+  assert.deepEqual(ep.played, [], 'no greeting played to nobody');
+  assert.equal(ep.recording, undefined, 'nothing recorded');
+  assert.deepEqual(t.vm.repo.list(t.ext.findByNumber('402')!.id), []);
   t.store.close();
 });
 

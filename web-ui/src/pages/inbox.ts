@@ -109,6 +109,13 @@ export class PageInbox extends PageElement {
     const [calls, vms] = await Promise.all([listInbox({ status: this.status, ...(before !== undefined && Number.isFinite(before) ? { before } : {}) }), listVoicemails().catch(() => [] as Voicemail[])]);
     this.calls = calls;
     this.voicemails = new Map(vms.filter((v) => v.callId).map((v) => [v.callId!, v]));
+    // Details opened while the call was still finishing: its path and recording are stored when it ends, so look
+    // again now (this runs on every call.ended) rather than keep saying there is none.
+    const open = this.open;
+    if (open && (!open.path || !open.path.length) && hasRight(this.user, 'history')) {
+      const detail = await callPath(open.id).catch(() => null);
+      if (detail && this.open?.id === open.id) this.open = { id: open.id, ...detail };
+    }
   }
 
   private shown(): InboxCall[] {
