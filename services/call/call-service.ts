@@ -349,6 +349,13 @@ export class CallService implements Module, CallControl {
       return false;
     }
     call.answeredAt ??= this.opts.clock.now();
+    if (callerLeg.dialog.destroyed) {
+      // Its BYE was handled in the same turn as the ACK that completed the answer (a caller hanging up at once, both
+      // datagrams read together on a busy box), before anything listened for it: without this a scenario or a queue
+      // went on with a caller who had gone, until the RTP timeout.
+      this.safe(this.hangup(call, 'caller-hangup', callerLeg), 'hangup');
+      return false;
+    }
     this.wireLeg(call, callerLeg);
     this.event(call, 'call.answered_by_relais', {});
     if (this.opts.shouldRecord?.(call.info())) this.startRecording(call.id);

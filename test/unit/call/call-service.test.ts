@@ -477,6 +477,32 @@ test('inbound from a trunk: no challenge, the DID rings its user\'s extension, c
   assert.equal(ctx.calls.active()[0]!.recordNumber, true, "the number's record switch reaches shouldRecord");
 });
 
+test('a caller whose BYE came with its ACK: answering it says so and the call ends at once, not at the RTP timeout', async () => {
+  let answered: boolean | undefined;
+  ctx.calls.useInboundHandler({
+    handle: async (setup) => {
+      answered = await ctx.calls.answerCaller(setup);
+    },
+  });
+  const createUas = ctx.sip.createUas.bind(ctx.sip);
+  ctx.sip.createUas = async (req, res, opts) => {
+    const d = (await createUas(req, res, opts)) as FakeDialog;
+    d.remoteBye(); // read with the ACK, before call control could listen for it
+    return d;
+  };
+  const req = new FakeReq(makeInvite('0611223344', '+33100000000'));
+  (req as unknown as { source: { address: string } }).source = { ...req.source, address: '127.0.0.9' };
+  const res = new FakeRes();
+  await ctx.sip.invite(req, res);
+  assert.equal(res.final, 200);
+  assert.equal(answered, false, 'the scenario learns that the caller has gone');
+  assert.equal(ctx.calls.active().length, 0, 'no call left open');
+  const [row] = ctx.calls.history.list();
+  assert.equal(row!.status, 'ended');
+  assert.equal(row!.cause, 'caller-hangup');
+  assert.equal(ctx.sip.uasDialogs[0]!.byeSent, 0, 'no BYE to a caller who sent one');
+});
+
 test('blind transfer that fails: NOTIFY carries the failure, the original call goes on', async () => {
   const { callerDialog, calleeDialog } = await establish();
   const refer = (to: string): FakeRes => {
