@@ -388,8 +388,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   };
 
   const sipFloodRate = count('sipFloodRate', 200, 0, 1_000_000, 'a number of SIP messages per second (0 = off)');
-  // 10 by default: forwarded at once instead of after whatever else holds the core, half the added latency or less
-  // (docs/media.md, "The relay's fast path"; docs/performance.md, "Session 8").
+  // 10 by default: forwarded at once instead of after whatever else holds the core (half the added p50 latency, and a
+  // third to a tenth of the p99 on a busy box; docs/media.md, "Thread priorities"; docs/performance.md, "Session 8").
   const mediaRealtime = count('mediaRealtime', 10, 0, 99, 'a SCHED_FIFO priority (0 = none)');
   const bd = get('board');
   const boards = ['auto', 'rpi4', 'cm4-hat', 'sim'] as const;

@@ -462,7 +462,7 @@ static void shutdown_inst(void *arg) {
 }
 
 /* A forwarding thread, started; NULL with errno set when it cannot be. With rt_priority > 0 it asks for SCHED_FIFO
- * at that priority (docs/media.md, "The relay's fast path"); *rt_err gets 0 or why it was refused (then the thread
+ * at that priority (docs/media.md, "Thread priorities"); *rt_err gets 0 or why it was refused (then the thread
  * keeps the worker's priority, which it inherited). */
 static fwd *start_fwd(const inst *I, int rt_priority, int *rt_err) {
   fwd *F = calloc(1, sizeof *F);
