@@ -145,6 +145,12 @@ export class CallConnector {
       this.cc.release(callerLeg.dialog);
       return { ok: false, status: 487, reason: 'cancelled', timedOut: false, cancelled: true };
     }
+    if (callerLeg.dialog?.destroyed) {
+      // The caller's BYE was read with its ACK, before the legs were wired (docs/calls.md, "What a call does"): end
+      // the call now, BYE to the callee, instead of leaving the callee in silence until the RTP timeout.
+      await this.cc.hangup(call, 'caller-hangup', callerLeg);
+      return { ok: false, status: 487, reason: 'cancelled', timedOut: false, cancelled: true };
+    }
     this.cc.answered(call, answeredLeg);
     return { ok: true, party: fork.target.party };
   }

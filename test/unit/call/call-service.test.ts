@@ -172,6 +172,27 @@ test('callee BYE ends the call: BYE to the caller, endpoints closed, history end
   assert.deepEqual(types.filter((t) => t.startsWith('call.')), ['call.started', 'call.answered', 'call.ended']);
 });
 
+test("a caller whose BYE came with the ACK of the callee's answer: BYE to the callee at once, not silence until the RTP timeout", async () => {
+  ctx.registrar.add('102', 6001);
+  const ended = ctx.calls.observer.waitFor('call.ended', 1000);
+  const createUas = ctx.sip.createUas.bind(ctx.sip);
+  ctx.sip.createUas = async (req, res, opts) => {
+    const d = (await createUas(req, res, opts)) as FakeDialog;
+    d.remoteBye(); // read with the ACK, before call control could listen for it
+    return d;
+  };
+  const { done } = await authedInvite('101', '102', 'secret-101');
+  await until(() => ctx.sip.uacs.length === 1, 'fork');
+  const calleeDialog = ctx.sip.uacs[0]!.answer();
+  await done;
+  const [info] = await ended;
+  assert.equal(info.cause, 'caller-hangup');
+  assert.equal(calleeDialog.byeSent, 1, 'the callee is hung up');
+  assert.equal(ctx.sip.uasDialogs[0]!.byeSent, 0, 'no BYE back to the caller who sent one');
+  assert.equal(ctx.calls.active().length, 0);
+  assert.equal(ctx.media.endpointCount(), 0);
+});
+
 test('486 from the only contact is mapped back as 486; ring timeout gives 480', async () => {
   ctx.registrar.add('102', 6001);
   const a = await authedInvite('101', '102', 'secret-101');
