@@ -45,9 +45,9 @@ const DEFERRABLE: ReadonlySet<WorkerCommand['op']> = new Set(['open', 'configure
 export const DEFAULT_WORKER_NICE = -10;
 
 /**
- * The forwarding threads run at real-time priority when allowed, as Asterisk (`-p`) and FreeSWITCH (`-rp`) run
- * their media: a packet is forwarded as soon as it arrives instead of waiting for a signalling burst, a backup or
- * an update check to give up the core. Low on the real-time scale (the kernel's own threads sit above); the thread
+ * The forwarding threads run at real-time priority when allowed, as Asterisk (`-p`) and FreeSWITCH (`-rp`) can run:
+ * a packet is forwarded as soon as it arrives instead of waiting for a signalling burst, a backup or an update
+ * check to give up the core. Low on the real-time scale (threaded interrupts sit at 50); the thread
  * sleeps in epoll between packets and does a bounded amount of work per packet (docs/media.md, "Thread priorities").
  */
 export const DEFAULT_FAST_PATH_REALTIME = 10;
