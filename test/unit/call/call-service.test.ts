@@ -382,6 +382,26 @@ test('INVITE with Replaces (RFC 3891) takes over a leg of an answered call; unkn
   assert.equal(res2.final, 481);
 });
 
+test('INVITE with Replaces whose BYE came with its ACK: the kept party is hung up at once', async () => {
+  const { callerDialog, calleeDialog } = await establish();
+  const ended = ctx.calls.observer.waitFor('call.ended', 1000);
+  const first = new FakeRes();
+  await ctx.sip.invite(new FakeReq(makeInvite('103', '102')), first);
+  const challenge = (first.sent_[0]!.opts!.headers!['Proxy-Authenticate'] as string[])[0]!;
+  const createUas = ctx.sip.createUas.bind(ctx.sip);
+  ctx.sip.createUas = async (req, res, opts) => {
+    const d = (await createUas(req, res, opts)) as FakeDialog;
+    d.remoteBye(); // read with the ACK, before the new leg was wired
+    return d;
+  };
+  await ctx.sip.invite(new FakeReq(makeInvite('103', '102', { password: 'secret-103', challenge, headers: { Replaces: `${calleeDialog.callId};to-tag=t;from-tag=f` } })), new FakeRes());
+  const [info] = await ended;
+  assert.equal(info.cause, 'callee-hangup');
+  assert.equal(callerDialog.byeSent, 1, 'the kept caller is hung up');
+  assert.equal(ctx.sip.uasDialogs.at(-1)!.byeSent, 0, 'no BYE back to the leg that sent one');
+  assert.equal(ctx.calls.active().length, 0);
+});
+
 test('late offer: an INVITE without SDP is answered with our offer and the ACK answer is applied', async () => {
   ctx.registrar.add('102', 6001);
   const first = new FakeRes();
