@@ -175,12 +175,7 @@ test('callee BYE ends the call: BYE to the caller, endpoints closed, history end
 test("a caller whose BYE came with the ACK of the callee's answer: BYE to the callee at once, not silence until the RTP timeout", async () => {
   ctx.registrar.add('102', 6001);
   const ended = ctx.calls.observer.waitFor('call.ended', 1000);
-  const createUas = ctx.sip.createUas.bind(ctx.sip);
-  ctx.sip.createUas = async (req, res, opts) => {
-    const d = (await createUas(req, res, opts)) as FakeDialog;
-    d.remoteBye(); // read with the ACK, before call control could listen for it
-    return d;
-  };
+  byeComesWithAck();
   const { done } = await authedInvite('101', '102', 'secret-101');
   await until(() => ctx.sip.uacs.length === 1, 'fork');
   const calleeDialog = ctx.sip.uacs[0]!.answer();
@@ -223,6 +218,19 @@ test('caller CANCEL while ringing cancels the forks and answers 487', async () =
   assert.equal(ctx.calls.history.list()[0]!.cause, 'cancelled');
   assert.equal(ctx.media.endpointCount(), 0);
 });
+
+/**
+ * From now on the far end of each dialog we answer has already sent its BYE when the answer completes: its BYE was
+ * read in the same turn as its ACK, before call control could listen for it (docs/calls.md, "What a call does").
+ */
+function byeComesWithAck(): void {
+  const createUas = ctx.sip.createUas.bind(ctx.sip);
+  ctx.sip.createUas = async (req, res, opts) => {
+    const d = (await createUas(req, res, opts)) as FakeDialog;
+    d.remoteBye();
+    return d;
+  };
+}
 
 async function establish(): Promise<{ callerDialog: FakeDialog; calleeDialog: FakeDialog }> {
   ctx.registrar.add('102', 6001);
@@ -358,14 +366,21 @@ test('attended transfer by REFER with Replaces: the two far parties are joined, 
   assert.equal(bobDialog.byeSent, 1, 'Carol hanging up releases Bob');
 });
 
-test('INVITE with Replaces (RFC 3891) takes over a leg of an answered call; unknown dialog gets 481', async () => {
-  const { callerDialog, calleeDialog } = await establish();
-  const transferred = ctx.calls.observer.waitFor('call.transferred', 1000);
+/** Extension 103 sends an INVITE with `Replaces: replaces` (answering the digest challenge first); its response. */
+async function replacesInvite(replaces: string, beforeSecond?: () => void): Promise<FakeRes> {
   const first = new FakeRes();
   await ctx.sip.invite(new FakeReq(makeInvite('103', '102')), first);
   const challenge = (first.sent_[0]!.opts!.headers!['Proxy-Authenticate'] as string[])[0]!;
+  beforeSecond?.();
   const res = new FakeRes();
-  await ctx.sip.invite(new FakeReq(makeInvite('103', '102', { password: 'secret-103', challenge, headers: { Replaces: `${calleeDialog.callId};to-tag=t;from-tag=f` } })), res);
+  await ctx.sip.invite(new FakeReq(makeInvite('103', '102', { password: 'secret-103', challenge, headers: { Replaces: replaces } })), res);
+  return res;
+}
+
+test('INVITE with Replaces (RFC 3891) takes over a leg of an answered call; unknown dialog gets 481', async () => {
+  const { callerDialog, calleeDialog } = await establish();
+  const transferred = ctx.calls.observer.waitFor('call.transferred', 1000);
+  const res = await replacesInvite(`${calleeDialog.callId};to-tag=t;from-tag=f`);
   await transferred;
   assert.equal(res.final, 200);
   assert.equal(calleeDialog.byeSent, 1, 'replaced leg gets BYE');
@@ -374,27 +389,14 @@ test('INVITE with Replaces (RFC 3891) takes over a leg of an answered call; unkn
   assert.equal(eps[0]!.bridgedTo, eps[2], 'caller bridged to the new leg');
   assert.ok(eps[1]!.closed);
 
-  const first2 = new FakeRes();
-  await ctx.sip.invite(new FakeReq(makeInvite('103', '102')), first2);
-  const ch2 = (first2.sent_[0]!.opts!.headers!['Proxy-Authenticate'] as string[])[0]!;
-  const res2 = new FakeRes();
-  await ctx.sip.invite(new FakeReq(makeInvite('103', '102', { password: 'secret-103', challenge: ch2, headers: { Replaces: 'nope;to-tag=1;from-tag=2' } })), res2);
+  const res2 = await replacesInvite('nope;to-tag=1;from-tag=2');
   assert.equal(res2.final, 481);
 });
 
 test('INVITE with Replaces whose BYE came with its ACK: the kept party is hung up at once', async () => {
   const { callerDialog, calleeDialog } = await establish();
   const ended = ctx.calls.observer.waitFor('call.ended', 1000);
-  const first = new FakeRes();
-  await ctx.sip.invite(new FakeReq(makeInvite('103', '102')), first);
-  const challenge = (first.sent_[0]!.opts!.headers!['Proxy-Authenticate'] as string[])[0]!;
-  const createUas = ctx.sip.createUas.bind(ctx.sip);
-  ctx.sip.createUas = async (req, res, opts) => {
-    const d = (await createUas(req, res, opts)) as FakeDialog;
-    d.remoteBye(); // read with the ACK, before the new leg was wired
-    return d;
-  };
-  await ctx.sip.invite(new FakeReq(makeInvite('103', '102', { password: 'secret-103', challenge, headers: { Replaces: `${calleeDialog.callId};to-tag=t;from-tag=f` } })), new FakeRes());
+  await replacesInvite(`${calleeDialog.callId};to-tag=t;from-tag=f`, byeComesWithAck);
   const [info] = await ended;
   assert.equal(info.cause, 'callee-hangup');
   assert.equal(callerDialog.byeSent, 1, 'the kept caller is hung up');
@@ -525,12 +527,7 @@ test('a caller whose BYE came with its ACK: answering it says so and the call en
       answered = await ctx.calls.answerCaller(setup);
     },
   });
-  const createUas = ctx.sip.createUas.bind(ctx.sip);
-  ctx.sip.createUas = async (req, res, opts) => {
-    const d = (await createUas(req, res, opts)) as FakeDialog;
-    d.remoteBye(); // read with the ACK, before call control could listen for it
-    return d;
-  };
+  byeComesWithAck();
   const req = new FakeReq(makeInvite('0611223344', '+33100000000'));
   (req as unknown as { source: { address: string } }).source = { ...req.source, address: '127.0.0.9' };
   const res = new FakeRes();
