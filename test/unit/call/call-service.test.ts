@@ -175,7 +175,7 @@ test('callee BYE ends the call: BYE to the caller, endpoints closed, history end
 test("a caller whose BYE came with the ACK of the callee's answer: BYE to the callee at once, not silence until the RTP timeout", async () => {
   ctx.registrar.add('102', 6001);
   const ended = ctx.calls.observer.waitFor('call.ended', 1000);
-  byeComesWithAck();
+  ctx.sip.byeWithAck = true;
   const { done } = await authedInvite('101', '102', 'secret-101');
   await until(() => ctx.sip.uacs.length === 1, 'fork');
   const calleeDialog = ctx.sip.uacs[0]!.answer();
@@ -218,19 +218,6 @@ test('caller CANCEL while ringing cancels the forks and answers 487', async () =
   assert.equal(ctx.calls.history.list()[0]!.cause, 'cancelled');
   assert.equal(ctx.media.endpointCount(), 0);
 });
-
-/**
- * From now on the far end of each dialog we answer has already sent its BYE when the answer completes: its BYE was
- * read in the same turn as its ACK, before call control could listen for it (docs/calls.md, "What a call does").
- */
-function byeComesWithAck(): void {
-  const createUas = ctx.sip.createUas.bind(ctx.sip);
-  ctx.sip.createUas = async (req, res, opts) => {
-    const d = (await createUas(req, res, opts)) as FakeDialog;
-    d.remoteBye();
-    return d;
-  };
-}
 
 async function establish(): Promise<{ callerDialog: FakeDialog; calleeDialog: FakeDialog }> {
   ctx.registrar.add('102', 6001);
@@ -396,7 +383,7 @@ test('INVITE with Replaces (RFC 3891) takes over a leg of an answered call; unkn
 test('INVITE with Replaces whose BYE came with its ACK: the kept party is hung up at once', async () => {
   const { callerDialog, calleeDialog } = await establish();
   const ended = ctx.calls.observer.waitFor('call.ended', 1000);
-  await replacesInvite(`${calleeDialog.callId};to-tag=t;from-tag=f`, byeComesWithAck);
+  await replacesInvite(`${calleeDialog.callId};to-tag=t;from-tag=f`, () => (ctx.sip.byeWithAck = true));
   const [info] = await ended;
   assert.equal(info.cause, 'callee-hangup');
   assert.equal(callerDialog.byeSent, 1, 'the kept caller is hung up');
@@ -527,7 +514,7 @@ test('a caller whose BYE came with its ACK: answering it says so and the call en
       answered = await ctx.calls.answerCaller(setup);
     },
   });
-  byeComesWithAck();
+  ctx.sip.byeWithAck = true;
   const req = new FakeReq(makeInvite('0611223344', '+33100000000'));
   (req as unknown as { source: { address: string } }).source = { ...req.source, address: '127.0.0.9' };
   const res = new FakeRes();

@@ -106,10 +106,17 @@ export class FakeSip implements CallSipHost {
     this.handlers.set(method, list);
   }
 
+  /**
+   * The far end of each dialog answered from now on has already sent its BYE when the answer completes: read in the
+   * same turn as its ACK, before anyone could listen for it (docs/calls.md, "What a call does").
+   */
+  byeWithAck = false;
+
   async createUas(req: CallIncomingRequest, res: CallServerResponse, opts: { localSdp: string }): Promise<CallDialog> {
     res.send(200, 'OK', { body: opts.localSdp, contentType: 'application/sdp' });
     const d = new FakeDialog(req.msg.callId, req.msg.bodyText || this.lateAnswer, 'uas');
     this.uasDialogs.push(d);
+    if (this.byeWithAck) d.remoteBye();
     return d;
   }
 

@@ -10,7 +10,7 @@ import { SystemClock, silentLogger } from '../../../services/shared/index.js';
 import { Call, CallHistory, FeatureCodes, Leg, Voicemail, VoicemailRepository, pcmRms, soundMs } from '../../../services/call/index.js';
 import type { PlayItem, RecordOptions } from '../../../services/media/index.js';
 import { parseWav, wavHeader } from '../../../services/media/sounds/index.js';
-import { FakeDialog, FakeEndpoint, FakePresence, FakeReq, FakeRes, FakeSip, makeInvite } from './fakes.js';
+import { FakeEndpoint, FakePresence, FakeReq, FakeRes, FakeSip, makeInvite } from './fakes.js';
 
 /** SystemClock unrefs its timers (a server must not stay up for them); a test waits on them, so keep them ref'd. */
 class RefClock extends SystemClock {
@@ -107,12 +107,7 @@ test('deposit: prompt + beep, records until silence, stores the row, MWI 1/0, th
 
 test('deposit: a caller whose BYE came with its ACK (dialog ended before the answer returned) hears nothing and is not recorded', async () => {
   const t = setup();
-  const createUas = t.sip.createUas.bind(t.sip);
-  t.sip.createUas = async (req, res, opts) => {
-    const d = (await createUas(req, res, opts)) as FakeDialog;
-    d.remoteBye(); // handled by the stack before the deposit could listen for it
-    return d;
-  };
+  t.sip.byeWithAck = true; // handled by the stack before the deposit could listen for it
   const ep = new RecordingEndpoint(pcm(1, 1000));
   const u = unanswered(t, ep);
   await t.vm.deposit(u);
