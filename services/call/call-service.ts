@@ -448,11 +448,16 @@ export class CallService implements Module, CallControl {
     leg.wired = true;
     const d = leg.dialog;
     if (d) {
-      d.on('destroy', (reason) => {
+      const ended = (reason?: unknown): void => {
         // RFC 4028: the leg's session timer ran out (the phone stopped refreshing) or our refresh was refused.
         const cause = reason === 'session-expired' ? 'session-expired' : `${leg.role === 'caller' ? 'caller' : 'callee'}-hangup`;
         if (call.legs.includes(leg)) this.safe(this.hangup(call, cause, leg), 'hangup');
-      });
+      };
+      d.on('destroy', ended);
+      // A dialog that ended before it was wired (its BYE read in the same turn as the ACK, or while the set-up or a
+      // transfer awaited media) has told its listeners already: the call ends now instead of at the RTP timeout
+      // (docs/calls.md, "What a call does"). After this turn, so that the caller's synchronous wiring is done first.
+      if (d.destroyed) queueMicrotask(() => ended());
       d.on('modify', (req, res) => this.safe(this.inDialog.onModify(call, leg, req, res), 're-INVITE', res));
       d.on('refer', (req, res) => this.safe(this.transfer.onRefer(call, leg, req, res), 'REFER', res));
       d.on('info', (req, res) => this.inDialog.onInfo(call, leg, req, res));

@@ -215,8 +215,5 @@ export class CallTransfer {
     await this.replaceLeg(call, leg, newLeg, keep);
     this.cc.release(leg.dialog);
     this.cc.emitTransferred(call, { from: leg.party.number, to: caller.number, kind: 'attended' });
-    // Its BYE was read with its ACK, before the new leg was wired (docs/calls.md, "What a call does"): the kept party
-    // is hung up now instead of staying in silence until the RTP timeout.
-    if (newLeg.dialog.destroyed && call.legs.includes(newLeg)) await this.cc.hangup(call, `${newLeg.role === 'caller' ? 'caller' : 'callee'}-hangup`, newLeg);
   }
 }

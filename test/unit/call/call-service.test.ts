@@ -528,6 +528,23 @@ test('a caller whose BYE came with its ACK: answering it says so and the call en
   assert.equal(ctx.sip.uasDialogs[0]!.byeSent, 0, 'no BYE to a caller who sent one');
 });
 
+test('blind transfer whose new party hangs up as it answers: the transferee is hung up at once', async () => {
+  const { callerDialog, calleeDialog } = await establish();
+  ctx.registrar.add('103', 6003);
+  const ended = ctx.calls.observer.waitFor('call.ended', 1000);
+  const msg = SipRequest.create({ method: 'REFER', uri: 'sip:101@relais.test', headers: { 'Call-ID': 'x', CSeq: '3 REFER', From: '<sip:102@relais.test>;tag=b', To: '<sip:101@relais.test>;tag=a', 'Refer-To': '<sip:103@relais.test>' } });
+  calleeDialog.emit('refer', new FakeReq(msg), new FakeRes());
+  await until(() => ctx.sip.uacs.length === 2, 'call to 103');
+  // Carol's BYE arrives before the transfer has bridged and wired her leg (it awaits the media first).
+  const carolDialog = ctx.sip.uacs[1]!.answer();
+  carolDialog.remoteBye();
+  const [info] = await ended;
+  assert.equal(info.cause, 'callee-hangup');
+  assert.equal(callerDialog.byeSent, 1, 'Alice, the transferee, is hung up instead of left in silence');
+  assert.equal(carolDialog.byeSent, 0, 'no BYE back to the leg that sent one');
+  assert.equal(ctx.calls.active().length, 0);
+});
+
 test('blind transfer that fails: NOTIFY carries the failure, the original call goes on', async () => {
   const { callerDialog, calleeDialog } = await establish();
   const refer = (to: string): FakeRes => {
