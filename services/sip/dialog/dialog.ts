@@ -105,7 +105,8 @@ export class Dialog extends TypedEmitter<DialogEvents> {
   /** Our last 2xx to an INVITE awaiting its ACK (UAS side and re-INVITEs we answered). */
   private pending2xx: { cseq: number; bytes: Buffer; target: Target; interval: number; timerG?: TimerHandle; timerH?: TimerHandle; onAck?: (ack: SipRequest) => void; onTimeout?: () => void } | undefined;
   /** The ACK we sent for the peer's last 2xx, resent when that 2xx is retransmitted (§13.2.2.4). */
-  private lastAck: { cseq: number; bytes: Buffer; target: Target } | undefined;
+  /** As latin1 text: a pooled Buffer slice would keep its whole 8 KiB slab for the dialog's life. */
+  private lastAck: { cseq: number; bytes: string; target: Target } | undefined;
   private ended = false;
   private sessionTimer: SessionTimer | undefined;
   private readonly peerAllowsUpdate: boolean;
@@ -249,7 +250,7 @@ export class Dialog extends TypedEmitter<DialogEvents> {
     for (const h of ['authorization', 'proxy-authorization']) for (const v of invite.getAll(h)) ack.append(h, v);
     this.host.transactions.addVia(ack, target);
     const bytes = ack.serialize();
-    this.lastAck = { cseq: seq, bytes, target };
+    this.lastAck = { cseq: seq, bytes: bytes.toString('latin1'), target };
     void this.host.transactions.transport.sendRaw(bytes, target).catch(() => {});
     void res;
   }
@@ -257,7 +258,7 @@ export class Dialog extends TypedEmitter<DialogEvents> {
   /** A 2xx retransmission arrived: resend our ACK for it. */
   resendAck(res: SipResponse): void {
     if (this.lastAck && res.cseq.seq === this.lastAck.cseq) {
-      void this.host.transactions.transport.sendRaw(this.lastAck.bytes, this.lastAck.target).catch(() => {});
+      void this.host.transactions.transport.sendRaw(Buffer.from(this.lastAck.bytes, 'latin1'), this.lastAck.target).catch(() => {});
     }
   }
 

@@ -8,4 +8,9 @@ export interface ClientTransactionUser {
   timeout(): void;
   /** The transport failed: the TU treats it as 503 (§8.1.3.1). */
   transportError(err: Error): void;
+  /**
+   * What the transaction keeps once the final response is delivered, for the wait that follows (Accepted: 32 s of
+   * late 2xx; Completed). Absent: the TU itself. A TU that holds the request and its response hands over less.
+   */
+  afterFinal?(): ClientTransactionUser;
 }

@@ -5,7 +5,11 @@ import { type ClientTransactionUser } from './client-transaction-user.js';
 import { Transaction, type TransactionContext } from './transaction.js';
 
 export abstract class ClientTransactionBase<S extends string> extends Transaction<S> {
-  protected readonly bytes: Buffer;
+  /**
+   * The request as sent, for retransmissions until a final response arrives; dropped then (releaseBytes). A small
+   * Buffer is a slice of an 8 KiB pool slab, and Timer M (32 s after a 2xx) keeping it kept the whole slab.
+   */
+  private bytes: Buffer | undefined;
   protected readonly reliable: boolean;
   /** The flow the request went out on (the TCP connection), reused for retransmissions, ACK and CANCEL. */
   flow: Source | undefined;
@@ -14,7 +18,7 @@ export abstract class ClientTransactionBase<S extends string> extends Transactio
     key: string,
     request: SipRequest,
     readonly target: Target,
-    protected readonly user: ClientTransactionUser,
+    protected user: ClientTransactionUser,
     ctx: TransactionContext,
     initial: S,
     allowed: Record<S, readonly S[]>,
@@ -24,11 +28,22 @@ export abstract class ClientTransactionBase<S extends string> extends Transactio
     this.reliable = ctx.transport.isReliable(target.transport);
   }
 
+  /**
+   * A final response ended the request's retransmissions and reached the TU: only what the wait after it needs is
+   * kept, neither the request's bytes nor the TU's request and response (with the datagram and pool slab under each:
+   * at 400 calls/s, 11,000 of each stayed alive through Timer M; docs/performance.md, "Session 9").
+   */
+  protected finalDelivered(): void {
+    this.bytes = undefined;
+    this.user = this.user.afterFinal?.() ?? this.user;
+  }
+
   abstract start(): void;
   abstract receiveResponse(res: SipResponse): void;
 
   /** Hands bytes to the transport; a failure ends the transaction and is reported to the TU as such (§8.1.3.1). */
-  protected send(buf: Buffer = this.bytes): void {
+  protected send(buf: Buffer | undefined = this.bytes): void {
+    if (!buf) return;
     this.ctx.transport.sendRaw(buf, this.flow ?? this.target).then(
       (flow) => {
         this.flow ??= flow;

@@ -18,7 +18,8 @@ const ALLOWED: Record<InviteClientState, readonly InviteClientState[]> = {
 export class InviteClientTransaction extends ClientTransactionBase<InviteClientState> {
   readonly kind = 'INVITE client';
   private timerAInterval: number;
-  private ack: Buffer | undefined;
+  /** The ACK for a non-2xx, as latin1 text (not a pooled Buffer slice: Timer D keeps it 32 s). */
+  private ack: string | undefined;
 
   constructor(key: string, request: SipRequest, target: Target, user: ClientTransactionUser, ctx: TransactionContext) {
     super(key, request, target, user, ctx, 'Calling', ALLOWED);
@@ -68,6 +69,7 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
           this.user.receiveResponse(res);
           // Accepted passes 2xx retransmissions up (the dialog ACKs them); the INVITE itself is not needed again.
           this.releaseRequest();
+          this.finalDelivered();
         } else {
           // §17.1.1.2: "When in either the "Calling" or "Proceeding" states, reception of a response with status
           // code from 300-699 MUST cause the client transaction to transition to "Completed". The client
@@ -76,17 +78,20 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
           this.transition('Completed');
           this.stopTimer('timerA');
           this.stopTimer('timerB');
-          this.ack = this.buildAck(res).serialize();
-          this.send(this.ack);
+          const ack = this.buildAck(res).serialize();
+          this.ack = ack.toString('latin1');
+          this.send(ack);
           this.startEndTimer('timerD', this.reliable ? 0 : 32_000);
           this.user.receiveResponse(res);
+          this.releaseRequest();
+          this.finalDelivered();
         }
         return;
       case 'Completed':
         // "Any retransmissions of the final response that are received while in the "Completed" state MUST cause
         // the ACK to be re-passed to the transport layer for retransmission, but the newly received response MUST
         // NOT be passed up to the TU."
-        if (s >= 300 && this.ack) this.send(this.ack);
+        if (s >= 300 && this.ack !== undefined) this.send(Buffer.from(this.ack, 'latin1'));
         return;
       case 'Accepted':
         if (s >= 200 && s < 300) this.user.receiveResponse(res);

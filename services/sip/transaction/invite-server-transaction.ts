@@ -34,9 +34,14 @@ export class InviteServerTransaction extends ServerTransaction<InviteServerState
     const s = res.status;
     switch (this.state) {
       case 'Proceeding':
-        this.transmit(res);
-        if (s < 200) return;
+        if (s < 200) {
+          this.transmit(res);
+          return;
+        }
         if (s < 300) {
+          // Sent, not kept: the UAS core retransmits its 2xx itself, and Accepted never resends (below).
+          this.transmitOnce(res);
+          this.lastResponse = undefined;
           // RFC 6026 §7.1: "If, while in the "Proceeding" state, the TU passes a 2xx response to the server
           // transaction, the server transaction MUST pass this response to the transport layer for transmission
           // ... and the server transaction MUST then transition to the "Accepted" state" (Timer L = 64*T1).
@@ -50,13 +55,14 @@ export class InviteServerTransaction extends ServerTransaction<InviteServerState
         }
         // §17.2.1: "the server transaction MUST transition to the "Completed" state. For unreliable transports,
         // timer G is set to fire in T1 seconds ... timer H MUST be set to fire in 64*T1 seconds."
+        this.transmit(res);
         this.transition('Completed');
         if (!this.reliable) this.startTimer('timerG', this.timerGInterval, () => this.onTimerG());
         this.startTimer('timerH', 64 * this.ctx.timers.T1, () => this.onTimerH());
         return;
       case 'Accepted':
         // The UAS core retransmits its 2xx (§13.3.1.4) through here while the transaction absorbs INVITEs.
-        if (s >= 200 && s < 300) this.transmit(res);
+        if (s >= 200 && s < 300) this.transmitOnce(res);
         return;
       default:
         return;
@@ -87,6 +93,8 @@ export class InviteServerTransaction extends ServerTransaction<InviteServerState
         this.transition('Confirmed');
         this.stopTimer('timerG');
         this.stopTimer('timerH');
+        // Confirmed only absorbs retransmitted ACKs for Timer I: the final response is not sent again.
+        this.lastResponse = undefined;
         this.startEndTimer('timerI', this.reliable ? 0 : this.ctx.timers.T4);
         return true;
       }

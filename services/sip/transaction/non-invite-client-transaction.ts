@@ -62,5 +62,6 @@ export class NonInviteClientTransaction extends ClientTransactionBase<NonInviteC
     this.stopTimer('timerF');
     this.startEndTimer('timerK', this.reliable ? 0 : this.ctx.timers.T4);
     this.user.receiveResponse(res);
+    this.finalDelivered();
   }
 }

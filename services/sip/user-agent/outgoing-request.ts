@@ -35,6 +35,14 @@ export class OutgoingRequest implements ClientTransactionUser {
     this.resolve(res);
   }
 
+  /**
+   * For the transaction's wait after the final response (Timer M's 32 s after a 2xx): the late-2xx hook alone. This
+   * object holds the request and, through `final`, the response, which the wait does not need.
+   */
+  afterFinal(): ClientTransactionUser {
+    return this.onLate2xx ? new LateOnly(this.onLate2xx) : NOTHING_LATE;
+  }
+
   timeout(): void {
     // §8.1.3.1: "If a timeout occurs ... the UAC core MUST treat this as if a 408 (Request Timeout) response had
     // been received."
@@ -53,3 +61,15 @@ export class OutgoingRequest implements ClientTransactionUser {
     this.resolve(SipResponse.to(this.request, status, reason));
   }
 }
+
+/** A transaction user that only passes late 2xx to a hook (what a client transaction keeps after its final). */
+class LateOnly implements ClientTransactionUser {
+  constructor(private readonly late: ((res: SipResponse) => void) | undefined) {}
+  receiveResponse(res: SipResponse): void {
+    if (res.status >= 200 && res.status < 300) this.late?.(res);
+  }
+  timeout(): void {}
+  transportError(): void {}
+}
+
+const NOTHING_LATE = new LateOnly(undefined);

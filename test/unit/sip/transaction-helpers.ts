@@ -38,6 +38,8 @@ export class OutgoingRequestProbe {
   late2xx = 0;
   constructor(readonly request: SipRequest) {
     this.out = new OutgoingRequestForTests(request);
+    // Late 2xx reach the TU through its late-2xx hook: once the final is in, the transaction keeps only that.
+    this.out.onLate2xx = () => this.late2xx++;
     const orig = this.out.receiveResponse.bind(this.out);
     this.out.receiveResponse = (res: SipResponse) => {
       if (res.status >= 200) {

@@ -120,8 +120,31 @@ test('INVITE client: 2xx goes to Accepted (RFC 6026) and retransmitted 2xx reach
   const ok = SipResponse.to(inv, 200, undefined, 'callee').serialize();
   net.deliver(ok, PEER);
   assert.equal(tx.state, 'Accepted');
+  // Timer M keeps the transaction 32 s: without the INVITE's bytes (a pooled Buffer slice would pin its 8 KiB slab).
+  assert.equal((tx as unknown as { bytes?: Buffer }).bytes, undefined, 'the INVITE is not kept once accepted');
+  assert.notEqual((tx as unknown as { user: unknown }).user, probe.out, 'nor the TU with its request and response');
   net.deliver(ok, PEER);
   assert.equal(probe.late2xx, 1);
+  clock.advance(32_000);
+  assert.equal(tx.state, 'Terminated');
+});
+
+test('INVITE server: a 2xx is sent once and not kept; Accepted absorbs a retransmitted INVITE without answering it', async () => {
+  const { clock, net, incoming } = setup();
+  const inv = request('INVITE').serialize();
+  net.deliver(inv, PEER);
+  await net.flush();
+  const tx = incoming[0]!.tx as InviteServerTransaction;
+  tx.respond(SipResponse.to(incoming[0]!.req, 200, undefined, 'me'));
+  await net.flush();
+  assert.match(net.sent.at(-1)!.buf.toString(), /^SIP\/2\.0 200/);
+  assert.equal(tx.state, 'Accepted');
+  assert.equal((tx as unknown as { lastResponse?: string }).lastResponse, undefined, 'the UAS core resends its 2xx, not the transaction');
+  const before = net.sent.length;
+  net.deliver(inv, PEER);
+  await net.flush();
+  assert.equal(net.sent.length, before, 'retransmitted INVITE absorbed silently (RFC 6026 §7.1)');
+  assert.equal(incoming.length, 1);
   clock.advance(32_000);
   assert.equal(tx.state, 'Terminated');
 });
