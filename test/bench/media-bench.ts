@@ -1,7 +1,7 @@
 // Media benchmark: N bridged G.711 calls through the built-in worker engine vs rtpengine (userspace) vs direct, in one run.
 // Usage: node dist/test/bench/media-bench.js [--calls "50 100 200 400"] [--seconds 10] [--procs 2] [--repeat K]
 //        [--relais-nice N] [--relais-realtime P] [--also-normal] [--rtpengine-realtime P] [--busy N] [--floor] [--sched-fifo PRIO]
-//        [--cpu-prof DIR] [--out FILE] [--selftest]
+//        [--pin GEN_CPUS:RELAY_CPUS] [--cpu-prof DIR] [--out FILE] [--selftest]
 // Uses the rtpengine kit (rtp-load.mjs, run-bench.sh) from ../shared/peers/rtpengine relative to the project.
 // --floor adds, in each round, the Node floor of ../shared/peers/node-floor (relay.mjs: two sockets per call, forwards
 // as is): what Node's own UDP I/O costs for the same load, next to rtpengine and Relais.
@@ -9,6 +9,9 @@
 // --sched-fifo PRIO runs every program of the bench (generator, rtpengine, Relais, the floor) under SCHED_FIFO at
 // PRIO (chrt, root): on a machine shared with builds and tests they then never wait behind them, so the runs stay
 // valid (no generator send lag) and the relays are compared as on a quiet machine. Each gets the same priority.
+// --pin GEN_CPUS:RELAY_CPUS (taskset lists, e.g. 0:1) keeps the generator, which stands in for the phones, off the
+// relay's CPUs and every relay (rtpengine, Relais, the floor) on them: the relay is measured alone on its core, as on
+// the box where phones have CPUs of their own, instead of preempting the processes that measure it.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -63,7 +66,14 @@ if (!Number.isInteger(BUSY) || BUSY < 0 || BUSY > 8) die('--busy: a number of pr
 const FIFO = process.argv.includes('--sched-fifo') ? Number(opt('--sched-fifo', '20')) : undefined;
 if (FIFO !== undefined && (!Number.isInteger(FIFO) || FIFO < 1 || FIFO > 99)) die('--sched-fifo: a priority from 1 to 99');
 /** The command and arguments to spawn, under SCHED_FIFO when asked (chrt execs the program: the pid stays the same). */
-const sched = (cmd: string, args: string[]): [string, string[]] => (FIFO !== undefined ? ['chrt', ['-f', String(FIFO), cmd, ...args]] : [cmd, args]);
+const fifo = (cmd: string, args: string[]): [string, string[]] => (FIFO !== undefined ? ['chrt', ['-f', String(FIFO), cmd, ...args]] : [cmd, args]);
+const PIN = process.argv.includes('--pin') ? /^([\d,-]+):([\d,-]+)$/.exec(opt('--pin', '')) : undefined;
+if (PIN === null) die('--pin: GEN_CPUS:RELAY_CPUS, two taskset CPU lists such as 0:1');
+/** The command to spawn for a role: under SCHED_FIFO when asked, on the role's CPUs when pinned (taskset and chrt exec: same pid). */
+const sched = (cmd: string, args: string[], role: 'generator' | 'relay' = 'relay'): [string, string[]] => {
+  const [c, a] = fifo(cmd, args);
+  return PIN ? ['taskset', ['-c', role === 'generator' ? PIN[1]! : PIN[2]!, c, ...a]] : [c, a];
+};
 const CPU_PROF = process.argv.includes('--cpu-prof') ? path.resolve(opt('--cpu-prof', path.join(os.tmpdir(), 'relais-media-prof'))) : undefined;
 const date = new Date().toISOString();
 const OUT = opt('--out', path.join(ROOT, 'test/bench/results', `media-${date.slice(0, 10)}.json`));
@@ -98,7 +108,7 @@ function rssOf(pid: number): number {
 
 /** Runs rtp-load.mjs, sampling `rssPid`'s RSS every 250 ms; resolves with its JSON and the peak RSS. */
 async function rtpLoad(args: string[], rssPid?: number): Promise<{ result: Record<string, unknown>; rssPeak: number }> {
-  const child = spawn(...sched(process.execPath, [RTP_LOAD, ...args, '--seconds', String(SECONDS), '--procs', String(PROCS), '--local-ports', GEN_PORTS]), {
+  const child = spawn(...sched(process.execPath, [RTP_LOAD, ...args, '--seconds', String(SECONDS), '--procs', String(PROCS), '--local-ports', GEN_PORTS], 'generator'), {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -435,6 +445,7 @@ const doc = {
   procs: PROCS,
   sched_fifo: FIFO ?? null,
   busy_processes: BUSY,
+  pinned: PIN ? { generator_cpus: PIN[1], relay_cpus: PIN[2] } : null,
   relais_realtime: RELAIS_RT ?? 'default',
   rtpengine_realtime: RTPE_RT ?? null,
   repeat: REPEAT,
