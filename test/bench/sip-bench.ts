@@ -124,33 +124,35 @@ async function startRelais(dataDir: string): Promise<RunningRelais> {
   const httpPort = await outsideRtp();
   const nodeArgs = [...NODE_ARGS, ...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [])];
   if (CPU_PROF) fs.mkdirSync(CPU_PROF, { recursive: true });
+  // Relais writes to a file, not a pipe: the kit runs under spawnSync, which blocks this process's event loop, and
+  // Node writes to a pipe synchronously on Linux, so a full pipe nobody drains would stall Relais mid-run.
+  const logPath = RELAIS_LOG ?? path.join(WORK, `relais-${path.basename(dataDir)}.log`);
+  const logFd = fs.openSync(logPath, 'a');
   const child = spawn(
     process.execPath,
     [...nodeArgs, CLI, 'serve', '--bind', '127.0.0.1', '--sip-port', String(sipPort), '--http-port', String(httpPort),
       '--rtp-ports', '40000-49999', '--data-dir', dataDir, '--domain', DOMAIN, '--log-level', 'warn'],
-    { env: { ...process.env, RELAIS_ADMIN_PASSWORD: 'bench-admin-pw' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: { ...process.env, RELAIS_ADMIN_PASSWORD: 'bench-admin-pw' }, stdio: ['ignore', logFd, logFd] },
   );
+  fs.closeSync(logFd);
   children.add(child);
-  let out = '';
-  const logFile = RELAIS_LOG ? fs.createWriteStream(RELAIS_LOG, { flags: 'a' }) : undefined;
-  child.stdout!.on('data', (d: Buffer) => {
-    logFile?.write(d);
-    out = (out + d.toString()).slice(-20000);
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    logFile?.write(d);
-    out = (out + d.toString()).slice(-20000);
-  });
+  const tail = (): string => {
+    try {
+      return fs.readFileSync(logPath, 'utf8').slice(-20000);
+    } catch {
+      return '';
+    }
+  };
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) die(`relais exited with ${child.exitCode} before answering:\n${out}`);
+    if (child.exitCode !== null) die(`relais exited with ${child.exitCode} before answering:\n${tail()}`);
     try {
       if ((await fetch(`http://127.0.0.1:${httpPort}/healthz`)).ok) break;
     } catch {
       /* not yet */
     }
-    if (Date.now() > deadline) die(`relais did not answer /healthz within 30 s:\n${out}`);
+    if (Date.now() > deadline) die(`relais did not answer /healthz within 30 s:\n${tail()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return {

@@ -741,24 +741,31 @@ export class SipStack implements Module, DialogHost, ResponseHost {
       // Once settled, later outcomes are no-ops: do not build their SipError (an Error captures a stack trace, and
       // every call that the caller ends with BYE used to make one here after the ACK had long resolved).
       let settled = false;
+      const hungUp = (reason?: unknown): void => {
+        if (settled || reason !== 'remote-bye') return;
+        settled = true;
+        reject(new SipError(487, 'Caller hung up before ACK'));
+      };
+      // Once settled the listener goes: it closes over this call's INVITE and 200, which the dialog would otherwise
+      // keep for the whole call (docs/performance.md, "Session 9").
+      const settle = (): void => {
+        settled = true;
+        d.off('destroy', hungUp);
+      };
       d.retransmit2xx(
         sent,
         req.source,
         () => {
-          settled = true;
+          settle();
           resolve(d);
         },
         () => {
           if (settled) return;
-          settled = true;
+          settle();
           reject(new SipError(408, 'ACK not received'));
         },
       );
-      d.once('destroy', (reason) => {
-        if (settled || reason !== 'remote-bye') return;
-        settled = true;
-        reject(new SipError(487, 'Caller hung up before ACK'));
-      });
+      d.once('destroy', hungUp);
     });
   }
 
@@ -827,7 +834,7 @@ export class SipStack implements Module, DialogHost, ResponseHost {
         const flow = tx.flow ?? target;
         dialog = this.uacDialog(req, res, flow, opts);
         late.dialog = dialog;
-        dialog.once('destroy', () => (late.dialog = undefined));
+        dialog.once('destroy', forgetOnEnd(late));
         // §13.2.2.4: the ACK goes where the dialog's other requests go.
         const ackTarget = dialog.nextHop();
         let ackBody: string | undefined;
@@ -1061,6 +1068,14 @@ function bestFailure(errs: unknown[]): SipError {
 /** A late-2xx handler holding only `holder` (a closure made inside createUac would keep its whole scope alive). */
 function lateAcker(holder: { dialog: Dialog | undefined }): (res: SipResponse) => void {
   return (r) => holder.dialog?.resendAck(r);
+}
+
+/**
+ * Empties the late-2xx holder when its dialog ends. Made out here, not in createUac: a closure there would keep
+ * createUac's whole scope (the INVITE, its 200, the outgoing request) for the life of the call.
+ */
+function forgetOnEnd(holder: { dialog: Dialog | undefined }): () => void {
+  return () => (holder.dialog = undefined);
 }
 
 /** Whether the peer lists `method` in its Allow header (absent Allow: unknown, taken as no). */
