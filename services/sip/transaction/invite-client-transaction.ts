@@ -68,7 +68,6 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
           this.startEndTimer('timerM', 64 * this.ctx.timers.T1);
           this.user.receiveResponse(res);
           // Accepted passes 2xx retransmissions up (the dialog ACKs them); the INVITE itself is not needed again.
-          this.releaseRequest();
           this.finalDelivered();
         } else {
           // §17.1.1.2: "When in either the "Calling" or "Proceeding" states, reception of a response with status
@@ -83,7 +82,6 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientS
           this.send(ack);
           this.startEndTimer('timerD', this.reliable ? 0 : 32_000);
           this.user.receiveResponse(res);
-          this.releaseRequest();
           this.finalDelivered();
         }
         return;

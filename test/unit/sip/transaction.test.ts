@@ -74,6 +74,7 @@ test('non-INVITE client: a provisional moves to Proceeding, the final to Complet
   assert.equal(tx.state, 'Completed');
   assert.equal((await probe.out.final).status, 200);
   assert.deepEqual(tx.runningTimers(), ['timerK']);
+  assert.throws(() => tx.request, /request already released/, 'Timer K waits without the request');
   clock.advance(5000);
   assert.equal(tx.state, 'Terminated');
 });
