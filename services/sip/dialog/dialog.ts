@@ -104,8 +104,10 @@ export class Dialog extends TypedEmitter<DialogEvents> {
   private incomingInvite = false;
   /** Our last 2xx to an INVITE awaiting its ACK (UAS side and re-INVITEs we answered). */
   private pending2xx: { cseq: number; bytes: Buffer; target: Target; interval: number; timerG?: TimerHandle; timerH?: TimerHandle; onAck?: (ack: SipRequest) => void; onTimeout?: () => void } | undefined;
-  /** The ACK we sent for the peer's last 2xx, resent when that 2xx is retransmitted (§13.2.2.4). */
-  /** As latin1 text: a pooled Buffer slice would keep its whole 8 KiB slab for the dialog's life. */
+  /**
+   * The ACK we sent for the peer's last 2xx, resent when that 2xx is retransmitted (§13.2.2.4). As latin1 text: a
+   * pooled Buffer slice would keep its whole 8 KiB slab for the dialog's life.
+   */
   private lastAck: { cseq: number; bytes: string; target: Target } | undefined;
   private ended = false;
   private sessionTimer: SessionTimer | undefined;

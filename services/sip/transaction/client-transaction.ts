@@ -6,7 +6,7 @@ import { Transaction, type TransactionContext } from './transaction.js';
 
 export abstract class ClientTransactionBase<S extends string> extends Transaction<S> {
   /**
-   * The request as sent, for retransmissions until a final response arrives; dropped then (releaseBytes). A small
+   * The request as sent, for retransmissions until a final response arrives; dropped then (finalDelivered). A small
    * Buffer is a slice of an 8 KiB pool slab, and Timer M (32 s after a 2xx) keeping it kept the whole slab.
    */
   private bytes: Buffer | undefined;
@@ -30,8 +30,8 @@ export abstract class ClientTransactionBase<S extends string> extends Transactio
 
   /**
    * A final response ended the request's retransmissions and reached the TU: only what the wait after it needs is
-   * kept, neither the request, its bytes, nor the TU's request and response (with the datagram and pool slab under each:
-   * at 400 calls/s, 11,000 of each stayed alive through Timer M; docs/performance.md, "Session 9").
+   * kept, neither the request, its bytes, nor the TU's request and response (with the datagram and pool slab under
+   * each: at 400 calls/s, 11,000 of each stayed alive through Timer M; docs/performance.md, "Session 9").
    */
   protected finalDelivered(): void {
     this.releaseRequest();
