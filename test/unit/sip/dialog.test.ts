@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { ManualClock, silentLogger } from '../../../services/shared/index.js';
-import { Dialog, NameAddr, SipStack, SipUri, parseMessage, type SipRequest, type SipResponse, type Target } from '../../../services/sip/index.js';
+import { Dialog, NameAddr, SipResponse, SipStack, SipUri, parseMessage, type SipRequest, type Target } from '../../../services/sip/index.js';
 
 /** A scripted phone on a raw UDP socket: sends text, waits for the next message. */
 async function phone(): Promise<{ port: number; send(text: string, to: number): void; next(): Promise<SipRequest | SipResponse>; close(): void }> {
@@ -210,6 +210,37 @@ Content-Length: 0
     const r = (await p.next()) as SipResponse;
     assert.equal(r.status, 500);
     assert.equal(r.reason, 'No Response From Handler');
+  } finally {
+    p.close();
+    await pbx.stop();
+  }
+});
+
+test('UAC: a retransmitted 2xx gets the same ACK again, from the dialog, after the INVITE transaction has let its request go', async () => {
+  const pbx = new SipStack({ bind: '127.0.0.1', port: 0, domain: 'test.local', logger: silentLogger });
+  await pbx.start();
+  const p = await phone();
+  try {
+    const uac = pbx.createUac(`sip:100@127.0.0.1:${p.port}`, { localSdp: 'v=0\r\n' });
+    const inv = (await p.next()) as SipRequest;
+    assert.equal(inv.method, 'INVITE');
+    const ok = SipResponse.to(inv, 200, undefined, 'ph9');
+    ok.append('contact', `<sip:100@127.0.0.1:${p.port}>`);
+    ok.setBody('v=0\r\n', 'application/sdp');
+    const okText = ok.serialize().toString('latin1').replace(/\r\n/g, '\n'); // phone.send turns \n back into CRLF
+    p.send(okText, pbx.port());
+    const d = await uac;
+    const ack = (await p.next()) as SipRequest;
+    assert.equal(ack.method, 'ACK');
+    assert.equal(ack.cseq.seq, inv.cseq.seq);
+    // The 200 again (our ACK lost on the way): the same ACK again (RFC 3261 §13.2.2.4), through the hook the
+    // transaction kept in place of its request and response.
+    p.send(okText, pbx.port());
+    const again = (await p.next()) as SipRequest;
+    assert.equal(again.method, 'ACK');
+    assert.equal(again.serialize().toString('latin1'), ack.serialize().toString('latin1'));
+    void d.destroy();
+    assert.equal(((await p.next()) as SipRequest).method, 'BYE');
   } finally {
     p.close();
     await pbx.stop();
