@@ -14,7 +14,7 @@ import { createMediaEngine, type MediaEngine } from './media/index.js';
 import { registerRtpengineBackend } from './media/rtpengine/index.js';
 import { PromptLibrary, SoundLibrary } from './media/sounds/index.js';
 import { ProvisioningModule, ProvisioningService } from './provisioning/index.js';
-import { AuthGuard, BanKeeper, BanRepository, DialogJournal, FloodControl, PresenceServer, Registrar, SipStack, TrunkService } from './sip/index.js';
+import { AuthGuard, BanKeeper, BanRepository, DialogJournal, FloodControl, JOURNAL_FLUSH_MS, PresenceServer, Registrar, SipStack, TrunkService } from './sip/index.js';
 import { ChangeWatcher, PRE_UPDATE_SUFFIX, Store } from './storage/index.js';
 import { QueueService, QueueCalls, LiveAgents, publishQueues, queueGateway, soundPath } from './queue/index.js';
 import { attachOverrideLamps, CalendarRepository, SiteCalendar } from './scenario/calendar/index.js';
@@ -187,7 +187,7 @@ export class Relais {
     this.media = createMediaEngine(config, { logger: this.log });
     this.modules.push(this.media);
 
-    const journal = new DialogJournal(store.db, (err) => this.log.warn('dialog journal not written', { error: errorMessage(err) }));
+    const journal = new DialogJournal(store.db, (err) => this.log.warn('dialog journal not written', { error: errorMessage(err) }), JOURNAL_FLUSH_MS, this.clock);
     // One certificate for SIP over TLS, the HTTPS console and provisioning (docs/security.md).
     this.certificate = new BoxCertificate({ dir: path.join(config.dataDir, 'tls'), commonName: config.domain, clock: this.clock });
     this.sip = new SipStack({

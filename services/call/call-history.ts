@@ -1,5 +1,5 @@
 // Call history repository: the calls row of each call and its call_events timeline (SQL owned here).
-import { SystemClock, type Clock, type TimerHandle, type TypedEmitter } from '../shared/index.js';
+import { SystemClock, WritePacer, type Clock, type TypedEmitter } from '../shared/index.js';
 import type { Database } from '../storage/index.js';
 import type { CallEvents } from './call.js';
 
@@ -67,8 +67,10 @@ function toRecord(r: CallRow): CallRecord {
 
 export interface CallHistoryOptions {
   /**
-   * Write-behind: rows are queued and written in one transaction every batchMs (0 = each write at once). A call
-   * costs about ten writes; one commit per batch instead of one per write keeps SQLite off the call-setup path.
+   * Write-behind (0 = each write at once): rows are queued and written in one transaction, paced by WritePacer: a
+   * change after a quiet moment on the next turn of the event loop, and at most one commit every batchMs under a
+   * burst. A call costs about ten writes; one commit per batch instead of one per write keeps SQLite off the
+   * call-setup path.
    */
   batchMs?: number;
   /** Told about a row that could not be written (the others of the batch are kept). */
@@ -106,10 +108,9 @@ export class CallHistory {
   private readonly unwritten = new Map<string, PendingCall>();
   /** call_events rows of this batch, four values each, written after the batch's calls rows, several per statement. */
   private pendingEvents: unknown[] = [];
-  private timer: TimerHandle | undefined;
+  private readonly pacer: WritePacer | undefined;
   /** One transaction for a batch, made once (better-sqlite3 builds a wrapper per transaction() call). */
   private readonly writeBatch: (ops: Array<() => void>, events: unknown[]) => void;
-  private readonly clock: Clock;
   private readonly st: {
     create: Statement;
     events: Statement;
@@ -127,7 +128,16 @@ export class CallHistory {
   ) {
     this.batchMs = opts.batchMs ?? 0;
     this.onError = opts.onError ?? (() => undefined);
-    this.clock = opts.clock ?? new SystemClock();
+    this.pacer =
+      this.batchMs > 0
+        ? new WritePacer(opts.clock ?? new SystemClock(), this.batchMs, () => {
+            try {
+              this.flush();
+            } catch (err) {
+              this.onError(err); // a timer must never throw: the process would die
+            }
+          })
+        : undefined;
     this.st = {
       create: db.prepare(
         'INSERT INTO calls (id, direction, caller, callee, number_id, started_at, status, answered_at, answered_by, ended_at, cause, recording) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -153,24 +163,16 @@ export class CallHistory {
   }
 
   private schedule(): void {
-    if (this.timer) return;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      try {
-        this.flush();
-      } catch (err) {
-        this.onError(err); // a timer must never throw: the process would die
-      }
-    }, this.batchMs);
+    this.pacer?.changed();
   }
 
   /** Writes everything queued, in one transaction (reads and shutdown call it). */
   flush(): void {
-    if (this.timer) {
-      this.clock.clearTimeout(this.timer);
-      this.timer = undefined;
+    if ((this.queue.length === 0 && this.pendingEvents.length === 0) || !this.db.open) {
+      this.pacer?.cancel();
+      return;
     }
-    if ((this.queue.length === 0 && this.pendingEvents.length === 0) || !this.db.open) return;
+    this.pacer?.committed();
     const ops = this.queue.splice(0);
     const events = this.pendingEvents;
     this.pendingEvents = [];

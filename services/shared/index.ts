@@ -1,5 +1,6 @@
 // Shared kernel: clock, logger, typed events, errors, ids, configuration.
 export { type Clock, type TimerHandle, SystemClock, ManualClock } from './clock.js';
+export { WritePacer } from './write-pacer.js';
 export { Logger, silentLogger, LOG_LEVELS, type LogLevel, type LogFields, type LogSink } from './logger.js';
 export { TypedEmitter, type EventMap } from './typed-emitter.js';
 export { Abort, type AbortSignalLike } from './abort.js';

@@ -6,6 +6,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { TransportKind } from '../transport/index.js';
 import type { DialogRole } from './dialog.js';
+import { type Clock, SystemClock, WritePacer } from '../../shared/index.js';
 
 /** What a BYE needs to reach the peer and match its dialog (RFC 3261 §12.2.1.1, §15.1.1). */
 export interface JournalledDialog {
@@ -78,8 +79,11 @@ interface Row {
   created_at: number;
 }
 
-/** How long a journal change may wait before it is written (with every other change of that time, in one commit). */
-export const JOURNAL_FLUSH_MS = 50;
+/**
+ * The shortest time between two of the journal's commits: under a burst of calls, the longest a change waits to be
+ * written. After a quiet moment a change is written on the next turn of the event loop (WritePacer).
+ */
+export const JOURNAL_FLUSH_MS = 10;
 
 type Pending =
   | { kind: 'put'; d: JournalledDialog }
@@ -92,10 +96,12 @@ type Pending =
 const INVITE_KEY = 'invite\u0000';
 
 /**
- * Changes are written behind, within JOURNAL_FLUSH_MS, all of that time's changes in one transaction: one autocommit
- * per change cost about 0.17 ms of the event loop each (three per call leg), and a call that ends within the window
- * never touches the disk. The price: a dialog answered less than 50 ms before a kill -9 gets no BYE after the
- * restart (docs/security.md "After a crash"). A graceful stop writes everything first (flush()).
+ * Changes are written behind, paced by WritePacer: a change after a quiet moment on the next turn of the event loop,
+ * changes that follow within JOURNAL_FLUSH_MS together at its end, in one transaction. One autocommit per change
+ * cost about 0.17 ms of the event loop each (three per call leg), and a ring that ends within the wait never
+ * touches the disk. The price, only under a burst: a dialog answered within the last JOURNAL_FLUSH_MS before a
+ * kill -9 gets no BYE after the restart (docs/security.md "After a crash"). A graceful stop writes everything first
+ * (flush()).
  */
 export class DialogJournal {
   private readonly st: { put: Statement; remove: Statement; seq: Statement; putInvite: Statement; removeInvite: Statement };
@@ -103,15 +109,17 @@ export class DialogJournal {
   private readonly pending = new Map<string, Pending>();
   /** Ids with a row on disk (so that a remove of a never-written dialog costs nothing). */
   private readonly written = new Set<string>();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly pacer: WritePacer;
   /** One transaction for a flush's changes, made once (better-sqlite3 builds a wrapper per transaction() call). */
   private readonly writeBatch: (ops: Array<[string, Pending]>) => void;
 
   constructor(
     private readonly db: Database,
     private readonly onError: (err: unknown) => void = () => undefined,
-    private readonly flushMs = JOURNAL_FLUSH_MS,
+    flushMs = JOURNAL_FLUSH_MS,
+    clock: Clock = new SystemClock(),
   ) {
+    this.pacer = new WritePacer(clock, flushMs, () => this.flush());
     this.st = {
       // Positional parameters: binding from an object looks every name up per row.
       put: db.prepare(`INSERT INTO live_dialogs
@@ -174,11 +182,11 @@ export class DialogJournal {
 
   /** Writes every waiting change now, in one transaction. */
   flush(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
+    if (this.pending.size === 0) {
+      this.pacer.cancel();
+      return;
     }
-    if (this.pending.size === 0) return;
+    this.pacer.committed();
     const ops = [...this.pending];
     this.pending.clear();
     this.guard(() => this.writeBatch(ops));
@@ -216,12 +224,7 @@ export class DialogJournal {
   }
 
   private schedule(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.flush();
-    }, this.flushMs);
-    this.timer.unref();
+    this.pacer.changed();
   }
 
   /** Every dialog on disk (at start: the ones a crash left behind). */

@@ -3,4 +3,4 @@ export { Dialog, dialogKey, ALLOW, type DialogRole, type DialogState, type Dialo
 export { SipError } from './sip-error.js';
 export { targetOf } from './target.js';
 export { MIN_SE, SessionTimer, acceptSessionTimer, negotiateAsUas, parseSessionExpires, formatSessionExpires, supportsTimer, type SessionExpires, type Refresher, type UasNegotiation, type AcceptedSessionTimer, type SessionTimerAnswer } from './session-timer.js';
-export { DialogJournal, type JournalledDialog, type JournalledInvite, type RingingInvite } from './dialog-journal.js';
+export { DialogJournal, JOURNAL_FLUSH_MS, type JournalledDialog, type JournalledInvite, type RingingInvite } from './dialog-journal.js';

@@ -1,4 +1,4 @@
-// CallHistory write-behind: rows land within the batch interval, reads flush first, one bad row loses nothing else.
+// CallHistory write-behind: rows land on the next turn or at the end of the batch interval, reads flush first, one bad row loses nothing else.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store } from '../../../services/storage/index.js';
@@ -21,18 +21,31 @@ test('batched history: reads see queued rows, a constraint failure is reported a
   store.close();
 });
 
-test('the write-behind flush runs on the injected clock: rows land when the batch interval has passed, not before', async () => {
+test('the write-behind flush runs on the injected clock: a change after a quiet moment lands on the next turn, the changes of a burst at most once per interval', async () => {
   const { ManualClock } = await import('../../../services/shared/index.js');
   const clock = new ManualClock();
   const store = Store.open(':memory:', { clock });
   const h = new CallHistory(store.db, { batchMs: 50, clock });
-  h.create({ id: 'c1', direction: 'internal', caller: '101', callee: '102', startedAt: clock.now() });
   const count = (): number => (store.db.prepare('SELECT count(*) AS n FROM calls').get() as { n: number }).n;
-  clock.advance(49);
-  assert.equal(count(), 0);
+  h.create({ id: 'c1', direction: 'internal', caller: '101', callee: '102', startedAt: clock.now() });
+  assert.equal(count(), 0, 'not within the turn that made the change');
+  clock.advance(0);
+  assert.equal(count(), 1, 'written on the next turn: a crash now loses nothing');
+  clock.advance(10);
+  h.create({ id: 'c2', direction: 'internal', caller: '101', callee: '103', startedAt: clock.now() });
+  h.create({ id: 'c3', direction: 'internal', caller: '101', callee: '104', startedAt: clock.now() });
+  clock.advance(39);
+  assert.equal(count(), 1, 'a burst waits for the end of the interval since the last commit');
   clock.advance(1);
-  assert.equal(count(), 1);
+  assert.equal(count(), 3, 'and then goes in one commit');
   assert.equal(clock.pendingTimers(), 0);
+  clock.advance(500);
+  h.create({ id: 'c4', direction: 'internal', caller: '101', callee: '105', startedAt: clock.now() });
+  clock.advance(0);
+  assert.equal(count(), 4, 'quiet again: the next turn');
+  h.create({ id: 'c5', direction: 'internal', caller: '101', callee: '106', startedAt: clock.now() });
+  h.list();
+  assert.equal(clock.pendingTimers(), 0, 'a read writes first and leaves nothing scheduled');
   assert.equal((store.db.prepare('SELECT min(applied_at) AS t FROM schema_migrations').get() as { t: number }).t, Date.UTC(2026, 10, 25, 9, 0, 0), 'migrations stamped with the clock');
   store.close();
 });
