@@ -187,7 +187,7 @@ export class Relais {
     this.media = createMediaEngine(config, { logger: this.log });
     this.modules.push(this.media);
 
-    const journal = new DialogJournal(store.db, (err) => this.log.warn('dialog journal not written', { error: errorMessage(err) }), JOURNAL_FLUSH_MS, this.clock);
+    const journal = new DialogJournal(store.db, (err) => this.log.warn('dialog journal not written', { error: errorMessage(err) }), { maxIntervalMs: JOURNAL_FLUSH_MS }, this.clock);
     // One certificate for SIP over TLS, the HTTPS console and provisioning (docs/security.md).
     this.certificate = new BoxCertificate({ dir: path.join(config.dataDir, 'tls'), commonName: config.domain, clock: this.clock });
     this.sip = new SipStack({

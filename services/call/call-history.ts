@@ -68,11 +68,13 @@ function toRecord(r: CallRow): CallRecord {
 export interface CallHistoryOptions {
   /**
    * Write-behind (0 = each write at once): rows are queued and written in one transaction, paced by WritePacer: a
-   * change after a quiet moment on the next turn of the event loop, and at most one commit every batchMs under a
-   * burst. A call costs about ten writes; one commit per batch instead of one per write keeps SQLite off the
-   * call-setup path.
+   * change after a quiet moment on the next turn of the event loop; under a burst, a wait that grows with the
+   * commits' cost up to batchMs. A call costs about ten writes; one commit per batch instead of one per write keeps
+   * SQLite off the call-setup path.
    */
   batchMs?: number;
+  /** The shortest time between two commits (default 0; tests set it, their clock makes every commit free). */
+  minBatchMs?: number;
   /** Told about a row that could not be written (the others of the batch are kept). */
   onError?: (err: unknown) => void;
   /** Schedules the write-behind flush (STYLE: injected clock); the system clock when absent. */
@@ -130,7 +132,7 @@ export class CallHistory {
     this.onError = opts.onError ?? (() => undefined);
     this.pacer =
       this.batchMs > 0
-        ? new WritePacer(opts.clock ?? new SystemClock(), this.batchMs, () => {
+        ? new WritePacer(opts.clock ?? new SystemClock(), { maxIntervalMs: this.batchMs, minIntervalMs: opts.minBatchMs ?? 0 }, () => {
             try {
               this.flush();
             } catch (err) {
@@ -172,11 +174,11 @@ export class CallHistory {
       this.pacer?.cancel();
       return;
     }
-    this.pacer?.committed();
     const ops = this.queue.splice(0);
     const events = this.pendingEvents;
     this.pendingEvents = [];
-    this.writeBatch(ops, events);
+    if (this.pacer) this.pacer.write(() => this.writeBatch(ops, events));
+    else this.writeBatch(ops, events);
   }
 
   private writeOps(ops: Array<() => void>, events: unknown[]): void {

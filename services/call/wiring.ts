@@ -51,8 +51,9 @@ export class CallModule implements Module {
       presence: parts.presence,
       trunks: parts.trunks,
       ringTimeoutMs: s.ringTimeoutMs,
-      // Written on the next turn after a quiet moment, at most one commit per 10 ms under a burst (docs/security.md).
-      historyBatchMs: 10,
+      // Written on the next turn after a quiet moment; under a burst, a wait paced by the commits' cost, at most 50 ms
+      // (docs/security.md "After a crash").
+      historyBatchMs: 50,
       ...(s.rtpTimeoutMs !== undefined ? { rtpTimeoutMs: s.rtpTimeoutMs } : {}),
       isDnd: (ext) => ext.userId !== null && users.isDnd(ext.userId),
       shouldRecord: (call) => s.record === 'all' || call.recordNumber === true,

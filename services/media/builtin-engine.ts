@@ -1,7 +1,7 @@
 // Built-in MediaEngine: endpoints on the main thread speak SDP; all RTP lives in one worker_threads worker.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { Logger, silentLogger, type ModuleHealth } from '../shared/index.js';
+import { DEFAULT_MEDIA_REALTIME, Logger, silentLogger, type ModuleHealth } from '../shared/index.js';
 import { BuiltinEndpoint } from './builtin-endpoint.js';
 import {
   DEFAULT_CODECS,
@@ -50,7 +50,7 @@ export const DEFAULT_WORKER_NICE = -10;
  * check to give up the core. Low on the real-time scale (threaded interrupts sit at 50); the thread
  * sleeps in epoll between packets and does a bounded amount of work per packet (docs/media.md, "Thread priorities").
  */
-export const DEFAULT_FAST_PATH_REALTIME = 10;
+export const DEFAULT_FAST_PATH_REALTIME = DEFAULT_MEDIA_REALTIME;
 
 /** First non-internal IPv4 address of the machine, for SDP when bound to 0.0.0.0. */
 function hostAddress(): string {

@@ -238,6 +238,13 @@ function parseIPv4(value: string, name: string): string {
 }
 
 /**
+ * SCHED_FIFO priority of the media fast path's forwarding thread: 10 by default, so a packet is forwarded at once
+ * instead of after whatever else holds the core (half the added p50 latency, and a third to a tenth of the p99 on a
+ * busy box; docs/media.md, "Thread priorities"; docs/performance.md, "Session 8").
+ */
+export const DEFAULT_MEDIA_REALTIME = 10;
+
+/**
  * Reads configuration from command-line arguments (`--flag value` or `--flag=value`) and the environment.
  * Unknown flags and wrong values throw ConfigError naming the flag and what is wrong.
  */
@@ -388,9 +395,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   };
 
   const sipFloodRate = count('sipFloodRate', 200, 0, 1_000_000, 'a number of SIP messages per second (0 = off)');
-  // 10 by default: forwarded at once instead of after whatever else holds the core (half the added p50 latency, and a
-  // third to a tenth of the p99 on a busy box; docs/media.md, "Thread priorities"; docs/performance.md, "Session 8").
-  const mediaRealtime = count('mediaRealtime', 10, 0, 99, 'a SCHED_FIFO priority (0 = none)');
+  const mediaRealtime = count('mediaRealtime', DEFAULT_MEDIA_REALTIME, 0, 99, 'a SCHED_FIFO priority (0 = none)');
   const bd = get('board');
   const boards = ['auto', 'rpi4', 'cm4-hat', 'sim'] as const;
   if (bd && !(boards as readonly string[]).includes(bd.value)) throw new ConfigError(`${bd.name}: unknown board "${bd.value}" (one of ${boards.join(', ')})`, bd.name);

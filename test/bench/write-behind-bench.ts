@@ -64,7 +64,7 @@ function round(dir: string): number {
   const history = new CallHistory(store.db, { batchMs: FLUSH_MS, clock, onError: () => errors++ });
   const observer = new TypedEmitter<CallEvents>();
   history.follow(observer, clock);
-  const journal = new DialogJournal(store.db, () => undefined, 1e9);
+  const journal = new DialogJournal(store.db, () => undefined, { minIntervalMs: 1e9, maxIntervalMs: 1e9 });
   const ends: Array<{ at: number; id: string; n: number; t0: number }> = [];
   const perFlush = (RATE * FLUSH_MS) / 1000;
   const cpu0 = process.cpuUsage();

@@ -6,7 +6,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { TransportKind } from '../transport/index.js';
 import type { DialogRole } from './dialog.js';
-import { type Clock, SystemClock, WritePacer } from '../../shared/index.js';
+import { type Clock, SystemClock, WritePacer, type WritePacerOptions } from '../../shared/index.js';
 
 /** What a BYE needs to reach the peer and match its dialog (RFC 3261 §12.2.1.1, §15.1.1). */
 export interface JournalledDialog {
@@ -80,10 +80,10 @@ interface Row {
 }
 
 /**
- * The shortest time between two of the journal's commits: under a burst of calls, the longest a change waits to be
- * written. After a quiet moment a change is written on the next turn of the event loop (WritePacer).
+ * The longest a journal change waits to be written, under a burst of calls. After a quiet moment a change is written
+ * on the next turn of the event loop, and the wait in between grows with what the commits cost (WritePacer).
  */
-export const JOURNAL_FLUSH_MS = 10;
+export const JOURNAL_FLUSH_MS = 50;
 
 type Pending =
   | { kind: 'put'; d: JournalledDialog }
@@ -96,12 +96,12 @@ type Pending =
 const INVITE_KEY = 'invite\u0000';
 
 /**
- * Changes are written behind, paced by WritePacer: a change after a quiet moment on the next turn of the event loop,
- * changes that follow within JOURNAL_FLUSH_MS together at its end, in one transaction. One autocommit per change
- * cost about 0.17 ms of the event loop each (three per call leg), and a ring that ends within the wait never
- * touches the disk. The price, only under a burst: a dialog answered within the last JOURNAL_FLUSH_MS before a
- * kill -9 gets no BYE after the restart (docs/security.md "After a crash"). A graceful stop writes everything first
- * (flush()).
+ * Changes are written behind, paced by WritePacer: a change after a quiet moment on the next turn of the event loop;
+ * under a burst, the changes of a wait that grows with the commits' cost (at most JOURNAL_FLUSH_MS) together, in one
+ * transaction. One autocommit per change cost about 0.17 ms of the event loop each (three per call leg), and a ring
+ * that ends within the wait never touches the disk. The price, only under a burst: a dialog answered within the
+ * last wait before a kill -9 gets no BYE after the restart (docs/security.md "After a crash"). A graceful stop
+ * writes everything first (flush()).
  */
 export class DialogJournal {
   private readonly st: { put: Statement; remove: Statement; seq: Statement; putInvite: Statement; removeInvite: Statement };
@@ -116,10 +116,10 @@ export class DialogJournal {
   constructor(
     private readonly db: Database,
     private readonly onError: (err: unknown) => void = () => undefined,
-    flushMs = JOURNAL_FLUSH_MS,
+    pacing: WritePacerOptions = { maxIntervalMs: JOURNAL_FLUSH_MS },
     clock: Clock = new SystemClock(),
   ) {
-    this.pacer = new WritePacer(clock, flushMs, () => this.flush());
+    this.pacer = new WritePacer(clock, pacing, () => this.flush());
     this.st = {
       // Positional parameters: binding from an object looks every name up per row.
       put: db.prepare(`INSERT INTO live_dialogs
@@ -186,10 +186,9 @@ export class DialogJournal {
       this.pacer.cancel();
       return;
     }
-    this.pacer.committed();
     const ops = [...this.pending];
     this.pending.clear();
-    this.guard(() => this.writeBatch(ops));
+    this.pacer.write(() => this.guard(() => this.writeBatch(ops)));
   }
 
   private write(ops: Array<[string, Pending]>): void {

@@ -59,10 +59,12 @@ export interface RegistrarOptions {
   /** How often expired bindings are looked for, ms (default 1000). */
   sweepIntervalMs?: number;
   /**
-   * The shortest time between two writes of the bindings (default 200 ms): a change after a quiet moment reaches
-   * SQLite on the next turn, the changes of a burst at most this long after they happen, in one transaction.
+   * The longest a change of the bindings waits to be written (default 200 ms): a change after a quiet moment reaches
+   * SQLite on the next turn; under a burst, the wait grows with the commits' cost up to this, one transaction each.
    */
   flushDelayMs?: number;
+  /** The shortest time between two writes (default 0; tests set it, their clock makes every write free). */
+  minFlushDelayMs?: number;
   /** Shared digest server (the call layer challenges INVITEs with the same nonces); one is made when absent. */
   digest?: DigestServer;
   /** Password-guessing guard (wrong passwords and unknown users per source address); one with defaults when absent. */
@@ -154,7 +156,7 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
     // Write-behind: under load one SQLite transaction per 200 ms instead of one write per REGISTER (measured: the
     // upsert was the registrar's largest cost under load); a lone REGISTER is written on the next turn (WritePacer).
     // stop() writes what is left.
-    this.pacer = new WritePacer(this.clock, flushDelayMs, () => this.flush());
+    this.pacer = new WritePacer(this.clock, { maxIntervalMs: flushDelayMs, minIntervalMs: opts.minFlushDelayMs ?? 0 }, () => this.flush());
     this.store = new BindingStore(opts.db, { scheduleFlush: () => this.pacer.changed() });
   }
 
@@ -176,10 +178,12 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
 
   /** Writes pending binding changes to SQLite now. */
   flush(): void {
-    if (this.store.pendingCount() === 0) this.pacer.cancel();
-    else this.pacer.committed();
     try {
-      this.store.flush();
+      if (this.store.pendingCount() > 0) this.pacer.write(() => this.store.flush());
+      else {
+        this.pacer.cancel();
+        this.store.flush();
+      }
     } catch (err) {
       // The bindings stay right in memory; the next change retries the write.
       this.log.error('bindings not written to SQLite', { error: err instanceof Error ? err.message : String(err) });

@@ -25,7 +25,7 @@ test('the write-behind flush runs on the injected clock: a change after a quiet 
   const { ManualClock } = await import('../../../services/shared/index.js');
   const clock = new ManualClock();
   const store = Store.open(':memory:', { clock });
-  const h = new CallHistory(store.db, { batchMs: 50, clock });
+  const h = new CallHistory(store.db, { batchMs: 50, minBatchMs: 50, clock });
   const count = (): number => (store.db.prepare('SELECT count(*) AS n FROM calls').get() as { n: number }).n;
   h.create({ id: 'c1', direction: 'internal', caller: '101', callee: '102', startedAt: clock.now() });
   assert.equal(count(), 0, 'not within the turn that made the change');

@@ -47,11 +47,10 @@ describe('system prompts', () => {
     assert.throws(() => prompts.sayDigits('fr', '1a'), /"a" cannot be spoken/);
   });
 
-  it('the build step is incremental: a second run generates nothing and is fast', () => {
-    const t0 = Date.now();
+  it('the build step is incremental: a second run generates nothing', () => {
+    // Only what it does is checked, not how long it takes (a timing is a benchmark's business, not a test's).
     const out = execFileSync(path.join(PROJECT_ROOT, 'scripts/build-extra'), { encoding: 'utf8' });
     assert.doesNotMatch(out, /generated/);
-    assert.ok(Date.now() - t0 < 5000);
   });
 });
 

@@ -16,7 +16,7 @@ function dialog(id: string, at: number): JournalledDialog {
 test('the journal writes a change after a quiet moment on the next turn, and a burst at most once per interval', () => {
   const clock = new ManualClock();
   const store = Store.open(':memory:', { clock });
-  const journal = new DialogJournal(store.db, (err) => assert.fail(String(err)), 10, clock);
+  const journal = new DialogJournal(store.db, (err) => assert.fail(String(err)), { minIntervalMs: 10, maxIntervalMs: 50 }, clock);
   const onDisk = (): string[] => (store.db.prepare('SELECT id FROM live_dialogs ORDER BY id').all() as Array<{ id: string }>).map((r) => r.id);
   const invitesOnDisk = (): number => (store.db.prepare('SELECT count(*) AS n FROM ringing_invites').get() as { n: number }).n;
   try {
