@@ -15,7 +15,7 @@ import { registerRtpengineBackend } from './media/rtpengine/index.js';
 import { PromptLibrary, SoundLibrary } from './media/sounds/index.js';
 import { ProvisioningModule, ProvisioningService } from './provisioning/index.js';
 import { AuthGuard, BanKeeper, BanRepository, DialogJournal, FloodControl, JOURNAL_FLUSH_MS, PresenceServer, Registrar, SipStack, TrunkService } from './sip/index.js';
-import { ChangeWatcher, PRE_UPDATE_SUFFIX, Store } from './storage/index.js';
+import { ChangeWatcher, PRE_UPDATE_SUFFIX, Store, WalCheckpointer } from './storage/index.js';
 import { QueueService, QueueCalls, LiveAgents, publishQueues, queueGateway, soundPath } from './queue/index.js';
 import { attachOverrideLamps, CalendarRepository, SiteCalendar } from './scenario/calendar/index.js';
 import { BlocklistRepository, callerScreenMiddleware, InboxRepository, JobRepository } from './scenario/inbox/index.js';
@@ -182,6 +182,9 @@ export class Relais {
       stop: async () => store.close(),
       health: (): ModuleHealth => ({ status: store.db.open ? 'ok' : 'down', detail: { schema: store.schemaVersion() } }),
     });
+    // WAL checkpoints (the copy into the database file and its fsync) on their own thread, not inside a commit of
+    // the signalling thread (services/storage/checkpointer.ts); stopped before the store closes.
+    this.modules.push(new WalCheckpointer(store, { logger: this.log }));
 
     registerRtpengineBackend();
     this.media = createMediaEngine(config, { logger: this.log });

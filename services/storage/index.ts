@@ -3,3 +3,4 @@ export { Store, PRE_UPDATE_SUFFIX, type OpenStoreOptions, type StoreOpenNotes, t
 export { type Migration } from './migration.js';
 export { MIGRATIONS } from './migrations/index.js';
 export { ChangeWatcher, type ChangeWatcherEvents } from './change-watcher.js';
+export { WalCheckpointer, type WalCheckpointerOptions } from './checkpointer.js';
