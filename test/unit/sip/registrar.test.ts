@@ -188,6 +188,18 @@ test('bindings expire on the clock (expired event) and survive a restart', async
   s3.store.close();
 });
 
+test('a REGISTER after a quiet moment is in SQLite by the next turn: a kill -9 right after its 200 keeps the binding', async () => {
+  const clock = new ManualClock();
+  const { registrar, store } = await setup(undefined, clock);
+  const rows = (): string[] => (store.db.prepare('SELECT contact FROM registrations ORDER BY contact').all() as { contact: string }[]).map((r) => r.contact);
+  assert.equal(authedRegister(registrar, { expires: 600, contacts: ['<sip:1000@10.0.0.1:5060>'] }).status, 200);
+  assert.deepEqual(rows(), [], 'not within the turn of the 200');
+  clock.advance(0);
+  assert.deepEqual(rows(), ['sip:1000@10.0.0.1:5060'], 'on disk by the next turn');
+  await registrar.stop();
+  store.close();
+});
+
 test('malformed REGISTER → 400 naming the problem, never a throw', async () => {
   const { registrar, store } = await setup();
   const req = register({ contacts: ['<sip:1000@10.0.0.1:5060>;expires=abc'] });
