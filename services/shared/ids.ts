@@ -12,7 +12,7 @@ export function newId(): string {
 /**
  * A UUID whose first 48 bits are the time in ms (version 7, RFC 9562 §5.7), the other 74 random: ids made one after
  * the other sort together, so a table keyed by them (calls, and call_events by call) grows at its end instead of
- * dirtying a random index page per row. A call's history rows are written in one commit every 50 ms; with random
+ * dirtying a random index page per row. A call's history rows are written in commits of many calls under load; with random
  * ids each commit wrote a page of the calls index and of call_events' index per call (docs/performance.md).
  */
 export function newTimeOrderedId(ms: number): string {

@@ -22,7 +22,7 @@ export const COMMIT_SHARE = 0.02;
  *   commit is far enough behind. At an office's load every change reaches the disk within about a millisecond, so a
  *   crash loses none of them.
  * - How far is far enough depends on what the last commit cost: a commit that took d ms is followed by the next no
- *   sooner than d / COMMIT_SHARE ms later (so commits take at most about 5 % of the event loop), and no later than
+ *   sooner than d / COMMIT_SHARE ms later (so commits take at most about 2 % of the event loop), and no later than
  *   `maxIntervalMs`. The changes of that wait go in one commit together. Under a burst of calls the wait grows with
  *   the commits' cost up to `maxIntervalMs`; a crash then loses at most the changes of that wait.
  *

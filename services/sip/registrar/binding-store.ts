@@ -64,8 +64,9 @@ type PendingChange = { op: 'put'; binding: Binding } | { op: 'delete'; extension
 
 export interface BindingStoreOptions {
   /**
-   * Called when a change is queued and no flush is scheduled: the owner schedules flush() soon (the registrar uses
-   * its clock, 200 ms). A crash loses at most that window of refreshes; phones simply register again.
+   * Called when a change is queued and no flush is scheduled: the owner schedules flush() soon (the registrar paces
+   * it: the next turn after a quiet moment, at most 200 ms under a burst). A crash loses at most that wait's
+   * refreshes; phones simply register again.
    */
   scheduleFlush?: () => void;
 }
