@@ -7,14 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Store, WalCheckpointer } from '../../../services/storage/index.js';
 import { tempDir } from '../../helpers/relais-process.js';
-
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { until } from '../../interop/call-support.js';
 
 test('the checkpoint thread folds the log into the database while the store commits without checkpointing', async () => {
   const file = path.join(tempDir(), 'relais.db');
@@ -28,8 +21,8 @@ test('the checkpoint thread folds the log into the database while the store comm
     const insert = store.db.prepare('INSERT INTO t (v) VALUES (?)');
     // 3,000 commits of their own: well past SQLite's 1,000-page mark, where a commit would have checkpointed.
     for (let i = 0; i < 3000; i++) insert.run('x'.repeat(200));
-    await until('a checkpoint by the thread', () => (cp.health().detail!.frames as number) > 0);
-    await until('the database file to grow', () => fs.statSync(file).size > sizeBefore);
+    await until(() => (cp.health().detail!.frames as number) > 0, 'a checkpoint by the thread');
+    await until(() => fs.statSync(file).size > sizeBefore, 'the database file to grow');
     const detail = cp.health().detail!;
     assert.equal(detail.thread, true);
     assert.equal(cp.health().status, 'ok');
