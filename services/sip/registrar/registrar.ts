@@ -178,12 +178,12 @@ export class Registrar extends TypedEmitter<RegistrarEvents> implements Module {
 
   /** Writes pending binding changes to SQLite now. */
   flush(): void {
+    if (this.store.pendingCount() === 0) {
+      this.pacer.cancel();
+      return;
+    }
     try {
-      if (this.store.pendingCount() > 0) this.pacer.write(() => this.store.flush());
-      else {
-        this.pacer.cancel();
-        this.store.flush();
-      }
+      this.pacer.write(() => this.store.flush());
     } catch (err) {
       // The bindings stay right in memory; the next change retries the write.
       this.log.error('bindings not written to SQLite', { error: err instanceof Error ? err.message : String(err) });
